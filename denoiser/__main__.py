@@ -1,0 +1,5 @@
+import sys
+
+from denoiser.cli import main
+
+sys.exit(main())

@@ -1,0 +1,115 @@
+"""Classical filters to compare the network against.
+
+Savitzky-Golay and moving average need a window (tune it on signals with a
+known clean reference: :func:`tune`); wavelet shrinkage with BayesShrink
+estimates its thresholds from the noisy signal alone, so it is the fair
+baseline when no clean reference exists.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+import numpy as np
+import pywt
+from scipy.ndimage import uniform_filter1d
+from scipy.signal import savgol_filter
+
+from denoiser import metrics
+from denoiser.errors import InputError
+
+
+def _bridged(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
+    """Apply a filter across NaN gaps (linear bridge) and put the NaN back."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 1:
+        raise InputError(f"Expected a 1-D series; got shape {x.shape}.")
+    bad = ~np.isfinite(x)
+    if bad.all():
+        return np.full_like(x, np.nan)
+    if bad.any():
+        idx = np.arange(x.size)
+        x = x.copy()
+        x[bad] = np.interp(idx[bad], idx[~bad], x[~bad])
+    out = fn(x)
+    out[bad] = np.nan
+    return out
+
+
+def savgol(x: np.ndarray, window: int = 21, order: int = 2) -> np.ndarray:
+    """Savitzky-Golay smoothing: a local polynomial fit of ``order`` over ``window`` samples.
+
+    The window is made odd and shortened to the series when needed.
+    """
+    def run(v: np.ndarray) -> np.ndarray:
+        w = min(int(window), v.size - (1 - v.size % 2))  # odd and <= length
+        w -= 1 - w % 2
+        if w <= order:
+            return v.copy()
+        return savgol_filter(v, w, order, mode="interp")
+    return _bridged(run, x)
+
+
+def moving_average(x: np.ndarray, window: int = 9) -> np.ndarray:
+    """Centred moving average over ``window`` samples (edges repeat the end value)."""
+    return _bridged(lambda v: uniform_filter1d(v, size=max(1, min(int(window), v.size)), mode="nearest"), x)
+
+
+def wavelet(x: np.ndarray, wavelet_name: str = "sym8", level: int | None = None) -> np.ndarray:
+    """Wavelet shrinkage with BayesShrink soft thresholds (no tuning against clean data).
+
+    The noise sigma comes from the finest detail coefficients (median absolute
+    deviation / 0.6745); each level's threshold is sigma² / signal-sigma.
+    """
+    def run(v: np.ndarray) -> np.ndarray:
+        w = pywt.Wavelet(wavelet_name)
+        max_level = pywt.dwt_max_level(v.size, w.dec_len)
+        if max_level < 1:
+            return v.copy()
+        lev = min(level or max_level, max_level, 6)
+        coeffs = pywt.wavedec(v, w, mode="symmetric", level=lev)
+        sigma = np.median(np.abs(coeffs[-1])) / 0.6745
+        out = [coeffs[0]]
+        for d in coeffs[1:]:
+            spread = np.sqrt(max(np.mean(d**2) - sigma**2, 0.0))
+            thr = np.max(np.abs(d)) if spread == 0 else sigma**2 / spread
+            out.append(pywt.threshold(d, thr, mode="soft"))
+        return pywt.waverec(out, w, mode="symmetric")[: v.size]
+    return _bridged(run, x)
+
+
+FILTERS: dict[str, Callable[..., np.ndarray]] = {
+    "savgol": savgol,
+    "moving_average": moving_average,
+    "wavelet": wavelet,
+}
+FILTER_LABELS = {
+    "savgol": "Savitzky-Golay",
+    "moving_average": "Moving average",
+    "wavelet": "Wavelet shrinkage (BayesShrink)",
+}
+#: Window grids :func:`tune` searches by default.
+GRIDS = {
+    "savgol": [5, 9, 15, 21, 31, 45, 61, 81, 101, 149],
+    "moving_average": [3, 5, 7, 9, 13, 17, 25, 35, 51],
+}
+
+
+def tune(name: str, noisy: np.ndarray, clean: np.ndarray, grid: Iterable[int] | None = None) -> int:
+    """The window of a filter with the lowest MSE on a tuning set.
+
+    Parameters
+    ----------
+    name : "savgol" or "moving_average"
+    noisy, clean : ndarrays, shape (n_signals, length) -- a set *separate* from the test set
+    grid : windows to try (default ``GRIDS[name]``)
+
+    Returns
+    -------
+    window : int
+    """
+    if name not in GRIDS:
+        raise InputError(f"Only {', '.join(GRIDS)} have a window to tune; got {name!r}.")
+    noisy, clean = np.atleast_2d(noisy), np.atleast_2d(clean)
+    scores = {w: np.mean([metrics.mse(c, FILTERS[name](n, w)) for n, c in zip(noisy, clean)])
+              for w in (grid or GRIDS[name])}
+    return int(min(scores, key=scores.get))

@@ -1,0 +1,163 @@
+"""Command line: ``python -m denoiser {denoise, train, generate} ...``.
+
+Errors in the input print one line on stderr and exit with status 2; no traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from denoiser.errors import InputError
+from denoiser.signals import FAMILIES, NOISE_KINDS, add_noise, make_signals, x_grid
+
+
+def _model(spec: str):
+    """'default', 'parabola' or a path to a .keras file -> Denoiser."""
+    from denoiser.core import Denoiser
+    from denoiser.pretrained import RECIPES, pretrained
+
+    return pretrained(spec) if spec in RECIPES else Denoiser.load(spec)
+
+
+def cmd_denoise(args: argparse.Namespace) -> None:
+    from denoiser.io import read_series, write_series
+
+    t0 = time.perf_counter()
+    table = read_series(args.input)
+    names = args.column or list(table.values.columns)
+    unknown = [n for n in names if n not in table.values.columns]
+    if unknown:
+        raise InputError(f"No column named {', '.join(map(repr, unknown))} in {args.input}; "
+                         f"value columns are: {', '.join(map(repr, table.values.columns))}.")
+    den = _model(args.model)
+    out = {name: den.denoise(table.column(name)) for name in names}
+    write_series(args.output, table, out)
+    if not args.quiet:
+        print(table.report.summary(), file=sys.stderr)
+        print(f"Denoised {len(names)} column(s) x {table.report.rows} rows in {time.perf_counter() - t0:.1f} s "
+              f"-> {args.output}", file=sys.stderr)
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from denoiser.config import ModelConfig, TrainConfig
+    from denoiser.core import Denoiser
+    from denoiser.signals import training_pairs
+
+    config = ModelConfig.tutorial() if args.preset == "seed" else ModelConfig(window=args.window, filters=args.filters)
+    if args.preset == "seed" and args.window != 256:
+        config = ModelConfig(preset="seed", window=args.window, scaling="minmax", kernel_size=3)
+    train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
+                        loss=args.loss, patience=args.patience, seed=args.seed)
+    if args.csv:
+        from denoiser.io import read_series
+
+        table = read_series(args.csv)
+        clean = table.column(args.column or table.values.columns[0])
+        clean = clean[np.isfinite(clean)]
+        noisy = add_noise(clean, args.noise, sigma=args.sigma, snr_db=args.snr_db, rng=args.seed)
+        note = f"{Path(args.csv).name} with {args.noise} noise added"
+    else:
+        sigma = (args.sigma, args.sigma) if args.sigma is not None else (0.02, 0.3)
+        noisy, clean = training_pairs(args.family, args.n_signals, config.window, args.noise, sigma, rng=args.seed)
+        note = f"{args.family} family, {args.noise} noise, sigma {sigma[0]}-{sigma[1]}, {args.n_signals} signals"
+
+    def progress(epoch: int, logs: dict[str, float]) -> None:
+        done = (epoch + 1) / train.epochs
+        bar = "#" * int(30 * done)
+        print(f"\repoch {epoch + 1:3d}/{train.epochs} [{bar:<30}] loss {logs['loss']:.5f} "
+              f"val_loss {logs['val_loss']:.5f} {logs['seconds']:5.0f} s", end="", file=sys.stderr, flush=True)
+
+    den = Denoiser(config).fit(noisy, clean, train, on_epoch=progress, data_note=note)
+    print(file=sys.stderr)
+    den.save(args.output)
+    m = den.test_metrics_
+    print(f"test split: MSE {m.get('mse', float('nan')):.4g} (noisy {m.get('noisy_mse', float('nan')):.4g}), "
+          f"gain {m.get('gain_db', float('nan')):.2f} dB; saved {args.output}", file=sys.stderr)
+
+
+def cmd_generate(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    if args.sigma is None and args.snr_db is None:
+        args.sigma = 0.05
+    clean = make_signals(args.family, args.n, args.length, rng=args.seed)
+    noisy = add_noise(clean, args.noise, sigma=args.sigma, snr_db=args.snr_db, rng=args.seed + 1)
+    cols = {"x": x_grid(args.length)} if args.family in ("x2", "parabola") else {"t": np.arange(args.length)}
+    for i in range(args.n):
+        suffix = f"_{i + 1}" if args.n > 1 else ""
+        cols[f"noisy{suffix}"], cols[f"clean{suffix}"] = noisy[i], clean[i]
+    pd.DataFrame(cols).to_csv(args.output, index=False, float_format="%.6g")
+    print(f"wrote {args.n} {args.family} signal(s) of {args.length} samples to {args.output}", file=sys.stderr)
+
+
+def _level(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--sigma", type=float, help="noise standard deviation")
+    g.add_argument("--snr-db", type=float, help="noise level as signal-to-noise ratio in dB")
+    p.add_argument("--noise", choices=NOISE_KINDS, default="gaussian", help="noise kind (default: gaussian)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m denoiser", description="Denoise 1-D signals with Conv1D autoencoders.")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("denoise", help="denoise the columns of a CSV file",
+                       description="Read a CSV (any delimiter, decimal comma, timestamps, gaps), denoise its "
+                                   "value columns and write them beside the originals as NAME_denoised.")
+    p.add_argument("input", help="CSV file to read")
+    p.add_argument("-o", "--output", required=True, help="CSV file to write")
+    p.add_argument("--column", action="append", help="column to denoise (repeatable; default: all value columns)")
+    p.add_argument("--model", default="default", help="'default', 'parabola' or a .keras file (default: default)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    p.set_defaults(func=cmd_denoise)
+
+    p = sub.add_parser("train", help="train a model and save it as .keras",
+                       description="Train a denoiser on synthetic signals (or on a CSV column with noise added).")
+    p.add_argument("-o", "--output", required=True, help="model file to write (.keras)")
+    p.add_argument("--preset", choices=("unet", "seed"), default="unet", help="architecture (default: unet)")
+    p.add_argument("--window", type=int, default=256, help="window length in samples (default: 256; seed: 150)")
+    p.add_argument("--filters", type=int, default=16, help="unet: channels of the first level (default: 16)")
+    p.add_argument("--family", choices=[*FAMILIES, "mixed"], default="mixed", help="synthetic signal family")
+    p.add_argument("--n-signals", type=int, default=4000, help="synthetic training signals (default: 4000)")
+    p.add_argument("--csv", help="train on a column of this CSV, treated as clean, with noise added")
+    p.add_argument("--column", help="the CSV column to use (default: the first value column)")
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
+    p.add_argument("--loss", choices=("mse", "mae", "huber"), default="mse")
+    p.add_argument("--patience", type=int, default=5, help="EarlyStopping patience in epochs")
+    _level(p)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("generate", help="write a noisy/clean signal CSV",
+                       description="Write clean signals of a family and noisy copies to a CSV.")
+    p.add_argument("-o", "--output", required=True, help="CSV file to write")
+    p.add_argument("--family", choices=[*FAMILIES, "mixed"], default="x2")
+    p.add_argument("--length", type=int, default=150)
+    p.add_argument("-n", type=int, default=1, help="number of signals (default: 1)")
+    _level(p)
+    p.set_defaults(func=cmd_generate)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up chatter off stderr
+    args = parser().parse_args(argv)
+    try:
+        args.func(args)
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"error: {err.strerror or err}: {err.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    return 0

@@ -1,0 +1,79 @@
+"""Build the networks. Nothing else: no training, no I/O.
+
+Every preset maps a window of shape (window, 1) to a window of the same shape.
+"""
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from denoiser.config import ModelConfig
+
+
+def build_model(config: ModelConfig) -> keras.Model:
+    """Build the network a config describes (weights freshly initialised).
+
+    Parameters
+    ----------
+    config : ModelConfig
+
+    Returns
+    -------
+    model : keras.Model, input and output shape (batch, config.window, 1)
+    """
+    builders = {"seed": _seed, "unet": _unet}
+    return builders[config.preset](config)
+
+
+def _seed(config: ModelConfig) -> keras.Model:
+    """The tutorial's network, layer for layer (28,737 parameters at window 150).
+
+    Valid-padded convolutions shrink the window by 2 twice and the transposed ones
+    grow it back, so its output depends on only 11 input samples.
+    """
+    k = dict(kernel_size=3, kernel_constraint=keras.constraints.MaxNorm(2.0), kernel_initializer="he_uniform")
+    inputs = keras.Input(shape=(config.window, 1), name="noisy")
+    # encoder
+    x = layers.Conv1D(128, activation="relu", **k)(inputs)
+    x = layers.Conv1D(32, activation="relu", **k)(x)
+    # decoder
+    x = layers.Conv1DTranspose(32, activation="relu", **k)(x)
+    x = layers.Conv1DTranspose(128, activation="relu", **k)(x)
+    outputs = layers.Conv1D(1, activation="sigmoid", padding="same", name="denoised", **k)(x)
+    return keras.Model(inputs, outputs, name="seed")
+
+
+def _unet(config: ModelConfig) -> keras.Model:
+    """The default: a Conv1D encoder / Conv1DTranspose decoder with skip connections.
+
+    Each encoder level halves the length with a strided Conv1D, so after ``depth``
+    levels one bottleneck sample sees ~``kernel_size * 2**depth`` input samples
+    (the tutorial's stack sees 11). Skips carry detail past the bottleneck, so
+    steps and spikes survive; the output is linear and added to the input, so
+    the network learns the correction (identity is easy: "do no harm").
+    """
+    f, k, depth = config.filters, config.kernel_size, config.depth
+    widths = [min(f * 2**level, 4 * f) for level in range(depth + 1)]
+    # Strided levels need a length divisible by 2**depth: pad inside, crop at the end.
+    multiple = 2**depth
+    pad = (-config.window) % multiple
+    conv = dict(kernel_size=k, padding="same", activation="relu")
+
+    inputs = keras.Input(shape=(config.window, 1), name="noisy")
+    x0 = layers.ZeroPadding1D((0, pad))(inputs) if pad else inputs
+    # encoder
+    x = layers.Conv1D(widths[0], name="enc0", **conv)(x0)
+    skips = []
+    for level in range(1, depth + 1):
+        skips.append(x)
+        x = layers.Conv1D(widths[level], strides=2, name=f"enc{level}", **conv)(x)
+    x = layers.Conv1D(widths[depth], name="bottleneck", **conv)(x)
+    # decoder
+    for level in range(depth, 0, -1):
+        x = layers.Conv1DTranspose(widths[level - 1], strides=2, name=f"up{level}", **conv)(x)
+        x = layers.Concatenate(name=f"skip{level}")([x, skips[level - 1]])
+        x = layers.Conv1D(widths[level - 1], name=f"dec{level}", **conv)(x)
+    correction = layers.Conv1D(1, 1, name="correction")(x)
+    x = layers.Add(name="residual")([x0, correction])
+    outputs = layers.Cropping1D((0, pad), name="denoised")(x) if pad else layers.Identity(name="denoised")(x)
+    return keras.Model(inputs, outputs, name="unet")

@@ -1,0 +1,304 @@
+"""Clean signal families and noise kinds.
+
+Shape rule (stated once for the package): a raw signal is a 1-D float64 array of
+any length; a batch of signals is (n_signals, length). Every random function
+takes ``rng``: a ``numpy.random.Generator`` or an int seed, never global state.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from denoiser.errors import InputError
+
+RngLike = np.random.Generator | int | None
+
+#: The tutorial's grid: x = i * 0.01 for i in range(-50, 100) -> 150 points.
+TUTORIAL_LENGTH = 150
+
+
+def as_rng(rng: RngLike) -> np.random.Generator:
+    """Return a Generator from a Generator or an int seed (``None`` -> seed 0, so runs repeat)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    return np.random.default_rng(0 if rng is None else int(rng))
+
+
+def x_grid(length: int = TUTORIAL_LENGTH) -> np.ndarray:
+    """The tutorial's x axis, stretched to ``length`` points.
+
+    For ``length == 150`` this is exactly ``i * 0.01`` for ``i in range(-50, 100)``.
+
+    Returns
+    -------
+    x : ndarray, shape (length,)
+    """
+    return np.arange(-50, -50 + length) * 0.01 if length == TUTORIAL_LENGTH else np.linspace(-0.5, 0.99, length)
+
+
+# ---------------------------------------------------------------- clean families
+# Each generator: (length, rng) -> clean signal of shape (length,). Amplitudes stay
+# of order 1 so that noise sigmas mean the same thing across families.
+
+def _x2(length: int, rng: np.random.Generator) -> np.ndarray:
+    return x_grid(length) ** 2
+
+
+def _parabola(length: int, rng: np.random.Generator) -> np.ndarray:
+    # The benchmark's family: a*(x-b)^2 + c with the issue's ranges.
+    a, b, c = rng.uniform(0.5, 2.0), rng.uniform(-0.3, 0.5), rng.uniform(-0.2, 0.2)
+    return a * (x_grid(length) - b) ** 2 + c
+
+
+def _sines(length: int, rng: np.random.Generator) -> np.ndarray:
+    # Frequencies are per sample (periods 16..400 samples), so a window of a
+    # long signal looks like a window of a short one.
+    t = np.arange(length)
+    y = np.zeros(length)
+    for _ in range(rng.integers(1, 4)):
+        period = np.exp(rng.uniform(np.log(16), np.log(400)))
+        y += rng.uniform(0.2, 1.0) * np.sin(2 * np.pi * t / period + rng.uniform(0, 2 * np.pi))
+    return y
+
+
+def _chirp(length: int, rng: np.random.Generator) -> np.ndarray:
+    t = np.arange(length)
+    f0, f1 = 1 / rng.uniform(150, 600), 1 / rng.uniform(12, 60)
+    if rng.random() < 0.5:
+        f0, f1 = f1, f0
+    phase = 2 * np.pi * (f0 * t + (f1 - f0) * t**2 / (2 * max(length - 1, 1)))
+    return rng.uniform(0.5, 1.0) * np.sin(phase + rng.uniform(0, 2 * np.pi))
+
+
+def _square(length: int, rng: np.random.Generator) -> np.ndarray:
+    # Piecewise-constant levels with segments 15..300 samples long: steps and square waves.
+    if rng.random() < 0.5:
+        period = rng.uniform(30, 300)
+        return rng.uniform(0.3, 1.0) * np.sign(np.sin(2 * np.pi * np.arange(length) / period + rng.uniform(0, 6.28)))
+    y = np.empty(length)
+    i = 0
+    while i < length:
+        seg = int(rng.integers(15, 300))
+        y[i:i + seg] = rng.uniform(-1, 1)
+        i += seg
+    return y
+
+
+def _spikes(length: int, rng: np.random.Generator) -> np.ndarray:
+    # Gaussian pulses 2..10 samples wide on a flat or gently sloping baseline.
+    t = np.arange(length)
+    y = rng.uniform(-0.2, 0.2) + rng.uniform(-0.2, 0.2) * t / max(length, 1)
+    n_pulses = max(1, int(rng.poisson(length / 60)))
+    for centre, width, amp in zip(rng.uniform(0, length, n_pulses), rng.uniform(2, 10, n_pulses),
+                                  rng.uniform(0.3, 1.0, n_pulses) * rng.choice([-1, 1], n_pulses)):
+        y = y + amp * np.exp(-0.5 * ((t - centre) / width) ** 2)
+    return y
+
+
+def _smooth(length: int, rng: np.random.Generator) -> np.ndarray:
+    # Band-limited random curve: white noise low-passed in the frequency domain,
+    # with a random correlation length of 10..200 samples.
+    corr = rng.uniform(10, 200)
+    spec = np.fft.rfft(rng.standard_normal(length))
+    freqs = np.fft.rfftfreq(length)
+    y = np.fft.irfft(spec * np.exp(-0.5 * (freqs * corr * 2 * np.pi) ** 2), n=length)
+    std = y.std()
+    return y / std * rng.uniform(0.3, 1.0) if std > 0 else y
+
+
+FAMILIES: dict[str, Callable[[int, np.random.Generator], np.ndarray]] = {
+    "x2": _x2,
+    "parabola": _parabola,
+    "sines": _sines,
+    "chirp": _chirp,
+    "square": _square,
+    "spikes": _spikes,
+    "smooth": _smooth,
+}
+#: What "mixed" draws from: every family that is not a parabola.
+MIXED = ("sines", "chirp", "square", "spikes", "smooth")
+
+FAMILY_LABELS = {
+    "x2": "x² (the tutorial's curve)",
+    "parabola": "Parabolas a·(x−b)²+c",
+    "sines": "Sums of sines",
+    "chirp": "Chirp",
+    "square": "Steps / square wave",
+    "spikes": "Spikes / pulses",
+    "smooth": "Smooth random curve",
+    "mixed": "Mixed (a random family per signal)",
+}
+
+
+def _check_length(length: int) -> int:
+    if int(length) < 2:
+        raise InputError(f"A signal needs at least 2 samples; got length={length}.")
+    return int(length)
+
+
+def make_signal(family: str = "x2", length: int = TUTORIAL_LENGTH, rng: RngLike = None) -> np.ndarray:
+    """One clean signal of a family.
+
+    Parameters
+    ----------
+    family : one of ``FAMILIES`` or ``"mixed"`` (a random non-parabola family)
+    length : number of samples
+    rng : Generator or int seed
+
+    Returns
+    -------
+    clean : ndarray, shape (length,), float64
+    """
+    rng = as_rng(rng)
+    length = _check_length(length)
+    if family == "mixed":
+        family = MIXED[rng.integers(len(MIXED))]
+    if family not in FAMILIES:
+        raise InputError(f"Unknown signal family {family!r}; choose one of {', '.join([*FAMILIES, 'mixed'])}.")
+    return FAMILIES[family](length, rng).astype(np.float64)
+
+
+def make_signals(family: str, n_signals: int, length: int = TUTORIAL_LENGTH, rng: RngLike = None) -> np.ndarray:
+    """A batch of clean signals, shape (n_signals, length)."""
+    rng = as_rng(rng)
+    return np.stack([make_signal(family, length, rng) for _ in range(int(n_signals))])
+
+
+# ---------------------------------------------------------------- noise
+NOISE_KINDS = ("gaussian", "uniform", "impulse", "pink", "drift")
+NOISE_LABELS = {
+    "gaussian": "Gaussian (white)",
+    "uniform": "Uniform (white)",
+    "impulse": "Impulse (salt-and-pepper spikes)",
+    "pink": "Pink (1/f)",
+    "drift": "Baseline drift",
+}
+
+
+def noise_sigma(clean: np.ndarray, *, sigma: float | None = None, snr_db: float | None = None) -> float:
+    """The noise standard deviation asked for, given as ``sigma`` or as ``snr_db``.
+
+    SNR is ``10 log10(mean(clean**2) / sigma**2)``, the same definition as
+    :func:`denoiser.metrics.snr_db`.
+    """
+    if (sigma is None) == (snr_db is None):
+        raise InputError("Give the noise level either as sigma or as SNR in dB, not both or neither.")
+    if sigma is not None:
+        if not np.isfinite(sigma) or sigma < 0:
+            raise InputError(f"Noise sigma must be a finite number >= 0; got {sigma}.")
+        return float(sigma)
+    power = float(np.mean(np.square(clean))) if np.size(clean) else 0.0
+    if not np.isfinite(snr_db):
+        raise InputError(f"SNR must be a finite number of dB; got {snr_db}.")
+    return float(np.sqrt(power / 10 ** (snr_db / 10)))
+
+
+def _unit_noise(kind: str, shape: tuple[int, ...], rng: np.random.Generator, rate: float) -> np.ndarray:
+    """Noise of one kind with (expected) standard deviation 1 along the last axis."""
+    n = shape[-1]
+    if kind == "gaussian":
+        return rng.standard_normal(shape)
+    if kind == "uniform":
+        return rng.uniform(-np.sqrt(3), np.sqrt(3), shape)  # var of U(-a, a) is a^2/3
+    if kind == "impulse":
+        if not 0 < rate <= 1:
+            raise InputError(f"Impulse rate must be in (0, 1]; got {rate}.")
+        hit = rng.random(shape) < rate
+        # Spikes of height 1/sqrt(rate) give unit variance on average.
+        return hit * rng.choice([-1.0, 1.0], shape) / np.sqrt(rate)
+    if kind in ("pink", "drift"):
+        spec = np.fft.rfft(rng.standard_normal(shape), axis=-1)
+        f = np.fft.rfftfreq(n)
+        f[0] = f[1] if n > 1 else 1.0
+        if kind == "pink":
+            gain = 1 / np.sqrt(f)                      # power ~ 1/f
+        else:
+            gain = np.where(f * n <= 3, 1.0, 0.0)      # only the slowest 3 cycles per signal
+            gain[..., 0] = 1.0
+        out = np.fft.irfft(spec * gain, n=n, axis=-1)
+        std = out.std(axis=-1, keepdims=True)
+        return np.divide(out, std, out=np.zeros_like(out), where=std > 0)
+    raise InputError(f"Unknown noise kind {kind!r}; choose one of {', '.join(NOISE_KINDS)}.")
+
+
+def make_noise(shape: int | tuple[int, ...], kind: str = "gaussian", sigma: float = 0.05,
+               rng: RngLike = None, *, rate: float = 0.05) -> np.ndarray:
+    """Noise of a kind scaled to standard deviation ``sigma``.
+
+    Parameters
+    ----------
+    shape : length, or (n_signals, length)
+    kind : one of ``NOISE_KINDS``
+    sigma : standard deviation (exact for pink and drift, expected for the others)
+    rate : fraction of samples hit, for impulse noise
+
+    Returns
+    -------
+    noise : ndarray of ``shape``
+    """
+    shape = (shape,) if np.isscalar(shape) else tuple(shape)
+    return sigma * _unit_noise(kind, shape, as_rng(rng), rate)
+
+
+def add_noise(clean: np.ndarray, kind: str = "gaussian", *, sigma: float | None = None,
+              snr_db: float | None = None, rng: RngLike = None, rate: float = 0.05) -> np.ndarray:
+    """Add noise of a kind and level to a clean signal.
+
+    Parameters
+    ----------
+    clean : ndarray, shape (length,) or (n_signals, length)
+    kind : one of ``NOISE_KINDS``
+    sigma, snr_db : the level, exactly one of them (SNR is per signal)
+    rng : Generator or int seed
+    rate : fraction of samples hit, for impulse noise
+
+    Returns
+    -------
+    noisy : ndarray, same shape as ``clean``
+    """
+    clean = np.asarray(clean, dtype=np.float64)
+    rng = as_rng(rng)
+    if snr_db is not None and clean.ndim == 2:
+        sig = np.array([noise_sigma(row, snr_db=snr_db) for row in clean])[:, None]
+    else:
+        sig = noise_sigma(clean, sigma=sigma, snr_db=snr_db)
+    return clean + sig * _unit_noise(kind, clean.shape, rng, rate)
+
+
+def tutorial_dataset(n_samples: int = 100_000, sigma: float = 0.05, rng: RngLike = None) -> tuple[np.ndarray, np.ndarray]:
+    """The tutorial's data: ``n_samples`` copies of x² with Gaussian noise.
+
+    Returns
+    -------
+    noisy, clean : ndarrays, shape (n_samples, 150)
+    """
+    clean = np.broadcast_to(x_grid() ** 2, (int(n_samples), TUTORIAL_LENGTH)).copy()
+    return add_noise(clean, "gaussian", sigma=sigma, rng=rng), clean
+
+
+def training_pairs(family: str = "mixed", n_signals: int = 2000, length: int = 256,
+                   noise: tuple[str, ...] | str = "gaussian", sigma: tuple[float, float] | float = (0.02, 0.3),
+                   rng: RngLike = None, *, rate: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Noisy/clean pairs for training a blind denoiser.
+
+    Each signal gets a random family (for ``"mixed"``), a random noise kind from
+    ``noise`` and a noise sigma drawn log-uniformly from the ``sigma`` range, so the
+    network must estimate the noise level itself, as it must on real data.
+
+    Returns
+    -------
+    noisy, clean : ndarrays, shape (n_signals, length)
+    """
+    rng = as_rng(rng)
+    kinds = (noise,) if isinstance(noise, str) else tuple(noise)
+    lo, hi = (sigma, sigma) if np.isscalar(sigma) else sigma
+    clean = make_signals(family, n_signals, length, rng)
+    sigmas = np.exp(rng.uniform(np.log(lo), np.log(hi), n_signals)) if lo > 0 else rng.uniform(lo, hi, n_signals)
+    which = rng.integers(len(kinds), size=n_signals)
+    noisy = clean.copy()
+    for k, kind in enumerate(kinds):
+        rows = np.flatnonzero(which == k)
+        if rows.size:
+            noisy[rows] += sigmas[rows, None] * _unit_noise(kind, (rows.size, length), rng, rate)
+    return noisy, clean

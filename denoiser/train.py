@@ -1,0 +1,122 @@
+"""Fit a Keras model on scaled windows: splits, callbacks, stop flag, history.
+
+Kept apart from :mod:`denoiser.core` so the training loop reads on its own:
+split -> tf.data -> fit with EarlyStopping + best-weights restore -> history.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from denoiser.config import TrainConfig
+
+EpochHook = Callable[[int, dict[str, float]], None]
+StopFlag = Callable[[], bool]
+
+
+def split_indices(n: int, cfg: TrainConfig, *, contiguous: bool = False,
+                  rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Train / validation / test indices of ``n`` items.
+
+    ``contiguous=True`` keeps time order (first part train, then validation, then
+    test), which is what a single long recording needs: overlapping windows would
+    otherwise leak test samples into training.
+    """
+    n_test = int(round(n * cfg.test_fraction))
+    n_val = max(1, int(round(n * cfg.val_fraction)))
+    if n - n_test - n_val < 1:
+        raise ValueError(f"Only {n} training windows: too few to split into train, validation and test.")
+    order = np.arange(n) if contiguous else (rng or np.random.default_rng(cfg.seed)).permutation(n)
+    n_train = n - n_val - n_test
+    return order[:n_train], order[n_train:n_train + n_val], order[n_train + n_val:]
+
+
+def make_loss(name: str) -> keras.losses.Loss | str:
+    """The Keras loss for a :class:`TrainConfig` loss name."""
+    return {"mse": "mean_squared_error", "mae": "mean_absolute_error",
+            "huber": keras.losses.Huber(delta=1.0), "bce": "binary_crossentropy"}[name]
+
+
+def dataset(x: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle_seed: int | None = None) -> tf.data.Dataset:
+    """Batches of (noisy, clean) windows, shape (batch, window, 1), float32.
+
+    The arrays are converted once; shuffling happens on indices each epoch.
+    """
+    ds = tf.data.Dataset.from_tensor_slices((x[..., None].astype(np.float32), y[..., None].astype(np.float32)))
+    if shuffle_seed is not None:
+        ds = ds.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+class _Hooks(keras.callbacks.Callback):
+    """Calls the user's ``on_epoch``, honours the stop flag, keeps the best weights.
+
+    Keras' own EarlyStopping restores best weights only when *it* stops the run;
+    here the best weights come back however training ends (patience, the last
+    epoch, or the user's Stop), so a stopped run is never worse than its best epoch.
+    """
+
+    def __init__(self, on_epoch: EpochHook | None, should_stop: StopFlag | None, patience: int) -> None:
+        super().__init__()
+        self.on_epoch, self.should_stop, self.patience = on_epoch, should_stop, patience
+        self.best, self.best_epoch, self.best_weights = np.inf, -1, None
+        self.stopped_by_user = False
+        self.t0 = time.perf_counter()
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self.should_stop is not None and self.should_stop():
+            self.stopped_by_user = True
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = {k: float(v) for k, v in (logs or {}).items()}
+        val = logs.get("val_loss", np.inf)
+        if val < self.best:
+            self.best, self.best_epoch, self.best_weights = val, epoch, self.model.get_weights()
+        logs["seconds"] = time.perf_counter() - self.t0
+        if self.on_epoch is not None:
+            self.on_epoch(epoch, logs)
+        if epoch - self.best_epoch >= self.patience:
+            self.model.stop_training = True
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+
+
+def _plateau(cfg: TrainConfig) -> keras.callbacks.Callback:
+    # Halving the step when validation stalls buys the last few percent that
+    # separate a good denoiser from the least-squares limit.
+    return keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(1, cfg.patience // 2), min_lr=1e-5)
+
+
+def fit_windows(model: keras.Model, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
+                y_val: np.ndarray, cfg: TrainConfig, *, on_epoch: EpochHook | None = None,
+                should_stop: StopFlag | None = None, verbose: int = 0) -> dict[str, Any]:
+    """Compile and fit ``model`` on scaled windows; the model ends with its best weights.
+
+    Parameters
+    ----------
+    x_train, y_train : ndarrays, shape (n_train, window) -- scaled noisy input, scaled clean target
+    x_val, y_val : ndarrays, shape (n_val, window)
+    on_epoch : called as ``on_epoch(epoch, logs)`` after every epoch; logs has
+        ``loss``, ``val_loss`` and ``seconds`` (since the start)
+    should_stop : polled after every batch; returning True ends training early
+
+    Returns
+    -------
+    info : dict with ``history`` (lists per metric), ``best_epoch``, ``epochs_run``,
+        ``stopped_by_user`` and ``seconds``
+    """
+    model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=make_loss(cfg.loss))
+    hooks = _Hooks(on_epoch, should_stop, cfg.patience)
+    hist = model.fit(dataset(x_train, y_train, cfg.batch_size, shuffle_seed=cfg.seed),
+                     validation_data=dataset(x_val, y_val, max(cfg.batch_size, 256)),
+                     epochs=cfg.epochs, callbacks=[hooks, _plateau(cfg)], shuffle=False, verbose=verbose)
+    history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+    return {"history": history, "best_epoch": hooks.best_epoch, "epochs_run": len(history.get("loss", [])),
+            "stopped_by_user": hooks.stopped_by_user, "seconds": time.perf_counter() - hooks.t0}

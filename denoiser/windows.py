@@ -1,0 +1,147 @@
+"""Windowing, per-window scaling and its inverse, overlap-add reassembly.
+
+A series of any length is cut into overlapping windows of the model's length,
+each window is scaled using only its own (noisy) values -- the only statistics
+available at use time, so the inverse is honest -- and the network's outputs are
+blended back with a smooth taper so that window seams do not show.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from denoiser.errors import InputError
+
+SCALINGS = ("standard", "minmax")
+
+
+@dataclass(frozen=True)
+class Framing:
+    """Where the windows of a series lie.
+
+    Attributes
+    ----------
+    length : samples in the original series
+    padded : samples after padding (>= length, covers every window)
+    window, hop : window length and step between window starts
+    """
+
+    length: int
+    padded: int
+    window: int
+    hop: int
+
+    @property
+    def n_windows(self) -> int:
+        return 1 + (self.padded - self.window) // self.hop
+
+
+def plan(length: int, window: int, hop: int) -> Framing:
+    """Choose the padding so that windows of ``window`` every ``hop`` cover ``length`` samples."""
+    if window < 2 or not 1 <= hop <= window:
+        raise InputError(f"Window must be >= 2 and hop in [1, window]; got window={window}, hop={hop}.")
+    if length < 2:
+        raise InputError(f"The series has {length} sample(s); at least 2 are needed.")
+    n_windows = 1 + max(0, -(-(length - window) // hop))
+    return Framing(length, (n_windows - 1) * hop + window, window, hop)
+
+
+def _pad(x: np.ndarray, padded: int) -> np.ndarray:
+    """Extend the series at its end by odd reflection, which continues its local trend.
+
+    For series much shorter than the window the reflection is repeated.
+    """
+    out = x
+    while out.size < padded:
+        n = min(out.size - 1, padded - out.size)
+        tail = 2 * out[-1] - out[-2:-n - 2:-1]
+        out = np.concatenate([out, tail])
+    return out
+
+
+def frame(x: np.ndarray, window: int, hop: int) -> tuple[np.ndarray, Framing]:
+    """Cut a 1-D series into overlapping windows.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n,)
+    window, hop : window length and step
+
+    Returns
+    -------
+    frames : ndarray, shape (n_windows, window) -- a copy, safe to modify
+    framing : how to put the frames back with :func:`overlap_add`
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 1:
+        raise InputError(f"Expected a 1-D series; got an array of shape {x.shape}.")
+    fr = plan(x.size, window, hop)
+    padded = _pad(x, fr.padded)
+    view = np.lib.stride_tricks.sliding_window_view(padded, window)[::hop]
+    return view.copy(), fr
+
+
+def taper(window: int) -> np.ndarray:
+    """Blending weights: sin² shifted half a sample, so they are smooth and never zero.
+
+    Network outputs are least reliable at window edges (less context), so those
+    get the least weight; a weight > 0 everywhere keeps the ends of the series defined.
+    """
+    return np.sin(np.pi * (np.arange(window) + 0.5) / window) ** 2
+
+
+def overlap_add(frames: np.ndarray, framing: Framing, weights: np.ndarray | None = None) -> np.ndarray:
+    """Blend windows back into a series: the weighted mean of every window covering a sample.
+
+    Parameters
+    ----------
+    frames : ndarray, shape (n_windows, window)
+    framing : from :func:`frame`
+    weights : shape (window,), default :func:`taper`
+
+    Returns
+    -------
+    x : ndarray, shape (framing.length,)
+    """
+    w = taper(framing.window) if weights is None else np.asarray(weights, dtype=np.float64)
+    acc = np.zeros(framing.padded)
+    norm = np.zeros(framing.padded)
+    for k, start in enumerate(range(0, framing.padded - framing.window + 1, framing.hop)):
+        acc[start:start + framing.window] += w * frames[k]
+        norm[start:start + framing.window] += w
+    return acc[: framing.length] / norm[: framing.length]
+
+
+# ---------------------------------------------------------------- scaling
+def window_stats(frames: np.ndarray, scaling: str) -> tuple[np.ndarray, np.ndarray]:
+    """Offset and scale of each (noisy) window.
+
+    ``standard``: mean and standard deviation; ``minmax``: min and max-min (the
+    tutorial's). A constant window gets scale 1 so nothing divides by zero.
+
+    Returns
+    -------
+    offset, scale : ndarrays, shape (n_windows, 1)
+    """
+    if scaling == "standard":
+        offset = frames.mean(axis=1, keepdims=True)
+        scale = frames.std(axis=1, keepdims=True)
+    elif scaling == "minmax":
+        offset = frames.min(axis=1, keepdims=True)
+        scale = frames.max(axis=1, keepdims=True) - offset
+    else:
+        raise InputError(f"Unknown scaling {scaling!r}; choose one of {', '.join(SCALINGS)}.")
+    # A window whose spread is below float resolution of its level is constant.
+    tiny = (scale <= 1e-12 * np.maximum(1.0, np.abs(offset))) | ~np.isfinite(scale)
+    return offset, np.where(tiny, 1.0, scale)
+
+
+def scale(frames: np.ndarray, offset: np.ndarray, scale_: np.ndarray) -> np.ndarray:
+    """Map windows to the network's range: ``(frames - offset) / scale``."""
+    return (frames - offset) / scale_
+
+
+def unscale(frames: np.ndarray, offset: np.ndarray, scale_: np.ndarray) -> np.ndarray:
+    """Undo :func:`scale`: ``frames * scale + offset``."""
+    return frames * scale_ + offset
