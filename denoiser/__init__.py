@@ -1,7 +1,7 @@
 """Denoiser: remove noise from 1-D signals with Conv1D autoencoders.
 
-The light parts (signals, windows, metrics, CSV reading, classical filters) import
-at once; the parts that need TensorFlow (``Denoiser``, ``build_model``,
+The light parts (signals, windows, metrics, classical filters) import at once;
+CSV reading (pandas) and the parts that need TensorFlow (``Denoiser``, ``build_model``,
 ``default_model``, ...) are loaded on first use, so ``import denoiser`` is fast.
 
 >>> import denoiser
@@ -19,7 +19,6 @@ from typing import Any
 from denoiser.classical import moving_average, savgol, wavelet
 from denoiser.config import ModelConfig, TrainConfig
 from denoiser.errors import InputError
-from denoiser.io import ReadReport, SeriesTable, read_series, to_csv_bytes, write_series
 from denoiser.metrics import gain_db, mae, mse, rmse, snr_db
 from denoiser.signals import (FAMILIES, NOISE_KINDS, add_noise, make_noise, make_signal, make_signals,
                               training_pairs, tutorial_dataset, x_grid)
@@ -30,6 +29,11 @@ _LAZY = {
     "build_model": "denoiser.model",
     "default_model": "denoiser.pretrained",
     "pretrained": "denoiser.pretrained",
+    "ReadReport": "denoiser.io",
+    "SeriesTable": "denoiser.io",
+    "read_series": "denoiser.io",
+    "to_csv_bytes": "denoiser.io",
+    "write_series": "denoiser.io",
 }
 
 __all__ = [

@@ -190,7 +190,10 @@ class Denoiser:
                 "history": self.history_, "test_metrics": self.test_metrics_, "train_info": self.train_info_}
         with tempfile.TemporaryDirectory() as tmp:
             archive = Path(tmp) / "model.keras"
-            model.save(archive)
+            # An uncompiled copy: the file carries weights only, not Adam's state (3x the size).
+            bare = build_model(self.config)
+            bare.set_weights(model.get_weights())
+            bare.save(archive)
             with zipfile.ZipFile(archive, "a", zipfile.ZIP_DEFLATED) as zf:
                 zf.writestr("denoiser.json", json.dumps(meta, default=_json_default))
             data = archive.read_bytes()
