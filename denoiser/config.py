@@ -81,6 +81,7 @@ class TrainConfig:
     val_fraction: float = 0.15    # of the windows, for EarlyStopping and model choice
     test_fraction: float = 0.15   # of the windows, never seen in training; metrics reported on it
     seed: int = 0                 # data split, shuffling and weight initialisation
+    weighting: str = "noise"      # "noise": weigh windows by 1/noise power (train for gain); "none"
 
     def __post_init__(self) -> None:
         checks = [
@@ -89,6 +90,7 @@ class TrainConfig:
             (0 < float(self.learning_rate) <= 1, f"learning_rate must be in (0, 1]; got {self.learning_rate!r}"),
             (self.loss in LOSSES, f"loss must be one of {', '.join(LOSSES)}; got {self.loss!r}"),
             (isinstance(self.patience, int) and self.patience >= 1, f"patience must be an integer >= 1; got {self.patience!r}"),
+            (self.weighting in ("noise", "none"), f"weighting must be 'noise' or 'none'; got {self.weighting!r}"),
             (0 < self.val_fraction < 0.5 and 0 <= self.test_fraction < 0.5, "val_fraction must be in (0, 0.5) and test_fraction in [0, 0.5)"),
         ]
         for ok, msg in checks:

@@ -145,7 +145,10 @@ class Denoiser:
     def _denoise_frames(self, frames: np.ndarray) -> np.ndarray:
         """Scale each window by its own noisy statistics, denoise, and undo the scaling."""
         offset, scale = windows.window_stats(frames, self.config.scaling)
-        return windows.unscale(self._network(windows.scale(frames, offset, scale)), offset, scale)
+        out = windows.unscale(self._network(windows.scale(frames, offset, scale)), offset, scale)
+        flat = windows.is_flat(frames)
+        out[flat] = frames[flat]  # nothing to denoise; the network's biases would add an offset
+        return out
 
     def denoise(self, x: np.ndarray) -> np.ndarray:
         """Denoise a series (or a batch of series) in its own units.

@@ -217,8 +217,9 @@ def _unit_noise(kind: str, shape: tuple[int, ...], rng: np.random.Generator, rat
             gain = np.where(f * n <= 3, 1.0, 0.0)      # only the slowest 3 cycles per signal
             gain[..., 0] = 1.0
         out = np.fft.irfft(spec * gain, n=n, axis=-1)
-        std = out.std(axis=-1, keepdims=True)
-        return np.divide(out, std, out=np.zeros_like(out), where=std > 0)
+        # RMS, not std: a slow offset is part of drift and counts towards its level.
+        rms = np.sqrt(np.mean(out**2, axis=-1, keepdims=True))
+        return np.divide(out, rms, out=np.zeros_like(out), where=rms > 0)
     raise InputError(f"Unknown noise kind {kind!r}; choose one of {', '.join(NOISE_KINDS)}.")
 
 
@@ -230,7 +231,7 @@ def make_noise(shape: int | tuple[int, ...], kind: str = "gaussian", sigma: floa
     ----------
     shape : length, or (n_signals, length)
     kind : one of ``NOISE_KINDS``
-    sigma : standard deviation (exact for pink and drift, expected for the others)
+    sigma : standard deviation (exact RMS per signal for pink and drift, expected for the others)
     rate : fraction of samples hit, for impulse noise
 
     Returns

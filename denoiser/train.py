@@ -41,12 +41,28 @@ def make_loss(name: str) -> keras.losses.Loss | str:
             "huber": keras.losses.Huber(delta=1.0), "bce": "binary_crossentropy"}[name]
 
 
-def dataset(x: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle_seed: int | None = None) -> tf.data.Dataset:
-    """Batches of (noisy, clean) windows, shape (batch, window, 1), float32.
+def noise_weights(x: np.ndarray, y: np.ndarray, cap: float = 100.0) -> np.ndarray:
+    """Per-window loss weights ~ 1 / noise power, normalised to mean 1.
+
+    Unweighted MSE on scaled windows is dominated by the noisiest windows, so
+    the network neglects quiet ones, where it must match the least-squares limit
+    and do no harm. Weighting by the inverse noise power trains for the average
+    *relative* improvement (the gain) instead. ``cap`` bounds the weight of
+    nearly clean windows.
+    """
+    power = np.mean((x - y) ** 2, axis=1)
+    w = 1.0 / np.maximum(power, np.max(power) / cap if power.size else 1.0)
+    return (w / w.mean()).astype(np.float32)
+
+
+def dataset(x: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle_seed: int | None = None,
+            weights: np.ndarray | None = None) -> tf.data.Dataset:
+    """Batches of (noisy, clean[, weight]) windows, shape (batch, window, 1), float32.
 
     The arrays are converted once; shuffling happens on indices each epoch.
     """
-    ds = tf.data.Dataset.from_tensor_slices((x[..., None].astype(np.float32), y[..., None].astype(np.float32)))
+    tensors = (x[..., None].astype(np.float32), y[..., None].astype(np.float32))
+    ds = tf.data.Dataset.from_tensor_slices(tensors if weights is None else (*tensors, weights[:, None]))
     if shuffle_seed is not None:
         ds = ds.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
@@ -114,8 +130,11 @@ def fit_windows(model: keras.Model, x_train: np.ndarray, y_train: np.ndarray, x_
     """
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=make_loss(cfg.loss))
     hooks = _Hooks(on_epoch, should_stop, cfg.patience)
-    hist = model.fit(dataset(x_train, y_train, cfg.batch_size, shuffle_seed=cfg.seed),
-                     validation_data=dataset(x_val, y_val, max(cfg.batch_size, 256)),
+    weigh = cfg.weighting == "noise"
+    hist = model.fit(dataset(x_train, y_train, cfg.batch_size, shuffle_seed=cfg.seed,
+                             weights=noise_weights(x_train, y_train) if weigh else None),
+                     validation_data=dataset(x_val, y_val, max(cfg.batch_size, 256),
+                                             weights=noise_weights(x_val, y_val) if weigh else None),
                      epochs=cfg.epochs, callbacks=[hooks, _plateau(cfg)], shuffle=False, verbose=verbose)
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     return {"history": history, "best_epoch": hooks.best_epoch, "epochs_run": len(history.get("loss", [])),

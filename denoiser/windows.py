@@ -132,9 +132,17 @@ def window_stats(frames: np.ndarray, scaling: str) -> tuple[np.ndarray, np.ndarr
         scale = frames.max(axis=1, keepdims=True) - offset
     else:
         raise InputError(f"Unknown scaling {scaling!r}; choose one of {', '.join(SCALINGS)}.")
-    # A window whose spread is below float resolution of its level is constant.
-    tiny = (scale <= 1e-12 * np.maximum(1.0, np.abs(offset))) | ~np.isfinite(scale)
-    return offset, np.where(tiny, 1.0, scale)
+    return offset, np.where(is_flat(frames)[:, None], 1.0, scale)
+
+
+def is_flat(frames: np.ndarray) -> np.ndarray:
+    """Windows whose spread is below float resolution of their level, shape (n_windows,).
+
+    They carry no signal to denoise: the caller returns them unchanged.
+    """
+    spread = frames.max(axis=1) - frames.min(axis=1)
+    level = np.maximum(1.0, np.abs(frames).max(axis=1))
+    return ~(spread > 1e-12 * level)
 
 
 def scale(frames: np.ndarray, offset: np.ndarray, scale_: np.ndarray) -> np.ndarray:

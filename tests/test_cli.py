@@ -1,0 +1,71 @@
+"""The command line end to end, in a subprocess, as a user runs it."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run([sys.executable, "-m", "denoiser", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_help_for_every_command(tmp_path):
+    for cmd in ([], ["denoise"], ["train"], ["generate"]):
+        res = run(*cmd, "--help", cwd=tmp_path)
+        assert res.returncode == 0 and "usage:" in res.stdout
+
+
+def test_generate_then_denoise_messy_csv(tmp_path):
+    res = run("generate", "--family", "x2", "--sigma", "0.1", "--seed", "3", "-o", "gen.csv", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    gen = pd.read_csv(tmp_path / "gen.csv")
+    assert list(gen.columns) == ["x", "noisy", "clean"] and len(gen) == 150
+    np.testing.assert_allclose(gen["clean"], gen["x"] ** 2, atol=1e-5)
+
+    # The same data as an instrument might write it: ';' delimiter, decimal comma, a preamble.
+    messy = tmp_path / "messy.csv"
+    body = gen[["x", "noisy"]].rename(columns={"x": "time", "noisy": "signal"})
+    text = body.to_csv(sep=";", decimal=",", index=False)
+    messy.write_text("# Instrument: demo\n# Units: V\n" + text, encoding="utf-8")
+    res = run("denoise", str(messy), "-o", "out.csv", "--model", "parabola", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    out = pd.read_csv(tmp_path / "out.csv")
+    assert "signal_denoised" in out.columns and "signal" in out.columns and len(out) == 150
+    clean = gen["clean"].to_numpy()
+    assert np.mean((out["signal_denoised"] - clean) ** 2) < 0.3 * np.mean((out["signal"] - clean) ** 2)
+
+
+def test_train_saves_a_model_that_denoise_uses(tmp_path):
+    res = run("train", "--family", "sines", "--n-signals", "200", "--window", "64", "--filters", "4",
+              "--epochs", "2", "--sigma", "0.2", "-o", "m.keras", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "epoch   2/2" in res.stderr and "test split: MSE" in res.stderr
+    assert (tmp_path / "m.keras").stat().st_size > 0
+    run("generate", "--family", "sines", "--length", "500", "-o", "s.csv", cwd=tmp_path)
+    res = run("denoise", "s.csv", "-o", "o.csv", "--column", "noisy", "--model", "m.keras", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert list(pd.read_csv(tmp_path / "o.csv").columns) == ["t", "noisy", "clean", "noisy_denoised"]
+
+
+@pytest.mark.parametrize("content,args,message", [
+    (None, [], "No such file"),
+    (b"", [], "empty"),
+    (b"a,b\n1,2\n3,4\n", ["--column", "zzz"], "No column named 'zzz'"),
+    (b"a,b\n1,2\n3,4\n", ["--model", "nope.keras"], "Cannot read the model file"),
+])
+def test_bad_input_is_one_line_on_stderr(tmp_path, content, args, message):
+    if content is not None:
+        (tmp_path / "in.csv").write_bytes(content)
+    res = run("denoise", "in.csv", "-o", "out.csv", *args, cwd=tmp_path)
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr
+    lines = [line for line in res.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], res.stderr

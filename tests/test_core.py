@@ -1,0 +1,183 @@
+"""The Denoiser with real TensorFlow: training, denoising, saving, loading, refusing foreign files."""
+import io
+import json
+import zipfile
+
+import keras
+import numpy as np
+import pytest
+
+from denoiser import InputError, metrics, signals
+from denoiser.config import ModelConfig, TrainConfig
+from denoiser.core import Denoiser
+from denoiser.model import build_model
+from denoiser.pretrained import pretrained
+
+TINY = ModelConfig(window=64, filters=4, depth=2)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """A tiny U-Net trained for a few epochs on sines (a few seconds on 2 cores)."""
+    noisy, clean = signals.training_pairs("sines", 600, 64, "gaussian", (0.1, 0.3), rng=0)
+    logs = []
+    den = Denoiser(TINY).fit(noisy, clean, TrainConfig(epochs=4, batch_size=32, seed=1),
+                             on_epoch=lambda e, l: logs.append(l))
+    return den, logs
+
+
+def test_seed_preset_is_the_tutorial_network():
+    model = build_model(ModelConfig.tutorial())
+    assert model.count_params() == 28_737
+    shapes = [layer.output.shape for layer in model.layers[1:]]
+    assert shapes == [(None, 148, 128), (None, 146, 32), (None, 148, 32), (None, 150, 128), (None, 150, 1)]
+    assert model.layers[-1].activation.__name__ == "sigmoid"
+
+
+@pytest.mark.parametrize("window", [150, 256, 100])
+def test_unet_keeps_any_window_length(window):
+    model = build_model(ModelConfig(window=window, filters=4, depth=3))
+    assert model.output_shape == (None, window, 1)
+
+
+def test_training_lowers_the_loss_and_reports_test_metrics(trained):
+    den, logs = trained
+    assert len(logs) == len(den.history_["loss"]) >= 2
+    assert den.history_["loss"][-1] < den.history_["loss"][0]
+    assert {"mse", "mae", "noisy_mse", "noisy_mae", "gain_db"} <= set(den.test_metrics_)
+    assert den.test_metrics_["mse"] < den.test_metrics_["noisy_mse"]
+    assert logs[0]["seconds"] > 0
+
+
+def test_training_is_reproducible():
+    noisy, clean = signals.training_pairs("sines", 200, 64, "gaussian", 0.2, rng=0)
+    runs = [Denoiser(TINY).fit(noisy, clean, TrainConfig(epochs=2, batch_size=32, seed=5)).history_["loss"]
+            for _ in range(2)]
+    np.testing.assert_allclose(runs[0], runs[1], rtol=1e-5)
+
+
+def test_stop_flag_ends_training_and_keeps_best_weights():
+    noisy, clean = signals.training_pairs("sines", 300, 64, "gaussian", 0.2, rng=0)
+    calls = []
+
+    def stop():
+        calls.append(1)
+        return len(calls) > 15  # stop during the second epoch
+
+    den = Denoiser(TINY).fit(noisy, clean, TrainConfig(epochs=50, batch_size=16), should_stop=stop)
+    assert den.train_info_["stopped_by_user"] is True
+    assert den.train_info_["epochs_run"] < 50
+    assert np.isfinite(den.denoise(noisy[0])).all()
+
+
+def test_one_recording_is_split_in_time_order():
+    clean = signals.make_signal("sines", 5000, rng=0)
+    noisy = signals.add_noise(clean, sigma=0.2, rng=1)
+    den = Denoiser(TINY).fit(noisy, clean, TrainConfig(epochs=1, batch_size=32))
+    w = den.train_info_["windows"]
+    assert w["train"] > w["val"] > 0 and w["test"] > 0
+
+
+def test_denoise_keeps_shape_units_and_nan(trained):
+    den, _ = trained
+    x = signals.add_noise(signals.make_signal("sines", 1000, rng=3), sigma=0.2, rng=4)
+    out = den.denoise(x)
+    assert out.shape == x.shape and out.dtype == np.float64
+    # Per-window standard scaling: the result follows the data's units exactly.
+    np.testing.assert_allclose(den.denoise(1000 * x + 5), 1000 * out + 5, rtol=1e-4, atol=1e-2)
+    x[10:20] = np.nan
+    x[500] = np.inf
+    out = den.denoise(x)
+    assert np.isnan(out[10:20]).all() and np.isnan(out[500])
+    assert np.isfinite(np.delete(out, [*range(10, 20), 500])).all()
+    assert np.isnan(den.denoise(np.full(50, np.nan))).all()
+
+
+@pytest.mark.parametrize("length", [2, 30, 64, 65, 1001])
+def test_denoise_any_length_and_batches(trained, length):
+    den, _ = trained
+    x = np.random.default_rng(0).standard_normal((3, length))
+    assert den.denoise(x).shape == (3, length)
+
+
+def test_constant_signal_stays_constant(trained):
+    den, _ = trained
+    np.testing.assert_allclose(den.denoise(np.full(300, 7.25)), 7.25)
+
+
+def test_save_load_round_trip_is_identical(trained, tmp_path):
+    den, _ = trained
+    path = tmp_path / "m.keras"
+    den.save(path)
+    back = Denoiser.load(path)
+    x = np.random.default_rng(1).standard_normal(500)
+    np.testing.assert_array_equal(den.denoise(x), back.denoise(x))
+    assert back.config == den.config
+    assert back.history_ == den.history_
+    assert back.test_metrics_ == pytest.approx(den.test_metrics_)
+    np.testing.assert_array_equal(Denoiser.load(den.to_bytes()).denoise(x), back.denoise(x))
+    with pytest.raises(InputError, match=r"end in \.keras"):
+        den.save(tmp_path / "m.h5")
+
+
+def _rewrite(src: bytes, **replace: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(src)) as zin, zipfile.ZipFile(out, "w") as zout:
+        for name in zin.namelist():
+            zout.writestr(name, replace.get(name.replace(".", "_"), zin.read(name)))
+    return out.getvalue()
+
+
+def test_foreign_keras_file_with_lambda_is_refused(tmp_path):
+    inp = keras.Input((64, 1))
+    model = keras.Model(inp, keras.layers.Lambda(lambda t: t * 2)(inp))
+    path = tmp_path / "lambda.keras"
+    model.save(path)
+    with pytest.raises(InputError, match="not saved by Denoiser"):
+        Denoiser.load(path)
+
+
+def test_crafted_model_files_are_refused(trained, tmp_path):
+    den, _ = trained
+    good = den.to_bytes()
+    meta = json.loads(zipfile.ZipFile(io.BytesIO(good)).read("denoiser.json"))
+    cases = {
+        "unknown fields": _rewrite(good, denoiser_json=json.dumps({**meta, "config": {**meta["config"], "module": "os"}}).encode()),
+        "preset must be": _rewrite(good, denoiser_json=json.dumps({**meta, "config": {**meta["config"], "preset": "Lambda"}}).encode()),
+        "not a Denoiser model": _rewrite(good, denoiser_json=b'{"format": "other"}'),
+        "do not match": _rewrite(good, denoiser_json=json.dumps({**meta, "config": {**meta["config"], "filters": 8}}).encode()),
+        "damaged": good[: len(good) // 2],
+        "empty": b"",
+    }
+    for expected, data in cases.items():
+        with pytest.raises(InputError, match=expected):
+            Denoiser.load(data)
+    traversal = io.BytesIO()
+    with zipfile.ZipFile(traversal, "w") as zf:
+        zf.writestr("../evil.txt", "x")
+        zf.writestr("denoiser.json", json.dumps(meta))
+    with pytest.raises(InputError, match="unexpected entries"):
+        Denoiser.load(traversal.getvalue())
+    assert not (tmp_path.parent / "evil.txt").exists()
+
+
+def test_unfitted_denoiser_says_what_to_do():
+    with pytest.raises(InputError, match="fit"):
+        Denoiser().denoise(np.zeros(10))
+
+
+@pytest.mark.parametrize("family", ["sines", "chirp", "square", "spikes", "smooth"])
+def test_default_model_beats_noisy_input_on_fresh_signals(family):
+    den = pretrained("default")
+    rng = np.random.default_rng(1234)
+    clean = signals.make_signals(family, 5, 1000, rng)
+    noisy = signals.add_noise(clean, "gaussian", sigma=0.15, rng=rng)
+    assert metrics.mse(clean, den.denoise(noisy)) < 0.7 * metrics.mse(clean, noisy)
+
+
+@pytest.mark.parametrize("sigma", [0.05, 0.1, 0.2])
+def test_parabola_model_beats_noisy_input(sigma):
+    den = pretrained("parabola")
+    clean = signals.make_signals("parabola", 20, rng=5)
+    noisy = signals.add_noise(clean, sigma=sigma, rng=6)
+    assert metrics.mse(clean, den.denoise(noisy)) < 0.2 * metrics.mse(clean, noisy)
