@@ -177,6 +177,34 @@ class Denoiser:
         out[bad] = np.nan
         return out
 
+    def layers(self) -> list[dict[str, Any]]:
+        """The architecture as rows: name, kind, output shape, parameters (for tables)."""
+        model = self._check_fitted()
+        return [{"layer": layer.name, "kind": type(layer).__name__,
+                 "output shape": str(tuple(layer.output.shape[1:])), "parameters": layer.count_params()}
+                for layer in model.layers]
+
+    def activations(self, window: np.ndarray) -> dict[str, np.ndarray]:
+        """What each layer sees: the outputs of every convolution for one window.
+
+        Parameters
+        ----------
+        window : ndarray, shape (config.window,) -- raw (unscaled) samples
+
+        Returns
+        -------
+        acts : dict layer name -> ndarray (length_at_layer, channels), in layer order
+        """
+        model = self._check_fitted()
+        x = np.asarray(window, dtype=np.float64)
+        if x.shape != (self.config.window,):
+            raise InputError(f"activations() takes one window of {self.config.window} samples; got shape {x.shape}.")
+        offset, scale = windows.window_stats(x[None], self.config.scaling)
+        conv = [layer for layer in model.layers if isinstance(layer, (keras.layers.Conv1D, keras.layers.Conv1DTranspose))]
+        probe = keras.Model(model.inputs, [layer.output for layer in conv])
+        outs = probe(windows.scale(x[None], offset, scale)[..., None].astype(np.float32), training=False)
+        return {layer.name: np.asarray(o)[0] for layer, o in zip(conv, outs)}
+
     def summary(self) -> str:
         """The network's layer table as text."""
         lines: list[str] = []

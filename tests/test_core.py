@@ -181,3 +181,14 @@ def test_parabola_model_beats_noisy_input(sigma):
     clean = signals.make_signals("parabola", 20, rng=5)
     noisy = signals.add_noise(clean, sigma=sigma, rng=6)
     assert metrics.mse(clean, den.denoise(noisy)) < 0.2 * metrics.mse(clean, noisy)
+
+
+def test_layers_and_activations_describe_the_network(trained):
+    den, _ = trained
+    rows = den.layers()
+    assert sum(r["parameters"] for r in rows) == den.model_.count_params()
+    acts = den.activations(np.random.default_rng(0).standard_normal(64))
+    assert list(acts)[0] == "enc0" and acts["enc0"].shape == (64, 4)
+    assert acts["enc2"].shape[0] == 16  # two stride-2 levels: 64 -> 16
+    with pytest.raises(InputError, match="one window of 64"):
+        den.activations(np.zeros(10))
