@@ -326,7 +326,37 @@ def _read_meta(zf: zipfile.ZipFile, names: list[str]) -> dict[str, Any]:
         raise InputError("This .keras file's denoiser.json is not a Denoiser model description; the file is refused.")
     if meta.get("version") != FORMAT_VERSION:
         raise InputError(f"This model file has format version {meta.get('version')!r}; this Denoiser reads version {FORMAT_VERSION}.")
+    if "config.json" in names:
+        _check_keras_config(zf.read("config.json"))
     return meta
+
+
+_CODE_CLASSES = {"Lambda", "TFOpLambda", "SlicingOpLambda", "function", "__lambda__"}
+
+
+def _check_keras_config(raw: bytes) -> None:
+    """Refuse a Keras config that names code: Lambda layers or classes outside Keras.
+
+    We never deserialise this config (the architecture is rebuilt from our own
+    code), but a file that carries one was not written by us and may target
+    other tools that do load it; refusing it says so plainly.
+    """
+    try:
+        tree = json.loads(raw)
+    except ValueError as err:
+        raise InputError("The model file's config.json is damaged or not valid JSON.") from err
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            module, cls = node.get("module"), node.get("class_name")
+            if isinstance(module, str) and module and module.split(".")[0] not in ("keras", "builtins"):
+                raise InputError(f"This model file refers to code outside Keras (module {module[:60]!r}); it is refused.")
+            if cls in _CODE_CLASSES:
+                raise InputError(f"This model file contains a {cls} layer, which carries code; it is refused.")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
 
 
 def _load_weights(model: keras.Model, zf: zipfile.ZipFile) -> None:

@@ -152,6 +152,13 @@ def test_crafted_model_files_are_refused(trained, tmp_path):
     for expected, data in cases.items():
         with pytest.raises(InputError, match=expected):
             Denoiser.load(data)
+    keras_cfg = json.loads(zipfile.ZipFile(io.BytesIO(good)).read("config.json"))
+    keras_cfg["config"]["layers"][1]["module"] = "os"
+    with pytest.raises(InputError, match="code outside Keras"):
+        Denoiser.load(_rewrite(good, config_json=json.dumps(keras_cfg).encode()))
+    keras_cfg["config"]["layers"][1].update(module="keras.layers", class_name="Lambda")
+    with pytest.raises(InputError, match="Lambda layer"):
+        Denoiser.load(_rewrite(good, config_json=json.dumps(keras_cfg).encode()))
     traversal = io.BytesIO()
     with zipfile.ZipFile(traversal, "w") as zf:
         zf.writestr("../evil.txt", "x")
@@ -159,6 +166,22 @@ def test_crafted_model_files_are_refused(trained, tmp_path):
     with pytest.raises(InputError, match="unexpected entries"):
         Denoiser.load(traversal.getvalue())
     assert not (tmp_path.parent / "evil.txt").exists()
+
+
+def test_oversized_and_bomb_model_files_are_refused(tmp_path):
+    from denoiser import core
+
+    big = tmp_path / "big.keras"
+    with open(big, "wb") as f:
+        f.truncate(core.MAX_MODEL_BYTES + 1)  # sparse: no real disk or memory used
+    with pytest.raises(InputError, match="larger than"):
+        Denoiser.load(big)
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("denoiser.json", b" " * (2 * 1024**2))  # 2 MB of spaces compress to ~2 KB
+    assert len(bomb.getvalue()) < 20_000
+    with pytest.raises(InputError, match="too large"):
+        Denoiser.load(bomb.getvalue())
 
 
 def test_unfitted_denoiser_says_what_to_do():
