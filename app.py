@@ -1,0 +1,23 @@
+"""Denoiser: the Streamlit app. Run with `make run` (or `streamlit run app.py`).
+
+This entry script sets up the browser tab and the navigation, then runs the
+chosen page. Each page starts with ``ui.page_setup()`` (session defaults, a
+finished training run's model, the sidebar) rather than this script doing it,
+because Streamlit sometimes runs a file in ``pages/`` on its own, without this
+script: AppTest always does for apps with a ``pages/`` folder, and a fresh
+server does for a first request that is a deep link (e.g. /model).
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+st.set_page_config(page_title="Denoiser", page_icon=":material/graphic_eq:", layout="wide")
+
+page = st.navigation([
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/generate.py", title="Generate", icon=":material/ssid_chart:"),
+    st.Page("pages/upload.py", title="Upload", icon=":material/upload_file:"),
+    st.Page("pages/model.py", title="Model", icon=":material/model_training:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+])
+page.run()

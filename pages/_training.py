@@ -1,0 +1,234 @@
+"""Training in the background: one job per session, one training at a time per server.
+
+Why a thread: any ``st.*`` call is a point where a pending rerun (the user touched
+a widget) aborts the script, so ``Denoiser.fit`` with a progress callback that
+calls ``st.progress`` would be cut short; ``fit`` without ``st.*`` calls would
+freeze the page instead. So ``fit`` runs in a ``threading.Thread`` that never
+calls ``st.*``: it writes per-epoch logs into its :class:`TrainingJob`, which
+lives in ``st.session_state``; the Model page polls the job from a fragment
+(``st.fragment(run_every=...)``) and draws the progress. Reruns, other widgets
+and page switches do not touch the thread.
+
+Why a queue: two sessions training at once would each get half the CPU and both
+crawl, so a process-wide :class:`TrainingQueue` (one ``st.cache_resource``
+object) lets one job train at a time, first come first served; the others show
+their place in line.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, MutableMapping
+
+import numpy as np
+import streamlit as st
+
+from denoiser.config import PRESET_LABELS, ModelConfig, TrainConfig
+from denoiser.errors import InputError
+from denoiser.signals import FAMILY_LABELS, add_noise, training_pairs
+
+if TYPE_CHECKING:
+    from denoiser.core import Denoiser
+
+log = logging.getLogger(__name__)
+POLL_SECONDS = 0.2        # how often a queued job looks whether it is its turn
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    """What to train, on what data. Built by the Model page's form."""
+
+    model: ModelConfig
+    train: TrainConfig
+    source: str = "synthetic"                 # "synthetic" (family + noise) or "series" (upload + noise)
+    family: str = "mixed"
+    noise: tuple[str, ...] = ("gaussian",)
+    sigma: tuple[float, float] = (0.02, 0.3)  # synthetic: per-signal sigma range; series: (sigma, sigma)
+    n_signals: int = 2000
+    series: np.ndarray | None = None          # the uploaded column, for source "series"
+    series_name: str = ""
+
+
+class TrainingQueue:
+    """First come, first served: at most ``slots`` jobs train at once in this process."""
+
+    def __init__(self, slots: int = 1) -> None:
+        self._slots = threading.BoundedSemaphore(slots)
+        self._lock = threading.Lock()
+        self._waiting: list[str] = []
+
+    def wait_turn(self, job_id: str, stop: threading.Event) -> bool:
+        """Block until this job may train (True), or until it is stopped while waiting (False)."""
+        with self._lock:
+            self._waiting.append(job_id)
+        try:
+            while not stop.is_set():
+                with self._lock:  # only the head of the line may take a free slot: keeps the order fair
+                    if self._waiting[0] == job_id and self._slots.acquire(blocking=False):
+                        return True
+                time.sleep(POLL_SECONDS)
+            return False
+        finally:
+            with self._lock:
+                self._waiting.remove(job_id)
+
+    def release(self) -> None:
+        self._slots.release()
+
+    def position(self, job_id: str) -> int:
+        """1 for the next in line, 0 when the job is not waiting."""
+        with self._lock:
+            return self._waiting.index(job_id) + 1 if job_id in self._waiting else 0
+
+
+@st.cache_resource(show_spinner=False)
+def training_queue() -> TrainingQueue:
+    """The one queue of this server process, shared by every session."""
+    return TrainingQueue(slots=1)
+
+
+class TrainingJob:
+    """One training run in a background thread. The thread never calls ``st.*``.
+
+    The page reads ``status``, ``logs``, ``result`` and ``error``; it writes only
+    ``stop`` (an Event the training loop polls after every batch).
+    """
+
+    def __init__(self, request: TrainRequest, queue: TrainingQueue) -> None:
+        self.id = uuid.uuid4().hex
+        self.request, self.queue = request, queue
+        self.stop = threading.Event()
+        self.logs: list[dict[str, float]] = []   # appended once per epoch by the thread
+        self.status = "queued"  # queued -> preparing -> training -> finished | stopped | failed | cancelled
+        self.result: Denoiser | None = None
+        self.error: str | None = None
+        self.created = time.time()
+        self.started: float | None = None        # when training (not queueing) began
+        self.ended: float | None = None
+        self.adopted = False                     # result already handed to the session
+        self.thread = threading.Thread(target=self._run, name=f"denoiser-train-{self.id[:8]}", daemon=True)
+
+    # -------------------------------------------------- the thread
+    def start(self) -> "TrainingJob":
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        if not self.queue.wait_turn(self.id, self.stop):
+            self.status, self.ended = "cancelled", time.time()
+            return
+        try:
+            self.started, self.status = time.time(), "preparing"
+            noisy, clean, note = training_data(self.request)
+            from denoiser.core import Denoiser  # TensorFlow; already loaded by the bundled models
+
+            self.status = "training"
+            den = Denoiser(self.request.model)
+            den.fit(noisy, clean, self.request.train, on_epoch=self._on_epoch,
+                    should_stop=self.stop.is_set, data_note=note)
+            self.result = den
+            self.status = "stopped" if self.stop.is_set() else "finished"
+        except (InputError, ValueError) as err:  # bad settings for this data: the message is for the user
+            self.error, self.status = str(err), "failed"
+        except Exception as err:  # keep the server alive and tell the user; the log has the traceback
+            log.error("training job %s failed:\n%s", self.id, traceback.format_exc())
+            self.error, self.status = f"Training failed unexpectedly ({type(err).__name__}: {err}).", "failed"
+        finally:
+            self.ended = time.time()
+            self.queue.release()
+
+    def _on_epoch(self, epoch: int, logs: dict[str, float]) -> None:
+        self.logs.append({"epoch": epoch + 1, **logs})
+
+    # -------------------------------------------------- read by the page
+    @property
+    def running(self) -> bool:
+        return self.status in ("queued", "preparing", "training")
+
+    @property
+    def epochs(self) -> int:
+        return self.request.train.epochs
+
+    def position(self) -> int:
+        return self.queue.position(self.id) if self.status == "queued" else 0
+
+    def elapsed(self) -> float:
+        if self.started is None:
+            return 0.0
+        return (self.ended or time.time()) - self.started
+
+    def eta(self) -> float | None:
+        """Seconds left if every epoch runs (early stopping may end sooner); None before the first epoch."""
+        logs = list(self.logs)
+        if not logs:
+            return None
+        per_epoch = logs[-1]["seconds"] / len(logs)
+        return per_epoch * max(0, self.epochs - len(logs))
+
+    def model_name(self) -> str:
+        """How the finished model is listed on the Model page."""
+        preset = "Tutorial net" if self.request.model.preset == "seed" else "U-Net"
+        data = (FAMILY_LABELS.get(self.request.family, self.request.family).split(" (")[0]
+                if self.request.source == "synthetic" else f"'{self.request.series_name}'")
+        stamp = time.strftime("%H:%M:%S", time.localtime(self.ended or time.time()))
+        return f"{preset} on {data}, {len(self.logs)} epochs ({stamp})"
+
+
+def training_data(req: TrainRequest) -> tuple[np.ndarray, np.ndarray, str]:
+    """Noisy/clean pairs and a one-line description, for the request's data source."""
+    window = req.model.window
+    if req.source == "series":
+        series = _filled(req.series)
+        noisy = add_noise(series, req.noise[0], sigma=req.sigma[0], rng=req.train.seed)
+        note = f"uploaded column '{req.series_name}' ({series.size} samples) + {req.noise[0]} noise sigma {req.sigma[0]:g}"
+        if series.size < 4 * window:
+            raise InputError(f"The column '{req.series_name}' has {series.size} samples; training on it needs "
+                             f"at least {4 * window} (4 windows of {window}). Pick a smaller window or train on "
+                             "synthetic data.")
+        return noisy, series, note
+    noisy, clean = training_pairs(req.family, req.n_signals, window, req.noise, req.sigma, rng=req.train.seed)
+    note = (f"{req.family} family, noise {'/'.join(req.noise)}, sigma {req.sigma[0]:g}-{req.sigma[1]:g}, "
+            f"{req.n_signals} signals")
+    return noisy, clean, note
+
+
+def _filled(values: np.ndarray | None) -> np.ndarray:
+    """The series with gaps bridged linearly: the network trains on finite numbers only."""
+    if values is None or np.isfinite(values).sum() < 2:
+        raise InputError("The chosen column has fewer than 2 numbers; pick another column or synthetic data.")
+    x = np.asarray(values, dtype=np.float64)
+    bad = ~np.isfinite(x)
+    if bad.any():
+        idx = np.arange(x.size)
+        x = x.copy()
+        x[bad] = np.interp(idx[bad], idx[~bad], x[~bad])
+    return x
+
+
+def start_job(request: TrainRequest) -> TrainingJob:
+    """Create this session's job and start its thread (it queues if another session trains)."""
+    return TrainingJob(request, training_queue()).start()
+
+
+def adopt_finished(state: MutableMapping[str, Any]) -> None:
+    """When this session's job has ended, make its model the one in use (once)."""
+    job: TrainingJob | None = state.get("job")
+    if job is None or job.running or job.adopted:
+        return
+    job.adopted = True
+    if job.result is not None:
+        name = job.model_name()
+        state["models"][name] = job.result
+        state["model_choice"] = name
+
+
+def describe(request: TrainRequest) -> str:
+    """One line about a request, shown while it trains."""
+    preset = PRESET_LABELS[request.model.preset].split(":")[0]
+    data = (f"{request.n_signals} synthetic signals ({request.family})" if request.source == "synthetic"
+            else f"the uploaded column '{request.series_name}' with synthetic noise")
+    return f"{preset}, window {request.model.window}, up to {request.train.epochs} epochs on {data}."

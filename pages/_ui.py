@@ -1,0 +1,324 @@
+"""Shared pieces of the pages: session state, the model in use, figures and metric tables.
+
+Pages stay thin: they read widgets, call the ``denoiser`` package and draw with
+these helpers. Nothing here does model math: denoising goes through
+``Denoiser.denoise``, errors through ``denoiser.metrics``, baselines through
+``denoiser.classical``.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from scipy.signal import welch
+
+from denoiser import metrics
+from pages import _training
+
+if TYPE_CHECKING:  # the real imports pull in TensorFlow or pandas parsing: keep them lazy
+    from denoiser.core import Denoiser
+    from denoiser.io import SeriesTable
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "assets" / "samples"
+BUNDLED = "Bundled (automatic)"
+SPECIALIST_FAMILIES = ("x2", "parabola")
+SPECIALIST_LENGTH = 150          # the x² specialist's window: the tutorial's grid
+GL_POINTS = 5000                 # above this many samples, draw with WebGL so the browser keeps up
+
+COLORS = {
+    "noisy": "#94a3b8", "series2": "#0ea5e9", "series3": "#f43f5e", "clean": "#16a34a", "denoised": "#2563eb",
+    "savgol": "#f59e0b", "wavelet": "#a855f7", "removed": "#ef4444", "error": "#0f172a",
+    "loss": "#2563eb", "val_loss": "#f97316",
+}
+
+
+# ------------------------------------------------------------------ runtime
+def keep_keras_state() -> None:
+    """Stop Streamlit from calling ``keras.backend.clear_session()`` after every script run.
+
+    Streamlit does that to free models that scripts build on each rerun. This app builds
+    none in page scripts (models come from the package and live in caches or session
+    state), and the call does harm here: it resets Keras' global state for every thread,
+    so a model being built in the training thread can get two layers named "conv1d" and
+    fail; and it clears TensorFlow's kernel cache, so each denoise after a rerun retraces
+    (60-250 ms instead of ~10 ms). Streamlit's other cleanup (matplotlib) is kept.
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    original = getattr(script_runner, "_clean_problem_modules", None)
+    if original is None or getattr(original, "keeps_keras", False):
+        return  # already patched, or a Streamlit without this hook
+
+    def clean_problem_modules_but_keras() -> None:
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is not None:
+            plt.close("all")
+
+    clean_problem_modules_but_keras.keeps_keras = True  # type: ignore[attr-defined]
+    script_runner._clean_problem_modules = clean_problem_modules_but_keras
+
+
+# ------------------------------------------------------------------ session state
+def _defaults() -> dict[str, Any]:
+    """Every per-user entry of ``st.session_state`` with its starting value (fresh objects each call)."""
+    return {
+        "models": {},             # name -> Denoiser the user trained or uploaded (this session only)
+        "model_choice": BUNDLED,  # a key of "models", or BUNDLED
+        "model_bytes": {},        # name -> .keras bytes, so a download is not re-serialised every rerun
+        "model_file_seen": None,  # file_id of the last model file handled, so it is loaded once
+        "model_error": None,      # message of the last model file that failed to load
+        "job": None,              # this session's TrainingJob (pages/_training.py)
+        "generated": None,        # Signal drawn on the Generate page
+        "table": None,            # SeriesTable read on the Upload page
+        "table_name": "",         # its file name
+        "upload_seen": None,      # file_id of the last upload handled, so a file is read once
+        "upload_error": None,     # message of the last file that failed; the previous table stays
+        "active": "generated",    # which data Compare shows: "generated" or "upload"
+        "demo_seed": 0,           # Home demo's noise draw
+    }
+
+
+def init_state() -> None:
+    """Fill in missing session entries (every page calls this first, through page_setup)."""
+    for key, value in _defaults().items():
+        st.session_state.setdefault(key, value)
+
+
+def page_setup() -> None:
+    """The first line of every page: state, a finished training run's model, the sidebar."""
+    st.set_page_config(page_title="Denoiser", page_icon=":material/graphic_eq:", layout="wide")
+    keep_keras_state()
+    init_state()
+    _training.adopt_finished(st.session_state)
+    with st.sidebar:
+        choice = st.session_state.model_choice
+        st.caption(f"**Model in use:** {'bundled (automatic)' if choice == BUNDLED else choice}")
+        if st.session_state.table is not None:
+            st.caption(f"**Uploaded data:** {st.session_state.table_name}")
+        job = st.session_state.job
+        if job is not None and job.running:
+            _training_badge()
+
+
+@st.fragment(run_every=2.0)
+def _training_badge() -> None:
+    """While this session trains, say so on every page; when it ends, rerun so the new model is used."""
+    job = st.session_state.job
+    if job is None or not job.running:
+        st.rerun()
+    if job.status == "queued":
+        st.info(f"Training queued: position {job.position()}.", icon=":material/hourglass_top:")
+    else:
+        st.info(f"Training: epoch {len(job.logs)}/{job.epochs}.", icon=":material/model_training:")
+
+
+# ------------------------------------------------------------------ data
+@dataclass
+class Signal:
+    """One series to denoise, with its clean reference when one is known."""
+
+    name: str
+    noisy: np.ndarray
+    clean: np.ndarray | None
+    x: Any                            # x-axis values: ndarray, or a pandas Series of times
+    x_title: str = "sample"
+    family: str | None = None         # signal family when generated (picks the x² specialist)
+    recipe: dict[str, Any] = field(default_factory=dict)  # how to make it again (download script)
+
+    @property
+    def length(self) -> int:
+        return int(self.noisy.size)
+
+
+def upload_signal(table: "SeriesTable", column: str, clean_column: str | None, file_name: str) -> Signal:
+    """A Signal from one value column of the uploaded table (and an optional clean column)."""
+    x = table.time if table.time is not None else np.arange(len(table.values))
+    x_title = table.report.time_column or "row"
+    clean = table.column(clean_column) if clean_column else None
+    return Signal(name=column, noisy=table.column(column), clean=clean, x=x, x_title=x_title,
+                  recipe={"origin": "upload", "file": file_name, "column": column, "clean": clean_column})
+
+
+def upload_selection() -> tuple[list[str], str | None]:
+    """The value columns and clean column picked on the Upload page (empty when nothing is loaded)."""
+    table = st.session_state.table
+    if table is None:
+        return [], None
+    columns = [c for c in st.session_state.get("up_values", []) if c in table.values.columns]
+    clean = st.session_state.get("up_clean")
+    return columns or list(table.values.columns[:1]), clean if clean in table.values.columns else None
+
+
+# ------------------------------------------------------------------ models
+@st.cache_resource(show_spinner=False)
+def bundled_model(name: str) -> "Denoiser":
+    """A bundled model, shared read-only by every session (never fit it)."""
+    from denoiser.pretrained import pretrained  # imports TensorFlow: only when a page needs a model
+    return pretrained(name)
+
+
+def uses_specialist(signal: Signal | None) -> bool:
+    """The bundled x² specialist fits parabolas on the tutorial's 150-point grid and nothing else."""
+    return (signal is not None and signal.family in SPECIALIST_FAMILIES
+            and signal.length == SPECIALIST_LENGTH)
+
+
+def model_in_use(signal: Signal | None = None) -> tuple["Denoiser", str]:
+    """The model that denoises ``signal``, and a short label for captions.
+
+    The user's own model when one is chosen; otherwise the bundled default, or the
+    x² specialist for parabolas on the tutorial's grid.
+    """
+    choice = st.session_state.model_choice
+    if choice != BUNDLED and choice in st.session_state.models:
+        return st.session_state.models[choice], choice
+    with st.spinner("Loading the network (TensorFlow starts once, a few seconds)…"):
+        if uses_specialist(signal):
+            return bundled_model("parabola"), "bundled x² specialist"
+        return bundled_model("default"), "bundled default"
+
+
+def model_caption(signal: Signal | None, label: str) -> str:
+    if label == "bundled x² specialist":
+        return ("Denoised by the **bundled x² specialist** (trained on parabolas a·(x−b)²+c on the "
+                "tutorial's 150-point grid), because this signal is one of those.")
+    if label == "bundled default":
+        return "Denoised by the **bundled default model** (a general blind denoiser, window 256)."
+    return f"Denoised by **your model: {label}** (choose another on the Model page)."
+
+
+def model_file_bytes(name: str, model: "Denoiser") -> bytes:
+    """The .keras file of a user model, serialised once per model."""
+    cache = st.session_state.model_bytes
+    if name not in cache:
+        cache[name] = model.to_bytes()
+    return cache[name]
+
+
+# ------------------------------------------------------------------ numbers
+def fmt(value: float) -> str:
+    """A metric for display: 3 significant digits, '—' when undefined."""
+    if value is None or not np.isfinite(value):
+        return "—" if value is None or np.isnan(value) else ("∞" if value > 0 else "−∞")
+    return f"{value:.3g}"
+
+
+def metric_cards(clean: np.ndarray, noisy: np.ndarray, denoised: np.ndarray) -> None:
+    """MSE, MAE and gain of the denoised signal, each with the noisy input's value beside it."""
+    mse_n, mse_d = metrics.mse(clean, noisy), metrics.mse(clean, denoised)
+    mae_n, mae_d = metrics.mae(clean, noisy), metrics.mae(clean, denoised)
+    cols = st.columns(3)
+    cols[0].metric("MSE (denoised)", fmt(mse_d), _change(mse_n, mse_d), delta_color="inverse",
+                   help=f"Mean squared error against the clean signal. Noisy input: {fmt(mse_n)}.", border=True)
+    cols[1].metric("MAE (denoised)", fmt(mae_d), _change(mae_n, mae_d), delta_color="inverse",
+                   help=f"Mean absolute error against the clean signal. Noisy input: {fmt(mae_n)}.", border=True)
+    cols[2].metric("Gain", f"{fmt(metrics.gain_db(clean, noisy, denoised))} dB",
+                   help="10·log10(MSE noisy / MSE denoised): how much of the noise power was removed.",
+                   border=True)
+    st.caption(f"Noisy input: MSE {fmt(mse_n)}, MAE {fmt(mae_n)}.")
+
+
+def _change(before: float, after: float) -> str | None:
+    if not (np.isfinite(before) and np.isfinite(after)) or before == 0:
+        return None
+    return f"{(after - before) / before:+.0%} vs noisy"
+
+
+def comparison_table(clean: np.ndarray, noisy: np.ndarray, estimates: dict[str, np.ndarray]) -> pd.DataFrame:
+    """MSE, MAE and gain of the noisy input and of each estimate against the clean signal."""
+    rows = [{"": "Noisy input", "MSE": metrics.mse(clean, noisy), "MAE": metrics.mae(clean, noisy),
+             "Gain (dB)": 0.0}]
+    for label, est in estimates.items():
+        rows.append({"": label, "MSE": metrics.mse(clean, est), "MAE": metrics.mae(clean, est),
+                     "Gain (dB)": metrics.gain_db(clean, noisy, est)})
+    return pd.DataFrame(rows).set_index("")
+
+
+# ------------------------------------------------------------------ figures
+def _line(x: Any, y: np.ndarray, name: str, kind: str, **style: Any) -> go.Scatter:
+    trace = go.Scattergl if np.size(y) > GL_POINTS else go.Scatter
+    return trace(x=x, y=y, name=name, mode="lines", line={"color": COLORS[kind], **style})
+
+
+def signal_figure(x: Any, traces: Sequence[tuple[str, np.ndarray, str]], *, x_title: str = "x",
+                  height: int = 380, title: str | None = None) -> go.Figure:
+    """Overlaid traces; each is (legend name, values, kind) with kind a key of COLORS.
+
+    Noisy input is drawn thin and pale, the clean reference dashed, estimates bold.
+    Click a legend entry to hide a trace; drag to zoom, double-click to reset.
+    """
+    style = {"noisy": {"width": 1}, "clean": {"width": 2, "dash": "dash"}, "denoised": {"width": 2.5}}
+    fig = go.Figure([_line(x, y, name, kind, **style.get(kind, {"width": 1.5})) for name, y, kind in traces])
+    return _layout(fig, x_title, "value", height, title)
+
+
+def residual_figure(x: Any, removed: np.ndarray, error: np.ndarray | None, *, x_title: str = "x") -> go.Figure:
+    """What the denoiser took away (noisy − denoised) and, when known, what it got wrong (denoised − clean)."""
+    traces = [_line(x, removed, "removed (noisy − denoised)", "removed", width=1)]
+    if error is not None:
+        traces.append(_line(x, error, "error (denoised − clean)", "error", width=1.5))
+    return _layout(go.Figure(traces), x_title, "difference", 300, "Residuals")
+
+
+def histogram_figure(values: np.ndarray, title: str) -> go.Figure:
+    v = values[np.isfinite(values)]
+    fig = go.Figure(go.Histogram(x=v, nbinsx=60, marker_color=COLORS["removed"], opacity=0.8, name=title))
+    return _layout(fig, "value", "count", 300, title)
+
+
+def spectrum_figure(values: np.ndarray, title: str) -> go.Figure:
+    """Welch power spectrum (per sample): white noise is flat, drift sits at the left, a signal leak shows as peaks."""
+    v = values[np.isfinite(values)]
+    freq, power = welch(v - v.mean(), nperseg=min(256, v.size)) if v.size >= 8 else (np.zeros(1), np.zeros(1))
+    fig = go.Figure(go.Scatter(x=freq[1:], y=power[1:], mode="lines", line={"color": COLORS["removed"]}, name=title))
+    fig.update_yaxes(type="log")
+    return _layout(fig, "frequency (cycles per sample)", "power", 300, title)
+
+
+def loss_figure(logs: Sequence[dict[str, float]], *, loss_name: str = "loss", height: int = 320) -> go.Figure:
+    """Training and validation loss per epoch (log scale)."""
+    epochs = [i + 1 for i in range(len(logs))]
+    fig = go.Figure([
+        go.Scatter(x=epochs, y=[r.get("loss") for r in logs], name="training", mode="lines+markers",
+                   line={"color": COLORS["loss"]}),
+        go.Scatter(x=epochs, y=[r.get("val_loss") for r in logs], name="validation", mode="lines+markers",
+                   line={"color": COLORS["val_loss"]}),
+    ])
+    fig.update_yaxes(type="log")
+    fig.update_xaxes(rangemode="tozero" if len(epochs) < 2 else "normal", dtick=max(1, len(epochs) // 10))
+    return _layout(fig, "epoch", f"{loss_name} (scaled windows)", height, "Loss per epoch")
+
+
+def _layout(fig: go.Figure, x_title: str, y_title: str, height: int, title: str | None) -> go.Figure:
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+                      title=title, xaxis_title=x_title, yaxis_title=y_title, hovermode="x unified",
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1})
+    return fig
+
+
+def show(fig: go.Figure, key: str | None = None) -> None:
+    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
+
+
+def history_as_logs(history: dict[str, list[float]]) -> list[dict[str, float]]:
+    """A Denoiser's ``history_`` (lists per metric) as per-epoch rows, the shape loss_figure draws."""
+    n = len(history.get("loss", []))
+    return [{k: v[i] for k, v in history.items() if i < len(v)} for i in range(n)]
+
+
+# ------------------------------------------------------------------ sample data
+@st.cache_resource(show_spinner=False)
+def sample_bytes(name: str) -> bytes:
+    """A sample CSV from assets/samples, read once per process (shared, read-only bytes)."""
+    return (SAMPLES / name).read_bytes()
+
+
+def sample_names() -> list[str]:
+    return sorted(p.name for p in SAMPLES.glob("*.csv"))

@@ -1,0 +1,63 @@
+"""Home: what the app does, how the network works, and a demo that runs as soon as the page opens."""
+from __future__ import annotations
+
+import streamlit as st
+
+from denoiser.signals import add_noise, make_signal, x_grid
+from pages import _ui as ui
+
+ui.page_setup()
+st.title("Denoiser")
+st.markdown(
+    "Denoiser removes noise from one-dimensional signals — sensor readings, audio snippets, "
+    "measurement series — with a small convolutional autoencoder. "
+    "It cuts a series into windows, lets the network reconstruct each window without the noise, "
+    "and blends the windows back, so any length and any units work. "
+    "Try it on synthetic signals, upload your own CSV, train a network live, and check "
+    "whether it beats a classical filter."
+)
+
+# The picture: the whole pipeline at a glance (drawn by the browser, no image file needed).
+st.graphviz_chart("""
+digraph {
+  rankdir=LR; bgcolor="transparent";
+  node [shape=box, style="rounded,filled", fontname="sans-serif", fontsize=11, color="#cbd5e1", fillcolor="#f1f5f9"];
+  edge [color="#64748b"];
+  noisy [label="noisy series\\n(any length)", fillcolor="#e2e8f0"];
+  win [label="overlapping\\nwindows, scaled"];
+  enc [label="encoder\\nConv1D, stride 2", fillcolor="#dbeafe"];
+  code [label="bottleneck\\n(wide view)", fillcolor="#bfdbfe"];
+  dec [label="decoder\\nConv1DTranspose", fillcolor="#dbeafe"];
+  out [label="unscale +\\nblend windows"];
+  clean [label="denoised series", fillcolor="#dcfce7"];
+  noisy -> win -> enc -> code -> dec -> out -> clean;
+}
+""", width="stretch")
+
+st.subheader("Demo: the tutorial's x² curve with Gaussian noise")
+left, right = st.columns([1, 3])
+with left:
+    sigma = st.slider("Noise sigma", 0.01, 0.30, 0.05, 0.01, key="home_sigma",
+                      help="Standard deviation of the Gaussian noise added to y = x².")
+    if st.button("New noise draw", icon=":material/casino:"):
+        st.session_state.demo_seed += 1
+    st.caption(f"Noise seed {st.session_state.demo_seed}. No training needed: the bundled model is used.")
+
+clean = make_signal("x2")
+noisy = add_noise(clean, "gaussian", sigma=sigma, rng=st.session_state.demo_seed)
+signal = ui.Signal("x²", noisy, clean, x_grid(), "x", family="x2")
+model, label = ui.model_in_use(signal)
+denoised = model.denoise(noisy)
+
+with right:
+    ui.show(ui.signal_figure(signal.x, [("noisy", noisy, "noisy"), ("clean x²", clean, "clean"),
+                                        ("denoised", denoised, "denoised")], x_title="x"))
+ui.metric_cards(clean, noisy, denoised)
+st.caption(ui.model_caption(signal, label))
+
+st.subheader("Next")
+cols = st.columns(4)
+cols[0].page_link("pages/generate.py", label="Generate other signals and noise", icon=":material/ssid_chart:")
+cols[1].page_link("pages/upload.py", label="Upload your own CSV", icon=":material/upload_file:")
+cols[2].page_link("pages/model.py", label="Train a model live", icon=":material/model_training:")
+cols[3].page_link("pages/compare.py", label="Compare with classical filters", icon=":material/compare_arrows:")

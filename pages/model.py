@@ -1,0 +1,205 @@
+"""Model: use the bundled models, load a model file, or train a new one live; then inspect the one in use."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from denoiser.config import PRESET_LABELS, PRESETS, ModelConfig, TrainConfig
+from denoiser.errors import InputError
+from denoiser.signals import FAMILIES, FAMILY_LABELS, NOISE_KINDS, NOISE_LABELS
+from pages import _training, _ui as ui
+
+LOSS_LABELS = {"mse": "MSE (mean squared error)", "mae": "MAE (robust to spikes)", "huber": "Huber (in between)"}
+KEEP = {"persist_state": "session"}  # form settings survive visits to other pages
+SOURCES = {"synthetic": "Synthetic signals (family + noise below)",
+           "series": "My uploaded column, with synthetic noise added"}
+
+
+def load_model_file(file) -> None:  # noqa: ANN001 -- Streamlit's UploadedFile
+    """Load a user's .keras file once; on failure keep the model in use and remember why."""
+    from denoiser.core import Denoiser
+
+    st.session_state.model_file_seen = file.file_id
+    try:
+        model = Denoiser.load(file)
+    except InputError as err:
+        st.session_state.model_error = str(err)
+        return
+    name = f"Uploaded: {file.name}"
+    st.session_state.models[name] = model
+    st.session_state.model_bytes.pop(name, None)
+    st.session_state.update(model_choice=name, model_error=None)
+    st.rerun()  # redraw the sidebar and the "in use" box with the new model
+
+
+def training_form() -> _training.TrainRequest | None:
+    """The training settings; returns a request when the user submits valid ones."""
+    busy = st.session_state.job is not None and st.session_state.job.running
+    gen_family = st.session_state.get("gen_family", "mixed")
+    gen_noise = st.session_state.get("gen_noise", "gaussian")
+    with st.form("train_form"):
+        arch, fit, data = st.columns(3, gap="medium")
+        with arch:
+            preset = st.radio("Architecture", PRESETS, format_func=PRESET_LABELS.get, key="tr_preset", **KEEP)
+            window = st.select_slider("Window (samples, U-Net only)", [32, 64, 128, 150, 256, 512], 256,
+                                      key="tr_window", **KEEP, help="The tutorial network always sees 150 samples.")
+            filters = st.select_slider("Width (filters, U-Net only)", [8, 16, 32, 64], 16, key="tr_filters", **KEEP)
+        with fit:
+            epochs = int(st.number_input("Epochs (at most)", 1, 500, 20, key="tr_epochs", **KEEP,
+                                         help="Training stops earlier when validation loss stops improving."))
+            batch = st.select_slider("Batch size", [16, 32, 64, 128, 150, 256], 64, key="tr_batch", **KEEP)
+            lr = st.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], 1e-3, key="tr_lr", **KEEP,
+                                  format_func=lambda v: f"{v:g}")
+            loss = st.radio("Loss", list(LOSS_LABELS), format_func=LOSS_LABELS.get, key="tr_loss", **KEEP)
+        with data:
+            source = st.radio("Training data", list(SOURCES), format_func=SOURCES.get, key="tr_source", **KEEP)
+            options = [*FAMILIES, "mixed"]
+            family = st.selectbox("Signal family", options, options.index(gen_family),
+                                  format_func=FAMILY_LABELS.get, key="tr_family", **KEEP)
+            noise = st.multiselect("Noise kinds", NOISE_KINDS, [gen_noise], format_func=NOISE_LABELS.get,
+                                   key="tr_noise", **KEEP, help="Each training signal gets one of these.")
+            sigma = st.slider("Noise sigma range", 0.005, 1.0, (0.02, 0.3), 0.005, key="tr_sigma", **KEEP,
+                              help="Drawn per signal, so the network learns to judge the noise level itself. "
+                                   "For an uploaded column, the upper end is the sigma added.")
+            n_signals = int(st.number_input("Synthetic signals", 100, 50_000, 3000, 100, key="tr_n", **KEEP))
+            seed = int(st.number_input("Seed", 0, 1_000_000, 0, key="tr_seed", **KEEP))
+        submitted = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:",
+                                          disabled=busy)
+    if busy:
+        st.caption("A training run is in progress; start another when it ends or stop it below.")
+    if not submitted:
+        return None
+    try:
+        config = ModelConfig.tutorial() if preset == "seed" else ModelConfig(window=window, filters=filters)
+        train = TrainConfig(epochs=epochs, batch_size=batch, learning_rate=lr, loss=loss, seed=seed)
+    except InputError as err:
+        st.error(str(err))
+        return None
+    if not noise:
+        st.error("Pick at least one noise kind.")
+        return None
+    if source == "synthetic":
+        return _training.TrainRequest(config, train, "synthetic", family, tuple(noise), sigma, n_signals)
+    columns, _ = ui.upload_selection()
+    if not columns:
+        st.error("There is no uploaded data yet: load a CSV on the Upload page, or train on synthetic signals.")
+        return None
+    table = st.session_state.table
+    return _training.TrainRequest(config, train, "series", family, tuple(noise), (sigma[1], sigma[1]),
+                                  series=table.column(columns[0]), series_name=columns[0])
+
+
+def job_view(job: _training.TrainingJob) -> None:
+    """Progress, timing and the loss curve of a job, running or ended."""
+    done = len(job.logs)
+    if job.status == "queued":
+        st.info(f"Queued, position {job.position()}: another session is training. "
+                "Yours starts as soon as it ends.", icon=":material/hourglass_top:")
+    elif job.status == "preparing":
+        st.info("Preparing the training data…", icon=":material/hourglass_top:")
+    elif job.running:
+        st.progress(done / job.epochs, text=f"Epoch {done} of at most {job.epochs}"
+                    + (" — stopping after this batch…" if job.stop.is_set() else ""))
+    elif job.status == "finished":
+        st.success(f"Finished: {done} epochs in {job.elapsed():.0f} s. The new model is now in use.",
+                   icon=":material/check_circle:")
+    elif job.status == "stopped":
+        st.info(f"Stopped after {done} epochs; the best weights so far were kept. The model is now in use.",
+                icon=":material/stop_circle:")
+    elif job.status == "failed":
+        st.error(job.error or "Training failed.", icon=":material/error:")
+    else:
+        st.info("Cancelled while waiting in the queue.")
+    cols = st.columns(3)
+    eta = job.eta()
+    cols[0].metric("Elapsed", f"{job.elapsed():.0f} s")
+    cols[1].metric("Left (at most)", "—" if eta is None or not job.running else f"{eta:.0f} s")
+    best = min((r["val_loss"] for r in job.logs), default=None)
+    cols[2].metric("Best validation loss", ui.fmt(best) if best is not None else "—")
+    if job.logs:
+        ui.show(ui.loss_figure(job.logs, loss_name=job.request.train.loss))
+
+
+@st.fragment(run_every=1.0)
+def live_job(job: _training.TrainingJob) -> None:
+    """Redrawn every second by itself; the rest of the page stays as it is."""
+    if not job.running:
+        st.rerun()  # the whole app reruns: app.py hands the model to the session, this page shows it
+    job_view(job)
+    if st.button("Stop (keep the best weights so far)", icon=":material/stop:", disabled=job.stop.is_set()):
+        job.stop.set()
+        st.rerun(scope="fragment")
+
+
+def model_details(model, name: str) -> None:  # noqa: ANN001 -- a Denoiser
+    """Test-split metrics, loss history, layer summary and download of a model."""
+    tm = model.test_metrics_
+    if tm:
+        st.markdown("**Test split** (windows never seen in training):")
+        table = pd.DataFrame({"MSE": [tm.get("noisy_mse"), tm.get("mse")], "MAE": [tm.get("noisy_mae"), tm.get("mae")]},
+                             index=["noisy input", "denoised"])
+        left, right = st.columns([2, 1])
+        left.dataframe(table.style.format("{:.4g}"), width="stretch")
+        right.metric("Gain on the test split", f"{ui.fmt(tm.get('gain_db', float('nan')))} dB")
+    if model.train_info_.get("data"):
+        st.caption(f"Trained on: {model.train_info_['data']}.")
+    if model.history_.get("loss"):
+        ui.show(ui.loss_figure(ui.history_as_logs(model.history_)), key=f"hist_{name}")
+    with st.expander("Layers (model summary)"):
+        st.code(model.summary(), language=None)
+
+
+ui.page_setup()
+st.title("Model")
+st.caption("Where the denoising network comes from: the bundled models, a file of yours, or a new one "
+           "trained here while you watch.")
+
+bundled_tab, file_tab, train_tab = st.tabs(["Bundled models", "Upload a model file", "Train a new model"])
+with bundled_tab:
+    st.markdown(
+        "- **Default**: a general blind denoiser (U-Net, window 256) trained on sines, chirps, steps, "
+        "pulses and smooth curves with white, impulse and pink noise of many levels. Used for uploads.\n"
+        "- **x² specialist**: the same architecture on the tutorial's 150-point grid, trained on parabolas "
+        "a·(x−b)²+c. Used automatically for x² and parabola signals of length 150.")
+    if st.button("Use the bundled models", disabled=st.session_state.model_choice == ui.BUNDLED):
+        st.session_state.model_choice = ui.BUNDLED
+        st.rerun()
+with file_tab:
+    st.caption("A .keras file saved by Denoiser (download one below after training). Other Keras files are "
+               "refused: a model file is treated as untrusted data and only its weights are read.")
+    model_file = st.file_uploader("Model file", type=["keras"], key="model_uploader")
+    if model_file is not None and model_file.file_id != st.session_state.model_file_seen:
+        load_model_file(model_file)
+    if model_file is not None and st.session_state.model_error:
+        st.error(f"{st.session_state.model_error} The model in use has not changed.", icon=":material/error:")
+with train_tab:
+    request = training_form()
+    if request is not None:
+        st.session_state.job = _training.start_job(request)
+        st.caption(_training.describe(request))
+
+job = st.session_state.job
+if job is not None:
+    st.subheader("Training run")
+    if job.running:
+        live_job(job)
+    else:
+        job_view(job)
+
+st.subheader("Model in use")
+names = [ui.BUNDLED, *st.session_state.models]
+st.session_state.model_pick = st.session_state.model_choice  # the selectbox shows the current choice
+st.selectbox("Model in use", names, key="model_pick", label_visibility="collapsed",
+             on_change=lambda: st.session_state.update(model_choice=st.session_state.model_pick),
+             format_func=lambda n: "Bundled: default, or the x² specialist for 150-point parabolas" if n == ui.BUNDLED else n)
+choice = st.session_state.model_choice
+if choice == ui.BUNDLED:
+    model = ui.bundled_model("default")
+    st.caption("Showing the bundled default model; the x² specialist has the same layers with window 150.")
+else:
+    model = st.session_state.models[choice]
+model_details(model, choice)
+if choice != ui.BUNDLED:
+    st.download_button("Download this model (.keras)", ui.model_file_bytes(choice, model),
+                       file_name="denoiser_model.keras", mime="application/octet-stream",
+                       icon=":material/download:", type="primary")

@@ -1,0 +1,114 @@
+"""Upload: read a CSV of signals, report how it was read, pick the columns to denoise."""
+from __future__ import annotations
+
+from typing import IO
+
+import streamlit as st
+
+from denoiser.errors import InputError
+from pages import _ui as ui
+
+SAMPLE_LABELS = {
+    "x2_tutorial.csv": "x² of the tutorial, with its clean curve",
+    "two_sensors.csv": "Two sensors (white and impulse noise), with clean channels",
+    "temperature_semicolon.csv": "Temperature log: semicolons, decimal commas, gaps, no clean reference",
+}
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", " ": "whitespace"}
+
+
+def load(source: bytes | IO[bytes], name: str) -> None:
+    """Read a file into the session; on failure keep what was there and remember the message."""
+    from denoiser.io import read_series  # pandas parsing: loaded when a file arrives
+
+    try:
+        table = read_series(source)
+    except InputError as err:
+        st.session_state.upload_error = str(err)
+        return
+    st.session_state.update(table=table, table_name=name, upload_error=None, active="upload")
+    for key in ("up_values", "up_clean"):  # the old column choices do not fit the new table
+        st.session_state.pop(key, None)
+
+
+def default_clean(columns: list[str]) -> str | None:
+    """A column named like a clean reference ('clean', 'clean_a', 'truth'), if the file has one."""
+    return next((c for c in columns if any(w in c.lower() for w in ("clean", "truth", "reference"))), None)
+
+
+ui.page_setup()
+st.title("Upload your data")
+st.caption("A CSV, TSV or text table with one or more numeric columns, one row per sample. "
+           "Delimiter, decimal mark, encoding, header and a time column are detected for you; "
+           "short gaps are filled.")
+
+upload_col, sample_col = st.columns([3, 2], gap="large")
+with upload_col:
+    file = st.file_uploader("Choose a file", type=["csv", "txt", "tsv"], key="uploader")
+with sample_col:
+    st.markdown("**Or try a sample**")
+    for name in ui.sample_names():
+        if st.button(SAMPLE_LABELS.get(name, name), key=f"sample_{name}", icon=":material/table_view:"):
+            load(ui.sample_bytes(name), name)
+
+# A file is read once, when it arrives; reruns reuse the table in the session.
+if file is None:
+    st.session_state.upload_seen = None
+elif file.file_id != st.session_state.upload_seen:
+    st.session_state.upload_seen = file.file_id
+    load(file, file.name)
+
+if st.session_state.upload_error:
+    kept = (f" Your previous data (**{st.session_state.table_name}**) is still loaded."
+            if st.session_state.table is not None else "")
+    st.error(f"{st.session_state.upload_error}{kept}", icon=":material/error:")
+
+table = st.session_state.table
+if table is None:
+    st.info("No data yet: upload a file or click a sample.", icon=":material/info:")
+    st.stop()
+
+# ---- what was read
+report = table.report
+st.subheader(f"Read: {st.session_state.table_name}")
+cols = st.columns(5)
+cols[0].metric("Rows", f"{report.rows:,}")
+cols[1].metric("Value columns", len(report.columns))
+cols[2].metric("Delimiter", DELIMITERS.get(report.delimiter, repr(report.delimiter)))
+cols[3].metric("Decimal mark", "comma" if report.decimal == "," else "point")
+cols[4].metric("Gaps filled", f"{sum(report.filled.values()):,} of {sum(report.missing.values()):,}")
+time_text = (f"'{report.time_column}' ({'date/time' if report.time_kind == 'datetime' else 'numeric'})"
+             if report.time_column else "none (the row number is used)")
+st.markdown(f"Encoding **{report.encoding}** · header row **{'yes' if report.header else 'no'}** · "
+            f"skipped lines **{report.skipped_lines}** · time column **{time_text}**")
+for note in report.notes:
+    st.caption(f"• {note}")
+
+# ---- which columns
+columns = list(table.values.columns)
+clean_guess = default_clean(columns)
+pick, ref = st.columns(2)
+with pick:
+    values = st.multiselect("Column(s) to denoise", columns, key="up_values", persist_state="session",
+                            default=[c for c in columns if c != clean_guess][:1] or columns[:1])
+with ref:
+    st.selectbox("Clean reference (optional)", [None, *columns], key="up_clean", persist_state="session",
+                 index=[None, *columns].index(clean_guess),
+                 format_func=lambda c: "none: real data, no clean version" if c is None else c,
+                 help="A noise-free version of the signal, if you have one: Compare then scores the result.")
+chosen, clean_col = ui.upload_selection()
+if not values:
+    st.warning(f"Pick at least one column to denoise; showing '{chosen[0]}' for now.")
+
+# ---- preview
+first = ui.upload_signal(table, chosen[0], clean_col, st.session_state.table_name)
+traces = [(name, table.column(name), kind) for name, kind in zip(chosen, ("noisy", "series2", "series3"))]
+if first.clean is not None:
+    traces.append((f"{clean_col} (clean)", first.clean, "clean"))
+ui.show(ui.signal_figure(first.x, traces, x_title=first.x_title, title="Preview"))
+with st.expander("First rows of the table"):
+    preview = table.values.head(200).copy()
+    if table.time is not None:
+        preview.insert(0, report.time_column or "time", table.time.head(200).to_numpy())
+    st.dataframe(preview, width="stretch", height=260)
+
+st.page_link("pages/compare.py", label="Denoise and compare these columns", icon=":material/compare_arrows:")

@@ -1,0 +1,171 @@
+"""The Streamlit app, page by page, with Streamlit's AppTest (no browser).
+
+Each test starts a fresh session (its own AppTest); TensorFlow and the bundled
+models load once per process, so only the first test pays for them.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from pages import _training  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+TIMEOUT = 90  # the first run imports TensorFlow and loads a model
+
+
+def start(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception, at.exception
+    if page:
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, at.exception
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def button(at: AppTest, label: str):  # noqa: ANN201
+    return next(b for b in at.button if b.label == label)
+
+
+def texts(elements) -> str:  # noqa: ANN001
+    return "\n".join(str(e.value) for e in elements)
+
+
+def upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    at.file_uploader(key="uploader").set_value((name, data, "text/csv"))
+    return at.run()
+
+
+GOOD_CSV = (ROOT / "assets" / "samples" / "x2_tutorial.csv").read_bytes()
+
+
+def test_every_page_runs() -> None:
+    at = start()
+    for page in ("generate", "upload", "model", "compare", "home"):
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, (page, at.exception)
+        assert not at.error, (page, texts(at.error))
+
+
+def test_home_demo_shows_metrics_at_once() -> None:
+    at = start()
+    assert float(metric(at, "MSE (denoised)")) > 0
+    assert float(metric(at, "MAE (denoised)")) > 0
+    assert "x² specialist" in texts(at.caption)
+    assert at.get("plotly_chart")
+
+
+def test_generate_metrics_follow_the_noise() -> None:
+    at = start("generate")
+    before = metric(at, "MSE (denoised)")
+    at.slider(key="gen_sigma").set_value(0.3).run()
+    assert not at.exception
+    assert metric(at, "MSE (denoised)") != before
+    assert at.session_state.generated.recipe["sigma"] == pytest.approx(0.3)
+    # SNR instead of sigma, another family and noise kind: still one plot and metrics.
+    at.radio(key="gen_level_by").set_value("SNR (dB)").run()
+    at.selectbox(key="gen_family").set_value("square").run()
+    at.selectbox(key="gen_noise").set_value("impulse").run()
+    assert not at.exception and not at.error
+    assert metric(at, "Gain")
+    assert "bundled default" in texts(at.caption)
+
+
+def test_upload_reads_a_csv_and_a_bad_file_keeps_it() -> None:
+    at = start("upload")
+    upload(at, "mine.csv", GOOD_CSV)
+    assert not at.exception
+    assert metric(at, "Rows") == "150"
+    assert at.session_state.table_name == "mine.csv"
+    assert at.selectbox(key="up_clean").value == "clean"  # found by its name
+
+    upload(at, "broken.csv", b"\x89PNG\r\n\x1a\n" + bytes(200))
+    assert not at.exception
+    assert at.error and "still loaded" in texts(at.error)
+    assert at.session_state.table_name == "mine.csv"   # the previous data is kept
+    assert metric(at, "Rows") == "150"
+
+
+def test_sample_one_click_away_and_compare_without_clean() -> None:
+    at = start("upload")
+    button(at, "Temperature log: semicolons, decimal commas, gaps, no clean reference").click().run()
+    assert not at.exception
+    assert metric(at, "Delimiter") == "semicolon" and metric(at, "Decimal mark") == "comma"
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception and not at.error
+    assert "No clean reference" in texts(at.subheader)
+    assert len(at.get("download_button")) == 2
+
+
+def test_compare_scores_network_and_filters() -> None:
+    at = start("generate")
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["MSE", "MAE", "Gain (dB)"]
+    assert any(i.startswith("Network") for i in table.index)
+    assert any(i.startswith("Savitzky-Golay") for i in table.index)
+    assert "Wavelet shrinkage (BayesShrink)" in table.index
+    assert len(at.get("download_button")) == 2
+    assert "make_signal('x2', 150, rng)" in texts(at.code)
+
+
+def test_training_run_finishes_and_its_model_denoises() -> None:
+    at = start("model")
+    at.radio(key="tr_preset").set_value("seed")
+    at.number_input(key="tr_epochs").set_value(1)
+    at.number_input(key="tr_n").set_value(200)
+    at.selectbox(key="tr_family").set_value("parabola")
+    button(at, "Start training").click().run()
+    assert not at.exception and not at.error
+    job = at.session_state.job
+    job.thread.join(timeout=120)  # the page polls with a fragment; a test just waits for the thread
+    assert job.status == "finished", job.error
+    at.run()
+    assert not at.exception and not at.error
+    assert at.session_state.model_choice.startswith("Tutorial net")
+    assert "Finished" in texts(at.success)
+    assert any(b.label == "Download this model (.keras)" for b in at.get("download_button"))
+
+    at.switch_page("pages/generate.py").run()   # the new model is the one in use
+    assert not at.exception
+    assert "your model" in texts(at.caption)
+    assert float(metric(at, "MSE (denoised)")) >= 0
+
+
+def test_bad_model_file_is_refused_and_the_model_kept() -> None:
+    at = start("model")
+    at.file_uploader(key="model_uploader").set_value(("evil.keras", b"not a zip at all", "application/octet-stream"))
+    at.run()
+    assert not at.exception
+    assert "not a model file" in texts(at.error)
+    assert at.session_state.model_choice == "Bundled (automatic)"
+
+
+# ---------------------------------------------------------------- the job queue, without Streamlit
+def test_queue_is_first_come_first_served_and_stop_cancels_a_waiting_job() -> None:
+    queue = _training.TrainingQueue(slots=1)
+    never = threading.Event()
+    assert queue.wait_turn("a", never)          # a trains
+    stop_b = threading.Event()
+    got: list[bool] = []
+    waiter = threading.Thread(target=lambda: got.append(queue.wait_turn("b", stop_b)))
+    waiter.start()
+    while queue.position("b") != 1:
+        pass
+    stop_b.set()                                # the user stops b while it waits
+    waiter.join(timeout=5)
+    assert got == [False] and queue.position("b") == 0
+    queue.release()
+    assert queue.wait_turn("c", never)          # the slot is free again
+    queue.release()
