@@ -4,9 +4,9 @@ Re-create the files in ``assets/`` with one command::
 
     python -m denoiser.pretrained            # or: make model
 
-* ``default``  -- general blind denoiser (U-Net, window 256) trained on the mixed
-  families (sines, chirps, steps, pulses, smooth curves) with Gaussian, uniform,
-  impulse and pink noise over a wide range of levels. Used for uploads.
+* ``default``  -- general blind denoiser (U-Net, window 256) trained on every
+  family (sines, chirps, steps, pulses, smooth curves, parabolas) with Gaussian,
+  uniform, impulse and pink noise over a wide range of levels. Used for uploads.
 * ``parabola`` -- the x² specialist (window 150, the tutorial's grid) trained on
   parabolas a·(x−b)²+c, as the tutorial trains on x².
 """
@@ -32,7 +32,7 @@ class Recipe:
     """Everything that decides a bundled model: architecture, data and training."""
 
     config: ModelConfig
-    family: str
+    family: str | tuple[str, ...]  # a family, or several drawn at random per signal
     noise: tuple[str, ...]
     sigma: tuple[float, float]     # noise sigma range, drawn log-uniformly per signal
     n_signals: int                 # one window each
@@ -42,8 +42,10 @@ class Recipe:
 RECIPES: dict[str, Recipe] = {
     "default": Recipe(
         config=ModelConfig(window=256, filters=16, depth=4),
-        family="mixed", noise=("gaussian", "uniform", "impulse", "pink"), sigma=(0.005, 0.5),
-        n_signals=40_000, train=TrainConfig(epochs=40, batch_size=64, patience=5, seed=0)),
+        # every family: smooth trends (parabolas) as well as edges and pulses
+        family=("sines", "chirp", "square", "spikes", "smooth", "parabola"),
+        noise=("gaussian", "uniform", "impulse", "pink"), sigma=(0.005, 0.5),
+        n_signals=48_000, train=TrainConfig(epochs=60, batch_size=64, patience=8, seed=0)),
     "parabola": Recipe(
         config=ModelConfig(window=150, filters=16, depth=4),
         family="parabola", noise=("gaussian",), sigma=(0.02, 0.3),
@@ -62,7 +64,8 @@ def train_recipe(name: str, *, scale: float = 1.0, verbose: bool = True) -> Deno
         if verbose:
             print(f"  [{name}] epoch {epoch + 1:3d}  loss {logs['loss']:.5f}  val {logs['val_loss']:.5f}  {logs['seconds']:.0f} s", flush=True)
 
-    note = f"{r.family} family, noise {'/'.join(r.noise)}, sigma {r.sigma[0]}-{r.sigma[1]}, {n} signals"
+    families = r.family if isinstance(r.family, str) else "/".join(r.family)
+    note = f"{families} family, noise {'/'.join(r.noise)}, sigma {r.sigma[0]}-{r.sigma[1]}, {n} signals"
     return Denoiser(r.config).fit(noisy, clean, train, on_epoch=report, data_note=note)
 
 

@@ -137,12 +137,13 @@ def _check_length(length: int) -> int:
     return int(length)
 
 
-def make_signal(family: str = "x2", length: int = TUTORIAL_LENGTH, rng: RngLike = None) -> np.ndarray:
+def make_signal(family: str | tuple[str, ...] = "x2", length: int = TUTORIAL_LENGTH, rng: RngLike = None) -> np.ndarray:
     """One clean signal of a family.
 
     Parameters
     ----------
-    family : one of ``FAMILIES`` or ``"mixed"`` (a random non-parabola family)
+    family : one of ``FAMILIES``, ``"mixed"`` (a random non-parabola family), or a
+        tuple of family names to draw one from at random
     length : number of samples
     rng : Generator or int seed
 
@@ -153,13 +154,15 @@ def make_signal(family: str = "x2", length: int = TUTORIAL_LENGTH, rng: RngLike 
     rng = as_rng(rng)
     length = _check_length(length)
     if family == "mixed":
-        family = MIXED[rng.integers(len(MIXED))]
+        family = MIXED
+    if isinstance(family, (tuple, list)):
+        family = family[rng.integers(len(family))]
     if family not in FAMILIES:
         raise InputError(f"Unknown signal family {family!r}; choose one of {', '.join([*FAMILIES, 'mixed'])}.")
     return FAMILIES[family](length, rng).astype(np.float64)
 
 
-def make_signals(family: str, n_signals: int, length: int = TUTORIAL_LENGTH, rng: RngLike = None) -> np.ndarray:
+def make_signals(family: str | tuple[str, ...], n_signals: int, length: int = TUTORIAL_LENGTH, rng: RngLike = None) -> np.ndarray:
     """A batch of clean signals, shape (n_signals, length)."""
     rng = as_rng(rng)
     return np.stack([make_signal(family, length, rng) for _ in range(int(n_signals))])
@@ -278,7 +281,7 @@ def tutorial_dataset(n_samples: int = 100_000, sigma: float = 0.05, rng: RngLike
     return add_noise(clean, "gaussian", sigma=sigma, rng=rng), clean
 
 
-def training_pairs(family: str = "mixed", n_signals: int = 2000, length: int = 256,
+def training_pairs(family: str | tuple[str, ...] = "mixed", n_signals: int = 2000, length: int = 256,
                    noise: tuple[str, ...] | str = "gaussian", sigma: tuple[float, float] | float = (0.02, 0.3),
                    rng: RngLike = None, *, rate: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
     """Noisy/clean pairs for training a blind denoiser.
