@@ -68,6 +68,8 @@ def wavelet(x: np.ndarray, wavelet_name: str = "sym8", level: int | None = None)
         lev = min(level or max_level, max_level, 6)
         coeffs = pywt.wavedec(v, w, mode="symmetric", level=lev)
         sigma = np.median(np.abs(coeffs[-1])) / 0.6745
+        if sigma == 0:  # sparse impulses leave the median at zero; fall back to the spread
+            sigma = float(np.std(coeffs[-1]))
         out = [coeffs[0]]
         for d in coeffs[1:]:
             spread = np.sqrt(max(np.mean(d**2) - sigma**2, 0.0))

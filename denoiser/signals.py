@@ -99,12 +99,15 @@ def _spikes(length: int, rng: np.random.Generator) -> np.ndarray:
 def _smooth(length: int, rng: np.random.Generator) -> np.ndarray:
     # Band-limited random curve: white noise low-passed in the frequency domain,
     # with a random correlation length of 10..200 samples.
-    corr = rng.uniform(10, 200)
+    # The correlation length is capped at a quarter of the signal: longer ones
+    # leave almost nothing but the mean, and dividing by that tiny spread explodes.
+    corr = rng.uniform(10, max(10.0, min(200.0, length / 4)))
     spec = np.fft.rfft(rng.standard_normal(length))
+    spec[0] = 0.0
     freqs = np.fft.rfftfreq(length)
     y = np.fft.irfft(spec * np.exp(-0.5 * (freqs * corr * 2 * np.pi) ** 2), n=length)
     std = y.std()
-    return y / std * rng.uniform(0.3, 1.0) if std > 0 else y
+    return y / std * rng.uniform(0.3, 1.0) if std > 1e-8 else np.zeros(length)
 
 
 FAMILIES: dict[str, Callable[[int, np.random.Generator], np.ndarray]] = {

@@ -89,3 +89,11 @@ def test_tutorial_dataset():
     assert noisy.shape == clean.shape == (1000, 150)
     np.testing.assert_array_equal(clean[0], signals.x_grid() ** 2)
     assert (noisy - clean).std() == pytest.approx(0.05, rel=0.02)
+
+
+@pytest.mark.parametrize("length", [8, 64, 150, 256, 5000])
+def test_every_family_stays_of_order_one(length):
+    # Regression: long correlation lengths on short signals once blew up to 1e14.
+    batch = signals.make_signals("mixed", 300, length, rng=0)
+    parabolas = signals.make_signals("parabola", 50, length, rng=0)
+    assert np.abs(batch).max() < 5 and np.abs(parabolas).max() < 5
