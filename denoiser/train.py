@@ -59,34 +59,48 @@ def dataset(x: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle_seed: int 
             weights: np.ndarray | None = None) -> tf.data.Dataset:
     """Batches of (noisy, clean[, weight]) windows, shape (batch, window, 1), float32.
 
-    The arrays are converted once; shuffling happens on indices each epoch.
+    The arrays become tensors once; each epoch shuffles only the indices and
+    gathers whole batches, which is what Keras does for in-memory arrays (a
+    shuffle buffer of windows would copy every window every epoch).
     """
-    tensors = (x[..., None].astype(np.float32), y[..., None].astype(np.float32))
-    ds = tf.data.Dataset.from_tensor_slices(tensors if weights is None else (*tensors, weights[:, None]))
+    tensors = [tf.constant(x[..., None], tf.float32), tf.constant(y[..., None], tf.float32)]
+    if weights is not None:
+        tensors.append(tf.constant(weights[:, None], tf.float32))
+    idx = tf.data.Dataset.range(len(x))
     if shuffle_seed is not None:
-        ds = ds.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+        idx = idx.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
+    return (idx.batch(batch_size)
+            .map(lambda i: tuple(tf.gather(t, i) for t in tensors), num_parallel_calls=tf.data.AUTOTUNE)
+            .prefetch(tf.data.AUTOTUNE))
+
+
+class _StopFlag(keras.callbacks.Callback):
+    """Polls the user's stop flag after every batch (only added when there is one:
+    batch-level hooks make Keras synchronise on every step)."""
+
+    def __init__(self, should_stop: StopFlag) -> None:
+        super().__init__()
+        self.should_stop, self.stopped = should_stop, False
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self.should_stop():
+            self.stopped = True
+            self.model.stop_training = True
 
 
 class _Hooks(keras.callbacks.Callback):
-    """Calls the user's ``on_epoch``, honours the stop flag, keeps the best weights.
+    """Calls the user's ``on_epoch``, stops after ``patience`` epochs without progress, keeps the best weights.
 
     Keras' own EarlyStopping restores best weights only when *it* stops the run;
     here the best weights come back however training ends (patience, the last
     epoch, or the user's Stop), so a stopped run is never worse than its best epoch.
     """
 
-    def __init__(self, on_epoch: EpochHook | None, should_stop: StopFlag | None, patience: int) -> None:
+    def __init__(self, on_epoch: EpochHook | None, patience: int) -> None:
         super().__init__()
-        self.on_epoch, self.should_stop, self.patience = on_epoch, should_stop, patience
+        self.on_epoch, self.patience = on_epoch, patience
         self.best, self.best_epoch, self.best_weights = np.inf, -1, None
-        self.stopped_by_user = False
         self.t0 = time.perf_counter()
-
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        if self.should_stop is not None and self.should_stop():
-            self.stopped_by_user = True
-            self.model.stop_training = True
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = {k: float(v) for k, v in (logs or {}).items()}
@@ -129,13 +143,14 @@ def fit_windows(model: keras.Model, x_train: np.ndarray, y_train: np.ndarray, x_
         ``stopped_by_user`` and ``seconds``
     """
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=make_loss(cfg.loss))
-    hooks = _Hooks(on_epoch, should_stop, cfg.patience)
+    hooks = _Hooks(on_epoch, cfg.patience)
+    stop = _StopFlag(should_stop) if should_stop is not None else None
     weigh = cfg.weighting == "noise"
     hist = model.fit(dataset(x_train, y_train, cfg.batch_size, shuffle_seed=cfg.seed,
                              weights=noise_weights(x_train, y_train) if weigh else None),
                      validation_data=dataset(x_val, y_val, max(cfg.batch_size, 256),
                                              weights=noise_weights(x_val, y_val) if weigh else None),
-                     epochs=cfg.epochs, callbacks=[hooks, _plateau(cfg)], shuffle=False, verbose=verbose)
+                     epochs=cfg.epochs, callbacks=[hooks, _plateau(cfg), *([stop] if stop else [])], shuffle=False, verbose=verbose)
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     return {"history": history, "best_epoch": hooks.best_epoch, "epochs_run": len(history.get("loss", [])),
-            "stopped_by_user": hooks.stopped_by_user, "seconds": time.perf_counter() - hooks.t0}
+            "stopped_by_user": bool(stop and stop.stopped), "seconds": time.perf_counter() - hooks.t0}
