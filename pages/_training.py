@@ -22,7 +22,7 @@ import time
 import traceback
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, MutableMapping
+from typing import TYPE_CHECKING, Any, Callable, MutableMapping
 
 import numpy as np
 import streamlit as st
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.2        # how often a queued job looks whether it is its turn
+ABANDON_SECONDS = 600     # a job nobody has looked at for this long (tab closed) stops, freeing the queue
 
 
 @dataclass(frozen=True)
@@ -61,12 +62,12 @@ class TrainingQueue:
         self._lock = threading.Lock()
         self._waiting: list[str] = []
 
-    def wait_turn(self, job_id: str, stop: threading.Event) -> bool:
+    def wait_turn(self, job_id: str, should_stop: Callable[[], bool]) -> bool:
         """Block until this job may train (True), or until it is stopped while waiting (False)."""
         with self._lock:
             self._waiting.append(job_id)
         try:
-            while not stop.is_set():
+            while not should_stop():
                 with self._lock:  # only the head of the line may take a free slot: keeps the order fair
                     if self._waiting[0] == job_id and self._slots.acquire(blocking=False):
                         return True
@@ -95,7 +96,10 @@ class TrainingJob:
     """One training run in a background thread. The thread never calls ``st.*``.
 
     The page reads ``status``, ``logs``, ``result`` and ``error``; it writes only
-    ``stop`` (an Event the training loop polls after every batch).
+    ``stop`` (an Event the training loop polls after every batch) and calls
+    :meth:`seen` whenever it draws the job. A job unseen for ABANDON_SECONDS
+    (the user closed the tab) stops like a Stop click, so it cannot hold the
+    one training slot for hours.
     """
 
     def __init__(self, request: TrainRequest, queue: TrainingQueue) -> None:
@@ -110,6 +114,8 @@ class TrainingJob:
         self.started: float | None = None        # when training (not queueing) began
         self.ended: float | None = None
         self.adopted = False                     # result already handed to the session
+        self.last_seen = time.time()             # last time a page drew this job
+        self.abandoned = False
         self.thread = threading.Thread(target=self._run, name=f"denoiser-train-{self.id[:8]}", daemon=True)
 
     # -------------------------------------------------- the thread
@@ -117,8 +123,15 @@ class TrainingJob:
         self.thread.start()
         return self
 
+    def should_stop(self) -> bool:
+        """Polled by the queue and after every training batch: a Stop click, or nobody watching."""
+        if not self.stop.is_set() and time.time() - self.last_seen > ABANDON_SECONDS:
+            self.abandoned = True
+            self.stop.set()
+        return self.stop.is_set()
+
     def _run(self) -> None:
-        if not self.queue.wait_turn(self.id, self.stop):
+        if not self.queue.wait_turn(self.id, self.should_stop):
             self.status, self.ended = "cancelled", time.time()
             return
         try:
@@ -129,7 +142,7 @@ class TrainingJob:
             self.status = "training"
             den = Denoiser(self.request.model)
             den.fit(noisy, clean, self.request.train, on_epoch=self._on_epoch,
-                    should_stop=self.stop.is_set, data_note=note)
+                    should_stop=self.should_stop, data_note=note)
             self.result = den
             self.status = "stopped" if self.stop.is_set() else "finished"
         except (InputError, ValueError) as err:  # bad settings for this data: the message is for the user
@@ -145,6 +158,9 @@ class TrainingJob:
         self.logs.append({"epoch": epoch + 1, **logs})
 
     # -------------------------------------------------- read by the page
+    def seen(self) -> None:
+        self.last_seen = time.time()
+
     @property
     def running(self) -> bool:
         return self.status in ("queued", "preparing", "training")

@@ -113,6 +113,7 @@ def _training_badge() -> None:
     job = st.session_state.job
     if job is None or not job.running:
         st.rerun()
+    job.seen()
     if job.status == "queued":
         st.info(f"Training queued: position {job.position()}.", icon=":material/hourglass_top:")
     else:
@@ -135,6 +136,22 @@ class Signal:
     @property
     def length(self) -> int:
         return int(self.noisy.size)
+
+
+def generated_signal(family: str = "x2", length: int = 150, kind: str = "gaussian", *, seed: int = 0,
+                     rate: float = 0.05, **level: float) -> Signal:
+    """A synthetic noisy signal; ``level`` is ``sigma=...`` or ``snr_db=...``. Raises InputError.
+
+    One generator draws the signal first, then the noise, so the download script can repeat both.
+    """
+    from denoiser.signals import FAMILY_LABELS, add_noise, make_signal, x_grid
+
+    rng = np.random.default_rng(seed)
+    clean = make_signal(family, length, rng)
+    noisy = add_noise(clean, kind, rng=rng, rate=rate, **level)
+    recipe = {"origin": "generated", "family": family, "length": length, "kind": kind, "seed": seed,
+              "rate": rate, **level}
+    return Signal(FAMILY_LABELS[family], noisy, clean, x_grid(length), "x", family=family, recipe=recipe)
 
 
 def upload_signal(table: "SeriesTable", column: str, clean_column: str | None, file_name: str) -> Signal:
@@ -216,12 +233,12 @@ def metric_cards(clean: np.ndarray, noisy: np.ndarray, denoised: np.ndarray) -> 
     mae_n, mae_d = metrics.mae(clean, noisy), metrics.mae(clean, denoised)
     cols = st.columns(3)
     cols[0].metric("MSE (denoised)", fmt(mse_d), _change(mse_n, mse_d), delta_color="inverse",
-                   help=f"Mean squared error against the clean signal. Noisy input: {fmt(mse_n)}.", border=True)
+                   help=f"Mean squared error against the clean signal. Noisy input: {fmt(mse_n)}.", border=True, height="stretch")
     cols[1].metric("MAE (denoised)", fmt(mae_d), _change(mae_n, mae_d), delta_color="inverse",
-                   help=f"Mean absolute error against the clean signal. Noisy input: {fmt(mae_n)}.", border=True)
+                   help=f"Mean absolute error against the clean signal. Noisy input: {fmt(mae_n)}.", border=True, height="stretch")
     cols[2].metric("Gain", f"{fmt(metrics.gain_db(clean, noisy, denoised))} dB",
                    help="10·log10(MSE noisy / MSE denoised): how much of the noise power was removed.",
-                   border=True)
+                   border=True, height="stretch")
     st.caption(f"Noisy input: MSE {fmt(mse_n)}, MAE {fmt(mae_n)}.")
 
 

@@ -86,18 +86,20 @@ ui.page_setup()
 st.title("Compare")
 
 # ---- which data
-available = [k for k, have in (("generated", st.session_state.generated is not None),
-                               ("upload", st.session_state.table is not None)) if have]
-if not available:
-    st.info("Nothing to compare yet: generate a signal or upload a CSV first.", icon=":material/info:")
-    st.page_link("pages/generate.py", label="Generate a signal", icon=":material/ssid_chart:")
-    st.page_link("pages/upload.py", label="Upload a CSV", icon=":material/upload_file:")
-    st.stop()
+if st.session_state.generated is None:  # opened first: start from the tutorial's case rather than a blank page
+    st.session_state.generated = ui.generated_signal("x2", 150, "gaussian", sigma=0.05)
+    st.caption("Showing the tutorial's x² with Gaussian noise (sigma 0.05). Change it on the Generate page, "
+               "or upload your own data.")
+available = ["generated"] + (["upload"] if st.session_state.table is not None else [])
 
 pick, column_pick, sg_pick = st.columns([2, 2, 1])
 active = st.session_state.active if st.session_state.active in available else available[0]
 with pick:
-    active = st.radio("Data", available, index=available.index(active), format_func=DATA_LABELS.get, horizontal=True)
+    if len(available) > 1:
+        active = st.radio("Data", available, index=available.index(active), format_func=DATA_LABELS.get,
+                          horizontal=True)
+    else:
+        st.caption(f"**Data:** {DATA_LABELS[active].lower()}")
 st.session_state.active = active
 columns: list[str] = []
 if active == "upload":

@@ -1,11 +1,10 @@
 """Generate: a synthetic signal and noise of your choice, denoised at once by the model in use."""
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 from denoiser.errors import InputError
-from denoiser.signals import FAMILIES, FAMILY_LABELS, NOISE_KINDS, NOISE_LABELS, add_noise, make_signal, x_grid
+from denoiser.signals import FAMILIES, FAMILY_LABELS, NOISE_KINDS, NOISE_LABELS
 from pages import _ui as ui
 
 KEEP = {"persist_state": "session"}  # controls keep their values when the user visits other pages
@@ -36,18 +35,12 @@ with controls:
     seed = int(st.number_input("Seed", 0, 1_000_000, 0, 1, key="gen_seed", **KEEP,
                                help="The same seed gives the same signal and noise again."))
 
-# One generator for the signal and then the noise, so the download script can repeat both.
-rng = np.random.default_rng(seed)
 try:
-    clean = make_signal(family, length, rng)
-    noisy = add_noise(clean, kind, rng=rng, rate=rate, **level)
+    signal = ui.generated_signal(family, length, kind, seed=seed, rate=rate, **level)
 except InputError as err:
     st.error(str(err))
     st.stop()
-
-recipe = {"origin": "generated", "family": family, "length": length, "kind": kind, "seed": seed,
-          "rate": rate, **level}
-signal = ui.Signal(FAMILY_LABELS[family], noisy, clean, x_grid(length), "x", family=family, recipe=recipe)
+clean, noisy = signal.clean, signal.noisy
 st.session_state.generated = signal
 st.session_state.active = "generated"
 

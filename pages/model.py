@@ -41,11 +41,11 @@ def training_form() -> _training.TrainRequest | None:
         arch, fit, data = st.columns(3, gap="medium")
         with arch:
             preset = st.radio("Architecture", PRESETS, format_func=PRESET_LABELS.get, key="tr_preset", **KEEP)
-            window = st.select_slider("Window (samples, U-Net only)", [32, 64, 128, 150, 256, 512], 256,
-                                      key="tr_window", **KEEP, help="The tutorial network always sees 150 samples.")
+            window = st.select_slider("Window (samples; the tutorial net always uses 150)", [32, 64, 128, 150, 256, 512], 256,
+                                      key="tr_window", **KEEP)
             filters = st.select_slider("Width (filters, U-Net only)", [8, 16, 32, 64], 16, key="tr_filters", **KEEP)
         with fit:
-            epochs = int(st.number_input("Epochs (at most)", 1, 500, 20, key="tr_epochs", **KEEP,
+            epochs = int(st.number_input("Epochs (at most)", 1, 200, 20, key="tr_epochs", **KEEP,
                                          help="Training stops earlier when validation loss stops improving."))
             batch = st.select_slider("Batch size", [16, 32, 64, 128, 150, 256], 64, key="tr_batch", **KEEP)
             lr = st.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], 1e-3, key="tr_lr", **KEEP,
@@ -61,7 +61,7 @@ def training_form() -> _training.TrainRequest | None:
             sigma = st.slider("Noise sigma range", 0.005, 1.0, (0.02, 0.3), 0.005, key="tr_sigma", **KEEP,
                               help="Drawn per signal, so the network learns to judge the noise level itself. "
                                    "For an uploaded column, the upper end is the sigma added.")
-            n_signals = int(st.number_input("Synthetic signals", 100, 50_000, 3000, 100, key="tr_n", **KEEP))
+            n_signals = int(st.number_input("Synthetic signals", 100, 20_000, 3000, 100, key="tr_n", **KEEP))
             seed = int(st.number_input("Seed", 0, 1_000_000, 0, key="tr_seed", **KEEP))
         submitted = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:",
                                           disabled=busy)
@@ -70,7 +70,7 @@ def training_form() -> _training.TrainRequest | None:
     if not submitted:
         return None
     try:
-        config = ModelConfig.tutorial() if preset == "seed" else ModelConfig(window=window, filters=filters)
+        config = ModelConfig.tutorial() if preset == "seed" else ModelConfig(preset=preset, window=window, filters=filters)
         train = TrainConfig(epochs=epochs, batch_size=batch, learning_rate=lr, loss=loss, seed=seed)
     except InputError as err:
         st.error(str(err))
@@ -104,7 +104,8 @@ def job_view(job: _training.TrainingJob) -> None:
         st.success(f"Finished: {done} epochs in {job.elapsed():.0f} s. The new model is now in use.",
                    icon=":material/check_circle:")
     elif job.status == "stopped":
-        st.info(f"Stopped after {done} epochs; the best weights so far were kept. The model is now in use.",
+        why = " because nobody was watching it" if job.abandoned else ""
+        st.info(f"Stopped after {done} epochs{why}; the best weights so far were kept. The model is now in use.",
                 icon=":material/stop_circle:")
     elif job.status == "failed":
         st.error(job.error or "Training failed.", icon=":material/error:")
@@ -124,7 +125,8 @@ def job_view(job: _training.TrainingJob) -> None:
 def live_job(job: _training.TrainingJob) -> None:
     """Redrawn every second by itself; the rest of the page stays as it is."""
     if not job.running:
-        st.rerun()  # the whole app reruns: app.py hands the model to the session, this page shows it
+        st.rerun()  # the whole app reruns: page_setup hands the model to the session, this page shows it
+    job.seen()
     job_view(job)
     if st.button("Stop (keep the best weights so far)", icon=":material/stop:", disabled=job.stop.is_set()):
         job.stop.set()

@@ -6,6 +6,7 @@ models load once per process, so only the first test pays for them.
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -120,6 +121,26 @@ def test_compare_scores_network_and_filters() -> None:
     assert "make_signal('x2', 150, rng)" in texts(at.code)
 
 
+def submit_training(at: AppTest, *, epochs: int, preset: str = "unet") -> _training.TrainingJob:
+    """Fill the training form with a tiny run and submit it; returns the session's job."""
+    at.radio(key="tr_preset").set_value(preset)
+    at.select_slider(key="tr_window").set_value(64)
+    at.select_slider(key="tr_filters").set_value(8)
+    at.number_input(key="tr_epochs").set_value(epochs)
+    at.number_input(key="tr_n").set_value(200)
+    at.selectbox(key="tr_family").set_value("parabola")
+    button(at, "Start training").click().run()
+    assert not at.exception and not at.error
+    return at.session_state.job
+
+
+def wait_for_epochs(job: _training.TrainingJob, n: int, timeout: float = 120) -> None:
+    end = time.time() + timeout
+    while len(job.logs) < n and job.running and time.time() < end:
+        time.sleep(0.1)
+    assert len(job.logs) >= n, (job.status, job.error)
+
+
 def test_training_run_finishes_and_its_model_denoises() -> None:
     at = start("model")
     at.radio(key="tr_preset").set_value("seed")
@@ -143,6 +164,34 @@ def test_training_run_finishes_and_its_model_denoises() -> None:
     assert float(metric(at, "MSE (denoised)")) >= 0
 
 
+def test_stop_button_keeps_the_best_weights_and_a_second_session_queues() -> None:
+    first, second = start("model"), start("model")
+    job = submit_training(first, epochs=200)
+    wait_for_epochs(job, 1)
+    queued = submit_training(second, epochs=1)      # one training slot per server: the second waits
+    assert queued.status == "queued"
+    assert "Queued, position 1" in texts(second.info)
+
+    button(first, "Stop (keep the best weights so far)").click().run()
+    job.thread.join(timeout=120)
+    assert job.status == "stopped" and job.result is not None
+    assert 1 <= len(job.logs) < 200
+    first.run()
+    assert "Stopped after" in texts(first.info)
+    assert first.session_state.model_choice.startswith("U-Net")
+
+    queued.thread.join(timeout=120)                 # the slot passed to the waiting session
+    assert queued.status == "finished", queued.error
+
+
+def test_an_unwatched_job_stops_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    job = _training.TrainingJob(_training.TrainRequest(None, None), _training.TrainingQueue())  # type: ignore[arg-type]
+    assert not job.should_stop()
+    monkeypatch.setattr(_training, "ABANDON_SECONDS", 0.0)
+    job.last_seen -= 1
+    assert job.should_stop() and job.abandoned
+
+
 def test_bad_model_file_is_refused_and_the_model_kept() -> None:
     at = start("model")
     at.file_uploader(key="model_uploader").set_value(("evil.keras", b"not a zip at all", "application/octet-stream"))
@@ -156,10 +205,10 @@ def test_bad_model_file_is_refused_and_the_model_kept() -> None:
 def test_queue_is_first_come_first_served_and_stop_cancels_a_waiting_job() -> None:
     queue = _training.TrainingQueue(slots=1)
     never = threading.Event()
-    assert queue.wait_turn("a", never)          # a trains
+    assert queue.wait_turn("a", never.is_set)   # a trains
     stop_b = threading.Event()
     got: list[bool] = []
-    waiter = threading.Thread(target=lambda: got.append(queue.wait_turn("b", stop_b)))
+    waiter = threading.Thread(target=lambda: got.append(queue.wait_turn("b", stop_b.is_set)))
     waiter.start()
     while queue.position("b") != 1:
         pass
@@ -167,5 +216,5 @@ def test_queue_is_first_come_first_served_and_stop_cancels_a_waiting_job() -> No
     waiter.join(timeout=5)
     assert got == [False] and queue.position("b") == 0
     queue.release()
-    assert queue.wait_turn("c", never)          # the slot is free again
+    assert queue.wait_turn("c", never.is_set)   # the slot is free again
     queue.release()
