@@ -1,11 +1,8 @@
 """Denoiser: the Streamlit app. Run with `make run` (or `streamlit run app.py`).
 
 This entry script sets up the browser tab and the navigation, then runs the
-chosen page. Each page starts with ``ui.page_setup()`` (session defaults, a
-finished training run's model, the sidebar) rather than this script doing it,
-because Streamlit sometimes runs a file in ``pages/`` on its own, without this
-script: AppTest always does for apps with a ``pages/`` folder, and a fresh
-server does for a first request that is a deep link (e.g. /model).
+chosen page. Each page starts with ``ui.page_setup()``: session defaults, the
+model of a finished training run, the sidebar (see pages/_ui.py).
 """
 from __future__ import annotations
 

@@ -65,6 +65,23 @@ def keep_keras_state() -> None:
     script_runner._clean_problem_modules = clean_problem_modules_but_keras
 
 
+def run_through_app() -> None:
+    """Make sure app.py's st.navigation runs, even when Streamlit started this page file on its own.
+
+    With a ``pages/`` folder next to app.py, Streamlit assumes the old multipage
+    mode until the first ``st.navigation`` call: a fresh server's first request
+    for a deep link (e.g. /model) runs pages/model.py alone, and the sidebar then
+    lists every file in pages/ for everyone until someone opens the home page.
+    AppTest does the same on every run. Switching the mode off and rerunning the
+    same page sends the run through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 # ------------------------------------------------------------------ session state
 def _defaults() -> dict[str, Any]:
     """Every per-user entry of ``st.session_state`` with its starting value (fresh objects each call)."""
@@ -93,7 +110,7 @@ def init_state() -> None:
 
 def page_setup() -> None:
     """The first line of every page: state, a finished training run's model, the sidebar."""
-    st.set_page_config(page_title="Denoiser", page_icon=":material/graphic_eq:", layout="wide")
+    run_through_app()
     keep_keras_state()
     init_state()
     _training.adopt_finished(st.session_state)
