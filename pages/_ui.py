@@ -72,12 +72,15 @@ def run_through_app() -> None:
     mode until the first ``st.navigation`` call: a fresh server's first request
     for a deep link (e.g. /model) runs pages/model.py alone, and the sidebar then
     lists every file in pages/ for everyone until someone opens the home page.
-    AppTest does the same on every run. Switching the mode off and rerunning the
-    same page sends the run through app.py.
+    Switching the mode off and rerunning the same page sends the run through
+    app.py. Only on a session's first run: a rerun there loses nothing, while a
+    later one would swallow the button click that started it (AppTest goes back
+    to the old mode before every run; the pages work there all the same).
     """
     from streamlit.runtime.pages_manager import PagesManager
 
-    if getattr(PagesManager, "uses_pages_directory", False):
+    first_run = "models" not in st.session_state  # init_state has not run yet in this session
+    if first_run and getattr(PagesManager, "uses_pages_directory", False):
         PagesManager.uses_pages_directory = False
         st.rerun()
 
