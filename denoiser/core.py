@@ -15,6 +15,7 @@ import tempfile
 import threading
 import warnings
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,7 +38,7 @@ _CHUNK = 1024                            # windows per network call: bounded mem
 
 
 class Denoiser:
-    """Denoise 1-D signals with a convolutional autoencoder.
+    """Denoise 1-D signals with a convolutional autoencoder or a recurrent (LSTM) network.
 
     Parameters
     ----------
@@ -86,7 +87,12 @@ class Denoiser:
         x, y, contiguous = self._training_windows(noisy, clean)
         rng = np.random.default_rng(train.seed)
         i_train, i_val, i_test = split_indices(len(x), train, contiguous=contiguous, rng=rng)
-        offset, scale = windows.window_stats(x, self.config.scaling)
+        if self.config.uses_global_stats:
+            # From the noisy training windows only: validation and test stay unseen, and
+            # the same numbers are all that denoise() will have.
+            offset, scale = windows.global_stats(x[i_train], self.config.scaling)
+            self.config = replace(self.config, global_offset=offset, global_scale=scale)
+        offset, scale = self._stats(x)
         xs, ys = windows.scale(x, offset, scale), windows.scale(y, offset, scale)
 
         keras.utils.set_random_seed(train.seed)  # weight init and shuffling repeat
@@ -142,9 +148,14 @@ class Denoiser:
             out[i:i + _CHUNK] = self._fn(batch).numpy()[..., 0]
         return out
 
+    def _stats(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Offset and scale per window, shape (n, 1): the window's own, or the stored global ones."""
+        c = self.config
+        return windows.window_stats(frames, c.scaling, global_offset=c.global_offset, global_scale=c.global_scale)
+
     def _denoise_frames(self, frames: np.ndarray) -> np.ndarray:
-        """Scale each window by its own noisy statistics, denoise, and undo the scaling."""
-        offset, scale = windows.window_stats(frames, self.config.scaling)
+        """Scale each window by noisy statistics (its own or the training split's), denoise, undo the scaling."""
+        offset, scale = self._stats(frames)
         out = windows.unscale(self._network(windows.scale(frames, offset, scale)), offset, scale)
         flat = windows.is_flat(frames)
         out[flat] = frames[flat]  # nothing to denoise; the network's biases would add an offset
@@ -185,7 +196,7 @@ class Denoiser:
                 for layer in model.layers]
 
     def activations(self, window: np.ndarray) -> dict[str, np.ndarray]:
-        """What each layer sees: the outputs of every convolution for one window.
+        """What each layer sees: the outputs of every convolution (or LSTM) for one window.
 
         Parameters
         ----------
@@ -199,8 +210,9 @@ class Denoiser:
         x = np.asarray(window, dtype=np.float64)
         if x.shape != (self.config.window,):
             raise InputError(f"activations() takes one window of {self.config.window} samples; got shape {x.shape}.")
-        offset, scale = windows.window_stats(x[None], self.config.scaling)
-        conv = [layer for layer in model.layers if isinstance(layer, (keras.layers.Conv1D, keras.layers.Conv1DTranspose))]
+        offset, scale = self._stats(x[None])
+        kinds = (keras.layers.Conv1D, keras.layers.Conv1DTranspose, keras.layers.LSTM, keras.layers.Bidirectional)
+        conv = [layer for layer in model.layers if isinstance(layer, kinds)]
         probe = keras.Model(model.inputs, [layer.output for layer in conv])
         outs = probe(windows.scale(x[None], offset, scale)[..., None].astype(np.float32), training=False)
         return {layer.name: np.asarray(o)[0] for layer, o in zip(conv, outs)}

@@ -1,6 +1,7 @@
 """Build the networks. Nothing else: no training, no I/O.
 
-Every preset maps a window of shape (window, 1) to a window of the same shape.
+Every preset maps a window of shape (window, 1) to a window of the same shape:
+two convolutional ones (``unet``, ``seed``) and a recurrent one (``lstm``).
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def build_model(config: ModelConfig) -> keras.Model:
     -------
     model : keras.Model, input and output shape (batch, config.window, 1)
     """
-    builders = {"seed": _seed, "unet": _unet}
+    builders = {"seed": _seed, "unet": _unet, "lstm": _lstm}
     return builders[config.preset](config)
 
 
@@ -77,3 +78,23 @@ def _unet(config: ModelConfig) -> keras.Model:
     x = layers.Add(name="residual")([x0, correction])
     outputs = layers.Cropping1D((0, pad), name="denoised")(x) if pad else layers.Identity(name="denoised")(x)
     return keras.Model(inputs, outputs, name="unet")
+
+
+def _lstm(config: ModelConfig) -> keras.Model:
+    """Stacked (bidirectional) LSTMs, sequence to sequence: a value for every time step.
+
+    Every LSTM returns its whole sequence, so each output sample is read from the
+    recurrent state at that sample (both directions when ``bidirectional``: the
+    past and the future of the window). A per-step linear Dense(1) gives the
+    correction, added to the input as in the U-Net. LSTM settings stay at Keras'
+    defaults (tanh/sigmoid, no recurrent dropout, not unrolled) so a GPU runs the
+    fused cuDNN kernel.
+    """
+    inputs = keras.Input(shape=(config.window, 1), name="noisy")
+    x = inputs
+    for i in range(config.lstm_layers):
+        rnn = layers.LSTM(config.units, return_sequences=True, name=f"lstm{i}")
+        x = layers.Bidirectional(rnn, name=f"bilstm{i}")(x) if config.bidirectional else rnn(x)
+    correction = layers.Dense(1, name="correction")(x)  # Dense on (batch, time, units) acts per step
+    outputs = layers.Add(name="denoised")([inputs, correction])
+    return keras.Model(inputs, outputs, name="lstm")

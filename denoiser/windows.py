@@ -1,9 +1,10 @@
-"""Windowing, per-window scaling and its inverse, overlap-add reassembly.
+"""Windowing, scaling and its inverse, overlap-add reassembly.
 
 A series of any length is cut into overlapping windows of the model's length,
-each window is scaled using only its own (noisy) values -- the only statistics
-available at use time, so the inverse is honest -- and the network's outputs are
-blended back with a smooth taper so that window seams do not show.
+each window is scaled using only noisy values -- its own, or fixed statistics of
+the noisy training split stored with the model; both are available at use time,
+so the inverse is honest -- and the network's outputs are blended back with a
+smooth taper so that window seams do not show.
 """
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import numpy as np
 
 from denoiser.errors import InputError
 
-SCALINGS = ("standard", "minmax")
+SCALINGS = ("standard", "minmax")                 # per window, from the window itself
+GLOBAL_SCALINGS = ("global", "global-minmax")     # one offset and scale, from the training split
 
 
 @dataclass(frozen=True)
@@ -114,16 +116,26 @@ def overlap_add(frames: np.ndarray, framing: Framing, weights: np.ndarray | None
 
 
 # ---------------------------------------------------------------- scaling
-def window_stats(frames: np.ndarray, scaling: str) -> tuple[np.ndarray, np.ndarray]:
+def window_stats(frames: np.ndarray, scaling: str, *, global_offset: float = 0.0,
+                 global_scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Offset and scale of each (noisy) window.
 
     ``standard``: mean and standard deviation; ``minmax``: min and max-min (the
     tutorial's). A constant window gets scale 1 so nothing divides by zero.
+    ``global`` / ``global-minmax``: the stored ``global_offset`` and ``global_scale``
+    (from :func:`global_stats` of the training windows) for every window.
+
+    Parameters
+    ----------
+    frames : ndarray, shape (n_windows, window)
 
     Returns
     -------
     offset, scale : ndarrays, shape (n_windows, 1)
     """
+    if scaling in GLOBAL_SCALINGS:
+        n = len(frames)
+        return np.full((n, 1), float(global_offset)), np.full((n, 1), float(global_scale))
     if scaling == "standard":
         offset = frames.mean(axis=1, keepdims=True)
         scale = frames.std(axis=1, keepdims=True)
@@ -131,8 +143,33 @@ def window_stats(frames: np.ndarray, scaling: str) -> tuple[np.ndarray, np.ndarr
         offset = frames.min(axis=1, keepdims=True)
         scale = frames.max(axis=1, keepdims=True) - offset
     else:
-        raise InputError(f"Unknown scaling {scaling!r}; choose one of {', '.join(SCALINGS)}.")
+        raise InputError(f"Unknown scaling {scaling!r}; choose one of {', '.join(SCALINGS + GLOBAL_SCALINGS)}.")
     return offset, np.where(is_flat(frames)[:, None], 1.0, scale)
+
+
+def global_stats(frames: np.ndarray, scaling: str) -> tuple[float, float]:
+    """One offset and scale from all (noisy, training) windows, for a global scaling.
+
+    ``global``: mean and standard deviation (z-score); ``global-minmax``: min and
+    max-min. Constant training data gets scale 1 so nothing divides by zero.
+
+    Parameters
+    ----------
+    frames : ndarray, shape (n_windows, window) -- noisy training windows only
+
+    Returns
+    -------
+    offset, scale : floats
+    """
+    if scaling == "global":
+        offset, spread = float(frames.mean()), float(frames.std())
+    elif scaling == "global-minmax":
+        offset = float(frames.min())
+        spread = float(frames.max()) - offset
+    else:
+        raise InputError(f"Scaling {scaling!r} has no global statistics; choose one of {', '.join(GLOBAL_SCALINGS)}.")
+    level = max(1.0, abs(offset))
+    return offset, spread if spread > 1e-12 * level else 1.0
 
 
 def is_flat(frames: np.ndarray) -> np.ndarray:
