@@ -86,10 +86,9 @@ ui.page_setup()
 st.title("Compare")
 
 # ---- which data
-if st.session_state.generated is None:  # opened first: start from the tutorial's case rather than a blank page
+fallback = st.session_state.generated is None
+if fallback:  # opened before Generate: start from the tutorial's case rather than a blank page
     st.session_state.generated = ui.generated_signal("x2", 150, "gaussian", sigma=0.05)
-    st.caption("Showing the tutorial's x² with Gaussian noise (sigma 0.05). Change it on the Generate page, "
-               "or upload your own data.")
 available = ["generated"] + (["upload"] if st.session_state.table is not None else [])
 
 pick, column_pick, sg_pick = st.columns([2, 2, 1])
@@ -111,6 +110,9 @@ if active == "upload":
 else:
     signal = st.session_state.generated
     column_pick.caption(f"**{signal.name}**, {signal.length} samples")
+    if fallback:
+        st.caption("Showing the tutorial's x² with Gaussian noise (sigma 0.05): change it on the Generate page, "
+                   "or upload your own data.")
 with sg_pick:
     sg_window = int(st.number_input("Savitzky-Golay window", 5, 301, 21, 2, key="cmp_sg", persist_state="session",
                                     help="Samples per local quadratic fit (odd). Wider smooths more."))

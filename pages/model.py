@@ -111,6 +111,8 @@ def job_view(job: _training.TrainingJob) -> None:
         st.error(job.error or "Training failed.", icon=":material/error:")
     else:
         st.info("Cancelled while waiting in the queue.")
+    if not (job.running or job.logs):
+        return
     cols = st.columns(3)
     eta = job.eta()
     cols[0].metric("Elapsed", f"{job.elapsed():.0f} s")
@@ -133,8 +135,8 @@ def live_job(job: _training.TrainingJob) -> None:
         st.rerun(scope="fragment")
 
 
-def model_details(model, name: str) -> None:  # noqa: ANN001 -- a Denoiser
-    """Test-split metrics, loss history, layer summary and download of a model."""
+def model_details(model, name: str, *, curve: bool = True) -> None:  # noqa: ANN001 -- a Denoiser
+    """Test-split metrics, loss history (unless drawn above already), layer summary of a model."""
     tm = model.test_metrics_
     if tm:
         st.markdown("**Test split** (windows never seen in training):")
@@ -145,7 +147,7 @@ def model_details(model, name: str) -> None:  # noqa: ANN001 -- a Denoiser
         right.metric("Gain on the test split", f"{ui.fmt(tm.get('gain_db', float('nan')))} dB")
     if model.train_info_.get("data"):
         st.caption(f"Trained on: {model.train_info_['data']}.")
-    if model.history_.get("loss"):
+    if curve and model.history_.get("loss"):
         ui.show(ui.loss_figure(ui.history_as_logs(model.history_)), key=f"hist_{name}")
     with st.expander("Layers (model summary)"):
         st.code(model.summary(), language=None)
@@ -200,7 +202,7 @@ if choice == ui.BUNDLED:
     st.caption("Showing the bundled default model; the x² specialist has the same layers with window 150.")
 else:
     model = st.session_state.models[choice]
-model_details(model, choice)
+model_details(model, choice, curve=job is None or job.result is not model)
 if choice != ui.BUNDLED:
     st.download_button("Download this model (.keras)", ui.model_file_bytes(choice, model),
                        file_name="denoiser_model.keras", mime="application/octet-stream",

@@ -8,10 +8,12 @@ import streamlit as st
 from denoiser.errors import InputError
 from pages import _ui as ui
 
-SAMPLE_LABELS = {
-    "x2_tutorial.csv": "x² of the tutorial, with its clean curve",
-    "two_sensors.csv": "Two sensors (white and impulse noise), with clean channels",
-    "temperature_semicolon.csv": "Temperature log: semicolons, decimal commas, gaps, no clean reference",
+SAMPLES = {  # file -> (button label, what it shows)
+    "x2_tutorial.csv": ("x² of the tutorial", "150 points with Gaussian noise, and the clean curve."),
+    "two_sensors.csv": ("Two sensors", "A time column, sines with white noise and steps with impulse spikes, "
+                                       "and both clean channels."),
+    "temperature_semicolon.csv": ("Temperature log", "A spreadsheet export: semicolons, decimal commas, "
+                                                     "timestamps, gaps, and no clean reference."),
 }
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", " ": "whitespace"}
 
@@ -46,8 +48,11 @@ with upload_col:
     file = st.file_uploader("Choose a file", type=["csv", "txt", "tsv"], key="uploader")
 with sample_col:
     st.markdown("**Or try a sample**")
-    for name in ui.sample_names():
-        if st.button(SAMPLE_LABELS.get(name, name), key=f"sample_{name}", icon=":material/table_view:"):
+    names = ui.sample_names()
+    row = st.container(horizontal=True)
+    for name in sorted(names, key=lambda n: list(SAMPLES).index(n) if n in SAMPLES else len(SAMPLES)):
+        label, about = SAMPLES.get(name, (name, ""))
+        if row.button(label, key=f"sample_{name}", icon=":material/table_view:", help=about or None):
             load(ui.sample_bytes(name), name)
 
 # A file is read once, when it arrives; reruns reuse the table in the session.

@@ -99,7 +99,7 @@ def test_upload_reads_a_csv_and_a_bad_file_keeps_it() -> None:
 
 def test_sample_one_click_away_and_compare_without_clean() -> None:
     at = start("upload")
-    button(at, "Temperature log: semicolons, decimal commas, gaps, no clean reference").click().run()
+    button(at, "Temperature log").click().run()
     assert not at.exception
     assert metric(at, "Delimiter") == "semicolon" and metric(at, "Decimal mark") == "comma"
     at.switch_page("pages/compare.py").run()
@@ -182,6 +182,20 @@ def test_stop_button_keeps_the_best_weights_and_a_second_session_queues() -> Non
 
     queued.thread.join(timeout=120)                 # the slot passed to the waiting session
     assert queued.status == "finished", queued.error
+
+
+def test_training_on_a_too_short_upload_says_why() -> None:
+    at = start("upload")
+    upload(at, "short.csv", GOOD_CSV)                 # 150 samples: too few for 4 windows of 64
+    at.switch_page("pages/model.py").run()
+    at.radio(key="tr_source").set_value("series")
+    at.select_slider(key="tr_window").set_value(64)
+    button(at, "Start training").click().run()
+    at.session_state.job.thread.join(timeout=60)
+    at.run()
+    assert not at.exception
+    assert "needs at least 256" in texts(at.error)
+    assert at.session_state.model_choice == "Bundled (automatic)"
 
 
 def test_an_unwatched_job_stops_itself(monkeypatch: pytest.MonkeyPatch) -> None:
