@@ -8,12 +8,40 @@ import argparse
 import os
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
+from denoiser.config import PRESETS
 from denoiser.errors import InputError
 from denoiser.signals import FAMILIES, NOISE_KINDS, add_noise, make_signals, x_grid
+
+
+@contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Silence file descriptor 2 while TensorFlow loads.
+
+    Its C++ start-up lines ("oneDNN custom operations are on") are printed before
+    logging is configured, so TF_CPP_MIN_LOG_LEVEL cannot hide them; a user of
+    the CLI should see only our own one-line messages.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _import_tensorflow() -> None:
+    with _native_stderr_silenced():
+        import tensorflow  # noqa: F401  (cached in sys.modules for the real imports)
 
 
 def _model(spec: str):
@@ -44,15 +72,21 @@ def cmd_denoise(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
+    from dataclasses import replace
+
     from denoiser.config import ModelConfig, TrainConfig
     from denoiser.core import Denoiser
     from denoiser.signals import training_pairs
 
-    config = ModelConfig.tutorial() if args.preset == "seed" else ModelConfig(window=args.window, filters=args.filters)
-    if args.preset == "seed" and args.window != 256:
-        config = ModelConfig(preset="seed", window=args.window, scaling="minmax", kernel_size=3)
-    train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
-                        loss=args.loss, patience=args.patience, seed=args.seed)
+    if args.preset == "seed":
+        config = replace(ModelConfig.tutorial(), window=args.window or 150)
+    elif args.preset == "lstm":
+        config = ModelConfig.lstm(**({"window": args.window} if args.window else {}))
+    else:
+        config = ModelConfig(window=args.window or 256, filters=args.filters)
+    train = TrainConfig.for_preset(args.preset, epochs=args.epochs, batch_size=args.batch_size, loss=args.loss,
+                                   patience=args.patience, seed=args.seed,
+                                   **({"learning_rate": args.lr} if args.lr else {}))
     if args.csv:
         from denoiser.io import read_series
 
@@ -120,8 +154,8 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a model and save it as .keras",
                        description="Train a denoiser on synthetic signals (or on a CSV column with noise added).")
     p.add_argument("-o", "--output", required=True, help="model file to write (.keras)")
-    p.add_argument("--preset", choices=("unet", "seed"), default="unet", help="architecture (default: unet)")
-    p.add_argument("--window", type=int, default=256, help="window length in samples (default: 256; seed: 150)")
+    p.add_argument("--preset", choices=PRESETS, default="unet", help="architecture (default: unet)")
+    p.add_argument("--window", type=int, help="window length in samples (default: unet 256, seed 150, lstm 128)")
     p.add_argument("--filters", type=int, default=16, help="unet: channels of the first level (default: 16)")
     p.add_argument("--family", choices=[*FAMILIES, "mixed"], default="mixed", help="synthetic signal family")
     p.add_argument("--n-signals", type=int, default=4000, help="synthetic training signals (default: 4000)")
@@ -129,8 +163,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--column", help="the CSV column to use (default: the first value column)")
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
-    p.add_argument("--loss", choices=("mse", "mae", "huber"), default="mse")
+    p.add_argument("--lr", type=float, help="Adam learning rate (default: 1e-3; lstm 3e-3)")
+    p.add_argument("--loss", choices=("mse", "mae", "huber"), default="mse",
+                   help="mse (default); mae or huber for data with outliers or impulse noise")
     p.add_argument("--patience", type=int, default=5, help="EarlyStopping patience in epochs")
     _level(p)
     p.set_defaults(func=cmd_train)
@@ -150,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up chatter off stderr
     args = parser().parse_args(argv)
     try:
+        if args.command in ("denoise", "train"):
+            _import_tensorflow()
         args.func(args)
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)

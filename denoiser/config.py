@@ -40,7 +40,7 @@ class ModelConfig:
     hop: int = 0              # step between windows when denoising; 0 means window // 2
     scaling: str = "standard" # per-window "standard" (mean/std) or "minmax", from the noisy window;
                               # "global" / "global-minmax": from the noisy training split (below)
-    filters: int = 32         # unet: channels of the first level (levels grow to 4x this)
+    filters: int = 16         # unet: channels of the first level (levels grow to 4x this); 16 -> 223k parameters, < 1 MB
     depth: int = 4            # unet: stride-2 levels; receptive field grows ~2**depth
     kernel_size: int = 5      # unet: kernel of every convolution
     units: int = 32           # lstm: units per LSTM (per direction); on CPU the step-by-step loop,

@@ -16,6 +16,7 @@ import threading
 import warnings
 import zipfile
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -141,7 +142,8 @@ class Denoiser:
         with self._lock:  # trace once even when several threads (app sessions) start together
             if self._fn is None:
                 spec = tf.TensorSpec([None, self.config.window, 1], tf.float32)
-                self._fn = tf.function(lambda t: model(t, training=False), input_signature=[spec])
+                self._fn = tf.function(partial(model.__call__, training=False), input_signature=[spec],
+                                       autograph=False)  # no Python control flow to convert
         out = np.empty(scaled.shape, np.float64)
         for i in range(0, len(scaled), _CHUNK):
             batch = scaled[i:i + _CHUNK, :, None].astype(np.float32)
@@ -174,19 +176,22 @@ class Denoiser:
         denoised : ndarray, same shape as ``x``, float64
         """
         x = np.asarray(x, dtype=np.float64)
-        if x.ndim == 2:
-            return np.stack([self.denoise(row) for row in x]) if len(x) else x.copy()
-        if x.ndim != 1:
+        if x.ndim not in (1, 2):
             raise InputError(f"Expected a 1-D series or a 2-D batch of series; got shape {x.shape}.")
         self._check_fitted()
-        bad = ~np.isfinite(x)
-        if bad.all():
-            return np.full_like(x, np.nan)
-        filled = _bridge(x, bad) if bad.any() else x
-        frames, framing = windows.frame(filled, self.config.window, self.config.step)
-        out = windows.overlap_add(self._denoise_frames(frames), framing)
+        rows = x[None] if x.ndim == 1 else x
+        bad = ~np.isfinite(rows)
+        out = np.full(rows.shape, np.nan)
+        todo = [i for i in range(len(rows)) if not bad[i].all()]
+        # All windows of all rows go through the network together: one batched pass.
+        framed = [windows.frame(_bridge(rows[i], bad[i]), self.config.window, self.config.step) for i in todo]
+        if framed:
+            done = self._denoise_frames(np.concatenate([frames for frames, _ in framed]))
+            parts = np.split(done, np.cumsum([fr.n_windows for _, fr in framed])[:-1])
+            for i, part, (_, fr) in zip(todo, parts, framed):
+                out[i] = windows.overlap_add(part, fr)
         out[bad] = np.nan
-        return out
+        return out[0] if x.ndim == 1 else out
 
     def layers(self) -> list[dict[str, Any]]:
         """The architecture as rows: name, kind, output shape, parameters (for tables)."""
@@ -283,6 +288,8 @@ class Denoiser:
 # ------------------------------------------------------------ helpers
 def _bridge(x: np.ndarray, bad: np.ndarray) -> np.ndarray:
     """Linear interpolation over missing samples (constant beyond the ends)."""
+    if not bad.any():
+        return x
     idx = np.arange(x.size)
     out = x.copy()
     out[bad] = np.interp(idx[bad], idx[~bad], x[~bad])
