@@ -183,14 +183,15 @@ def upload_signal(table: "SeriesTable", column: str, clean_column: str | None, f
                   recipe={"origin": "upload", "file": file_name, "column": column, "clean": clean_column})
 
 
-def upload_selection() -> tuple[list[str], str | None]:
-    """The value columns and clean column picked on the Upload page (empty when nothing is loaded)."""
+def upload_selection() -> tuple[list[str], dict[str, str | None]]:
+    """The value columns picked on the Upload page and each one's clean reference column (or None)."""
     table = st.session_state.table
     if table is None:
-        return [], None
-    columns = [c for c in st.session_state.get("up_values", []) if c in table.values.columns]
-    clean = st.session_state.get("up_clean")
-    return columns or list(table.values.columns[:1]), clean if clean in table.values.columns else None
+        return [], {}
+    names = list(table.values.columns)
+    columns = [c for c in st.session_state.get("up_values", []) if c in names] or names[:1]
+    cleans = {c: st.session_state.get(f"up_clean::{c}") for c in columns}
+    return columns, {c: ref if ref in names else None for c, ref in cleans.items()}
 
 
 # ------------------------------------------------------------------ models
@@ -320,7 +321,7 @@ def spectrum_figure(values: np.ndarray, title: str) -> go.Figure:
 
 
 def loss_figure(logs: Sequence[dict[str, float]], *, loss_name: str = "loss", height: int = 320) -> go.Figure:
-    """Training and validation loss per epoch (log scale)."""
+    """Training and validation loss per epoch (log scale once they span more than a decade)."""
     epochs = [i + 1 for i in range(len(logs))]
     fig = go.Figure([
         go.Scatter(x=epochs, y=[r.get("loss") for r in logs], name="training", mode="lines+markers",
@@ -328,8 +329,10 @@ def loss_figure(logs: Sequence[dict[str, float]], *, loss_name: str = "loss", he
         go.Scatter(x=epochs, y=[r.get("val_loss") for r in logs], name="validation", mode="lines+markers",
                    line={"color": COLORS["val_loss"]}),
     ])
-    fig.update_yaxes(type="log")
-    fig.update_xaxes(rangemode="tozero" if len(epochs) < 2 else "normal", dtick=max(1, len(epochs) // 10))
+    values = [v for r in logs for v in (r.get("loss"), r.get("val_loss")) if v is not None and v > 0]
+    if values and max(values) > 10 * min(values):
+        fig.update_yaxes(type="log")
+    fig.update_xaxes(dtick=max(1, len(epochs) // 10))
     return _layout(fig, "epoch", f"{loss_name} (scaled windows)", height, "Loss per epoch")
 
 

@@ -102,11 +102,11 @@ with pick:
 st.session_state.active = active
 columns: list[str] = []
 if active == "upload":
-    columns, clean_col = ui.upload_selection()
+    columns, cleans = ui.upload_selection()
     with column_pick:
-        column = st.selectbox("Column", columns, disabled=len(columns) == 1,
+        column = st.selectbox("Column", columns, disabled=len(columns) == 1, key="cmp_column",
                               help="Pick the columns to denoise on the Upload page; all of them go into the CSV.")
-    signal = ui.upload_signal(st.session_state.table, column, clean_col, st.session_state.table_name)
+    signal = ui.upload_signal(st.session_state.table, column, cleans[column], st.session_state.table_name)
 else:
     signal = st.session_state.generated
     column_pick.caption(f"**{signal.name}**, {signal.length} samples")

@@ -28,16 +28,26 @@ def load(source: bytes | IO[bytes], name: str) -> None:
         st.session_state.upload_error = str(err)
         return
     st.session_state.update(table=table, table_name=name, upload_error=None, active="upload")
-    for key in ("up_values", "up_clean"):  # the old column choices do not fit the new table
+    for key in [k for k in st.session_state if str(k).startswith("up_")]:  # old choices do not fit the new table
         st.session_state.pop(key, None)
 
 
-def default_clean(columns: list[str]) -> str | None:
-    """A column named like a clean reference ('clean', 'clean_a', 'truth'), if the file has one."""
-    return next((c for c in columns if any(w in c.lower() for w in ("clean", "truth", "reference"))), None)
+def clean_guess(column: str, columns: list[str]) -> str | None:
+    """The column that looks like ``column``'s clean reference: named 'clean', 'truth' or 'reference',
+    and sharing the longest ending with it (sensor_a -> clean_a), if the file has one."""
+    def looks_clean(c: str) -> bool:
+        return any(w in c.lower() for w in ("clean", "truth", "reference"))
+
+    candidates = [c for c in columns if c != column and looks_clean(c)]
+    if not candidates or looks_clean(column):
+        return None
+
+    def shared_ending(c: str) -> int:
+        return next((n for n in range(min(len(c), len(column)), 0, -1) if c[-n:] == column[-n:]), 0)
+
+    return max(candidates, key=shared_ending)
 
 
-ui.page_setup()
 st.title("Upload your data")
 st.caption("A CSV, TSV or text table with one or more numeric columns, one row per sample. "
            "Delimiter, decimal mark, encoding, header and a time column are detected for you; "
@@ -90,25 +100,27 @@ for note in report.notes:
 
 # ---- which columns
 columns = list(table.values.columns)
-clean_guess = default_clean(columns)
-pick, ref = st.columns(2)
-with pick:
-    values = st.multiselect("Column(s) to denoise", columns, key="up_values", persist_state="session",
-                            default=[c for c in columns if c != clean_guess][:1] or columns[:1])
-with ref:
-    st.selectbox("Clean reference (optional)", [None, *columns], key="up_clean", persist_state="session",
-                 index=[None, *columns].index(clean_guess),
-                 format_func=lambda c: "none: real data, no clean version" if c is None else c,
-                 help="A noise-free version of the signal, if you have one: Compare then scores the result.")
-chosen, clean_col = ui.upload_selection()
+with_clean = [c for c in columns if clean_guess(c, columns) is not None]
+values = st.multiselect("Column(s) to denoise", columns, key="up_values", persist_state="session",
+                        default=(with_clean or [c for c in columns if clean_guess(c, columns) is None])[:1])
+picked = values or columns[:1]
+refs = st.columns(min(len(picked), 3))
+for i, column in enumerate(picked):  # each signal may have its own clean version (sensor_a -> clean_a)
+    options = [None, *[c for c in columns if c != column]]
+    refs[i % len(refs)].selectbox(
+        f"Clean reference for '{column}' (optional)", options, key=f"up_clean::{column}", persist_state="session",
+        index=options.index(clean_guess(column, columns)),
+        format_func=lambda c: "none: real data, no clean version" if c is None else c,
+        help="A noise-free version of the signal, if you have one: Compare then scores the result.")
+chosen, cleans = ui.upload_selection()
 if not values:
     st.warning(f"Pick at least one column to denoise; showing '{chosen[0]}' for now.")
 
 # ---- preview
-first = ui.upload_signal(table, chosen[0], clean_col, st.session_state.table_name)
+first = ui.upload_signal(table, chosen[0], cleans[chosen[0]], st.session_state.table_name)
 traces = [(name, table.column(name), kind) for name, kind in zip(chosen, ("noisy", "series2", "series3"))]
 if first.clean is not None:
-    traces.append((f"{clean_col} (clean)", first.clean, "clean"))
+    traces.append((f"{cleans[chosen[0]]} (clean)", first.clean, "clean"))
 ui.show(ui.signal_figure(first.x, traces, x_title=first.x_title, title="Preview"))
 with st.expander("First rows of the table"):
     preview = table.values.head(200).copy()

@@ -88,7 +88,7 @@ def test_upload_reads_a_csv_and_a_bad_file_keeps_it() -> None:
     assert not at.exception
     assert metric(at, "Rows") == "150"
     assert at.session_state.table_name == "mine.csv"
-    assert at.selectbox(key="up_clean").value == "clean"  # found by its name
+    assert at.selectbox(key="up_clean::noisy").value == "clean"  # found by its name
 
     upload(at, "broken.csv", b"\x89PNG\r\n\x1a\n" + bytes(200))
     assert not at.exception
@@ -106,6 +106,21 @@ def test_sample_one_click_away_and_compare_without_clean() -> None:
     assert not at.exception and not at.error
     assert "No clean reference" in texts(at.subheader)
     assert len(at.get("download_button")) == 2
+
+
+def test_each_column_gets_its_own_clean_reference_and_csv_column() -> None:
+    at = start("upload")
+    button(at, "Two sensors").click().run()
+    at.multiselect(key="up_values").set_value(["sensor_a", "sensor_b"]).run()
+    assert at.selectbox(key="up_clean::sensor_a").value == "clean_a"
+    assert at.selectbox(key="up_clean::sensor_b").value == "clean_b"
+    at.switch_page("pages/compare.py").run()
+    at.selectbox(key="cmp_column").set_value("sensor_b").run()
+    assert not at.exception and not at.error
+    table = at.session_state.table
+    noisy_mse = float(((table.column("sensor_b") - table.column("clean_b")) ** 2).mean())
+    assert at.dataframe[0].value.loc["Noisy input", "MSE"] == pytest.approx(noisy_mse)
+    assert "['sensor_a', 'sensor_b']" in texts(at.code)   # the script denoises both columns
 
 
 def test_compare_scores_network_and_filters() -> None:
