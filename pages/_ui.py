@@ -100,6 +100,8 @@ def _defaults() -> dict[str, Any]:
         "table_name": "",         # its file name
         "upload_seen": None,      # file_id of the last upload handled, so a file is read once
         "upload_error": None,     # message of the last file that failed; the previous table stays
+        "upload_columns": [],     # value columns picked on the Upload page
+        "clean_refs": {},         # value column -> its clean reference column (or None)
         "active": "generated",    # which data Compare shows: "generated" or "upload"
         "demo_seed": 0,           # Home demo's noise draw
     }
@@ -189,8 +191,8 @@ def upload_selection() -> tuple[list[str], dict[str, str | None]]:
     if table is None:
         return [], {}
     names = list(table.values.columns)
-    columns = [c for c in st.session_state.get("up_values", []) if c in names] or names[:1]
-    cleans = {c: st.session_state.get(f"up_clean::{c}") for c in columns}
+    columns = [c for c in st.session_state.upload_columns if c in names] or names[:1]
+    cleans = {c: st.session_state.clean_refs.get(c) for c in columns}
     return columns, {c: ref if ref in names else None for c, ref in cleans.items()}
 
 

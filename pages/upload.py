@@ -27,19 +27,25 @@ def load(source: bytes | IO[bytes], name: str) -> None:
     except InputError as err:
         st.session_state.upload_error = str(err)
         return
-    st.session_state.update(table=table, table_name=name, upload_error=None, active="upload")
-    for key in [k for k in st.session_state if str(k).startswith("up_")]:  # old choices do not fit the new table
+    columns = list(table.values.columns)
+    guesses = {c: clean_guess(c, columns) for c in columns}
+    first = [c for c in columns if guesses[c]] or [c for c in columns if not is_reference(c)] or columns
+    st.session_state.update(table=table, table_name=name, upload_error=None, active="upload",
+                            upload_columns=first[:1], clean_refs=guesses)
+    for key in [k for k in st.session_state if str(k).startswith("up_")]:  # old widgets do not fit the new table
         st.session_state.pop(key, None)
+    st.rerun()  # draw the page (and the sidebar) with the new table from the top
+
+
+def is_reference(column: str) -> bool:
+    return any(w in column.lower() for w in ("clean", "truth", "reference"))
 
 
 def clean_guess(column: str, columns: list[str]) -> str | None:
     """The column that looks like ``column``'s clean reference: named 'clean', 'truth' or 'reference',
     and sharing the longest ending with it (sensor_a -> clean_a), if the file has one."""
-    def looks_clean(c: str) -> bool:
-        return any(w in c.lower() for w in ("clean", "truth", "reference"))
-
-    candidates = [c for c in columns if c != column and looks_clean(c)]
-    if not candidates or looks_clean(column):
+    candidates = [c for c in columns if c != column and is_reference(c)]
+    if not candidates or is_reference(column):
         return None
 
     def shared_ending(c: str) -> int:
@@ -98,18 +104,16 @@ st.markdown(f"Encoding **{report.encoding}** · header row **{'yes' if report.he
 for note in report.notes:
     st.caption(f"• {note}")
 
-# ---- which columns
+# ---- which columns (kept in the session, so they are still chosen after a visit to another page)
 columns = list(table.values.columns)
-with_clean = [c for c in columns if clean_guess(c, columns) is not None]
-values = st.multiselect("Column(s) to denoise", columns, key="up_values", persist_state="session",
-                        default=(with_clean or [c for c in columns if clean_guess(c, columns) is None])[:1])
-picked = values or columns[:1]
-refs = st.columns(min(len(picked), 3))
-for i, column in enumerate(picked):  # each signal may have its own clean version (sensor_a -> clean_a)
+values = st.multiselect("Column(s) to denoise", columns, default=st.session_state.upload_columns, key="up_values")
+st.session_state.upload_columns = values
+refs = st.columns(min(len(values or columns[:1]), 3))
+for i, column in enumerate(values or columns[:1]):  # each signal may have its own clean version (sensor_a -> clean_a)
     options = [None, *[c for c in columns if c != column]]
-    refs[i % len(refs)].selectbox(
-        f"Clean reference for '{column}' (optional)", options, key=f"up_clean::{column}", persist_state="session",
-        index=options.index(clean_guess(column, columns)),
+    st.session_state.clean_refs[column] = refs[i % len(refs)].selectbox(
+        f"Clean reference for '{column}' (optional)", options, key=f"up_clean::{column}",
+        index=options.index(st.session_state.clean_refs.get(column)),
         format_func=lambda c: "none: real data, no clean version" if c is None else c,
         help="A noise-free version of the signal, if you have one: Compare then scores the result.")
 chosen, cleans = ui.upload_selection()
