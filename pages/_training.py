@@ -200,7 +200,8 @@ def training_data(req: TrainRequest) -> tuple[np.ndarray, np.ndarray, str]:
     if req.source == "series":
         series = _filled(req.series)
         noisy = add_noise(series, req.noise[0], sigma=req.sigma[0], rng=req.train.seed)
-        note = f"uploaded column '{req.series_name}' ({series.size} samples) + {req.noise[0]} noise sigma {req.sigma[0]:g}"
+        note = (f"uploaded column '{req.series_name}' ({series.size} samples) "
+                f"+ {req.noise[0]} noise sigma {req.sigma[0]:g}")
         if series.size < 4 * window:
             raise InputError(f"The column '{req.series_name}' has {series.size} samples; training on it needs "
                              f"at least {4 * window} (4 windows of {window}). Pick a smaller window or train on "
@@ -230,16 +231,13 @@ def start_job(request: TrainRequest) -> TrainingJob:
     return TrainingJob(request, training_queue()).start()
 
 
-def adopt_finished(state: MutableMapping[str, Any]) -> None:
-    """When this session's job has ended, make its model the one in use (once)."""
+def take_result(state: MutableMapping[str, Any]) -> tuple[str, "Denoiser"] | None:
+    """Once this session's job has ended with a model: its name and the model (None otherwise, or again)."""
     job: TrainingJob | None = state.get("job")
     if job is None or job.running or job.adopted:
-        return
+        return None
     job.adopted = True
-    if job.result is not None:
-        name = job.model_name()
-        state["models"][name] = job.result
-        state["model_choice"] = name
+    return (job.model_name(), job.result) if job.result is not None else None
 
 
 def describe(request: TrainRequest) -> str:

@@ -30,6 +30,7 @@ SAMPLES = ROOT / "assets" / "samples"
 BUNDLED = "Bundled (automatic)"
 SPECIALIST_FAMILIES = ("x2", "parabola")
 SPECIALIST_LENGTH = 150          # the x² specialist's window: the tutorial's grid
+MAX_MODELS = 5                   # user models kept per session (each holds a network in memory)
 GL_POINTS = 5000                 # above this many samples, draw with WebGL so the browser keeps up
 
 COLORS = {
@@ -118,7 +119,8 @@ def page_setup() -> None:
     run_through_app()
     keep_keras_state()
     init_state()
-    _training.adopt_finished(st.session_state)
+    if (finished := _training.take_result(st.session_state)) is not None:
+        add_model(*finished)  # a training run that ended since the last rerun: its model is now in use
     with st.sidebar:
         choice = st.session_state.model_choice
         st.caption(f"**Model in use:** {'bundled (automatic)' if choice == BUNDLED else choice}")
@@ -210,6 +212,18 @@ def uses_specialist(signal: Signal | None) -> bool:
             and signal.length == SPECIALIST_LENGTH)
 
 
+def add_model(name: str, model: "Denoiser") -> None:
+    """Keep a user's model in the session and put it in use; only the newest few are kept (memory)."""
+    models = st.session_state.models
+    models.pop(name, None)
+    models[name] = model
+    st.session_state.model_bytes.pop(name, None)
+    for old in list(models)[:-MAX_MODELS]:
+        del models[old]
+        st.session_state.model_bytes.pop(old, None)
+    st.session_state.model_choice = name
+
+
 def model_in_use(signal: Signal | None = None) -> tuple["Denoiser", str]:
     """The model that denoises ``signal``, and a short label for captions.
 
@@ -255,13 +269,13 @@ def metric_cards(clean: np.ndarray, noisy: np.ndarray, denoised: np.ndarray) -> 
     mse_n, mse_d = metrics.mse(clean, noisy), metrics.mse(clean, denoised)
     mae_n, mae_d = metrics.mae(clean, noisy), metrics.mae(clean, denoised)
     cols = st.columns(3)
+    card = {"border": True, "height": "stretch"}  # equal heights, though only two cards have a delta
     cols[0].metric("MSE (denoised)", fmt(mse_d), _change(mse_n, mse_d), delta_color="inverse",
-                   help=f"Mean squared error against the clean signal. Noisy input: {fmt(mse_n)}.", border=True, height="stretch")
+                   help=f"Mean squared error against the clean signal. Noisy input: {fmt(mse_n)}.", **card)
     cols[1].metric("MAE (denoised)", fmt(mae_d), _change(mae_n, mae_d), delta_color="inverse",
-                   help=f"Mean absolute error against the clean signal. Noisy input: {fmt(mae_n)}.", border=True, height="stretch")
+                   help=f"Mean absolute error against the clean signal. Noisy input: {fmt(mae_n)}.", **card)
     cols[2].metric("Gain", f"{fmt(metrics.gain_db(clean, noisy, denoised))} dB",
-                   help="10·log10(MSE noisy / MSE denoised): how much of the noise power was removed.",
-                   border=True, height="stretch")
+                   help="10·log10(MSE noisy / MSE denoised): how much of the noise power was removed.", **card)
     st.caption(f"Noisy input: MSE {fmt(mse_n)}, MAE {fmt(mae_n)}.")
 
 

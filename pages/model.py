@@ -11,6 +11,7 @@ from pages import _training, _ui as ui
 
 LOSS_LABELS = {"mse": "MSE (mean squared error)", "mae": "MAE (robust to spikes)", "huber": "Huber (in between)"}
 KEEP = {"persist_state": "session"}  # form settings survive visits to other pages
+BUNDLED_LABEL = "Bundled: default, or the x² specialist for 150-point parabolas"
 SOURCES = {"synthetic": "Synthetic signals (family + noise below)",
            "series": "My uploaded column, with synthetic noise added"}
 
@@ -25,10 +26,8 @@ def load_model_file(file) -> None:  # noqa: ANN001 -- Streamlit's UploadedFile
     except InputError as err:
         st.session_state.model_error = str(err)
         return
-    name = f"Uploaded: {file.name}"
-    st.session_state.models[name] = model
-    st.session_state.model_bytes.pop(name, None)
-    st.session_state.update(model_choice=name, model_error=None)
+    st.session_state.model_error = None
+    ui.add_model(f"Uploaded: {file.name}", model)
     st.rerun()  # redraw the sidebar and the "in use" box with the new model
 
 
@@ -41,7 +40,8 @@ def training_form() -> _training.TrainRequest | None:
         arch, fit, data = st.columns(3, gap="medium")
         with arch:
             preset = st.radio("Architecture", PRESETS, format_func=PRESET_LABELS.get, key="tr_preset", **KEEP)
-            window = st.select_slider("Window (samples; the tutorial net always uses 150)", [32, 64, 128, 150, 256, 512], 256,
+            window = st.select_slider("Window (samples; the tutorial net always uses 150)",
+                                      [32, 64, 128, 150, 256, 512], 256,
                                       key="tr_window", **KEEP)
             filters = st.select_slider("Width (filters, U-Net only)", [8, 16, 32, 64], 16, key="tr_filters", **KEEP)
         with fit:
@@ -70,7 +70,8 @@ def training_form() -> _training.TrainRequest | None:
     if not submitted:
         return None
     try:
-        config = ModelConfig.tutorial() if preset == "seed" else ModelConfig(preset=preset, window=window, filters=filters)
+        config = (ModelConfig.tutorial() if preset == "seed"
+                  else ModelConfig(preset=preset, window=window, filters=filters))
         train = TrainConfig(epochs=epochs, batch_size=batch, learning_rate=lr, loss=loss, seed=seed)
     except InputError as err:
         st.error(str(err))
@@ -195,7 +196,7 @@ names = [ui.BUNDLED, *st.session_state.models]
 st.session_state.model_pick = st.session_state.model_choice  # the selectbox shows the current choice
 st.selectbox("Model in use", names, key="model_pick", label_visibility="collapsed",
              on_change=lambda: st.session_state.update(model_choice=st.session_state.model_pick),
-             format_func=lambda n: "Bundled: default, or the x² specialist for 150-point parabolas" if n == ui.BUNDLED else n)
+             format_func=lambda n: BUNDLED_LABEL if n == ui.BUNDLED else n)
 choice = st.session_state.model_choice
 if choice == ui.BUNDLED:
     model = ui.bundled_model("default")

@@ -221,6 +221,17 @@ def test_an_unwatched_job_stops_itself(monkeypatch: pytest.MonkeyPatch) -> None:
     assert job.should_stop() and job.abandoned
 
 
+def test_a_model_file_loads_and_is_used() -> None:
+    at = start("model")
+    data = (ROOT / "assets" / "parabola.keras").read_bytes()
+    at.file_uploader(key="model_uploader").set_value(("mine.keras", data, "application/octet-stream")).run()
+    assert not at.exception and not at.error
+    assert at.session_state.model_choice == "Uploaded: mine.keras"
+    assert any(b.label == "Download this model (.keras)" for b in at.get("download_button"))
+    at.switch_page("pages/generate.py").run()
+    assert "your model: Uploaded: mine.keras" in texts(at.caption)
+
+
 def test_bad_model_file_is_refused_and_the_model_kept() -> None:
     at = start("model")
     at.file_uploader(key="model_uploader").set_value(("evil.keras", b"not a zip at all", "application/octet-stream"))
