@@ -67,7 +67,7 @@ def training_form() -> _training.TrainRequest | None:
                                           disabled=busy)
     if busy:
         st.caption("A training run is in progress; start another when it ends or stop it below.")
-    if not submitted:
+    if not submitted or busy:  # a click that raced the button's disabling must not start a second run
         return None
     try:
         config = (ModelConfig.tutorial() if preset == "seed"
