@@ -35,11 +35,13 @@ def _seed(config: ModelConfig) -> keras.Model:
     k = dict(kernel_size=3, kernel_constraint=keras.constraints.MaxNorm(2.0), kernel_initializer="he_uniform")
     inputs = keras.Input(shape=(config.window, 1), name="noisy")
     # encoder
-    x = layers.Conv1D(128, activation="relu", **k)(inputs)
-    x = layers.Conv1D(32, activation="relu", **k)(x)
+    # Explicit names: Keras' automatic ones come from a global counter that another
+    # thread (Streamlit resets Keras after every script run) can reset mid-build.
+    x = layers.Conv1D(128, activation="relu", name="enc1", **k)(inputs)
+    x = layers.Conv1D(32, activation="relu", name="enc2", **k)(x)
     # decoder
-    x = layers.Conv1DTranspose(32, activation="relu", **k)(x)
-    x = layers.Conv1DTranspose(128, activation="relu", **k)(x)
+    x = layers.Conv1DTranspose(32, activation="relu", name="dec2", **k)(x)
+    x = layers.Conv1DTranspose(128, activation="relu", name="dec1", **k)(x)
     outputs = layers.Conv1D(1, activation="sigmoid", padding="same", name="denoised", **k)(x)
     return keras.Model(inputs, outputs, name="seed")
 
@@ -61,7 +63,7 @@ def _unet(config: ModelConfig) -> keras.Model:
     conv = dict(kernel_size=k, padding="same", activation="relu")
 
     inputs = keras.Input(shape=(config.window, 1), name="noisy")
-    x0 = layers.ZeroPadding1D((0, pad))(inputs) if pad else inputs
+    x0 = layers.ZeroPadding1D((0, pad), name="pad")(inputs) if pad else inputs
     # encoder
     x = layers.Conv1D(widths[0], name="enc0", **conv)(x0)
     skips = []
