@@ -1,0 +1,473 @@
+"""End-to-end: the running app in a real Chromium, driven by Playwright.
+
+The app is started the way `make run` starts it (`streamlit run app.py`), on a free
+port, once for this module; every test opens its own browser context, so each one
+is a fresh Streamlit session (fresh ``st.session_state``). Steps that depend on each
+other (upload, then download on Compare) run in one test, in one page, moving
+between pages with the sidebar links (a URL change would start a new session).
+
+Each test saves a full-page screenshot into ``tests/_artifacts/`` (override with
+``DENOISER_SCREENSHOT_DIR``); the server's log is written there too.
+
+Debian's Chromium is used (``/usr/bin/chromium``; Playwright's own download is not
+needed). Without it the tests skip, unless ``DENOISER_REQUIRE_BROWSER=1`` (set by
+CI), which turns the skip into a failure.
+
+Waiting: never fixed sleeps. Each step polls for the text or element it expects,
+then for the app to be idle (``stApp``'s ``data-test-script-state`` is
+``notRunning``). Every page is checked for ``stException`` and error alerts.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(os.environ.get("DENOISER_SCREENSHOT_DIR") or ROOT / "tests" / "_artifacts")
+VIEWPORT = {"width": 1400, "height": 900}
+START_TIMEOUT = 60        # s: the server answers /_stcore/health
+FIRST_PAINT_MS = 90_000   # the first run imports TensorFlow and loads the bundled model
+STEP_MS = 60_000          # any later step
+TRAIN_MS = 180_000        # a 2-epoch training run on 2 slow cores, from click to result
+
+SCRIPT_STATE = '[data-testid="stApp"]'
+EXCEPTION = '[data-testid="stException"]'
+ERROR_ALERT = '[data-testid="stAlertContentError"]'
+METRIC = '[data-testid="stMetric"]'
+PLOT = '[data-testid="stPlotlyChart"]'
+UPLOAD_INPUT = '[data-testid="stFileUploaderDropzoneInput"]'
+
+
+# ------------------------------------------------------------------ environment
+@pytest.fixture(scope="module")
+def browser_required() -> None:
+    """Skip when there is no browser to drive; fail instead when the environment demands one (CI)."""
+    required = os.environ.get("DENOISER_REQUIRE_BROWSER") == "1"
+    problem = None
+    if not CHROMIUM.exists():
+        problem = f"{CHROMIUM} not found (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError as err:
+            problem = f"playwright is not installed ({err})"
+    if problem:
+        if required:
+            pytest.fail(f"DENOISER_REQUIRE_BROWSER=1 but {problem}", pytrace=False)
+        pytest.skip(problem)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return resp.status == 200 and resp.read().decode().strip() == "ok"
+    except OSError:
+        return False
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Terminate the server and everything it started (its own process group)."""
+    if proc.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@pytest.fixture(scope="module")
+def app_url(browser_required: None) -> Iterator[str]:
+    """The app, started like the README's `make run`, on a free port; stopped (whole group) at the end."""
+    port = _free_port()
+    streamlit = Path(sys.executable).parent / "streamlit"
+    log_path = ARTIFACTS / "streamlit.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [str(streamlit), "run", "app.py", "--server.port", str(port), "--server.headless", "true"],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,  # own process group: the teardown kills it with all children
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not _healthy(f"{url}/_stcore/health"):
+            if proc.poll() is not None:
+                pytest.fail(f"the app exited with code {proc.returncode}:\n{_tail(log_path)}", pytrace=False)
+            if time.monotonic() > deadline:
+                pytest.fail(f"no answer from {url}/_stcore/health within {START_TIMEOUT} s:\n{_tail(log_path)}",
+                            pytrace=False)
+            time.sleep(0.25)
+        yield url
+    finally:
+        _stop(proc)
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+@pytest.fixture(scope="module")
+def browser(browser_required: None):  # noqa: ANN201 -- playwright's Browser
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture()
+def page(browser, app_url: str, request: pytest.FixtureRequest):  # noqa: ANN001, ANN201 -- a playwright Page
+    """A fresh browser context (so a fresh Streamlit session); browser-side script errors are collected.
+    When the test fails, what the page showed is saved as ``<test>-failed.png`` next to the screenshots."""
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    context.set_default_timeout(STEP_MS)
+    pg = context.new_page()
+    pg.js_errors = []  # uncaught exceptions in the page's JavaScript
+    pg.on("pageerror", lambda err: pg.js_errors.append(str(err)))
+    pg.app_url = app_url
+    failed_before = request.session.testsfailed
+    try:
+        yield pg
+    finally:
+        if request.session.testsfailed > failed_before:
+            try:
+                screenshot(pg, f"{request.node.name}-failed.png")
+            except Exception:  # noqa: BLE001 -- the evidence is a bonus; the failure is already reported
+                pass
+        context.close()
+
+
+# ------------------------------------------------------------------ helpers
+def open_page(page, path: str = "/", *, expect: str, timeout: int = STEP_MS) -> None:  # noqa: ANN001
+    """Open a page by URL (a new session) and wait until ``expect`` text is on it and the run is over."""
+    page.goto(f"{page.app_url}{path}")
+    wait_for_text(page, expect, timeout)
+
+
+def go(page, title: str, *, expect: str, timeout: int = STEP_MS) -> None:  # noqa: ANN001
+    """Move to another page with the sidebar link (same session), then wait for ``expect``."""
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first.click()
+    wait_for_text(page, expect, timeout)
+
+
+def wait_for_text(page, text: str, timeout: int = STEP_MS) -> None:  # noqa: ANN001
+    """Until ``text`` is shown and the run is over; fail at once, with the traceback, if the page crashes."""
+    page.get_by_text(text).first.or_(page.locator(EXCEPTION).first).first.wait_for(timeout=timeout)
+    assert_no_exception(page)
+    wait_idle(page, timeout)
+
+
+def wait_idle(page, timeout: int = STEP_MS) -> None:  # noqa: ANN001
+    """Until the script run is over (a fragment rerun counts as a run) and the server is connected."""
+    page.wait_for_function(
+        """sel => { const app = document.querySelector(sel);
+                    return app && app.getAttribute('data-test-script-state') === 'notRunning'
+                               && app.getAttribute('data-test-connection-state') === 'CONNECTED'; }""",
+        arg=SCRIPT_STATE, timeout=timeout)
+
+
+def poll(what: str, check: Callable[[], object], timeout_ms: int = STEP_MS, every: float = 0.2):  # noqa: ANN201
+    """Call ``check`` until it returns something truthy; fail with ``what`` after the timeout."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout_ms / 1000:.0f} s waiting for {what}")
+        time.sleep(every)
+
+
+def metrics(page, *expected: str) -> dict[str, str]:  # noqa: ANN001
+    """Every st.metric on the page: label -> displayed value; first waits for the ``expected`` labels
+    (the browser may paint them a moment after the script run has ended)."""
+    for label in expected:
+        page.locator(METRIC).filter(has_text=label).first.wait_for()
+    out = {}
+    for card in page.locator(METRIC).all():
+        label = card.locator('[data-testid="stMetricLabel"]').inner_text().strip()
+        out[label] = card.locator('[data-testid="stMetricValue"]').inner_text().strip()
+    return out
+
+
+def number(text: str) -> float:
+    """A displayed number ('0.00101', '1.2e-05', '1,440', '3.6 dB') as a float."""
+    return float(text.split()[0].replace(",", ""))
+
+
+def plot_lines(page, index: int = 0) -> list[str]:  # noqa: ANN001
+    """The SVG path data of every line trace of the index-th Plotly chart (what is actually drawn)."""
+    chart = page.locator(PLOT).nth(index)
+    chart.locator(".main-svg").first.wait_for()
+    return [p.get_attribute("d") or "" for p in chart.locator(".scatterlayer path.js-line").all()]
+
+
+def run_curves(page) -> int:  # noqa: ANN001
+    """Loss curves drawn in the Model page's "Training run" section (between its heading and the
+    "Model in use" heading, which shows the history of the model in use: not what we look for)."""
+    return page.evaluate("""() => {
+        const top = title => {
+            const h = [...document.querySelectorAll('h1, h2, h3')].find(e => e.textContent.trim().startsWith(title));
+            return h ? h.getBoundingClientRect().top : null; };
+        const start = top('Training run'), end = top('Model in use');
+        if (start === null || end === null) return 0;
+        return [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].filter(c => {
+            const y = c.getBoundingClientRect().top;
+            return y > start && y < end && c.textContent.includes('Loss per epoch'); }).length; }""")
+
+
+def assert_no_exception(page) -> None:  # noqa: ANN001
+    exceptions = page.locator(EXCEPTION)
+    if exceptions.count():
+        pytest.fail(f"exception on the page:\n{exceptions.first.inner_text()}", pytrace=False)
+
+
+def assert_healthy(page) -> None:  # noqa: ANN001
+    """No Python exception box, no error alert, no uncaught JavaScript error."""
+    assert_no_exception(page)
+    errors = page.locator(ERROR_ALERT)
+    assert errors.count() == 0, f"error message on the page: {errors.all_inner_texts()}"
+    assert not page.js_errors, f"JavaScript errors: {page.js_errors}"
+
+
+def screenshot(page, name: str) -> Path:  # noqa: ANN001
+    """A screenshot of the whole page. Streamlit scrolls inside its main area, not the document,
+    so the viewport is stretched to the content's height for the shot and restored after."""
+    height = page.evaluate("""() => Math.max(
+        ...[...document.querySelectorAll('[data-testid="stMain"], [data-testid="stSidebarContent"]')]
+            .map(e => e.scrollHeight), window.innerHeight)""")
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": min(int(height), 10_000)})
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(VIEWPORT)
+    return path
+
+
+def upload(page, path: Path) -> None:  # noqa: ANN001
+    """Send a file through the page's real <input type=file> and wait for the read report."""
+    page.locator(UPLOAD_INPUT).first.set_input_files(str(path))
+    wait_for_text(page, f"Read: {path.name}")
+    page.locator(METRIC).filter(has_text="Gaps filled").wait_for()
+
+
+def sensor_csv(path: Path, rows: int = 400) -> dict[str, np.ndarray]:
+    """A semicolon-separated CSV with decimal commas: a time column, two noisy channels, a clean one,
+    and one gap in sensor_a (row 10). Returns the columns as written."""
+    rng = np.random.default_rng(7)
+    t = np.arange(rows) * 0.5
+    clean = np.sin(2 * np.pi * t / 40)
+    cols = {"time_s": t, "sensor_a": clean + rng.normal(0, 0.2, rows),
+            "sensor_b": 0.5 * clean + rng.normal(0, 0.2, rows), "clean_a": clean}
+    lines = [";".join(cols)]
+    for i in range(rows):
+        cells = [f"{cols['time_s'][i]:.1f}"] + [f"{cols[c][i]:.5f}" for c in ("sensor_a", "sensor_b", "clean_a")]
+        if i == 10:
+            cells[1] = ""
+        lines.append(";".join(c.replace(".", ",") for c in cells))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return cols
+
+
+# ------------------------------------------------------------------ tests
+def test_home_demo_shows_metrics(page) -> None:  # noqa: ANN001
+    """Home: the x² demo paints with the bundled model's MSE/MAE and the three traces, no training."""
+    open_page(page, "/", expect="MSE (denoised)", timeout=FIRST_PAINT_MS)
+    shown = metrics(page, "MSE (denoised)", "MAE (denoised)", "Gain")
+    assert number(shown["MSE (denoised)"]) > 0, shown
+    assert number(shown["MAE (denoised)"]) > 0, shown
+    assert "dB" in shown["Gain"], shown
+    assert len(plot_lines(page)) == 3, "noisy, clean and denoised traces"
+    page.get_by_text("Noisy input: MSE").wait_for()
+    assert_healthy(page)
+    screenshot(page, "home.png")
+
+
+def test_generate_noise_level_changes_plot_and_metrics(page) -> None:  # noqa: ANN001
+    """Generate: moving the noise sigma slider redraws the plot and changes the metrics."""
+    open_page(page, "/generate", expect="MSE (denoised)", timeout=FIRST_PAINT_MS)
+    before, lines_before = metrics(page, "MSE (denoised)", "MAE (denoised)", "Gain"), plot_lines(page)
+    assert len(lines_before) == 3, "noisy, clean and denoised traces"
+
+    sigma = page.get_by_role("slider", name="Noise sigma")
+    assert sigma.get_attribute("aria-valuetext") == "0.050"
+    sigma.focus()
+    page.keyboard.press("End")  # one key, one value (1.000), one rerun
+    poll("the slider to reach 1.000", lambda: sigma.get_attribute("aria-valuetext") == "1.000")
+
+    def redrawn() -> bool:
+        assert_no_exception(page)
+        now, lines = metrics(page), plot_lines(page)
+        return (now.get("MSE (denoised)") not in (None, before["MSE (denoised)"])
+                and now.get("MAE (denoised)") not in (None, before["MAE (denoised)"])
+                and len(lines) == 3 and lines[0] != lines_before[0] and lines[2] != lines_before[2])
+
+    poll("new metrics and a redrawn noisy and denoised trace", redrawn)
+    wait_idle(page)
+    after = metrics(page, "Gain")
+    assert number(after["MSE (denoised)"]) > number(before["MSE (denoised)"]), (before, after)
+    page.get_by_text("Noisy input: MSE").wait_for()
+    assert_healthy(page)
+    screenshot(page, "generate.png")
+
+
+def test_upload_csv_shows_read_report(page, tmp_path: Path) -> None:  # noqa: ANN001
+    """Upload: a semicolon/decimal-comma CSV through the real file input gives the read report."""
+    csv_path = tmp_path / "sensor_log.csv"
+    sensor_csv(csv_path)
+    open_page(page, "/upload", expect="No data yet")
+    upload(page, csv_path)
+
+    shown = metrics(page, "Rows", "Value columns", "Delimiter", "Decimal mark", "Gaps filled")
+    assert number(shown["Rows"]) == 400, shown
+    assert number(shown["Value columns"]) == 3, shown
+    assert shown["Delimiter"] == "semicolon", shown
+    assert shown["Decimal mark"] == "comma", shown
+    assert shown["Gaps filled"] == "1 of 1", shown
+    page.get_by_text("time column 'time_s'").wait_for()
+    assert len(plot_lines(page)) >= 2, "preview: the value column and its clean reference"
+    assert_healthy(page)
+    screenshot(page, "upload.png")
+
+
+def test_train_two_epochs_live_then_stop(page) -> None:  # noqa: ANN001
+    """Model: a 2-epoch run shows progress and a live loss curve; Stop gives a model to download.
+
+    3000 signals (the form's default), so that epoch 2 lasts seconds on 2 cores and Stop lands
+    inside it; on a much faster machine the run may end first, which is accepted.
+    """
+    from playwright.sync_api import Error as PlaywrightError
+
+    open_page(page, "/model", expect="Model in use", timeout=FIRST_PAINT_MS)
+    page.get_by_role("tab", name="Train a new model").click()
+    form = page.locator('[data-testid="stForm"]')
+    form.wait_for()
+    for label, value in (("Epochs (at most)", "2"), ("Synthetic signals", "3000")):
+        box = form.get_by_label(label, exact=True)
+        box.fill(value)
+        box.press("Tab")  # commit without submitting the form
+    width = form.get_by_role("slider", name="Width (filters, U-Net only)")
+    width.focus()
+    page.keyboard.press("Home")  # the narrowest network: 8 filters
+    poll("width 8", lambda: width.get_attribute("aria-valuetext") == "8")
+    form.get_by_role("button", name="Start training").click()
+
+    progress = page.locator('[data-testid="stProgress"]')
+    stop = page.get_by_role("button", name="Stop (keep the best weights so far)")
+    done = page.get_by_text("Finished:").or_(page.get_by_text("Stopped after"))
+    # The first epoch alone takes seconds (graph tracing), so the bar is seen before any epoch ends.
+    poll("the progress bar", lambda: progress.count() or done.count() or page.locator(ERROR_ALERT).count()
+         or page.locator(EXCEPTION).count(), TRAIN_MS)
+    assert_healthy(page)
+    assert progress.count(), "training ended without showing a progress bar"
+    saw_progress = progress.first.inner_text()
+    assert "of at most 2" in saw_progress, saw_progress
+
+    def curve_or_end() -> str | None:
+        assert_no_exception(page)
+        if done.count():
+            return "ended"
+        if progress.count() and run_curves(page) and stop.count():
+            return "live"
+        return None
+
+    state = poll("the live loss curve or the end of training", curve_or_end, TRAIN_MS)
+    if state == "live":  # epoch 1 is drawn and epoch 2 runs: stop it
+        screenshot(page, "model_training.png")
+        try:
+            stop.click(timeout=5_000)
+        except PlaywrightError:  # the run ended between the look and the click (a fast machine): fine
+            pass
+    done.first.wait_for(timeout=TRAIN_MS)
+    wait_idle(page)
+
+    status = done.first.inner_text()
+    assert "Finished" in status or "Stopped" in status, status
+    assert run_curves(page) == 1, "no loss curve of the new run"
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    poll("the new model in use (sidebar)",
+         lambda: "epoch" in sidebar.inner_text() and "bundled" not in sidebar.inner_text())
+    shown = metrics(page, "Gain on the test split")
+    assert "dB" in shown["Gain on the test split"], shown
+
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download this model (.keras)").click()
+    data = Path(info.value.path()).read_bytes()
+    assert data[:2] == b"PK" and len(data) > 10_000, "a .keras file is a zip archive with the weights"
+    assert_healthy(page)
+    screenshot(page, "model.png")
+
+
+def test_upload_then_compare_downloads_denoised_csv(page, tmp_path: Path) -> None:  # noqa: ANN001
+    """Upload → pick two columns → Compare (same session) → the denoised CSV has the original
+    columns plus NAME_denoised for each picked column, and the network really removed noise."""
+    csv_path = tmp_path / "sensor_log.csv"
+    written = sensor_csv(csv_path)
+    open_page(page, "/upload", expect="No data yet")
+    upload(page, csv_path)
+
+    picker = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Column(s) to denoise")
+    picker.locator("input").click()
+    page.keyboard.type("sensor_b")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    poll("sensor_b to be picked", lambda: "sensor_b" in picker.inner_text() and "sensor_a" in picker.inner_text())
+    wait_idle(page)
+
+    go(page, "Compare", expect="Downloads")
+    wait_for_text(page, "Metrics against the clean reference")  # clean_a was recognised
+    assert page.get_by_role("radio", name="Uploaded data").is_checked(), "Compare should show the upload"
+    assert len(plot_lines(page)) >= 3, "noisy, clean and network traces"
+    assert_healthy(page)
+    screenshot(page, "compare.png")
+
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Denoised CSV").click()
+    download = info.value
+    assert download.suggested_filename == "sensor_log_denoised.csv"
+    text = Path(download.path()).read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(text)))
+    header, body = rows[0], rows[1:]
+    assert header == ["time_s", "sensor_a", "sensor_b", "clean_a", "sensor_a_denoised", "sensor_b_denoised"], header
+    assert len(body) == 400
+    table = {name: np.array([float(r[i]) for r in body]) for i, name in enumerate(header)}
+    assert np.allclose(table["time_s"], written["time_s"])
+    assert all(math.isfinite(v) for v in table["sensor_a_denoised"])
+    err_noisy = np.mean((table["sensor_a"] - written["clean_a"]) ** 2)
+    err_denoised = np.mean((table["sensor_a_denoised"] - written["clean_a"]) ** 2)
+    assert err_denoised < err_noisy, (err_noisy, err_denoised)
+    assert_healthy(page)
