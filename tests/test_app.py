@@ -14,7 +14,7 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from pages import _training  # noqa: E402
+from app_pages import _training  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -25,7 +25,7 @@ def start(page: str | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.exception, at.exception
     if page:
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"app_pages/{page}.py").run()
         assert not at.exception, at.exception
     return at
 
@@ -53,7 +53,7 @@ GOOD_CSV = (ROOT / "assets" / "samples" / "x2_tutorial.csv").read_bytes()
 def test_every_page_runs() -> None:
     at = start()
     for page in ("generate", "upload", "model", "compare", "home"):
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"app_pages/{page}.py").run()
         assert not at.exception, (page, at.exception)
         assert not at.error, (page, texts(at.error))
 
@@ -102,7 +102,7 @@ def test_sample_one_click_away_and_compare_without_clean() -> None:
     button(at, "Temperature log").click().run()
     assert not at.exception
     assert metric(at, "Delimiter") == "semicolon" and metric(at, "Decimal mark") == "comma"
-    at.switch_page("pages/compare.py").run()
+    at.switch_page("app_pages/compare.py").run()
     assert not at.exception and not at.error
     assert "No clean reference" in texts(at.subheader)
     assert len(at.get("download_button")) == 2
@@ -114,7 +114,7 @@ def test_each_column_gets_its_own_clean_reference_and_csv_column() -> None:
     at.multiselect(key="up_values").set_value(["sensor_a", "sensor_b"]).run()
     assert at.selectbox(key="up_clean::sensor_a").value == "clean_a"
     assert at.selectbox(key="up_clean::sensor_b").value == "clean_b"
-    at.switch_page("pages/compare.py").run()
+    at.switch_page("app_pages/compare.py").run()
     at.selectbox(key="cmp_column").set_value("sensor_b").run()
     assert not at.exception and not at.error
     table = at.session_state.table
@@ -125,7 +125,7 @@ def test_each_column_gets_its_own_clean_reference_and_csv_column() -> None:
 
 def test_compare_scores_network_and_filters() -> None:
     at = start("generate")
-    at.switch_page("pages/compare.py").run()
+    at.switch_page("app_pages/compare.py").run()
     assert not at.exception and not at.error
     table = at.dataframe[0].value
     assert list(table.columns) == ["MSE", "MAE", "Gain (dB)"]
@@ -173,7 +173,7 @@ def test_training_run_finishes_and_its_model_denoises() -> None:
     assert "Finished" in texts(at.success)
     assert any(b.label == "Download this model (.keras)" for b in at.get("download_button"))
 
-    at.switch_page("pages/generate.py").run()   # the new model is the one in use
+    at.switch_page("app_pages/generate.py").run()   # the new model is the one in use
     assert not at.exception
     assert "your model" in texts(at.caption)
     assert float(metric(at, "MSE (denoised)")) >= 0
@@ -202,7 +202,7 @@ def test_stop_button_keeps_the_best_weights_and_a_second_session_queues() -> Non
 def test_training_on_a_too_short_upload_says_why() -> None:
     at = start("upload")
     upload(at, "short.csv", GOOD_CSV)                 # 150 samples: too few for 4 windows of 64
-    at.switch_page("pages/model.py").run()
+    at.switch_page("app_pages/model.py").run()
     at.radio(key="tr_source").set_value("series")
     at.select_slider(key="tr_window").set_value(64)
     button(at, "Start training").click().run()
@@ -228,7 +228,7 @@ def test_a_model_file_loads_and_is_used() -> None:
     assert not at.exception and not at.error
     assert at.session_state.model_choice == "Uploaded: mine.keras"
     assert any(b.label == "Download this model (.keras)" for b in at.get("download_button"))
-    at.switch_page("pages/generate.py").run()
+    at.switch_page("app_pages/generate.py").run()
     assert "your model: Uploaded: mine.keras" in texts(at.caption)
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 import streamlit as st
 
 from denoiser.signals import add_noise, make_signal, x_grid
-from pages import _ui as ui
+from app_pages import _ui as ui
 
-ui.page_setup()
 st.title("Denoiser")
 st.markdown(
     "Denoiser removes noise from one-dimensional signals — sensor readings, audio snippets, "
@@ -57,7 +56,7 @@ st.caption(ui.model_caption(signal, label))
 
 st.subheader("Next")
 cols = st.columns(4)
-cols[0].page_link("pages/generate.py", label="Generate other signals and noise", icon=":material/ssid_chart:")
-cols[1].page_link("pages/upload.py", label="Upload your own CSV", icon=":material/upload_file:")
-cols[2].page_link("pages/model.py", label="Train a model live", icon=":material/model_training:")
-cols[3].page_link("pages/compare.py", label="Compare with classical filters", icon=":material/compare_arrows:")
+cols[0].page_link("app_pages/generate.py", label="Generate other signals and noise", icon=":material/ssid_chart:")
+cols[1].page_link("app_pages/upload.py", label="Upload your own CSV", icon=":material/upload_file:")
+cols[2].page_link("app_pages/model.py", label="Train a model live", icon=":material/model_training:")
+cols[3].page_link("app_pages/compare.py", label="Compare with classical filters", icon=":material/compare_arrows:")

@@ -5,11 +5,10 @@ import streamlit as st
 
 from denoiser.errors import InputError
 from denoiser.signals import FAMILIES, FAMILY_LABELS, NOISE_KINDS, NOISE_LABELS
-from pages import _ui as ui
+from app_pages import _ui as ui
 
 KEEP = {"persist_state": "session"}  # controls keep their values when the user visits other pages
 
-ui.page_setup()
 st.title("Generate a signal")
 st.caption("Pick a clean signal and a noise; the plot and the metrics follow every control.")
 
@@ -56,5 +55,5 @@ with plot:
         st.caption(f"The x² specialist works on the tutorial's {ui.SPECIALIST_LENGTH}-point grid only; "
                    f"set the length to {ui.SPECIALIST_LENGTH} to use it.")
     cols = st.columns(2)
-    cols[0].page_link("pages/compare.py", label="Compare with classical filters", icon=":material/compare_arrows:")
-    cols[1].page_link("pages/model.py", label="Train a model on signals like this", icon=":material/model_training:")
+    cols[0].page_link("app_pages/compare.py", label="Compare with classical filters", icon=":material/compare_arrows:")
+    cols[1].page_link("app_pages/model.py", label="Train a model on signals like this", icon=":material/model_training:")

@@ -7,7 +7,7 @@ import streamlit as st
 from denoiser.config import PRESET_LABELS, PRESETS, ModelConfig, TrainConfig
 from denoiser.errors import InputError
 from denoiser.signals import FAMILIES, FAMILY_LABELS, NOISE_KINDS, NOISE_LABELS
-from pages import _training, _ui as ui
+from app_pages import _training, _ui as ui
 
 LOSS_LABELS = {"mse": "MSE (mean squared error)", "mae": "MAE (robust to spikes)", "huber": "Huber (in between)"}
 KEEP = {"persist_state": "session"}  # form settings survive visits to other pages
@@ -154,7 +154,6 @@ def model_details(model, name: str, *, curve: bool = True) -> None:  # noqa: ANN
         st.code(model.summary(), language=None)
 
 
-ui.page_setup()
 st.title("Model")
 st.caption("Where the denoising network comes from: the bundled models, a file of yours, or a new one "
            "trained here while you watch.")

@@ -9,7 +9,7 @@ import streamlit as st
 
 from denoiser.classical import savgol, wavelet
 from denoiser.errors import InputError
-from pages import _ui as ui
+from app_pages import _ui as ui
 
 DATA_LABELS = {"generated": "Generated signal", "upload": "Uploaded data"}
 
@@ -82,7 +82,6 @@ def spread(removed: np.ndarray) -> dict[str, float]:
             "std": float(v.std()) if v.size else float("nan"), "robust std (1.4826·MAD)": 1.4826 * mad}
 
 
-ui.page_setup()
 st.title("Compare")
 
 # ---- which data

@@ -19,7 +19,7 @@ import streamlit as st
 from scipy.signal import welch
 
 from denoiser import metrics
-from pages import _training
+from app_pages import _training
 
 if TYPE_CHECKING:  # the real imports pull in TensorFlow or pandas parsing: keep them lazy
     from denoiser.core import Denoiser
@@ -66,26 +66,6 @@ def keep_keras_state() -> None:
     script_runner._clean_problem_modules = clean_problem_modules_but_keras
 
 
-def run_through_app() -> None:
-    """Make sure app.py's st.navigation runs, even when Streamlit started this page file on its own.
-
-    With a ``pages/`` folder next to app.py, Streamlit assumes the old multipage
-    mode until the first ``st.navigation`` call: a fresh server's first request
-    for a deep link (e.g. /model) runs pages/model.py alone, and the sidebar then
-    lists every file in pages/ for everyone until someone opens the home page.
-    Switching the mode off and rerunning the same page sends the run through
-    app.py. Only on a session's first run: a rerun there loses nothing, while a
-    later one would swallow the button click that started it (AppTest goes back
-    to the old mode before every run; the pages work there all the same).
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    first_run = "models" not in st.session_state  # init_state has not run yet in this session
-    if first_run and getattr(PagesManager, "uses_pages_directory", False):
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
 # ------------------------------------------------------------------ session state
 def _defaults() -> dict[str, Any]:
     """Every per-user entry of ``st.session_state`` with its starting value (fresh objects each call)."""
@@ -95,7 +75,7 @@ def _defaults() -> dict[str, Any]:
         "model_bytes": {},        # name -> .keras bytes, so a download is not re-serialised every rerun
         "model_file_seen": None,  # file_id of the last model file handled, so it is loaded once
         "model_error": None,      # message of the last model file that failed to load
-        "job": None,              # this session's TrainingJob (pages/_training.py)
+        "job": None,              # this session's TrainingJob (app_app_pages/_training.py)
         "generated": None,        # Signal drawn on the Generate page
         "table": None,            # SeriesTable read on the Upload page
         "table_name": "",         # its file name
@@ -109,14 +89,13 @@ def _defaults() -> dict[str, Any]:
 
 
 def init_state() -> None:
-    """Fill in missing session entries (every page calls this first, through page_setup)."""
+    """Fill in missing session entries (app.py runs this before every page, through page_setup)."""
     for key, value in _defaults().items():
         st.session_state.setdefault(key, value)
 
 
 def page_setup() -> None:
-    """The first line of every page: state, a finished training run's model, the sidebar."""
-    run_through_app()
+    """Run by app.py before every page: state, a finished training run's model, the sidebar."""
     keep_keras_state()
     init_state()
     if (finished := _training.take_result(st.session_state)) is not None:

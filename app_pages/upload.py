@@ -6,7 +6,7 @@ from typing import IO
 import streamlit as st
 
 from denoiser.errors import InputError
-from pages import _ui as ui
+from app_pages import _ui as ui
 
 SAMPLES = {  # file -> (button label, what it shows)
     "x2_tutorial.csv": ("x² of the tutorial", "150 points with Gaussian noise, and the clean curve."),
@@ -132,4 +132,4 @@ with st.expander("First rows of the table"):
         preview.insert(0, report.time_column or "time", table.time.head(200).to_numpy())
     st.dataframe(preview, width="stretch", height=260)
 
-st.page_link("pages/compare.py", label="Denoise and compare these columns", icon=":material/compare_arrows:")
+st.page_link("app_pages/compare.py", label="Denoise and compare these columns", icon=":material/compare_arrows:")
