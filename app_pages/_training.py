@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from denoiser.core import Denoiser
 
 log = logging.getLogger(__name__)
+PRESET_NAMES = {"seed": "Tutorial net", "unet": "U-Net", "lstm": "LSTM"}  # short names for model lists
 POLL_SECONDS = 0.2        # how often a queued job looks whether it is its turn
 ABANDON_SECONDS = 600     # a job nobody has looked at for this long (tab closed) stops, freeing the queue
 
@@ -114,6 +115,7 @@ class TrainingJob:
         self.started: float | None = None        # when training (not queueing) began
         self.ended: float | None = None
         self.adopted = False                     # result already handed to the session
+        self.name = ""                           # the result's name in the session's model list
         self.last_seen = time.time()             # last time a page drew this job
         self.abandoned = False
         self.thread = threading.Thread(target=self._run, name=f"denoiser-train-{self.id[:8]}", daemon=True)
@@ -182,16 +184,24 @@ class TrainingJob:
         logs = list(self.logs)
         if not logs:
             return None
-        per_epoch = logs[-1]["seconds"] / len(logs)
+        if len(logs) >= 2:  # the first epoch also builds and compiles the graph: leave it out
+            per_epoch = (logs[-1]["seconds"] - logs[0]["seconds"]) / (len(logs) - 1)
+        else:
+            per_epoch = logs[0]["seconds"]
         return per_epoch * max(0, self.epochs - len(logs))
+
+    def best_epoch(self) -> int | None:
+        """1-based epoch with the lowest validation loss (the weights kept), None before the first."""
+        logs = [r for r in self.logs if r.get("val_loss") is not None]
+        return min(logs, key=lambda r: r["val_loss"])["epoch"] if logs else None
 
     def model_name(self) -> str:
         """How the finished model is listed on the Model page."""
-        preset = "Tutorial net" if self.request.model.preset == "seed" else "U-Net"
+        preset = PRESET_NAMES.get(self.request.model.preset, self.request.model.preset)
         data = (FAMILY_LABELS.get(self.request.family, self.request.family).split(" (")[0]
                 if self.request.source == "synthetic" else f"'{self.request.series_name}'")
         stamp = time.strftime("%H:%M:%S", time.localtime(self.ended or time.time()))
-        return f"{preset} on {data}, {len(self.logs)} epochs ({stamp})"
+        return f"{preset} on {data}, {plural(len(self.logs), 'epoch')} ({stamp})"
 
 
 def training_data(req: TrainRequest) -> tuple[np.ndarray, np.ndarray, str]:
@@ -237,7 +247,15 @@ def take_result(state: MutableMapping[str, Any]) -> tuple[str, "Denoiser"] | Non
     if job is None or job.running or job.adopted:
         return None
     job.adopted = True
-    return (job.model_name(), job.result) if job.result is not None else None
+    if job.result is None:
+        return None
+    job.name = job.model_name()
+    return job.name, job.result
+
+
+def plural(n: int, word: str) -> str:
+    """'1 epoch', '2 epochs'."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def describe(request: TrainRequest) -> str:

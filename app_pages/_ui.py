@@ -99,7 +99,10 @@ def page_setup() -> None:
     keep_keras_state()
     init_state()
     if (finished := _training.take_result(st.session_state)) is not None:
-        add_model(*finished)  # a training run that ended since the last rerun: its model is now in use
+        # A run that ended since the last rerun: its model is now in use, unless it makes the
+        # test signals worse than they were (negative gain); the Model page then asks the user.
+        name, model = finished
+        add_model(name, model, use=not makes_worse(model))
     with st.sidebar:
         choice = st.session_state.model_choice
         st.caption(f"**Model in use:** {'bundled (automatic)' if choice == BUNDLED else choice}")
@@ -191,8 +194,9 @@ def uses_specialist(signal: Signal | None) -> bool:
             and signal.length == SPECIALIST_LENGTH)
 
 
-def add_model(name: str, model: "Denoiser") -> None:
-    """Keep a user's model in the session and put it in use; only the newest few are kept (memory)."""
+def add_model(name: str, model: "Denoiser", *, use: bool = True) -> None:
+    """Keep a user's model in the session and (unless ``use`` is False) put it in use;
+    only the newest few are kept (memory)."""
     models = st.session_state.models
     models.pop(name, None)
     models[name] = model
@@ -200,7 +204,16 @@ def add_model(name: str, model: "Denoiser") -> None:
     for old in list(models)[:-MAX_MODELS]:
         del models[old]
         st.session_state.model_bytes.pop(old, None)
-    st.session_state.model_choice = name
+    if use:
+        st.session_state.model_choice = name
+    elif st.session_state.model_choice not in models:
+        st.session_state.model_choice = BUNDLED
+
+
+def makes_worse(model: "Denoiser") -> bool:
+    """Whether a model's test split came out worse than its noisy input (gain below 0 dB)."""
+    gain = (model.test_metrics_ or {}).get("gain_db")
+    return gain is not None and np.isfinite(gain) and gain < 0
 
 
 def model_in_use(signal: Signal | None = None) -> tuple["Denoiser", str]:
@@ -287,9 +300,13 @@ def signal_figure(x: Any, traces: Sequence[tuple[str, np.ndarray, str]], *, x_ti
     Noisy input is drawn thin and pale, the clean reference dashed, estimates bold.
     Click a legend entry to hide a trace; drag to zoom, double-click to reset.
     """
-    style = {"noisy": {"width": 1}, "clean": {"width": 2, "dash": "dash"}, "denoised": {"width": 2.5}}
-    fig = go.Figure([_line(x, y, name, kind, **style.get(kind, {"width": 1.5})) for name, y, kind in traces])
-    return _layout(fig, x_title, "value", height, title)
+    style = {"noisy": {"width": 1}, "clean": {"width": 1.5, "dash": "dash"}, "denoised": {"width": 2.5}}
+    lines = [_line(x, y, name, kind, **style.get(kind, {"width": 1.5})) for name, y, kind in traces]
+    for rank, line in enumerate(lines):
+        line.legendrank = 1000 + rank  # the legend keeps the caller's order...
+    # ...but the clean reference is drawn last, on top: a good estimate would otherwise hide it.
+    order = sorted(range(len(lines)), key=lambda i: traces[i][2] == "clean")
+    return _layout(go.Figure([lines[i] for i in order]), x_title, "value", height, title)
 
 
 def residual_figure(x: Any, removed: np.ndarray, error: np.ndarray | None, *, x_title: str = "x") -> go.Figure:

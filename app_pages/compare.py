@@ -169,7 +169,7 @@ out_columns = columns or [signal.name]
 file_name = _out_name(signal.recipe["file"]) if active == "upload" else "denoised_signal.csv"
 left, right = st.columns(2)
 left.download_button("Denoised CSV", csv_maker(signal, model, columns), file_name=file_name, mime="text/csv",
-                     icon=":material/download:", type="primary",
+                     icon=":material/download:", type="primary", key="download_csv",
                      help="The original columns plus NAME_denoised for every column picked on the Upload page."
                      if active == "upload" else "x, noisy, clean and denoised.")
 right.download_button("Python script", reproduce_script(signal, label, out_columns), file_name="reproduce.py",

@@ -55,8 +55,8 @@ ui.metric_cards(clean, noisy, denoised)
 st.caption(ui.model_caption(signal, label))
 
 st.subheader("Next")
-cols = st.columns(4)
-cols[0].page_link("app_pages/generate.py", label="Generate other signals and noise", icon=":material/ssid_chart:")
-cols[1].page_link("app_pages/upload.py", label="Upload your own CSV", icon=":material/upload_file:")
-cols[2].page_link("app_pages/model.py", label="Train a model live", icon=":material/model_training:")
-cols[3].page_link("app_pages/compare.py", label="Compare with classical filters", icon=":material/compare_arrows:")
+top, bottom = st.columns(2), st.columns(2)  # 2x2: whole labels, even in a narrow window
+top[0].page_link("app_pages/generate.py", label="Generate signals and noise", icon=":material/ssid_chart:")
+top[1].page_link("app_pages/upload.py", label="Upload your own CSV", icon=":material/upload_file:")
+bottom[0].page_link("app_pages/model.py", label="Train a model live", icon=":material/model_training:")
+bottom[1].page_link("app_pages/compare.py", label="Compare with classical filters", icon=":material/compare_arrows:")

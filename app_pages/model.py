@@ -64,7 +64,7 @@ def training_form() -> _training.TrainRequest | None:
             n_signals = int(st.number_input("Synthetic signals", 100, 20_000, 3000, 100, key="tr_n", **KEEP))
             seed = int(st.number_input("Seed", 0, 1_000_000, 0, key="tr_seed", **KEEP))
         submitted = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:",
-                                          disabled=busy)
+                                          disabled=busy, key="start_training")
     if busy:
         st.caption("A training run is in progress; start another when it ends or stop it below.")
     if not submitted or busy:  # a click that raced the button's disabling must not start a second run
@@ -101,13 +101,8 @@ def job_view(job: _training.TrainingJob) -> None:
     elif job.running:
         st.progress(done / job.epochs, text=f"Epoch {done} of at most {job.epochs}"
                     + (" — stopping after this batch…" if job.stop.is_set() else ""))
-    elif job.status == "finished":
-        st.success(f"Finished: {done} epochs in {job.elapsed():.0f} s. The new model is now in use.",
-                   icon=":material/check_circle:")
-    elif job.status == "stopped":
-        why = " because nobody was watching it" if job.abandoned else ""
-        st.info(f"Stopped after {done} epochs{why}; the best weights so far were kept. The model is now in use.",
-                icon=":material/stop_circle:")
+    elif job.status in ("finished", "stopped"):
+        ended(job)
     elif job.status == "failed":
         st.error(job.error or "Training failed.", icon=":material/error:")
     else:
@@ -124,6 +119,29 @@ def job_view(job: _training.TrainingJob) -> None:
         ui.show(ui.loss_figure(job.logs, loss_name=job.request.train.loss))
 
 
+def ended(job: _training.TrainingJob) -> None:
+    """What a run that ended with a model says: how it ended, which weights were kept, whether it is in use."""
+    done, best = len(job.logs), job.best_epoch()
+    worse = job.result is not None and ui.makes_worse(job.result)
+    in_use = bool(job.name) and st.session_state.model_choice == job.name
+    kept = f"best weights from epoch {best} kept" if best else "the best weights so far were kept"
+    now = " The new model is now in use." if in_use else ""
+    if job.status == "finished":
+        st.success(f"Finished: {_training.plural(done, 'epoch')} in {job.elapsed():.0f} s ({kept}).{now}",
+                   icon=":material/check_circle:")
+    else:
+        who = "because nobody was watching it" if job.abandoned else "by you"
+        st.info(f"Stopped after epoch {done} of {job.epochs} {who}; {kept}.{now}", icon=":material/stop_circle:")
+    if worse and job.name in st.session_state.models:
+        gain = job.result.test_metrics_["gain_db"]
+        st.warning(f"This model makes the test signals **worse** than the noisy input (gain {gain:.2f} dB on the "
+                   "test split), so the previous model stays in use. Try more epochs, more data, another "
+                   "learning rate or loss.", icon=":material/warning:")
+        if not in_use and st.button("Use the new model anyway", key="use_worse_model"):
+            st.session_state.model_choice = job.name
+            st.rerun()
+
+
 @st.fragment(run_every=1.0)
 def live_job(job: _training.TrainingJob) -> None:
     """Redrawn every second by itself; the rest of the page stays as it is."""
@@ -131,7 +149,8 @@ def live_job(job: _training.TrainingJob) -> None:
         st.rerun()  # the whole app reruns: page_setup hands the model to the session, this page shows it
     job.seen()
     job_view(job)
-    if st.button("Stop (keep the best weights so far)", icon=":material/stop:", disabled=job.stop.is_set()):
+    if st.button("Stop (keep the best weights so far)", icon=":material/stop:", disabled=job.stop.is_set(),
+                 key="stop_training"):
         job.stop.set()
         st.rerun(scope="fragment")
 
@@ -184,11 +203,12 @@ with train_tab:
 
 job = st.session_state.job
 if job is not None:
-    st.subheader("Training run")
-    if job.running:
-        live_job(job)
-    else:
-        job_view(job)
+    with st.container(key="training_run"):
+        st.subheader("Training run")
+        if job.running:
+            live_job(job)
+        else:
+            job_view(job)
 
 st.subheader("Model in use")
 names = [ui.BUNDLED, *st.session_state.models]
@@ -206,4 +226,4 @@ model_details(model, choice, curve=job is None or job.result is not model)
 if choice != ui.BUNDLED:
     st.download_button("Download this model (.keras)", ui.model_file_bytes(choice, model),
                        file_name="denoiser_model.keras", mime="application/octet-stream",
-                       icon=":material/download:", type="primary")
+                       icon=":material/download:", type="primary", key="download_model")

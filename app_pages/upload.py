@@ -89,20 +89,21 @@ if table is None:
     st.stop()
 
 # ---- what was read
-report = table.report
-st.subheader(f"Read: {st.session_state.table_name}")
-cols = st.columns(5)
-cols[0].metric("Rows", f"{report.rows:,}")
-cols[1].metric("Value columns", len(report.columns))
-cols[2].metric("Delimiter", DELIMITERS.get(report.delimiter, repr(report.delimiter)))
-cols[3].metric("Decimal mark", "comma" if report.decimal == "," else "point")
-cols[4].metric("Gaps filled", f"{sum(report.filled.values()):,} of {sum(report.missing.values()):,}")
-time_text = (f"'{report.time_column}' ({'date/time' if report.time_kind == 'datetime' else 'numeric'})"
-             if report.time_column else "none (the row number is used)")
-st.markdown(f"Encoding **{report.encoding}** · header row **{'yes' if report.header else 'no'}** · "
-            f"skipped lines **{report.skipped_lines}** · time column **{time_text}**")
-for note in report.notes:
-    st.caption(f"• {note}")
+with st.container(key="upload_report"):  # a stable handle for tests and styling
+    report = table.report
+    st.subheader(f"Read: {st.session_state.table_name}")
+    cols = st.columns(5)
+    cols[0].metric("Rows", f"{report.rows:,}")
+    cols[1].metric("Value columns", len(report.columns))
+    cols[2].metric("Delimiter", DELIMITERS.get(report.delimiter, repr(report.delimiter)))
+    cols[3].metric("Decimal mark", "comma" if report.decimal == "," else "point")
+    cols[4].metric("Gaps filled", f"{sum(report.filled.values()):,} of {sum(report.missing.values()):,}")
+    time_text = (f"'{report.time_column}' ({'date/time' if report.time_kind == 'datetime' else 'numeric'})"
+                 if report.time_column else "none (the row number is used)")
+    st.markdown(f"Encoding **{report.encoding}** · header row **{'yes' if report.header else 'no'}** · "
+                f"skipped lines **{report.skipped_lines}** · time column **{time_text}**")
+    for note in report.notes:
+        st.caption(f"• {note}")
 
 # ---- which columns (kept in the session, so they are still chosen after a visit to another page)
 columns = list(table.values.columns)

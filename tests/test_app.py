@@ -169,8 +169,16 @@ def test_training_run_finishes_and_its_model_denoises() -> None:
     assert job.status == "finished", job.error
     at.run()
     assert not at.exception and not at.error
+    assert "Finished: 1 epoch in" in texts(at.success)
+    # One epoch leaves the tutorial net far worse than the noisy input (about -11 dB on the test split):
+    # the user is told, and the previous model stays in use until they pick the new one.
+    assert job.result.test_metrics_["gain_db"] < 0
+    assert "makes the test signals **worse**" in texts(at.warning)
+    assert at.session_state.model_choice == "Bundled (automatic)"
+    assert job.name in at.session_state.models
+    button(at, "Use the new model anyway").click().run()
+    assert not at.exception
     assert at.session_state.model_choice.startswith("Tutorial net")
-    assert "Finished" in texts(at.success)
     assert any(b.label == "Download this model (.keras)" for b in at.get("download_button"))
 
     at.switch_page("app_pages/generate.py").run()   # the new model is the one in use
@@ -192,8 +200,10 @@ def test_stop_button_keeps_the_best_weights_and_a_second_session_queues() -> Non
     assert job.status == "stopped" and job.result is not None
     assert 1 <= len(job.logs) < 200
     first.run()
-    assert "Stopped after" in texts(first.info)
-    assert first.session_state.model_choice.startswith("U-Net")
+    assert "Stopped after epoch" in texts(first.info) and "by you" in texts(first.info)
+    assert job.name.startswith("U-Net") and job.name in first.session_state.models
+    in_use = first.session_state.model_choice == job.name   # unless it made the test signals worse
+    assert in_use == (job.result.test_metrics_["gain_db"] >= 0)
 
     queued.thread.join(timeout=120)                 # the slot passed to the waiting session
     assert queued.status == "finished", queued.error
