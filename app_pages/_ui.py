@@ -34,7 +34,7 @@ MAX_MODELS = 5                   # user models kept per session (each holds a ne
 GL_POINTS = 5000                 # above this many samples, draw with WebGL so the browser keeps up
 
 COLORS = {
-    "noisy": "#94a3b8", "series2": "#0ea5e9", "series3": "#f43f5e", "clean": "#16a34a", "denoised": "#2563eb",
+    "noisy": "#94a3b8", "series2": "#0ea5e9", "series3": "#f43f5e", "clean": "#15803d", "denoised": "#2563eb",
     "savgol": "#f59e0b", "wavelet": "#a855f7", "removed": "#ef4444", "error": "#0f172a",
     "loss": "#2563eb", "val_loss": "#f97316",
 }
@@ -300,8 +300,11 @@ def signal_figure(x: Any, traces: Sequence[tuple[str, np.ndarray, str]], *, x_ti
     Noisy input is drawn thin and pale, the clean reference dashed, estimates bold.
     Click a legend entry to hide a trace; drag to zoom, double-click to reset.
     """
-    style = {"noisy": {"width": 1}, "clean": {"width": 1.5, "dash": "dash"}, "denoised": {"width": 2.5}}
+    style = {"noisy": {"width": 1}, "clean": {"width": 2, "dash": "dash"}, "denoised": {"width": 3}}
     lines = [_line(x, y, name, kind, **style.get(kind, {"width": 1.5})) for name, y, kind in traces]
+    for line, (_, _, kind) in zip(lines, traces):
+        if kind == "denoised":
+            line.opacity = 0.7  # the dashed clean line on top stays readable where the two agree
     for rank, line in enumerate(lines):
         line.legendrank = 1000 + rank  # the legend keeps the caller's order...
     # ...but the clean reference is drawn last, on top: a good estimate would otherwise hide it.

@@ -169,8 +169,89 @@ def model_details(model, name: str, *, curve: bool = True) -> None:  # noqa: ANN
         st.caption(f"Trained on: {model.train_info_['data']}.")
     if curve and model.history_.get("loss"):
         ui.show(ui.loss_figure(ui.history_as_logs(model.history_)), key=f"hist_{name}")
-    with st.expander("Layers (model summary)"):
+    st.markdown("**Architecture**")
+    layers = pd.DataFrame(model.layers())
+    st.dataframe(layers, width="stretch", hide_index=True, height=min(38 + 35 * len(layers), 420),
+                 column_config={"parameters": st.column_config.NumberColumn(format="localized")})
+    st.caption(f"{int(layers['parameters'].sum()):,} parameters in all; output shape is (positions, channels).")
+    with st.expander("Keras summary (text)"):
         st.code(model.summary(), language=None)
+
+
+LAYER_NOTES = {
+    "unet": ("**Encoder levels** (enc1, enc2, …) halve the length each time: every position there looks at a "
+             "twice wider stretch of the input, so they see shape and trend rather than single samples. The "
+             "**bottleneck** has the widest view. **Decoder levels** (up…, dec…) double the length again and "
+             "mix in the encoder's fine detail through the skip connections; the last layer, *correction*, is "
+             "what gets added to the noisy window."),
+    "seed": ("The tutorial net's **encoder** (enc1, enc2) convolves 3 samples at a time, so each position "
+             "sees only a few neighbours; the **decoder** (dec2, dec1) spreads that back out and the last "
+             "layer squeezes 128 channels into the denoised value."),
+    "lstm": ("Each **LSTM layer** reads the window one sample at a time and carries a memory along; a "
+             "bidirectional layer reads it forwards and backwards, so each position knows both sides. The "
+             "second layer works on the first one's summaries. The *correction* is added to the noisy window."),
+}
+
+
+def current_signal() -> ui.Signal:
+    """The data the user works on: the uploaded column shown on Compare, else the generated signal."""
+    columns, cleans = ui.upload_selection()
+    if st.session_state.active == "upload" and columns:
+        return ui.upload_signal(st.session_state.table, columns[0], cleans[columns[0]], st.session_state.table_name)
+    return st.session_state.generated or ui.generated_signal("x2", 150, "gaussian", sigma=0.05)
+
+
+def layers_view() -> None:
+    """One window of the current signal through the model in use: a heatmap of a chosen layer's outputs."""
+    import numpy as np
+    import plotly.graph_objects as go
+
+    signal = current_signal()
+    model, label = ui.model_in_use(signal)
+    w = model.config.window
+    values = np.asarray(signal.noisy, dtype=np.float64)
+    ok = np.isfinite(values)
+    if ok.sum() < 2:
+        st.info("The current signal has too few numbers to show.")
+        return
+    values = np.interp(np.arange(values.size), np.flatnonzero(ok), values[ok])  # gaps bridged, as denoise does
+    st.caption(f"A window of **{signal.name}** ({signal.length} samples) through **{label}** "
+               f"(window {w}). Change the data on the Generate or Upload page.")
+    left, right = st.columns([1, 2])
+    if values.size > w:
+        start = left.slider("Window starts at sample", 0, values.size - w, 0, max(1, w // 8), key="act_start")
+        window = values[start:start + w]
+    else:
+        start, window = 0, np.pad(values, (0, w - values.size), mode="edge")
+        if values.size < w:
+            left.caption(f"The signal is shorter than the window: its last value is repeated to {w} samples.")
+    try:
+        acts = model.activations(window)
+    except Exception as err:  # noqa: BLE001 -- an inspection view must not take the page down
+        st.warning(f"Could not read this model's layers ({type(err).__name__}: {err}).")
+        return
+    names = list(acts)
+    default = names.index("bottleneck") if "bottleneck" in names else len(names) // 2
+    layer = left.selectbox("Layer", names, index=default, key="act_layer",
+                           format_func=lambda n: f"{n}  ({acts[n].shape[0]} positions × {acts[n].shape[1]} channels)")
+    left.markdown(LAYER_NOTES.get(model.config.preset, ""))
+    a = acts[layer]
+    x = np.arange(start, start + w)
+    pos = start + (np.arange(a.shape[0]) + 0.5) * w / a.shape[0]  # each position's place in the input
+    with right:
+        ui.show(ui.signal_figure(x, [("noisy window", window, "noisy"),
+                                     ("denoised", model.denoise(window), "denoised")],
+                                 x_title="sample", height=220, title="The window"),
+                key="act_window")
+        fig = go.Figure(go.Heatmap(z=a.T, x=pos, y=np.arange(a.shape[1]), colorscale="RdBu_r", zmid=0,
+                                   colorbar={"title": "output"}))
+        fig.update_layout(height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                          title=f"{layer}: what each channel (row) responds to along the window",
+                          xaxis_title="sample", yaxis_title="channel")
+        ui.show(fig, key="act_heatmap")
+    st.caption(f"'{layer}' has {a.shape[0]} positions for the {w} input samples: each covers about "
+               f"{w / a.shape[0]:.3g} input samples. Red is a strong positive response, blue a negative one, white "
+               "none (ReLU layers are never negative; many channels stay silent for a given window).")
 
 
 st.title("Model")
@@ -227,3 +308,6 @@ if choice != ui.BUNDLED:
     st.download_button("Download this model (.keras)", ui.model_file_bytes(choice, model),
                        file_name="denoiser_model.keras", mime="application/octet-stream",
                        icon=":material/download:", type="primary", key="download_model")
+
+st.subheader("What the layers see")
+layers_view()
