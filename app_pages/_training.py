@@ -13,6 +13,10 @@ Why a queue: two sessions training at once would each get half the CPU and both
 crawl, so a process-wide :class:`TrainingQueue` (one ``st.cache_resource``
 object) lets one job train at a time, first come first served; the others show
 their place in line.
+
+The same job runs a hyperparameter search (``denoiser.search.search``): a job
+takes the work to do as a callable (:func:`train_work` or :func:`search_work`),
+so both share the thread, the queue, Stop and the hand-over to the session.
 """
 from __future__ import annotations
 
@@ -55,6 +59,26 @@ class TrainRequest:
     series_name: str = ""
 
 
+@dataclass(frozen=True)
+class SearchRequest:
+    """A hyperparameter search on synthetic signals. Built by the Model page's search form."""
+
+    space: dict                               # parameter -> values to try (denoiser.search)
+    train: TrainConfig                        # epochs per trial, batch size, seed (and the split sizes)
+    base: ModelConfig = ModelConfig(filters=8)
+    family: str = "mixed"
+    noise: tuple[str, ...] = ("gaussian",)
+    sigma: tuple[float, float] = (0.02, 0.3)
+    n_signals: int = 400
+    n_trials: int = 4
+    minutes: float = 2.0
+
+    @property
+    def length(self) -> int:
+        """Signal length: the largest window searched, so every trial gets whole windows."""
+        return max([*self.space.get("window", []), self.base.window])
+
+
 class TrainingQueue:
     """First come, first served: at most ``slots`` jobs train at once in this process."""
 
@@ -94,7 +118,11 @@ def training_queue() -> TrainingQueue:
 
 
 class TrainingJob:
-    """One training run in a background thread. The thread never calls ``st.*``.
+    """One training run (or search) in a background thread. The thread never calls ``st.*``.
+
+    ``work(job)`` does the run once the job has its slot and returns its result: a
+    ``Denoiser`` (training) or a ``SearchResult`` (search); :meth:`model` is the model
+    either one yields. By default the work trains the :class:`TrainRequest`.
 
     The page reads ``status``, ``logs``, ``result`` and ``error``; it writes only
     ``stop`` (an Event the training loop polls after every batch) and calls
@@ -103,13 +131,17 @@ class TrainingJob:
     one training slot for hours.
     """
 
-    def __init__(self, request: TrainRequest, queue: TrainingQueue) -> None:
+    def __init__(self, request: TrainRequest | SearchRequest, queue: TrainingQueue,
+                 work: Callable[["TrainingJob"], Any] | None = None) -> None:
         self.id = uuid.uuid4().hex
         self.request, self.queue = request, queue
+        self.kind = "search" if isinstance(request, SearchRequest) else "train"
+        self.work = work or (search_work if self.kind == "search" else train_work)
+        self.trials: list[dict[str, Any]] = []   # search: one row per finished trial, in run order
         self.stop = threading.Event()
         self.logs: list[dict[str, float]] = []   # appended once per epoch by the thread
         self.status = "queued"  # queued -> preparing -> training -> finished | stopped | failed | cancelled
-        self.result: Denoiser | None = None
+        self.result: Any = None                  # Denoiser, or SearchResult for a search
         self.error: str | None = None
         self.created = time.time()
         self.started: float | None = None        # when training (not queueing) began
@@ -138,15 +170,9 @@ class TrainingJob:
             return
         try:
             self.started, self.status = time.time(), "preparing"
-            noisy, clean, note = training_data(self.request)
-            from denoiser.core import Denoiser  # TensorFlow; already loaded by the bundled models
-
-            self.status = "training"
-            den = Denoiser(self.request.model)
-            den.fit(noisy, clean, self.request.train, on_epoch=self._on_epoch,
-                    should_stop=self.should_stop, data_note=note)
-            self.result = den
-            self.status = "stopped" if self.stop.is_set() else "finished"
+            self.result = self.work(self)
+            cut = self.kind == "search" and getattr(self.result, "stopped", False)  # time budget
+            self.status = "stopped" if self.stop.is_set() or cut else "finished"
         except (InputError, ValueError) as err:  # bad settings for this data: the message is for the user
             self.error, self.status = str(err), "failed"
         except Exception as err:  # keep the server alive and tell the user; the log has the traceback
@@ -159,6 +185,13 @@ class TrainingJob:
     def _on_epoch(self, epoch: int, logs: dict[str, float]) -> None:
         self.logs.append({"epoch": epoch + 1, **logs})
 
+    def _on_trial(self, index: int, total: int, row: dict[str, Any]) -> None:
+        self.trials.append(dict(row))
+
+    def model(self) -> "Denoiser | None":
+        """The model this job produced: the trained one, or the search's best (None if none)."""
+        return getattr(self.result, "best_", None) if self.kind == "search" else self.result
+
     # -------------------------------------------------- read by the page
     def seen(self) -> None:
         self.last_seen = time.time()
@@ -170,6 +203,17 @@ class TrainingJob:
     @property
     def epochs(self) -> int:
         return self.request.train.epochs
+
+    @property
+    def n_trials(self) -> int:
+        """Trials a search plans (its budget in trials, at most the grid's size)."""
+        if self.kind != "search":
+            return 0
+        planned = getattr(self.result, "n_planned", 0)
+        grid = 1
+        for values in self.request.space.values():
+            grid *= len(values)
+        return planned or min(self.request.n_trials, grid)
 
     def position(self) -> int:
         return self.queue.position(self.id) if self.status == "queued" else 0
@@ -197,11 +241,42 @@ class TrainingJob:
 
     def model_name(self) -> str:
         """How the finished model is listed on the Model page."""
+        if self.kind == "search":
+            best = params_text(getattr(self.result, "best_params", {}) or {})
+            stamp = time.strftime("%H:%M:%S", time.localtime(self.ended or time.time()))
+            return f"Search best: {best} ({stamp})"
         preset = PRESET_NAMES.get(self.request.model.preset, self.request.model.preset)
         data = (FAMILY_LABELS.get(self.request.family, self.request.family).split(" (")[0]
                 if self.request.source == "synthetic" else f"'{self.request.series_name}'")
         stamp = time.strftime("%H:%M:%S", time.localtime(self.ended or time.time()))
         return f"{preset} on {data}, {plural(len(self.logs), 'epoch')} ({stamp})"
+
+
+def train_work(job: TrainingJob) -> "Denoiser":
+    """A job's work for a TrainRequest: make the data, fit one Denoiser with live epochs and Stop."""
+    noisy, clean, note = training_data(job.request)
+    from denoiser.core import Denoiser  # TensorFlow; already loaded by the bundled models
+
+    job.status = "training"
+    den = Denoiser(job.request.model)
+    return den.fit(noisy, clean, job.request.train, on_epoch=job._on_epoch, should_stop=job.should_stop,
+                   data_note=note)
+
+
+def search_work(job: TrainingJob) -> Any:
+    """A job's work for a SearchRequest: synthetic pairs, then ``denoiser.search.search``."""
+    req: SearchRequest = job.request
+    noisy, clean = training_pairs(req.family, req.n_signals, req.length, req.noise, req.sigma, rng=req.train.seed)
+    from denoiser.search import search  # TensorFlow
+
+    job.status = "training"
+    result = search(noisy, clean, req.space, base_config=req.base, train=req.train, n_trials=req.n_trials,
+                    budget_seconds=req.minutes * 60, on_trial=job._on_trial, should_stop=job.should_stop)
+    if result.best_ is not None:
+        result.best_.train_info_["data"] = (
+            f"search over {', '.join(req.space)} on {req.n_signals} synthetic signals ({req.family}, "
+            f"noise {'/'.join(req.noise)}, sigma {req.sigma[0]:g}-{req.sigma[1]:g}, length {req.length})")
+    return result
 
 
 def training_data(req: TrainRequest) -> tuple[np.ndarray, np.ndarray, str]:
@@ -236,8 +311,8 @@ def _filled(values: np.ndarray | None) -> np.ndarray:
     return x
 
 
-def start_job(request: TrainRequest) -> TrainingJob:
-    """Create this session's job and start its thread (it queues if another session trains)."""
+def start_job(request: TrainRequest | SearchRequest) -> TrainingJob:
+    """Create this session's job (training or search) and start its thread (it queues if another session trains)."""
     return TrainingJob(request, training_queue()).start()
 
 
@@ -247,10 +322,18 @@ def take_result(state: MutableMapping[str, Any]) -> tuple[str, "Denoiser"] | Non
     if job is None or job.running or job.adopted:
         return None
     job.adopted = True
-    if job.result is None:
+    model = job.model()
+    if model is None:
         return None
     job.name = job.model_name()
-    return job.name, job.result
+    return job.name, model
+
+
+def params_text(params: dict[str, Any]) -> str:
+    """Searched parameters for people: 'preset LSTM, window 128, learning_rate 0.003, loss mse'."""
+    def value(key: str, v: Any) -> str:
+        return PRESET_NAMES.get(v, v) if key == "preset" else f"{v:g}" if isinstance(v, float) else str(v)
+    return ", ".join(f"{k} {value(k, v)}" for k, v in params.items())
 
 
 def plural(n: int, word: str) -> str:
@@ -258,8 +341,12 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def describe(request: TrainRequest) -> str:
+def describe(request: TrainRequest | SearchRequest) -> str:
     """One line about a request, shown while it trains."""
+    if isinstance(request, SearchRequest):
+        searched = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in request.space.items())
+        return (f"Search over {searched}: up to {request.n_trials} trials of {request.train.epochs} epochs, "
+                f"at most {request.minutes:g} min, on {request.n_signals} synthetic signals ({request.family}).")
     preset = PRESET_LABELS[request.model.preset].split(":")[0]
     data = (f"{request.n_signals} synthetic signals ({request.family})" if request.source == "synthetic"
             else f"the uploaded column '{request.series_name}' with synthetic noise")

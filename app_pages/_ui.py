@@ -35,7 +35,7 @@ GL_POINTS = 5000                 # above this many samples, draw with WebGL so t
 
 COLORS = {
     "noisy": "#94a3b8", "series2": "#0ea5e9", "series3": "#f43f5e", "clean": "#15803d", "denoised": "#2563eb",
-    "savgol": "#f59e0b", "wavelet": "#a855f7", "removed": "#ef4444", "error": "#0f172a",
+    "denoised2": "#db2777", "savgol": "#f59e0b", "wavelet": "#a855f7", "removed": "#ef4444", "error": "#0f172a",
     "loss": "#2563eb", "val_loss": "#f97316",
 }
 
@@ -122,6 +122,8 @@ def _training_badge() -> None:
     job.seen()
     if job.status == "queued":
         st.info(f"Training queued: position {job.position()}.", icon=":material/hourglass_top:")
+    elif job.kind == "search":
+        st.info(f"Search: trial {len(job.trials) + 1} of {job.n_trials}.", icon=":material/travel_explore:")
     else:
         st.info(f"Training: epoch {len(job.logs)}/{job.epochs}.", icon=":material/model_training:")
 
@@ -222,7 +224,11 @@ def model_in_use(signal: Signal | None = None) -> tuple["Denoiser", str]:
     The user's own model when one is chosen; otherwise the bundled default, or the
     x² specialist for parabolas on the tutorial's grid.
     """
-    choice = st.session_state.model_choice
+    return resolve_model(st.session_state.model_choice, signal)
+
+
+def resolve_model(choice: str, signal: Signal | None = None) -> tuple["Denoiser", str]:
+    """A model of the session by name (BUNDLED: the default or the x² specialist), and its label."""
     if choice != BUNDLED and choice in st.session_state.models:
         return st.session_state.models[choice], choice
     with st.spinner("Loading the network (TensorFlow starts once, a few seconds)…"):
@@ -300,10 +306,11 @@ def signal_figure(x: Any, traces: Sequence[tuple[str, np.ndarray, str]], *, x_ti
     Noisy input is drawn thin and pale, the clean reference dashed, estimates bold.
     Click a legend entry to hide a trace; drag to zoom, double-click to reset.
     """
-    style = {"noisy": {"width": 1}, "clean": {"width": 2, "dash": "dash"}, "denoised": {"width": 3}}
+    style = {"noisy": {"width": 1}, "clean": {"width": 2, "dash": "dash"}, "denoised": {"width": 3},
+             "denoised2": {"width": 2.5, "dash": "dot"}}
     lines = [_line(x, y, name, kind, **style.get(kind, {"width": 1.5})) for name, y, kind in traces]
     for line, (_, _, kind) in zip(lines, traces):
-        if kind == "denoised":
+        if kind in ("denoised", "denoised2"):
             line.opacity = 0.7  # the dashed clean line on top stays readable where the two agree
     for rank, line in enumerate(lines):
         line.legendrank = 1000 + rank  # the legend keeps the caller's order...

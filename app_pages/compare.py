@@ -116,24 +116,44 @@ with sg_pick:
     sg_window = int(st.number_input("Savitzky-Golay window", 5, 301, 21, 2, key="cmp_sg", persist_state="session",
                                     help="Samples per local quadratic fit (odd). Wider smooths more."))
 
-# ---- denoise: the network and the two classical filters
+# ---- a second model, side by side (when the session has another one)
+others = [n for n in [ui.BUNDLED, *st.session_state.models] if n != st.session_state.model_choice]
+second = None
+if others:
+    second = st.selectbox("Second model (optional)", [None, *others], key="cmp_second",
+                          format_func=lambda n: "none" if n is None else
+                          "bundled (default or x² specialist)" if n == ui.BUNDLED else n,
+                          help="Show another model of this session beside the one in use: both traces, "
+                               "both rows in the metrics table (e.g. a U-Net against an LSTM).")
+    if second is not None and second != ui.BUNDLED and second not in st.session_state.models:
+        second = None
+
+# ---- denoise: the network(s) and the two classical filters
 model, label = ui.model_in_use(signal)
+networks = {f"Network ({label})": model}
+label2 = None
+if second is not None:
+    model2, label2 = ui.resolve_model(second, signal)
+    networks.setdefault(f"Network ({label2})", model2)
 try:
-    denoised = model.denoise(signal.noisy)
+    outputs = {name: net.denoise(signal.noisy) for name, net in networks.items()}
 except InputError as err:
     st.error(str(err))
     st.stop()
-estimates = {f"Network ({label})": denoised,
+denoised = outputs[f"Network ({label})"]
+estimates = {**outputs,
              f"Savitzky-Golay (window {sg_window}, order 2)": savgol(signal.noisy, sg_window, 2),
              "Wavelet shrinkage (BayesShrink)": wavelet(signal.noisy)}
-st.caption(ui.model_caption(signal, label))
+st.caption(ui.model_caption(signal, label) + (f" Second model: **{label2}**." if len(networks) > 1 else ""))
 
 traces = [("noisy", signal.noisy, "noisy")]
 if signal.clean is not None:
     traces.append(("clean", signal.clean, "clean"))
-traces += [(name, est, kind) for (name, est), kind in zip(estimates.items(), ("denoised", "savgol", "wavelet"))]
+kinds = ["denoised", "denoised2"][:len(outputs)] + ["savgol", "wavelet"]
+traces += [(name, est, kind) for (name, est), kind in zip(estimates.items(), kinds)]
 fig = ui.signal_figure(signal.x, traces, x_title=signal.x_title, height=440, title="Signals")
-fig.update_traces(visible="legendonly", selector=lambda t: t.name in list(estimates)[1:])  # filters: a click away
+filters = list(estimates)[len(outputs):]
+fig.update_traces(visible="legendonly", selector=lambda t: t.name in filters)  # filters: a click away
 ui.show(fig)
 st.caption("Click a legend entry to show or hide a trace; drag to zoom, double-click to reset.")
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from denoiser.config import PRESET_LABELS, PRESETS, ModelConfig, TrainConfig
+from denoiser.config import ALL_SCALINGS, PRESET_LABELS, PRESETS, SCALING_LABELS, ModelConfig, TrainConfig
 from denoiser.errors import InputError
 from denoiser.signals import FAMILIES, FAMILY_LABELS, NOISE_KINDS, NOISE_LABELS
 from app_pages import _training, _ui as ui
 
 LOSS_LABELS = {"mse": "MSE (mean squared error)", "mae": "MAE (robust to spikes)", "huber": "Huber (in between)"}
+LOSS_NOTE = ("MSE punishes big errors most: right for Gaussian-like noise. MAE and Huber give outliers less "
+             "pull: use them for impulse noise, spikes or glitches in the data.")
+AUTO_WINDOW_TEXT = "U-Net 256, LSTM 128"
 KEEP = {"persist_state": "session"}  # form settings survive visits to other pages
 BUNDLED_LABEL = "Bundled: default, or the x² specialist for 150-point parabolas"
 SOURCES = {"synthetic": "Synthetic signals (family + noise below)",
@@ -40,17 +43,27 @@ def training_form() -> _training.TrainRequest | None:
         arch, fit, data = st.columns(3, gap="medium")
         with arch:
             preset = st.radio("Architecture", PRESETS, format_func=PRESET_LABELS.get, key="tr_preset", **KEEP)
+            st.caption("The LSTM reads each window one sample at a time: on a CPU it trains several times "
+                       "slower than the U-Net per window, so keep its window at 128 or less.")
             window = st.select_slider("Window (samples; the tutorial net always uses 150)",
-                                      [32, 64, 128, 150, 256, 512], 256,
-                                      key="tr_window", **KEEP)
+                                      ["auto", 32, 64, 128, 150, 256, 512], "auto", key="tr_window", **KEEP,
+                                      format_func=lambda v: f"auto ({AUTO_WINDOW_TEXT})" if v == "auto" else str(v))
             filters = st.select_slider("Width (filters, U-Net only)", [8, 16, 32, 64], 16, key="tr_filters", **KEEP)
+            scaling = st.selectbox("Scaling", ALL_SCALINGS, format_func=SCALING_LABELS.get, key="tr_scaling",
+                                   **KEEP, help="How windows are brought to a common range before the network "
+                                   "sees them; always undone on the output. Per window adapts to any level; the "
+                                   "training split's statistics keep absolute levels (for data in fixed units). "
+                                   "The tutorial net always uses min-max per window.")
         with fit:
             epochs = int(st.number_input("Epochs (at most)", 1, 200, 20, key="tr_epochs", **KEEP,
                                          help="Training stops earlier when validation loss stops improving."))
             batch = st.select_slider("Batch size", [16, 32, 64, 128, 150, 256], 64, key="tr_batch", **KEEP)
-            lr = st.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], 1e-3, key="tr_lr", **KEEP,
-                                  format_func=lambda v: f"{v:g}")
+            lr = st.select_slider("Learning rate", ["auto", 1e-4, 3e-4, 1e-3, 3e-3, 1e-2], "auto", key="tr_lr",
+                                  **KEEP, format_func=lambda v: "auto (per architecture)" if v == "auto" else f"{v:g}",
+                                  help="auto: 1e-3 for the conv nets, 3e-3 for the LSTM (it learns little at "
+                                       "1e-3 in a few epochs).")
             loss = st.radio("Loss", list(LOSS_LABELS), format_func=LOSS_LABELS.get, key="tr_loss", **KEEP)
+            st.caption(LOSS_NOTE)
         with data:
             source = st.radio("Training data", list(SOURCES), format_func=SOURCES.get, key="tr_source", **KEEP)
             options = [*FAMILIES, "mixed"]
@@ -70,9 +83,9 @@ def training_form() -> _training.TrainRequest | None:
     if not submitted or busy:  # a click that raced the button's disabling must not start a second run
         return None
     try:
-        config = (ModelConfig.tutorial() if preset == "seed"
-                  else ModelConfig(preset=preset, window=window, filters=filters))
-        train = TrainConfig(epochs=epochs, batch_size=batch, learning_rate=lr, loss=loss, seed=seed)
+        config = model_config(preset, window, filters, scaling)
+        train = TrainConfig.for_preset(preset, epochs=epochs, batch_size=batch, loss=loss, seed=seed,
+                                       **({} if lr == "auto" else {"learning_rate": lr}))
     except InputError as err:
         st.error(str(err))
         return None
@@ -90,6 +103,63 @@ def training_form() -> _training.TrainRequest | None:
                                   series=table.column(columns[0]), series_name=columns[0])
 
 
+def model_config(preset: str, window: int | str, filters: int, scaling: str) -> ModelConfig:
+    """The architecture the form describes ("auto" window: each preset's own). Raises InputError."""
+    if preset == "seed":
+        return ModelConfig.tutorial()
+    if preset == "lstm":
+        return ModelConfig.lstm(scaling=scaling, **({} if window == "auto" else {"window": window}))
+    return ModelConfig(preset=preset, window=256 if window == "auto" else window, filters=filters, scaling=scaling)
+
+
+def search_form() -> _training.SearchRequest | None:
+    """The search settings: a few values per parameter and a budget; returns a request on submit."""
+    busy = st.session_state.job is not None and st.session_state.job.running
+    st.caption("Trains one small network per combination on synthetic signals, ranks them on validation "
+               "signals and reports the winner on test signals no trial has seen. The defaults (4 trials of "
+               "5 epochs on 400 short signals) take about a minute on 2 CPU cores.")
+    with st.form("search_form"):
+        space_col, data_col = st.columns(2, gap="medium")
+        with space_col:
+            presets = st.multiselect("Architectures", ["unet", "lstm"], ["unet", "lstm"], key="se_preset", **KEEP,
+                                     format_func=lambda p: PRESET_LABELS[p].split(":")[0],
+                                     help="The tutorial net is left out: it needs its own scaling and window.")
+            windows = st.multiselect("Windows", [32, 64, 128, 256], [128], key="se_window", **KEEP,
+                                     help="The tutorial net always uses 150, whatever is picked here.")
+            rates = st.multiselect("Learning rates", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], [1e-3, 3e-3], key="se_lr",
+                                   format_func=lambda v: f"{v:g}", **KEEP)
+            losses = st.multiselect("Losses", list(LOSS_LABELS), ["mse"], key="se_loss", **KEEP,
+                                    format_func=lambda v: v.upper())
+        with data_col:
+            options = [*FAMILIES, "mixed"]
+            family = st.selectbox("Signal family", options, options.index(st.session_state.get("gen_family", "mixed")),
+                                  format_func=FAMILY_LABELS.get, key="se_family", **KEEP)
+            noise = st.multiselect("Noise kinds", NOISE_KINDS, [st.session_state.get("gen_noise", "gaussian")],
+                                   format_func=NOISE_LABELS.get, key="se_noise", **KEEP)
+            n_signals = int(st.number_input("Synthetic signals", 50, 5000, 400, 50, key="se_n", **KEEP))
+            epochs = int(st.number_input("Epochs per trial (at most)", 1, 100, 5, key="se_epochs", **KEEP))
+            budget, minutes = st.columns(2)
+            n_trials = int(budget.number_input("Budget: trials", 1, 50, 4, key="se_trials", **KEEP))
+            limit = float(minutes.number_input("Budget: minutes", 0.5, 60.0, 2.0, 0.5, key="se_minutes", **KEEP,
+                                               help="No trial starts after this; a running one stops, "
+                                                    "keeping its best epoch."))
+        submitted = st.form_submit_button("Start the search", type="primary", icon=":material/travel_explore:",
+                                          disabled=busy, key="start_search")
+    if busy:
+        st.caption("A run is in progress; start the search when it ends or stop it below.")
+    if not submitted or busy:
+        return None
+    space = {"preset": presets, "window": windows, "learning_rate": rates, "loss": losses}
+    missing = [name for name, values in space.items() if not values]
+    if missing or not noise:
+        st.error(f"Pick at least one value for: {', '.join(missing + ([] if noise else ['noise kinds']))}.")
+        return None
+    space = {k: list(v) for k, v in space.items()}
+    train = TrainConfig(epochs=epochs, batch_size=32)  # a bad combination fails in the job, with its message
+    return _training.SearchRequest(space, train, family=family, noise=tuple(noise), n_signals=n_signals,
+                                   n_trials=n_trials, minutes=limit)
+
+
 def job_view(job: _training.TrainingJob) -> None:
     """Progress, timing and the loss curve of a job, running or ended."""
     done = len(job.logs)
@@ -98,6 +168,10 @@ def job_view(job: _training.TrainingJob) -> None:
                 "Yours starts as soon as it ends.", icon=":material/hourglass_top:")
     elif job.status == "preparing":
         st.info("Preparing the training data…", icon=":material/hourglass_top:")
+    elif job.running and job.kind == "search":
+        n, total = len(job.trials), max(1, job.n_trials)
+        st.progress(min(1.0, n / total), text=f"Trial {min(n + 1, total)} of {total} running ({n} done)"
+                    + (" — stopping…" if job.stop.is_set() else ""))
     elif job.running:
         st.progress(done / job.epochs, text=f"Epoch {done} of at most {job.epochs}"
                     + (" — stopping after this batch…" if job.stop.is_set() else ""))
@@ -107,6 +181,9 @@ def job_view(job: _training.TrainingJob) -> None:
         st.error(job.error or "Training failed.", icon=":material/error:")
     else:
         st.info("Cancelled while waiting in the queue.")
+    if job.kind == "search":
+        search_view(job)
+        return
     if not (job.running or job.logs):
         return
     cols = st.columns(3)
@@ -119,10 +196,45 @@ def job_view(job: _training.TrainingJob) -> None:
         ui.show(ui.loss_figure(job.logs, loss_name=job.request.train.loss))
 
 
+def search_view(job: _training.TrainingJob) -> None:
+    """A search's trials so far (live), then the ranked table, the winner's test figures and its download."""
+    cols = st.columns(3)
+    cols[0].metric("Elapsed", f"{job.elapsed():.0f} s")
+    cols[1].metric("Trials done", f"{len(job.trials)} of {job.n_trials}")
+    best = min((r["val_mse"] for r in job.trials if r["val_mse"] == r["val_mse"]), default=None)
+    cols[2].metric("Best validation MSE", ui.fmt(best) if best is not None else "—")
+    result = None if job.running else job.result
+    rows = result.to_frame() if result is not None else pd.DataFrame(job.trials)
+    if rows.empty:
+        if job.running:
+            st.caption("The first trial is training; its row appears here when it ends.")
+        return
+    st.markdown("**Trials**" + (" (best first; ranked on the validation signals)" if result is not None else
+                                " (in run order; ranked when the search ends)"))
+    st.dataframe(rows, width="stretch", hide_index=True,
+                 column_config={"learning_rate": st.column_config.NumberColumn("learning rate", format="%g"),
+                                "val_mse": st.column_config.NumberColumn("val MSE", format="%.4g"),
+                                "val_mae": st.column_config.NumberColumn("val MAE", format="%.4g"),
+                                "seconds": st.column_config.NumberColumn(format="%.1f")})
+    if result is None or result.best_ is None:
+        return
+    tm = result.test_metrics
+    if tm:
+        st.markdown(f"**The winner on the test signals** (never used to choose it): MSE {ui.fmt(tm['noisy_mse'])} → "
+                    f"{ui.fmt(tm['mse'])}, MAE {ui.fmt(tm['noisy_mae'])} → {ui.fmt(tm['mae'])}, "
+                    f"gain **{ui.fmt(tm['gain_db'])} dB**.")
+    if job.name in st.session_state.models:
+        st.download_button("Download the best model (.keras)", ui.model_file_bytes(job.name, result.best_),
+                           file_name="denoiser_search_best.keras", mime="application/octet-stream",
+                           icon=":material/download:", key="download_search_best")
+
+
 def ended(job: _training.TrainingJob) -> None:
     """What a run that ended with a model says: how it ended, which weights were kept, whether it is in use."""
+    if job.kind == "search":
+        return search_ended(job)
     done, best = len(job.logs), job.best_epoch()
-    worse = job.result is not None and ui.makes_worse(job.result)
+    worse = job.model() is not None and ui.makes_worse(job.model())
     in_use = bool(job.name) and st.session_state.model_choice == job.name
     kept = f"best weights from epoch {best} kept" if best else "the best weights so far were kept"
     now = " The new model is now in use." if in_use else ""
@@ -132,14 +244,41 @@ def ended(job: _training.TrainingJob) -> None:
     else:
         who = "because nobody was watching it" if job.abandoned else "by you"
         st.info(f"Stopped after epoch {done} of {job.epochs} {who}; {kept}.{now}", icon=":material/stop_circle:")
-    if worse and job.name in st.session_state.models:
-        gain = job.result.test_metrics_["gain_db"]
-        st.warning(f"This model makes the test signals **worse** than the noisy input (gain {gain:.2f} dB on the "
-                   "test split), so the previous model stays in use. Try more epochs, more data, another "
-                   "learning rate or loss.", icon=":material/warning:")
-        if not in_use and st.button("Use the new model anyway", key="use_worse_model"):
-            st.session_state.model_choice = job.name
-            st.rerun()
+    if worse:
+        worse_warning(job, in_use)
+
+
+def worse_warning(job: _training.TrainingJob, in_use: bool) -> None:
+    """A new model that makes its test signals worse is not put in use; say so and offer it anyway."""
+    if job.name not in st.session_state.models:
+        return
+    gain = job.model().test_metrics_["gain_db"]
+    st.warning(f"This model makes the test signals **worse** than the noisy input (gain {gain:.2f} dB on the "
+               "test split), so the previous model stays in use. Try more epochs, more data, another "
+               "learning rate or loss.", icon=":material/warning:")
+    if not in_use and st.button("Use the new model anyway", key="use_worse_model"):
+        st.session_state.model_choice = job.name
+        st.rerun()
+
+
+def search_ended(job: _training.TrainingJob) -> None:
+    result, n = job.result, len(job.trials)
+    model = job.model()
+    in_use = bool(job.name) and st.session_state.model_choice == job.name
+    now = " The best model is now in use." if in_use else ""
+    if model is None:
+        st.info(f"Stopped after {n} trials: no trial finished, so there is no model.", icon=":material/stop_circle:")
+        return
+    if job.status == "finished":
+        st.success(f"Finished: {_training.plural(n, 'trial')} in {job.elapsed():.0f} s. Best: "
+                   f"{_training.params_text(result.best_params)}.{now}", icon=":material/check_circle:")
+    else:
+        why = ("by you" if job.stop.is_set() and not job.abandoned else
+               "because nobody was watching it" if job.abandoned else "by the time budget")
+        st.info(f"Stopped after trial {n} of {job.n_trials} {why}; the best of the finished trials was kept.{now}",
+                icon=":material/stop_circle:")
+    if ui.makes_worse(model):
+        worse_warning(job, in_use)
 
 
 @st.fragment(run_every=1.0)
@@ -149,7 +288,8 @@ def live_job(job: _training.TrainingJob) -> None:
         st.rerun()  # the whole app reruns: page_setup hands the model to the session, this page shows it
     job.seen()
     job_view(job)
-    if st.button("Stop (keep the best weights so far)", icon=":material/stop:", disabled=job.stop.is_set(),
+    label = "Stop the search (keep the best so far)" if job.kind == "search" else "Stop (keep the best weights so far)"
+    if st.button(label, icon=":material/stop:", disabled=job.stop.is_set(),
                  key="stop_training"):
         job.stop.set()
         st.rerun(scope="fragment")
@@ -203,6 +343,8 @@ def current_signal() -> ui.Signal:
 
 def layers_view() -> None:
     """One window of the current signal through the model in use: a heatmap of a chosen layer's outputs."""
+    import warnings
+
     import numpy as np
     import plotly.graph_objects as go
 
@@ -226,7 +368,9 @@ def layers_view() -> None:
         if values.size < w:
             left.caption(f"The signal is shorter than the window: its last value is repeated to {w} samples.")
     try:
-        acts = model.activations(window)
+        with warnings.catch_warnings():  # Keras notes the probe's input naming on every call: not for users
+            warnings.simplefilter("ignore", UserWarning)
+            acts = model.activations(window)
     except Exception as err:  # noqa: BLE001 -- an inspection view must not take the page down
         st.warning(f"Could not read this model's layers ({type(err).__name__}: {err}).")
         return
@@ -258,7 +402,8 @@ st.title("Model")
 st.caption("Where the denoising network comes from: the bundled models, a file of yours, or a new one "
            "trained here while you watch.")
 
-bundled_tab, file_tab, train_tab = st.tabs(["Bundled models", "Upload a model file", "Train a new model"])
+bundled_tab, file_tab, train_tab, search_tab = st.tabs(
+    ["Bundled models", "Upload a model file", "Train a new model", "Hyperparameter search"])
 with bundled_tab:
     st.markdown(
         "- **Default**: a general blind denoiser (U-Net, window 256) trained on sines, chirps, steps, "
@@ -281,11 +426,16 @@ with train_tab:
     if request is not None:
         st.session_state.job = _training.start_job(request)
         st.caption(_training.describe(request))
+with search_tab:
+    search_request = search_form()
+    if search_request is not None:
+        st.session_state.job = _training.start_job(search_request)
+        st.caption(_training.describe(search_request))
 
 job = st.session_state.job
 if job is not None:
     with st.container(key="training_run"):
-        st.subheader("Training run")
+        st.subheader("Hyperparameter search" if job.kind == "search" else "Training run")
         if job.running:
             live_job(job)
         else:
@@ -303,7 +453,7 @@ if choice == ui.BUNDLED:
     st.caption("Showing the bundled default model; the x² specialist has the same layers with window 150.")
 else:
     model = st.session_state.models[choice]
-model_details(model, choice, curve=job is None or job.result is not model)
+model_details(model, choice, curve=job is None or job.model() is not model)
 if choice != ui.BUNDLED:
     st.download_button("Download this model (.keras)", ui.model_file_bytes(choice, model),
                        file_name="denoiser_model.keras", mime="application/octet-stream",

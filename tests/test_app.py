@@ -15,6 +15,7 @@ pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from app_pages import _training  # noqa: E402
+from denoiser.config import ModelConfig, TrainConfig  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -209,6 +210,81 @@ def test_stop_button_keeps_the_best_weights_and_a_second_session_queues() -> Non
     assert queued.status == "finished", queued.error
 
 
+def test_lstm_preset_trains_from_the_form_and_can_be_used() -> None:
+    at = start("model")
+    at.radio(key="tr_preset").set_value("lstm")
+    at.select_slider(key="tr_window").set_value(32)
+    at.number_input(key="tr_epochs").set_value(1)
+    at.number_input(key="tr_n").set_value(100)
+    at.selectbox(key="tr_family").set_value("parabola")
+    at.radio(key="tr_loss").set_value("huber")
+    at.selectbox(key="tr_scaling").set_value("global")
+    button(at, "Start training").click().run()
+    assert not at.exception and not at.error
+    job = at.session_state.job
+    assert job.request.model.preset == "lstm" and job.request.train.learning_rate == 3e-3  # the preset's own
+    job.thread.join(timeout=120)
+    assert job.status == "finished", job.error
+    at.run()
+    assert not at.exception and not at.error
+    model = at.session_state.models[job.name]
+    assert job.name.startswith("LSTM") and model.config.scaling == "global"
+    assert model.train_info_["train_config"]["loss"] == "huber"
+    # Usable: pick it as the model in use (whatever its gain after one epoch) and denoise with it.
+    at.selectbox(key="model_pick").set_value(job.name).run()
+    assert at.session_state.model_choice == job.name
+    assert "What the layers see" in texts(at.subheader)
+    assert "lstm" in at.selectbox(key="act_layer").value           # the heatmap shows an LSTM layer
+    at.switch_page("app_pages/generate.py").run()
+    assert not at.exception and not at.error
+    assert f"your model: {job.name}" in texts(at.caption)
+    assert float(metric(at, "MSE (denoised)")) >= 0
+
+
+def test_a_small_search_finishes_with_a_table_and_a_best_model() -> None:
+    at = start("model")
+    at.multiselect(key="se_preset").set_value(["unet"])
+    at.multiselect(key="se_window").set_value([32])
+    at.multiselect(key="se_lr").set_value([1e-3, 3e-3])
+    at.number_input(key="se_n").set_value(100)
+    at.number_input(key="se_epochs").set_value(1)
+    button(at, "Start the search").click().run()
+    assert not at.exception and not at.error
+    job = at.session_state.job
+    assert job.kind == "search"
+    job.thread.join(timeout=120)
+    assert job.status == "finished", job.error
+    at.run()
+    assert not at.exception and not at.error
+    assert "Finished: 2 trials" in texts(at.success)
+    table = at.dataframe[0].value
+    assert len(table) == 2 and {"learning_rate", "val_mse"} <= set(table.columns)
+    assert table["val_mse"].is_monotonic_increasing            # best first
+    assert job.name.startswith("Search best") and job.name in at.session_state.models
+    assert any(b.label == "Download the best model (.keras)" for b in at.get("download_button"))
+    assert "on the test signals" in texts(at.markdown)
+
+
+def test_compare_shows_two_models_side_by_side() -> None:
+    at = start("model")
+    data = (ROOT / "assets" / "default.keras").read_bytes()
+    at.file_uploader(key="model_uploader").set_value(("other.keras", data, "application/octet-stream")).run()
+    assert at.session_state.model_choice == "Uploaded: other.keras"
+    at.switch_page("app_pages/compare.py").run()
+    assert not at.exception and not at.error
+    assert sum(i.startswith("Network") for i in at.dataframe[0].value.index) == 1
+    at.selectbox(key="cmp_second").set_value(ui_bundled()).run()
+    assert not at.exception and not at.error
+    rows = [i for i in at.dataframe[0].value.index if i.startswith("Network")]
+    assert rows == ["Network (Uploaded: other.keras)", "Network (bundled x² specialist)"], rows
+    assert "Second model: **bundled x² specialist**" in texts(at.caption)
+
+
+def ui_bundled() -> str:
+    from app_pages._ui import BUNDLED
+    return BUNDLED
+
+
 def test_training_on_a_too_short_upload_says_why() -> None:
     at = start("upload")
     upload(at, "short.csv", GOOD_CSV)                 # 150 samples: too few for 4 windows of 64
@@ -221,6 +297,30 @@ def test_training_on_a_too_short_upload_says_why() -> None:
     assert not at.exception
     assert "needs at least 256" in texts(at.error)
     assert at.session_state.model_choice == "Bundled (automatic)"
+
+
+def test_a_model_worse_than_its_input_is_not_put_in_use() -> None:
+    """The warning path without training: a finished job whose model has a negative test gain."""
+    at = start("model")
+    at.file_uploader(key="model_uploader").set_value(
+        ("good.keras", (ROOT / "assets" / "parabola.keras").read_bytes(), "application/octet-stream")).run()
+    from denoiser.core import Denoiser
+
+    bad = Denoiser.load(ROOT / "assets" / "parabola.keras")
+    bad.test_metrics_ = {"noisy_mse": 0.01, "mse": 0.02, "noisy_mae": 0.1, "mae": 0.12, "gain_db": -3.0}
+    job = _training.TrainingJob(_training.TrainRequest(None, None), _training.TrainingQueue())  # type: ignore[arg-type]
+    job.status, job.result, job.ended = "finished", bad, time.time()
+    job.logs = [{"epoch": 1, "loss": 1.0, "val_loss": 1.0, "seconds": 1.0}]
+    job.request = _training.TrainRequest(ModelConfig(), TrainConfig(epochs=1))
+    at.session_state.job = job
+    at.run()
+    assert not at.exception and not at.error
+    assert "makes the test signals **worse**" in texts(at.warning)
+    assert at.session_state.model_choice == "Uploaded: good.keras"      # the previous model stays in use
+    assert job.name in at.session_state.models
+    assert "now in use" not in texts(at.success)
+    button(at, "Use the new model anyway").click().run()
+    assert at.session_state.model_choice == job.name
 
 
 def test_an_unwatched_job_stops_itself(monkeypatch: pytest.MonkeyPatch) -> None:
