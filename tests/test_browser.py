@@ -5,6 +5,8 @@ port, once for this module; every test opens its own browser context, so each on
 is a fresh Streamlit session (fresh ``st.session_state``). Steps that depend on each
 other (upload, then download on Compare) run in one test, in one page, moving
 between pages with the sidebar links (a URL change would start a new session).
+Tests of several users at once take the ``new_page`` factory: each call opens another
+context, i.e. another session on the same server, at the same time.
 
 Each test saves a full-page screenshot into ``tests/_artifacts/`` (override with
 ``DENOISER_SCREENSHOT_DIR``); the server's log is written there too.
@@ -149,16 +151,22 @@ def browser(browser_required: None):  # noqa: ANN201 -- playwright's Browser
             chromium.close()
 
 
-@pytest.fixture()
-def page(browser, app_url: str, request: pytest.FixtureRequest):  # noqa: ANN001, ANN201 -- a playwright Page
-    """A fresh browser context (so a fresh Streamlit session); browser-side script errors are collected.
-    When the test fails, what the page showed is saved as ``<test>-failed.png`` next to the screenshots."""
+def _new_page(browser, app_url: str):  # noqa: ANN001, ANN202 -- playwright Browser and Page
+    """A page in a fresh browser context (so a fresh Streamlit session); script errors are collected."""
     context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
     context.set_default_timeout(STEP_MS)
     pg = context.new_page()
     pg.js_errors = []  # uncaught exceptions in the page's JavaScript
     pg.on("pageerror", lambda err: pg.js_errors.append(str(err)))
     pg.app_url = app_url
+    return pg
+
+
+@pytest.fixture()
+def page(browser, app_url: str, request: pytest.FixtureRequest):  # noqa: ANN001, ANN201 -- a playwright Page
+    """A fresh browser context (so a fresh Streamlit session); browser-side script errors are collected.
+    When the test fails, what the page showed is saved as ``<test>-failed.png`` next to the screenshots."""
+    pg = _new_page(browser, app_url)
     failed_before = request.session.testsfailed
     try:
         yield pg
@@ -168,7 +176,31 @@ def page(browser, app_url: str, request: pytest.FixtureRequest):  # noqa: ANN001
                 screenshot(pg, f"{request.node.name}-failed.png")
             except Exception:  # noqa: BLE001 -- the evidence is a bonus; the failure is already reported
                 pass
-        context.close()
+        pg.context.close()
+
+
+@pytest.fixture()
+def new_page(browser, app_url: str, request: pytest.FixtureRequest):  # noqa: ANN001, ANN201
+    """Several users at once: ``new_page("a")`` opens another browser context, i.e. another
+    Streamlit session, each call. All are closed at the end; when the test fails, each one's
+    screen is saved as ``<test>-<label>-failed.png``."""
+    pages: dict[str, object] = {}
+    failed_before = request.session.testsfailed
+
+    def make(label: str):  # noqa: ANN202
+        pages[label] = pg = _new_page(browser, app_url)
+        return pg
+
+    try:
+        yield make
+    finally:
+        for label, pg in pages.items():
+            if request.session.testsfailed > failed_before:
+                try:
+                    screenshot(pg, f"{request.node.name}-{label}-failed.png")
+                except Exception:  # noqa: BLE001 -- the evidence is a bonus
+                    pass
+            pg.context.close()
 
 
 # ------------------------------------------------------------------ helpers
@@ -303,6 +335,78 @@ def sensor_csv(path: Path, rows: int = 400) -> dict[str, np.ndarray]:
     return cols
 
 
+def numeric_csv(path: Path, names: list[str], rows: int = 300) -> None:
+    """A plain comma-separated CSV: an increasing time column ``time_s``, then one noisy sine per name
+    (the names go into the header exactly as given)."""
+    rng = np.random.default_rng(11)
+    lines = [",".join(["time_s", *names])]
+    for i in range(rows):
+        cells = [f"{i * 0.5:.1f}"] + [f"{math.sin(i / (8 + k)) + rng.normal(0, 0.2):.5f}" for k in range(len(names))]
+        lines.append(",".join(cells))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def pick_column(page, name: str) -> None:  # noqa: ANN001
+    """Add ``name`` to the Upload page's "Column(s) to denoise" (typed into its filter, then Enter)."""
+    picker = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Column(s) to denoise")
+    picker.locator("input").click()
+    page.keyboard.type(name)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    poll(f"{name!r} to be picked", lambda: name in picker.inner_text())
+    wait_idle(page)
+
+
+def send_file(page, name: str, data: bytes) -> None:  # noqa: ANN001
+    """Put ``data`` named ``name`` into the page's real <input type=file> (no waiting for a result)."""
+    page.locator(UPLOAD_INPUT).first.set_input_files({"name": name, "mimeType": "text/csv", "buffer": data})
+
+
+def sidebar_text(page) -> str:  # noqa: ANN001
+    return page.locator('[data-testid="stSidebar"]').inner_text()
+
+
+STOP_LABEL = "Stop (keep the best weights so far)"
+
+
+def start_training(page, *, epochs: int, signals: int) -> None:  # noqa: ANN001
+    """On the Model page: the narrowest U-Net, ``epochs`` at most on ``signals`` synthetic signals; start."""
+    page.get_by_role("tab", name="Train a new model").click()
+    form = page.locator('[data-testid="stForm"]').filter(has=page.get_by_role("button", name="Start training"))
+    form.wait_for()
+    for label, value in (("Epochs (at most)", str(epochs)), ("Synthetic signals", str(signals))):
+        box = form.get_by_label(label, exact=True)
+        box.fill(value)
+        box.press("Tab")  # commit without submitting the form
+    width = form.get_by_role("slider", name="Width (filters, U-Net only)")
+    width.focus()
+    page.keyboard.press("Home")  # the narrowest network: 8 filters
+    poll("width 8", lambda: width.get_attribute("aria-valuetext") == "8")
+    form.get_by_role("button", name="Start training").click()
+
+
+def training_ended(page):  # noqa: ANN001, ANN201 -- a Locator
+    return page.get_by_text("Finished:").or_(page.get_by_text("Stopped after"))
+
+
+def model_options(page) -> list[str]:  # noqa: ANN001
+    """The Model page's "Model in use" list: opened, read, closed (the options exist only while open)."""
+    wait_idle(page)
+    box, options = page.get_by_role("combobox", name="Model in use"), page.get_by_role("option")
+
+    def opened() -> bool:  # a rerun arriving just after the click may close the list again: click again
+        if options.count():
+            return True
+        if box.get_attribute("aria-expanded") != "true":
+            box.click()
+        return False
+
+    poll("the model list to open", opened, every=0.5)
+    names = [o.strip() for o in options.all_inner_texts()]
+    page.keyboard.press("Escape")
+    return names
+
+
 # ------------------------------------------------------------------ tests
 def test_home_demo_shows_metrics(page) -> None:  # noqa: ANN001
     """Home: the x² demo paints with the bundled model's MSE/MAE and the three traces, no training."""
@@ -373,22 +477,11 @@ def test_train_two_epochs_live_then_stop(page) -> None:  # noqa: ANN001
     from playwright.sync_api import Error as PlaywrightError
 
     open_page(page, "/model", expect="Model in use", timeout=FIRST_PAINT_MS)
-    page.get_by_role("tab", name="Train a new model").click()
-    form = page.locator('[data-testid="stForm"]')
-    form.wait_for()
-    for label, value in (("Epochs (at most)", "2"), ("Synthetic signals", "3000")):
-        box = form.get_by_label(label, exact=True)
-        box.fill(value)
-        box.press("Tab")  # commit without submitting the form
-    width = form.get_by_role("slider", name="Width (filters, U-Net only)")
-    width.focus()
-    page.keyboard.press("Home")  # the narrowest network: 8 filters
-    poll("width 8", lambda: width.get_attribute("aria-valuetext") == "8")
-    form.get_by_role("button", name="Start training").click()
+    start_training(page, epochs=2, signals=3000)
 
     progress = page.locator('[data-testid="stProgress"]')
-    stop = page.get_by_role("button", name="Stop (keep the best weights so far)")
-    done = page.get_by_text("Finished:").or_(page.get_by_text("Stopped after"))
+    stop = page.get_by_role("button", name=STOP_LABEL)
+    done = training_ended(page)
     # The first epoch alone takes seconds (graph tracing), so the bar is seen before any epoch ends.
     poll("the progress bar", lambda: progress.count() or done.count() or page.locator(ERROR_ALERT).count()
          or page.locator(EXCEPTION).count(), TRAIN_MS)
@@ -470,4 +563,167 @@ def test_upload_then_compare_downloads_denoised_csv(page, tmp_path: Path) -> Non
     err_noisy = np.mean((table["sensor_a"] - written["clean_a"]) ** 2)
     err_denoised = np.mean((table["sensor_a_denoised"] - written["clean_a"]) ** 2)
     assert err_denoised < err_noisy, (err_noisy, err_denoised)
+    assert_healthy(page)
+
+
+# ------------------------------------------------------------------ many users, hostile files
+def assert_nothing_of(page, secrets: tuple[str, ...], where: str) -> None:  # noqa: ANN001
+    """None of ``secrets`` anywhere in the page's DOM (text, attributes, sidebar, hidden tabs)."""
+    html = page.content()
+    leaked = [s for s in secrets if s in html]
+    assert not leaked, f"{where}: this session shows another session's {leaked}"
+
+
+def test_two_sessions_at_once_see_only_their_own_data_and_model(new_page, tmp_path: Path) -> None:  # noqa: ANN001
+    """Many users on one server: session A uploads a file and trains; session B, open at the same time,
+    never sees A's file, columns, model or run (Upload, sidebar, Compare, Model), during A's run or
+    after it. 20 epochs at most on 3000 signals, so the run is still going while B looks; A then stops it."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    secret_file = tmp_path / "private_lab_A.csv"
+    numeric_csv(secret_file, ["secret_alpha", "secret_beta"])
+    secrets = ("secret_alpha", "secret_beta", "private_lab_A")
+
+    a = new_page("a")
+    open_page(a, "/upload", expect="No data yet", timeout=FIRST_PAINT_MS)
+    upload(a, secret_file)
+    assert "Uploaded data: private_lab_A.csv" in sidebar_text(a)
+
+    b = new_page("b")  # a second user arrives while A has data
+    open_page(b, "/upload", expect="No data yet", timeout=FIRST_PAINT_MS)
+    assert_nothing_of(b, secrets, "B's Upload page (A has data)")
+
+    go(a, "Model", expect="Model in use", timeout=FIRST_PAINT_MS)
+    start_training(a, epochs=20, signals=3000)
+    a_progress, a_stop, a_done = (a.locator('[data-testid="stProgress"]'), a.get_by_role("button", name=STOP_LABEL),
+                                  training_ended(a))
+    poll("A's run to start", lambda: a_progress.count() or a_done.count() or a.locator(ERROR_ALERT).count()
+         or a.locator(EXCEPTION).count(), TRAIN_MS)
+    assert_healthy(a)
+    assert a_progress.count(), "A's run ended before B could look"
+
+    # ---- B looks everywhere while A trains
+    go(b, "Model", expect="Model in use")
+    assert b.get_by_role("heading", name="Training run").count() == 0, "B's Model page shows a training run"
+    assert b.locator('[data-testid="stProgress"]').count() == 0
+    assert b.get_by_role("button", name=STOP_LABEL).count() == 0
+    b.get_by_role("tab", name="Train a new model").click()
+    assert b.get_by_role("button", name="Start training").is_enabled(), "B is blocked by A's run"
+    assert b.get_by_text("A training run is in progress").count() == 0
+    b_sidebar = sidebar_text(b)
+    assert "Model in use: bundled (automatic)" in b_sidebar, b_sidebar
+    assert "Uploaded data" not in b_sidebar and "Training" not in b_sidebar, b_sidebar
+    assert len(model_options(b)) == 1, "B's model list has more than the bundled models"
+    assert_nothing_of(b, secrets, "B's Model page (A trains)")
+    assert a_stop.count() and not a_done.count(), "A's run ended while B looked: make it longer"
+
+    go(b, "Compare", expect="Downloads")
+    assert b.get_by_role("radio", name="Uploaded data").count() == 0, "B's Compare offers uploaded data"
+    assert b.get_by_text("Data: generated signal").count() == 1
+    assert_nothing_of(b, secrets, "B's Compare page (A trains)")
+    assert_healthy(b)
+
+    go(b, "Upload", expect="No data yet")
+    assert b.get_by_text("Read:").count() == 0, "B's Upload page shows a read report"
+    assert_nothing_of(b, secrets, "B's Upload page (A trains)")
+    assert_healthy(b)
+    screenshot(b, "isolation_b.png")
+
+    # ---- A stops its run (or it has ended) and keeps its data and model
+    if a_stop.count():
+        screenshot(a, "isolation_a_training.png")
+        try:
+            a_stop.click(timeout=5_000)
+        except PlaywrightError:  # the run ended between the look and the click: fine
+            pass
+    a_done.first.wait_for(timeout=TRAIN_MS)
+    wait_idle(a)
+    assert_healthy(a)
+    assert "Uploaded data: private_lab_A.csv" in sidebar_text(a)
+    a_models = model_options(a)
+    assert len(a_models) == 2 and "epoch" in a_models[1], a_models
+    screenshot(a, "isolation_a.png")
+
+    # ---- B, after A's run: still nothing of A's
+    go(b, "Model", expect="Model in use")
+    assert b.get_by_role("heading", name="Training run").count() == 0
+    assert "Model in use: bundled (automatic)" in sidebar_text(b)
+    assert model_options(b) == [a_models[0]], "B's model list has A's model"
+    assert b.get_by_role("button", name="Download this model (.keras)").count() == 0
+    assert_nothing_of(b, secrets + (a_models[1],), "B's Model page (A's run ended)")
+    assert_healthy(b)
+
+
+def test_bad_file_keeps_the_data_already_loaded(page, tmp_path: Path) -> None:  # noqa: ANN001
+    """A good CSV, then a PNG named bad.csv and an empty file through the same file input: each gives
+    a specific error message, no traceback, and the good data stays loaded (report, sidebar, Compare)."""
+    good = tmp_path / "sensor_log.csv"
+    sensor_csv(good)
+    open_page(page, "/upload", expect="No data yet")
+    upload(page, good)
+
+    bad = [("bad.csv", page.screenshot(), "The file 'bad.csv' looks like a PNG image, not a CSV text file."),
+           ("empty.csv", b"", "The file 'empty.csv' is empty.")]  # phrases of denoiser/io.py's _check_magic
+    for name, data, phrase in bad:
+        send_file(page, name, data)
+        alert = page.locator('[data-testid="stAlert"]').filter(has_text=phrase)
+        alert.or_(page.locator(EXCEPTION)).first.wait_for()
+        assert_no_exception(page)
+        wait_idle(page)
+        assert alert.locator(ERROR_ALERT).count() == 1, "shown as an error"
+        shown = page.locator(ERROR_ALERT).all_inner_texts()
+        assert len(shown) == 1, f"one message, the latest: {shown}"
+        text = alert.inner_text()
+        assert "Your previous data (sensor_log.csv) is still loaded." in text, text
+        page.get_by_text("Read: sensor_log.csv").wait_for()
+        assert number(metrics(page, "Rows")["Rows"]) == 400
+        assert "Uploaded data: sensor_log.csv" in sidebar_text(page)
+        assert not page.js_errors, page.js_errors
+        screenshot(page, f"upload_bad_{name.split('.')[0]}.png")
+
+    go(page, "Compare", expect="Downloads")
+    wait_for_text(page, "Metrics against the clean reference")
+    assert page.get_by_role("radio", name="Uploaded data").is_checked(), "Compare should still show the upload"
+    column = page.get_by_role("combobox", name="Column").input_value()
+    assert column == "sensor_a", column
+    assert_healthy(page)
+
+
+def test_hostile_column_names_are_text_and_neutralised_in_the_download(page, tmp_path: Path) -> None:  # noqa: ANN001
+    """Column names with HTML/script and a spreadsheet formula: shown literally, never run (no dialog,
+    no <script> element), and the denoised CSV from Compare has the formula cells prefixed with ' ."""
+    script, formula = "<script>alert(1)</script>", "=cmd|' /C calc'!A0"
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    path = tmp_path / "hostile_header.csv"
+    numeric_csv(path, [script, formula])
+    open_page(page, "/upload", expect="No data yet")
+    upload(page, path)
+    assert number(metrics(page, "Value columns")["Value columns"]) == 2
+    pick_column(page, formula)
+
+    def injected() -> dict[str, object]:
+        return page.evaluate("""() => ({
+            scripts: [...document.querySelectorAll('script')].filter(s => s.textContent.includes('alert(1)')).length,
+            raw: document.querySelector('[data-testid="stMain"]').innerHTML.includes('<script>alert(1)') })""")
+
+    for text in (script, formula):
+        assert page.get_by_text(text).first.is_visible(), f"{text!r} is not shown as text"
+    assert injected() == {"scripts": 0, "raw": False}
+    assert_healthy(page)
+    screenshot(page, "upload_hostile_header.png")
+
+    go(page, "Compare", expect="Downloads")
+    assert page.get_by_role("combobox", name="Column").input_value() == script
+    assert injected() == {"scripts": 0, "raw": False}
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Denoised CSV").click()
+    download = info.value
+    assert download.suggested_filename == "hostile_header_denoised.csv"
+    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    header = rows[0]
+    assert header == ["time_s", script, "'" + formula, f"{script}_denoised", f"'{formula}_denoised"], header
+    assert not [c for c in header if c.startswith(("=", "+", "-", "@"))], header
+    assert len(rows) == 301 and all(math.isfinite(float(v)) for v in rows[1][1:]), rows[1]
+    assert dialogs == [], f"a dialog opened: {dialogs}"
     assert_healthy(page)
