@@ -76,7 +76,7 @@ class SearchRequest:
     @property
     def length(self) -> int:
         """Signal length: the largest window searched, so every trial gets whole windows."""
-        return max([*self.space.get("window", []), self.base.window])
+        return max(self.space.get("window") or [self.base.window])
 
 
 class TrainingQueue:
@@ -330,10 +330,15 @@ def take_result(state: MutableMapping[str, Any]) -> tuple[str, "Denoiser"] | Non
 
 
 def params_text(params: dict[str, Any]) -> str:
-    """Searched parameters for people: 'preset LSTM, window 128, learning_rate 0.003, loss mse'."""
-    def value(key: str, v: Any) -> str:
-        return PRESET_NAMES.get(v, v) if key == "preset" else f"{v:g}" if isinstance(v, float) else str(v)
-    return ", ".join(f"{k} {value(k, v)}" for k, v in params.items())
+    """Searched parameters, short, for people: 'LSTM, window 128, lr 0.003, MSE'."""
+    def text(key: str, v: Any) -> str:
+        if key == "preset":
+            return PRESET_NAMES.get(v, v)
+        if key == "loss":
+            return str(v).upper()
+        name = {"learning_rate": "lr"}.get(key, key.replace("_", " "))
+        return f"{name} {v:g}" if isinstance(v, float) else f"{name} {v}"
+    return ", ".join(text(k, v) for k, v in params.items())
 
 
 def plural(n: int, word: str) -> str:
