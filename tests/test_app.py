@@ -265,6 +265,30 @@ def test_a_small_search_finishes_with_a_table_and_a_best_model() -> None:
     assert "on the test signals" in texts(at.markdown)
 
 
+def test_a_search_can_be_stopped_and_keeps_its_best_trial() -> None:
+    at = start("model")
+    at.multiselect(key="se_preset").set_value(["unet"])
+    at.multiselect(key="se_window").set_value([32])
+    at.multiselect(key="se_lr").set_value([1e-4, 3e-4, 1e-3, 3e-3, 1e-2])
+    at.number_input(key="se_n").set_value(100)
+    at.number_input(key="se_epochs").set_value(1)
+    at.number_input(key="se_trials").set_value(5)
+    button(at, "Start the search").click().run()
+    job = at.session_state.job
+    end = time.time() + 120
+    while not job.trials and job.running and time.time() < end:
+        time.sleep(0.1)
+    at.run()
+    button(at, "Stop the search (keep the best so far)").click().run()
+    job.thread.join(timeout=120)
+    assert job.status == "stopped", (job.status, job.error)
+    assert 1 <= len(job.trials) < 5 and job.model() is not None
+    at.run()
+    assert not at.exception and not at.error
+    assert "Stopped after trial" in texts(at.info) and "by you" in texts(at.info)
+    assert job.name in at.session_state.models
+
+
 def test_compare_shows_two_models_side_by_side() -> None:
     at = start("model")
     data = (ROOT / "assets" / "default.keras").read_bytes()
