@@ -11,7 +11,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")   # before anything imports T
 
 from bench.common import OUT, Report, log, machine, md_table, text_table  # noqa: E402
 
-SECTIONS = ("quality", "speed", "scaling", "app")
+SECTIONS = ("quality", "speed", "scaling", "app", "load", "soak")
 SPEED_PARTS = ("train", "latency", "csv")
 
 
@@ -43,6 +43,12 @@ def run_section(name: str, args: argparse.Namespace, report: Report) -> None:
     elif name == "app":
         from bench import app_timing
         app_timing.run(args.quick, report)
+    elif name == "load":
+        from bench import load
+        load.run(args.quick, report)
+    elif name == "soak":
+        from bench import soak
+        soak.run(args.quick, report)
 
 
 def main(argv: list[str] | None = None) -> int:
