@@ -5,8 +5,10 @@ split -> tf.data -> fit with EarlyStopping + best-weights restore -> history.
 """
 from __future__ import annotations
 
+import threading
 import time
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 import keras
 import numpy as np
@@ -124,6 +126,46 @@ def _plateau(cfg: TrainConfig) -> keras.callbacks.Callback:
     return keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(1, cfg.patience // 2), min_lr=1e-5)
 
 
+_registry_lock = threading.Lock()
+_fits_running = 0
+_registered_during_fits: set[str] = set()
+
+
+@contextmanager
+def _release_gradient_registrations() -> Iterator[None]:
+    """Drop the gradient functions TensorFlow registers globally during a fit.
+
+    Keras' TensorFlow optimizer traces a ``tf.custom_gradient`` per fit, and each
+    trace adds an entry to TensorFlow's process-wide gradient registry that is
+    never removed; the entry keeps that run's whole training graph alive
+    (~15-30 MB per fit). A server training model after model grows without bound.
+    The entries are dropped once no fit is running (another thread's fit may still
+    need its own), so the graphs can be freed. The registry is private to
+    TensorFlow: if it moves, this does nothing.
+    """
+    global _fits_running
+    try:
+        from tensorflow.python.framework import ops
+
+        registry = ops._gradient_registry._registry
+    except (ImportError, AttributeError):
+        yield
+        return
+    with _registry_lock:
+        before = set(registry)
+        _fits_running += 1
+    try:
+        yield
+    finally:
+        with _registry_lock:
+            _registered_during_fits.update(set(registry) - before)
+            _fits_running -= 1
+            if _fits_running == 0:
+                for name in _registered_during_fits:
+                    registry.pop(name, None)
+                _registered_during_fits.clear()
+
+
 def fit_windows(model: keras.Model, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
                 y_val: np.ndarray, cfg: TrainConfig, *, on_epoch: EpochHook | None = None,
                 should_stop: StopFlag | None = None, verbose: int = 0) -> dict[str, Any]:
@@ -146,11 +188,13 @@ def fit_windows(model: keras.Model, x_train: np.ndarray, y_train: np.ndarray, x_
     hooks = _Hooks(on_epoch, cfg.patience)
     stop = _StopFlag(should_stop) if should_stop is not None else None
     weigh = cfg.weighting == "noise"
-    hist = model.fit(dataset(x_train, y_train, cfg.batch_size, shuffle_seed=cfg.seed,
-                             weights=noise_weights(x_train, y_train) if weigh else None),
-                     validation_data=dataset(x_val, y_val, max(cfg.batch_size, 256),
-                                             weights=noise_weights(x_val, y_val) if weigh else None),
-                     epochs=cfg.epochs, callbacks=[hooks, _plateau(cfg), *([stop] if stop else [])], shuffle=False, verbose=verbose)
+    with _release_gradient_registrations():
+        hist = model.fit(dataset(x_train, y_train, cfg.batch_size, shuffle_seed=cfg.seed,
+                                 weights=noise_weights(x_train, y_train) if weigh else None),
+                         validation_data=dataset(x_val, y_val, max(cfg.batch_size, 256),
+                                                 weights=noise_weights(x_val, y_val) if weigh else None),
+                         epochs=cfg.epochs, callbacks=[hooks, _plateau(cfg), *([stop] if stop else [])],
+                         shuffle=False, verbose=verbose)
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     return {"history": history, "best_epoch": hooks.best_epoch, "epochs_run": len(history.get("loss", [])),
             "stopped_by_user": bool(stop and stop.stopped), "seconds": time.perf_counter() - hooks.t0}

@@ -70,6 +70,17 @@ def test_stop_flag_ends_training_and_keeps_best_weights():
     assert np.isfinite(den.denoise(noisy[0])).all()
 
 
+def test_training_leaves_no_graph_behind_in_tensorflow():
+    # A server trains model after model: each fit must not grow TensorFlow's global state.
+    from tensorflow.python.framework import ops
+
+    noisy, clean = signals.training_pairs("sines", 100, 64, "gaussian", 0.2, rng=0)
+    Denoiser(TINY).fit(noisy, clean, TrainConfig(epochs=1, batch_size=32))
+    before = len(ops._gradient_registry._registry)
+    Denoiser(TINY).fit(noisy, clean, TrainConfig(epochs=1, batch_size=32))
+    assert len(ops._gradient_registry._registry) == before
+
+
 def test_one_recording_is_split_in_time_order():
     clean = signals.make_signal("sines", 5000, rng=0)
     noisy = signals.add_noise(clean, sigma=0.2, rng=1)
