@@ -21,6 +21,7 @@ so both share the thread, the queue, Stop and the hand-over to the session.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import traceback
@@ -111,10 +112,24 @@ class TrainingQueue:
             return self._waiting.index(job_id) + 1 if job_id in self._waiting else 0
 
 
+def training_slots() -> int:
+    """Training runs at once on this server: DENOISER_TRAINING_SLOTS (default 1, at most 8).
+
+    One run already uses every core TensorFlow finds; a second only makes both slower,
+    so raise it only on a machine with many cores.
+    """
+    raw = os.environ.get("DENOISER_TRAINING_SLOTS", "1")
+    try:
+        return min(8, max(1, int(raw)))
+    except ValueError:
+        log.warning("DENOISER_TRAINING_SLOTS=%r is not a number; using 1", raw)
+        return 1
+
+
 @st.cache_resource(show_spinner=False)
 def training_queue() -> TrainingQueue:
     """The one queue of this server process, shared by every session."""
-    return TrainingQueue(slots=1)
+    return TrainingQueue(slots=training_slots())
 
 
 class TrainingJob:

@@ -490,6 +490,9 @@ def test_too_many_columns() -> None:
     row = ",".join(["1.0"] * (MAX_COLUMNS + 1))
     raises_input_error(f"{row}\n{row}\n".encode(), "1,001 columns", "at most 1,000")
     raises_input_error(b"1,2,3\n4,5,6\n", "3 columns", "at most 2", max_columns=2)
+    header = ",".join(f"c{i}" for i in range(10_000))
+    wide = ",".join(["1.5"] * 10_000)
+    raises_input_error(f"{header}\n{wide}\n{wide}\n".encode(), "10,000 columns", "at most 1,000")
 
 
 def test_overlong_line_is_refused_before_parsing() -> None:
