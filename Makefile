@@ -33,9 +33,9 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(PY) -m bench --quick
 
-# Re-train the bundled models in assets/ (seeded; see scripts in bench/ and denoiser/pretrained.py)
+# Re-train the bundled models in assets/ (seeded; see scripts in bench/ and denoiser/bundled.py)
 model: $(STAMP)
-	$(PY) -m denoiser.pretrained
+	$(PY) -m denoiser.bundled
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -186,7 +186,7 @@ def upload_selection() -> tuple[list[str], dict[str, str | None]]:
 @st.cache_resource(show_spinner=False)
 def bundled_model(name: str) -> "Denoiser":
     """A bundled model, shared read-only by every session (never fit it)."""
-    from denoiser.pretrained import pretrained  # imports TensorFlow: only when a page needs a model
+    from denoiser.bundled import pretrained  # imports TensorFlow: only when a page needs a model
     return pretrained(name)
 
 

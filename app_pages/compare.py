@@ -17,9 +17,9 @@ DATA_LABELS = {"generated": "Generated signal", "upload": "Uploaded data"}
 def model_line(label: str) -> list[str]:
     """Script lines that load the model in use."""
     if label == "bundled x² specialist":
-        return ["from denoiser.pretrained import pretrained", "", 'model = pretrained("parabola")  # the x² specialist']
+        return ["from denoiser.bundled import pretrained", "", 'model = pretrained("parabola")  # the x² specialist']
     if label == "bundled default":
-        return ["from denoiser.pretrained import pretrained", "", 'model = pretrained("default")']
+        return ["from denoiser.bundled import pretrained", "", 'model = pretrained("default")']
     return ["from denoiser import Denoiser", "",
             f'model = Denoiser.load("denoiser_model.keras")  # {label}: download it on the Model page']
 

@@ -363,7 +363,7 @@ def judge(report: Report, para: dict[str, Any], mixed: dict[str, Any] | None, ap
 # ------------------------------------------------------------------ entry
 def run(quick: bool, report: Report) -> None:
     s = QUICK if quick else FULL
-    from denoiser.pretrained import pretrained
+    from denoiser.bundled import pretrained
 
     nets: dict[str, Any] = {}
     for key, name in ((SPEC, "parabola"), (DEFAULT, "default")):

@@ -39,7 +39,7 @@ def _series(n: int) -> np.ndarray:
 
 
 def worker(sizes: Sequence[int]) -> None:
-    from denoiser.pretrained import pretrained
+    from denoiser.bundled import pretrained
 
     den = pretrained("default")
     den.denoise(_series(5000))                      # trace the network function once

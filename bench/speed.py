@@ -113,7 +113,7 @@ def training(quick: bool, report: Report) -> None:
 def latency(quick: bool, report: Report) -> None:
     import tensorflow as tf
 
-    from denoiser.pretrained import pretrained
+    from denoiser.bundled import pretrained
     from denoiser.signals import add_noise, make_signal
 
     x = add_noise(make_signal("parabola", 150, 1), "gaussian", sigma=0.1, rng=2)
@@ -211,7 +211,7 @@ def csv_cli(quick: bool, report: Report) -> None:
         _write_csv(src, n)
     log(f"speed: wrote {src.name} ({src.stat().st_size / 1e6:.1f} MB) in {t_write.s:.1f} s; running the CLI")
     # start-up alone first: it also warms the file cache for the libraries, as on any second run
-    startup = _time_v([PY, "-c", "import denoiser.cli, denoiser.io, denoiser.core, denoiser.pretrained"])
+    startup = _time_v([PY, "-c", "import denoiser.cli, denoiser.io, denoiser.core, denoiser.bundled"])
     run = _time_v([PY, "-m", "denoiser", "denoise", str(src), "-o", str(dst), "--model", "default"])
     inner = re.search(r"rows in ([\d.]+) s", run["stderr"])
     if run["rc"] != 0:
@@ -226,7 +226,7 @@ def csv_cli(quick: bool, report: Report) -> None:
                  ["step", "wall s", "peak RSS MB"], rows, f"Measured with {run['tool']}.")
 
     from denoiser.io import read_series
-    from denoiser.pretrained import pretrained
+    from denoiser.bundled import pretrained
 
     x = read_series(src).column("value")
     cli = pd.read_csv(dst)["value_denoised"].to_numpy(np.float64)

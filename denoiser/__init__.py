@@ -27,8 +27,8 @@ from denoiser.signals import (FAMILIES, NOISE_KINDS, add_noise, make_noise, make
 _LAZY = {
     "Denoiser": "denoiser.core",
     "build_model": "denoiser.model",
-    "default_model": "denoiser.pretrained",
-    "pretrained": "denoiser.pretrained",
+    "default_model": "denoiser.bundled",
+    "pretrained": "denoiser.bundled",
     "ReadReport": "denoiser.io",
     "SeriesTable": "denoiser.io",
     "read_series": "denoiser.io",

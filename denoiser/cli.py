@@ -47,7 +47,7 @@ def _import_tensorflow() -> None:
 def _model(spec: str):
     """'default', 'parabola' or a path to a .keras file -> Denoiser."""
     from denoiser.core import Denoiser
-    from denoiser.pretrained import RECIPES, pretrained
+    from denoiser.bundled import RECIPES, pretrained
 
     return pretrained(spec) if spec in RECIPES else Denoiser.load(spec)
 
@@ -96,6 +96,9 @@ def cmd_train(args: argparse.Namespace) -> None:
         noisy = add_noise(clean, args.noise, sigma=args.sigma, snr_db=args.snr_db, rng=args.seed)
         note = f"{Path(args.csv).name} with {args.noise} noise added"
     else:
+        if args.snr_db is not None:
+            raise InputError("--snr-db needs --csv (a series whose power sets the level); "
+                             "for synthetic training give --sigma, or leave it out for the range 0.02-0.3.")
         sigma = (args.sigma, args.sigma) if args.sigma is not None else (0.02, 0.3)
         noisy, clean = training_pairs(args.family, args.n_signals, config.window, args.noise, sigma, rng=args.seed)
         note = f"{args.family} family, {args.noise} noise, sigma {sigma[0]}-{sigma[1]}, {args.n_signals} signals"

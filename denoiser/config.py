@@ -55,6 +55,8 @@ class ModelConfig:
             (self.preset in PRESETS, f"preset must be one of {', '.join(PRESETS)}; got {self.preset!r}"),
             (isinstance(self.window, int) and 8 <= self.window <= 8192, f"window must be an integer in [8, 8192]; got {self.window!r}"),
             (isinstance(self.hop, int) and 0 <= self.hop <= self.window, f"hop must be an integer in [0, window]; got {self.hop!r}"),
+            (self.preset != "seed" or self.scaling in ("minmax", "global-minmax"),
+             "the seed preset ends in a sigmoid (outputs in [0, 1]), so it needs a min-max scaling"),
             (self.scaling in ALL_SCALINGS, f"scaling must be one of {', '.join(ALL_SCALINGS)}; got {self.scaling!r}"),
             (isinstance(self.filters, int) and 1 <= self.filters <= 256, f"filters must be an integer in [1, 256]; got {self.filters!r}"),
             (isinstance(self.depth, int) and 0 <= self.depth <= 8, f"depth must be an integer in [0, 8]; got {self.depth!r}"),
@@ -86,7 +88,12 @@ class ModelConfig:
         unknown = set(data) - known
         if unknown:
             raise InputError(f"The model's configuration has unknown fields: {', '.join(sorted(map(str, unknown)))}.")
-        return cls(**data)
+        try:
+            return cls(**data)
+        except (TypeError, ValueError) as err:  # e.g. a string where a number belongs
+            if isinstance(err, InputError):
+                raise
+            raise InputError(f"The model's configuration has a value of the wrong type ({err}).") from err
 
     @classmethod
     def tutorial(cls) -> "ModelConfig":

@@ -277,7 +277,10 @@ class Denoiser:
             meta = _read_meta(zf, names)
             config = ModelConfig.from_dict(meta.get("config"))
             den = cls(config)
-            den.model_ = build_model(config)
+            try:
+                den.model_ = build_model(config)
+            except Exception as err:  # a config that validates but that Keras cannot build
+                raise InputError(f"This model file describes a network that cannot be built ({err}).") from err
             _load_weights(den.model_, zf)
         den.history_ = _dict_of_floats(meta.get("history"), lists=True)
         den.test_metrics_ = _dict_of_floats(meta.get("test_metrics"))

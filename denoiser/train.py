@@ -15,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from denoiser.config import TrainConfig
+from denoiser.errors import InputError
 
 EpochHook = Callable[[int, dict[str, float]], None]
 StopFlag = Callable[[], bool]
@@ -31,7 +32,8 @@ def split_indices(n: int, cfg: TrainConfig, *, contiguous: bool = False,
     n_test = int(round(n * cfg.test_fraction))
     n_val = max(1, int(round(n * cfg.val_fraction)))
     if n - n_test - n_val < 1:
-        raise ValueError(f"Only {n} training windows: too few to split into train, validation and test.")
+        raise InputError(f"Only {n} window(s) of data: too few to split into training, validation and test "
+                         "sets. Give a longer series or more signals (at least 4 windows).")
     order = np.arange(n) if contiguous else (rng or np.random.default_rng(cfg.seed)).permutation(n)
     n_train = n - n_val - n_test
     return order[:n_train], order[n_train:n_train + n_val], order[n_train + n_val:]
@@ -53,7 +55,9 @@ def noise_weights(x: np.ndarray, y: np.ndarray, cap: float = 100.0) -> np.ndarra
     nearly clean windows.
     """
     power = np.mean((x - y) ** 2, axis=1)
-    w = 1.0 / np.maximum(power, np.max(power) / cap if power.size else 1.0)
+    if not power.size or power.max() <= 0:  # no noise at all: nothing to weigh by
+        return np.ones(len(x), np.float32)
+    w = 1.0 / np.maximum(power, power.max() / cap)
     return (w / w.mean()).astype(np.float32)
 
 

@@ -11,7 +11,7 @@ from denoiser import InputError, metrics, signals
 from denoiser.config import ModelConfig, TrainConfig
 from denoiser.core import Denoiser
 from denoiser.model import build_model
-from denoiser.pretrained import pretrained
+from denoiser.bundled import pretrained
 
 TINY = ModelConfig(window=64, filters=4, depth=2)
 
@@ -226,3 +226,17 @@ def test_layers_and_activations_describe_the_network(trained):
     assert acts["enc2"].shape[0] == 16  # two stride-2 levels: 64 -> 16
     with pytest.raises(InputError, match="one window of 64"):
         den.activations(np.zeros(10))
+
+
+def test_package_level_names_after_submodule_imports():
+    import denoiser
+
+    denoiser.default_model()  # imports denoiser.bundled; the function must stay reachable
+    assert denoiser.pretrained("parabola").config.window == 150
+
+
+def test_wrongly_typed_config_is_an_input_error():
+    with pytest.raises(InputError, match="wrong type|must be"):
+        ModelConfig.from_dict({"window": "x", "hop": 3})
+    with pytest.raises(InputError, match="min-max"):
+        ModelConfig(preset="seed", window=150, scaling="standard")

@@ -2,7 +2,7 @@
 
 Re-create the files in ``assets/`` with one command::
 
-    python -m denoiser.pretrained            # or: make model
+    python -m denoiser.bundled            # or: make model
 
 * ``default``  -- general blind denoiser (U-Net, window 256) trained on every
   family (sines, chirps, steps, pulses, smooth curves, parabolas) with Gaussian,
@@ -81,7 +81,7 @@ def pretrained(name: str = "default") -> Denoiser:
         raise InputError(f"Unknown bundled model {name!r}; choose one of {', '.join(RECIPES)}.")
     path = ASSETS / f"{name}.keras"
     if not path.exists():
-        raise InputError(f"The bundled model {path} is missing; re-create it with `python -m denoiser.pretrained`.")
+        raise InputError(f"The bundled model {path} is missing; re-create it with `python -m denoiser.bundled`.")
     return Denoiser.load(path)
 
 
@@ -91,7 +91,7 @@ def default_model() -> Denoiser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m denoiser.pretrained", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m denoiser.bundled", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("names", nargs="*", default=list(RECIPES), help="which models (default: all)")
     parser.add_argument("--out", type=Path, default=ASSETS, help="folder to write NAME.keras into")
