@@ -28,7 +28,7 @@ from denoiser import metrics, windows
 from denoiser.config import ModelConfig, TrainConfig
 from denoiser.errors import InputError
 from denoiser.model import build_model
-from denoiser.train import EpochHook, StopFlag, fit_windows, split_indices
+from denoiser.train import EpochHook, StopFlag, fit_windows, make_loss, split_indices
 
 FORMAT = "denoiser-model"
 FORMAT_VERSION = 1
@@ -101,11 +101,21 @@ class Denoiser:
         self._fn = None
         info = fit_windows(self.model_, xs[i_train], ys[i_train], xs[i_val], ys[i_val], train,
                            on_epoch=on_epoch, should_stop=should_stop, verbose=verbose)
+        # The fitted model keeps Keras' training graph alive (~50 MB even for a tiny net) for as
+        # long as it lives, and an app session keeps its model: keep a bare copy instead.
+        self.model_ = self._inference_copy(self.model_, make_loss(train.loss))
         self.history_ = info.pop("history")
         self.train_info_ = {**info, "train_config": train.__dict__.copy(), "windows": {
             "train": len(i_train), "val": len(i_val), "test": len(i_test)}, "data": data_note}
         self.test_metrics_ = self._window_metrics(x[i_test], y[i_test]) if len(i_test) else {}
         return self
+
+    def _inference_copy(self, model: keras.Model, loss: Any) -> keras.Model:
+        """The same network and weights without optimizer state or training graphs."""
+        bare = build_model(self.config)
+        bare.set_weights(model.get_weights())
+        bare.compile(loss=loss)  # records the loss it was trained with; builds no graph
+        return bare
 
     def _training_windows(self, noisy: np.ndarray, clean: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
         noisy, clean = np.asarray(noisy, np.float64), np.asarray(clean, np.float64)

@@ -240,3 +240,12 @@ def test_wrongly_typed_config_is_an_input_error():
         ModelConfig.from_dict({"window": "x", "hop": 3})
     with pytest.raises(InputError, match="min-max"):
         ModelConfig(preset="seed", window=150, scaling="standard")
+
+
+def test_a_fitted_model_keeps_no_training_graph():
+    # An app session keeps its model: it must not keep Keras' optimizer and training function.
+    noisy, clean = signals.training_pairs("sines", 100, 64, "gaussian", 0.2, rng=0)
+    den = Denoiser(TINY).fit(noisy, clean, TrainConfig(epochs=1, batch_size=32, loss="huber"))
+    assert getattr(den.model_, "train_function", None) is None
+    assert den.model_.optimizer is None or not den.model_.optimizer.built  # no Adam state kept
+    assert np.isfinite(den.denoise(noisy[0])).all()
