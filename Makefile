@@ -33,7 +33,7 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(PY) -m bench --quick
 
-# Re-train the bundled models in assets/ (seeded; see scripts in bench/ and denoiser/bundled.py)
+# Re-train the bundled models in assets/ (seeded recipes in denoiser/bundled.py)
 model: $(STAMP)
 	$(PY) -m denoiser.bundled
 
