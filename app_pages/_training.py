@@ -35,6 +35,7 @@ import streamlit as st
 from denoiser.config import PRESET_LABELS, ModelConfig, TrainConfig
 from denoiser.errors import InputError
 from denoiser.signals import FAMILY_LABELS, add_noise, training_pairs
+from denoiser.windows import bridge_gaps
 
 if TYPE_CHECKING:
     from denoiser.core import Denoiser
@@ -317,13 +318,7 @@ def _filled(values: np.ndarray | None) -> np.ndarray:
     """The series with gaps bridged linearly: the network trains on finite numbers only."""
     if values is None or np.isfinite(values).sum() < 2:
         raise InputError("The chosen column has fewer than 2 numbers; pick another column or synthetic data.")
-    x = np.asarray(values, dtype=np.float64)
-    bad = ~np.isfinite(x)
-    if bad.any():
-        idx = np.arange(x.size)
-        x = x.copy()
-        x[bad] = np.interp(idx[bad], idx[~bad], x[~bad])
-    return x
+    return bridge_gaps(values)
 
 
 def start_job(request: TrainRequest | SearchRequest) -> TrainingJob:

@@ -7,6 +7,7 @@ import streamlit as st
 from denoiser.config import ALL_SCALINGS, PRESET_LABELS, PRESETS, SCALING_LABELS, ModelConfig, TrainConfig
 from denoiser.errors import InputError
 from denoiser.signals import FAMILIES, FAMILY_LABELS, NOISE_KINDS, NOISE_LABELS
+from denoiser.windows import bridge_gaps
 from app_pages import _training, _ui as ui
 
 LOSS_LABELS = {"mse": "MSE (mean squared error)", "mae": "MAE (robust to spikes)", "huber": "Huber (in between)"}
@@ -356,7 +357,7 @@ def layers_view() -> None:
     if ok.sum() < 2:
         st.info("The current signal has too few numbers to show.")
         return
-    values = np.interp(np.arange(values.size), np.flatnonzero(ok), values[ok])  # gaps bridged, as denoise does
+    values = bridge_gaps(values)  # as denoise does
     st.caption(f"A window of **{signal.name}** ({signal.length} samples) through **{label}** "
                f"(window {w}). Change the data on the Generate or Upload page.")
     left, right = st.columns([1, 2])

@@ -16,6 +16,7 @@ from scipy.signal import savgol_filter
 
 from denoiser import metrics
 from denoiser.errors import InputError
+from denoiser.windows import bridge_gaps
 
 
 def _bridged(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
@@ -26,11 +27,7 @@ def _bridged(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarra
     bad = ~np.isfinite(x)
     if bad.all():
         return np.full_like(x, np.nan)
-    if bad.any():
-        idx = np.arange(x.size)
-        x = x.copy()
-        x[bad] = np.interp(idx[bad], idx[~bad], x[~bad])
-    out = fn(x)
+    out = fn(bridge_gaps(x))
     out[bad] = np.nan
     return out
 

@@ -194,7 +194,7 @@ class Denoiser:
         out = np.full(rows.shape, np.nan)
         todo = [i for i in range(len(rows)) if not bad[i].all()]
         # All windows of all rows go through the network together: one batched pass.
-        framed = [windows.frame(_bridge(rows[i], bad[i]), self.config.window, self.config.step) for i in todo]
+        framed = [windows.frame(windows.bridge_gaps(rows[i]), self.config.window, self.config.step) for i in todo]
         if framed:
             done = self._denoise_frames(np.concatenate([frames for frames, _ in framed]))
             parts = np.split(done, np.cumsum([fr.n_windows for _, fr in framed])[:-1])
@@ -299,16 +299,6 @@ class Denoiser:
 
 
 # ------------------------------------------------------------ helpers
-def _bridge(x: np.ndarray, bad: np.ndarray) -> np.ndarray:
-    """Linear interpolation over missing samples (constant beyond the ends)."""
-    if not bad.any():
-        return x
-    idx = np.arange(x.size)
-    out = x.copy()
-    out[bad] = np.interp(idx[bad], idx[~bad], x[~bad])
-    return out
-
-
 def _json_default(obj: Any) -> Any:
     if isinstance(obj, (np.floating, np.integer)):
         return obj.item()

@@ -115,6 +115,30 @@ def overlap_add(frames: np.ndarray, framing: Framing, weights: np.ndarray | None
     return acc[: framing.length] / norm[: framing.length]
 
 
+def bridge_gaps(x: np.ndarray) -> np.ndarray:
+    """Linear interpolation over non-finite samples (constant beyond the ends).
+
+    What every consumer of a series with gaps does before filtering or
+    denoising: the network and the filters need finite numbers.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n,), with at least one finite sample
+
+    Returns
+    -------
+    filled : ndarray, shape (n,) -- ``x`` itself when nothing is missing
+    """
+    x = np.asarray(x, dtype=np.float64)
+    bad = ~np.isfinite(x)
+    if not bad.any():
+        return x
+    idx = np.arange(x.size)
+    out = x.copy()
+    out[bad] = np.interp(idx[bad], idx[~bad], x[~bad])
+    return out
+
+
 # ---------------------------------------------------------------- scaling
 def window_stats(frames: np.ndarray, scaling: str, *, global_offset: float = 0.0,
                  global_scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
