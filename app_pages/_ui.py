@@ -85,6 +85,7 @@ def _defaults() -> dict[str, Any]:
         "clean_refs": {},         # value column -> its clean reference column (or None)
         "active": "generated",    # which data Compare shows: "generated" or "upload"
         "demo_seed": 0,           # Home demo's noise draw
+        "csv_cache": {},          # Compare's denoised CSV: {"key": (model, data, columns), "data": bytes}
     }
 
 

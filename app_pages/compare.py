@@ -1,8 +1,6 @@
 """Compare: the network against the noisy input and two classical filters, with downloads."""
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -60,18 +58,28 @@ def _out_name(file_name: str) -> str:
     return f"{stem}_denoised.csv"
 
 
-def csv_maker(signal: ui.Signal, model, columns: list[str]) -> Callable[[], bytes]:  # noqa: ANN001
-    """The denoised CSV, built only when the user clicks download (a long table takes a moment).
+def csv_bytes(signal: ui.Signal, model, columns: list[str]) -> bytes:  # noqa: ANN001
+    """The denoised CSV, made once per (model, data, columns) and kept in the session.
 
-    Runs outside the script (no st.* calls): it captures everything it needs now.
+    Built during the run rather than in a deferred download callable: the deferred
+    callable ran outside the script and, rarely, never returned (the button spun).
     """
-    if signal.recipe.get("origin") == "upload":
-        from denoiser.io import to_csv_bytes
+    upload = signal.recipe.get("origin") == "upload"
+    table = st.session_state.table
+    key = (id(model), id(table) if upload else id(signal.noisy), tuple(columns))
+    cache = st.session_state.csv_cache
+    if cache.get("key") != key:
+        if upload:
+            from denoiser.io import to_csv_bytes
 
-        table = st.session_state.table
-        return lambda: to_csv_bytes(table, {c: model.denoise(table.column(c)) for c in columns})
-    frame = {"x": signal.x, "noisy": signal.noisy, "clean": signal.clean}
-    return lambda: pd.DataFrame({**frame, "denoised": model.denoise(signal.noisy)}).to_csv(index=False).encode()
+            data = to_csv_bytes(table, {c: model.denoise(table.column(c)) for c in columns})
+        else:
+            frame = {"x": signal.x, "noisy": signal.noisy, "clean": signal.clean,
+                     "denoised": model.denoise(signal.noisy)}
+            data = pd.DataFrame(frame).to_csv(index=False).encode()
+        cache.clear()
+        cache.update(key=key, data=data)
+    return cache["data"]
 
 
 def spread(removed: np.ndarray) -> dict[str, float]:
@@ -188,7 +196,7 @@ st.subheader("Downloads")
 out_columns = columns or [signal.name]
 file_name = _out_name(signal.recipe["file"]) if active == "upload" else "denoised_signal.csv"
 left, right = st.columns(2)
-left.download_button("Denoised CSV", csv_maker(signal, model, columns), file_name=file_name, mime="text/csv",
+left.download_button("Denoised CSV", csv_bytes(signal, model, columns), file_name=file_name, mime="text/csv",
                      icon=":material/download:", type="primary", key="download_csv",
                      help="The original columns plus NAME_denoised for every column picked on the Upload page."
                      if active == "upload" else "x, noisy, clean and denoised.")
