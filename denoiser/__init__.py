@@ -25,6 +25,8 @@ from denoiser.signals import (FAMILIES, NOISE_KINDS, add_noise, make_noise, make
 
 # name -> module that defines it; imported on first attribute access (PEP 562)
 _LAZY = {
+    "denoise": "denoiser.auto",
+    "DenoiseResult": "denoiser.auto",
     "Denoiser": "denoiser.core",
     "build_model": "denoiser.model",
     "default_model": "denoiser.bundled",
@@ -37,9 +39,9 @@ _LAZY = {
 }
 
 __all__ = [
-    "Denoiser", "InputError", "ModelConfig", "ReadReport", "SeriesTable", "TrainConfig",
+    "Denoiser", "DenoiseResult", "InputError", "ModelConfig", "ReadReport", "SeriesTable", "TrainConfig",
     "FAMILIES", "NOISE_KINDS",
-    "add_noise", "build_model", "default_model", "gain_db", "mae", "make_noise", "make_signal",
+    "add_noise", "build_model", "default_model", "denoise", "gain_db", "mae", "make_noise", "make_signal",
     "make_signals", "moving_average", "mse", "pretrained", "read_series", "rmse", "savgol",
     "snr_db", "to_csv_bytes", "training_pairs", "tutorial_dataset", "wavelet", "write_series", "x_grid",
 ]
