@@ -173,13 +173,15 @@ class Denoiser:
         out[flat] = frames[flat]  # nothing to denoise; the network's biases would add an offset
         return out
 
-    def denoise(self, x: np.ndarray) -> np.ndarray:
+    def denoise(self, x: np.ndarray, *, hop: int | None = None) -> np.ndarray:
         """Denoise a series (or a batch of series) in its own units.
 
         Parameters
         ----------
         x : ndarray, shape (length,) or (n_signals, length); any length >= 2, any units.
             NaN/inf samples are bridged for the network and come back as NaN.
+        hop : step between windows (default ``config.step``, half a window); 3/4 of a
+            window costs half as much for a few hundredths of a dB
 
         Returns
         -------
@@ -194,7 +196,8 @@ class Denoiser:
         out = np.full(rows.shape, np.nan)
         todo = [i for i in range(len(rows)) if not bad[i].all()]
         # All windows of all rows go through the network together: one batched pass.
-        framed = [windows.frame(windows.bridge_gaps(rows[i]), self.config.window, self.config.step) for i in todo]
+        step = int(hop) if hop else self.config.step
+        framed = [windows.frame(windows.bridge_gaps(rows[i]), self.config.window, step) for i in todo]
         if framed:
             done = self._denoise_frames(np.concatenate([frames for frames, _ in framed]))
             parts = np.split(done, np.cumsum([fr.n_windows for _, fr in framed])[:-1])
