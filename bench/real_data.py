@@ -1,0 +1,235 @@
+"""Real measured series for the ``real`` benchmark, read from data that ships inside wheels.
+
+No download at run time: every series comes from a file inside an installed package
+(``bench/requirements-bench.txt``, installed by ``make bench`` with ``--no-deps``, plus
+PyWavelets from the app's own requirements). The files are read by path; the
+packages themselves are never imported, so their dependencies need not be installed.
+
+The channels (27, 7 characters):
+
+========================  ==============  ============================================================
+character                 channels        source
+========================  ==============  ============================================================
+physiological             2               ECG (MIT-BIH record in PyWavelets), arterial blood pressure
+                                          (UCR anomaly archive 135 "InternalBleeding16", in aeon)
+inertial                  9               Daphnet freezing-of-gait accelerometers: ankle, thigh, trunk,
+                                          3 axes each, 64 Hz (aeon)
+seismic                   3               BW.RJOB EHZ/EHN/EHE, 100 Hz: the example ``obspy.read()`` returns
+electrical                5               ElectricDevices (UCR, aeon segmentation set), three ACSF1
+                                          appliance power records, half-hourly solar generation (aeon)
+environmental             3               Mauna Loa CO2 weekly (statsmodels), El Nino SST monthly
+                                          (statsmodels), Nino 3 SST monthly (PyWavelets)
+astronomical              1               yearly sunspot numbers 1700-2008 (statsmodels)
+economic                  4               US real GDP growth, inflation, unemployment (quarterly,
+                                          statsmodels macrodata); euro-area electrical equipment index
+========================  ==============  ============================================================
+
+Each channel is NaN-free (short gaps bridged, otherwise the longest complete stretch),
+float64, at most :data:`MAX_LENGTH` samples, and deterministic. :func:`load_channels`
+caches them in ``bench/_out/real_channels.npz`` (keyed on the pinned versions) so
+repeated runs start fast.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from denoiser.errors import InputError
+
+OUT = Path(__file__).resolve().parent / "_out"
+CACHE = OUT / "real_channels.npz"
+REQUIREMENTS = Path(__file__).resolve().parent / "requirements-bench.txt"
+MAX_LENGTH = 25_000
+LOADER_VERSION = 1           # bump when the channel list or the cutting changes: invalidates the cache
+CHARACTERS = ("physiological", "inertial", "seismic", "electrical", "environmental", "astronomical", "economic")
+
+
+@dataclass(frozen=True)
+class Channel:
+    """One real measured series.
+
+    Attributes
+    ----------
+    name : short unique name, e.g. "daphnet_ankle_fwd"
+    character : one of :data:`CHARACTERS`
+    data : ndarray, shape (n,), float64, finite
+    source : package and file it came from, in words
+    """
+
+    name: str
+    character: str
+    data: np.ndarray
+    source: str
+
+    def __repr__(self) -> str:
+        return f"Channel({self.name!r}, {self.character}, n={self.data.size}, {self.source})"
+
+
+def package_dir(name: str) -> Path:
+    """Folder of an installed package, found without importing it (its dependencies may be absent)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise InputError(f"Package {name!r} is not installed; run "
+                         f"`.venv/bin/pip install --no-deps -r bench/requirements-bench.txt` (or `make bench`).")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _csv_columns(path: Path, *, header: bool = True) -> dict[str, np.ndarray]:
+    """Numeric columns of a small CSV file; cells that are not numbers become NaN."""
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    names = [h.strip().strip('"') for h in rows[0]] if header else [str(i) for i in range(len(rows[0]))]
+    body = rows[1:] if header else rows
+
+    def num(s: str) -> float:
+        try:
+            return float(s)
+        except ValueError:
+            return float("nan")
+    return {n: np.array([num(r[i]) if i < len(r) else np.nan for r in body]) for i, n in enumerate(names)}
+
+
+def _ts_cases(path: Path) -> list[tuple[np.ndarray, str]]:
+    """Univariate cases of a sktime/aeon ``.ts`` file: (values, class label)."""
+    out = []
+    data = False
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if line.lower().startswith("@data"):
+                data = True
+                continue
+            if data:
+                values, label = line.rsplit(":", 1)
+                out.append((np.array([float(v) for v in values.split(",")]), label.strip()))
+    return out
+
+
+def _complete(x: np.ndarray, max_gap: int = 2) -> np.ndarray:
+    """Bridge gaps of at most ``max_gap`` samples linearly, then keep the longest NaN-free stretch."""
+    x = np.asarray(x, dtype=np.float64).copy()
+    bad = ~np.isfinite(x)
+    if bad.any():
+        idx = np.arange(x.size)
+        # Label runs of NaN; bridge only the short ones that have a finite neighbour on both sides.
+        edges = np.flatnonzero(np.diff(np.r_[0, bad.astype(int), 0]))
+        for start, stop in zip(edges[::2], edges[1::2]):
+            if stop - start <= max_gap and start > 0 and stop < x.size:
+                x[start:stop] = np.interp(idx[start:stop], [start - 1, stop], [x[start - 1], x[stop]])
+        good = np.isfinite(x)
+        edges = np.flatnonzero(np.diff(np.r_[0, good.astype(int), 0]))
+        starts, stops = edges[::2], edges[1::2]
+        k = int(np.argmax(stops - starts))
+        x = x[starts[k]:stops[k]]
+    return x[:MAX_LENGTH]
+
+
+def _build() -> list[Channel]:
+    pywt_dir, sm, aeon, obspy = (package_dir(p) for p in ("pywt", "statsmodels", "aeon", "obspy"))
+    smd, ad = sm / "datasets", aeon / "datasets" / "data"
+    ch: list[Channel] = []
+
+    def add(name: str, character: str, data: np.ndarray, source: str) -> None:
+        ch.append(Channel(name, character, _complete(data), source))
+
+    # physiological
+    add("ecg_mitbih", "physiological", np.load(pywt_dir / "data" / "ecg.npz")["data"],
+        "PyWavelets pywt.data.ecg (MIT-BIH, 360 Hz)")
+    abp = _csv_columns(ad / "KDD-TSAD_135" / "135_UCR_Anomaly_InternalBleeding16_TEST.csv")["value"]
+    add("abp_ucr135", "physiological", abp, "aeon UCR anomaly 135 InternalBleeding16 (arterial blood pressure)")
+    # inertial: the Daphnet recording (3 accelerometers x 3 axes, 64 Hz, integer mg)
+    daph = _csv_columns(ad / "Daphnet_S06R02E0" / "S06R02E0.csv")
+    for col in ("ankle_horiz_fwd", "ankle_vert", "ankle_horiz_lateral", "leg_horiz_fwd", "leg_vert",
+                "leg_horiz_lateral", "trunk_horiz_fwd", "trunk_vert", "trunk_horiz_lateral"):
+        short = col.replace("horiz_", "").replace("lateral", "lat")
+        add(f"daphnet_{short}", "inertial", daph[col], f"aeon Daphnet S06R02E0 accelerometer {col} (64 Hz)")
+    # seismic: exactly the stream obspy.read() returns without arguments
+    seis = np.load(obspy / "core" / "data" / "example.npz")
+    for comp in ("EHZ", "EHN", "EHE"):
+        add(f"seismic_rjob_{comp.lower()}", "seismic", seis[comp], f"obspy example stream BW.RJOB..{comp} (100 Hz)")
+    # electrical
+    add("electric_devices", "electrical", _csv_columns(ad / "segmentation" / "ElectricDevices.csv", header=False)["1"],
+        "aeon segmentation ElectricDevices (household appliance power, concatenated records)")
+    cases = _ts_cases(ad / "ACSF1" / "ACSF1_TEST.ts")
+    for label in ("0", "5", "9"):
+        # First record of each class whose values are not mostly held constant (a live appliance).
+        rec = next(v for v, lab in cases if lab == label and np.mean(np.diff(v) == 0) < 0.2)
+        add(f"acsf1_class{label}", "electrical", rec, f"aeon ACSF1 appliance power, class {label}")
+    add("solar_half_hourly", "electrical", _csv_columns(ad / "solar" / "solar.csv")["solar_gen"],
+        "aeon solar (half-hourly generation)")
+    # environmental
+    add("co2_mauna_loa", "environmental", _csv_columns(smd / "co2" / "co2.csv")["co2"],
+        "statsmodels co2 (weekly, Mauna Loa; longest complete stretch)")
+    eln = _csv_columns(smd / "elnino" / "elnino.csv")
+    months = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+    add("elnino_sst_monthly", "environmental", np.column_stack([eln[m] for m in months]).ravel(),
+        "statsmodels elnino (monthly SST 1950-2010)")
+    # the monthly table behind pywt.data.nino(): column 4 is Nino 3 (pywt averages it to quarters)
+    nino = np.load(pywt_dir / "data" / "sst_nino3.npz")["data"]
+    add("nino3_sst_monthly", "environmental", np.asarray(nino)[:, 4], "PyWavelets sst_nino3 (monthly Nino 3 SST 1950-2016)")
+    # astronomical
+    add("sunspots_yearly", "astronomical", _csv_columns(smd / "sunspots" / "sunspots.csv")["SUNACTIVITY"],
+        "statsmodels sunspots (yearly 1700-2008)")
+    # economic
+    mac = _csv_columns(smd / "macrodata" / "macrodata.csv")
+    add("us_gdp_growth", "economic", 100 * np.diff(np.log(mac["realgdp"])),
+        "statsmodels macrodata realgdp (quarterly log growth, %)")
+    add("us_inflation", "economic", mac["infl"], "statsmodels macrodata infl (quarterly)")
+    add("us_unemployment", "economic", mac["unemp"], "statsmodels macrodata unemp (quarterly)")
+    elec = _csv_columns(smd / "elec_equip" / "elec_equip.csv")
+    add("eu_elec_equip_index", "economic", elec[next(k for k in elec if k != "DATE")],
+        "statsmodels elec_equip (monthly euro-area orders index)")
+    return ch
+
+
+def _fingerprint() -> str:
+    text = REQUIREMENTS.read_text(encoding="utf-8") if REQUIREMENTS.exists() else ""
+    return hashlib.sha1(f"{LOADER_VERSION}\n{text}".encode()).hexdigest()[:12]
+
+
+def load_channels(*, cache: bool = True) -> list[Channel]:
+    """All real channels of the benchmark, in a fixed order.
+
+    Parameters
+    ----------
+    cache : read/write ``bench/_out/real_channels.npz`` (rebuilt when the pins or the loader change)
+
+    Returns
+    -------
+    channels : list of :class:`Channel`, each ``data`` of shape (n,), 200 <= n <= 25,000
+    """
+    key = _fingerprint()
+    if cache and CACHE.exists():
+        try:
+            with np.load(CACHE, allow_pickle=False) as z:
+                if str(z["key"]) == key:
+                    meta = z["meta"]
+                    return [Channel(str(m[0]), str(m[1]), z[f"d{i}"].astype(np.float64), str(m[2]))
+                            for i, m in enumerate(meta)]
+        except (OSError, KeyError, ValueError):
+            pass  # a stale or broken cache is rebuilt
+    channels = _build()
+    for c in channels:
+        if not np.all(np.isfinite(c.data)) or c.data.size < 200:
+            raise InputError(f"Channel {c.name} is not usable ({c.data.size} samples, NaN-free: "
+                             f"{bool(np.all(np.isfinite(c.data)))}).")
+    if cache:
+        OUT.mkdir(parents=True, exist_ok=True)
+        meta = np.array([[c.name, c.character, c.source] for c in channels])
+        np.savez_compressed(CACHE, key=np.array(key), meta=meta, **{f"d{i}": c.data for i, c in enumerate(channels)})
+    return channels
+
+
+if __name__ == "__main__":
+    chans = load_channels(cache=False)
+    for c in chans:
+        d = c.data
+        print(f"{c.name:24s} {c.character:14s} n={d.size:6d} mean={d.mean():10.4g} std={d.std():10.4g}  {c.source}")
+    print(f"{len(chans)} channels, {len({c.character for c in chans})} characters")
