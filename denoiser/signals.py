@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
+from scipy.signal import lfilter
 
 from denoiser.errors import InputError
 
@@ -110,6 +111,145 @@ def _smooth(length: int, rng: np.random.Generator) -> np.ndarray:
     return y / std * rng.uniform(0.3, 1.0) if std > 1e-8 else np.zeros(length)
 
 
+# ---------------------------------------------------------------- realistic families
+# Clean signals that look like real recordings rather than textbook shapes: broadband,
+# power-law spectra, bursts, quasi-periodic beats, jumps, slow trends under fast detail.
+# A denoiser trained only on smooth shapes learns that everything near Nyquist is noise
+# and deletes it from real broadband channels (EEG, accelerometers, ...).
+
+def _unit_std(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Zero mean, standard deviation drawn in [0.3, 1], peaks within +-4 (a constant stays 0).
+
+    Peaky signals (a single bump, beats) have peaks many stds high; capping the peak
+    keeps every family of order 1 so that a noise sigma means the same everywhere.
+    """
+    y = y - y.mean()
+    std, peak = y.std(), np.abs(y).max(initial=0.0)
+    if std <= 1e-8:
+        return np.zeros_like(y)
+    return y * min(rng.uniform(0.3, 1.0) / std, 4.0 / peak)
+
+
+def _powerlaw_noise(length: int, beta: float, rng: np.random.Generator) -> np.ndarray:
+    """Gaussian 1/f^beta process (power spectrum ~ f^-beta), zero mean, not yet normalised."""
+    spec = np.fft.rfft(rng.standard_normal(length))
+    f = np.fft.rfftfreq(length)
+    gain = np.zeros_like(f)
+    gain[1:] = f[1:] ** (-beta / 2)
+    return np.fft.irfft(spec * gain, n=length)
+
+
+def _powerlaw(length: int, rng: np.random.Generator) -> np.ndarray:
+    # 1/f^beta with beta in [0.5, 2.5]: from nearly white (broadband) to Brownian.
+    return _unit_std(_powerlaw_noise(length, rng.uniform(0.5, 2.5), rng), rng)
+
+
+def _ar(length: int, rng: np.random.Generator) -> np.ndarray:
+    # AR(1) (red, phi 0.5..0.995) or a resonant AR(2) (pole radius 0.8..0.995 at a
+    # period of 4..200 samples): the spectra of many mechanical and physiological channels.
+    burn = 300
+    e = rng.standard_normal(length + burn)
+    if rng.random() < 0.4:
+        a = [1.0, -rng.uniform(0.5, 0.995)]
+    else:
+        r, period = rng.uniform(0.8, 0.995), np.exp(rng.uniform(np.log(4), np.log(200)))
+        a = [1.0, -2 * r * np.cos(2 * np.pi / period), r * r]
+    return _unit_std(lfilter([1.0], a, e)[burn:], rng)
+
+
+def _bursts(length: int, rng: np.random.Generator) -> np.ndarray:
+    # Aperiodic 1/f background plus oscillation bursts (NeuroDSP-style): an oscillation at
+    # a period of 6..80 samples switched on in bursts of a few cycles with smooth edges.
+    t = np.arange(length)
+    bg = _powerlaw_noise(length, rng.uniform(1.0, 2.0), rng)
+    bg = bg / (bg.std() or 1.0)
+    period = np.exp(rng.uniform(np.log(6), np.log(80)))
+    envelope = np.zeros(length)
+    i = int(rng.integers(0, max(1, int(4 * period))))
+    while i < length:
+        dur = int(period * rng.uniform(2, 8))
+        seg = np.arange(i, min(length, i + dur))
+        envelope[seg] = np.sin(np.pi * (seg - i + 0.5) / dur) ** 2 * rng.uniform(0.5, 1.5)
+        i += dur + int(period * rng.uniform(1, 10))
+    # Irregular phase (slow frequency wobble), as real rhythms drift.
+    phase = 2 * np.pi * t / period + np.cumsum(rng.normal(0, 0.05, length))
+    osc = envelope * np.sin(phase)
+    return _unit_std(rng.uniform(0.2, 1.0) * bg + rng.uniform(1.0, 3.0) * osc, rng)
+
+
+def _piecewise(length: int, rng: np.random.Generator) -> np.ndarray:
+    # Donoho-Johnstone-like test signals: Blocks (jumps), Bumps (sharp peaks),
+    # Doppler (a chirp slowing down) or piecewise polynomials with jumps.
+    u = (np.arange(length) + 0.5) / length
+    kind = rng.integers(4)
+    if kind == 0:  # blocks
+        y = np.zeros(length)
+        for pos in rng.uniform(0, 1, int(rng.integers(3, 12))):
+            y += rng.normal() * (1 + np.sign(u - pos)) / 2
+    elif kind == 1:  # bumps
+        y = np.zeros(length)
+        for pos in rng.uniform(0, 1, int(rng.integers(3, 12))):
+            width = np.exp(rng.uniform(np.log(0.002), np.log(0.03)))
+            y += rng.uniform(0.3, 1.0) * (1 + np.abs((u - pos) / width)) ** -4
+    elif kind == 2:  # doppler, shifted and stretched
+        eps, s0 = rng.uniform(0.02, 0.2), rng.uniform(0.5, 3.0)
+        v = u if rng.random() < 0.5 else 1 - u
+        y = np.sqrt(v * (1 - v)) * np.sin(2 * np.pi * s0 * (1 + eps) / (v + eps))
+    else:  # piecewise polynomial (degree <= 3) with jumps between pieces
+        y = np.empty(length)
+        cuts = np.sort(rng.integers(0, length, int(rng.integers(1, 6))))
+        for a, b in zip([0, *cuts], [*cuts, length]):
+            if b > a:
+                v = np.linspace(-1, 1, b - a)
+                y[a:b] = np.polyval(rng.normal(0, 1, int(rng.integers(1, 5))), v)
+    return _unit_std(y, rng)
+
+
+def _beats(length: int, rng: np.random.Generator) -> np.ndarray:
+    # ECG/pulse-like: a beat template (P, QRS, T as Gaussians, widths relative to the
+    # beat period) repeated at a rate that drifts slowly and jitters beat to beat.
+    t = np.arange(length, dtype=np.float64)
+    period = np.exp(rng.uniform(np.log(20), np.log(300)))
+    waves = [  # (offset in periods, width in periods, amplitude)
+        (-0.2, rng.uniform(0.02, 0.05), rng.uniform(0.05, 0.2)),
+        (-0.02, rng.uniform(0.006, 0.015), -rng.uniform(0.0, 0.2)),
+        (0.0, rng.uniform(0.008, 0.03), 1.0),
+        (0.02, rng.uniform(0.006, 0.015), -rng.uniform(0.0, 0.3)),
+        (0.3, rng.uniform(0.04, 0.08), rng.uniform(0.1, 0.4)),
+    ]
+    if rng.random() < 0.3:  # a pulse-wave shape instead: one broad asymmetric bump
+        waves = [(0.0, rng.uniform(0.05, 0.15), 1.0), (0.25, rng.uniform(0.05, 0.15), rng.uniform(0.2, 0.6))]
+    y = np.zeros(length)
+    drift_period = rng.uniform(5, 30) * period
+    c = -rng.uniform(0, period)
+    while c < length + period:
+        p = period * (1 + 0.1 * np.sin(2 * np.pi * c / drift_period)) * (1 + rng.normal(0, 0.03))
+        gain = 1 + rng.normal(0, 0.05)
+        for off, width, amp in waves:
+            w = max(width * p, 0.7)  # at least ~1 sample wide
+            lo, hi = int(max(0, c + off * p - 5 * w)), int(min(length, c + off * p + 5 * w + 1))
+            if hi > lo:
+                y[lo:hi] += gain * amp * np.exp(-0.5 * ((t[lo:hi] - c - off * p) / w) ** 2)
+        c += max(p, 2.0)
+    return _unit_std(y, rng)
+
+
+def _trend_detail(length: int, rng: np.random.Generator) -> np.ndarray:
+    # A slow trend (a low-order polynomial or a very smooth curve) with small fast
+    # detail on top (white-ish power law or a resonant AR): e.g. temperature with
+    # weather, a drifting baseline under vibration.
+    u = np.linspace(-1, 1, length)
+    if rng.random() < 0.5:
+        trend = np.polyval(rng.normal(0, 1, int(rng.integers(2, 5))), u)
+    else:
+        trend = _smooth(length, rng)
+    trend = trend - trend.mean()
+    trend = trend / (trend.std() or 1.0)
+    detail = _powerlaw_noise(length, rng.uniform(0.0, 1.0), rng) if rng.random() < 0.5 else _ar(length, rng)
+    detail = detail / (detail.std() or 1.0)
+    return _unit_std(trend + np.exp(rng.uniform(np.log(0.03), np.log(0.5))) * detail, rng)
+
+
 FAMILIES: dict[str, Callable[[int, np.random.Generator], np.ndarray]] = {
     "x2": _x2,
     "parabola": _parabola,
@@ -118,9 +258,19 @@ FAMILIES: dict[str, Callable[[int, np.random.Generator], np.ndarray]] = {
     "square": _square,
     "spikes": _spikes,
     "smooth": _smooth,
+    "powerlaw": _powerlaw,
+    "ar": _ar,
+    "bursts": _bursts,
+    "piecewise": _piecewise,
+    "beats": _beats,
+    "trend": _trend_detail,
 }
 #: What "mixed" draws from: every family that is not a parabola.
 MIXED = ("sines", "chirp", "square", "spikes", "smooth")
+#: What "realistic" draws from, in equal parts: families that look like real recordings.
+REALISTIC = ("powerlaw", "ar", "bursts", "piecewise", "beats", "trend")
+#: Named mixes: a name that stands for drawing one of several families per signal.
+MIXES = {"mixed": MIXED, "realistic": REALISTIC}
 
 FAMILY_LABELS = {
     "x2": "x² (the tutorial's curve)",
@@ -130,7 +280,14 @@ FAMILY_LABELS = {
     "square": "Steps / square wave",
     "spikes": "Spikes / pulses",
     "smooth": "Smooth random curve",
+    "powerlaw": "Power law 1/f^β (β 0.5–2.5)",
+    "ar": "Autoregressive (red or resonant)",
+    "bursts": "1/f background + oscillation bursts",
+    "piecewise": "Piecewise smooth with jumps (Blocks/Bumps/Doppler)",
+    "beats": "Quasi-periodic beats (ECG / pulse-like)",
+    "trend": "Slow trend under fast detail",
     "mixed": "Mixed (a random family per signal)",
+    "realistic": "Realistic mix (a random real-looking family per signal)",
 }
 
 
@@ -145,8 +302,9 @@ def make_signal(family: str | tuple[str, ...] = "x2", length: int = TUTORIAL_LEN
 
     Parameters
     ----------
-    family : one of ``FAMILIES``, ``"mixed"`` (a random non-parabola family), or a
-        tuple of family names to draw one from at random
+    family : one of ``FAMILIES``, ``"mixed"`` (a random family of ``MIXED``),
+        ``"realistic"`` (a random family of ``REALISTIC``), or a tuple of family
+        names (mix names allowed) to draw one from at random
     length : number of samples
     rng : Generator or int seed
 
@@ -156,12 +314,16 @@ def make_signal(family: str | tuple[str, ...] = "x2", length: int = TUTORIAL_LEN
     """
     rng = as_rng(rng)
     length = _check_length(length)
-    if family == "mixed":
-        family = MIXED
+    if isinstance(family, str) and family in MIXES:
+        family = MIXES[family]
     if isinstance(family, (tuple, list)):
+        if not len(family):
+            raise InputError("An empty tuple of signal families was given; name at least one family.")
         family = family[rng.integers(len(family))]
+        if isinstance(family, str) and family in MIXES:  # a mix inside a tuple: draw within it
+            family = MIXES[family][rng.integers(len(MIXES[family]))]
     if family not in FAMILIES:
-        raise InputError(f"Unknown signal family {family!r}; choose one of {', '.join([*FAMILIES, 'mixed'])}.")
+        raise InputError(f"Unknown signal family {family!r}; choose one of {', '.join([*FAMILIES, *MIXES])}.")
     return FAMILIES[family](length, rng).astype(np.float64)
 
 
@@ -286,12 +448,14 @@ def tutorial_dataset(n_samples: int = 100_000, sigma: float = 0.05, rng: RngLike
 
 def training_pairs(family: str | tuple[str, ...] = "mixed", n_signals: int = 2000, length: int = 256,
                    noise: tuple[str, ...] | str = "gaussian", sigma: tuple[float, float] | float = (0.02, 0.3),
-                   rng: RngLike = None, *, rate: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+                   rng: RngLike = None, *, rate: tuple[float, float] | float = 0.05) -> tuple[np.ndarray, np.ndarray]:
     """Noisy/clean pairs for training a blind denoiser.
 
     Each signal gets a random family (for ``"mixed"``), a random noise kind from
     ``noise`` and a noise sigma drawn log-uniformly from the ``sigma`` range, so the
     network must estimate the noise level itself, as it must on real data.
+    ``rate`` (impulse noise): one fraction for all signals, or a ``(lo, hi)`` range
+    drawn log-uniformly per signal, so sparse and dense spikes are both seen.
 
     Returns
     -------
@@ -306,6 +470,16 @@ def training_pairs(family: str | tuple[str, ...] = "mixed", n_signals: int = 200
     noisy = clean.copy()
     for k, kind in enumerate(kinds):
         rows = np.flatnonzero(which == k)
-        if rows.size:
-            noisy[rows] += sigmas[rows, None] * _unit_noise(kind, (rows.size, length), rng, rate)
+        if not rows.size:
+            continue
+        if kind == "impulse" and not np.isscalar(rate):
+            r_lo, r_hi = rate
+            if not 0 < r_lo <= r_hi <= 1:
+                raise InputError(f"Impulse rate range must satisfy 0 < lo <= hi <= 1; got {rate}.")
+            rates = np.exp(rng.uniform(np.log(r_lo), np.log(r_hi), rows.size))
+            hit = rng.random((rows.size, length)) < rates[:, None]
+            unit = hit * rng.choice([-1.0, 1.0], (rows.size, length)) / np.sqrt(rates[:, None])
+        else:
+            unit = _unit_noise(kind, (rows.size, length), rng, rate)
+        noisy[rows] += sigmas[rows, None] * unit
     return noisy, clean
