@@ -13,7 +13,6 @@ import json
 import os
 import tempfile
 import threading
-import warnings
 import zipfile
 from dataclasses import replace
 from functools import partial
@@ -24,17 +23,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from denoiser import metrics, windows
+from denoiser import metrics, modelfile, windows
 from denoiser.config import ModelConfig, TrainConfig
 from denoiser.errors import InputError
 from denoiser.model import build_model
 from denoiser.train import EpochHook, StopFlag, fit_windows, make_loss, split_indices
 
-FORMAT = "denoiser-model"
-FORMAT_VERSION = 1
-MAX_MODEL_BYTES = 64 * 1024**2           # a model file larger than this is refused unread
-_MEMBERS = {"denoiser.json": 1024**2, "config.json": 4 * 1024**2, "metadata.json": 64 * 1024,
-            "model.weights.h5": MAX_MODEL_BYTES}
+from denoiser.modelfile import FORMAT, FORMAT_VERSION, MAX_MODEL_BYTES  # noqa: F401 (public names kept here)
 _CHUNK = 1024                            # windows per network call: bounded memory on long series
 
 
@@ -273,31 +268,38 @@ class Denoiser:
     def load(cls, source: str | os.PathLike | bytes | IO[bytes]) -> "Denoiser":
         """Load a model file saved by :meth:`save`: config as data, weights only.
 
+        The file is read and validated by :mod:`denoiser.modelfile` (every resource
+        bounded before it is spent; the weights' shapes checked from HDF5 metadata
+        before any value is read).
+
         Raises
         ------
         InputError
             if the file is not a Denoiser model, is damaged, too large, or its
-            weights do not fit the architecture its config describes.
+            weights do not fit the architecture its config describes; never any
+            other exception for a bad file.
         """
-        data = _read_limited(source)
         try:
-            zf = zipfile.ZipFile(io.BytesIO(data))
-            names = zf.namelist()
-        except (zipfile.BadZipFile, OSError, ValueError) as err:
-            raise InputError("This is not a model file (not a .keras archive, or it is damaged). "
-                             "Choose a .keras file saved by Denoiser.") from err
-        with zf:
-            meta = _read_meta(zf, names)
-            config = ModelConfig.from_dict(meta.get("config"))
+            mf = modelfile.read_model_file(source)
+            config = ModelConfig.from_dict(mf.config)
             den = cls(config)
             try:
                 den.model_ = build_model(config)
             except Exception as err:  # a config that validates but that Keras cannot build
-                raise InputError(f"This model file describes a network that cannot be built ({err}).") from err
-            _load_weights(den.model_, zf)
-        den.history_ = _dict_of_floats(meta.get("history"), lists=True)
-        den.test_metrics_ = _dict_of_floats(meta.get("test_metrics"))
-        den.train_info_ = meta.get("train_info") if isinstance(meta.get("train_info"), dict) else {}
+                raise InputError("This model file describes a network that cannot be built "
+                                 f"({modelfile._why(err)}).") from None
+            arch = {k: v for k, v in config.to_dict().items() if k not in ("hop", "scaling", "global_offset", "global_scale")}
+            modelfile.load_weights(den.model_, mf.weights, json.dumps(arch, sort_keys=True))
+        except InputError:
+            raise
+        except RecursionError:
+            raise InputError("This model file is nested too deeply to be a Denoiser model; it is refused.") from None
+        except Exception as err:  # last line: a bad file is an InputError, never a traceback
+            raise InputError(f"This model file could not be loaded ({modelfile._why(err)}); "
+                             "choose a .keras file saved by Denoiser.") from None
+        den.history_ = mf.history
+        den.test_metrics_ = mf.test_metrics
+        den.train_info_ = mf.train_info
         return den
 
 
@@ -306,114 +308,3 @@ def _json_default(obj: Any) -> Any:
     if isinstance(obj, (np.floating, np.integer)):
         return obj.item()
     raise TypeError(f"not JSON-serialisable: {type(obj).__name__}")
-
-
-def _read_limited(source: str | os.PathLike | bytes | IO[bytes]) -> bytes:
-    """All bytes of a model file, refusing anything larger than MAX_MODEL_BYTES before reading it."""
-    too_big = f"The model file is larger than {MAX_MODEL_BYTES // 1024**2} MB; Denoiser models are a few MB at most."
-    if isinstance(source, (bytes, bytearray)):
-        data = bytes(source)
-    elif isinstance(source, (str, os.PathLike)):
-        try:
-            if os.path.getsize(source) > MAX_MODEL_BYTES:
-                raise InputError(too_big)
-            data = Path(source).read_bytes()
-        except OSError as err:
-            raise InputError(f"Cannot read the model file {os.fspath(source)!r}: {err.strerror or err}.") from err
-    else:
-        data = source.read(MAX_MODEL_BYTES + 1)
-    if len(data) > MAX_MODEL_BYTES:
-        raise InputError(too_big)
-    if not data:
-        raise InputError("The model file is empty. Choose a .keras file saved by Denoiser.")
-    return data
-
-
-def _read_meta(zf: zipfile.ZipFile, names: list[str]) -> dict[str, Any]:
-    """Check the archive's members and read ``denoiser.json``."""
-    odd = [n for n in names if n not in _MEMBERS]
-    if odd:
-        shown = ", ".join(repr(n) for n in odd[:3])
-        raise InputError(f"This .keras file holds unexpected entries ({shown}); it was not saved by Denoiser and is refused.")
-    for info in zf.infolist():
-        if info.file_size > _MEMBERS[info.filename]:
-            raise InputError(f"The entry {info.filename!r} in this model file is too large; the file is refused.")
-    if "denoiser.json" not in names:
-        raise InputError("This .keras file was not saved by Denoiser (it has no denoiser.json), so it is refused: "
-                         "only Denoiser models can be loaded. Train one on the Model page or with `python -m denoiser train`.")
-    if "model.weights.h5" not in names:
-        raise InputError("This model file has no weights (model.weights.h5 is missing); it is damaged.")
-    try:
-        meta = json.loads(zf.read("denoiser.json"))
-    except (ValueError, zipfile.BadZipFile, OSError, EOFError) as err:
-        raise InputError("The model file's denoiser.json is damaged or not valid JSON.") from err
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise InputError("This .keras file's denoiser.json is not a Denoiser model description; the file is refused.")
-    if meta.get("version") != FORMAT_VERSION:
-        raise InputError(f"This model file has format version {meta.get('version')!r}; this Denoiser reads version {FORMAT_VERSION}.")
-    if "config.json" in names:
-        _check_keras_config(zf.read("config.json"))
-    return meta
-
-
-_CODE_CLASSES = {"Lambda", "TFOpLambda", "SlicingOpLambda", "function", "__lambda__"}
-
-
-def _check_keras_config(raw: bytes) -> None:
-    """Refuse a Keras config that names code: Lambda layers or classes outside Keras.
-
-    We never deserialise this config (the architecture is rebuilt from our own
-    code), but a file that carries one was not written by us and may target
-    other tools that do load it; refusing it says so plainly.
-    """
-    try:
-        tree = json.loads(raw)
-    except ValueError as err:
-        raise InputError("The model file's config.json is damaged or not valid JSON.") from err
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            module, cls = node.get("module"), node.get("class_name")
-            if isinstance(module, str) and module and module.split(".")[0] not in ("keras", "builtins"):
-                raise InputError(f"This model file refers to code outside Keras (module {module[:60]!r}); it is refused.")
-            if cls in _CODE_CLASSES:
-                raise InputError(f"This model file contains a {cls} layer, which carries code; it is refused.")
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-
-
-def _load_weights(model: keras.Model, zf: zipfile.ZipFile) -> None:
-    """Extract the weights to a private temp folder (size-capped) and load them into ``model``."""
-    with tempfile.TemporaryDirectory() as tmp:
-        target = Path(tmp) / "model.weights.h5"
-        try:
-            with zf.open("model.weights.h5") as src, open(target, "wb") as dst:
-                copied = 0
-                while chunk := src.read(1 << 20):
-                    copied += len(chunk)
-                    if copied > _MEMBERS["model.weights.h5"]:
-                        raise InputError("The model's weights are larger than their entry claims; the file is refused.")
-                    dst.write(chunk)
-            with warnings.catch_warnings():  # Keras warns per missing group before it raises
-                warnings.simplefilter("ignore")
-                model.load_weights(target)
-        except InputError:
-            raise
-        except Exception as err:  # h5py/Keras raise many types for damaged or mismatched weights
-            raise InputError("The model's weights do not match the architecture its configuration describes, "
-                             f"or they are damaged ({type(err).__name__}); the file is refused.") from err
-
-
-def _dict_of_floats(obj: Any, *, lists: bool = False) -> dict:
-    """Keep only str -> float (or list of floats) entries of untrusted JSON."""
-    if not isinstance(obj, dict):
-        return {}
-    out: dict = {}
-    for k, v in obj.items():
-        try:
-            out[str(k)] = [float(e) for e in v] if lists else float(v)
-        except (TypeError, ValueError):
-            continue
-    return out
