@@ -186,30 +186,63 @@ def estimate_noise(x: np.ndarray, *, sigma: float | None = None,
         s = float(np.median(np.abs(np.diff(seg) - np.median(np.diff(seg)))) / _MAD / math.sqrt(2))
         rel = 1.2 / math.sqrt(stop - start)
         return NoiseEstimate(s, s * (1 - 2 * rel), s * (1 + 2 * rel), "from a quiet segment")
-    levels = level_sigmas(x)
-    mad = float(levels[0])
-    best, low, high = _floor_fit(levels, x.size) if levels.size >= 3 else (mad, 0.0, mad)
-    high = min(max(high, best), mad)
+    levels = level_sigmas(x, levels=6)
+    counts = x.size / 2.0 ** np.arange(1, levels.size + 1)
+    keep = counts >= 48
+    levels, counts = levels[keep], counts[keep]
     notes: list[str] = []
+    if levels.size == 0 or levels.max() <= 0:
+        return NoiseEstimate(0.0, 0.0, 0.0, "estimated", notes=("The recording has no measurable noise.",))
+    floor, flat = _noise_floor(levels, counts)
+    quiet_s, _ = _finest_scale_structure(x)
+    high = min(floor, quiet_s)
     if high <= 0:
         return NoiseEstimate(0.0, 0.0, 0.0, "estimated", notes=("The recording has no measurable noise.",))
-    quiet_s, clustered = _finest_scale_structure(x)
-    if quiet_s < 0.8 * high:
-        # Stationary noise cannot be quieter in some stretches than in others: the quietest
-        # stretches show the floor, the rest carries signal at the finest scale.
-        best, high = min(best, quiet_s), quiet_s
-        low = min(low, 0.7 * quiet_s)
-    upper = low < 0.7 * high or clustered or x.size < 1024
+    if quiet_s < 0.8 * floor:
+        # Stationary noise is as strong everywhere: the quietest stretches show the floor,
+        # the rest carries signal. Trusted when the quiet stretches agree with each other.
+        flat = True
+    upper = not flat or x.size < 512
     if upper:
-        notes.append("The recording has real detail at the finest time scale (a broadband signal) or is short, "
-                     f"so the noise cannot be told apart from signal: a noise level of {high:.3g} is only an "
-                     "upper bound. A cautious level was used; give sigma or select a quiet stretch for a "
+        notes.append("The recording has real detail down to the finest time scale (a broadband signal) or is "
+                     f"short, so noise cannot be told apart from signal: a noise level of {high:.3g} is only "
+                     "an upper bound. A cautious level was used; give sigma or select a quiet stretch for a "
                      "full result.")
-        # Harm starts only above sqrt(2) x the true sigma; stay well inside what the data allow.
-        use = max(low, 0.3 * high)
-    else:
-        use = best
-    return NoiseEstimate(use, low, high, "estimated", upper, tuple(notes))
+        # A blend harms only when its sigma is above sqrt(2) x the true one; broadband recordings
+        # make the upper bound 1.6-4.4x too high (short yearly or monthly series up to ~8x), so use
+        # a fifth of it (a tenth on short series).
+        caution = CAUTIOUS if x.size >= 1024 else CAUTIOUS / 2
+        # The plausible range assumes the bound is at most ~10-20x too high; below half the level
+        # used, a blend would start to cost (it harms only below 1/sqrt(2) of it).
+        return NoiseEstimate(caution * high, 0.5 * caution * high, high, "estimated", True, tuple(notes))
+    rel = 1.15 / math.sqrt(max(counts.max(), 1.0))
+    return NoiseEstimate(high, high * (1 - 2 * rel), high * (1 + 2 * rel), "estimated", False, tuple(notes))
+
+
+CAUTIOUS = 0.2  # fraction of the upper bound used when sigma is not identifiable
+
+
+def _noise_floor(levels: np.ndarray, counts: np.ndarray) -> tuple[float, bool]:
+    """The noise floor of the wavelet level spreads, and whether it is visible.
+
+    White noise puts the same spread into every level, so no level is quieter than the
+    noise: the quietest level is an upper bound. When a neighbouring level agrees with it
+    within the scatter of the estimates, the spectrum is flat there: that is the noise floor
+    (pooled over the flat run of levels). When every level is above the next finer one, the
+    signal covers all scales and the floor is hidden (not identifiable).
+    """
+    tol = 1.15 / np.sqrt(counts)
+    j = int(np.argmin(levels))
+    run = [j]
+    for step in (-1, 1):
+        k = j + step
+        while 0 <= k < levels.size and abs(math.log(levels[k] / levels[j])) <= 2.0 * math.hypot(tol[k], tol[j]):
+            run.append(k)
+            k += step
+    run = sorted(run)
+    pooled = float(np.sqrt(np.sum(counts[run] * levels[run] ** 2) / np.sum(counts[run])))
+    return min(pooled, float(levels[j]) * (1 + tol[j])), len(run) >= 2
+
 
 
 def _finest_scale_structure(x: np.ndarray, block: int = 128) -> tuple[float, bool]:
@@ -259,7 +292,43 @@ def find_impulses(x: np.ndarray, threshold: float = 6.0) -> tuple[np.ndarray, np
     left[0], right[-1] = x[1], x[-2]
     lone = np.abs(left - right) < 0.5 * np.abs(resid)
     mask = (np.abs(resid) > threshold * spread) & lone
+    # Impulses stand apart from the bulk; a signal's sharp features have a continuous tail.
+    # With fewer lone samples between 3 and 6 spreads than beyond 6, the spikes are a separate
+    # population; otherwise none are taken.
+    between = (np.abs(resid) > 0.5 * threshold * spread) & ~mask & lone
+    if between.sum() >= 0.5 * mask.sum():
+        mask[:] = False
     return mask, med
+
+
+def _poisson_like(mask: np.ndarray, blocks: int = 20) -> bool:
+    """Whether spike positions are spread like independent hits (a Poisson process).
+
+    Impulse noise does not care what the signal does; a signal's sharp features come in
+    bursts (activity) or in rhythm (beats, steps). Index of dispersion of block counts ~ 1.
+    """
+    n = mask.size // blocks
+    if n < 8 or mask.sum() < 2 * blocks:
+        return mask.sum() >= 5
+    counts = mask[: n * blocks].reshape(blocks, n).sum(axis=1)
+    dispersion = counts.var(ddof=1) / max(counts.mean(), 1e-12)
+    return 0.4 <= dispersion <= 2.0
+
+
+def _wide_bumps(x: np.ndarray, threshold: float = 6.0) -> int:
+    """Bumps two samples wide, as tall as an impulse: common in real signals, rare in impulse noise.
+
+    Impulse noise hits samples independently, so two adjacent spikes of the same sign are
+    rare (rate^2 / 2); a signal's sharp features are as often two samples wide as one.
+    """
+    if x.size < 8:
+        return 0
+    spread = float(np.median(np.abs(np.diff(x))) / _MAD / math.sqrt(2)) or 1.0
+    a, b, c, d = x[:-3], x[1:-2], x[2:-1], x[3:]
+    base_b, base_c = a + (d - a) / 3, a + 2 * (d - a) / 3
+    eb, ec = b - base_b, c - base_c
+    tall = (np.sign(eb) == np.sign(ec)) & (np.minimum(np.abs(eb), np.abs(ec)) > threshold * spread)
+    return int(np.sum(tall & (np.abs(d - a) < 0.5 * np.minimum(np.abs(eb), np.abs(ec)))))
 
 
 # ---------------------------------------------------------------- candidates
@@ -454,9 +523,10 @@ def denoise(x: np.ndarray, *, sigma: float | None = None, quiet: tuple[int, int]
     spikes, med = find_impulses(v)
     n_spikes = int(spikes.sum())
     notes: list[str] = []
-    # Isolated spikes beyond 6 spreads are rare in Gaussian noise (< 1 in 10^6) but real
-    # signals have some (a sharp beat); below ~0.1 % of samples they are left alone.
-    if n_spikes < max(3, 0.001 * v.size):
+    # Isolated spikes beyond 6 spreads are rare in Gaussian noise (< 1 in 10^6), but real
+    # signals have sharp features too: despike only when spikes are common (>= 0.3 %) and
+    # nearly all one sample wide, as independent impulses are.
+    if n_spikes < max(5, 0.003 * v.size) or _wide_bumps(v) > 0.15 * n_spikes or not _poisson_like(spikes):
         spikes[:], n_spikes = False, 0
     despiked = np.where(spikes, med, v)
     impulse_power = float(np.sum((v - despiked) ** 2)) / v.size
@@ -525,13 +595,15 @@ def denoise(x: np.ndarray, *, sigma: float | None = None, quiet: tuple[int, int]
     removed = v - out
     white = _whiteness(removed)
 
-    trusted = True
-    if est.upper_bound:
+    # Trusted: the gain is pinned down within a few dB over every plausible sigma.
+    trusted = band[1] - band[0] <= 3.0
+    if not trusted:
+        notes.append(f"The estimate is uncertain (short recording, high gain or an unsure noise level): the gain "
+                     f"could be anywhere from {band[0]:+.1f} to {band[1]:+.1f} dB.")
+    if n_spikes:
         trusted = False
-    if central[1] - central[0] > 4.0 or band[1] - band[0] > 6.0:
-        trusted = False
-        notes.append(f"The recording is short or the noise level uncertain: the gain could be anywhere in "
-                     f"{band[0]:+.1f} to {band[1]:+.1f} dB.")
+        notes.append("With impulse noise the estimate covers only the spikes that were found; smaller ones are "
+                     "left in place and not counted.")
     if white < 0.5 and gain > 0.5:
         trusted = False
         notes.append("What was removed is not like stationary noise: it comes in bursts where the signal changes, "
