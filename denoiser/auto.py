@@ -211,7 +211,7 @@ def estimate_noise(x: np.ndarray, *, sigma: float | None = None,
         # A blend harms only when its sigma is above sqrt(2) x the true one; broadband recordings
         # make the upper bound 1.6-4.4x too high (short yearly or monthly series up to ~8x), so use
         # a fifth of it (a tenth on short series).
-        caution = CAUTIOUS if x.size >= 1024 else CAUTIOUS / 2
+        caution = CAUTIOUS * (1.5 if x.size >= 2048 else 1.0 if x.size >= 1024 else 0.5)
         # The plausible range assumes the bound is at most ~10-20x too high; below half the level
         # used, a blend would start to cost (it harms only below 1/sqrt(2) of it).
         return NoiseEstimate(caution * high, 0.5 * caution * high, high, "estimated", True, tuple(notes))
