@@ -20,6 +20,10 @@ import csv
 import io
 import os
 import re
+import stat
+import threading
+import time
+import unicodedata
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -35,6 +39,7 @@ __all__ = [
     "MAX_COLUMNS",
     "MAX_GAP",
     "MAX_LINE_CHARS",
+    "MAX_SECONDS",
     "ReadReport",
     "SeriesTable",
     "read_series",
@@ -46,6 +51,7 @@ MAX_BYTES: int = 200 * 1024**2
 MAX_COLUMNS: int = 1000
 MAX_LINE_CHARS: int = 1_000_000
 MAX_GAP: int = 10
+MAX_SECONDS: float = 30.0  # a read that runs longer is stopped with a message (see read_series)
 
 _SNIFF_BYTES = 64 * 1024
 _SNIFF_MAX_BYTES = 4 * 1024**2  # sample grows only to reach a few complete lines
@@ -64,8 +70,13 @@ _MISSING_TOKENS = frozenset(
 _DELIMITER_WORDS = {",": "comma", ";": "semicolon", "\t": "tab", " ": "whitespace"}
 _DELIMITER_PREFERENCE = (",", ";", "\t", " ")  # breaks ties between equally good guesses
 
-_NUM_DOT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:inf|infinity)", re.I)
-_NUM_COMMA = re.compile(r"[+-]?(?:\d+,?\d*|,\d+)(?:[eE][+-]?\d+)?|[+-]?(?:inf|infinity)", re.I)
+# Unambiguous patterns: every digit can be matched one way only, so a failed match backtracks
+# linearly. (The old "\d+\.?\d*" split a run of digits in n ways: a 40 KB cell of digits and a
+# letter took 100 s and, since re holds the GIL, stalled every session of the server.)
+_NUM_DOT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:inf|infinity)", re.I)
+_NUM_COMMA = re.compile(r"[+-]?(?:\d+(?:,\d*)?|,\d+)(?:[eE][+-]?\d+)?|[+-]?(?:inf|infinity)", re.I)
+_MAX_NUMBER_CHARS = 100  # a longer cell is text: no measurement is written with more characters
+_MAX_TIME_CHARS = 64  # nor a time stamp
 _DEC_COMMA_CELL = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
 _DEC_DOT_CELL = re.compile(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?")
 _ISO_DATETIME = re.compile(
@@ -269,6 +280,7 @@ def read_series(
     max_columns: int = MAX_COLUMNS,
     max_line_chars: int = MAX_LINE_CHARS,
     max_gap: int = MAX_GAP,
+    time_budget: float = MAX_SECONDS,
 ) -> SeriesTable:
     """Read a CSV-like table of signals.
 
@@ -286,6 +298,11 @@ def read_series(
     max_gap : int
         Interior runs of at most this many missing values are filled by linear
         interpolation; longer runs stay NaN.
+    time_budget : float
+        Seconds the read may take. The checks between and inside the Python stages
+        (sniffing, classification, column conversion, date parsing in chunks) stop a
+        read that runs longer with an `InputError`; pandas' C parser, which releases
+        the GIL, runs to its end.
 
     Returns
     -------
@@ -303,10 +320,14 @@ def read_series(
     if min(max_bytes, max_columns, max_line_chars) < 1 or max_gap < 0:
         raise ValueError("Limits must be positive and max_gap must be >= 0.")
     data, name = _load(source, max_bytes)
+    _BUDGET.deadline, _BUDGET.seconds, _BUDGET.name = time.monotonic() + time_budget, time_budget, name
     try:
         return _read_bytes(data, name, max_columns, max_line_chars, max_gap)
     except InputError:
         raise
+    except RecursionError:
+        raise InputError(f"{_the_file(name)} is structured too deeply to be read as a table. "
+                         "Check that it is a plain-text CSV file.") from None
     except pd.errors.ParserError as exc:
         raise InputError(_parser_message(str(exc), name, 0)) from None
     except (UnicodeError, LookupError):
@@ -319,11 +340,38 @@ def read_series(
             f"{_the_file(name)} needs more memory than is available. "
             "Split it into smaller files or remove unused columns."
         ) from None
-    except (ValueError, OverflowError, csv.Error, pd.errors.EmptyDataError) as exc:
+    except (ValueError, OverflowError, TypeError, KeyError, IndexError, csv.Error,
+            pd.errors.EmptyDataError, pd.errors.ParserWarning) as exc:
+        reason = str(exc).strip()
+        reason = reason if len(reason) <= 120 else reason[:119] + "…"
         raise InputError(
-            f"{_the_file(name)} could not be read as a table of numbers ({exc}). "
+            f"{_the_file(name)} could not be read as a table of numbers ({reason}). "
             "Check that it is a plain-text CSV file with one row per line."
         ) from None
+    finally:
+        _BUDGET.deadline = None
+
+
+class _Budget(threading.local):
+    """The running read's deadline (per thread: app sessions read files in parallel)."""
+
+    deadline: float | None = None
+    seconds: float = MAX_SECONDS
+    name: str | None = None
+
+
+_BUDGET = _Budget()
+
+
+def _tick(stage: str) -> None:
+    """Stop a read that has used up its time budget, saying where it was."""
+    deadline = _BUDGET.deadline
+    if deadline is not None and time.monotonic() > deadline:
+        raise InputError(
+            f"Reading {_the_file(_BUDGET.name, False)} took longer than {_BUDGET.seconds:g} s "
+            f"(while {stage}), so it was stopped. A table of numbers reads much faster: check "
+            "that this is the right file, or split it into smaller files."
+        )
 
 
 def _read_bytes(
@@ -335,6 +383,7 @@ def _read_bytes(
     _check_line_lengths(data, enc, max_line_chars, name)
     text, at_eof = _decode_sample(data, enc)
     _check_text_like(text, name)
+    _tick("checking the encoding")
     lines = _logical_lines(text, at_eof)
     layout = _sniff(lines, name, at_eof, max_columns)
     if len(layout.names) > max_columns:
@@ -342,7 +391,9 @@ def _read_bytes(
     _check_field_counts(lines, layout, name)
     first = lines[layout.data_line]
     offset = enc.bom + len(text[: first.start].encode(enc.codec))
+    _tick("detecting the format")
     df = _parse(data, offset, enc, layout, first.first_phys, name)
+    _tick("parsing the rows")
     return _build_table(df, layout, enc, max_gap, name)
 
 
@@ -393,11 +444,16 @@ def _load_path(source: str | os.PathLike[str], max_bytes: int) -> tuple[bytes, s
     try:
         if os.path.isdir(path):
             raise InputError(f"{name!r} is a folder, not a file. Choose a CSV file.")
-        size = os.path.getsize(path)
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):  # a pipe or a device: no size to check, reads without end
+            raise InputError(f"{name!r} is not a regular file (a pipe or a device?). Choose a CSV file.")
+        size = info.st_size
         if size > max_bytes:
             raise _too_big(size, max_bytes, name)
         with open(path, "rb") as handle:
             data = handle.read(max_bytes + 1)  # +1 notices a file that grew meanwhile
+    except InputError:
+        raise
     except FileNotFoundError:
         raise InputError(f"The file {path!r} does not exist. Check the path and try again.") from None
     except (OSError, ValueError) as exc:
@@ -594,6 +650,8 @@ def _logical_lines(text: str, at_eof: bool) -> list[_Line]:
     pieces: list[_Line] = []  # physical lines of a quoted field still open
     in_quote = False
     for phys, match in enumerate(_PHYS_LINE.finditer(text)):
+        if phys % 64 == 0:
+            _tick("splitting lines")
         raw = match.group()
         if not raw.endswith(("\n", "\r")) and not at_eof:
             break  # the sample cut this line; pandas will read it whole
@@ -660,6 +718,8 @@ def _is_comment(text: str) -> bool:
 
 def _cell_kind(cell: str, num_re: re.Pattern[str]) -> str:
     """Classify a cell as "num", "missing", "time" or "text"."""
+    if len(cell) > _MAX_NUMBER_CHARS:  # bounded work per cell, whatever the patterns
+        return "text"
     if cell.lower() in _MISSING_TOKENS:
         return "missing"
     if num_re.fullmatch(cell):
@@ -670,6 +730,8 @@ def _cell_kind(cell: str, num_re: re.Pattern[str]) -> str:
 
 
 def _looks_like_datetime(cell: str) -> bool:
+    if len(cell) > _MAX_TIME_CHARS:
+        return False
     return bool(_ISO_DATETIME.fullmatch(cell) or _DMY.fullmatch(cell) or _YMD_SLASH.fullmatch(cell))
 
 
@@ -683,8 +745,9 @@ def _pick_decimal(rows: list[list[str]], delimiter: str) -> str:
     """A decimal comma is only possible when the delimiter is not a comma."""
     if delimiter == ",":
         return "."
-    comma = sum(1 for row in rows for c in row if _DEC_COMMA_CELL.fullmatch(c))
-    dot = sum(1 for row in rows for c in row if _DEC_DOT_CELL.fullmatch(c))
+    short = [c for row in rows for c in row if len(c) <= _MAX_NUMBER_CHARS]
+    comma = sum(1 for c in short if _DEC_COMMA_CELL.fullmatch(c))
+    dot = sum(1 for c in short if _DEC_DOT_CELL.fullmatch(c))
     return "," if comma > dot else "."
 
 
@@ -696,6 +759,7 @@ def _sniff(lines: list[_Line], name: str | None, at_eof: bool, max_columns: int)
     found: list[_Layout] = []
     widest = 0
     for delimiter in _DELIMITER_PREFERENCE:
+        _tick("detecting the delimiter")
         rows = [_split(lines[i].text, delimiter) for i in content]
         width = _mode([len(row) for row in rows])
         if width > max_columns:  # refuse before classifying millions of cells
@@ -881,6 +945,8 @@ def _check_field_counts(lines: list[_Line], layout: _Layout, name: str | None) -
     for pos, line in enumerate(lines):
         if not line.text.strip() or _is_comment(line.text):
             continue
+        if pos % 64 == 0:
+            _tick("counting fields")
         cells = _split(line.text, layout.delimiter)
         if len(cells) <= width:
             continue
@@ -1117,15 +1183,33 @@ def _to_datetime(text: pd.Series, probe: pd.Series, notes: list[str]) -> pd.Seri
             except ValueError:  # mixed UTC offsets
                 return pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
         if _YMD_SLASH.fullmatch(first):
-            return pd.to_datetime(text, format="mixed", errors="coerce", dayfirst=False)
+            return _mixed_datetimes(text, dayfirst=False)
         match = _DMY.fullmatch(first)
         if match is None:
             return None
         dayfirst = _day_first(probe, notes)
         parsed = pd.to_datetime(text, format=_dmy_format(match, dayfirst), errors="coerce")
         if parsed.notna().mean() < 0.9:
-            parsed = pd.to_datetime(text, format="mixed", dayfirst=dayfirst, errors="coerce")
+            parsed = _mixed_datetimes(text, dayfirst=dayfirst)
         return parsed
+
+
+_DATE_CHUNK = 100_000  # cells per call of the slow per-cell date parser, between budget checks
+
+
+def _mixed_datetimes(text: pd.Series, dayfirst: bool) -> pd.Series:
+    """``format="mixed"`` parses cell by cell (~20 us each): in chunks, so the budget can stop it."""
+    parts = []
+    for start in range(0, len(text), _DATE_CHUNK):
+        _tick("reading time stamps")
+        parts.append(pd.to_datetime(text.iloc[start : start + _DATE_CHUNK], format="mixed",
+                                    dayfirst=dayfirst, errors="coerce"))
+    if len(parts) <= 1:
+        return parts[0] if parts else pd.to_datetime(text, format="mixed", dayfirst=dayfirst, errors="coerce")
+    if len({str(p.dtype) for p in parts}) == 1:
+        return pd.concat(parts)
+    # Chunks with different time zones: parse once, as a single call would.
+    return pd.to_datetime(text, format="mixed", dayfirst=dayfirst, errors="coerce")
 
 
 def _day_first(probe: pd.Series, notes: list[str]) -> bool:
@@ -1159,6 +1243,7 @@ def _value_columns(
     for col in df.columns:
         if col in time_columns:
             continue
+        _tick("converting columns to numbers")
         arr, n_text = _to_float(df[col], decimal)
         infinite = np.isinf(arr)
         arr[infinite] = np.nan  # inf/-inf carry no usable amplitude
@@ -1342,8 +1427,13 @@ def _unique(name: str, taken: dict[str, Any]) -> str:
 
 
 def _neutralise(name: str) -> str:
-    """Prefix header cells that spreadsheets would evaluate as formulas."""
-    return "'" + name if name.startswith(_FORMULA_PREFIXES) else name
+    """Prefix header cells that spreadsheets would evaluate as formulas.
+
+    The first character is compared after NFKC folding too: some spreadsheets take the
+    full-width and small-form look-alikes (＝ ＋ － ＠, ﹦ ﹢ ﹣ ﹫) for the ASCII signs.
+    """
+    first = unicodedata.normalize("NFKC", name[:1])
+    return "'" + name if name.startswith(_FORMULA_PREFIXES) or first.startswith(_FORMULA_PREFIXES) else name
 
 
 def _time_cells(time: pd.Series) -> np.ndarray:
