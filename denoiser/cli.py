@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 import time
 from contextlib import contextmanager
@@ -52,7 +53,21 @@ def _model(spec: str):
     return pretrained(spec) if spec in RECIPES else Denoiser.load(spec)
 
 
+def _quiet_range(text: str | None) -> tuple[int, int] | None:
+    """'START:STOP' (sample numbers) -> (start, stop)."""
+    if text is None:
+        return None
+    try:
+        start, stop = (int(v) for v in text.split(":"))
+    except ValueError:
+        raise InputError(f"--quiet takes START:STOP in samples, e.g. 0:2000; got {text[:40]!r}.") from None
+    if not 0 <= start < stop:
+        raise InputError(f"--quiet needs 0 <= START < STOP; got {start}:{stop}.")
+    return start, stop
+
+
 def cmd_denoise(args: argparse.Namespace) -> None:
+    from denoiser.auto import denoise
     from denoiser.io import read_series, write_series
 
     t0 = time.perf_counter()
@@ -63,12 +78,24 @@ def cmd_denoise(args: argparse.Namespace) -> None:
         raise InputError(f"No column named {', '.join(map(repr, unknown))} in {args.input}; "
                          f"value columns are: {', '.join(map(repr, table.values.columns))}.")
     den = _model(args.model)
-    out = {name: den.denoise(table.column(name)) for name in names}
+    quiet = _quiet_range(args.quiet_range)
+    if args.raw:
+        out = {name: den.denoise(table.column(name)) for name in names}
+        results = {}
+    else:
+        results = {name: denoise(table.column(name), sigma=args.sigma, quiet=quiet, model=den, rng=args.seed)
+                   for name in names}
+        out = {name: res.denoised for name, res in results.items()}
     write_series(args.output, table, out)
     if not args.quiet:
         print(table.report.summary(), file=sys.stderr)
-        print(f"Denoised {len(names)} column(s) x {table.report.rows} rows in {time.perf_counter() - t0:.1f} s "
-              f"-> {args.output}", file=sys.stderr)
+        for name, res in results.items():
+            print(f"{name}: {res.summary()}", file=sys.stderr)
+            for note in res.notes:
+                print(f"  - {note}", file=sys.stderr)
+        mode = "network only (--raw)" if args.raw else "automatic"
+        print(f"Denoised {len(names)} column(s) x {table.report.rows} rows ({mode}) in "
+              f"{time.perf_counter() - t0:.1f} s -> {args.output}", file=sys.stderr)
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -146,11 +173,20 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("denoise", help="denoise the columns of a CSV file",
                        description="Read a CSV (any delimiter, decimal comma, timestamps, gaps), denoise its "
-                                   "value columns and write them beside the originals as NAME_denoised.")
+                                   "value columns and write them beside the originals as NAME_denoised. By default "
+                                   "the automatic pipeline weighs the network against classical filters and the "
+                                   "input itself with a risk estimate, so it applies only what the data support, "
+                                   "and prints the noise level, the estimated gain and whether to trust it.")
     p.add_argument("input", help="CSV file to read")
     p.add_argument("-o", "--output", required=True, help="CSV file to write")
     p.add_argument("--column", action="append", help="column to denoise (repeatable; default: all value columns)")
     p.add_argument("--model", default="default", help="'default', 'parabola' or a .keras file (default: default)")
+    p.add_argument("--sigma", type=float, help="the noise standard deviation, if known (e.g. from a datasheet)")
+    p.add_argument("--quiet-range", metavar="START:STOP",
+                   help="samples of a quiet stretch (no signal) to measure the noise level on")
+    p.add_argument("--raw", action="store_true",
+                   help="apply the network alone, without the no-harm check (not recommended for real data)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the risk estimate's random probes (default: 0)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     p.set_defaults(func=cmd_denoise)
 
@@ -184,20 +220,64 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _one_line(text: str, limit: int = 800) -> str:
+    """An error for stderr: one line, bounded (messages may quote names from hostile files)."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _check_inputs(args: argparse.Namespace) -> None:
+    """Refuse input paths that are not regular files or are too large, before anything reads them.
+
+    A named pipe or a device has no size to check and is read to its end (1.7 GB from
+    one pipe); the readers check too, this only fails sooner (before TensorFlow loads).
+    """
+    from denoiser.io import MAX_BYTES
+    from denoiser.modelfile import MAX_MODEL_BYTES
+
+    paths = [(getattr(args, "input", None), MAX_BYTES), (getattr(args, "csv", None), MAX_BYTES)]
+    model = getattr(args, "model", None)
+    if isinstance(model, str) and model.endswith(".keras"):
+        paths.append((model, MAX_MODEL_BYTES))
+    for path, limit in paths:
+        if not isinstance(path, str):
+            continue
+        try:
+            info = os.stat(path)
+        except OSError:
+            continue  # the reader says what is wrong (missing file, no permission) in its own words
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError(f"{path!r} is a folder, not a file.")
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(f"{path!r} is not a regular file (a pipe or a device?); give a file.")
+        if info.st_size > limit:
+            raise InputError(f"{path!r} is {info.st_size / 1024**2:,.1f} MB, more than the limit of "
+                             f"{limit / 1024**2:,.0f} MB.")
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up chatter off stderr
     args = parser().parse_args(argv)
     try:
+        _check_inputs(args)
         if args.command in ("denoise", "train"):
             _import_tensorflow()
         args.func(args)
     except InputError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {_one_line(err)}", file=sys.stderr)
         return 2
     except OSError as err:
-        print(f"error: {err.strerror or err}: {err.filename or ''}".rstrip(": "), file=sys.stderr)
+        print(_one_line(f"error: {err.strerror or err}: {err.filename or ''}".rstrip(": ")), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except (MemoryError, RecursionError) as err:  # input too large or too deep for the readers' checks
+        print(f"error: the input needs more {'memory' if isinstance(err, MemoryError) else 'nesting'} "
+              "than this machine allows; use a smaller file.", file=sys.stderr)
+        return 2
+    except Exception as err:  # a bug, not bad input: still one line, never a traceback
+        print(_one_line(f"error: internal error ({type(err).__name__}: {err}); please report it "
+                        "with the command that caused it."), file=sys.stderr)
+        return 1
     return 0
