@@ -7,6 +7,7 @@ these helpers. Nothing here does model math: denoising goes through
 """
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +90,20 @@ def _defaults() -> dict[str, Any]:
     }
 
 
+_MARKDOWN_SIGNS = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$=&^\"'])")
+
+
+def plain(text: object) -> str:
+    """Text from a file (file, column or model names, notes, messages) for a Markdown element.
+
+    st.markdown, st.caption, st.error and widget labels render Markdown, and a Markdown
+    image makes every viewer's browser fetch a URL chosen by whoever wrote the file.
+    Every ASCII punctuation sign is backslash-escaped (CommonMark shows it literally)
+    and line breaks become spaces, so the text is shown as written and nothing else.
+    """
+    return _MARKDOWN_SIGNS.sub(r"\\\1", " ".join(str(text).split()))
+
+
 def init_state() -> None:
     """Fill in missing session entries (app.py runs this before every page, through page_setup)."""
     for key, value in _defaults().items():
@@ -106,9 +121,9 @@ def page_setup() -> None:
         add_model(name, model, use=not makes_worse(model))
     with st.sidebar:
         choice = st.session_state.model_choice
-        st.caption(f"**Model in use:** {'bundled (automatic)' if choice == BUNDLED else choice}")
+        st.caption(f"**Model in use:** {'bundled (automatic)' if choice == BUNDLED else plain(choice)}")
         if st.session_state.table is not None:
-            st.caption(f"**Uploaded data:** {st.session_state.table_name}")
+            st.caption(f"**Uploaded data:** {plain(st.session_state.table_name)}")
         job = st.session_state.job
         if job is not None and job.running:
             _training_badge()
@@ -244,7 +259,7 @@ def model_caption(signal: Signal | None, label: str) -> str:
                 "tutorial's 150-point grid), because this signal is one of those.")
     if label == "bundled default":
         return "Denoised by the **bundled default model** (a general blind denoiser, window 256)."
-    return f"Denoised by **your model: {label}** (choose another on the Model page)."
+    return f"Denoised by **your model: {plain(label)}** (choose another on the Model page)."
 
 
 def model_file_bytes(name: str, model: "Denoiser") -> bytes:

@@ -116,7 +116,7 @@ if active == "upload":
     signal = ui.upload_signal(st.session_state.table, column, cleans[column], st.session_state.table_name)
 else:
     signal = st.session_state.generated
-    column_pick.caption(f"**{signal.name}**, {signal.length} samples")
+    column_pick.caption(f"**{ui.plain(signal.name)}**, {signal.length} samples")
     if fallback:
         st.caption("Showing the tutorial's x² with Gaussian noise (sigma 0.05): change it on the Generate page, "
                    "or upload your own data.")
@@ -146,13 +146,13 @@ if second is not None:
 try:
     outputs = {name: net.denoise(signal.noisy) for name, net in networks.items()}
 except InputError as err:
-    st.error(str(err))
+    st.error(ui.plain(err))
     st.stop()
 denoised = outputs[f"Network ({label})"]
 estimates = {**outputs,
              f"Savitzky-Golay (window {sg_window}, order 2)": savgol(signal.noisy, sg_window, 2),
              "Wavelet shrinkage (BayesShrink)": wavelet(signal.noisy)}
-st.caption(ui.model_caption(signal, label) + (f" Second model: **{label2}**." if len(networks) > 1 else ""))
+st.caption(ui.model_caption(signal, label) + (f" Second model: **{ui.plain(label2)}**." if len(networks) > 1 else ""))
 
 traces = [("noisy", signal.noisy, "noisy")]
 if signal.clean is not None:
@@ -176,7 +176,7 @@ if signal.clean is not None:
     st.dataframe(table.style.format("{:.4g}").highlight_min(["MSE", "MAE"], color="#dcfce7")
                  .highlight_max(["Gain (dB)"], color="#dcfce7"), width="stretch")
     best = table["MSE"].idxmin()
-    st.caption(f"Lowest error: **{best}**. Gain = 10·log10(MSE of the noisy input / MSE of the estimate); "
+    st.caption(f"Lowest error: **{ui.plain(best)}**. Gain = 10·log10(MSE of the noisy input / MSE of the estimate); "
                "positive means noise was removed. The Savitzky-Golay window is yours to tune above.")
 else:
     st.subheader("No clean reference")

@@ -179,7 +179,7 @@ def job_view(job: _training.TrainingJob) -> None:
     elif job.status in ("finished", "stopped"):
         ended(job)
     elif job.status == "failed":
-        st.error(job.error or "Training failed.", icon=":material/error:")
+        st.error(ui.plain(job.error or "Training failed."), icon=":material/error:")
     else:
         st.info("Cancelled while waiting in the queue.")
     if job.kind == "search":
@@ -307,7 +307,7 @@ def model_details(model, name: str, *, curve: bool = True) -> None:  # noqa: ANN
         left.dataframe(table.style.format("{:.4g}"), width="stretch")
         right.metric("Gain on the test split", f"{ui.fmt(tm.get('gain_db', float('nan')))} dB")
     if model.train_info_.get("data"):
-        st.caption(f"Trained on: {model.train_info_['data']}.")
+        st.caption(f"Trained on: {ui.plain(model.train_info_['data'])}.")
     if curve and model.history_.get("loss"):
         ui.show(ui.loss_figure(ui.history_as_logs(model.history_)), key=f"hist_{name}")
     st.markdown("**Architecture**")
@@ -358,7 +358,7 @@ def layers_view() -> None:
         st.info("The current signal has too few numbers to show.")
         return
     values = bridge_gaps(values)  # as denoise does
-    st.caption(f"A window of **{signal.name}** ({signal.length} samples) through **{label}** "
+    st.caption(f"A window of **{ui.plain(signal.name)}** ({signal.length} samples) through **{ui.plain(label)}** "
                f"(window {w}). Change the data on the Generate or Upload page.")
     left, right = st.columns([1, 2])
     if values.size > w:
@@ -373,7 +373,7 @@ def layers_view() -> None:
             warnings.simplefilter("ignore", UserWarning)
             acts = model.activations(window)
     except Exception as err:  # noqa: BLE001 -- an inspection view must not take the page down
-        st.warning(f"Could not read this model's layers ({type(err).__name__}: {err}).")
+        st.warning(f"Could not read this model's layers ({type(err).__name__}: {ui.plain(err)}).")
         return
     names = list(acts)
     default = names.index("bottleneck") if "bottleneck" in names else len(names) // 2
@@ -421,7 +421,7 @@ with file_tab:
     if model_file is not None and model_file.file_id != st.session_state.model_file_seen:
         load_model_file(model_file)
     if model_file is not None and st.session_state.model_error:
-        st.error(f"{st.session_state.model_error} The model in use has not changed.", icon=":material/error:")
+        st.error(f"{ui.plain(st.session_state.model_error)} The model in use has not changed.", icon=":material/error:")
 with train_tab:
     request = training_form()
     if request is not None:

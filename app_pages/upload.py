@@ -79,9 +79,9 @@ elif file.file_id != st.session_state.upload_seen:
     load(file, file.name)
 
 if st.session_state.upload_error:
-    kept = (f" Your previous data (**{st.session_state.table_name}**) is still loaded."
+    kept = (f" Your previous data (**{ui.plain(st.session_state.table_name)}**) is still loaded."
             if st.session_state.table is not None else "")
-    st.error(f"{st.session_state.upload_error}{kept}", icon=":material/error:")
+    st.error(f"{ui.plain(st.session_state.upload_error)}{kept}", icon=":material/error:")
 
 table = st.session_state.table
 if table is None:
@@ -91,19 +91,19 @@ if table is None:
 # ---- what was read
 with st.container(key="upload_report"):  # a stable handle for tests and styling
     report = table.report
-    st.subheader(f"Read: {st.session_state.table_name}")
+    st.subheader(f"Read: {ui.plain(st.session_state.table_name)}")
     cols = st.columns(5)
     cols[0].metric("Rows", f"{report.rows:,}")
     cols[1].metric("Value columns", len(report.columns))
     cols[2].metric("Delimiter", DELIMITERS.get(report.delimiter, repr(report.delimiter)))
     cols[3].metric("Decimal mark", "comma" if report.decimal == "," else "point")
     cols[4].metric("Gaps filled", f"{sum(report.filled.values()):,} of {sum(report.missing.values()):,}")
-    time_text = (f"'{report.time_column}' ({'date/time' if report.time_kind == 'datetime' else 'numeric'})"
+    time_text = (f"'{ui.plain(report.time_column)}' ({'date/time' if report.time_kind == 'datetime' else 'numeric'})"
                  if report.time_column else "none (the row number is used)")
     st.markdown(f"Encoding **{report.encoding}** · header row **{'yes' if report.header else 'no'}** · "
                 f"skipped lines **{report.skipped_lines}** · time column **{time_text}**")
     for note in report.notes:
-        st.caption(f"• {note}")
+        st.caption(f"• {ui.plain(note)}")
 
 # ---- which columns (kept in the session, so they are still chosen after a visit to another page)
 columns = list(table.values.columns)
@@ -113,13 +113,13 @@ refs = st.columns(min(len(values or columns[:1]), 3))
 for i, column in enumerate(values or columns[:1]):  # each signal may have its own clean version (sensor_a -> clean_a)
     options = [None, *[c for c in columns if c != column]]
     st.session_state.clean_refs[column] = refs[i % len(refs)].selectbox(
-        f"Clean reference for '{column}' (optional)", options, key=f"up_clean::{column}",
+        f"Clean reference for '{ui.plain(column)}' (optional)", options, key=f"up_clean::{column}",
         index=options.index(st.session_state.clean_refs.get(column)),
         format_func=lambda c: "none: real data, no clean version" if c is None else c,
         help="A noise-free version of the signal, if you have one: Compare then scores the result.")
 chosen, cleans = ui.upload_selection()
 if not values:
-    st.warning(f"Pick at least one column to denoise; showing '{chosen[0]}' for now.")
+    st.warning(f"Pick at least one column to denoise; showing '{ui.plain(chosen[0])}' for now.")
 
 # ---- preview
 first = ui.upload_signal(table, chosen[0], cleans[chosen[0]], st.session_state.table_name)
