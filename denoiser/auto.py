@@ -202,6 +202,8 @@ def estimate_noise(x: np.ndarray, *, sigma: float | None = None,
         # Stationary noise is as strong everywhere: the quietest stretches show the floor,
         # the rest carries signal. Trusted when the quiet stretches agree with each other.
         flat = True
+    # Under ~500 samples the level spreads scatter by 15-30 %: a flat pair can be signal
+    # (a quarterly series 7x above its noise looked flat), so short series only get a bound.
     upper = not flat or x.size < 512
     if upper:
         notes.append("The recording has real detail down to the finest time scale (a broadband signal) or is "

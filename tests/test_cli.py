@@ -36,8 +36,11 @@ def test_generate_then_denoise_messy_csv(tmp_path):
     body = gen[["x", "noisy"]].rename(columns={"x": "time", "noisy": "signal"})
     text = body.to_csv(sep=";", decimal=",", index=False)
     messy.write_text("# Instrument: demo\n# Units: V\n" + text, encoding="utf-8")
-    res = run("denoise", str(messy), "-o", "out.csv", "--model", "parabola", cwd=tmp_path)
+    # 150 samples are too few to tell noise from signal blind: the level is given, as the
+    # instrument's datasheet would give it.
+    res = run("denoise", str(messy), "-o", "out.csv", "--model", "parabola", "--sigma", "0.1", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
+    assert "noise sigma 0.1 (given)" in res.stderr
     out = pd.read_csv(tmp_path / "out.csv")
     assert "signal_denoised" in out.columns and "signal" in out.columns and len(out) == 150
     clean = gen["clean"].to_numpy()
@@ -54,6 +57,22 @@ def test_train_saves_a_model_that_denoise_uses(tmp_path):
     res = run("denoise", "s.csv", "-o", "o.csv", "--column", "noisy", "--model", "m.keras", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert list(pd.read_csv(tmp_path / "o.csv").columns) == ["t", "noisy", "clean", "noisy_denoised"]
+
+
+def test_denoise_reports_the_estimate_and_raw_skips_it(tmp_path):
+    t = np.arange(4000)
+    clean = np.sin(2 * np.pi * t / 300)
+    noisy = clean + 0.2 * np.random.default_rng(0).standard_normal(t.size)
+    pd.DataFrame({"t": t, "v": noisy}).to_csv(tmp_path / "r.csv", index=False)
+    res = run("denoise", "r.csv", "-o", "auto.csv", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    line = next(x for x in res.stderr.splitlines() if x.startswith("v: "))
+    assert "(estimated)" in line and "estimated gain +" in line and "dB [" in line
+    auto = pd.read_csv(tmp_path / "auto.csv")["v_denoised"].to_numpy()
+    assert np.mean((auto - clean) ** 2) < 0.2 * np.mean((noisy - clean) ** 2)
+    res = run("denoise", "r.csv", "-o", "raw.csv", "--raw", cwd=tmp_path)
+    assert res.returncode == 0 and "network only (--raw)" in res.stderr
+    assert not any(x.startswith("v: ") for x in res.stderr.splitlines())
 
 
 @pytest.mark.parametrize("content,args,message", [
