@@ -289,6 +289,9 @@ def find_impulses(x: np.ndarray, threshold: float = 6.0) -> tuple[np.ndarray, np
     spread = float(np.median(np.abs(np.diff(x))) / _MAD / math.sqrt(2))
     if spread <= 0:
         spread = float(np.std(np.diff(x))) or 1.0
+    # Local spread too: where the signal itself is busy, a tall sample is more likely its own.
+    local = median_filter(np.abs(np.diff(x, prepend=x[:1])), size=65, mode="nearest") / _MAD / math.sqrt(2)
+    spread = np.maximum(spread, local)
     # A sample is an impulse when it leaves both neighbours, who agree with each other.
     left, right = np.roll(x, 1), np.roll(x, -1)
     left[0], right[-1] = x[1], x[-2]
