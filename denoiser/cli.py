@@ -111,6 +111,8 @@ def cmd_train(args: argparse.Namespace) -> None:
         config = ModelConfig.lstm(**({"window": args.window} if args.window else {}))
     else:
         config = ModelConfig(window=args.window or 256, filters=args.filters)
+    if args.self_supervised:
+        return _train_self_supervised(args, config)
     train = TrainConfig.for_preset(args.preset, epochs=args.epochs, batch_size=args.batch_size, loss=args.loss,
                                    patience=args.patience, seed=args.seed,
                                    **({"learning_rate": args.lr} if args.lr else {}))
@@ -142,6 +144,56 @@ def cmd_train(args: argparse.Namespace) -> None:
     m = den.test_metrics_
     print(f"test split: MSE {m.get('mse', float('nan')):.4g} (noisy {m.get('noisy_mse', float('nan')):.4g}), "
           f"gain {m.get('gain_db', float('nan')):.2f} dB; saved {args.output}", file=sys.stderr)
+
+
+def _train_self_supervised(args: argparse.Namespace, config) -> None:  # noqa: ANN001 -- a ModelConfig
+    """``train --csv FILE --self-supervised``: learn from the recording's own noise (no clean version)."""
+    from dataclasses import replace
+
+    from denoiser.bundled import pretrained
+    from denoiser.config import TrainConfig
+    from denoiser.core import Denoiser
+    from denoiser.io import read_series
+    from denoiser.windows import bridge_gaps
+
+    if not args.csv:
+        raise InputError("--self-supervised learns from a noisy recording: give it with --csv FILE (and --column).")
+    if args.sigma is not None or args.snr_db is not None or args.noise != "gaussian":
+        raise InputError("--self-supervised adds no noise: it learns the recording's own; drop --sigma/--snr-db/--noise.")
+    if not args.from_scratch and args.preset != "unet":
+        raise InputError("Self-supervised fine-tuning starts from the bundled U-Net; add --from-scratch to train "
+                         f"the {args.preset} preset from fresh weights.")
+    table = read_series(args.csv)
+    name = args.column or table.values.columns[0]
+    if name not in table.values.columns:
+        raise InputError(f"No column named {name!r} in {args.csv}; value columns are: "
+                         f"{', '.join(map(repr, table.values.columns))}.")
+    values = table.column(name)
+    if np.isfinite(values).sum() < 2:
+        raise InputError(f"The column {name!r} has fewer than 2 numbers.")
+    noisy = bridge_gaps(values)
+    train = TrainConfig.selfsup(epochs=args.epochs, batch_size=args.batch_size, loss=args.loss, patience=args.patience,
+                                seed=args.seed, init="" if args.from_scratch else "default",
+                                **({"learning_rate": args.lr} if args.lr else {}))
+    if args.from_scratch:
+        den = Denoiser(config)
+    else:  # the bundled model's network; only its window may be changed
+        den = Denoiser(replace(pretrained("default").config, window=args.window) if args.window else None)
+
+    def progress(epoch: int, logs: dict[str, float]) -> None:
+        print(f"\repoch {epoch + 1:3d}/{train.epochs} blind-spot loss {logs['loss']:.5g} "
+              f"val {logs['val_loss']:.5g} {logs['seconds']:5.0f} s", end="", file=sys.stderr, flush=True)
+
+    start = "fresh weights" if args.from_scratch else "the bundled default model"
+    note = f"{Path(args.csv).name} column '{name}' ({noisy.size} samples), self-supervised from {start}"
+    den.fit(noisy, None, train, on_epoch=progress, data_note=note)
+    print(file=sys.stderr)
+    den.save(args.output)
+    m = den.test_metrics_
+    print(f"test part: blind-spot MSE {m.get('blind_spot_mse', float('nan')):.4g} (neighbour mean "
+          f"{m.get('neighbour_mse', float('nan')):.4g}; both include the noise variance); saved {args.output}. "
+          "Denoise with it through the automatic pipeline (`denoise --model FILE`) for the no-harm check.",
+          file=sys.stderr)
 
 
 def cmd_generate(args: argparse.Namespace) -> None:
@@ -206,6 +258,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--loss", choices=("mse", "mae", "huber"), default="mse",
                    help="mse (default); mae or huber for data with outliers or impulse noise")
     p.add_argument("--patience", type=int, default=5, help="EarlyStopping patience in epochs")
+    p.add_argument("--self-supervised", action="store_true",
+                   help="learn from the --csv column's own noise, no clean version (blind-spot masking); "
+                        "fine-tunes the bundled default model unless --from-scratch")
+    p.add_argument("--from-scratch", action="store_true", help="with --self-supervised: start from fresh weights")
     _level(p)
     p.set_defaults(func=cmd_train)
 

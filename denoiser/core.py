@@ -27,7 +27,8 @@ from denoiser import metrics, modelfile, windows
 from denoiser.config import ModelConfig, TrainConfig
 from denoiser.errors import InputError
 from denoiser.model import build_model
-from denoiser.train import EpochHook, StopFlag, fit_windows, make_loss, split_indices
+from denoiser.train import (MIN_ROWS_FOR_ROW_SPLIT, EpochHook, StopFlag, fit_windows, frame_parts,
+                            make_loss, split_series)
 
 from denoiser.modelfile import FORMAT, FORMAT_VERSION, MAX_MODEL_BYTES  # noqa: F401 (public names kept here)
 _CHUNK = 1024                            # windows per network call: bounded memory on long series
@@ -49,6 +50,7 @@ class Denoiser:
     """
 
     def __init__(self, config: ModelConfig | None = None) -> None:
+        self._config_given = config is not None  # fit(init=...) may take a bundled model's architecture
         self.config = config or ModelConfig()
         self.model_: keras.Model | None = None
         self.history_: dict[str, list[float]] = {}
@@ -62,15 +64,29 @@ class Denoiser:
         return f"Denoiser({self.config}, {state})"
 
     # ------------------------------------------------------------ training
-    def fit(self, noisy: np.ndarray, clean: np.ndarray, train: TrainConfig | None = None, *,
+    def fit(self, noisy: np.ndarray, clean: np.ndarray | None = None, train: TrainConfig | None = None, *,
             on_epoch: EpochHook | None = None, should_stop: StopFlag | None = None,
             data_note: str = "", verbose: int = 0) -> "Denoiser":
-        """Train a fresh network on noisy/clean pairs.
+        """Train the network on noisy/clean pairs, or on noisy data alone (self-supervised).
+
+        The data is split into train / validation / test *before* it is cut into windows
+        (whole signals, or contiguous time ranges of one recording with a gap between
+        them; :func:`denoiser.train.split_series`), so no test window overlaps training.
+
+        Without ``clean`` the training is self-supervised (:mod:`denoiser.selfsup`):
+        blind-spot masking learns from the noisy recording itself, by default fine-tuning
+        the bundled default model (``TrainConfig.selfsup()``: ``init="default"``). With
+        ``Denoiser()`` (no config given) the architecture is then the bundled model's.
+        Its test figures are ``blind_spot_mse`` (true MSE + noise variance, in
+        expectation) and ``neighbour_mse``; pass the fitted Denoiser to
+        ``denoiser.denoise(x, model=den)`` for a no-harm check and a gain estimate.
 
         Parameters
         ----------
-        noisy, clean : ndarrays, shape (length,) for one recording or (n_signals, length)
-        train : TrainConfig
+        noisy : ndarray, shape (length,) for one recording or (n_signals, length)
+        clean : ndarray, same shape as ``noisy``, or None to learn from ``noisy`` alone
+        train : TrainConfig; default ``TrainConfig()``, or ``TrainConfig.selfsup()`` without ``clean``
+            (a config without ``self_supervised`` is switched to it when ``clean`` is None)
         on_epoch : ``on_epoch(epoch, logs)`` after each epoch (logs: loss, val_loss, seconds)
         should_stop : polled after every batch; True stops training, keeping the best weights
         data_note : a description of the data, kept in the saved model
@@ -79,31 +95,94 @@ class Denoiser:
         -------
         self
         """
-        train = train or TrainConfig()
-        x, y, contiguous = self._training_windows(noisy, clean)
-        rng = np.random.default_rng(train.seed)
-        i_train, i_val, i_test = split_indices(len(x), train, contiguous=contiguous, rng=rng)
+        blind = clean is None
+        train = train or (TrainConfig.selfsup() if blind else TrainConfig())
+        if blind and not train.self_supervised:
+            train = train.with_(self_supervised=True, weighting="none")
+        if not blind and train.self_supervised:
+            raise InputError("self_supervised=True learns from the noisy data alone: call fit(noisy) without "
+                             "clean, or set self_supervised=False to train on the pairs.")
+        init = self._init_model(train.init)
+        if blind:
+            self.config = replace(self.config, blind_spot=train.blind_spot)
+        noisy, clean = self._training_arrays(noisy, clean)
+        w = self.config.window
+        parts = split_series(noisy, train, w, rng=np.random.default_rng(train.seed))
+        # Self-supervised: a denser hop on the training part (fresh masks each epoch make the
+        # overlapping windows different examples); half a window elsewhere.
+        hops = {"train": max(1, w // 16) if blind else max(1, w // 2), "val": max(1, w // 2), "test": max(1, w // 2)}
+        x = {k: frame_parts(noisy, parts[k], w, hops[k]) for k in parts}
+        y = None if blind else {k: frame_parts(clean, parts[k], w, hops[k]) for k in parts}
         if self.config.uses_global_stats:
             # From the noisy training windows only: validation and test stay unseen, and
             # the same numbers are all that denoise() will have.
-            offset, scale = windows.global_stats(x[i_train], self.config.scaling)
+            offset, scale = windows.global_stats(x["train"], self.config.scaling)
             self.config = replace(self.config, global_offset=offset, global_scale=scale)
-        offset, scale = self._stats(x)
-        xs, ys = windows.scale(x, offset, scale), windows.scale(y, offset, scale)
 
+        def scaled(part: str) -> tuple[np.ndarray, np.ndarray | None]:
+            offset, scale = self._stats(x[part])
+            return (windows.scale(x[part], offset, scale),
+                    None if y is None else windows.scale(y[part], offset, scale))
+
+        (xs_train, ys_train), (xs_val, ys_val) = scaled("train"), scaled("val")
         keras.utils.set_random_seed(train.seed)  # weight init and shuffling repeat
         self.model_ = build_model(self.config)
+        if init is not None:
+            self.model_.set_weights(init.model_.get_weights())
         self._fn = None
-        info = fit_windows(self.model_, xs[i_train], ys[i_train], xs[i_val], ys[i_val], train,
-                           on_epoch=on_epoch, should_stop=should_stop, verbose=verbose)
+        if blind:
+            from denoiser import selfsup
+
+            info = selfsup.fit_blind_spot(self.model_, xs_train, xs_val, train, on_epoch=on_epoch,
+                                          should_stop=should_stop, verbose=verbose)
+        else:
+            info = fit_windows(self.model_, xs_train, ys_train, xs_val, ys_val, train,
+                               on_epoch=on_epoch, should_stop=should_stop, verbose=verbose)
         # The fitted model keeps Keras' training graph alive (~50 MB even for a tiny net) for as
         # long as it lives, and an app session keeps its model: keep a bare copy instead.
         self.model_ = self._inference_copy(self.model_, make_loss(train.loss))
         self.history_ = info.pop("history")
-        self.train_info_ = {**info, "train_config": train.__dict__.copy(), "windows": {
-            "train": len(i_train), "val": len(i_val), "test": len(i_test)}, "data": data_note}
-        self.test_metrics_ = self._window_metrics(x[i_test], y[i_test]) if len(i_test) else {}
+        by = "signals" if noisy.ndim == 2 and len(noisy) >= MIN_ROWS_FOR_ROW_SPLIT else "time"
+        self.train_info_ = {**info, "train_config": train.__dict__.copy(),
+                            "windows": {k: len(v) for k, v in x.items()}, "split": by,
+                            "init": f"bundled '{train.init}' model" if init is not None else "fresh weights",
+                            "data": data_note}
+        if not len(x["test"]):
+            self.test_metrics_ = {}
+        elif blind:
+            from denoiser import selfsup
+
+            self.test_metrics_ = selfsup.blind_spot_metrics(self._plain_frames, x["test"], train.blind_spot)
+        else:
+            self.test_metrics_ = self._window_metrics(x["test"], y["test"])
         return self
+
+    def _init_model(self, name: str) -> "Denoiser | None":
+        """The bundled model whose weights start training (None for fresh weights).
+
+        Without a config of its own this Denoiser takes the bundled model's architecture;
+        a given config must describe the same network (its window may differ: the U-Net's
+        weights do not depend on it).
+        """
+        if not name:
+            return None
+        from denoiser.bundled import pretrained
+
+        src = pretrained(name)
+        if not self._config_given:
+            self.config = replace(src.config, blind_spot=0)
+            return src
+        keep = ("window", "hop", "blind_spot", "global_offset", "global_scale")
+        mine = {k: v for k, v in self.config.to_dict().items() if k not in keep}
+        theirs = {k: v for k, v in src.config.to_dict().items() if k not in keep}
+        differ = sorted(k for k in mine if mine[k] != theirs.get(k))
+        if differ or (self.config.preset != "unet" and self.config.window != src.config.window):
+            what = ", ".join(f"{k} {mine[k]!r} vs {theirs.get(k)!r}" for k in differ) or \
+                f"window {self.config.window} vs {src.config.window}"
+            raise InputError(f"init='{name}' starts from the bundled '{name}' model, whose network differs from "
+                             f"this config ({what}). Use Denoiser() (its architecture), a matching config, "
+                             "or init='' for fresh weights.")
+        return src
 
     def _inference_copy(self, model: keras.Model, loss: Any) -> keras.Model:
         """The same network and weights without optimizer state or training graphs."""
@@ -112,18 +191,17 @@ class Denoiser:
         bare.compile(loss=loss)  # records the loss it was trained with; builds no graph
         return bare
 
-    def _training_windows(self, noisy: np.ndarray, clean: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
-        noisy, clean = np.asarray(noisy, np.float64), np.asarray(clean, np.float64)
-        if noisy.shape != clean.shape or noisy.ndim not in (1, 2):
-            raise InputError(f"noisy and clean must have the same 1-D or 2-D shape; got {noisy.shape} and {clean.shape}.")
-        if not (np.isfinite(noisy).all() and np.isfinite(clean).all()):
+    def _training_arrays(self, noisy: np.ndarray, clean: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+        """Training data as float64 arrays, checked: same 1-D or 2-D shape, finite."""
+        noisy = np.asarray(noisy, np.float64)
+        clean = None if clean is None else np.asarray(clean, np.float64)
+        if noisy.ndim not in (1, 2) or (clean is not None and noisy.shape != clean.shape):
+            got = f"{noisy.shape}" + ("" if clean is None else f" and {clean.shape}")
+            raise InputError(f"Training data must be one 1-D recording or a 2-D batch (noisy and clean of the "
+                             f"same shape); got {got}.")
+        if not (np.isfinite(noisy).all() and (clean is None or np.isfinite(clean).all())):
             raise InputError("Training data contains NaN or infinite values; fill or drop them first.")
-        rows = noisy[None] if noisy.ndim == 1 else noisy
-        targets = clean[None] if clean.ndim == 1 else clean
-        w, hop = self.config.window, max(1, self.config.window // 2)
-        xs = [windows.frame(r, w, hop)[0] for r in rows]
-        ys = [windows.frame(r, w, hop)[0] for r in targets]
-        return np.concatenate(xs), np.concatenate(ys), noisy.ndim == 1
+        return noisy, clean
 
     def _window_metrics(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
         """MSE/MAE of noisy and denoised test windows against clean, in the data's units."""
@@ -161,6 +239,14 @@ class Denoiser:
         return windows.window_stats(frames, c.scaling, global_offset=c.global_offset, global_scale=c.global_scale)
 
     def _denoise_frames(self, frames: np.ndarray) -> np.ndarray:
+        """Denoise windows: plainly, or J-invariantly for a self-supervised model (``config.blind_spot``)."""
+        if self.config.blind_spot:
+            from denoiser.selfsup import invariant_frames
+
+            return invariant_frames(self._plain_frames, frames, self.config.blind_spot)
+        return self._plain_frames(frames)
+
+    def _plain_frames(self, frames: np.ndarray) -> np.ndarray:
         """Scale each window by noisy statistics (its own or the training split's), denoise, undo the scaling."""
         offset, scale = self._stats(frames)
         out = windows.unscale(self._network(windows.scale(frames, offset, scale)), offset, scale)

@@ -14,6 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from denoiser import windows
 from denoiser.config import TrainConfig
 from denoiser.errors import InputError
 
@@ -37,6 +38,75 @@ def split_indices(n: int, cfg: TrainConfig, *, contiguous: bool = False,
     order = np.arange(n) if contiguous else (rng or np.random.default_rng(cfg.seed)).permutation(n)
     n_train = n - n_val - n_test
     return order[:n_train], order[n_train:n_train + n_val], order[n_train + n_val:]
+
+
+MIN_ROWS_FOR_ROW_SPLIT = 10  # fewer signals than this: each one is split in time instead
+
+
+def split_series(noisy: np.ndarray, cfg: TrainConfig, window: int, *,
+                 rng: np.random.Generator | None = None) -> dict[str, list[tuple[int, int, int]]]:
+    """Split the data into train / validation / test *before* it is cut into windows.
+
+    Windows overlap (a hop of half a window or less), so splitting windows after
+    framing puts neighbouring windows of one signal in training and in test and
+    flatters the test metrics. Here the split is over whole signals (rows) when
+    there are enough of them, and otherwise over contiguous time ranges of each
+    signal -- train first, then validation, then test -- with a gap of half a
+    window between the ranges, so no test sample is ever inside a training window.
+
+    Parameters
+    ----------
+    noisy : ndarray, shape (length,) for one recording or (n_signals, length)
+    cfg : TrainConfig (val_fraction, test_fraction, seed)
+    window : the model's window; every non-empty time range holds at least one
+
+    Returns
+    -------
+    parts : dict "train" / "val" / "test" -> list of (row, start, stop) sample ranges;
+        "test" may be empty when ``cfg.test_fraction`` is 0
+    """
+    rows = noisy[None] if noisy.ndim == 1 else noisy
+    n_rows, length = rows.shape
+    if noisy.ndim == 2 and n_rows >= MIN_ROWS_FOR_ROW_SPLIT:
+        i_train, i_val, i_test = split_indices(n_rows, cfg, rng=rng)
+        return {name: [(int(r), 0, length) for r in idx]
+                for name, idx in (("train", i_train), ("val", i_val), ("test", i_test))}
+    gap = window // 2
+    n_val = max(window, int(round(length * cfg.val_fraction)))
+    n_test = max(window, int(round(length * cfg.test_fraction))) if cfg.test_fraction > 0 else 0
+    n_train = length - n_val - n_test - gap * (2 if n_test else 1)
+    if n_train < window:
+        need = 2 * window + gap + (window + gap if n_test else 0)
+        what = "The recording" if n_rows == 1 else f"Each of the {n_rows} signals"
+        raise InputError(f"{what} has {length} samples: too few to split in time into training, validation"
+                         f"{' and test' if n_test else ''} parts of at least one window ({window}) each. "
+                         f"Give at least {need} samples, a smaller window, or {MIN_ROWS_FOR_ROW_SPLIT}+ signals.")
+    v0 = n_train + gap
+    t0 = v0 + n_val + gap
+    parts: dict[str, list[tuple[int, int, int]]] = {"train": [], "val": [], "test": []}
+    for r in range(n_rows):
+        parts["train"].append((r, 0, n_train))
+        parts["val"].append((r, v0, v0 + n_val))
+        if n_test:
+            parts["test"].append((r, t0, t0 + n_test))
+    return parts
+
+
+def frame_parts(data: np.ndarray, ranges: list[tuple[int, int, int]], window: int, hop: int) -> np.ndarray:
+    """The windows of some sample ranges of ``data`` (from :func:`split_series`), framed one range at a time.
+
+    Parameters
+    ----------
+    data : ndarray, shape (length,) or (n_signals, length)
+    ranges : list of (row, start, stop)
+
+    Returns
+    -------
+    frames : ndarray, shape (n_windows, window); (0, window) for no ranges
+    """
+    rows = data[None] if data.ndim == 1 else data
+    framed = [windows.frame(rows[r, a:b], window, hop)[0] for r, a, b in ranges]
+    return np.concatenate(framed) if framed else np.empty((0, window))
 
 
 def make_loss(name: str) -> keras.losses.Loss | str:
