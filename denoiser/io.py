@@ -451,7 +451,13 @@ def _load_path(source: str | os.PathLike[str], max_bytes: int) -> tuple[bytes, s
         if size > max_bytes:
             raise _too_big(size, max_bytes, name)
         with open(path, "rb") as handle:
-            data = handle.read(max_bytes + 1)  # +1 notices a file that grew meanwhile
+            # In steps: read(n) allocates n bytes at once (200 MB for every small file), and a
+            # file that grows past the limit while being read is still refused.
+            parts, total = [], 0
+            while total <= max_bytes and (part := handle.read(min(max(size + 1 - total, 1 << 16), 1 << 24))):
+                parts.append(part)
+                total += len(part)
+            data = b"".join(parts)
     except InputError:
         raise
     except FileNotFoundError:

@@ -115,7 +115,9 @@ def read_limited(source: str | os.PathLike | bytes | IO[bytes]) -> bytes:
             if info.st_size > MAX_MODEL_BYTES:
                 raise InputError(too_big)
             with open(path, "rb") as fh:
-                data = fh.read(MAX_MODEL_BYTES + 1)
+                data = fh.read(info.st_size + 1)  # read(n) allocates n bytes up front: not the cap
+                if len(data) > info.st_size:  # it grew while we read: take the rest, to the cap
+                    data += fh.read(MAX_MODEL_BYTES + 1 - len(data))
         except OSError as err:
             raise InputError(f"Cannot read the model file {_shown(path)}: {err.strerror or _why(err)}.") from None
     elif hasattr(source, "read"):
@@ -124,7 +126,7 @@ def read_limited(source: str | os.PathLike | bytes | IO[bytes]) -> bytes:
             raise InputError(too_big)
         if getattr(source, "seekable", lambda: False)():
             source.seek(0)  # an upload may have been read before
-        data = source.read(MAX_MODEL_BYTES + 1)
+        data = source.read(min(size, MAX_MODEL_BYTES) + 1 if isinstance(size, int) else MAX_MODEL_BYTES + 1)
         if not isinstance(data, (bytes, bytearray)):
             raise InputError("The model file must be read as bytes, not text.")
     else:
