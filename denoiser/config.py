@@ -50,6 +50,9 @@ class ModelConfig:
                               # not the units, sets the cost (16 and 32 train at about the same speed)
     lstm_layers: int = 2      # lstm: stacked LSTM layers
     bidirectional: bool = True  # lstm: also read each window backwards (2x the cost; sees both sides)
+    bias: bool = True         # unet: False drops every additive bias (bias-free, Mohan et al. 2020): the
+                              # network is then positively homogeneous, net(c*x) = c*net(x) for c > 0,
+                              # so it behaves the same at every noise level and signal amplitude
     blind_spot: int = 0       # 0: the network once per window; k >= 2: J-invariant inference (k passes, each
                               # sample read where it was masked), set by a self-supervised fit
     global_offset: float = 0.0  # global scalings: set by Denoiser.fit from the noisy training windows
@@ -58,17 +61,21 @@ class ModelConfig:
     def __post_init__(self) -> None:
         checks = [
             (self.preset in PRESETS, f"preset must be one of {', '.join(PRESETS)}; got {self.preset!r}"),
-            (isinstance(self.window, int) and 8 <= self.window <= 8192, f"window must be an integer in [8, 8192]; got {self.window!r}"),
-            (isinstance(self.hop, int) and 0 <= self.hop <= self.window, f"hop must be an integer in [0, window]; got {self.hop!r}"),
+            (_is_int(self.window) and 8 <= self.window <= 8192, f"window must be an integer in [8, 8192]; got {self.window!r}"),
+            (_is_int(self.hop) and 0 <= self.hop <= self.window, f"hop must be an integer in [0, window]; got {self.hop!r}"),
             (self.preset != "seed" or self.scaling in ("minmax", "global-minmax"),
              "the seed preset ends in a sigmoid (outputs in [0, 1]), so it needs a min-max scaling"),
             (self.scaling in ALL_SCALINGS, f"scaling must be one of {', '.join(ALL_SCALINGS)}; got {self.scaling!r}"),
-            (isinstance(self.filters, int) and 1 <= self.filters <= 256, f"filters must be an integer in [1, 256]; got {self.filters!r}"),
-            (isinstance(self.depth, int) and 0 <= self.depth <= 8, f"depth must be an integer in [0, 8]; got {self.depth!r}"),
-            (isinstance(self.kernel_size, int) and 1 <= self.kernel_size <= 31, f"kernel_size must be an integer in [1, 31]; got {self.kernel_size!r}"),
+            (_is_int(self.filters) and 1 <= self.filters <= 256, f"filters must be an integer in [1, 256]; got {self.filters!r}"),
+            (_is_int(self.depth) and 0 <= self.depth <= 8, f"depth must be an integer in [0, 8]; got {self.depth!r}"),
+            (_is_int(self.kernel_size) and 1 <= self.kernel_size <= 31, f"kernel_size must be an integer in [1, 31]; got {self.kernel_size!r}"),
             (_is_int(self.units) and 1 <= self.units <= 512, f"units must be an integer in [1, 512]; got {self.units!r}"),
             (_is_int(self.lstm_layers) and 1 <= self.lstm_layers <= 8, f"lstm_layers must be an integer in [1, 8]; got {self.lstm_layers!r}"),
             (isinstance(self.bidirectional, bool), f"bidirectional must be true or false; got {self.bidirectional!r}"),
+            (isinstance(self.bias, bool), f"bias must be true or false; got {self.bias!r}"),
+            (self.bias or self.preset == "unet",
+             "bias=False (a bias-free network) exists for the unet preset only; the seed net ends in a sigmoid "
+             "and LSTM gates are not scale-equivariant"),
             (_is_int(self.blind_spot) and (self.blind_spot == 0 or 2 <= self.blind_spot <= 16),
              f"blind_spot must be 0 or an integer in [2, 16]; got {self.blind_spot!r}"),
             (_is_real(self.global_offset), f"global_offset must be a finite number; got {self.global_offset!r}"),
@@ -152,11 +159,11 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         checks = [
-            (isinstance(self.epochs, int) and 1 <= self.epochs <= 10_000, f"epochs must be an integer in [1, 10000]; got {self.epochs!r}"),
-            (isinstance(self.batch_size, int) and 1 <= self.batch_size <= 65_536, f"batch_size must be an integer in [1, 65536]; got {self.batch_size!r}"),
+            (_is_int(self.epochs) and 1 <= self.epochs <= 10_000, f"epochs must be an integer in [1, 10000]; got {self.epochs!r}"),
+            (_is_int(self.batch_size) and 1 <= self.batch_size <= 65_536, f"batch_size must be an integer in [1, 65536]; got {self.batch_size!r}"),
             (0 < float(self.learning_rate) <= 1, f"learning_rate must be in (0, 1]; got {self.learning_rate!r}"),
             (self.loss in LOSSES, f"loss must be one of {', '.join(LOSSES)}; got {self.loss!r}"),
-            (isinstance(self.patience, int) and self.patience >= 1, f"patience must be an integer >= 1; got {self.patience!r}"),
+            (_is_int(self.patience) and self.patience >= 1, f"patience must be an integer >= 1; got {self.patience!r}"),
             (self.weighting in ("noise", "none"), f"weighting must be 'noise' or 'none'; got {self.weighting!r}"),
             (0 < self.val_fraction < 0.5 and 0 <= self.test_fraction < 0.5, "val_fraction must be in (0, 0.5) and test_fraction in [0, 0.5)"),
             (isinstance(self.self_supervised, bool), f"self_supervised must be true or false; got {self.self_supervised!r}"),

@@ -54,13 +54,20 @@ def _unet(config: ModelConfig) -> keras.Model:
     (the tutorial's stack sees 11). Skips carry detail past the bottleneck, so
     steps and spikes survive; the output is linear and added to the input, so
     the network learns the correction (identity is easy: "do no harm").
+
+    With ``config.bias=False`` no layer has an additive bias (bias-free, Mohan et al.
+    2020): convolutions, ReLU, zero padding, concatenation and the residual sum are all
+    positively homogeneous, so ``net(c*x) == c*net(x)`` for every ``c > 0``. The net is
+    then locally linear in its input, which is what lets it generalise across noise
+    levels (including ones it never saw) instead of memorising one offset per level.
     """
     f, k, depth = config.filters, config.kernel_size, config.depth
+    use_bias = config.bias
     widths = [min(f * 2**level, 4 * f) for level in range(depth + 1)]
     # Strided levels need a length divisible by 2**depth: pad inside, crop at the end.
     multiple = 2**depth
     pad = (-config.window) % multiple
-    conv = dict(kernel_size=k, padding="same", activation="relu")
+    conv = dict(kernel_size=k, padding="same", activation="relu", use_bias=use_bias)
 
     inputs = keras.Input(shape=(config.window, 1), name="noisy")
     x0 = layers.ZeroPadding1D((0, pad), name="pad")(inputs) if pad else inputs
@@ -76,7 +83,7 @@ def _unet(config: ModelConfig) -> keras.Model:
         x = layers.Conv1DTranspose(widths[level - 1], strides=2, name=f"up{level}", **conv)(x)
         x = layers.Concatenate(name=f"skip{level}")([x, skips[level - 1]])
         x = layers.Conv1D(widths[level - 1], name=f"dec{level}", **conv)(x)
-    correction = layers.Conv1D(1, 1, name="correction")(x)
+    correction = layers.Conv1D(1, 1, use_bias=use_bias, name="correction")(x)
     x = layers.Add(name="residual")([x0, correction])
     outputs = layers.Cropping1D((0, pad), name="denoised")(x) if pad else layers.Identity(name="denoised")(x)
     return keras.Model(inputs, outputs, name="unet")
