@@ -34,7 +34,7 @@ import streamlit as st
 
 from denoiser.config import PRESET_LABELS, ModelConfig, TrainConfig
 from denoiser.errors import InputError
-from denoiser.signals import FAMILY_LABELS, add_noise, training_pairs
+from denoiser.signals import FAMILY_LABELS, training_pairs
 from denoiser.windows import bridge_gaps
 
 if TYPE_CHECKING:
@@ -52,12 +52,12 @@ class TrainRequest:
 
     model: ModelConfig
     train: TrainConfig
-    source: str = "synthetic"                 # "synthetic" (family + noise) or "series" (upload + noise)
+    source: str = "synthetic"                 # "synthetic" (family + noise) or "selfsup" (the upload alone)
     family: str = "mixed"
     noise: tuple[str, ...] = ("gaussian",)
-    sigma: tuple[float, float] = (0.02, 0.3)  # synthetic: per-signal sigma range; series: (sigma, sigma)
+    sigma: tuple[float, float] = (0.02, 0.3)  # synthetic: per-signal sigma range
     n_signals: int = 2000
-    series: np.ndarray | None = None          # the uploaded column, for source "series"
+    series: np.ndarray | None = None          # the uploaded column, for source "selfsup"
     series_name: str = ""
 
 
@@ -263,7 +263,7 @@ class TrainingJob:
             return f"Search best: {best} ({stamp})"
         preset = PRESET_NAMES.get(self.request.model.preset, self.request.model.preset)
         data = (FAMILY_LABELS.get(self.request.family, self.request.family).split(" (")[0]
-                if self.request.source == "synthetic" else f"'{self.request.series_name}'")
+                if self.request.source == "synthetic" else f"'{self.request.series_name}' (self-supervised)")
         stamp = time.strftime("%H:%M:%S", time.localtime(self.ended or time.time()))
         return f"{preset} on {data}, {plural(len(self.logs), 'epoch')} ({stamp})"
 
@@ -274,7 +274,14 @@ def train_work(job: TrainingJob) -> "Denoiser":
     from denoiser.core import Denoiser  # TensorFlow; already loaded by the bundled models
 
     job.status = "training"
-    den = Denoiser(job.request.model)
+    if job.request.source == "selfsup":  # fine-tunes the bundled default, at the request's window
+        from dataclasses import replace
+
+        from denoiser.bundled import pretrained
+
+        den = Denoiser(replace(pretrained("default").config, window=job.request.model.window))
+    else:
+        den = Denoiser(job.request.model)
     return den.fit(noisy, clean, job.request.train, on_epoch=job._on_epoch, should_stop=job.should_stop,
                    data_note=note)
 
@@ -295,19 +302,18 @@ def search_work(job: TrainingJob) -> Any:
     return result
 
 
-def training_data(req: TrainRequest) -> tuple[np.ndarray, np.ndarray, str]:
-    """Noisy/clean pairs and a one-line description, for the request's data source."""
+def training_data(req: TrainRequest) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """Noisy/clean pairs (clean None: self-supervised) and a one-line description, for the request's source."""
     window = req.model.window
-    if req.source == "series":
+    if req.source == "selfsup":
         series = _filled(req.series)
-        noisy = add_noise(series, req.noise[0], sigma=req.sigma[0], rng=req.train.seed)
-        note = (f"uploaded column '{req.series_name}' ({series.size} samples) "
-                f"+ {req.noise[0]} noise sigma {req.sigma[0]:g}")
+        note = (f"uploaded column '{req.series_name}' ({series.size} samples), self-supervised "
+                "(its own noise) from the bundled default")
         if series.size < 4 * window:
             raise InputError(f"The column '{req.series_name}' has {series.size} samples; training on it needs "
                              f"at least {4 * window} (4 windows of {window}). Pick a smaller window or train on "
                              "synthetic data.")
-        return noisy, series, note
+        return series, None, note
     noisy, clean = training_pairs(req.family, req.n_signals, window, req.noise, req.sigma, rng=req.train.seed)
     note = (f"{req.family} family, noise {'/'.join(req.noise)}, sigma {req.sigma[0]:g}-{req.sigma[1]:g}, "
             f"{req.n_signals} signals")
@@ -364,5 +370,5 @@ def describe(request: TrainRequest | SearchRequest) -> str:
                 f"at most {request.minutes:g} min, on {request.n_signals} synthetic signals ({request.family}).")
     preset = PRESET_LABELS[request.model.preset].split(":")[0]
     data = (f"{request.n_signals} synthetic signals ({request.family})" if request.source == "synthetic"
-            else f"the uploaded column '{request.series_name}' with synthetic noise")
+            else f"the uploaded column '{request.series_name}' alone (self-supervised, from the bundled default)")
     return f"{preset}, window {request.model.window}, up to {request.train.epochs} epochs on {data}."

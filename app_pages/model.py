@@ -17,7 +17,11 @@ AUTO_WINDOW_TEXT = "U-Net 256, LSTM 128"
 KEEP = {"persist_state": "session"}  # form settings survive visits to other pages
 BUNDLED_LABEL = "Bundled: default, or the x² specialist for 150-point parabolas"
 SOURCES = {"synthetic": "Synthetic signals (family + noise below)",
-           "series": "My uploaded column, with synthetic noise added"}
+           "selfsup": "Learn from my uploaded recording (self-supervised: no clean version needed)"}
+SELFSUP_NOTE = ("Self-supervised: fine-tunes the bundled default network on the recording's own noise (each "
+                "sample is hidden in turn and predicted from its neighbours), so no clean version is needed. "
+                "Uses the window, epochs, batch, learning rate, loss and seed; not the architecture or the "
+                "noise settings. Assumes the noise is independent from sample to sample (white).")
 
 
 def load_model_file(file) -> None:  # noqa: ANN001 -- Streamlit's UploadedFile
@@ -66,15 +70,16 @@ def training_form() -> _training.TrainRequest | None:
             loss = st.radio("Loss", list(LOSS_LABELS), format_func=LOSS_LABELS.get, key="tr_loss", **KEEP)
             st.caption(LOSS_NOTE)
         with data:
-            source = st.radio("Training data", list(SOURCES), format_func=SOURCES.get, key="tr_source", **KEEP)
+            # In a form a choice takes effect on submit, so the note is the radio's help, not a conditional caption.
+            source = st.radio("Training data", list(SOURCES), format_func=SOURCES.get, key="tr_source", **KEEP,
+                              help=SELFSUP_NOTE)
             options = [*FAMILIES, "mixed"]
             family = st.selectbox("Signal family", options, options.index(gen_family),
                                   format_func=FAMILY_LABELS.get, key="tr_family", **KEEP)
             noise = st.multiselect("Noise kinds", NOISE_KINDS, [gen_noise], format_func=NOISE_LABELS.get,
                                    key="tr_noise", **KEEP, help="Each training signal gets one of these.")
             sigma = st.slider("Noise sigma range", 0.005, 1.0, (0.02, 0.3), 0.005, key="tr_sigma", **KEEP,
-                              help="Drawn per signal, so the network learns to judge the noise level itself. "
-                                   "For an uploaded column, the upper end is the sigma added.")
+                              help="Drawn per signal, so the network learns to judge the noise level itself.")
             n_signals = int(st.number_input("Synthetic signals", 100, 20_000, 3000, 100, key="tr_n", **KEEP))
             seed = int(st.number_input("Seed", 0, 1_000_000, 0, key="tr_seed", **KEEP))
         submitted = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:",
@@ -84,9 +89,14 @@ def training_form() -> _training.TrainRequest | None:
     if not submitted or busy:  # a click that raced the button's disabling must not start a second run
         return None
     try:
-        config = model_config(preset, window, filters, scaling)
-        train = TrainConfig.for_preset(preset, epochs=epochs, batch_size=batch, loss=loss, seed=seed,
-                                       **({} if lr == "auto" else {"learning_rate": lr}))
+        if source == "selfsup":  # the bundled U-Net's network, at the form's window
+            config = ModelConfig(window=256 if window == "auto" else window)
+            train = TrainConfig.selfsup(epochs=epochs, batch_size=batch, loss=loss, seed=seed,
+                                        **({} if lr == "auto" else {"learning_rate": lr}))
+        else:
+            config = model_config(preset, window, filters, scaling)
+            train = TrainConfig.for_preset(preset, epochs=epochs, batch_size=batch, loss=loss, seed=seed,
+                                           **({} if lr == "auto" else {"learning_rate": lr}))
     except InputError as err:
         st.error(str(err))
         return None
@@ -100,8 +110,7 @@ def training_form() -> _training.TrainRequest | None:
         st.error("There is no uploaded data yet: load a CSV on the Upload page, or train on synthetic signals.")
         return None
     table = st.session_state.table
-    return _training.TrainRequest(config, train, "series", family, tuple(noise), (sigma[1], sigma[1]),
-                                  series=table.column(columns[0]), series_name=columns[0])
+    return _training.TrainRequest(config, train, "selfsup", series=table.column(columns[0]), series_name=columns[0])
 
 
 def model_config(preset: str, window: int | str, filters: int, scaling: str) -> ModelConfig:
@@ -299,7 +308,12 @@ def live_job(job: _training.TrainingJob) -> None:
 def model_details(model, name: str, *, curve: bool = True) -> None:  # noqa: ANN001 -- a Denoiser
     """Test-split metrics, loss history (unless drawn above already), layer summary of a model."""
     tm = model.test_metrics_
-    if tm:
+    if "blind_spot_mse" in tm:  # self-supervised: no clean version, so no gain on the test part
+        st.markdown(f"**Test part** (never seen in training), against the noisy samples themselves: error "
+                    f"{ui.fmt(tm['blind_spot_mse'])} (each sample predicted without seeing it; this includes the "
+                    f"noise variance), against {ui.fmt(tm['neighbour_mse'])} for the mean of its two neighbours. "
+                    "How much it gains is estimated when it denoises through the automatic pipeline.")
+    elif tm:
         st.markdown("**Test split** (windows never seen in training):")
         table = pd.DataFrame({"MSE": [tm.get("noisy_mse"), tm.get("mse")], "MAE": [tm.get("noisy_mae"), tm.get("mae")]},
                              index=["noisy input", "denoised"])

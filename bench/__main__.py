@@ -11,7 +11,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")   # before anything imports T
 
 from bench.common import OUT, Report, log, machine, md_table, text_table  # noqa: E402
 
-SECTIONS = ("quality", "losses", "real", "speed", "scaling", "app", "load", "soak")
+SECTIONS = ("quality", "losses", "real", "selfsup", "speed", "scaling", "app", "load", "soak")
 SPEED_PARTS = ("train", "latency", "csv")
 
 
@@ -40,6 +40,9 @@ def run_section(name: str, args: argparse.Namespace, report: Report) -> None:
     elif name == "real":
         from bench import real
         real.run(args.quick, report)
+    elif name == "selfsup":
+        from bench import selfsup
+        selfsup.run(args.quick, report)
     elif name == "speed":
         from bench import speed
         speed.run(args.quick, report, args.parts)

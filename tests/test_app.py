@@ -313,7 +313,7 @@ def test_training_on_a_too_short_upload_says_why() -> None:
     at = start("upload")
     upload(at, "short.csv", GOOD_CSV)                 # 150 samples: too few for 4 windows of 64
     at.switch_page("app_pages/model.py").run()
-    at.radio(key="tr_source").set_value("series")
+    at.radio(key="tr_source").set_value("selfsup")
     at.select_slider(key="tr_window").set_value(64)
     button(at, "Start training").click().run()
     at.session_state.job.thread.join(timeout=60)

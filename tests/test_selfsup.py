@@ -151,3 +151,35 @@ def test_cli_trains_self_supervised_on_a_csv_column(tmp_path):
     assert den.config.blind_spot == 4 and den.train_info_["train_config"]["self_supervised"] is True
     assert "self-supervised" in den.train_info_["data"]
     assert "blind-spot" in proc.stderr
+
+
+# ------------------------------------------------------------ app: the training form's self-supervised source
+def test_app_learns_from_the_uploaded_recording_with_the_same_job_and_curve():
+    pytest.importorskip("streamlit")
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    root = Path(__file__).resolve().parent.parent
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=90).run()
+    at.switch_page("app_pages/upload.py").run()
+    _, noisy = smooth_recording(2000)
+    csv = ("t,volts\n" + "\n".join(f"{i},{v:.6f}" for i, v in enumerate(noisy)) + "\n").encode()
+    at.file_uploader(key="uploader").set_value(("rec.csv", csv, "text/csv"))
+    at.run()
+    at.switch_page("app_pages/model.py").run()
+    at.radio(key="tr_source").set_value("selfsup")
+    at.select_slider(key="tr_window").set_value(64)
+    at.number_input(key="tr_epochs").set_value(1)
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert not at.exception and not at.error
+    job = at.session_state.job
+    job.thread.join(timeout=180)
+    assert job.status == "finished", job.error
+    assert len(job.logs) == 1 and "val_loss" in job.logs[0]          # the live curve's points
+    den = job.result
+    assert den.train_info_["train_config"]["self_supervised"] and den.config.blind_spot == 4
+    assert den.config.window == 64 and "self-supervised" in den.train_info_["data"]
+    at.run()
+    assert not at.exception
+    assert job.name.endswith(")") and "(self-supervised)" in job.name and job.name in at.session_state.models
