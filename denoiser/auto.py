@@ -406,6 +406,21 @@ def _chunked_divergence(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray, e
     return div
 
 
+def _best_single(r: np.ndarray, c: np.ndarray, sigma2: float) -> np.ndarray:
+    """The one candidate with the lowest SURE at its own best weight against the input.
+
+    Fitting many weights to a noisy risk estimate overfits it (each free weight costs about
+    2 sigma^2 / N of risk that SURE does not see); choosing one candidate and one weight does not.
+    """
+    g = np.einsum("ij,ij->j", r, r) / r.shape[0]
+    w = np.clip(np.divide(sigma2 * c, g, out=np.zeros_like(g), where=g > 0), 0.0, 1.0)
+    sure = w * w * g - 2 * sigma2 * c * w
+    out = np.zeros_like(w)
+    k = int(np.argmin(sure))
+    out[k] = w[k]
+    return out
+
+
 def _blend_weights(r: np.ndarray, c: np.ndarray, sigma2: float) -> np.ndarray:
     """SURE-optimal weights w >= 0, sum(w) <= 1 for out = y + r @ w.
 
@@ -442,6 +457,22 @@ def _fill_unprobed(d: np.ndarray, regions: list[slice]) -> np.ndarray:
         block[np.isnan(block)] = np.broadcast_to(means[near], block.shape)[np.isnan(block)]
         d[reg] = block
     return d
+
+
+def _weights(r: np.ndarray, c: np.ndarray, sigma2: float) -> np.ndarray:
+    """Blend weights for one region: one candidate, or a mix, whichever has the lower corrected risk.
+
+    SURE of a weight vector fitted to the same data is optimistic by about 2 sigma^2 / N per
+    weight in use (as Mallows' Cp counts parameters), so each choice is charged that much.
+    """
+    n = r.shape[0]
+    g = r.T @ r / n
+
+    def risk(w: np.ndarray) -> float:
+        return float(w @ g @ w - 2 * sigma2 * c @ w + 2 * sigma2 * np.count_nonzero(w > 1e-6) / n)
+
+    single, mix = _best_single(r, c, sigma2), _blend_weights(r, c, sigma2)
+    return mix if risk(mix) < risk(single) else single
 
 
 def _regions(n: int, size: int = REGION) -> list[slice]:
@@ -559,7 +590,7 @@ def denoise(x: np.ndarray, *, sigma: float | None = None, quiet: tuple[int, int]
         d = np.stack([divs[k] for k in names], axis=1)
         regions = _regions(v.size)
         d = _fill_unprobed(d, regions)
-        wr = np.stack([_blend_weights(r[reg], 1.0 - d[reg].mean(axis=0), s * s) for reg in regions])
+        wr = np.stack([_weights(r[reg], 1.0 - d[reg].mean(axis=0), s * s) for reg in regions])
         w = _smooth_weights(wr, regions, v.size)
         out = despiked + np.sum(w * r, axis=1)
         # SURE of the blend actually applied, per sample: |w.r|^2 - s^2 + 2 s^2 (1 - w.(1-d))
