@@ -73,7 +73,7 @@ def training_form() -> _training.TrainRequest | None:
             # In a form a choice takes effect on submit, so the note is the radio's help, not a conditional caption.
             source = st.radio("Training data", list(SOURCES), format_func=SOURCES.get, key="tr_source", **KEEP,
                               help=SELFSUP_NOTE)
-            options = [*FAMILIES, "mixed"]
+            options = [*FAMILIES, "mixed", "realistic"]
             family = st.selectbox("Signal family", options, options.index(gen_family),
                                   format_func=FAMILY_LABELS.get, key="tr_family", **KEEP)
             noise = st.multiselect("Noise kinds", NOISE_KINDS, [gen_noise], format_func=NOISE_LABELS.get,
@@ -141,7 +141,7 @@ def search_form() -> _training.SearchRequest | None:
             losses = st.multiselect("Losses", list(LOSS_LABELS), ["mse"], key="se_loss", **KEEP,
                                     format_func=lambda v: v.upper())
         with data_col:
-            options = [*FAMILIES, "mixed"]
+            options = [*FAMILIES, "mixed", "realistic"]
             family = st.selectbox("Signal family", options, options.index(st.session_state.get("gen_family", "mixed")),
                                   format_func=FAMILY_LABELS.get, key="se_family", **KEEP)
             noise = st.multiselect("Noise kinds", NOISE_KINDS, [st.session_state.get("gen_noise", "gaussian")],

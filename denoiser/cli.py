@@ -248,7 +248,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", choices=PRESETS, default="unet", help="architecture (default: unet)")
     p.add_argument("--window", type=int, help="window length in samples (default: unet 256, seed 150, lstm 128)")
     p.add_argument("--filters", type=int, default=16, help="unet: channels of the first level (default: 16)")
-    p.add_argument("--family", choices=[*FAMILIES, "mixed"], default="mixed", help="synthetic signal family")
+    p.add_argument("--family", choices=[*FAMILIES, "mixed", "realistic"], default="mixed", help="synthetic signal family")
     p.add_argument("--n-signals", type=int, default=4000, help="synthetic training signals (default: 4000)")
     p.add_argument("--csv", help="train on a column of this CSV, treated as clean, with noise added")
     p.add_argument("--column", help="the CSV column to use (default: the first value column)")
@@ -268,7 +268,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("generate", help="write a noisy/clean signal CSV",
                        description="Write clean signals of a family and noisy copies to a CSV.")
     p.add_argument("-o", "--output", required=True, help="CSV file to write")
-    p.add_argument("--family", choices=[*FAMILIES, "mixed"], default="x2")
+    p.add_argument("--family", choices=[*FAMILIES, "mixed", "realistic"], default="x2")
     p.add_argument("--length", type=int, default=150)
     p.add_argument("-n", type=int, default=1, help="number of signals (default: 1)")
     _level(p)

@@ -146,13 +146,13 @@ def _powerlaw(length: int, rng: np.random.Generator) -> np.ndarray:
 
 def _ar(length: int, rng: np.random.Generator) -> np.ndarray:
     # AR(1) (red, phi 0.5..0.995) or a resonant AR(2) (pole radius 0.8..0.995 at a
-    # period of 4..200 samples): the spectra of many mechanical and physiological channels.
+    # period of 2.5..200 samples): the spectra of many mechanical and physiological channels.
     burn = 300
     e = rng.standard_normal(length + burn)
     if rng.random() < 0.4:
         a = [1.0, -rng.uniform(0.5, 0.995)]
     else:
-        r, period = rng.uniform(0.8, 0.995), np.exp(rng.uniform(np.log(4), np.log(200)))
+        r, period = rng.uniform(0.8, 0.995), np.exp(rng.uniform(np.log(2.5), np.log(200)))
         a = [1.0, -2 * r * np.cos(2 * np.pi / period), r * r]
     return _unit_std(lfilter([1.0], a, e)[burn:], rng)
 
@@ -208,8 +208,11 @@ def _piecewise(length: int, rng: np.random.Generator) -> np.ndarray:
 def _beats(length: int, rng: np.random.Generator) -> np.ndarray:
     # ECG/pulse-like: a beat template (P, QRS, T as Gaussians, widths relative to the
     # beat period) repeated at a rate that drifts slowly and jitters beat to beat.
+    # One in five: a short period (3..20 samples), pulse trains near Nyquist such as
+    # appliance power sampled a few times per cycle, which a smoother would wipe out.
     t = np.arange(length, dtype=np.float64)
-    period = np.exp(rng.uniform(np.log(20), np.log(300)))
+    lo, hi = (3, 20) if rng.random() < 0.2 else (20, 300)
+    period = np.exp(rng.uniform(np.log(lo), np.log(hi)))
     waves = [  # (offset in periods, width in periods, amplitude)
         (-0.2, rng.uniform(0.02, 0.05), rng.uniform(0.05, 0.2)),
         (-0.02, rng.uniform(0.006, 0.015), -rng.uniform(0.0, 0.2)),
