@@ -58,6 +58,7 @@ _SNIFF_MAX_BYTES = 4 * 1024**2  # sample grows only to reach a few complete line
 _SNIFF_MAX_LINES = 400  # enough to see the preamble, header and a stable data block
 _SCAN_CHUNK = 8 * 1024**2  # chunk for byte scans, so temporaries stay small
 _MIN_ROWS = 2
+_MAX_DECIMALS = 12  # more places than this: the column is written in full (shortest round-trip form)
 _MAX_JOINED_LINES = 50  # a quoted field may span lines; stop joining after this
 
 # Tokens that mean "no value". pandas' defaults cover most; instruments add these.
@@ -92,7 +93,9 @@ _KEY_VALUE = re.compile(r"[A-Za-z][^:=]{0,60}[:=]\s*\S")
 _TIME_WORDS = frozenset(
     ["time", "times", "t", "timestamp", "date", "datetime", "seconds", "second", "sec", "secs"]
     + ["s", "ms", "index", "idx", "sample", "samples", "x", "zeit", "temps", "tiempo", "elapsed"]
+    + ["year", "years", "yr", "jahr", "annee", "année", "ano", "año", "anno", "jaar", "month", "day"]
 )
+ABSURD_SCALE = 1e15  # a value this many robust scales from the column's median is a glitch, not a sample
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
 
@@ -1117,13 +1120,18 @@ def _find_time_column(
     candidates = [names[0]] + [n for n in names[1:] if layout.header and _time_name_like(n)]
     for pos, col in enumerate(candidates):
         series = df[col]
+        named = layout.header and _time_name_like(col)
         if not pd.api.types.is_numeric_dtype(series.dtype):
             parsed = _parse_datetimes(series, notes, col)
             if parsed is not None:
                 return _with_time_of_day(df, col, parsed, notes)
+            point = _point_time(series, layout.decimal) if named or pos == 0 else None
+            if point is not None:  # "Zeit [s]" written 0.001 while the values use decimal commas
+                return col, point.rename(col), "seconds", {col}
             continue
-        named = layout.header and _time_name_like(col)
-        unnamed_index = pos == 0 and layout.header and not layout.raw_header[0]
+        # A first column without a name (a written DataFrame index, or a headerless file's
+        # sample number) is the time axis when it counts up evenly.
+        unnamed_index = pos == 0 and (not layout.header or not layout.raw_header[0])
         if (named or unnamed_index) and _is_time_axis(series, exact_index=unnamed_index and not named):
             return col, series.astype(np.float64).rename(col).reset_index(drop=True), "seconds", {col}
     return None, None, None, set()
@@ -1157,9 +1165,31 @@ def _is_time_axis(series: pd.Series, exact_index: bool) -> bool:
     values = series.to_numpy(dtype=np.float64)
     if values.size < 2 or not np.isfinite(values).all():
         return False
-    if exact_index:  # a nameless first column must be exactly 0..n-1 (a written DataFrame index)
-        return bool(np.array_equal(values, np.arange(values.size)))
-    return bool((np.diff(values) > 0).all())
+    steps = np.diff(values)
+    if exact_index:  # a nameless first column must count 0..n-1 or 1..n, or (16+ rows) up evenly
+        count = np.arange(values.size)
+        if np.array_equal(values, count) or np.array_equal(values, count + 1):
+            return True
+        return bool(values.size >= 16 and steps[0] > 0 and np.allclose(steps, steps[0], rtol=1e-6, atol=0))
+    return bool((steps > 0).all())
+
+
+def _point_time(series: pd.Series, decimal: str) -> pd.Series | None:
+    """A text column of plain decimal-point numbers in a decimal-comma file, read as an increasing axis.
+
+    Instruments often write the time with a point and the values with the locale's comma;
+    the parser then keeps the time column as text. Accepted only when every cell is a plain
+    number with at most one point and no comma, and the numbers increase.
+    """
+    if decimal != ",":
+        return None
+    text = series.astype(str).str.strip()
+    if text.empty or not text.str.fullmatch(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?").all():
+        return None
+    values = pd.to_numeric(text, errors="coerce").astype(np.float64).reset_index(drop=True)
+    if values.size < 2 or not np.isfinite(values).all() or not (np.diff(values.to_numpy()) > 0).all():
+        return None
+    return values
 
 
 def _parse_datetimes(series: pd.Series, notes: list[str], col: str) -> pd.Series | None:
@@ -1271,9 +1301,38 @@ def _value_columns(
                 f"{_count(n_inf, 'infinite value')} (inf/-inf) in {col!r} "
                 f"{'was' if n_inf == 1 else 'were'} treated as missing."
             )
+        n_absurd = _drop_absurd(arr)
+        if n_absurd:
+            notes.append(
+                f"{_count(n_absurd, 'absurd value')} in {col!r} (more than {ABSURD_SCALE:.0e} times the "
+                f"column's typical spread from its median, e.g. 1e308) "
+                f"{'was' if n_absurd == 1 else 'were'} treated as missing."
+            )
         values[col] = arr
         missing[col] = int(np.count_nonzero(np.isnan(arr)))
     return values, missing, text_cols, empty_cols
+
+
+def _drop_absurd(arr: np.ndarray) -> int:
+    """Set values beyond ABSURD_SCALE robust scales from the median to NaN, in place; return how many.
+
+    Cells such as 1e308 are finite, but squaring them overflows and every plot, metric and
+    network output built on them is inf or NaN. The scale is 1.4826 * MAD (a few glitches
+    cannot move it), falling back to the median's size and then 1 for constant columns.
+    """
+    finite = arr[np.isfinite(arr)]
+    if finite.size == 0:
+        return 0
+    med = float(np.median(finite))
+    dev = np.abs(finite - med)
+    scale = 1.4826 * float(np.median(dev))
+    if not scale > 0:
+        scale = abs(med) if med != 0 else 1.0
+    with np.errstate(invalid="ignore", over="ignore"):
+        absurd = np.abs(arr - med) > ABSURD_SCALE * scale
+    n = int(np.count_nonzero(absurd))
+    arr[absurd] = np.nan
+    return n
 
 
 def _to_float(series: pd.Series, decimal: str) -> tuple[np.ndarray, int]:
@@ -1410,8 +1469,12 @@ def _csv_text(table: SeriesTable, denoised: dict[str, np.ndarray]) -> str:
     columns: dict[str, Any] = {}
     if table.time is not None:
         columns[table.report.time_column or "time"] = _time_cells(table.time)
+    places: dict[str, int | None] = {}
     for col in table.values.columns:
-        columns[_unique(str(col), columns)] = table.values[col].to_numpy(dtype=np.float64)
+        arr = table.values[col].to_numpy(dtype=np.float64)
+        # Interpolated gap cells are off the input's grid: that many may miss it.
+        places[col] = decimals(arr, misses=table.report.filled.get(col, 0))
+        columns[_unique(str(col), columns)] = _at_decimals(arr, places[col])
     for key, arr in denoised.items():
         values = np.asarray(arr, dtype=np.float64)
         if values.ndim != 1 or values.size != rows:
@@ -1419,7 +1482,10 @@ def _csv_text(table: SeriesTable, denoised: dict[str, np.ndarray]) -> str:
                 f"The denoised signal {key!r} has shape {values.shape}, but the table has "
                 f"{rows:,} rows. Denoise the column again before saving."
             )
-        columns[_unique(f"{key}_denoised", columns)] = values
+        # One decimal finer than the input, so rounding adds at most a tenth of the input's
+        # own quantisation step (a denoised value between two input steps is the point).
+        d = places.get(key)
+        columns[_unique(f"{key}_denoised", columns)] = _at_decimals(values, None if d is None else d + 1)
     frame = pd.DataFrame(columns)
     frame.columns = [_neutralise(c) for c in frame.columns]
     return frame.to_csv(index=False, na_rep="", lineterminator="\n")
@@ -1442,10 +1508,62 @@ def _neutralise(name: str) -> str:
     return "'" + name if name.startswith(_FORMULA_PREFIXES) or first.startswith(_FORMULA_PREFIXES) else name
 
 
-def _time_cells(time: pd.Series) -> np.ndarray:
-    """ISO 8601 strings for datetimes (UTC with "Z" when zone-aware); floats otherwise."""
+def decimals(values: np.ndarray, misses: int = 0, limit: int = _MAX_DECIMALS) -> int | None:
+    """Return the fewest decimal places that write a column's values back exactly.
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (n,)
+        float64 values as read from decimal text (NaN and inf are ignored).
+    misses : int
+        How many finite values may be off that grid (cells filled by interpolation).
+    limit : int
+        Largest number of places tried.
+
+    Returns
+    -------
+    int or None
+        ``d`` such that ``round(x, d)`` reproduces every value (but ``misses``) to
+        within float rounding; None when more than ``limit`` places, or more digits
+        than a float holds exactly, would be needed (write the shortest round-trip form).
+    """
+    finite = values[np.isfinite(values)]
+    if finite.size <= misses:
+        return 0
+    biggest = float(np.abs(finite).max())
+    for d in range(limit + 1):
+        if biggest * 10.0**d >= 2.0**40:  # the grid test below needs room below float spacing
+            return None
+        scaled = finite * 10.0**d
+        # A value parsed from text with d places is within about an ulp of an integer here.
+        off = np.abs(scaled - np.rint(scaled)) > 4 * np.spacing(np.abs(scaled)) + 1e-300
+        if int(np.count_nonzero(off)) <= misses:
+            return d
+    return None
+
+
+def _at_decimals(values: np.ndarray, d: int | None) -> Any:
+    """Values rounded to ``d`` places for writing: integers when ``d`` is 0, as-is when None.
+
+    Rounding gives the float nearest to the d-place decimal, whose shortest form
+    (what the CSV writer prints) has at most d places.
+    """
+    if d is None:
+        return values
+    rounded = np.round(values, d)
+    finite = np.isfinite(rounded)
+    if d == 0 and not np.any(np.abs(rounded[finite]) >= 2.0**53):
+        # Integers: 0, 1, 2 rather than 0.0, 1.0, 2.0; a masked (nullable) cell stays empty.
+        ints = np.where(finite, rounded, 0).astype(np.int64)
+        return ints if finite.all() else pd.arrays.IntegerArray(ints, ~finite)
+    return rounded
+
+
+def _time_cells(time: pd.Series) -> Any:
+    """ISO 8601 strings for datetimes (UTC with "Z" when zone-aware); numbers at the input's precision otherwise."""
     if not pd.api.types.is_datetime64_any_dtype(time.dtype):
-        return time.to_numpy(dtype=np.float64)
+        seconds = time.to_numpy(dtype=np.float64)
+        return _at_decimals(seconds, decimals(seconds))
     aware = getattr(time.dt, "tz", None) is not None
     naive = time.dt.tz_convert("UTC").dt.tz_localize(None) if aware else time
     stamps = naive.to_numpy()

@@ -551,8 +551,8 @@ def test_write_round_trip_datetime_and_nan() -> None:
     text = to_csv_bytes(table, denoised).decode("utf-8")
     assert text.splitlines()[0] == "timestamp,temp,temp_denoised"
     assert "2024-01-31T12:00:00.123," in text
-    assert "2024-01-31T12:00:00.000,1.0,1.0" in text
-    assert ",2.0,\n" in text  # NaN written as an empty cell
+    assert "2024-01-31T12:00:00.000,1,1.0" in text  # integers stay integers; denoised one place finer
+    assert ",2,\n" in text  # NaN written as an empty cell
     back = read_series(text.encode())
     assert back.report.time_kind == "datetime"
     assert list(back.time) == list(table.time)  # type: ignore[arg-type]
@@ -663,3 +663,46 @@ def test_numbers_written_any_dialect_read_back_exactly(rows: list[list[float]], 
     expected = np.array(rows)
     np.testing.assert_array_equal(table.column("a"), expected[:, 0])
     np.testing.assert_array_equal(table.column("b"), expected[:, 1])
+
+
+# --------------------------------------------------------------------------- written precision
+
+
+def test_written_values_keep_the_input_precision_and_integer_index() -> None:
+    rng = np.random.default_rng(0)
+    x = np.round(rng.normal(size=500), 3)
+    text = "sample,v\n" + "".join(f"{i},{v:.3f}\n" for i, v in enumerate(x))
+    table = read_series(text.encode())
+    out = to_csv_bytes(table, {"v": x + rng.normal(scale=1e-3, size=500) / 7}).decode()
+    rows = [line.split(",") for line in out.splitlines()[1:]]
+    assert [r[0] for r in rows[:3]] == ["0", "1", "2"]  # not 0.0, 1.0, 2.0
+    assert all(len(r[1].partition(".")[2]) <= 3 for r in rows)  # the input's 3 places
+    assert max(len(r[2].partition(".")[2]) for r in rows) == 4  # denoised: one place finer
+    back = read_series(out.encode())
+    np.testing.assert_array_equal(back.column("v"), table.column("v"))  # lossless for the input
+    assert len(out) < 0.6 * len(to_full_precision(table, x))
+
+
+def to_full_precision(table: SeriesTable, x: np.ndarray) -> str:
+    """The old 16-digit writing, for the size comparison."""
+    return pd.DataFrame({"sample": np.arange(x.size, dtype=float), "v": x, "d": x + 1e-7 / 3}).to_csv(index=False)
+
+
+def test_written_precision_ignores_interpolated_gap_cells_and_keeps_full_precision_data() -> None:
+    gappy = read_series(b"t,v\n0,1.5\n1,\n2,\n3,2.5\n4,3.0\n")  # the two gap cells become 1.8333.., 2.1666..
+    assert gappy.report.filled["v"] == 2
+    lines = to_csv_bytes(gappy, {}).decode().splitlines()
+    assert lines[1:] == ["0,1.5", "1,1.8", "2,2.2", "3,2.5", "4,3.0"]
+    full = np.random.default_rng(1).normal(size=50)  # 17 significant digits: written in full
+    table = read_series(("v\n" + "".join(f"{float(v)!r}\n" for v in full)).encode())
+    back = read_series(to_csv_bytes(table, {"v": table.column("v")}))
+    np.testing.assert_array_equal(back.column("v"), full)
+    np.testing.assert_array_equal(back.column("v_denoised"), full)
+
+
+@pytest.mark.parametrize("cells, places", [(["1", "2"], 0), (["0.1", "0.25"], 2), (["1e-5", "2"], 5),
+                                           (["-3.125", "nan"], 3), (["123456789012", "1"], 0)])
+def test_decimals_finds_the_input_grid(cells: list[str], places: int) -> None:
+    from denoiser.io import decimals
+
+    assert decimals(np.array([float(c) for c in cells])) == places
