@@ -37,7 +37,7 @@ GL_POINTS = 5000                 # above this many samples, draw with WebGL so t
 COLORS = {
     "noisy": "#94a3b8", "series2": "#0ea5e9", "series3": "#f43f5e", "clean": "#15803d", "denoised": "#2563eb",
     "denoised2": "#db2777", "savgol": "#f59e0b", "wavelet": "#a855f7", "removed": "#ef4444", "error": "#0f172a",
-    "loss": "#2563eb", "val_loss": "#f97316",
+    "loss": "#2563eb", "val_loss": "#f97316", "auto": "#0d9488",
 }
 
 
@@ -87,6 +87,7 @@ def _defaults() -> dict[str, Any]:
         "active": "generated",    # which data Compare shows: "generated" or "upload"
         "demo_seed": 0,           # Home demo's noise draw
         "csv_cache": {},          # Compare's denoised CSV: {"key": (model, data, columns), "data": bytes}
+        "auto_cache": {},         # automatic-pipeline results: (model, data, noise level) -> DenoiseResult
     }
 
 
@@ -323,10 +324,10 @@ def signal_figure(x: Any, traces: Sequence[tuple[str, np.ndarray, str]], *, x_ti
     Click a legend entry to hide a trace; drag to zoom, double-click to reset.
     """
     style = {"noisy": {"width": 1}, "clean": {"width": 2, "dash": "dash"}, "denoised": {"width": 3},
-             "denoised2": {"width": 2.5, "dash": "dot"}}
+             "denoised2": {"width": 2.5, "dash": "dot"}, "auto": {"width": 3}}
     lines = [_line(x, y, name, kind, **style.get(kind, {"width": 1.5})) for name, y, kind in traces]
     for line, (_, _, kind) in zip(lines, traces):
-        if kind in ("denoised", "denoised2"):
+        if kind in ("denoised", "denoised2", "auto"):
             line.opacity = 0.7  # the dashed clean line on top stays readable where the two agree
     for rank, line in enumerate(lines):
         line.legendrank = 1000 + rank  # the legend keeps the caller's order...
@@ -400,3 +401,159 @@ def sample_bytes(name: str) -> bytes:
 
 def sample_names() -> list[str]:
     return sorted(p.name for p in SAMPLES.glob("*.csv"))
+
+
+# ------------------------------------------------------------------ the automatic pipeline
+AUTOMATIC = "Automatic (no-harm check)"
+NETWORK_ONLY = "Network only"
+NOISE_MODES = {"estimate": "Estimate it from the data", "given": "I know sigma",
+               "quiet": "Measure it on a quiet stretch"}
+AUTO_CACHE_SIZE = 6  # results kept per session (each holds one denoised series)
+
+
+def data_key(signal: Signal) -> tuple:
+    """Identifies the data a signal comes from, for caches kept in the session."""
+    if signal.recipe.get("origin") == "upload":
+        table = st.session_state.table
+        return ("upload", id(table), signal.name, id(table.values) if table is not None else None)
+    return ("generated", id(signal.noisy))
+
+
+def network_output(signal: Signal, model: "Denoiser") -> np.ndarray:
+    """The network alone on ``signal``, computed once per model and data, kept in the session."""
+    return _cached(("network", id(model), data_key(signal)), (model, signal.noisy, st.session_state.table),
+                   lambda: model.denoise(signal.noisy))
+
+
+def _cached(key: tuple, refs: tuple, compute: Any) -> Any:
+    """A per-session cache entry keyed by object ids; the entry holds ``refs`` so that those
+    objects stay alive while it exists, and a later object can never reuse their ids."""
+    cache = st.session_state.auto_cache
+    if key not in cache:
+        while len(cache) >= AUTO_CACHE_SIZE:
+            cache.pop(next(iter(cache)))
+        cache[key] = (refs, compute())
+    return cache[key][1]
+
+
+def auto_result(signal: Signal, model: "Denoiser", *, sigma: float | None = None,
+                quiet: tuple[int, int] | None = None) -> "DenoiseResult":
+    """The automatic pipeline on ``signal``: computed once per model, data and noise level, kept in the session."""
+    from denoiser.auto import denoise
+
+    def compute() -> "DenoiseResult":
+        with st.spinner("Weighing the network against classical filters and the input itself…"):
+            return denoise(signal.noisy, sigma=sigma, quiet=quiet, model=model)
+
+    return _cached(("auto", id(model), data_key(signal), sigma, quiet),
+                   (model, signal.noisy, st.session_state.table), compute)
+
+
+def estimate_panel(res: "DenoiseResult", *, true_gain: float | None = None) -> None:
+    """What the automatic pipeline applied, how good it probably is, and how sure it is of that."""
+    lo, hi = res.gain_band_db
+    source = res.sigma_source + (", an upper bound" if res.sigma_is_upper_bound else "")
+    card = {"border": True, "height": "stretch"}
+    cols = st.columns(4)
+    cols[0].metric("Noise level σ", fmt(res.sigma), help=f"Source: {source}. Standard deviation of the white "
+                   "noise, in the data's units." + (" The recording cannot tell its noise from broadband signal, "
+                   "so a cautious fraction of the upper bound was used." if res.sigma_is_upper_bound else ""), **card)
+    cols[1].metric("Estimated gain", f"{res.estimated_gain_db:+.1f} dB", help="10·log10(noise power / estimated "
+                   "error left), from Stein's unbiased risk estimate: no clean reference is needed.", **card)
+    cols[2].metric("Likely range", f"{lo:+.1f} to {hi:+.1f} dB", help="Where the true gain probably lies, "
+                   "given the length of the recording and the uncertainty of the noise level.", **card)
+    cols[3].metric("Removed part looks like noise", f"{res.whiteness:.0%}", help="100 % means what was "
+                   "removed is spread evenly over time, as noise is; signal taken by mistake comes in bursts.",
+                   **card)
+    st.caption(f"Noise level: {source}. Applied: {res.method}.")
+    if true_gain is not None and np.isfinite(true_gain):
+        st.caption(f"True gain, measured against the clean reference (the estimate never sees it): "
+                   f"{true_gain:+.1f} dB.")
+    notes = "\n".join(f"- {plain(note)}" for note in res.notes)
+    if res.trusted:
+        st.success("**The estimate can be relied on.**" + (f"\n\n{notes}" if notes else ""),
+                   icon=":material/verified:")
+    else:
+        st.warning("**Treat the estimate with care.**" + (f"\n\n{notes}" if notes else ""),
+                   icon=":material/warning:")
+
+
+def known_sigma(signal: Signal) -> float | None:
+    """The sigma of white noise the app itself added to a generated signal (None otherwise)."""
+    r = signal.recipe
+    if r.get("origin") != "generated" or r.get("kind") not in ("gaussian", "uniform") or signal.clean is None:
+        return None
+    from denoiser.signals import noise_sigma
+
+    return float(r["sigma"]) if "sigma" in r else noise_sigma(signal.clean, snr_db=r["snr_db"])
+
+
+def noise_level_controls(signal: Signal, prefix: str) -> tuple[float | None, tuple[int, int] | None]:
+    """Where the noise level comes from: estimated, typed in, or measured on a quiet stretch.
+
+    Returns ``(sigma, quiet)`` for :func:`auto_result` (at most one is not None).
+    """
+    mode = st.radio("Noise level", list(NOISE_MODES), format_func=NOISE_MODES.get, horizontal=True,
+                    key=f"{prefix}_noise_mode",
+                    help="Without a clean reference the noise level decides how much may be removed. "
+                         "Estimated: from the finest time scale (an upper bound on broadband recordings). "
+                         "Known: e.g. from the instrument's datasheet. Quiet stretch: where the recording "
+                         "holds no signal, only noise.")
+    if mode == "given":
+        guess = float(np.nanstd(np.diff(signal.noisy)) / np.sqrt(2)) if signal.length > 2 else 0.1
+        sigma = st.number_input("Noise sigma (in the data's units)", min_value=0.0, value=None,
+                                placeholder=f"e.g. {guess:.3g}", format="%.6g", key=f"{prefix}_sigma",
+                                help="The standard deviation of the noise. With the right value the result "
+                                     "is never worse than the input.")
+        return (float(sigma) if sigma is not None else None), None
+    if mode == "quiet":
+        return None, quiet_stretch(signal, prefix)
+    return None, None
+
+
+def quiet_stretch(signal: Signal, prefix: str) -> tuple[int, int]:
+    """A quiet stretch of the recording: box-select it on the plot, or set it with the slider."""
+    n = signal.length
+    key = f"{prefix}_quiet"
+    step = max(1, n // QUIET_POINTS)
+    idx = np.arange(0, n, step)
+    fig = go.Figure(go.Scattergl(x=idx, y=signal.noisy[::step], mode="lines", name="noisy",
+                                 line={"color": COLORS["noisy"], "width": 1}))
+    stored = st.session_state.get(key)
+    if not (isinstance(stored, tuple) and 0 <= stored[0] < stored[1] <= n):
+        st.session_state[key] = (0, min(n, max(16, n // 10)))  # a new series: start at its beginning
+    lo, hi = st.session_state[key]
+    fig.add_vrect(x0=lo, x1=hi, fillcolor=COLORS["clean"], opacity=0.15, line_width=0)
+    _layout(fig, "sample", "value", 220, None).update_layout(dragmode="select", showlegend=False)
+    event = st.plotly_chart(fig, width="stretch", key=f"{key}_plot", on_select="rerun", selection_mode="box",
+                            config={"displaylogo": False})
+    box = (event.selection.get("box") or [{}])[0] if event and event.selection else {}
+    if box.get("x"):
+        a, b = sorted(int(round(v)) for v in box["x"][:2])
+        picked = (max(0, a), min(n, b))
+        if picked[1] - picked[0] >= 16 and picked != st.session_state.get(key):
+            st.session_state[key] = picked
+    return st.slider("Quiet stretch (samples)", 0, n, key=key,
+                     help="Drag on the plot above (box select) or move the ends here: a stretch with only "
+                          "noise, at least 16 samples.")
+
+
+QUIET_POINTS = 4000  # the quiet-stretch picker draws at most this many points
+
+
+def method_choice(key: str) -> str:
+    """Automatic (the default) or the network alone: one choice away."""
+    return st.radio("Method", [AUTOMATIC, NETWORK_ONLY], key=key, horizontal=True,
+                    help="Automatic: the network, wavelet shrinkage and Savitzky-Golay are weighed against the "
+                         "input itself with a risk estimate, so only what the data support is applied. "
+                         "Network only: the network's output as it is, unchecked.")
+
+
+def estimate_line(res: "DenoiseResult", true_gain: float | None = None) -> None:
+    """One caption: the pipeline's own estimate next to the true gain (generated data)."""
+    lo, hi = res.gain_band_db
+    text = (f"Automatic: {res.method}. Its own estimate, without the clean signal: {res.estimated_gain_db:+.1f} dB "
+            f"(likely {lo:+.1f} to {hi:+.1f}), noise σ {fmt(res.sigma)} ({res.sigma_source})")
+    if true_gain is not None and np.isfinite(true_gain):
+        text += f"; measured against the clean signal: {true_gain:+.1f} dB"
+    st.caption(text + ".")

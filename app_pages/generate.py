@@ -14,7 +14,7 @@ st.caption("Pick a clean signal and a noise; the plot and the metrics follow eve
 
 controls, plot = st.columns([1, 3], gap="medium")
 with controls:
-    family = st.selectbox("Signal family", [*FAMILIES, "mixed"], format_func=FAMILY_LABELS.get,
+    family = st.selectbox("Signal family", [*FAMILIES, "mixed", "realistic"], format_func=FAMILY_LABELS.get,
                           key="gen_family", **KEEP)
     length = st.slider("Length (samples)", 32, 4096, 150, 2, key="gen_length", **KEEP,
                        help="150 is the tutorial's grid (x from −0.50 to 0.99 in steps of 0.01).")
@@ -44,13 +44,19 @@ st.session_state.generated = signal
 st.session_state.active = "generated"
 
 model, label = ui.model_in_use(signal)
-denoised = model.denoise(noisy)
+with controls:
+    method = ui.method_choice("gen_method")
+# The app added the noise, so for white noise it knows sigma; other kinds are estimated.
+auto = ui.auto_result(signal, model, sigma=ui.known_sigma(signal)) if method == ui.AUTOMATIC else None
+denoised = auto.denoised if auto is not None else ui.network_output(signal, model)
 
 with plot:
     ui.show(ui.signal_figure(signal.x, [("noisy", noisy, "noisy"), ("clean", clean, "clean"),
                                         ("denoised", denoised, "denoised")], x_title="x", height=420))
     ui.metric_cards(clean, noisy, denoised)
     st.caption(ui.model_caption(signal, label))
+    if auto is not None:
+        ui.estimate_line(auto, ui.metrics.gain_db(clean, noisy, denoised))
     if label == "bundled default" and family in ui.SPECIALIST_FAMILIES:
         st.caption(f"The x² specialist works on the tutorial's {ui.SPECIALIST_LENGTH}-point grid only; "
                    f"set the length to {ui.SPECIALIST_LENGTH} to use it.")

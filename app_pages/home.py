@@ -40,19 +40,27 @@ with left:
                       help="Standard deviation of the Gaussian noise added to y = x².")
     if st.button("New noise draw", icon=":material/casino:"):
         st.session_state.demo_seed += 1
-    st.caption(f"Noise seed {st.session_state.demo_seed}. No training needed: the bundled model is used.")
+    method = ui.method_choice("home_method")
 
 clean = make_signal("x2")
 noisy = add_noise(clean, "gaussian", sigma=sigma, rng=st.session_state.demo_seed)
-signal = ui.Signal("x²", noisy, clean, x_grid(), "x", family="x2")
+signal = ui.Signal("x²", noisy, clean, x_grid(), "x", family="x2",
+                   recipe={"origin": "generated", "kind": "gaussian", "sigma": sigma})
 model, label = ui.model_in_use(signal)
-denoised = model.denoise(noisy)
+with left:
+    st.caption(f"Noise seed {st.session_state.demo_seed}. No training needed. Model in use: "
+               f"{ui.plain(label)}.")
+# The demo added the noise itself, so it knows sigma: the automatic result uses it.
+auto = ui.auto_result(signal, model, sigma=sigma) if method == ui.AUTOMATIC else None
+denoised = auto.denoised if auto is not None else ui.network_output(signal, model)
 
 with right:
     ui.show(ui.signal_figure(signal.x, [("noisy", noisy, "noisy"), ("clean x²", clean, "clean"),
                                         ("denoised", denoised, "denoised")], x_title="x"))
 ui.metric_cards(clean, noisy, denoised)
 st.caption(ui.model_caption(signal, label))
+if auto is not None:
+    ui.estimate_line(auto, ui.metrics.gain_db(clean, noisy, denoised))
 
 st.subheader("Next")
 top, bottom = st.columns(2), st.columns(2)  # 2x2: whole labels, even in a narrow window

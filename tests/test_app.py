@@ -15,6 +15,7 @@ pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from app_pages import _training  # noqa: E402
+from app_pages._ui import plain  # noqa: E402
 from denoiser.config import ModelConfig, TrainConfig  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -237,7 +238,7 @@ def test_lstm_preset_trains_from_the_form_and_can_be_used() -> None:
     assert "lstm" in at.selectbox(key="act_layer").value           # the heatmap shows an LSTM layer
     at.switch_page("app_pages/generate.py").run()
     assert not at.exception and not at.error
-    assert f"your model: {job.name}" in texts(at.caption)
+    assert f"your model: {plain(job.name)}" in texts(at.caption)  # shown escaped: names are text, not Markdown
     assert float(metric(at, "MSE (denoised)")) >= 0
 
 
@@ -363,7 +364,7 @@ def test_a_model_file_loads_and_is_used() -> None:
     assert at.session_state.model_choice == "Uploaded: mine.keras"
     assert any(b.label == "Download this model (.keras)" for b in at.get("download_button"))
     at.switch_page("app_pages/generate.py").run()
-    assert "your model: Uploaded: mine.keras" in texts(at.caption)
+    assert f"your model: {plain('Uploaded: mine.keras')}" in texts(at.caption)
 
 
 def test_bad_model_file_is_refused_and_the_model_kept() -> None:

@@ -1,0 +1,115 @@
+"""The app's default: the automatic no-harm pipeline, its estimate on screen, and the raw network one click away."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from denoiser.auto import denoise  # noqa: E402
+from denoiser.bundled import pretrained  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+
+
+def start(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception, at.exception
+    if page:
+        at.switch_page(f"app_pages/{page}.py").run()
+        assert not at.exception, at.exception
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def texts(elements) -> str:  # noqa: ANN001
+    return "\n".join(str(e.value) for e in elements)
+
+
+def recording(n: int = 3000, sigma: float = 0.2, seed: int = 0) -> tuple[bytes, np.ndarray, np.ndarray]:
+    """A CSV with no clean column: what an instrument writes."""
+    t = np.arange(n)
+    clean = np.sin(2 * np.pi * t / 250)
+    noisy = clean + sigma * np.random.default_rng(seed).standard_normal(n)
+    return pd.DataFrame({"t": t, "volts": noisy}).to_csv(index=False).encode(), clean, noisy
+
+
+def upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    at.switch_page("app_pages/upload.py").run()
+    at.file_uploader(key="uploader").set_value((name, data, "text/csv"))
+    return at.run()
+
+
+def test_home_demo_is_automatic_with_the_known_sigma() -> None:
+    at = start()
+    assert at.radio(key="home_method").value == "Automatic (no-harm check)"
+    line = next(c.value for c in at.caption if c.value.startswith("Automatic:"))
+    assert "(given)" in line and "measured against the clean signal" in line
+    # The network alone is one choice away (on x² the pipeline keeps ~all of the specialist's output).
+    at.radio(key="home_method").set_value("Network only").run()
+    assert not at.exception
+    assert not any(c.value.startswith("Automatic:") for c in at.caption)
+    assert float(metric(at, "MSE (denoised)")) > 0
+
+
+def test_compare_on_a_recording_without_clean_reference_shows_the_estimate() -> None:
+    data, clean, noisy = recording()
+    at = upload(start(), "rec.csv", data)
+    at.switch_page("app_pages/compare.py").run()
+    assert not at.exception and not at.error
+    assert at.radio(key="cmp_method").value == "Automatic (no-harm check)"
+    assert "How good is the result?" in texts(at.subheader)
+    # The page shows the pipeline's own numbers: the same as calling the package.
+    expected = denoise(noisy, model=pretrained("default"))
+    assert metric(at, "Noise level σ") == f"{expected.sigma:.3g}"
+    assert metric(at, "Estimated gain") == f"{expected.estimated_gain_db:+.1f} dB"
+    verdict = texts(at.success) + texts(at.warning)
+    assert "estimate can be relied on" in verdict or "Treat the estimate with care" in verdict
+    # And the estimate is right: the true gain lies in the band it shows.
+    true_gain = 10 * np.log10(np.mean((noisy - clean) ** 2) / np.mean((expected.denoised - clean) ** 2))
+    lo, hi = expected.gain_band_db
+    assert lo - 1 <= true_gain <= hi + 1
+
+
+def test_compare_uses_a_typed_sigma_and_the_quiet_stretch() -> None:
+    data, _, _ = recording(sigma=0.2)
+    at = upload(start(), "rec.csv", data)
+    at.switch_page("app_pages/compare.py").run()
+    at.radio(key="cmp_noise_mode").set_value("given").run()
+    at.number_input(key="cmp_sigma").set_value(0.123).run()
+    assert not at.exception
+    assert metric(at, "Noise level σ") == "0.123"
+    assert "Noise level: given" in texts(at.caption)
+    at.radio(key="cmp_noise_mode").set_value("quiet").run()
+    at.slider(key="cmp_quiet").set_value((100, 900)).run()
+    assert not at.exception
+    assert "from a quiet segment" in texts(at.caption)
+    assert float(metric(at, "Noise level σ")) == pytest.approx(0.2, rel=0.15)
+
+
+def test_network_only_is_one_choice_away_and_says_it_is_unchecked() -> None:
+    data, _, _ = recording()
+    at = upload(start(), "rec.csv", data)
+    at.switch_page("app_pages/compare.py").run()
+    at.radio(key="cmp_method").set_value("Network only").run()
+    assert not at.exception
+    assert "nothing checks that it does no harm" in texts(at.info)
+    assert "How good is the result?" not in texts(at.subheader)
+
+
+def test_the_download_holds_the_automatic_result() -> None:
+    data, _, noisy = recording()
+    at = upload(start(), "rec.csv", data)
+    at.switch_page("app_pages/compare.py").run()
+    csv = at.session_state.csv_cache["data"]
+    out = pd.read_csv(__import__("io").BytesIO(csv))
+    expected = denoise(noisy, model=pretrained("default")).denoised
+    np.testing.assert_allclose(out["volts_denoised"].to_numpy(), expected, rtol=1e-5, atol=1e-6)
