@@ -42,6 +42,8 @@ __all__ = [
     "MAX_SECONDS",
     "ReadReport",
     "SeriesTable",
+    "decimals",
+    "output_frame",
     "read_series",
     "to_csv_bytes",
     "write_series",
@@ -1314,22 +1316,26 @@ def _value_columns(
 
 
 def _drop_absurd(arr: np.ndarray) -> int:
-    """Set values beyond ABSURD_SCALE robust scales from the median to NaN, in place; return how many.
+    """Set absurd values to NaN, in place, and return how many there were.
 
-    Cells such as 1e308 are finite, but squaring them overflows and every plot, metric and
-    network output built on them is inf or NaN. The scale is 1.4826 * MAD (a few glitches
-    cannot move it), falling back to the median's size and then 1 for constant columns.
+    Cells such as 1e308 are finite, but squaring them overflows, and every plot, metric
+    and network output built on them is inf or NaN. A value is absurd when it lies more
+    than ABSURD_SCALE robust scales from the column's median (scale: 1.4826 * MAD, which a
+    few glitches cannot move; the mean absolute deviation when over half the values are
+    equal), or when its magnitude exceeds 1e150 (its square would overflow).
     """
     finite = arr[np.isfinite(arr)]
     if finite.size == 0:
         return 0
-    med = float(np.median(finite))
-    dev = np.abs(finite - med)
-    scale = 1.4826 * float(np.median(dev))
-    if not scale > 0:
-        scale = abs(med) if med != 0 else 1.0
     with np.errstate(invalid="ignore", over="ignore"):
-        absurd = np.abs(arr - med) > ABSURD_SCALE * scale
+        med = float(np.median(finite))
+        dev = np.abs(finite - med)
+        scale = 1.4826 * float(np.median(dev))
+        if not scale > 0:
+            scale = float(np.mean(dev))
+        absurd = np.abs(arr) > 1e150
+        if scale > 0 and np.isfinite(scale):
+            absurd |= np.abs(arr - med) > ABSURD_SCALE * scale
     n = int(np.count_nonzero(absurd))
     arr[absurd] = np.nan
     return n
@@ -1465,10 +1471,35 @@ def to_csv_bytes(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:
 
 
 def _csv_text(table: SeriesTable, denoised: dict[str, np.ndarray]) -> str:
+    return output_frame(table, denoised).to_csv(index=False, na_rep="", lineterminator="\n")
+
+
+def output_frame(table: SeriesTable, denoised: dict[str, np.ndarray], *, text_times: bool = True) -> pd.DataFrame:
+    """Return the table that `write_series` writes, as a DataFrame (e.g. for Parquet).
+
+    Parameters
+    ----------
+    table : SeriesTable
+        The table that was denoised.
+    denoised : dict of str to numpy.ndarray
+        Denoised signals by name, each as long as the table.
+    text_times : bool
+        True: datetimes as ISO 8601 text (the CSV form); False: kept as datetimes.
+
+    Returns
+    -------
+    pandas.DataFrame, shape (rows, time + value + denoised columns)
+        Values rounded to the input's decimal places (denoised: one more), integer
+        columns as integers, formula-like header cells neutralised.
+    """
     rows = len(table.values)
     columns: dict[str, Any] = {}
     if table.time is not None:
-        columns[table.report.time_column or "time"] = _time_cells(table.time)
+        time_name = table.report.time_column or "time"
+        if text_times or not pd.api.types.is_datetime64_any_dtype(table.time.dtype):
+            columns[time_name] = _time_cells(table.time)
+        else:
+            columns[time_name] = table.time.reset_index(drop=True)
     places: dict[str, int | None] = {}
     for col in table.values.columns:
         arr = table.values[col].to_numpy(dtype=np.float64)
@@ -1488,7 +1519,7 @@ def _csv_text(table: SeriesTable, denoised: dict[str, np.ndarray]) -> str:
         columns[_unique(f"{key}_denoised", columns)] = _at_decimals(values, None if d is None else d + 1)
     frame = pd.DataFrame(columns)
     frame.columns = [_neutralise(c) for c in frame.columns]
-    return frame.to_csv(index=False, na_rep="", lineterminator="\n")
+    return frame
 
 
 def _unique(name: str, taken: dict[str, Any]) -> str:

@@ -346,13 +346,29 @@ def test_short_rows_are_missing_values() -> None:
     assert values(table, "value") == [1.0, 2.0, 3.0]
 
 
-def test_infinities_are_missing_huge_finite_values_kept() -> None:
+def test_infinities_are_missing() -> None:
     table = read("infinities.csv", max_gap=0)
     y = table.column("y")
-    assert y[0] == 1e308 and y[3] == 4.0
+    assert y[3] == 4.0
     assert np.isnan(y[1]) and np.isnan(y[2])
-    assert table.report.missing == {"y": 2}
     assert any("infinite" in note for note in table.report.notes)
+
+
+def test_absurd_and_infinite_values_become_gaps_with_a_note() -> None:
+    # Issue 11: cells of +-1e308 were kept and Compare showed inf and blank plots.
+    rng = np.random.default_rng(0)
+    y = np.sin(np.arange(200) / 10) + 0.1 * rng.standard_normal(200)
+    cells = [repr(float(v)) for v in y]
+    cells[10], cells[50], cells[90], cells[120] = "1e308", "-1e308", "inf", "-1.29e293"
+    cells[150] = "1e6"  # a big spike (1e7 robust scales) is data, not a glitch: kept
+    table = read_series(("t,y\n" + "\n".join(f"{i},{c}" for i, c in enumerate(cells)) + "\n").encode(),
+                        max_gap=0)
+    out = table.column("y")
+    assert np.isnan(out[[10, 50, 90, 120]]).all()
+    assert out[150] == 1e6 and np.isfinite(np.delete(out, [10, 50, 90, 120])).all()
+    notes = " ".join(table.report.notes)
+    assert "3 absurd values in 'y'" in notes and "infinite" in notes
+    assert table.report.missing == {"y": 4}
 
 
 def test_unparseable_cells_count_as_missing() -> None:
@@ -650,7 +666,9 @@ def test_random_csvish_text_never_crashes(text: str, encoding: str) -> None:
 @settings(max_examples=100, deadline=None)
 @given(
     st.lists(
-        st.lists(st.floats(allow_nan=False, allow_infinity=False, width=64), min_size=2, max_size=2),
+        # Magnitudes a recording can have (values beyond 1e15 robust scales become gaps, see
+        # test_absurd_and_infinite_values_become_gaps_with_a_note), written to 3 decimals.
+        st.lists(st.floats(-1e9, 1e9).map(lambda v: round(v, 3)), min_size=2, max_size=2),
         min_size=2,
         max_size=30,
     ),
@@ -706,3 +724,42 @@ def test_decimals_finds_the_input_grid(cells: list[str], places: int) -> None:
     from denoiser.io import decimals
 
     assert decimals(np.array([float(c) for c in cells])) == places
+
+
+# --------------------------------------------------------------------------- axis columns (issue 11)
+
+
+def _noisy_rows(n: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.sin(np.arange(n) / 15) + 0.1 * rng.standard_normal(n)
+
+
+def test_headerless_sample_index_first_column_is_the_axis() -> None:
+    y = _noisy_rows(300)
+    text = "\n".join(f"{i},{v:.5f},{-v:.5f}" for i, v in enumerate(y)) + "\n"
+    table = read_series(text.encode())
+    assert not table.report.header
+    assert table.report.time_column == "col1"
+    assert list(table.values.columns) == ["col2", "col3"]
+
+
+def test_point_time_column_next_to_decimal_comma_values() -> None:
+    y = _noisy_rows(300)
+    # the time keeps its point, the values get the locale's comma
+    lines = [f"{i * 0.001:.3f};" + f"{v:.4f}".replace(".", ",") + ";" + f"{2 * v:.4f}".replace(".", ",")
+             for i, v in enumerate(y)]
+    table = read_series(("Zeit [s];Spannung [V];Strom [A]\n" + "\n".join(lines) + "\n").encode())
+    assert table.report.decimal == ","
+    assert table.report.time_column == "Zeit [s]"
+    assert list(table.values.columns) == ["Spannung [V]", "Strom [A]"]
+    assert table.time.iloc[1] == pytest.approx(0.001)
+    assert table.column("Spannung [V]")[0] == pytest.approx(round(y[0], 4))
+
+
+@pytest.mark.parametrize("name", ["year", "Jahr", "Year (CE)"])
+def test_a_yearly_series_uses_the_year_as_its_axis(name: str) -> None:
+    y = 280 + 10 * _noisy_rows(120)
+    text = f"{name},CO2 [ppm]\n" + "\n".join(f"{1900 + i},{v:.2f}" for i, v in enumerate(y)) + "\n"
+    table = read_series(text.encode())
+    assert table.report.time_column == name
+    assert list(table.values.columns) == ["CO2 [ppm]"]
