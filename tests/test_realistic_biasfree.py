@@ -65,11 +65,14 @@ def test_beats_are_quasi_periodic(seed):
     from scipy.signal import find_peaks
 
     x = signals.make_signal("beats", 6000, rng=seed)
-    peaks, _ = find_peaks(x, height=x.min() + 0.75 * (x.max() - x.min()), distance=10)
+    peaks, _ = find_peaks(x, height=x.min() + 0.75 * (x.max() - x.min()), distance=2)
     gaps = np.diff(peaks)
     assert len(peaks) >= 15
-    spread = np.median(np.abs(gaps - np.median(gaps))) / np.median(gaps)
-    assert 0.005 < spread < 0.2  # a rate that varies, but beats that repeat (robust to a missed peak)
+    med = np.median(gaps)
+    mad = np.median(np.abs(gaps - med))
+    # A rate that varies, but beats that repeat (the median is robust to a missed peak; short
+    # periods of 3..20 samples jitter by a sample or two from sampling alone).
+    assert 0 < gaps.std() and mad <= max(0.2 * med, 2.0)
 
 
 def test_broadband_families_have_energy_near_nyquist():
