@@ -1,6 +1,8 @@
 """Command line: ``python -m denoiser {denoise, train, generate} ...``.
 
 Errors in the input print one line on stderr and exit with status 2; no traceback.
+A batch (``denoise 'dir/**/*.csv' -o out/``) exits with the number of failed files
+(0 when all are fine, at most 100); see `denoiser.batch`.
 """
 from __future__ import annotations
 
@@ -66,7 +68,20 @@ def _quiet_range(text: str | None) -> tuple[int, int] | None:
     return start, stop
 
 
-def cmd_denoise(args: argparse.Namespace) -> None:
+def _is_batch(args: argparse.Namespace) -> bool:
+    """Several inputs, a pattern, a folder as -o, or cluster options: the batch path (denoiser.batch)."""
+    import glob
+
+    if args.more or args.scheduler or args.workers or args.force:
+        return True
+    if glob.has_magic(args.input) and not os.path.isfile(args.input):
+        return True
+    return os.path.isdir(args.output) or args.output.endswith(("/", os.sep))
+
+
+def cmd_denoise(args: argparse.Namespace) -> int:
+    if _is_batch(args):
+        return _denoise_batch(args)
     from denoiser.auto import denoise
     from denoiser.io import read_series, write_series
 
@@ -86,7 +101,12 @@ def cmd_denoise(args: argparse.Namespace) -> None:
         results = {name: denoise(table.column(name), sigma=args.sigma, quiet=quiet, model=den, rng=args.seed)
                    for name in names}
         out = {name: res.denoised for name, res in results.items()}
-    write_series(args.output, table, out)
+    if args.format == "parquet":
+        from denoiser.batch import _atomic_write, _output_bytes
+
+        _atomic_write(Path(args.output), _output_bytes(table, out, "parquet"))
+    else:
+        write_series(args.output, table, out)
     if not args.quiet:
         print(table.report.summary(), file=sys.stderr)
         for name, res in results.items():
@@ -96,6 +116,26 @@ def cmd_denoise(args: argparse.Namespace) -> None:
         mode = "network only (--raw)" if args.raw else "automatic"
         print(f"Denoised {len(names)} column(s) x {table.report.rows} rows ({mode}) in "
               f"{time.perf_counter() - t0:.1f} s -> {args.output}", file=sys.stderr)
+    return 0
+
+
+def _denoise_batch(args: argparse.Namespace) -> int:
+    """Many files -> a folder, on a Dask cluster; exit status = failed files (at most 100)."""
+    from denoiser.batch import BatchOptions, exit_status, run_batch
+
+    options = BatchOptions(model=args.model, columns=tuple(args.column) if args.column else None, sigma=args.sigma,
+                           quiet=_quiet_range(args.quiet_range), raw=args.raw, seed=args.seed, fmt=args.format)
+    if args.workers is not None and args.workers < 1:
+        raise InputError("--workers must be at least 1.")
+    report = run_batch([args.input, *args.more], args.output, options, scheduler=args.scheduler,
+                       workers=args.workers, progress=None if args.quiet else sys.stderr, force=args.force)
+    if not args.quiet or report.failed:
+        for row in report.rows:
+            if row["status"] == "failed":
+                print(_one_line(f"failed: {row['file']}: {row['error']}"), file=sys.stderr)
+        print(f"{report.done} denoised, {report.skipped} skipped (up to date), {report.failed} failed in "
+              f"{report.seconds:.1f} s; summary: {report.summary}", file=sys.stderr)
+    return exit_status(report)
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -229,8 +269,11 @@ def parser() -> argparse.ArgumentParser:
                                    "the automatic pipeline weighs the network against classical filters and the "
                                    "input itself with a risk estimate, so it applies only what the data support, "
                                    "and prints the noise level, the estimated gain and whether to trust it.")
-    p.add_argument("input", help="CSV file to read")
-    p.add_argument("-o", "--output", required=True, help="CSV file to write")
+    p.add_argument("input", help="CSV file to read, or a quoted pattern such as 'recordings/**/*.csv'")
+    p.add_argument("more", nargs="*", metavar="INPUT", help="more files or patterns (a batch)")
+    p.add_argument("-o", "--output", required=True,
+                   help="file to write; for a batch (several inputs or a pattern) a folder, which mirrors the "
+                        "inputs' folders and gets summary.csv")
     p.add_argument("--column", action="append", help="column to denoise (repeatable; default: all value columns)")
     p.add_argument("--model", default="default", help="'default', 'parabola' or a .keras file (default: default)")
     p.add_argument("--sigma", type=float, help="the noise standard deviation, if known (e.g. from a datasheet)")
@@ -240,6 +283,16 @@ def parser() -> argparse.ArgumentParser:
                    help="apply the network alone, without the no-harm check (not recommended for real data)")
     p.add_argument("--seed", type=int, default=0, help="seed of the risk estimate's random probes (default: 0)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv", help="output format (default: csv)")
+    b = p.add_argument_group("batch", "Several files run as Dask tasks, one worker process per core by default. "
+                                      "A bad file is recorded in summary.csv and the rest go on; outputs are "
+                                      "written atomically and a rerun skips those newer than their input. "
+                                      "Exit status: 0 when every file is fine, else the number of failed files "
+                                      "(at most 100).")
+    b.add_argument("--scheduler", metavar="ADDRESS",
+                   help="a running Dask scheduler, e.g. tcp://host:8786 (default: a local cluster)")
+    b.add_argument("--workers", type=int, help="local worker processes (default: one per core)")
+    b.add_argument("--force", action="store_true", help="redo files whose output is already up to date")
     p.set_defaults(func=cmd_denoise)
 
     p = sub.add_parser("train", help="train a model and save it as .keras",
@@ -316,9 +369,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         _check_inputs(args)
-        if args.command in ("denoise", "train"):
-            _import_tensorflow()
-        args.func(args)
+        if args.command == "train" or (args.command == "denoise" and not _is_batch(args)):
+            _import_tensorflow()  # a batch's client needs no TensorFlow: its workers load it
+        status = args.func(args)
     except InputError as err:
         print(f"error: {_one_line(err)}", file=sys.stderr)
         return 2
@@ -336,4 +389,4 @@ def main(argv: list[str] | None = None) -> int:
         print(_one_line(f"error: internal error ({type(err).__name__}: {err}); please report it "
                         "with the command that caused it."), file=sys.stderr)
         return 1
-    return 0
+    return status if isinstance(status, int) else 0  # denoise batches: the number of failed files

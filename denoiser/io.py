@@ -44,6 +44,7 @@ __all__ = [
     "SeriesTable",
     "decimals",
     "output_frame",
+    "precision",
     "read_series",
     "to_csv_bytes",
     "write_series",
@@ -1500,12 +1501,12 @@ def output_frame(table: SeriesTable, denoised: dict[str, np.ndarray], *, text_ti
             columns[time_name] = _time_cells(table.time)
         else:
             columns[time_name] = table.time.reset_index(drop=True)
-    places: dict[str, int | None] = {}
+    places: dict[str, tuple[str, int] | None] = {}
     for col in table.values.columns:
         arr = table.values[col].to_numpy(dtype=np.float64)
         # Interpolated gap cells are off the input's grid: that many may miss it.
-        places[col] = decimals(arr, misses=table.report.filled.get(col, 0))
-        columns[_unique(str(col), columns)] = _at_decimals(arr, places[col])
+        places[col] = precision(arr, misses=table.report.filled.get(col, 0))
+        columns[_unique(str(col), columns)] = _at_precision(arr, places[col])
     for key, arr in denoised.items():
         values = np.asarray(arr, dtype=np.float64)
         if values.ndim != 1 or values.size != rows:
@@ -1513,10 +1514,9 @@ def output_frame(table: SeriesTable, denoised: dict[str, np.ndarray], *, text_ti
                 f"The denoised signal {key!r} has shape {values.shape}, but the table has "
                 f"{rows:,} rows. Denoise the column again before saving."
             )
-        # One decimal finer than the input, so rounding adds at most a tenth of the input's
+        # One digit finer than the input, so rounding adds at most a tenth of the input's
         # own quantisation step (a denoised value between two input steps is the point).
-        d = places.get(key)
-        columns[_unique(f"{key}_denoised", columns)] = _at_decimals(values, None if d is None else d + 1)
+        columns[_unique(f"{key}_denoised", columns)] = _at_precision(values, places.get(key), finer=1)
     frame = pd.DataFrame(columns)
     frame.columns = [_neutralise(c) for c in frame.columns]
     return frame
@@ -1573,6 +1573,82 @@ def decimals(values: np.ndarray, misses: int = 0, limit: int = _MAX_DECIMALS) ->
     return None
 
 
+def significant(values: np.ndarray, misses: int = 0, limit: int = _MAX_DECIMALS) -> int | None:
+    """Return the fewest significant digits that write a column's values back exactly.
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (n,)
+        float64 values as read from decimal text (NaN, inf and 0 are ignored).
+    misses : int
+        How many finite values may be off that grid (cells filled by interpolation).
+    limit : int
+        Largest number of digits tried.
+
+    Returns
+    -------
+    int or None
+        ``s`` such that every value (but ``misses``) has at most ``s`` significant
+        digits, as ``%.6g`` writes them; None when more than ``limit`` are needed.
+    """
+    finite = values[np.isfinite(values) & (values != 0)]
+    if finite.size <= misses:
+        return 1
+    exp = np.floor(np.log10(np.abs(finite)))
+    for s in range(1, limit + 1):
+        scaled = _shift(finite, s - 1 - exp)
+        off = np.abs(scaled - np.rint(scaled)) > 16 * np.spacing(np.abs(scaled))
+        if int(np.count_nonzero(off)) <= misses:
+            return s
+    return None
+
+
+def _shift(x: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """x * 10**k with exact powers of ten (a multiply or a divide), so a decimal grid stays exact."""
+    return np.where(k >= 0, x * 10.0 ** np.maximum(k, 0), x / 10.0 ** np.maximum(-k, 0))
+
+
+def precision(values: np.ndarray, misses: int = 0) -> tuple[str, int] | None:
+    """How a column was written: ``("f", places)``, ``("g", digits)`` or None (full precision).
+
+    Fixed decimal places (an instrument's resolution) unless significant digits need
+    fewer digits (a ``%g`` writer: 0.000123457 and 12.3457 both have 6).
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (n,)
+    misses : int
+        Values allowed off the grid (interpolated gap cells).
+
+    Returns
+    -------
+    tuple of (str, int) or None
+    """
+    d = decimals(values, misses)
+    if d == 0:
+        return ("f", 0)
+    s = significant(values, misses)
+    if s is not None and (d is None or s < d):
+        return ("g", s)
+    return None if d is None else ("f", d)
+
+
+def _at_precision(values: np.ndarray, spec: tuple[str, int] | None, finer: int = 0) -> Any:
+    """Values rounded as ``spec`` says (``finer`` more digits), integers for ("f", 0), as-is for None."""
+    if spec is None:
+        return values
+    kind, n = spec
+    if kind == "f":
+        return _at_decimals(values, n + finer)
+    x = np.asarray(values, dtype=np.float64)
+    ok = np.isfinite(x) & (x != 0)
+    exp = np.floor(np.log10(np.abs(np.where(ok, x, 1.0))))
+    k = n + finer - 1 - exp
+    # rint(x * 10^k) / 10^k with exact powers: the float nearest the rounded decimal.
+    scaled = np.rint(_shift(x, k))
+    return np.where(ok, _shift(scaled, -k), x)
+
+
 def _at_decimals(values: np.ndarray, d: int | None) -> Any:
     """Values rounded to ``d`` places for writing: integers when ``d`` is 0, as-is when None.
 
@@ -1594,7 +1670,7 @@ def _time_cells(time: pd.Series) -> Any:
     """ISO 8601 strings for datetimes (UTC with "Z" when zone-aware); numbers at the input's precision otherwise."""
     if not pd.api.types.is_datetime64_any_dtype(time.dtype):
         seconds = time.to_numpy(dtype=np.float64)
-        return _at_decimals(seconds, decimals(seconds))
+        return _at_precision(seconds, precision(seconds))
     aware = getattr(time.dt, "tz", None) is not None
     naive = time.dt.tz_convert("UTC").dt.tz_localize(None) if aware else time
     stamps = naive.to_numpy()

@@ -763,3 +763,15 @@ def test_a_yearly_series_uses_the_year_as_its_axis(name: str) -> None:
     table = read_series(text.encode())
     assert table.report.time_column == name
     assert list(table.values.columns) == ["CO2 [ppm]"]
+
+
+def test_written_precision_of_a_percent_g_writer_is_significant_digits() -> None:
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=400) * 10.0 ** rng.integers(-4, 3, size=400)  # 0.000123457 and 123.457: 6 digits each
+    table = read_series(("v\n" + "".join(f"{v:.6g}\n" for v in x)).encode())
+    out = to_csv_bytes(table, {"v": table.column("v") * (1 + 3.3e-6)}).decode()
+    back = read_series(out.encode())
+    np.testing.assert_array_equal(back.column("v"), table.column("v"))
+    digits = [len(c.lstrip("-").split("e")[0].replace(".", "").lstrip("0")) for c in
+              (line.split(",")[1] for line in out.splitlines()[1:])]
+    assert max(digits) == 7  # denoised: one significant digit more than the input's 6

@@ -1,0 +1,584 @@
+"""Denoise many files on a Dask cluster: ``python -m denoiser denoise 'dir/**/*.csv' -o out/``.
+
+One task per file. By default a `dask.distributed.LocalCluster` with one worker process
+per core (one thread each, so NumPy, SciPy and TensorFlow do not oversubscribe the
+cores); ``scheduler="tcp://host:8786"`` sends the same tasks to a running cluster, whose
+workers need this package and the model file (a path they can read, or a bundled name).
+
+Each worker loads a model once (a per-process cache, warmed on every worker before the
+first file) and keeps it for all its files. A file that cannot be read or denoised is
+recorded with its one-line reason and the batch goes on. Outputs are written to a hidden
+temporary file in the output folder and renamed into place (`os.replace`, atomic on one
+file system), so an interrupted batch never leaves a half-written output; a rerun skips
+inputs whose output is newer and redoes only the rest. ``summary.csv`` in the output
+folder has one line per file.
+
+Nothing here imports Streamlit; TensorFlow is imported only on the workers.
+"""
+from __future__ import annotations
+
+import csv
+import glob
+import io
+import math
+import os
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any, Iterable
+
+from denoiser.errors import InputError
+
+__all__ = ["BatchOptions", "BatchReport", "SUMMARY_FIELDS", "expand_inputs", "plan", "process_file",
+           "run_batch", "exit_status", "MAX_EXIT_STATUS"]
+
+SUMMARY_NAME = "summary.csv"
+SUMMARY_FIELDS = ("file", "output", "status", "rows", "columns", "sigma", "sigma_source", "estimated_gain_db",
+                  "gain_band_db", "trusted", "method", "seconds", "error")
+MAX_EXIT_STATUS = 100  # exit status = failed files, at most this (shells keep 126+ for themselves)
+TEMP_SUFFIX = ".partial"
+_SEP = " | "  # joins per-column values in a summary line (one line per file)
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """How every file of a batch is denoised (the `denoise` command's options).
+
+    Attributes
+    ----------
+    model : str
+        ``"default"``, ``"parabola"`` or a ``.keras`` path readable by every worker.
+    columns : tuple of str or None
+        Columns to denoise; None = all value columns. A file without one of them fails.
+    sigma : float or None
+        Known noise standard deviation, used for every column.
+    quiet : (int, int) or None
+        Sample range of a quiet stretch, in every file.
+    raw : bool
+        The network alone, without the automatic pipeline's no-harm check.
+    seed : int
+        Seed of the risk estimate's random probes (the same for every file, so a file's
+        output does not depend on which worker ran it or in what order).
+    fmt : {"csv", "parquet"}
+        Output format.
+    """
+
+    model: str = "default"
+    columns: tuple[str, ...] | None = None
+    sigma: float | None = None
+    quiet: tuple[int, int] | None = None
+    raw: bool = False
+    seed: int = 0
+    fmt: str = "csv"
+
+    def __post_init__(self) -> None:
+        if self.fmt not in ("csv", "parquet"):
+            raise InputError(f"--format is csv or parquet, not {self.fmt!r}.")
+
+
+@dataclass
+class BatchReport:
+    """What a batch did.
+
+    Attributes
+    ----------
+    rows : list of dict
+        One summary line per input (keys `SUMMARY_FIELDS`), in input order.
+    done, skipped, failed : int
+        Files denoised now, skipped (output newer than input), failed.
+    seconds : float
+        Wall-clock time of the batch.
+    summary : Path
+        Where ``summary.csv`` was written.
+    """
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    done: int = 0
+    skipped: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+    summary: Path | None = None
+
+
+def exit_status(report: BatchReport) -> int:
+    """The CLI's exit status for a batch: 0 when every file is fine, else the failed files (at most 100)."""
+    return min(report.failed, MAX_EXIT_STATUS)
+
+
+# --------------------------------------------------------------------------- planning (client side)
+
+
+def expand_inputs(patterns: Iterable[str]) -> list[Path]:
+    """Expand file names and glob patterns (``**`` matches folders at any depth).
+
+    Parameters
+    ----------
+    patterns : iterable of str
+        Paths or patterns, e.g. ``["recordings/**/*.csv"]``.
+
+    Returns
+    -------
+    list of Path
+        Matching regular files, sorted, without duplicates.
+
+    Raises
+    ------
+    InputError
+        If a pattern matches nothing, or a named file does not exist.
+    """
+    found: dict[str, Path] = {}
+    for pattern in patterns:
+        if glob.has_magic(pattern):
+            matches = sorted(glob.glob(pattern, recursive=True))
+            files = [m for m in matches if os.path.isfile(m)]
+            if not files:
+                raise InputError(f"No file matches {pattern!r}; quote the pattern so the shell does not expand it, "
+                                 "and check the folder.")
+        else:
+            if os.path.isdir(pattern):
+                raise InputError(f"{pattern!r} is a folder; give a pattern such as '{pattern.rstrip('/')}/**/*.csv'.")
+            if not os.path.exists(pattern):
+                raise InputError(f"No file named {pattern!r}.")
+            files = [pattern]
+        for f in files:
+            found.setdefault(os.path.realpath(f), Path(f))
+    return sorted(found.values())
+
+
+def _output_for(path: Path, root: Path, out_dir: Path, fmt: str) -> Path:
+    rel = path.resolve().relative_to(root)
+    return out_dir / (rel.with_suffix(".parquet") if fmt == "parquet" else rel)
+
+
+def plan(inputs: list[Path], out_dir: Path, fmt: str = "csv") -> list[tuple[Path, Path]]:
+    """Pair every input with its output path: the inputs' folder layout, mirrored under ``out_dir``.
+
+    Inputs inside ``out_dir`` are left out (a pattern that also matches earlier outputs).
+
+    Raises
+    ------
+    InputError
+        If an output would overwrite an input or two inputs map to one output.
+    """
+    out_dir = out_dir.resolve()
+    inputs = [p for p in inputs if out_dir not in p.resolve().parents]
+    if not inputs:
+        raise InputError(f"Every matching file is inside the output folder {str(out_dir)!r}; nothing to do.")
+    parents = [str(p.resolve().parent) for p in inputs]
+    root = Path(os.path.commonpath(parents))
+    pairs = [(p, _output_for(p, root, out_dir, fmt)) for p in inputs]
+    seen: dict[Path, Path] = {}
+    for src, dst in pairs:
+        if dst == src.resolve():
+            raise InputError(f"The output for {str(src)!r} would overwrite it; choose another output folder.")
+        if dst in seen:
+            raise InputError(f"{str(seen[dst])!r} and {str(src)!r} would both be written to {str(dst)!r}.")
+        if dst.name == SUMMARY_NAME and dst.parent == out_dir:
+            raise InputError(f"An input named {SUMMARY_NAME} would be overwritten by the batch summary; rename it.")
+        seen[dst] = src
+    return pairs
+
+
+def is_done(src: Path, dst: Path) -> bool:
+    """True when ``dst`` exists and is newer than ``src`` (a rerun skips it)."""
+    try:
+        return dst.stat().st_mtime_ns > src.stat().st_mtime_ns
+    except OSError:
+        return False
+
+
+# --------------------------------------------------------------------------- the task (worker side)
+
+_MODELS: dict[str, Any] = {}
+_MODEL_LOCK = threading.Lock()
+LOADS = 0  # models loaded by this process (the tests check: one per worker)
+
+
+def _limit_threads() -> None:
+    """One worker per core: keep each worker's TensorFlow to its own thread count.
+
+    Must run before TensorFlow's first op; later calls are refused by TF and ignored.
+    """
+    threads = 1
+    try:
+        from distributed import get_worker
+
+        threads = max(1, int(get_worker().state.nthreads))
+    except (ImportError, ValueError, AttributeError):
+        return  # not on a Dask worker (a one-file run): TensorFlow's defaults
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:
+        pass  # already initialised by an earlier import in this process
+
+
+def worker_model(spec: str, raw: bool = False) -> Any:
+    """The model for ``spec``, loaded once per process and kept.
+
+    Parameters
+    ----------
+    spec : str
+        ``"default"``, ``"parabola"`` or a ``.keras`` path.
+    raw : bool
+        Unused for the key; a model is the same object for both modes.
+
+    Returns
+    -------
+    denoiser.core.Denoiser
+    """
+    global LOADS
+    with _MODEL_LOCK:  # threads of one worker share it; only the first loads
+        if spec not in _MODELS:
+            _limit_threads()
+            from denoiser.bundled import RECIPES, pretrained
+            from denoiser.core import Denoiser
+
+            _MODELS[spec] = pretrained(spec) if spec in RECIPES else Denoiser.load(spec)
+            LOADS += 1
+        return _MODELS[spec]
+
+
+def _one_line(text: object, limit: int = 400) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _joined(values: list[Any]) -> Any:
+    """One value per column: the value itself for one column, else 'a | b'."""
+    if len(values) == 1:
+        return values[0]
+    return _SEP.join("" if v is None else str(v) for v in values)
+
+
+def _atomic_write(dst: Path, data: bytes) -> None:
+    """Write ``data`` to ``dst`` through a hidden temporary file in the same folder, then rename.
+
+    A crash at any point leaves either the old ``dst`` (or none) or the complete new one,
+    never a part; the temporary file is removed on an error (a killed process may leave
+    one, named ``.NAME.<pid>.<thread>.partial``, which the next run of that file removes).
+    """
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    for stale in dst.parent.glob(f".{glob.escape(dst.name)}.*{TEMP_SUFFIX}"):
+        try:
+            stale.unlink()
+        except OSError:
+            pass
+    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.{threading.get_ident()}{TEMP_SUFFIX}")
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())  # the rename must not reach the disk before the data
+        os.replace(tmp, dst)
+    except BaseException:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise
+
+
+def _output_bytes(table: Any, denoised: dict[str, Any], fmt: str) -> bytes:
+    from denoiser.io import output_frame, to_csv_bytes
+
+    if fmt == "csv":
+        return to_csv_bytes(table, denoised)
+    frame = output_frame(table, denoised, text_times=False)
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False, engine="pyarrow")
+    return buffer.getvalue()
+
+
+def process_file(src: str, dst: str, options: BatchOptions) -> dict[str, Any]:
+    """Denoise one file and write its output atomically; never raises for a bad file.
+
+    Parameters
+    ----------
+    src, dst : str
+        Input file and output path.
+    options : BatchOptions
+
+    Returns
+    -------
+    dict
+        The file's summary line (keys `SUMMARY_FIELDS`); ``status`` is ``"ok"`` or
+        ``"failed"`` with the one-line reason in ``error``.
+    """
+    t0 = time.perf_counter()
+    row: dict[str, Any] = {k: None for k in SUMMARY_FIELDS}
+    row.update(file=src, output=dst, status="failed")
+    try:
+        from denoiser.auto import denoise
+        from denoiser.io import read_series
+
+        table = read_series(src)
+        names = list(options.columns or table.values.columns)
+        unknown = [n for n in names if n not in table.values.columns]
+        if unknown:
+            raise InputError(f"No column named {', '.join(map(repr, unknown))}; value columns are: "
+                             f"{', '.join(map(repr, table.values.columns))}.")
+        model = worker_model(options.model)
+        row.update(rows=table.report.rows, columns=_joined(names))
+        if options.raw:
+            out = {n: model.denoise(table.column(n)) for n in names}
+            row.update(method="network only (--raw)")
+        else:
+            results = {n: denoise(table.column(n), sigma=options.sigma, quiet=options.quiet, model=model,
+                                  rng=options.seed) for n in names}
+            out = {n: r.denoised for n, r in results.items()}
+            res = list(results.values())
+            row.update(sigma=_joined([float(f"{r.sigma:.6g}") for r in res]),
+                       sigma_source=_joined([r.sigma_source + (" (upper bound)" if r.sigma_is_upper_bound else "")
+                                             for r in res]),
+                       estimated_gain_db=_joined([round(r.estimated_gain_db, 2) for r in res]),
+                       gain_band_db=_joined([f"{r.gain_band_db[0]:.1f} to {r.gain_band_db[1]:.1f}" for r in res]),
+                       trusted=_joined([bool(r.trusted) for r in res]),
+                       method=_joined([r.method for r in res]))
+        _atomic_write(Path(dst), _output_bytes(table, out, options.fmt))
+        row.update(status="ok")
+    except InputError as err:
+        row.update(error=_one_line(err))
+    except (MemoryError, RecursionError) as err:
+        row.update(error=f"the file needs more {'memory' if isinstance(err, MemoryError) else 'nesting'} "
+                         "than this worker allows; split it")
+    except OSError as err:
+        row.update(error=_one_line(f"{err.strerror or err}: {err.filename or src}"))
+    except Exception as err:  # a bug, not bad input: recorded, the batch goes on
+        row.update(error=_one_line(f"internal error ({type(err).__name__}: {err}); please report it"))
+    row["seconds"] = round(time.perf_counter() - t0, 3)
+    return row
+
+
+def _warm(spec: str) -> int:
+    """Load the model on this worker before its first file (run on every worker at once)."""
+    worker_model(spec)
+    return LOADS
+
+
+# --------------------------------------------------------------------------- progress and summary
+
+
+class Progress:
+    """A one-line progress bar on a text stream: files done, rows per second, ETA.
+
+    On a terminal the line is redrawn in place; otherwise (a log file, CI) a line is
+    printed at most every ``every`` seconds and at the end.
+    """
+
+    def __init__(self, total: int, stream: IO[str] | None = None, every: float = 10.0) -> None:
+        self.total, self.stream, self.every = total, stream, every
+        self.files = self.rows = self.failed = 0
+        self.t0 = self.last = time.perf_counter()
+        self.tty = bool(stream is not None and getattr(stream, "isatty", lambda: False)())
+
+    def update(self, row: dict[str, Any]) -> None:
+        self.files += 1
+        self.rows += int(row.get("rows") or 0)
+        self.failed += row.get("status") == "failed"
+        now = time.perf_counter()
+        if self.stream is not None and (self.tty or now - self.last >= self.every or self.files == self.total):
+            self.last = now
+            end = "" if self.tty and self.files < self.total else "\n"
+            print(("\r" if self.tty else "") + self.line(now), end=end, file=self.stream, flush=True)
+
+    def line(self, now: float | None = None) -> str:
+        elapsed = max((now or time.perf_counter()) - self.t0, 1e-9)
+        done = self.files / self.total if self.total else 1.0
+        eta = elapsed / self.files * (self.total - self.files) if self.files else math.nan
+        bar = "#" * int(24 * done)
+        failed = f", {self.failed} failed" if self.failed else ""
+        return (f"[{bar:<24}] {self.files}/{self.total} files{failed}  {self.rows / elapsed:,.0f} rows/s  "
+                f"ETA {_clock(eta)}  ")
+
+
+def _clock(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "--:--"
+    m, s = divmod(int(round(seconds)), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:d}:{s:02d}"
+
+
+def _read_summary(path: Path) -> dict[str, dict[str, Any]]:
+    """Earlier summary lines by input file (a rerun keeps those of the files it skips)."""
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            return {r["file"]: r for r in csv.DictReader(handle) if r.get("file")}
+    except (OSError, UnicodeError, csv.Error, KeyError):
+        return {}
+
+
+def _write_summary(path: Path, rows: list[dict[str, Any]]) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=SUMMARY_FIELDS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        # File names and messages can come from hostile files: neutralise spreadsheet formulas.
+        writer.writerow({k: _safe_cell(v) for k, v in row.items()})
+    _atomic_write(path, buffer.getvalue().encode("utf-8"))
+
+
+def _safe_cell(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        try:
+            float(value)
+            return value  # a negative number, not a formula
+        except ValueError:
+            return "'" + value
+    return "" if value is None else value
+
+
+# --------------------------------------------------------------------------- the batch
+
+
+def run_batch(
+    patterns: Iterable[str],
+    out_dir: str | os.PathLike[str],
+    options: BatchOptions | None = None,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    client: Any = None,
+    progress: IO[str] | None = sys.stderr,
+    force: bool = False,
+) -> BatchReport:
+    """Denoise every file matching ``patterns`` into ``out_dir`` on a Dask cluster.
+
+    Parameters
+    ----------
+    patterns : iterable of str
+        File names and glob patterns (``**`` for any depth).
+    out_dir : path
+        Output folder (created); the inputs' folder layout is mirrored inside it.
+    options : BatchOptions, optional
+        How to denoise (model, columns, sigma, format...).
+    scheduler : str, optional
+        Address of a running scheduler, e.g. ``"tcp://host:8786"``; default: a
+        LocalCluster started for this batch.
+    workers : int, optional
+        LocalCluster workers (default: one per core, ``os.cpu_count()``).
+    client : distributed.Client, optional
+        Use this client (tests, notebooks); ``scheduler`` and ``workers`` are ignored.
+    progress : text stream or None
+        Where the progress bar goes (default stderr; None = silent).
+    force : bool
+        Redo files whose output is already newer than the input.
+
+    Returns
+    -------
+    BatchReport
+        Summary lines and counts; ``summary.csv`` is written in ``out_dir``.
+
+    Raises
+    ------
+    InputError
+        If no file matches, or outputs would collide with inputs.
+    """
+    options = options or BatchOptions()
+    t0 = time.perf_counter()
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{str(out)!r} is a file; the output of several inputs is a folder.")
+    pairs = plan(expand_inputs(patterns), out, options.fmt)
+    out.mkdir(parents=True, exist_ok=True)
+    summary_path = out / SUMMARY_NAME
+    earlier = _read_summary(summary_path)
+    report = BatchReport(summary=summary_path)
+    rows: dict[str, dict[str, Any]] = {}
+    todo: list[tuple[Path, Path]] = []
+    for src, dst in pairs:
+        if not force and is_done(src, dst):
+            old = earlier.get(str(src), {})
+            rows[str(src)] = {**{k: old.get(k) for k in SUMMARY_FIELDS}, "file": str(src), "output": str(dst),
+                              "status": "skipped (output newer than input)", "error": None}
+            report.skipped += 1
+        else:
+            todo.append((src, dst))
+    if todo:
+        own_client = client is None
+        if own_client:
+            client = _client(scheduler, workers)
+        try:
+            for row in _run_tasks(client, todo, options, progress):
+                rows[row["file"]] = row
+                if row["status"] == "ok":
+                    report.done += 1
+                else:
+                    report.failed += 1
+        finally:
+            if own_client:
+                _close(client)
+    elif progress is not None:
+        print(f"all {len(pairs)} outputs are newer than their inputs; nothing to do (--force redoes them)",
+              file=progress)
+    report.rows = [rows[str(src)] for src, _ in pairs]
+    report.seconds = time.perf_counter() - t0
+    _write_summary(summary_path, report.rows)
+    return report
+
+
+def _client(scheduler: str | None, workers: int | None) -> Any:
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError) as err:
+            raise InputError(f"Cannot reach the Dask scheduler at {scheduler!r} ({_one_line(err, 120)}); "
+                             "start it with `dask scheduler` or leave out --scheduler.") from None
+    n = workers or os.cpu_count() or 1
+    if n < 1:
+        raise InputError("--workers must be at least 1.")
+    # One single-threaded process per core; the environment keeps BLAS/OpenMP pools at 1 too.
+    env = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "TF_CPP_MIN_LOG_LEVEL": "3"}
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                           silence_logs=logging.ERROR, env=env)
+    return Client(cluster)
+
+
+def _close(client: Any) -> None:
+    cluster = getattr(client, "cluster", None)
+    client.close()
+    if cluster is not None:
+        cluster.close()
+
+
+def _run_tasks(client: Any, todo: list[tuple[Path, Path]], options: BatchOptions,
+               stream: IO[str] | None) -> Iterable[dict[str, Any]]:
+    from distributed import as_completed
+
+    # Load the model on every worker at once, before the files arrive (else each worker's
+    # first file waits for TensorFlow and the model in turn).
+    try:
+        client.run(_warm, options.model)
+    except Exception:  # noqa: BLE001 -- a bad model path fails per file below, with its reason
+        pass
+    bar = Progress(len(todo), stream)
+    futures = {}
+    for src, dst in todo:
+        # pure=False: a rerun of the same file is new work, not a cached result
+        fut = client.submit(process_file, str(src), str(dst), options, pure=False)
+        futures[fut] = (src, dst)
+    for fut in as_completed(futures):
+        src, dst = futures[fut]
+        try:
+            row = fut.result()
+        except Exception as err:  # the worker died (memory, a kill): the file fails, the rest go on
+            row = {k: None for k in SUMMARY_FIELDS}
+            row.update(file=str(src), output=str(dst), status="failed",
+                       error=_one_line(f"the worker running it failed ({type(err).__name__}: {err})"))
+        bar.update(row)
+        yield row
+
+
+def as_dict(options: BatchOptions) -> dict[str, Any]:
+    """The options as a plain dict (for logs)."""
+    return asdict(options)
