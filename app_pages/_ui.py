@@ -460,9 +460,9 @@ def estimate_panel(res: "DenoiseResult", *, true_gain: float | None = None) -> N
                    "so a cautious fraction of the upper bound was used." if res.sigma_is_upper_bound else ""), **card)
     cols[1].metric("Estimated gain", f"{res.estimated_gain_db:+.1f} dB", help="10·log10(noise power / estimated "
                    "error left), from Stein's unbiased risk estimate: no clean reference is needed.", **card)
-    cols[2].metric("Likely range", f"{lo:+.1f} to {hi:+.1f} dB", help="Where the true gain probably lies, "
+    cols[2].metric("Likely range (dB)", f"{lo:+.1f} … {hi:+.1f}", help="Where the true gain probably lies, "
                    "given the length of the recording and the uncertainty of the noise level.", **card)
-    cols[3].metric("Removed part looks like noise", f"{res.whiteness:.0%}", help="100 % means what was "
+    cols[3].metric("Removal like noise", f"{res.whiteness:.0%}", help="100 % means what was "
                    "removed is spread evenly over time, as noise is; signal taken by mistake comes in bursts.",
                    **card)
     st.caption(f"Noise level: {source}. Applied: {res.method}.")
@@ -471,8 +471,9 @@ def estimate_panel(res: "DenoiseResult", *, true_gain: float | None = None) -> N
                    f"{true_gain:+.1f} dB.")
     notes = "\n".join(f"- {plain(note)}" for note in res.notes)
     if res.trusted:
-        st.success("**The estimate can be relied on.**" + (f"\n\n{notes}" if notes else ""),
-                   icon=":material/verified:")
+        head = ("**The estimate can be relied on, but little could be done:** the noise level is only an upper "
+                "bound." if res.sigma_is_upper_bound else "**The estimate can be relied on.**")
+        st.success(head + (f"\n\n{notes}" if notes else ""), icon=":material/verified:")
     else:
         st.warning("**Treat the estimate with care.**" + (f"\n\n{notes}" if notes else ""),
                    icon=":material/warning:")
