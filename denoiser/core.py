@@ -287,6 +287,33 @@ class Denoiser:
         out[bad] = np.nan
         return out[0] if x.ndim == 1 else out
 
+    def noise_sigma(self, x: np.ndarray) -> float:
+        """The noise level of a recording estimated from this self-supervised model's blind-spot residuals.
+
+        Only for a model with J-invariant inference (``config.blind_spot``, set by
+        ``fit(noisy)``); see :func:`denoiser.selfsup.residual_sigma`. An estimate from
+        above, tight where part of the recording is predictable from its neighbours; the
+        automatic pipeline can take it as ``sigma`` (e.g. the smaller of it and its own
+        upper bound).
+
+        Parameters
+        ----------
+        x : ndarray, shape (length,) -- the recording (NaN allowed: gaps are bridged)
+
+        Returns
+        -------
+        sigma : float, in the recording's units
+        """
+        from denoiser.selfsup import residual_sigma
+
+        if not self.config.blind_spot:
+            raise InputError("noise_sigma() needs a self-supervised model (blind-spot inference): fit(noisy) first.")
+        x = np.asarray(x, np.float64)
+        if x.ndim != 1 or np.isfinite(x).sum() < 2:
+            raise InputError(f"noise_sigma() takes one 1-D recording with at least 2 numbers; got shape {x.shape}.")
+        filled = windows.bridge_gaps(x)
+        return residual_sigma(filled, self.denoise(filled))
+
     def layers(self) -> list[dict[str, Any]]:
         """The architecture as rows: name, kind, output shape, parameters (for tables)."""
         model = self._check_fitted()

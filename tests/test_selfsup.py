@@ -97,7 +97,7 @@ def test_selfsupervised_fit_lowers_the_error_without_a_clean_version(selfsup_fre
     out = den.denoise(noisy)
     # Far better than the noisy input, and better than the neighbours' mean that the
     # untrained blind-spot network starts from (-3 dB of noise).
-    assert metrics.gain_db(clean, noisy, out) > 8
+    assert metrics.gain_db(clean, noisy, out) > 7  # 9.3 dB here; 3.0 with the input left unmasked
     assert den.test_metrics_["blind_spot_mse"] < den.test_metrics_["neighbour_mse"]
     assert den.history_["val_loss"][-1] < den.history_["val_loss"][0]
     assert den.train_info_["train_config"]["self_supervised"] is True
@@ -114,6 +114,14 @@ def test_selfsupervised_model_is_blind_to_each_samples_own_noise_and_survives_sa
     back = Denoiser.load(den.to_bytes())
     assert back.config.blind_spot == 4
     np.testing.assert_allclose(back.denoise(noisy[:1000]), base, atol=1e-6)
+
+
+def test_blind_spot_residuals_give_the_noise_level(selfsup_fresh):
+    den, clean, noisy = selfsup_fresh
+    sigma = den.noise_sigma(noisy)
+    assert 0.7 * 0.3 < sigma < 1.3 * 0.3  # the recording's noise is 0.3
+    with pytest.raises(InputError, match="self-supervised"):
+        Denoiser(TINY).fit(noisy[:2000], clean[:2000], TrainConfig(epochs=1)).noise_sigma(noisy)
 
 
 def test_fine_tuning_starts_from_the_bundled_default():
