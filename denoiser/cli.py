@@ -92,7 +92,9 @@ def cmd_denoise(args: argparse.Namespace) -> int:
     if unknown:
         raise InputError(f"No column named {', '.join(map(repr, unknown))} in {args.input}; "
                          f"value columns are: {', '.join(map(repr, table.values.columns))}.")
-    den = _model(args.model)
+    if args.raw and args.model == "none":
+        raise InputError("--raw applies the network alone; it needs a model, not --model none.")
+    den = False if args.model == "none" else _model(args.model)  # none: classical candidates only
     quiet = _quiet_range(args.quiet_range)
     if args.raw:
         out = {name: den.denoise(table.column(name)) for name in names}
@@ -275,7 +277,8 @@ def parser() -> argparse.ArgumentParser:
                    help="file to write; for a batch (several inputs or a pattern) a folder, which mirrors the "
                         "inputs' folders and gets summary.csv")
     p.add_argument("--column", action="append", help="column to denoise (repeatable; default: all value columns)")
-    p.add_argument("--model", default="default", help="'default', 'parabola' or a .keras file (default: default)")
+    p.add_argument("--model", default="default",
+                   help="'default', 'parabola', a .keras file, or 'none' for classical filters only (default: default)")
     p.add_argument("--sigma", type=float, help="the noise standard deviation, if known (e.g. from a datasheet)")
     p.add_argument("--quiet-range", metavar="START:STOP",
                    help="samples of a quiet stretch (no signal) to measure the noise level on")
@@ -335,6 +338,9 @@ def _one_line(text: str, limit: int = 800) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+_PRECHECK_BYTES = 16 * 1024**2  # CSVs up to this size are checked before TensorFlow loads
+
+
 def _check_inputs(args: argparse.Namespace) -> None:
     """Refuse input paths that are not regular files or are too large, before anything reads them.
 
@@ -362,6 +368,19 @@ def _check_inputs(args: argparse.Namespace) -> None:
         if info.st_size > limit:
             raise InputError(f"{path!r} is {info.st_size / 1024**2:,.1f} MB, more than the limit of "
                              f"{limit / 1024**2:,.0f} MB.")
+    # A bad file is refused before TensorFlow loads (seconds on a busy machine): a model file's
+    # archive and JSON are checked without Keras, a small CSV is read once more (cheap).
+    for path, limit in paths:
+        if not isinstance(path, str) or not os.path.isfile(path):
+            continue
+        if limit == MAX_MODEL_BYTES:
+            from denoiser.modelfile import read_model_file
+
+            read_model_file(path)
+        elif os.path.getsize(path) <= _PRECHECK_BYTES:
+            from denoiser.io import read_series
+
+            read_series(path)
 
 
 def main(argv: list[str] | None = None) -> int:
