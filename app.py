@@ -22,4 +22,7 @@ page = st.navigation([
     st.Page("app_pages/model.py", title="Model", icon=":material/model_training:"),
     st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
 ])
-page.run()
+try:
+    page.run()
+finally:  # also after st.stop(): the address bar always carries the settings now in use
+    ui.sync_query_params()

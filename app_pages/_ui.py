@@ -88,6 +88,12 @@ def _defaults() -> dict[str, Any]:
         "demo_seed": 0,           # Home demo's noise draw
         "csv_cache": {},          # Compare's denoised CSV: {"key": (model, data, columns), "data": bytes}
         "auto_cache": {},         # automatic-pipeline results: (model, data, noise level) -> DenoiseResult
+        "data_gen": 0,            # +1 whenever the uploaded data change: column widgets get new keys (never stale)
+        "upload_gen": 0,          # +1 after a sample click or a reset: a fresh, empty file uploader
+        "clean_table": None,      # SeriesTable of a separate clean-reference file (same rows as "table")
+        "clean_name": "",         # its file name
+        "clean_error": None,      # why the last clean-reference file was refused
+        "offer": None,            # a new model offered, not imposed: {"name", "new_gain", "current_gain", ...}
     }
 
 
@@ -119,15 +125,29 @@ def page_setup() -> None:
         # A run that ended since the last rerun: its model is now in use, unless it makes the
         # test signals worse than they were (negative gain); the Model page then asks the user.
         name, model = finished
-        add_model(name, model, use=not makes_worse(model))
+        offer = head_to_head(model, st.session_state.job.request)
+        use = offer["clearly_better"]
+        add_model(name, model, use=use)
+        st.session_state.offer = {**offer, "name": name, "used": use}
+    apply_query_params()
     with st.sidebar:
         choice = st.session_state.model_choice
         st.caption(f"**Model in use:** {'bundled (automatic)' if choice == BUNDLED else plain(choice)}")
+        model_offer(compact=True)
         if st.session_state.table is not None:
             st.caption(f"**Uploaded data:** {plain(st.session_state.table_name)}")
         job = st.session_state.job
         if job is not None and job.running:
             _training_badge()
+        if st.session_state.get("qp_missing_model"):
+            st.caption(f"The link names the model **{plain(st.session_state.qp_missing_model)}**, which only "
+                       "lived in the session that trained it: upload its .keras file on the Model page. The "
+                       "bundled model is used meanwhile.")
+        st.caption("The address bar holds this page's settings: copy it to share them. Uploads and trained "
+                   "models live in this tab only; keep a model across a reload by downloading it (Model page) "
+                   "and uploading it again.")
+        st.button("Reset: start over", key="reset_session", icon=":material/restart_alt:", on_click=reset_session,
+                  help="Forget this session's data, models and settings, and clear the address bar.")
 
 
 @st.fragment(run_every=2.0)
@@ -179,13 +199,36 @@ def generated_signal(family: str = "x2", length: int = 150, kind: str = "gaussia
     return Signal(FAMILY_LABELS[family], noisy, clean, x_grid(length), "x", family=family, recipe=recipe)
 
 
-def upload_signal(table: "SeriesTable", column: str, clean_column: str | None, file_name: str) -> Signal:
-    """A Signal from one value column of the uploaded table (and an optional clean column)."""
+def upload_signal(table: "SeriesTable", column: str, clean_column: "str | tuple[str, str] | None",
+                  file_name: str) -> Signal:
+    """A Signal from one value column of the uploaded table and an optional clean reference:
+    a column of the same file (its name) or of the separate clean file (``("file", name)``)."""
     x = table.time if table.time is not None else np.arange(len(table.values))
     x_title = table.report.time_column or "row"
-    clean = table.column(clean_column) if clean_column else None
-    return Signal(name=column, noisy=table.column(column), clean=clean, x=x, x_title=x_title,
-                  recipe={"origin": "upload", "file": file_name, "column": column, "clean": clean_column})
+    recipe = {"origin": "upload", "file": file_name, "column": column, "clean": clean_column}
+    clean = None
+    if isinstance(clean_column, tuple):
+        clean = st.session_state.clean_table.column(clean_column[1])
+        recipe.update(clean=clean_column[1], clean_file=st.session_state.clean_name)
+    elif clean_column:
+        clean = table.column(clean_column)
+    return Signal(name=column, noisy=table.column(column), clean=clean, x=x, x_title=x_title, recipe=recipe)
+
+
+def clean_options(column: str) -> list:
+    """Clean references offered for ``column``: none, another column of the file, a column of the clean file."""
+    table, other = st.session_state.table, st.session_state.clean_table
+    own = [c for c in table.values.columns if c != column] if table is not None else []
+    extra = [("file", c) for c in other.values.columns] if other is not None else []
+    return [None, *own, *extra]
+
+
+def clean_label(ref: "str | tuple[str, str] | None") -> str:
+    if ref is None:
+        return "none: real data, no clean version"
+    if isinstance(ref, tuple):
+        return f"{ref[1]}  (from {st.session_state.clean_name})"
+    return ref
 
 
 def upload_selection() -> tuple[list[str], dict[str, str | None]]:
@@ -194,9 +237,34 @@ def upload_selection() -> tuple[list[str], dict[str, str | None]]:
     if table is None:
         return [], {}
     names = list(table.values.columns)
-    columns = [c for c in st.session_state.upload_columns if c in names] or names[:1]
+    columns = [c for c in st.session_state.upload_columns if c in names] or default_columns(table)[:1]
     cleans = {c: st.session_state.clean_refs.get(c) for c in columns}
-    return columns, {c: ref if ref in names else None for c, ref in cleans.items()}
+    return columns, {c: ref if ref in clean_options(c) else None for c, ref in cleans.items()}
+
+
+def axis_like(values: np.ndarray) -> bool:
+    """Whether a value column is really an axis: counts up evenly (an index or a time), or holds years."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if v.size < 16:
+        return False
+    steps = np.diff(v)
+    if steps[0] > 0 and np.allclose(steps, steps[0], rtol=1e-6, atol=0):
+        return True  # 0, 1, 2, ... or t0 + k*dt: a ramp is never a recording worth denoising
+    years = v.min() >= 1000 and v.max() <= 2200 and np.all(v == np.round(v))
+    return bool(years and (steps >= 0).all())
+
+
+def is_reference(column: str) -> bool:
+    """A column named like a clean reference ('clean', 'truth', 'reference')."""
+    return any(w in column.lower() for w in ("clean", "truth", "reference"))
+
+
+def default_columns(table: "SeriesTable") -> list[str]:
+    """Value columns worth denoising first: not a clean reference, not an index, time or year column."""
+    names = list(table.values.columns)
+    signals = [c for c in names if not is_reference(c)]
+    return [c for c in signals if not axis_like(table.values[c].to_numpy())] or signals or names
 
 
 # ------------------------------------------------------------------ models
@@ -289,8 +357,11 @@ def metric_cards(clean: np.ndarray, noisy: np.ndarray, denoised: np.ndarray) -> 
                    help=f"Mean squared error against the clean signal. Noisy input: {fmt(mse_n)}.", **card)
     cols[1].metric("MAE (denoised)", fmt(mae_d), _change(mae_n, mae_d), delta_color="inverse",
                    help=f"Mean absolute error against the clean signal. Noisy input: {fmt(mae_n)}.", **card)
-    cols[2].metric("Gain", f"{fmt(metrics.gain_db(clean, noisy, denoised))} dB",
-                   help="10·log10(MSE noisy / MSE denoised): how much of the noise power was removed.", **card)
+    gain = metrics.gain_db(clean, noisy, denoised)
+    cols[2].metric("Gain", f"{fmt(gain)} dB" if mse_n > 0 else "— (no noise)",
+                   help="10·log10(MSE noisy / MSE denoised): how much of the noise power was removed."
+                   + ("" if mse_n > 0 else " With no noise there is nothing to remove, so no gain is defined."),
+                   **card)
     st.caption(f"Noisy input: MSE {fmt(mse_n)}, MAE {fmt(mae_n)}.")
 
 
@@ -312,6 +383,9 @@ def comparison_table(clean: np.ndarray, noisy: np.ndarray, estimates: dict[str, 
 
 # ------------------------------------------------------------------ figures
 def _line(x: Any, y: np.ndarray, name: str, kind: str, **style: Any) -> go.Scatter:
+    if np.size(y) > MAX_POINTS:  # the browser gets a min/max-preserving downsample, never every point
+        idx = downsample_index(y)
+        x, y = take(x, idx), np.asarray(y)[idx]
     trace = go.Scattergl if np.size(y) > GL_POINTS else go.Scatter
     return trace(x=x, y=y, name=name, mode="lines", line={"color": COLORS[kind], **style})
 
@@ -345,8 +419,11 @@ def residual_figure(x: Any, removed: np.ndarray, error: np.ndarray | None, *, x_
 
 
 def histogram_figure(values: np.ndarray, title: str) -> go.Figure:
+    """A 60-bin histogram, binned here: the browser gets 60 bars, not every value."""
     v = values[np.isfinite(values)]
-    fig = go.Figure(go.Histogram(x=v, nbinsx=60, marker_color=COLORS["removed"], opacity=0.8, name=title))
+    counts, edges = np.histogram(v, bins=60) if v.size else (np.zeros(0), np.zeros(1))
+    fig = go.Figure(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=counts, width=np.diff(edges),
+                           marker_color=COLORS["removed"], opacity=0.8, name=title))
     return _layout(fig, "value", "count", 300, title)
 
 
@@ -495,14 +572,14 @@ def noise_level_controls(signal: Signal, prefix: str) -> tuple[float | None, tup
     Returns ``(sigma, quiet)`` for :func:`auto_result` (at most one is not None).
     """
     mode = st.radio("Noise level", list(NOISE_MODES), format_func=NOISE_MODES.get, horizontal=True,
-                    key=f"{prefix}_noise_mode",
+                    key=f"{prefix}_noise_mode", index=index_of(list(NOISE_MODES), f"{prefix}_noise_mode", "estimate"),
                     help="Without a clean reference the noise level decides how much may be removed. "
                          "Estimated: from the finest time scale (an upper bound on broadband recordings). "
                          "Known: e.g. from the instrument's datasheet. Quiet stretch: where the recording "
                          "holds no signal, only noise.")
     if mode == "given":
         guess = float(np.nanstd(np.diff(signal.noisy)) / np.sqrt(2)) if signal.length > 2 else 0.1
-        sigma = st.number_input("Noise sigma (in the data's units)", min_value=0.0, value=None,
+        sigma = st.number_input("Noise sigma (in the data's units)", min_value=0.0, value=initial(f"{prefix}_sigma", None),
                                 placeholder=f"e.g. {guess:.3g}", format="%.6g", key=f"{prefix}_sigma",
                                 help="The standard deviation of the noise. With the right value the result "
                                      "is never worse than the input.")
@@ -516,9 +593,8 @@ def quiet_stretch(signal: Signal, prefix: str) -> tuple[int, int]:
     """A quiet stretch of the recording: box-select it on the plot, or set it with the slider."""
     n = signal.length
     key = f"{prefix}_quiet"
-    step = max(1, n // QUIET_POINTS)
-    idx = np.arange(0, n, step)
-    fig = go.Figure(go.Scattergl(x=idx, y=signal.noisy[::step], mode="lines", name="noisy",
+    idx = downsample_index(signal.noisy, QUIET_POINTS)
+    fig = go.Figure(go.Scattergl(x=idx, y=signal.noisy[idx], mode="lines", name="noisy",
                                  line={"color": COLORS["noisy"], "width": 1}))
     stored = st.session_state.get(key)
     if not (isinstance(stored, tuple) and 0 <= stored[0] < stored[1] <= n):
@@ -540,11 +616,13 @@ def quiet_stretch(signal: Signal, prefix: str) -> tuple[int, int]:
 
 
 QUIET_POINTS = 4000  # the quiet-stretch picker draws at most this many points
+LONG_SERIES = 250_000  # Compare: above this many samples the network joins the automatic pipeline on request
 
 
 def method_choice(key: str) -> str:
     """Automatic (the default) or the network alone: one choice away."""
     return st.radio("Method", [AUTOMATIC, NETWORK_ONLY], key=key, horizontal=True,
+                    index=index_of([AUTOMATIC, NETWORK_ONLY], key, AUTOMATIC),
                     help="Automatic: the network, wavelet shrinkage and Savitzky-Golay are weighed against the "
                          "input itself with a risk estimate, so only what the data support is applied. "
                          "Network only: the network's output as it is, unchecked.")
@@ -558,3 +636,297 @@ def estimate_line(res: "DenoiseResult", true_gain: float | None = None) -> None:
     if true_gain is not None and np.isfinite(true_gain):
         text += f"; measured against the clean signal: {true_gain:+.1f} dB"
     st.caption(text + ".")
+
+
+# ------------------------------------------------------------------ big series: downsample and zoom
+MAX_POINTS = 4000  # points per trace sent to the browser; above this a min/max-preserving downsample
+
+
+def downsample_index(y: np.ndarray, n_out: int = MAX_POINTS) -> np.ndarray:
+    """Indices of at most about ``n_out`` samples of ``y`` that keep its shape: every peak and dip.
+
+    MinMaxLTTB from ``tsdownsample`` (min/max preselection, then largest-triangle-three-buckets):
+    a spike one sample wide still shows, unlike a stride. NaN gaps are bridged for the choice of
+    points, and the first sample of each gap is added back so a gap still shows as a gap.
+
+    Parameters
+    ----------
+    y : ndarray, shape (n,)
+    n_out : points wanted (even, >= 4)
+
+    Returns
+    -------
+    ndarray of int, shape (m,), sorted, m <= n_out + n_out // 8
+    """
+    from tsdownsample import MinMaxLTTBDownsampler
+
+    v = np.asarray(y, dtype=np.float64)
+    if v.size <= n_out:
+        return np.arange(v.size)
+    finite = np.isfinite(v)
+    if not finite.any():
+        return np.linspace(0, v.size - 1, n_out).astype(np.int64)
+    if not finite.all():
+        v = np.interp(np.arange(v.size), np.flatnonzero(finite), v[finite])
+    idx = MinMaxLTTBDownsampler().downsample(np.ascontiguousarray(v), n_out=n_out - n_out % 2)
+    if not finite.all():
+        starts = np.flatnonzero(~finite & np.r_[True, finite[:-1]])[: n_out // 8]
+        idx = np.union1d(idx, starts)
+    return np.asarray(idx, dtype=np.int64)
+
+
+def take(x: Any, idx: np.ndarray) -> Any:
+    """``x[idx]`` for an ndarray or a pandas Series of times."""
+    return x.iloc[idx].to_numpy() if isinstance(x, pd.Series) else np.asarray(x)[idx]
+
+
+def zoom(n: int, key: str, x: Any = None) -> slice:
+    """For a series of more than MAX_POINTS samples: the range to draw, from a slider or a box drag.
+
+    The chart drawn with :func:`show_zoomable` under the same ``key`` reports a box selection;
+    it is turned into sample indices here, before the slider is drawn, so the slider follows it.
+    Short series: the whole range, no control.
+    """
+    if n <= MAX_POINTS:
+        return slice(0, n)
+    stored = st.session_state.get(key)
+    if not (isinstance(stored, tuple) and 0 <= stored[0] < stored[1] <= n):
+        st.session_state[key] = (0, n)
+    box = _box_x(st.session_state.get(f"{key}_plot"))
+    if box is not None and box != st.session_state.get(f"{key}_box"):
+        st.session_state[f"{key}_box"] = box  # each new box once: the slider stays movable afterwards
+        lo, hi = _to_samples(box, x, n)
+        if hi - lo >= 16:
+            st.session_state[key] = (lo, hi)
+    lo, hi = st.slider("Zoom: samples drawn", 0, n, key=key, step=1,
+                       help=f"Drag across the plot (box select) or move these ends. Ranges of up to "
+                            f"{MAX_POINTS:,} samples are drawn at full resolution; longer ones as a min/max-"
+                            "preserving downsample, so every peak still shows.")
+    shown = hi - lo
+    st.caption(f"Showing samples {lo:,} to {hi:,} of {n:,}: "
+               + ("every sample." if shown <= MAX_POINTS else
+                  f"{MAX_POINTS:,} points per trace chosen to keep every peak and dip; drag across the plot "
+                  "to zoom in at full resolution."))
+    return slice(lo, max(hi, lo + 2))
+
+
+def _box_x(event: Any) -> tuple | None:
+    try:
+        box = event["selection"]["box"]
+        return tuple(box[0]["x"][:2]) if box and box[0].get("x") else None
+    except (KeyError, TypeError, IndexError, AttributeError):
+        return None
+
+
+def _to_samples(box: tuple, x: Any, n: int) -> tuple[int, int]:
+    """A box's x-range (in the chart's x units: samples, seconds or times) as sample indices."""
+    try:
+        if x is None:
+            a, b = sorted(float(v) for v in box)
+            return max(0, int(a)), min(n, int(np.ceil(b)) + 1)
+        axis = x.to_numpy() if isinstance(x, pd.Series) else np.asarray(x)
+        if np.issubdtype(axis.dtype, np.datetime64):
+            ends = sorted(pd.Timestamp(v).to_datetime64() for v in box)
+            ends = [np.datetime64(e, "ns").astype(axis.dtype) for e in ends]
+        else:
+            ends = sorted(float(v) for v in box)
+        lo, hi = np.searchsorted(axis, ends[0]), np.searchsorted(axis, ends[1], side="right")
+        return int(max(0, lo)), int(min(n, hi))
+    except (TypeError, ValueError, OverflowError):
+        return 0, n
+
+
+def show_zoomable(fig: go.Figure, key: str, n: int) -> None:
+    """A chart whose box selection zooms (through :func:`zoom`); a plain chart for short series."""
+    if n <= MAX_POINTS:
+        return show(fig, key=f"{key}_chart")
+    fig.update_layout(dragmode="select", selectdirection="h")
+    st.plotly_chart(fig, width="stretch", key=f"{key}_plot", on_select="rerun", selection_mode="box",
+                    config={"displaylogo": False})
+
+
+def sliced(signal: Signal, part: slice) -> Signal:
+    """The part of a signal to draw (same name and recipe)."""
+    clean = signal.clean[part] if signal.clean is not None else None
+    x = signal.x.iloc[part] if isinstance(signal.x, pd.Series) else np.asarray(signal.x)[part]
+    return Signal(signal.name, signal.noisy[part], clean, x, signal.x_title, signal.family, signal.recipe)
+
+
+def widget_key(base: str) -> str:
+    """A file uploader's key: a new one after a sample click or a reset, so the old file is dropped."""
+    gen = st.session_state.get("upload_gen", 0)
+    return base if gen == 0 else f"{base}_{gen}"
+
+
+# ------------------------------------------------------------------ new models: offered, not imposed
+TEST_SIGNALS = 64        # synthetic test signals both models denoise before a new one may replace the old
+TEST_SEED = 2_147_483    # never a training seed of the forms (they draw from their own seed)
+CLEARLY_BETTER_DB = 1.0  # a new model is put in use by itself only when it wins by at least this
+
+
+def head_to_head(model: "Denoiser", request: Any) -> dict[str, Any]:
+    """The new model and the one in use on the same synthetic test signals (the new one's recipe).
+
+    Returns ``{"new_gain", "current_gain", "current", "signals", "clearly_better"}``; the gains are
+    None for a self-supervised model (no clean test signals exist for it).
+    """
+    from denoiser.signals import training_pairs
+
+    current_choice = st.session_state.model_choice
+    out = {"new_gain": None, "current_gain": None, "current": current_choice, "signals": 0,
+           "clearly_better": False}
+    family = getattr(request, "family", None)
+    if getattr(request, "source", "synthetic") != "synthetic" or family is None:
+        return out
+    length = int(model.config.window)
+    probe = Signal("test", np.zeros(length), None, np.arange(length), family=family)
+    current, label = resolve_model(current_choice, probe)
+    try:
+        noisy, clean = training_pairs(family, TEST_SIGNALS, length, noise=request.noise, sigma=request.sigma,
+                                      rng=TEST_SEED)
+        new_gain = metrics.gain_db(clean.ravel(), noisy.ravel(), np.asarray(model.denoise(noisy)).ravel())
+        cur_gain = metrics.gain_db(clean.ravel(), noisy.ravel(), np.asarray(current.denoise(noisy)).ravel())
+    except Exception:  # noqa: BLE001 -- a failed comparison must never impose the model: offer it only
+        return out
+    out.update(new_gain=float(new_gain), current_gain=float(cur_gain), current=label, signals=TEST_SIGNALS,
+               clearly_better=bool(np.isfinite(new_gain) and new_gain >= cur_gain + CLEARLY_BETTER_DB))
+    return out
+
+
+def model_offer(*, compact: bool = False) -> None:
+    """A newly trained model (or search winner) next to the one in use, with a "Use it" button."""
+    offer = st.session_state.get("offer")
+    if not offer or offer["name"] not in st.session_state.models:
+        return
+    name, new, cur = offer["name"], offer["new_gain"], offer["current_gain"]
+    in_use = st.session_state.model_choice == name
+    scores = (f" On the same {offer['signals']} test signals: new **{new:+.1f} dB**, "
+              f"{plain(offer['current'])} **{cur:+.1f} dB**." if new is not None and cur is not None else
+              " It has no clean test signals (self-supervised), so it cannot be scored against the model in use.")
+    if in_use:
+        if offer.get("used") and not compact:
+            st.success(f"The new model **{plain(name)}** is in use: it is clearly better.{scores}",
+                       icon=":material/check_circle:")
+        return
+    if offer.get("dismissed"):
+        return
+    text = f"New model **{plain(name)}** is ready, not in use.{scores}"
+    box = st.container(border=True)
+    box.caption(text) if compact else box.info(text, icon=":material/new_releases:")
+    left, right = box.columns(2)
+    suffix = "_side" if compact else ""
+    if left.button("Use it", key=f"use_offer{suffix}", type="primary"):
+        st.session_state.model_choice = name
+        st.rerun()
+    if right.button("Keep current", key=f"keep_offer{suffix}"):
+        offer["dismissed"] = True
+        st.rerun()
+
+
+# ------------------------------------------------------------------ shareable state (st.query_params)
+METHOD_CODES = {"auto": "Automatic (no-harm check)", "network": "Network only"}
+
+
+def _choice(options: Sequence[str]) -> Any:
+    return lambda v: v if v in options else None
+
+
+def _number(kind: type, lo: float, hi: float) -> Any:
+    def parse(v: str) -> Any:
+        try:
+            x = kind(float(v)) if kind is int else float(v)
+        except (TypeError, ValueError, OverflowError):
+            return None
+        return x if np.isfinite(x) and lo <= x <= hi else None
+    return parse
+
+
+def _query_fields() -> dict[str, Any]:
+    """URL parameter -> parser (text -> the widget's value, or None when invalid)."""
+    from denoiser.signals import FAMILIES, NOISE_KINDS
+
+    return {
+        "gen_family": _choice([*FAMILIES, "mixed", "realistic"]), "gen_length": _number(int, 32, 4096),
+        "gen_noise": _choice(list(NOISE_KINDS)), "gen_level_by": _choice(["sigma", "SNR (dB)"]),
+        "gen_sigma": _number(float, 0.0, 1.0), "gen_snr": _number(float, -10.0, 40.0),
+        "gen_rate": _number(float, 0.01, 0.5), "gen_seed": _number(int, 0, 1_000_000),
+        "gen_method": _choice(list(METHOD_CODES)), "cmp_method": _choice(list(METHOD_CODES)),
+        "cmp_sg": _number(int, 5, 301), "cmp_noise_mode": _choice(list(NOISE_MODES)),
+        "cmp_sigma": _number(float, 0.0, 1e12), "model": lambda v: v or None,
+        "data": _choice(["generated", "upload"]),
+    }
+
+
+def apply_query_params() -> None:
+    """Once per session: read the settings a shared link carries (invalid values are ignored)."""
+    if "qp_initial" in st.session_state:
+        return
+    fields = _query_fields()
+    initial = {}
+    for key, parse in fields.items():
+        raw = st.query_params.get(key)
+        value = parse(raw) if raw is not None else None
+        if value is not None:
+            initial[key] = value
+    st.session_state.qp_initial = initial
+    if initial.get("model") not in (None, "bundled"):
+        if initial["model"] in st.session_state.models:
+            st.session_state.model_choice = initial["model"]
+        else:  # user models live in one session only: the link cannot bring the file along
+            st.session_state.qp_missing_model = initial["model"]
+    if "data" in initial:
+        st.session_state.active = initial["data"]
+
+
+def initial(key: str, default: Any) -> Any:
+    """A widget's starting value: the shared link's (when the session started from one), else ``default``."""
+    value = st.session_state.get("qp_initial", {}).get(key, default)
+    return METHOD_CODES.get(value, value) if key.endswith("_method") else value
+
+
+def index_of(options: Sequence[Any], key: str, default: Any) -> int:
+    """``index=`` for a selectbox or radio whose starting value may come from a shared link."""
+    value = initial(key, default)
+    return list(options).index(value) if value in options else list(options).index(default)
+
+
+def sync_query_params() -> None:
+    """After every run: the URL carries the current Generate, Model and Compare settings."""
+    if "qp_initial" not in st.session_state:
+        return
+    codes = {v: k for k, v in METHOD_CODES.items()}
+    values = {k: v for k, v in st.session_state.qp_initial.items() if k not in ("model", "data")}
+    for key in _query_fields():
+        if key in st.session_state and key not in ("model", "data"):
+            v = st.session_state[key]
+            values[key] = codes.get(v, v) if key.endswith("_method") else v
+    choice = st.session_state.get("model_choice", BUNDLED)
+    values["model"] = "bundled" if choice == BUNDLED else choice
+    values["data"] = st.session_state.get("active", "generated")
+    text = {k: (f"{v:g}" if isinstance(v, float) else str(v)) for k, v in values.items() if v is not None}
+    if text != {k: st.query_params.get(k) for k in st.query_params}:
+        st.query_params.from_dict(text)
+
+
+def generated_from_state() -> Signal:
+    """The generated signal the Generate page's settings (or a shared link's) describe."""
+    get = lambda key, default: st.session_state.get(key, initial(key, default))  # noqa: E731
+    level = ({"sigma": get("gen_sigma", 0.05)} if get("gen_level_by", "sigma") == "sigma"
+             else {"snr_db": get("gen_snr", 20.0)})
+    kind = get("gen_noise", "gaussian")
+    return generated_signal(get("gen_family", "x2"), int(get("gen_length", 150)), kind,
+                            seed=int(get("gen_seed", 0)), rate=get("gen_rate", 0.05) if kind == "impulse" else 0.05,
+                            **level)
+
+
+def reset_session() -> None:
+    """Back to the start: every setting, upload and model of this session dropped, the URL cleared."""
+    job = st.session_state.get("job")
+    if job is not None and job.running:
+        job.stop.set()  # a queued run leaves the queue, a running one ends at its next epoch
+    gens = st.session_state.get("data_gen", 0) + 1, st.session_state.get("upload_gen", 0) + 1
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+    st.query_params.clear()
+    init_state()
+    st.session_state.update(data_gen=gens[0], upload_gen=gens[1], qp_initial={})

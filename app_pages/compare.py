@@ -56,7 +56,8 @@ def reproduce_script(signal: ui.Signal, label: str, columns: list[str], auto_arg
             "    fh.write(denoiser.to_csv_bytes(table, denoised))",
         ]
         if r.get("clean"):
-            body += [f"clean = table.column({r['clean']!r})", f"noisy = table.column({r['column']!r})",
+            source = f"denoiser.read_series({r['clean_file']!r})" if r.get("clean_file") else "table"
+            body += [f"clean = {source}.column({r['clean']!r})", f"noisy = table.column({r['column']!r})",
                      f"print(f\"MSE noisy {{denoiser.mse(clean, noisy):.4g}} -> denoised "
                      f"{{denoiser.mse(clean, denoised[{r['column']!r}]):.4g}}\")"]
     return "\n".join(head + body) + "\n"
@@ -103,8 +104,12 @@ st.title("Compare")
 
 # ---- which data
 fallback = st.session_state.generated is None
-if fallback:  # opened before Generate: start from the tutorial's case rather than a blank page
-    st.session_state.generated = ui.generated_signal("x2", 150, "gaussian", sigma=0.05)
+if fallback:  # opened before Generate: a shared link's signal, else the tutorial's case rather than a blank page
+    try:
+        st.session_state.generated = ui.generated_from_state()
+    except InputError:
+        st.session_state.generated = ui.generated_signal("x2", 150, "gaussian", sigma=0.05)
+    fallback = not any(k.startswith("gen_") for k in st.session_state.qp_initial)
 available = ["generated"] + (["upload"] if st.session_state.table is not None else [])
 
 pick, column_pick, sg_pick = st.columns([2, 2, 1])
@@ -119,10 +124,16 @@ st.session_state.active = active
 columns: list[str] = []
 if active == "upload":
     columns, cleans = ui.upload_selection()
-    with column_pick:
-        column = st.selectbox("Column", columns, disabled=len(columns) == 1, key="cmp_column",
-                              help="Pick the columns to denoise on the Upload page; all of them go into the CSV.")
-    signal = ui.upload_signal(st.session_state.table, column, cleans[column], st.session_state.table_name)
+    every = list(st.session_state.table.values.columns)
+    with column_pick:  # any value column can be shown here; the CSV has the Upload page's columns and this one
+        column = st.selectbox("Column", every, index=every.index(columns[0]), key="cmp_column",
+                              help="The column shown. The CSV holds the columns picked on the Upload page, "
+                                   "plus this one.")
+    if column not in columns:
+        columns = [*columns, column]
+    ref = cleans.get(column, st.session_state.clean_refs.get(column))
+    ref = ref if ref in ui.clean_options(column) else None
+    signal = ui.upload_signal(st.session_state.table, column, ref, st.session_state.table_name)
 else:
     signal = st.session_state.generated
     column_pick.caption(f"**{ui.plain(signal.name)}**, {signal.length} samples")
@@ -130,7 +141,8 @@ else:
         st.caption("Showing the tutorial's x² with Gaussian noise (sigma 0.05): change it on the Generate page, "
                    "or upload your own data.")
 with sg_pick:
-    sg_window = int(st.number_input("Savitzky-Golay window", 5, 301, 21, 2, key="cmp_sg", persist_state="session",
+    sg_window = int(st.number_input("Savitzky-Golay window", 5, 301, ui.initial("cmp_sg", 21), 2, key="cmp_sg",
+                                    persist_state="session",
                                     help="Samples per local quadratic fit (odd). Wider smooths more."))
 
 # ---- a second model, side by side (when the session has another one)
@@ -154,40 +166,59 @@ if second is not None:
     networks.setdefault(f"Network ({label2})", model2)
 method_col, level_col = st.columns([1, 3])
 method = method_col.radio("Method", [ui.AUTOMATIC, ui.NETWORK_ONLY], key="cmp_method",
+                          index=ui.index_of([ui.AUTOMATIC, ui.NETWORK_ONLY], "cmp_method", ui.AUTOMATIC),
                           help="Automatic: the network, wavelet shrinkage and Savitzky-Golay are weighed against "
                                "the input itself with a risk estimate, region by region, so only what the data "
                                "support is applied. Network only: the network's output as it is.")
 sigma = quiet = None
+use_net = True  # long recordings: the network (the slow part, ~20 s per million samples on 2 cores) on request
+if method == ui.AUTOMATIC and signal.length > ui.LONG_SERIES:
+    use_net = method_col.checkbox("Include the network", False, key="cmp_long_net",
+                                  help=f"This recording has {signal.length:,} samples. Without the network the "
+                                       "automatic pipeline weighs wavelet shrinkage and Savitzky-Golay only and "
+                                       "finishes in seconds; with it, expect about "
+                                       f"{25 * signal.length / 1e6:.0f} s on a 2-core server.")
+    if not use_net:
+        st.caption(f"Long recording ({signal.length:,} samples): classical filters only, so the page stays "
+                   "quick. Tick **Include the network** to weigh it in too.")
+        networks = {}
+auto_model = model if use_net else False
 if method == ui.AUTOMATIC:
     with level_col:
         sigma, quiet = ui.noise_level_controls(signal, "cmp")
 try:
     outputs = {name: ui.network_output(signal, net) for name, net in networks.items()}
-    auto = ui.auto_result(signal, model, sigma=sigma, quiet=quiet) if method == ui.AUTOMATIC else None
+    auto = ui.auto_result(signal, auto_model, sigma=sigma, quiet=quiet) if method == ui.AUTOMATIC else None
 except InputError as err:
     st.error(ui.plain(err))
     st.stop()
-auto_name = f"Automatic ({label})"
+auto_name = f"Automatic ({label})" if use_net else "Automatic (classical filters)"
 denoised = auto.denoised if auto is not None else outputs[f"Network ({label})"]
 estimates = {**({auto_name: auto.denoised} if auto is not None else {}), **outputs,
              f"Savitzky-Golay (window {sg_window}, order 2)": savgol(signal.noisy, sg_window, 2),
              "Wavelet shrinkage (BayesShrink)": wavelet(signal.noisy)}
 st.caption(ui.model_caption(signal, label) + (f" Second model: **{ui.plain(label2)}**." if len(networks) > 1 else ""))
 
-traces = [("noisy", signal.noisy, "noisy")]
+# Long series: the range to draw (full resolution up to ui.MAX_POINTS samples, else min/max-preserving)
+zoom_key = "cmp_zoom"
+part = ui.zoom(signal.length, zoom_key, signal.x)
+view = ui.sliced(signal, part)
+traces = [("noisy", view.noisy, "noisy")]
 if signal.clean is not None:
-    traces.append(("clean", signal.clean, "clean"))
+    traces.append(("clean", view.clean, "clean"))
 kinds = (["auto"] if auto is not None else []) + ["denoised", "denoised2"][:len(outputs)] + ["savgol", "wavelet"]
-traces += [(name, est, kind) for (name, est), kind in zip(estimates.items(), kinds)]
-fig = ui.signal_figure(signal.x, traces, x_title=signal.x_title, height=440, title="Signals")
+traces += [(name, est[part], kind) for (name, est), kind in zip(estimates.items(), kinds)]
+fig = ui.signal_figure(view.x, traces, x_title=signal.x_title, height=440, title="Signals")
 filters = list(estimates)[len(outputs) + (auto is not None):]
 fig.update_traces(visible="legendonly", selector=lambda t: t.name in filters)  # filters: a click away
-ui.show(fig)
-st.caption("Click a legend entry to show or hide a trace; drag to zoom, double-click to reset.")
+ui.show_zoomable(fig, zoom_key, signal.length)
+st.caption("Click a legend entry to show or hide a trace; " + ("drag across the plot to zoom in on a range."
+           if signal.length > ui.MAX_POINTS else "drag to zoom, double-click to reset."))
 
 removed = signal.noisy - denoised
 error = denoised - signal.clean if signal.clean is not None else None
-ui.show(ui.residual_figure(signal.x, removed, error, x_title=signal.x_title))
+ui.show(ui.residual_figure(view.x, removed[part], error[part] if error is not None else None,
+                           x_title=signal.x_title))
 
 # ---- how good is it, without the truth
 if auto is not None:
@@ -228,13 +259,13 @@ file_name = _out_name(signal.recipe["file"]) if active == "upload" else "denoise
 left, right = st.columns(2)
 if auto is not None:
     auto_args = f", sigma={sigma!r}" if sigma is not None else f", quiet={quiet!r}" if quiet is not None else ""
-    method_key = ("auto", sigma, quiet)
+    method_key = ("auto", sigma, quiet, use_net)
     shown = signal.name
 
     def denoise_column(name: str):  # noqa: ANN202 - the column shown keeps its noise-level choice
         col = signal if name == shown else ui.upload_signal(st.session_state.table, name, None,
                                                             st.session_state.table_name)
-        return ui.auto_result(col, model, **({"sigma": sigma, "quiet": quiet} if name == shown else {})).denoised
+        return ui.auto_result(col, auto_model, **({"sigma": sigma, "quiet": quiet} if name == shown else {})).denoised
 else:
     auto_args, method_key = None, ("network",)
 

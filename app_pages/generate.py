@@ -14,24 +14,32 @@ st.caption("Pick a clean signal and a noise; the plot and the metrics follow eve
 
 controls, plot = st.columns([1, 3], gap="medium")
 with controls:
-    family = st.selectbox("Signal family", [*FAMILIES, "mixed", "realistic"], format_func=FAMILY_LABELS.get,
-                          key="gen_family", **KEEP)
-    length = st.slider("Length (samples)", 32, 4096, 150, 2, key="gen_length", **KEEP,
+    # Starting values: a shared link's (ui.initial), else the tutorial's case. Labels are cut at their
+    # first parenthesis so they fit the narrow column; the whole label is in the help.
+    families = [*FAMILIES, "mixed", "realistic"]
+    family = st.selectbox("Signal family", families, index=ui.index_of(families, "gen_family", "x2"),
+                          format_func=lambda f: FAMILY_LABELS[f].split(" (")[0], key="gen_family", **KEEP,
+                          help="  \n".join(f"**{FAMILY_LABELS[f].split(' (')[0]}**: {FAMILY_LABELS[f]}"
+                                            for f in families))
+    length = st.slider("Length (samples)", 32, 4096, int(ui.initial("gen_length", 150)), 2, key="gen_length", **KEEP,
                        help="150 is the tutorial's grid (x from −0.50 to 0.99 in steps of 0.01).")
-    kind = st.selectbox("Noise", NOISE_KINDS, format_func=NOISE_LABELS.get, key="gen_noise", **KEEP)
-    level_by = st.radio("Noise level as", ["sigma", "SNR (dB)"], horizontal=True, key="gen_level_by", **KEEP)
+    kind = st.selectbox("Noise", NOISE_KINDS, index=ui.index_of(list(NOISE_KINDS), "gen_noise", NOISE_KINDS[0]),
+                        format_func=NOISE_LABELS.get, key="gen_noise", **KEEP)
+    level_by = st.radio("Noise level as", ["sigma", "SNR (dB)"], horizontal=True, key="gen_level_by", **KEEP,
+                        index=ui.index_of(["sigma", "SNR (dB)"], "gen_level_by", "sigma"))
     if level_by == "sigma":
-        sigma = st.slider("Noise sigma", 0.0, 1.0, 0.05, 0.005, format="%.3f", key="gen_sigma", **KEEP)
+        sigma = st.slider("Noise sigma", 0.0, 1.0, float(ui.initial("gen_sigma", 0.05)), 0.005, format="%.3f",
+                          key="gen_sigma", **KEEP)
         level = {"sigma": sigma}
     else:
-        snr = st.slider("SNR (dB)", -10.0, 40.0, 20.0, 0.5, key="gen_snr", **KEEP,
+        snr = st.slider("SNR (dB)", -10.0, 40.0, float(ui.initial("gen_snr", 20.0)), 0.5, key="gen_snr", **KEEP,
                         help="10·log10(signal power / noise power).")
         level = {"snr_db": snr}
     rate = 0.05
     if kind == "impulse":
-        rate = st.slider("Impulse rate", 0.01, 0.5, 0.05, 0.01, key="gen_rate", **KEEP,
+        rate = st.slider("Impulse rate", 0.01, 0.5, float(ui.initial("gen_rate", 0.05)), 0.01, key="gen_rate", **KEEP,
                          help="Fraction of samples hit by a spike.")
-    seed = int(st.number_input("Seed", 0, 1_000_000, 0, 1, key="gen_seed", **KEEP,
+    seed = int(st.number_input("Seed", 0, 1_000_000, int(ui.initial("gen_seed", 0)), 1, key="gen_seed", **KEEP,
                                help="The same seed gives the same signal and noise again."))
 
 try:
@@ -57,6 +65,10 @@ with plot:
     st.caption(ui.model_caption(signal, label))
     if auto is not None:
         ui.estimate_line(auto, ui.metrics.gain_db(clean, noisy, denoised))
+    if kind == "drift":
+        st.caption("Drift is slow wander, and slow is what a signal looks like: neither the network nor the "
+                   "filters remove it (they take away what changes faster than the signal). Subtract a fitted "
+                   "trend or a baseline first if the drift must go.")
     if label == "bundled default" and family in ui.SPECIALIST_FAMILIES:
         st.caption(f"The x² specialist works on the tutorial's {ui.SPECIALIST_LENGTH}-point grid only; "
                    f"set the length to {ui.SPECIALIST_LENGTH} to use it.")

@@ -48,8 +48,10 @@ signal = ui.Signal("x²", noisy, clean, x_grid(), "x", family="x2",
                    recipe={"origin": "generated", "kind": "gaussian", "sigma": sigma})
 model, label = ui.model_in_use(signal)
 with left:
-    st.caption(f"Noise seed {st.session_state.demo_seed}. No training needed. Model in use: "
-               f"{ui.plain(label)}.")
+    st.caption(f"Noise seed {st.session_state.demo_seed}. "
+               + (f"No training needed: the {label} is used." if label.startswith("bundled") else
+                  f"Model in use: your model **{ui.plain(label)}** (the Model page switches back to the "
+                  "bundled one)."))
 # The demo added the noise itself, so it knows sigma: the automatic result uses it.
 auto = ui.auto_result(signal, model, sigma=sigma) if method == ui.AUTOMATIC else None
 denoised = auto.denoised if auto is not None else ui.network_output(signal, model)

@@ -18,8 +18,12 @@ SAMPLES = {  # file -> (button label, what it shows)
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", " ": "whitespace"}
 
 
-def load(source: bytes | IO[bytes], name: str) -> None:
-    """Read a file into the session; on failure keep what was there and remember the message."""
+def load(source: bytes | IO[bytes], name: str, *, sample: bool = False) -> None:
+    """Read a file into the session; on failure keep what was there and remember the message.
+
+    ``sample``: a sample button was clicked, so the file uploader is replaced by an empty one
+    (it would still list the earlier file, and choosing that file again would do nothing).
+    """
     from denoiser.io import read_series  # pandas parsing: loaded when a file arrives
 
     try:
@@ -29,16 +33,45 @@ def load(source: bytes | IO[bytes], name: str) -> None:
         return
     columns = list(table.values.columns)
     guesses = {c: clean_guess(c, columns) for c in columns}
-    first = [c for c in columns if guesses[c]] or [c for c in columns if not is_reference(c)] or columns
+    signals = ui.default_columns(table)  # never an index, time or year column, nor a clean reference
+    first = [c for c in signals if guesses[c]] or signals
     st.session_state.update(table=table, table_name=name, upload_error=None, active="upload",
-                            upload_columns=first[:1], clean_refs=guesses)
-    for key in [k for k in st.session_state if str(k).startswith("up_")]:  # old widgets do not fit the new table
-        st.session_state.pop(key, None)
+                            upload_columns=first[:1], clean_refs=guesses, clean_table=None, clean_name="",
+                            clean_error=None, data_gen=st.session_state.data_gen + 1)
+    if sample:
+        st.session_state.upload_gen += 1
+        st.session_state.upload_seen = None
+    for key in [k for k in st.session_state if str(k).startswith(("up_", "cmp_column", "cmp_zoom"))]:
+        st.session_state.pop(key, None)  # old widgets do not fit the new table
     st.rerun()  # draw the page (and the sidebar) with the new table from the top
 
 
-def is_reference(column: str) -> bool:
-    return any(w in column.lower() for w in ("clean", "truth", "reference"))
+def load_clean(source: IO[bytes], name: str) -> None:
+    """A separate file with the clean version of the data: same number of rows, read the same way."""
+    from denoiser.io import read_series
+
+    st.session_state.clean_seen = source.file_id
+    table = st.session_state.table
+    try:
+        clean = read_series(source)
+    except InputError as err:
+        st.session_state.clean_error = str(err)
+        return
+    if len(clean.values) != len(table.values):
+        st.session_state.clean_error = (f"The clean file has {len(clean.values):,} rows and the data "
+                                        f"{len(table.values):,}: a clean reference needs one value per sample. "
+                                        "Choose the clean file that belongs to this recording.")
+        return
+    st.session_state.update(clean_table=clean, clean_name=name, clean_error=None)
+    shown = st.session_state.upload_columns or ui.default_columns(table)[:1]
+    if shown and st.session_state.clean_refs.get(shown[0]) is None:  # the obvious pairing, made at once
+        st.session_state.clean_refs[shown[0]] = ("file", ui.default_columns(clean)[0])
+    for key in [k for k in st.session_state if str(k).startswith("up_clean::")]:
+        st.session_state.pop(key, None)
+    st.rerun()
+
+
+is_reference = ui.is_reference
 
 
 def clean_guess(column: str, columns: list[str]) -> str | None:
@@ -61,7 +94,7 @@ st.caption("A CSV, TSV or text table with one or more numeric columns, one row p
 
 upload_col, sample_col = st.columns([3, 2], gap="large")
 with upload_col:
-    file = st.file_uploader("Choose a file", type=["csv", "txt", "tsv"], key="uploader")
+    file = st.file_uploader("Choose a file", type=["csv", "txt", "tsv"], key=ui.widget_key("uploader"))
 with sample_col:
     st.markdown("**Or try a sample**")
     names = ui.sample_names()
@@ -69,7 +102,7 @@ with sample_col:
     for name in sorted(names, key=lambda n: list(SAMPLES).index(n) if n in SAMPLES else len(SAMPLES)):
         label, about = SAMPLES.get(name, (name, ""))
         if row.button(label, key=f"sample_{name}", icon=":material/table_view:", help=about or None):
-            load(ui.sample_bytes(name), name)
+            load(ui.sample_bytes(name), name, sample=True)
 
 # A file is read once, when it arrives; reruns reuse the table in the session.
 if file is None:
@@ -105,28 +138,48 @@ with st.container(key="upload_report"):  # a stable handle for tests and styling
     for note in report.notes:
         st.caption(f"• {ui.plain(note)}")
 
-# ---- which columns (kept in the session, so they are still chosen after a visit to another page)
+# ---- which columns (kept in the session, so they are still chosen after a visit to another page).
+# The widget's key changes with the data (data_gen), so it always starts from this file's own defaults.
 columns = list(table.values.columns)
-values = st.multiselect("Column(s) to denoise", columns, default=st.session_state.upload_columns, key="up_values")
+values = st.multiselect("Column(s) to denoise", columns, default=[c for c in st.session_state.upload_columns
+                                                                  if c in columns],
+                        key=f"up_values_{st.session_state.data_gen}",
+                        help="Index, time and year columns are not offered by default: they are the axis, "
+                             "not a signal.")
 st.session_state.upload_columns = values
-refs = st.columns(min(len(values or columns[:1]), 3))
-for i, column in enumerate(values or columns[:1]):  # each signal may have its own clean version (sensor_a -> clean_a)
-    options = [None, *[c for c in columns if c != column]]
+chosen, _ = ui.upload_selection()
+if not values:
+    st.warning(f"No column picked: showing '{ui.plain(chosen[0])}' for now. Pick at least one column to "
+               "denoise above.", icon=":material/warning:")
+refs = st.columns(min(len(chosen), 3))
+for i, column in enumerate(chosen):  # each signal may have its own clean version (sensor_a -> clean_a)
+    options = ui.clean_options(column)
+    current = st.session_state.clean_refs.get(column)
     st.session_state.clean_refs[column] = refs[i % len(refs)].selectbox(
         f"Clean reference for '{ui.plain(column)}' (optional)", options, key=f"up_clean::{column}",
-        index=options.index(st.session_state.clean_refs.get(column)),
-        format_func=lambda c: "none: real data, no clean version" if c is None else c,
+        index=options.index(current) if current in options else 0, format_func=ui.clean_label,
         help="A noise-free version of the signal, if you have one: Compare then scores the result.")
+with st.expander("Clean reference in a separate file" + (f": {ui.plain(st.session_state.clean_name)}"
+                                                         if st.session_state.clean_table is not None else "")):
+    st.caption("A second CSV with the noise-free version of this recording (same number of rows, e.g. a "
+               "simulation or a reference instrument). Its columns are then offered as clean references above.")
+    clean_file = st.file_uploader("Clean reference file", type=["csv", "txt", "tsv"],
+                                  key=f"clean_uploader_{st.session_state.data_gen}")
+    if clean_file is not None and clean_file.file_id != st.session_state.get("clean_seen"):
+        load_clean(clean_file, clean_file.name)
+    if clean_file is not None and st.session_state.clean_error:
+        st.error(ui.plain(st.session_state.clean_error), icon=":material/error:")
 chosen, cleans = ui.upload_selection()
-if not values:
-    st.warning(f"Pick at least one column to denoise; showing '{ui.plain(chosen[0])}' for now.")
 
-# ---- preview
+# ---- preview (long files: a min/max-preserving downsample; zoom redraws the range at full resolution)
 first = ui.upload_signal(table, chosen[0], cleans[chosen[0]], st.session_state.table_name)
-traces = [(name, table.column(name), kind) for name, kind in zip(chosen, ("noisy", "series2", "series3"))]
-if first.clean is not None:
-    traces.append((f"{cleans[chosen[0]]} (clean)", first.clean, "clean"))
-ui.show(ui.signal_figure(first.x, traces, x_title=first.x_title, title="Preview"))
+part = ui.zoom(first.length, f"up_zoom_{st.session_state.data_gen}", first.x)
+view = ui.sliced(first, part)
+traces = [(name, table.column(name)[part], kind) for name, kind in zip(chosen, ("noisy", "series2", "series3"))]
+if view.clean is not None:
+    traces.append((f"{ui.clean_label(cleans[chosen[0]])} (clean)", view.clean, "clean"))
+ui.show_zoomable(ui.signal_figure(view.x, traces, x_title=first.x_title, title="Preview"),
+                 f"up_zoom_{st.session_state.data_gen}", first.length)
 with st.expander("First rows of the table"):
     preview = table.values.head(200).copy()
     if table.time is not None:

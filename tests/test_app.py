@@ -113,7 +113,7 @@ def test_sample_one_click_away_and_compare_without_clean() -> None:
 def test_each_column_gets_its_own_clean_reference_and_csv_column() -> None:
     at = start("upload")
     button(at, "Two sensors").click().run()
-    at.multiselect(key="up_values").set_value(["sensor_a", "sensor_b"]).run()
+    at.multiselect(key=f"up_values_{at.session_state.data_gen}").set_value(["sensor_a", "sensor_b"]).run()
     assert at.selectbox(key="up_clean::sensor_a").value == "clean_a"
     assert at.selectbox(key="up_clean::sensor_b").value == "clean_b"
     at.switch_page("app_pages/compare.py").run()
