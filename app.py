@@ -21,6 +21,7 @@ page = st.navigation([
     st.Page("app_pages/upload.py", title="Upload", icon=":material/upload_file:"),
     st.Page("app_pages/model.py", title="Model", icon=":material/model_training:"),
     st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("app_pages/learn.py", title="Learn", icon=":material/school:"),
 ])
 try:
     page.run()

@@ -142,9 +142,12 @@ def search_form() -> _training.SearchRequest | None:
                                     format_func=lambda v: v.upper())
         with data_col:
             options = [*FAMILIES, "mixed", "realistic"]
-            family = st.selectbox("Signal family", options, options.index(st.session_state.get("gen_family", "mixed")),
+            # The family and noise chosen on the training form (else on Generate) are the search's defaults.
+            picked = st.session_state.get("tr_family", st.session_state.get("gen_family", "mixed"))
+            family = st.selectbox("Signal family", options, options.index(picked if picked in options else "mixed"),
                                   format_func=FAMILY_LABELS.get, key="se_family", **KEEP)
-            noise = st.multiselect("Noise kinds", NOISE_KINDS, [st.session_state.get("gen_noise", "gaussian")],
+            kinds = st.session_state.get("tr_noise") or [st.session_state.get("gen_noise", "gaussian")]
+            noise = st.multiselect("Noise kinds", NOISE_KINDS, [k for k in kinds if k in NOISE_KINDS],
                                    format_func=NOISE_LABELS.get, key="se_noise", **KEEP)
             n_signals = int(st.number_input("Synthetic signals", 50, 5000, 400, 50, key="se_n", **KEEP))
             epochs = int(st.number_input("Epochs per trial (at most)", 1, 100, 5, key="se_epochs", **KEEP))
@@ -298,8 +301,13 @@ def live_job(job: _training.TrainingJob) -> None:
         st.rerun()  # the whole app reruns: page_setup hands the model to the session, this page shows it
     job.seen()
     job_view(job)
-    label = "Stop the search (keep the best so far)" if job.kind == "search" else "Stop (keep the best weights so far)"
-    if st.button(label, icon=":material/stop:", disabled=job.stop.is_set(),
+    if job.status == "queued":  # nothing trained yet, so nothing to keep: the run just leaves the queue
+        label = "Cancel (leave the queue)"
+    else:
+        label = ("Stop the search (keep the best so far)" if job.kind == "search"
+                 else "Stop (keep the best weights so far)")
+    if st.button(label, icon=":material/close:" if job.status == "queued" else ":material/stop:",
+                 disabled=job.stop.is_set(),
                  key="stop_training"):
         job.stop.set()
         st.rerun(scope="fragment")
@@ -416,6 +424,8 @@ def layers_view() -> None:
 st.title("Model")
 st.caption("Where the denoising network comes from: the bundled models, a file of yours, or a new one "
            "trained here while you watch.")
+ui.model_offer()  # a new model is offered with its gain beside the current one's, never swapped in silently
+run_box = st.container(key="training_run")  # filled below; at the top, so the live curve and Stop stay in sight
 
 bundled_tab, file_tab, train_tab, search_tab = st.tabs(
     ["Bundled models", "Upload a model file", "Train a new model", "Hyperparameter search"])
@@ -431,7 +441,7 @@ with bundled_tab:
 with file_tab:
     st.caption("A .keras file saved by Denoiser (download one below after training). Other Keras files are "
                "refused: a model file is treated as untrusted data and only its weights are read.")
-    model_file = st.file_uploader("Model file", type=["keras"], key="model_uploader")
+    model_file = st.file_uploader("Model file", type=["keras"], key=ui.widget_key("model_uploader"))
     if model_file is not None and model_file.file_id != st.session_state.model_file_seen:
         load_model_file(model_file)
     if model_file is not None and st.session_state.model_error:
@@ -449,7 +459,7 @@ with search_tab:
 
 job = st.session_state.job
 if job is not None:
-    with st.container(key="training_run"):
+    with run_box:
         st.subheader("Hyperparameter search" if job.kind == "search" else "Training run")
         if job.running:
             live_job(job)
