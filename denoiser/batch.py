@@ -49,7 +49,8 @@ class BatchOptions:
     Attributes
     ----------
     model : str
-        ``"default"``, ``"parabola"`` or a ``.keras`` path readable by every worker.
+        ``"default"``, ``"parabola"``, a ``.keras`` path readable by every worker, or
+        ``"none"``: the automatic pipeline's classical candidates only (no TensorFlow).
     columns : tuple of str or None
         Columns to denoise; None = all value columns. A file without one of them fails.
     sigma : float or None
@@ -76,6 +77,8 @@ class BatchOptions:
     def __post_init__(self) -> None:
         if self.fmt not in ("csv", "parquet"):
             raise InputError(f"--format is csv or parquet, not {self.fmt!r}.")
+        if self.raw and self.model == "none":
+            raise InputError("--raw applies the network alone; it needs a model, not --model none.")
 
 
 @dataclass
@@ -223,15 +226,18 @@ def worker_model(spec: str, raw: bool = False) -> Any:
     Parameters
     ----------
     spec : str
-        ``"default"``, ``"parabola"`` or a ``.keras`` path.
+        ``"default"``, ``"parabola"``, a ``.keras`` path, or ``"none"`` (no network).
     raw : bool
         Unused for the key; a model is the same object for both modes.
 
     Returns
     -------
-    denoiser.core.Denoiser
+    denoiser.core.Denoiser or False
+        False for ``"none"``.
     """
     global LOADS
+    if spec == "none":
+        return False  # classical candidates only (the pipeline's model=False); no TensorFlow
     with _MODEL_LOCK:  # threads of one worker share it; only the first loads
         if spec not in _MODELS:
             _limit_threads()

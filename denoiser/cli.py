@@ -388,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         _check_inputs(args)
-        if args.command == "train" or (args.command == "denoise" and not _is_batch(args)):
+        if args.command == "train" or (args.command == "denoise" and args.model != "none" and not _is_batch(args)):
             _import_tensorflow()  # a batch's client needs no TensorFlow: its workers load it
         status = args.func(args)
     except InputError as err:
