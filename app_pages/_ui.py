@@ -199,35 +199,39 @@ def generated_signal(family: str = "x2", length: int = 150, kind: str = "gaussia
     return Signal(FAMILY_LABELS[family], noisy, clean, x_grid(length), "x", family=family, recipe=recipe)
 
 
-def upload_signal(table: "SeriesTable", column: str, clean_column: "str | tuple[str, str] | None",
-                  file_name: str) -> Signal:
+CLEAN_FILE = "\x00clean file\x00"  # prefix of a column of the separate clean file (no CSV header holds NUL)
+
+
+def upload_signal(table: "SeriesTable", column: str, clean_column: str | None, file_name: str) -> Signal:
     """A Signal from one value column of the uploaded table and an optional clean reference:
-    a column of the same file (its name) or of the separate clean file (``("file", name)``)."""
+    a column of the same file (its name) or of the separate clean file (CLEAN_FILE + its name)."""
     x = table.time if table.time is not None else np.arange(len(table.values))
     x_title = table.report.time_column or "row"
     recipe = {"origin": "upload", "file": file_name, "column": column, "clean": clean_column}
     clean = None
-    if isinstance(clean_column, tuple):
-        clean = st.session_state.clean_table.column(clean_column[1])
-        recipe.update(clean=clean_column[1], clean_file=st.session_state.clean_name)
+    if clean_column and clean_column.startswith(CLEAN_FILE):
+        name = clean_column[len(CLEAN_FILE):]
+        clean = st.session_state.clean_table.column(name)
+        recipe.update(clean=name, clean_file=st.session_state.clean_name)
     elif clean_column:
         clean = table.column(clean_column)
     return Signal(name=column, noisy=table.column(column), clean=clean, x=x, x_title=x_title, recipe=recipe)
 
 
-def clean_options(column: str) -> list:
+def clean_options(column: str) -> list[str | None]:
     """Clean references offered for ``column``: none, another column of the file, a column of the clean file."""
     table, other = st.session_state.table, st.session_state.clean_table
     own = [c for c in table.values.columns if c != column] if table is not None else []
-    extra = [("file", c) for c in other.values.columns] if other is not None else []
+    extra = [CLEAN_FILE + c for c in other.values.columns] if other is not None else []
     return [None, *own, *extra]
 
 
-def clean_label(ref: "str | tuple[str, str] | None") -> str:
+def clean_label(ref: str | None, clean_name: str = "the clean file") -> str:
+    """How a clean-reference choice is listed (``clean_name``: the separate clean file's name)."""
     if ref is None:
         return "none: real data, no clean version"
-    if isinstance(ref, tuple):
-        return f"{ref[1]}  (from {st.session_state.clean_name})"
+    if ref.startswith(CLEAN_FILE):
+        return f"{ref[len(CLEAN_FILE):]}  (from {clean_name})"
     return ref
 
 

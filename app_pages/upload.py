@@ -65,7 +65,7 @@ def load_clean(source: IO[bytes], name: str) -> None:
     st.session_state.update(clean_table=clean, clean_name=name, clean_error=None)
     shown = st.session_state.upload_columns or ui.default_columns(table)[:1]
     if shown and st.session_state.clean_refs.get(shown[0]) is None:  # the obvious pairing, made at once
-        st.session_state.clean_refs[shown[0]] = ("file", ui.default_columns(clean)[0])
+        st.session_state.clean_refs[shown[0]] = ui.CLEAN_FILE + ui.default_columns(clean)[0]
     for key in [k for k in st.session_state if str(k).startswith("up_clean::")]:
         st.session_state.pop(key, None)
     st.rerun()
@@ -157,7 +157,8 @@ for i, column in enumerate(chosen):  # each signal may have its own clean versio
     current = st.session_state.clean_refs.get(column)
     st.session_state.clean_refs[column] = refs[i % len(refs)].selectbox(
         f"Clean reference for '{ui.plain(column)}' (optional)", options, key=f"up_clean::{column}",
-        index=options.index(current) if current in options else 0, format_func=ui.clean_label,
+        index=options.index(current) if current in options else 0,
+        format_func=lambda ref, name=st.session_state.clean_name: ui.clean_label(ref, name),
         help="A noise-free version of the signal, if you have one: Compare then scores the result.")
 with st.expander("Clean reference in a separate file" + (f": {ui.plain(st.session_state.clean_name)}"
                                                          if st.session_state.clean_table is not None else "")):
@@ -177,7 +178,7 @@ part = ui.zoom(first.length, f"up_zoom_{st.session_state.data_gen}", first.x)
 view = ui.sliced(first, part)
 traces = [(name, table.column(name)[part], kind) for name, kind in zip(chosen, ("noisy", "series2", "series3"))]
 if view.clean is not None:
-    traces.append((f"{ui.clean_label(cleans[chosen[0]])} (clean)", view.clean, "clean"))
+    traces.append((f"{ui.clean_label(cleans[chosen[0]], st.session_state.clean_name)} (clean)", view.clean, "clean"))
 ui.show_zoomable(ui.signal_figure(view.x, traces, x_title=first.x_title, title="Preview"),
                  f"up_zoom_{st.session_state.data_gen}", first.length)
 with st.expander("First rows of the table"):

@@ -393,3 +393,206 @@ def test_queue_is_first_come_first_served_and_stop_cancels_a_waiting_job() -> No
     queue.release()
     assert queue.wait_turn("c", never.is_set)   # the slot is free again
     queue.release()
+
+
+# ------------------------------------------------------------------ issue 11: a newcomer's first hour
+def _rows(n: int, seed: int = 0):  # noqa: ANN202
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    return np.sin(np.arange(n) / 20) + 0.1 * rng.standard_normal(n)
+
+
+def _held_out_files() -> dict[str, tuple[bytes, str]]:
+    """Kinds of file the project did not write, each with the column a user means to denoise."""
+    y = _rows(400)
+    headerless = "\n".join(f"{i},{v:.5f},{v * 2:.5f}" for i, v in enumerate(y)) + "\n"
+    comma = lambda v: f"{v:.4f}".replace(".", ",")  # noqa: E731
+    zeit = "Zeit [s];Spannung [V];Strom [A]\n" + "\n".join(
+        f"{i * 0.001:.3f};{comma(v)};{comma(v / 2)}" for i, v in enumerate(y)) + "\n"
+    yearly = "year,CO2 [ppm]\n" + "\n".join(f"{1850 + i},{300 + 5 * v:.2f}" for i, v in enumerate(y[:170])) + "\n"
+    # a sample counter that is not the first column, and a year column nobody named 'year'
+    counter = "value,sample_no\n" + "\n".join(f"{v:.5f},{i}" for i, v in enumerate(y)) + "\n"
+    period = "Period,Rain mm\n" + "\n".join(f"{1900 + i},{700 + 40 * v:.1f}" for i, v in enumerate(y[:120])) + "\n"
+    return {"headerless.csv": (headerless.encode(), "col2"), "zeit.csv": (zeit.encode(), "Spannung [V]"),
+            "yearly.csv": (yearly.encode(), "CO2 [ppm]"), "counter.csv": (counter.encode(), "value"),
+            "period.csv": (period.encode(), "Rain mm")}
+
+
+@pytest.mark.parametrize("name", list(_held_out_files()))
+def test_the_default_column_is_a_signal_never_an_index_time_or_year(name: str) -> None:
+    data, expected = _held_out_files()[name]
+    at = start("upload")
+    upload(at, name, data)
+    assert not at.exception and not at.error
+    assert at.multiselect(key=f"up_values_{at.session_state.data_gen}").value == [expected]
+    at.switch_page("app_pages/compare.py").run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="cmp_column").value == expected
+    assert not at.selectbox(key="cmp_column").disabled   # Compare can switch columns itself
+
+
+def test_column_choice_follows_the_data_and_a_sample_resets_the_uploader() -> None:
+    at = start("upload")
+    button(at, "Two sensors").click().run()
+    assert at.multiselect(key=f"up_values_{at.session_state.data_gen}").value == ["sensor_a"]
+    assert at.session_state.upload_gen == 1            # the uploader was replaced by an empty one
+    assert at.file_uploader(key="uploader_1").value is None
+    data, _ = _held_out_files()["zeit.csv"]
+    at.file_uploader(key="uploader_1").set_value(("zeit.csv", data, "text/csv")).run()
+    picker = at.multiselect(key=f"up_values_{at.session_state.data_gen}")
+    assert picker.value == ["Spannung [V]"] and "sensor_a" not in picker.options
+    assert len(at.multiselect) == 1                    # no stale widget of the first file left on the page
+    assert "Zeit \\[s\\]" in texts(at.markdown) or "Zeit [s]" in texts(at.markdown)
+    # Emptying the choice warns and says which column is shown meanwhile
+    picker.set_value([]).run()
+    assert "No column picked" in texts(at.warning) and "Spannung" in texts(at.warning)
+
+
+def test_absurd_cells_are_gaps_and_a_separate_clean_file_scores_compare() -> None:
+    import numpy as np
+
+    y = _rows(300)
+    cells = [f"{v:.6f}" for v in y]
+    cells[7], cells[70] = "1e308", "-1e308"
+    at = start("upload")
+    upload(at, "glitchy.csv", ("t,signal\n" + "\n".join(f"{i},{c}" for i, c in enumerate(cells)) + "\n").encode())
+    assert "absurd value" in texts(at.caption)
+    clean = np.sin(np.arange(300) / 20)
+    at.file_uploader(key=f"clean_uploader_{at.session_state.data_gen}").set_value(
+        ("truth.csv", ("t,truth\n" + "\n".join(f"{i},{v:.6f}" for i, v in enumerate(clean)) + "\n").encode(),
+         "text/csv")).run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="up_clean::signal").value.endswith("truth")      # paired at once
+    assert "truth  (from truth.csv)" in at.selectbox(key="up_clean::signal").options
+    at.switch_page("app_pages/compare.py").run()
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    assert np.isfinite(table.to_numpy(dtype=float)).all()   # no inf or None in the metrics
+    assert table.loc["Noisy input", "MSE"] < 0.05
+    assert "read_series('truth.csv')" in texts(at.code)
+    # A clean file of another length is refused with a reason; the data stay
+    at.switch_page("app_pages/upload.py").run()
+    at.file_uploader(key=f"clean_uploader_{at.session_state.data_gen}").set_value(
+        ("short.csv", b"t,truth\n" + b"\n".join(b"%d,1.0" % i for i in range(50)) + b"\n", "text/csv")).run()
+    assert "has 50 rows and the data 300" in texts(at.error)
+
+
+def test_a_shared_link_reproduces_generate_and_compare_settings() -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"gen_family": "sines", "gen_length": "512", "gen_noise": "uniform",
+                            "gen_sigma": "0.2", "gen_seed": "7", "cmp_sg": "31", "cmp_method": "network",
+                            "model": "bundled", "data": "generated"})
+    at.run()
+    at.switch_page("app_pages/compare.py").run()     # straight to Compare: the link's signal, not the x² demo
+    assert not at.exception and not at.error
+    recipe = at.session_state.generated.recipe
+    assert (recipe["family"], recipe["length"], recipe["kind"], recipe["seed"]) == ("sines", 512, "uniform", 7)
+    assert recipe["sigma"] == pytest.approx(0.2)
+    assert at.number_input(key="cmp_sg").value == 31
+    assert at.radio(key="cmp_method").value == "Network only"
+    at.switch_page("app_pages/generate.py").run()
+    assert at.selectbox(key="gen_family").value == "sines" and at.slider(key="gen_length").value == 512
+    # ...and the URL follows the controls (the link a user copies)
+    at.slider(key="gen_sigma").set_value(0.1).run()
+    assert at.query_params["gen_sigma"] == "0.1" and at.query_params["gen_family"] == "sines"
+    assert at.query_params["model"] == "bundled" and at.query_params["cmp_method"] == "network"
+    # Nonsense in a link is ignored, not an error
+    bad = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    bad.query_params.update({"gen_family": "<script>", "gen_length": "1e9", "gen_sigma": "nan"})
+    bad.run()
+    bad.switch_page("app_pages/generate.py").run()
+    assert not bad.exception and not bad.error
+    assert bad.selectbox(key="gen_family").value == "x2" and bad.slider(key="gen_length").value == 150
+
+
+def test_a_link_to_a_model_of_another_session_says_so() -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["model"] = "U-Net on sines"
+    at.run()
+    assert not at.exception
+    assert at.session_state.model_choice == "Bundled (automatic)"
+    assert "upload its .keras file" in texts(at.sidebar.caption)
+
+
+def test_reset_returns_the_session_to_the_start() -> None:
+    at = start("upload")
+    button(at, "Two sensors").click().run()
+    at.switch_page("app_pages/generate.py").run()
+    at.slider(key="gen_sigma").set_value(0.3).run()
+    assert at.query_params.get("gen_sigma") == "0.3"
+    at.sidebar.button(key="reset_session").click().run()
+    assert not at.exception
+    assert at.session_state.table is None and at.session_state.models == {}
+    assert at.session_state.model_choice == "Bundled (automatic)"
+    assert at.query_params.get("gen_sigma") in (None, "0.05")      # the address bar holds the start again
+    assert at.slider(key="gen_sigma").value == pytest.approx(0.05)   # controls back at their defaults
+
+
+def test_the_lesson_steps_each_have_one_control() -> None:
+    at = start("learn")
+    seen = []
+    for i in range(7):
+        assert not at.exception and not at.error, at.session_state.learn_step
+        seen.append(at.session_state.learn_step)
+        keys = [w.key for kind in ("slider", "selectbox", "radio", "button") for w in getattr(at, kind)
+                if w.key and w.key.startswith("learn_") and w.key not in ("learn_back", "learn_next")]
+        assert len(keys) == 1, (at.session_state.learn_step, keys)
+        if at.session_state.learn_step.startswith("The tutorial's network"):
+            assert metric(at, "Inputs that reach this output") == "11"   # measured on the network itself
+        if at.session_state.learn_step.startswith("Per-signal min-max"):
+            at.slider(key="learn_mm_sigma").set_value(0.2).run()
+            assert float(metric(at, "MSE of the perfect network, unscaled")) > 0   # scaling alone errs
+        if i < 6:
+            next(b for b in at.button if b.key == "learn_next").click().run()
+    assert len(set(seen)) == 7
+    assert next(b for b in at.button if b.key == "learn_next").disabled   # the last step
+    at.toggle(key="learn_projection").set_value(True).run()
+    assert not at.exception
+    assert any("stSidebar" in str(h.proto) for h in at.get("html"))
+
+
+def _finished_job(model, family: str):  # noqa: ANN001, ANN202
+    job = _training.TrainingJob(_training.TrainRequest(None, None), _training.TrainingQueue())  # type: ignore[arg-type]
+    job.status, job.result, job.ended = "finished", model, time.time()
+    job.logs = [{"epoch": 1, "loss": 1.0, "val_loss": 1.0, "seconds": 1.0}]
+    job.request = _training.TrainRequest(model.config, TrainConfig(epochs=1), family=family, noise=("gaussian",))
+    return job
+
+
+def test_a_trained_model_is_offered_not_imposed() -> None:
+    from denoiser.core import Denoiser
+
+    at = start("model")
+    # A new model no better than the bundled one on the same test signals: offered, the bundled one stays.
+    same = Denoiser.load(ROOT / "assets" / "default.keras")
+    at.session_state.job = job = _finished_job(same, "sines")
+    at.run()
+    assert not at.exception and not at.error
+    assert at.session_state.model_choice == "Bundled (automatic)"
+    offer = texts(at.info)
+    assert "is ready, not in use" in offer and "bundled default" in offer and "dB" in offer
+    at.switch_page("app_pages/home.py").run()
+    assert "No training needed: the bundled x² specialist is used" in texts(at.caption)
+    at.switch_page("app_pages/model.py").run()
+    next(b for b in at.button if b.key == "use_offer").click().run()
+    assert at.session_state.model_choice == job.name   # used because the user said so
+    at.switch_page("app_pages/home.py").run()
+    assert f"your model **{plain(job.name)}**" in texts(at.caption)
+
+
+def test_a_clearly_better_model_is_put_in_use_with_its_scores() -> None:
+    from denoiser.core import Denoiser
+
+    at = start("model")
+    # In use: the x² specialist as a file of the user's; it knows parabolas on 150 points, not sines.
+    at.file_uploader(key="model_uploader").set_value(
+        ("x2.keras", (ROOT / "assets" / "parabola.keras").read_bytes(), "application/octet-stream")).run()
+    assert at.session_state.model_choice == "Uploaded: x2.keras"
+    at.session_state.job = job = _finished_job(Denoiser.load(ROOT / "assets" / "default.keras"), "sines")
+    at.run()
+    assert not at.exception and not at.error
+    offer = at.session_state.offer
+    assert offer["new_gain"] >= offer["current_gain"] + 1.0, offer
+    assert at.session_state.model_choice == job.name
+    assert "it is clearly better" in texts(at.success)
