@@ -278,18 +278,18 @@ def craft_all(dest: Path, *, big: bool = False, model: bytes | None = None) -> l
     put("markdown_info.keras", with_meta(model, lambda m: m["train_info"].update(data=f"{MARKDOWN_IMAGE} data")),
         "handled", "a markdown image in train_info.data (shown as text)")
 
-    rows = "\n".join(f"{i},{i % 7}" for i in range(20))
-    put("digit_run.csv", f"t,v\n{rows}\n20,{'1' * 40_000}a\n".encode(), "handled",
+    rows = "\n".join(f"{i},{i % 7}" for i in range(300))
+    put("digit_run.csv", f"t,v\n{rows}\n300,{'1' * 40_000}a\n".encode(), "handled",
         "a 40 KB cell of digits then a letter (quadratic regex before)")
-    put("digit_run_semicolon.csv", f"t;v\n{rows.replace(',', ';')}\n20;{'1' * 40_000}a\n".encode(), "handled",
+    put("digit_run_semicolon.csv", f"t;v\n{rows.replace(',', ';')}\n300;{'1' * 40_000}a\n".encode(), "handled",
         "the same with semicolons (decimal-comma pattern)")
     put("digit_rows.csv", ("a,b\n" + "\n".join(f"{'9' * 300}x,{i}" for i in range(300)) + "\n").encode(),
         "handled", "300 rows of 300 digits and a letter")
     put("markdown_header.csv", (f"time {MARKDOWN_IMAGE},value {MARKDOWN_IMAGE}\n"
-                                + "\n".join(f"{i},{(i * 37) % 11 - 5}" for i in range(60)) + "\n").encode(),
+                                + "\n".join(f"{i},{(i * 37) % 11 - 5}" for i in range(300)) + "\n").encode(),
         "handled", "markdown images in the time and value column names")
     put("formula_fullwidth.csv", ("t,＝HYPERLINK(\"x\"),＋1,－1,＠SUM(A1)\n"
-                                  + "\n".join(f"{i},{i},{i},{i},{i}" for i in range(30)) + "\n").encode(),
+                                  + "\n".join(f"{i},{i},{i},{i},{i}" for i in range(300)) + "\n").encode(),
         "handled", "full-width formula look-alikes in the header")
     put("wide.csv", ("1," * 200_000 + "1\n") .encode() * 2, "refused", "200,001 columns")
     put("long_line.csv", b"t,v\n0,1\n1," + b"2" * 1_100_000 + b"\n", "refused", "a line of 1.1 million characters")
@@ -298,7 +298,7 @@ def craft_all(dest: Path, *, big: bool = False, model: bytes | None = None) -> l
         slow = "t,v\n" + "\n".join(f"2024/01/{1 + i % 28:02d} 12:{i % 60:02d}:{i % 60:02d},{i % 9}" for i in range(1_000_000))
         put("dates_1m.csv", (slow + "\n").encode(), "handled", "1 million slash-dated rows (per-cell date parser)")
         put("digit_run_10mb.csv", f"t,v\n{rows}\n".encode() + b"".join(
-            f"{20 + i},{'1' * 9_000}a\n".encode() for i in range(1_100)), "handled",
+            f"{300 + i},{'1' * 9_000}a\n".encode() for i in range(1_100)), "handled",
             "10 MB of 9,000-digit cells ending in a letter")
     return out
 
