@@ -1,4 +1,4 @@
-"""Command line: ``python -m denoiser {denoise, train, generate} ...``.
+"""Command line: ``python -m denoiser {denoise, train, search, generate} ...``.
 
 Errors in the input print one line on stderr and exit with status 2; no traceback.
 A batch (``denoise 'dir/**/*.csv' -o out/``) exits with the number of failed files
@@ -138,6 +138,55 @@ def _denoise_batch(args: argparse.Namespace) -> int:
         print(f"{report.done} denoised, {report.skipped} skipped (up to date), {report.failed} failed in "
               f"{report.seconds:.1f} s; summary: {report.summary}", file=sys.stderr)
     return exit_status(report)
+
+
+def cmd_search(args: argparse.Namespace) -> None:
+    """``search``: the Model page's search from the command line; ranked table as CSV, best model saved."""
+    from denoiser.config import ModelConfig, TrainConfig
+    from denoiser.signals import training_pairs
+
+    space = {"preset": list(dict.fromkeys(args.preset)), "window": list(dict.fromkeys(args.window)),
+             "learning_rate": list(dict.fromkeys(args.lr)), "loss": list(dict.fromkeys(args.loss))}
+    if min(args.n_signals, args.epochs, args.trials) < 1 or not args.minutes > 0:
+        raise InputError("--n-signals, --epochs and --trials must be at least 1, --minutes more than 0.")
+    train = TrainConfig(epochs=args.epochs, batch_size=32, seed=args.seed)
+    base = ModelConfig(filters=8)  # the app's search base: small networks, many trials
+    length = max(space["window"])
+    noisy, clean = training_pairs(args.family, args.n_signals, length, tuple(args.noise), (0.02, 0.3), rng=args.seed)
+
+    def progress(i: int, n: int, row: dict) -> None:
+        params = ", ".join(f"{k} {row[k]:g}" if isinstance(row[k], float) else f"{k} {row[k]}" for k in space)
+        print(f"trial {i + 1}/{n}: {params}: val MSE {row['val_mse']:.4g} ({row['seconds']:.0f} s)", file=sys.stderr)
+
+    kwargs = dict(base_config=base, train=train, n_trials=args.trials, budget_seconds=args.minutes * 60,
+                  on_trial=progress)
+    if args.workers or args.scheduler:
+        from denoiser.batch import _client, _close
+        from denoiser.search_tasks import search_on_cluster
+
+        client = _client(args.scheduler, args.workers)
+        try:
+            result = search_on_cluster(noisy, clean, space, client, **kwargs)
+        finally:
+            _close(client)
+    else:
+        from denoiser.search import search
+
+        result = search(noisy, clean, space, **kwargs)
+    table = result.to_frame()
+    table.insert(0, "rank", range(1, len(table) + 1))
+    table.to_csv(args.table, index=False, lineterminator="\n")
+    if result.best_ is None:
+        raise InputError(f"No trial finished within {args.minutes:g} minutes; give more --minutes or fewer --epochs.")
+    result.best_.train_info_["data"] = (f"search over {', '.join(space)} on {args.n_signals} synthetic signals "
+                                        f"({args.family}, noise {'/'.join(args.noise)}, sigma 0.02-0.3, "
+                                        f"length {length})")
+    result.best_.save(args.output)
+    m = result.test_metrics
+    print(f"best of {len(result.table)} trial(s): "
+          + ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in result.best_params.items())
+          + (f"; test gain {m['gain_db']:.2f} dB" if "gain_db" in m else "")
+          + f"; table {args.table}, model {args.output}", file=sys.stderr)
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -321,6 +370,29 @@ def parser() -> argparse.ArgumentParser:
     _level(p)
     p.set_defaults(func=cmd_train)
 
+    p = sub.add_parser("search", help="hyperparameter search; ranked table as CSV, best model as .keras",
+                       description="The Model page's search: one small network per combination, trained on "
+                                   "synthetic signals, ranked on validation signals; the winner is tested on "
+                                   "signals no trial has seen. --workers or --scheduler run the trials as Dask "
+                                   "tasks, one per worker.")
+    p.add_argument("-o", "--output", required=True, help="the best model (.keras)")
+    p.add_argument("--table", default="search.csv", help="ranked table of the trials (default: search.csv)")
+    p.add_argument("--preset", nargs="+", choices=("unet", "lstm"), default=["unet", "lstm"], help="architectures")
+    p.add_argument("--window", nargs="+", type=int, default=[128], help="window lengths (default: 128)")
+    p.add_argument("--lr", nargs="+", type=float, default=[1e-3, 3e-3], help="learning rates (default: 1e-3 3e-3)")
+    p.add_argument("--loss", nargs="+", choices=("mse", "mae", "huber"), default=["mse"], help="losses")
+    p.add_argument("--family", choices=[*FAMILIES, "mixed", "realistic"], default="mixed", help="signal family")
+    p.add_argument("--noise", nargs="+", choices=NOISE_KINDS, default=["gaussian"], help="noise kinds")
+    p.add_argument("--n-signals", type=int, default=400, help="synthetic signals (default: 400)")
+    p.add_argument("--epochs", type=int, default=5, help="epochs per trial, at most (default: 5)")
+    p.add_argument("--trials", type=int, default=4, help="budget: trials drawn from the grid (default: 4)")
+    p.add_argument("--minutes", type=float, default=2.0,
+                   help="budget: no trial starts after this, a running one stops keeping its best epoch (default: 2)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--workers", type=int, help="run the trials as Dask tasks on this many local worker processes")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run the trials on a running Dask scheduler")
+    p.set_defaults(func=cmd_search)
+
     p = sub.add_parser("generate", help="write a noisy/clean signal CSV",
                        description="Write clean signals of a family and noisy copies to a CSV.")
     p.add_argument("-o", "--output", required=True, help="CSV file to write")
@@ -388,7 +460,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         _check_inputs(args)
-        if args.command == "train" or (args.command == "denoise" and args.model != "none" and not _is_batch(args)):
+        if args.command in ("train", "search") or (args.command == "denoise" and args.model != "none"
+                                                   and not _is_batch(args)):
             _import_tensorflow()  # a batch's client needs no TensorFlow: its workers load it
         status = args.func(args)
     except InputError as err:

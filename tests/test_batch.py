@@ -194,3 +194,35 @@ def test_cli_batch_exit_status_is_the_number_of_failed_files(tmp_path: Path) -> 
     res = _cli("denoise", "rec/a.csv", "-o", "one.csv", "--model", "none", "-q", cwd=tmp_path)
     assert res.returncode == 0 and res.stderr == ""
     assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "out" / "a.csv").read_bytes()
+
+
+def test_cli_search_writes_a_ranked_table_and_the_best_model(tmp_path: Path) -> None:
+    res = _cli("search", "-o", "best.keras", "--table", "ranked.csv", "--preset", "unet", "--window", "32",
+               "--lr", "1e-3", "3e-3", "--n-signals", "40", "--epochs", "1", "--trials", "2", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    table = pd.read_csv(tmp_path / "ranked.csv")
+    assert table["rank"].tolist() == [1, 2] and sorted(table["learning_rate"]) == [1e-3, 3e-3]
+    assert table["val_mse"].is_monotonic_increasing
+    from denoiser.core import Denoiser
+
+    best = Denoiser.load(tmp_path / "best.keras")
+    assert best.train_info_["search"]["params"]["learning_rate"] == table["learning_rate"][0]
+    assert "best of 2 trial(s)" in res.stderr
+
+
+def test_search_trials_as_dask_tasks_rank_like_the_in_process_search(client) -> None:
+    from denoiser.config import ModelConfig, TrainConfig
+    from denoiser.search import search
+    from denoiser.search_tasks import search_on_cluster
+    from denoiser.signals import training_pairs
+
+    noisy, clean = training_pairs("mixed", 40, 32, "gaussian", (0.05, 0.2), rng=0)
+    space = {"learning_rate": [1e-4, 3e-2]}  # far apart: one epoch ranks them clearly
+    kwargs = dict(base_config=ModelConfig(filters=4, window=32), train=TrainConfig(epochs=1, batch_size=16, seed=0))
+    here = search(noisy, clean, space, **kwargs)
+    there = search_on_cluster(noisy, clean, space, client, **kwargs)
+    assert [r["learning_rate"] for r in there.table] == [r["learning_rate"] for r in here.table]
+    # Same seeds; a worker has 1 TensorFlow thread, this process more, so sums may differ in the last bits.
+    np.testing.assert_allclose([r["val_mse"] for r in there.table], [r["val_mse"] for r in here.table], rtol=0.02)
+    assert there.best_ is not None and there.best_params == here.best_params
+    assert there.test_metrics["mse"] == pytest.approx(here.test_metrics["mse"], rel=0.02)
