@@ -46,6 +46,7 @@ from denoiser.windows import bridge_gaps
 SIGMA_SOURCES = ("given", "estimated", "from a quiet segment")
 MIN_LENGTH = 64                 # shorter series: nothing reliable can be said, returned as is
 SG_WIDTHS = (5, 9, 17, 33, 65)  # Savitzky-Golay candidates (order 2); SURE picks among them
+WHOLE_FIT_MAX = 2048            # up to this length, a quadratic over the whole series is a candidate too
 REGION = 4096                   # samples per region with its own blend weights
 _MAD = 0.6745                   # median(|z|) of a standard normal
 
@@ -360,9 +361,12 @@ def _candidates(x: np.ndarray, sigma: float, model: Any) -> dict[str, Callable[[
         hop = max(1, 3 * model.config.window // 4)
         cands["network"] = lambda v: model.denoise(v, hop=hop)
     cands["wavelet"] = lambda v: _wavelet(v, sigma)
-    for width in SG_WIDTHS:
-        if width < x.size:
-            cands[f"savgol {width}"] = lambda v, w=width: savgol_filter(v, w, 2, mode="interp")
+    widths = [w for w in SG_WIDTHS if w < x.size]
+    if x.size <= WHOLE_FIT_MAX:
+        # A short series may be one smooth shape (a trend, a parabola): a quadratic over all of it.
+        widths.append(x.size - 1 + x.size % 2)
+    for width in dict.fromkeys(widths):
+        cands[f"savgol {width}"] = lambda v, w=width: savgol_filter(v, w, 2, mode="interp")
     return cands
 
 
