@@ -7,6 +7,7 @@ these helpers. Nothing here does model math: denoising goes through
 """
 from __future__ import annotations
 
+import html
 import re
 import sys
 from dataclasses import dataclass, field
@@ -391,7 +392,8 @@ def _line(x: Any, y: np.ndarray, name: str, kind: str, **style: Any) -> go.Scatt
         idx = downsample_index(y)
         x, y = take(x, idx), np.asarray(y)[idx]
     trace = go.Scattergl if np.size(y) > GL_POINTS else go.Scatter
-    return trace(x=x, y=y, name=name, mode="lines", line={"color": COLORS[kind], **style})
+    # Plotly reads names as its own small HTML (<a href> makes a link): file-derived names are escaped.
+    return trace(x=x, y=y, name=html.escape(str(name)), mode="lines", line={"color": COLORS[kind], **style})
 
 
 def signal_figure(x: Any, traces: Sequence[tuple[str, np.ndarray, str]], *, x_title: str = "x",
@@ -458,7 +460,8 @@ def loss_figure(logs: Sequence[dict[str, float]], *, loss_name: str = "loss", he
 
 def _layout(fig: go.Figure, x_title: str, y_title: str, height: int, title: str | None) -> go.Figure:
     fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
-                      title=title, xaxis_title=x_title, yaxis_title=y_title, hovermode="x unified",
+                      title=html.escape(title) if title else None, xaxis_title=html.escape(str(x_title)),
+                      yaxis_title=html.escape(str(y_title)), hovermode="x unified",
                       legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1})
     return fig
 

@@ -113,3 +113,15 @@ def test_the_download_holds_the_automatic_result() -> None:
     out = pd.read_csv(__import__("io").BytesIO(csv))
     expected = denoise(noisy, model=pretrained("default")).denoised
     np.testing.assert_allclose(out["volts_denoised"].to_numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_plot_names_from_files_are_not_plotly_html() -> None:
+    """Plotly renders trace names and axis titles as HTML-like text: a name from a file must not become a link."""
+    hostile = "<a href='http://127.0.0.2:9/x'>click</a>"
+    t = np.arange(600)
+    data = pd.DataFrame({hostile: t, "v": np.sin(t / 30.0)}).to_csv(index=False).encode()
+    at = upload(start(), "names.csv", data)
+    at.switch_page("app_pages/compare.py").run()
+    assert not at.exception
+    specs = " ".join(chart.proto.spec for chart in at.get("plotly_chart"))
+    assert "<a href" not in specs
