@@ -9,7 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
-import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -476,9 +476,14 @@ def test_gzip_is_refused_not_decompressed(tmp_path: Path) -> None:
     # A real gzip bomb: 50 MB of zeros compress to ~50 KB. It must not be inflated.
     path = tmp_path / "bomb.csv"
     path.write_bytes(gzip.compress(b"0" * 50_000_000, compresslevel=1))
-    start = time.perf_counter()
-    raises_input_error(path, "compressed file", "unzip it first")
-    assert time.perf_counter() - start < 1.0
+    # Not inflated: Python allocates far less than the 50 MB it would expand to.
+    tracemalloc.start()
+    try:
+        raises_input_error(path, "compressed file", "unzip it first")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000, f"{peak:,} bytes allocated for a refused gzip file"
 
 
 def test_size_limit_checked_before_reading(tmp_path: Path) -> None:
@@ -511,11 +516,14 @@ def test_too_many_columns() -> None:
     raises_input_error(f"{header}\n{wide}\n{wide}\n".encode(), "10,000 columns", "at most 1,000")
 
 
-def test_overlong_line_is_refused_before_parsing() -> None:
+def test_overlong_line_is_refused_before_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     data = b"a,b\n" + b"1" * 5_000_000  # 5 MB without a newline
-    start = time.perf_counter()
+
+    def no_parse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("pandas parsed a file with an overlong line")
+
+    monkeypatch.setattr(pd, "read_csv", no_parse)  # refused before pandas sees it
     raises_input_error(data, "line 2", "longer than 1,000,000 characters")
-    assert time.perf_counter() - start < 2.0
     raises_input_error(b"a\n1\n" + b"2" * 50 + b"\n3\n", "line 3", max_line_chars=20)
 
 
@@ -618,15 +626,12 @@ def test_million_rows_read_fast_and_correctly(tmp_path: Path) -> None:
     with path.open("w") as handle:
         handle.write("sample,value\n")
         handle.write("".join(f"{i},{i % 997}.5\n" for i in range(n)))
-    start = time.perf_counter()
-    table = read_series(path)
-    elapsed = time.perf_counter() - start
+    table = read_series(path)  # (its speed is measured in bench/speed.py, not asserted here)
     assert table.report.rows == n
     assert table.report.time_column == "sample"
     value = table.column("value")
     assert value.dtype == np.float64 and value.shape == (n,)
     np.testing.assert_array_equal(value, np.arange(n) % 997 + 0.5)
-    assert elapsed < 5.0, f"reading 1M rows took {elapsed:.1f} s"
 
 
 # --------------------------------------------------------------------------- properties
