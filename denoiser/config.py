@@ -30,6 +30,7 @@ SCALING_LABELS = {
 }
 LOSSES = ("mse", "mae", "huber", "bce")
 INITS = ("", "default", "parabola")  # TrainConfig.init: fresh weights, or a bundled model's
+DISTRIBUTE = (None, "auto", "mirrored", "multiworker")  # TrainConfig.distribute (see train.strategy_for)
 SELFSUP_DEFAULTS: dict[str, Any] = dict(self_supervised=True, init="default", epochs=30, batch_size=32,
                                         learning_rate=3e-4, patience=5, weighting="none", blind_spot=4)
 
@@ -156,6 +157,7 @@ class TrainConfig:
     self_supervised: bool = False # learn from the noisy data alone (blind-spot masking; Denoiser.fit(noisy))
     init: str = ""                # "" fresh weights; "default" / "parabola": start from that bundled model
     blind_spot: int = 4           # self-supervised: every k-th sample of a window is masked (k in [2, 16])
+    distribute: str | None = None # tf.distribute strategy for fit: None, "auto", "mirrored", "multiworker" (TF_CONFIG)
 
     def __post_init__(self) -> None:
         checks = [
@@ -169,6 +171,8 @@ class TrainConfig:
             (isinstance(self.self_supervised, bool), f"self_supervised must be true or false; got {self.self_supervised!r}"),
             (self.init in INITS, f"init must be one of {', '.join(map(repr, INITS))} ('' = fresh weights); got {self.init!r}"),
             (_is_int(self.blind_spot) and 2 <= self.blind_spot <= 16, f"blind_spot must be an integer in [2, 16]; got {self.blind_spot!r}"),
+            (self.distribute in DISTRIBUTE, f"distribute must be one of {', '.join(map(repr, DISTRIBUTE))}; "
+                                            f"got {self.distribute!r}"),
             (not self.self_supervised or self.loss in ("mse", "mae", "huber"),
              f"self-supervised training takes the loss mse, mae or huber; got {self.loss!r}"),
         ]

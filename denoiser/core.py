@@ -27,7 +27,7 @@ from denoiser import metrics, modelfile, windows
 from denoiser.config import ModelConfig, TrainConfig
 from denoiser.errors import InputError
 from denoiser.model import build_model
-from denoiser.train import (MIN_ROWS_FOR_ROW_SPLIT, EpochHook, StopFlag, fit_windows, frame_parts,
+from denoiser.train import (MIN_ROWS_FOR_ROW_SPLIT, EpochHook, StopFlag, fit_windows, frame_parts, strategy_for,
                             make_loss, split_series)
 
 from denoiser.modelfile import FORMAT, FORMAT_VERSION, MAX_MODEL_BYTES  # noqa: F401 (public names kept here)
@@ -126,18 +126,21 @@ class Denoiser:
 
         (xs_train, ys_train), (xs_val, ys_val) = scaled("train"), scaled("val")
         keras.utils.set_random_seed(train.seed)  # weight init and shuffling repeat
-        self.model_ = build_model(self.config)
-        if init is not None:
-            self.model_.set_weights(init.model_.get_weights())
-        self._fn = None
-        if blind:
-            from denoiser import selfsup
+        # Variables, optimizer and fit under the strategy (train.distribute); the default
+        # strategy when None, i.e. one device as before.
+        with strategy_for(train.distribute).scope():
+            self.model_ = build_model(self.config)
+            if init is not None:
+                self.model_.set_weights(init.model_.get_weights())
+            self._fn = None
+            if blind:
+                from denoiser import selfsup
 
-            info = selfsup.fit_blind_spot(self.model_, xs_train, xs_val, train, on_epoch=on_epoch,
-                                          should_stop=should_stop, verbose=verbose)
-        else:
-            info = fit_windows(self.model_, xs_train, ys_train, xs_val, ys_val, train,
-                               on_epoch=on_epoch, should_stop=should_stop, verbose=verbose)
+                info = selfsup.fit_blind_spot(self.model_, xs_train, xs_val, train, on_epoch=on_epoch,
+                                              should_stop=should_stop, verbose=verbose)
+            else:
+                info = fit_windows(self.model_, xs_train, ys_train, xs_val, ys_val, train,
+                                   on_epoch=on_epoch, should_stop=should_stop, verbose=verbose)
         # The fitted model keeps Keras' training graph alive (~50 MB even for a tiny net) for as
         # long as it lives, and an app session keeps its model: keep a bare copy instead.
         self.model_ = self._inference_copy(self.model_, make_loss(train.loss))

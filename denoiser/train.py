@@ -5,6 +5,7 @@ split -> tf.data -> fit with EarlyStopping + best-weights restore -> history.
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 from contextlib import contextmanager
@@ -238,6 +239,43 @@ def _release_gradient_registrations() -> Iterator[None]:
                 for name in _registered_during_fits:
                     registry.pop(name, None)
                 _registered_during_fits.clear()
+
+
+def strategy_for(distribute: str | None) -> tf.distribute.Strategy:
+    """The tf.distribute strategy that `Denoiser.fit` builds and fits the model under.
+
+    Parameters
+    ----------
+    distribute : None, "auto", "mirrored" or "multiworker"
+        None: TensorFlow's default strategy (one device, as before). "auto":
+        MirroredStrategy when more than one GPU is visible, else the default.
+        "mirrored": MirroredStrategy over all visible GPUs (or the logical CPU devices
+        when there is no GPU). "multiworker": MultiWorkerMirroredStrategy; the cluster
+        and this process's role come from the ``TF_CONFIG`` environment variable, as
+        TensorFlow documents (every worker runs the same fit; worker 0 is the chief).
+
+    Returns
+    -------
+    tf.distribute.Strategy
+        Batches are global: ``batch_size`` is split across the replicas, so the loss
+        curve matches single-device training (up to float summation order).
+    """
+    if distribute is None:
+        return tf.distribute.get_strategy()
+    if distribute == "auto":
+        gpus = tf.config.list_logical_devices("GPU")
+        return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+    if distribute == "mirrored":
+        if tf.config.list_logical_devices("GPU"):
+            return tf.distribute.MirroredStrategy()
+        cpus = [d.name for d in tf.config.list_logical_devices("CPU")]
+        return tf.distribute.MirroredStrategy(cpus)
+    if distribute == "multiworker":
+        if not os.environ.get("TF_CONFIG"):
+            raise InputError("distribute='multiworker' reads the cluster from the TF_CONFIG environment variable, "
+                             "which is not set; see TensorFlow's multi-worker training guide.")
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise InputError(f"distribute must be None, 'auto', 'mirrored' or 'multiworker'; got {distribute!r}.")
 
 
 def fit_windows(model: keras.Model, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,

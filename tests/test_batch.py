@@ -226,3 +226,51 @@ def test_search_trials_as_dask_tasks_rank_like_the_in_process_search(client) -> 
     np.testing.assert_allclose([r["val_mse"] for r in there.table], [r["val_mse"] for r in here.table], rtol=0.02)
     assert there.best_ is not None and there.best_params == here.best_params
     assert there.test_metrics["mse"] == pytest.approx(here.test_metrics["mse"], rel=0.02)
+
+
+MIRRORED = r"""
+import json, os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+# Two logical CPU devices: must happen before TensorFlow initialises, hence a fresh process.
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from denoiser import Denoiser
+from denoiser.config import ModelConfig, TrainConfig
+from denoiser.signals import training_pairs
+from denoiser.train import strategy_for
+noisy, clean = training_pairs("mixed", 120, 64, "gaussian", (0.05, 0.2), rng=0)
+out = {"replicas": strategy_for("mirrored").num_replicas_in_sync}
+for d in (None, "mirrored"):
+    cfg = TrainConfig(epochs=3, batch_size=32, seed=0, distribute=d)
+    out[str(d)] = Denoiser(ModelConfig(window=64, filters=4)).fit(noisy, clean, cfg).history_
+print(json.dumps(out))
+"""
+
+
+def test_mirrored_training_on_two_logical_cpus_follows_the_plain_loss_curve() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    res = subprocess.run([sys.executable, "-c", MIRRORED], env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    out = __import__("json").loads(res.stdout.strip().splitlines()[-1])
+    assert out["replicas"] == 2
+    plain, mirrored = out["None"], out["mirrored"]
+    assert len(plain["loss"]) == len(mirrored["loss"]) == 3
+    # The same global batches and seeds: only the order of the float sums differs.
+    np.testing.assert_allclose(mirrored["loss"], plain["loss"], rtol=0.02)
+    np.testing.assert_allclose(mirrored["val_loss"], plain["val_loss"], rtol=0.02)
+    assert plain["loss"][-1] < plain["loss"][0]  # it trained
+
+
+def test_train_config_distribute_is_checked() -> None:
+    from denoiser.config import TrainConfig
+    from denoiser.errors import InputError
+
+    with pytest.raises(InputError, match="distribute"):
+        TrainConfig(distribute="everywhere")
+    os.environ.pop("TF_CONFIG", None)
+    from denoiser.train import strategy_for
+
+    with pytest.raises(InputError, match="TF_CONFIG"):
+        strategy_for("multiworker")
+    assert strategy_for(None).num_replicas_in_sync == 1
