@@ -913,6 +913,15 @@ def sync_query_params() -> None:
     text = {k: (f"{v:g}" if isinstance(v, float) else str(v)) for k, v in values.items() if v is not None}
     if text != {k: st.query_params.get(k) for k in st.query_params}:
         st.query_params.from_dict(text)
+    # The same settings as a link to copy: Streamlit 1.67 does not always carry st.query_params set
+    # during a run of a multipage app into the browser's address bar, so the sidebar shows the link.
+    from urllib.parse import urlencode
+
+    base = (st.context.url or "").split("?")[0]
+    with st.sidebar:
+        st.caption("**Link to these settings** (Generate, model, Compare): open it anywhere to get the same "
+                   "signal, noise, seed and model choice.")
+        st.code(f"{base}?{urlencode(text)}", language=None, wrap_lines=True)
 
 
 def generated_from_state() -> Signal:

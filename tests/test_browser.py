@@ -514,12 +514,24 @@ def test_train_two_epochs_live_then_stop(page) -> None:  # noqa: ANN001
     sidebar = page.locator('[data-testid="stSidebar"]')
     anyway = page.get_by_role("button", name="Use the new model anyway")
 
+    use_it = page.get_by_role("button", name="Use it", exact=True)
+    # Offered, not imposed: unless it is clearly better on the same test signals, the new model
+    # waits beside the one in use (with both gains) until the user takes it.
+    poll("the new model offered or put in use", lambda: use_it.count() or anyway.count()
+         or "clearly better" in page.locator("body").inner_text())
+    if use_it.count():
+        assert "Model in use: bundled (automatic)" in sidebar.inner_text()
+        assert "is ready, not in use" in page.locator("body").inner_text()
+        screenshot(page, "model_offer.png")
+
     def in_use() -> bool:
         # A model stopped after one epoch can be worse than its input: the app then keeps the
         # previous model and offers this one explicitly. Take it, as a user would to inspect it.
-        if anyway.count():
-            anyway.click()
-            wait_idle(page)
+        for button in (anyway, use_it):
+            if button.count():
+                button.first.click()
+                wait_idle(page)
+                break
         return "epoch" in sidebar.inner_text() and "bundled" not in sidebar.inner_text()
 
     poll("the new model in use (sidebar)", in_use)
@@ -784,3 +796,156 @@ def test_markdown_images_in_file_text_make_no_request(page, tmp_path: Path) -> N
     no_image_anywhere("Compare")
     assert_healthy(page)
     screenshot(page, "markdown_images_as_text.png")
+
+
+# ------------------------------------------------------------------ issue 11: a newcomer's first hour
+def column_chips(page) -> list[str]:  # noqa: ANN001
+    """The chips of the Upload page's "Column(s) to denoise" (what the user sees is picked)."""
+    picker = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Column(s) to denoise")
+    picker.wait_for()
+    lines = [line.strip() for line in picker.inner_text().splitlines() if line.strip()]
+    return [line for line in lines[1:] if line not in ("Choose options", "No results")]  # after the label
+
+
+POINTS_JS = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')].map(
+    el => (el.data || []).reduce((n, t) => n + ((t.x && t.x.length) || (t.y && t.y.length) || 0), 0))"""
+
+
+def chart_points(page) -> list[int]:  # noqa: ANN001
+    """Points held by each Plotly chart in the tab (every trace's x values, counted in the browser)."""
+    return page.evaluate(POINTS_JS)
+
+
+def headerless_csv(path: Path, rows: int = 300) -> None:
+    """No header; the first column is the sample index 0, 1, 2, ... (the axis, not a signal)."""
+    rng = np.random.default_rng(5)
+    lines = [f"{i},{math.sin(i / 15) + rng.normal(0, 0.1):.5f},{math.cos(i / 9):.5f}" for i in range(rows)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_switching_files_the_column_chips_follow(page, tmp_path: Path) -> None:  # noqa: ANN001
+    open_page(page, "/upload", expect="Or try a sample", timeout=FIRST_PAINT_MS)
+    sensors = tmp_path / "sensors.csv"
+    sensor_csv(sensors)
+    upload(page, sensors)
+    poll("sensor_a chosen", lambda: column_chips(page) == ["sensor_a"])
+    headerless = tmp_path / "counts.csv"
+    headerless_csv(headerless)
+    upload(page, headerless)
+    # The chips name the new file's signal (not its index column, not sensor_a of the first file)
+    poll("col2 chosen", lambda: column_chips(page) == ["col2"])
+    assert "time column 'col1'" in page.locator('[data-testid="stMain"]').inner_text()
+    assert "Clean reference for 'col2'" in page.locator('[data-testid="stMain"]').inner_text()
+    page.get_by_role("button", name="Two sensors").click()
+    wait_for_text(page, "Read: two_sensors.csv")
+    poll("sensor_a chosen after the sample", lambda: column_chips(page) == ["sensor_a"])
+    # The uploader was emptied, so the earlier file can be chosen again, and it is read again
+    uploader = page.locator('[data-testid="stFileUploader"]').first
+    assert "counts.csv" not in uploader.inner_text()
+    upload(page, headerless)
+    poll("col2 chosen again", lambda: column_chips(page) == ["col2"])
+    assert_healthy(page)
+    screenshot(page, "upload_columns.png")
+
+
+def test_a_shared_url_reproduces_the_state_in_a_second_context(new_page) -> None:  # noqa: ANN001
+    a = new_page("a")
+    open_page(a, "/generate", expect="Generate a signal", timeout=FIRST_PAINT_MS)
+    metrics(a, "MSE (denoised)")
+    shared = a.locator('[data-testid="stSidebar"] [data-testid="stCode"]').first
+
+    def link() -> str:
+        return shared.inner_text().strip()
+
+    seed = a.get_by_label("Seed", exact=True)
+    seed.fill("42")
+    seed.press("Enter")
+    poll("the seed in the link", lambda: "gen_seed=42" in link())
+    wait_idle(a)
+    family = a.get_by_role("combobox", name="Signal family")
+    family.click()
+    a.get_by_role("option", name="Sums of sines").click()
+    poll("the family in the link", lambda: "gen_family=sines" in link())
+    wait_idle(a)
+    shown_a = metrics(a, "MSE (denoised)")
+    url = link()
+    assert url.startswith(a.app_url) and "model=bundled" in url, url
+
+    b = new_page("b")  # another browser context: another session, nothing shared but the link
+    b.goto(url)
+    wait_for_text(b, "Generate a signal", FIRST_PAINT_MS)
+    shown_b = metrics(b, "MSE (denoised)")
+    assert shown_b == shown_a, (shown_a, shown_b)
+    assert b.get_by_label("Seed", exact=True).input_value() == "42"
+    b_link = b.locator('[data-testid="stSidebar"] [data-testid="stCode"]').first.inner_text().strip()
+    assert b_link.split("?")[1] == url.split("?")[1], (b_link, url)   # the same settings, family included
+    assert_healthy(b)
+    screenshot(b, "shared_link.png")
+
+
+def test_the_lesson_steps_and_projection(page) -> None:  # noqa: ANN001
+    open_page(page, "/learn", expect="Step 1 of 7", timeout=FIRST_PAINT_MS)
+    assert_healthy(page)
+    screenshot(page, "learn.png")
+    for k in range(2, 8):
+        page.get_by_role("button", name="Next").click()
+        wait_for_text(page, f"Step {k} of 7", FIRST_PAINT_MS)
+        assert_healthy(page)
+        if k == 2:
+            assert metrics(page, "Inputs that reach this output")["Inputs that reach this output"] == "11"
+            screenshot(page, "learn_receptive_field.png")
+    assert page.get_by_role("button", name="Next").is_disabled()
+    page.get_by_text("Projection mode").click()
+    poll("the sidebar hidden", lambda: not page.locator('[data-testid="stSidebar"]').is_visible())
+    wait_idle(page)
+    assert_healthy(page)
+    screenshot(page, "learn_projection.png")
+
+
+def big_csv(path: Path, rows: int = 1_000_448) -> None:
+    """A 1,000,448-row recording (time, a noisy signal with a few spikes), about 25 MB."""
+    rng = np.random.default_rng(3)
+    t = np.arange(rows) * 1e-3
+    y = np.sin(t * 2.0) + 0.3 * np.sin(t * 37.0) + 0.1 * rng.standard_normal(rows)
+    y[rng.integers(0, rows, 20)] += 5.0
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("time_s,signal\n")
+        np.savetxt(fh, np.column_stack([t, y]), fmt=("%.3f", "%.5f"), delimiter=",")
+
+
+def test_a_million_row_file_stays_interactive(page, tmp_path: Path) -> None:  # noqa: ANN001
+    """Upload preview and Compare on 1,000,448 rows: each chart holds a few thousand points (a min/max-
+    preserving downsample), zoom redraws a range at full resolution, the download comes. Timings: bench."""
+    big = tmp_path / "big.csv"
+    big_csv(big)
+    open_page(page, "/upload", expect="Or try a sample", timeout=FIRST_PAINT_MS)
+    page.locator(UPLOAD_INPUT).first.set_input_files(str(big))
+    wait_for_text(page, "Read: big.csv", FIRST_PAINT_MS)
+    page.locator(PLOT).first.locator(".main-svg").first.wait_for()
+    wait_idle(page)
+    assert metrics(page, "Rows")["Rows"] == "1,000,448"
+    points = chart_points(page)
+    assert points and max(points) <= 50_000, points
+    assert "Showing samples 0 to 1,000,448" in page.locator('[data-testid="stMain"]').inner_text()
+    # Zoom with the keyboard on the range's upper end: a narrower range, still within the budget
+    go(page, "Compare", expect="Downloads", timeout=FIRST_PAINT_MS)
+    page.get_by_role("button", name="Denoised CSV").wait_for(timeout=FIRST_PAINT_MS)
+    points = chart_points(page)
+    assert points and max(points) <= 50_000, points
+    chart = page.locator(PLOT).first
+    box = chart.locator(".nsewdrag").first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.50, box["y"] + box["height"] * 0.5)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.501, box["y"] + box["height"] * 0.5, steps=5)
+    page.mouse.up()
+    poll("a zoomed range drawn at full resolution",
+         lambda: "every sample" in page.locator('[data-testid="stMain"]').inner_text(), STEP_MS)
+    wait_idle(page)
+    points = chart_points(page)
+    assert points and max(points) <= 50_000, points
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Denoised CSV").click()
+    head = Path(info.value.path()).read_text(encoding="utf-8").splitlines()[:2]
+    assert head[0].startswith("time_s,signal,signal_denoised"), head
+    assert_healthy(page)
+    screenshot(page, "compare_big.png")
