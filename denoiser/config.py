@@ -5,7 +5,6 @@ values only and :func:`ModelConfig.from_dict` validates what it reads.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -56,8 +55,7 @@ class ModelConfig:
                               # so it behaves the same at every noise level and signal amplitude
     blind_spot: int = 0       # 0: the network once per window; k >= 2: J-invariant inference (k passes, each
                               # sample read where it was masked), set by a self-supervised fit
-    global_offset: float = 0.0  # global scalings: set by Denoiser.fit from the noisy training windows
-    global_scale: float = 1.0   # (mean and std, or min and max-min); saved with the model
+    # (the global scalings' offset and scale are learned: Denoiser.global_offset_ / global_scale_, not config)
 
     def __post_init__(self) -> None:
         checks = [
@@ -79,8 +77,6 @@ class ModelConfig:
              "and LSTM gates are not scale-equivariant"),
             (_is_int(self.blind_spot) and (self.blind_spot == 0 or 2 <= self.blind_spot <= 16),
              f"blind_spot must be 0 or an integer in [2, 16]; got {self.blind_spot!r}"),
-            (_is_real(self.global_offset), f"global_offset must be a finite number; got {self.global_offset!r}"),
-            (_is_real(self.global_scale) and self.global_scale > 0, f"global_scale must be a finite number > 0; got {self.global_scale!r}"),
         ]
         for ok, msg in checks:
             if not ok:
@@ -128,17 +124,12 @@ class ModelConfig:
 
     @property
     def uses_global_stats(self) -> bool:
-        """Whether scaling uses statistics of the training split (stored in the config)."""
+        """Whether scaling uses statistics of the training split (learned by fit: ``Denoiser.global_offset_``)."""
         return self.scaling in GLOBAL_SCALINGS
 
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_real(value: Any) -> bool:
-    # JSON may bring an int where a float was saved (e.g. 1 for 1.0); both are fine, bools and NaN are not.
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,9 @@ class Denoiser:
     history_ : dict of per-epoch lists (``loss``, ``val_loss``)
     test_metrics_ : dict of MSE/MAE of noisy input and denoised output on the test split
     train_info_ : dict describing the training run (config, epochs, seconds, data)
+    global_offset_, global_scale_ : float, learned by :meth:`fit` for the global scalings
+        (``config.scaling`` "global" / "global-minmax": mean and std, or min and max-min, of
+        the noisy training windows); 0 and 1 otherwise. Saved in the model file, never in the config.
     """
 
     def __init__(self, config: ModelConfig | None = None) -> None:
@@ -56,6 +59,7 @@ class Denoiser:
         self.history_: dict[str, list[float]] = {}
         self.test_metrics_: dict[str, float] = {}
         self.train_info_: dict[str, Any] = {}
+        self.global_offset_, self.global_scale_ = 0.0, 1.0
         self._fn = None
         self._lock = threading.Lock()
 
@@ -113,11 +117,12 @@ class Denoiser:
         hops = {"train": max(1, w // 16) if blind else max(1, w // 2), "val": max(1, w // 2), "test": max(1, w // 2)}
         x = {k: frame_parts(noisy, parts[k], w, hops[k]) for k in parts}
         y = None if blind else {k: frame_parts(clean, parts[k], w, hops[k]) for k in parts}
+        self.global_offset_, self.global_scale_ = 0.0, 1.0
         if self.config.uses_global_stats:
             # From the noisy training windows only: validation and test stay unseen, and
             # the same numbers are all that denoise() will have.
             offset, scale = windows.global_stats(x["train"], self.config.scaling)
-            self.config = replace(self.config, global_offset=offset, global_scale=scale)
+            self.global_offset_, self.global_scale_ = float(offset), float(scale)
 
         def scaled(part: str) -> tuple[np.ndarray, np.ndarray | None]:
             offset, scale = self._stats(x[part])
@@ -125,13 +130,17 @@ class Denoiser:
                     None if y is None else windows.scale(y[part], offset, scale))
 
         (xs_train, ys_train), (xs_val, ys_val) = scaled("train"), scaled("val")
-        keras.utils.set_random_seed(train.seed)  # weight init and shuffling repeat
+        # Seeded weights from a generator of this fit's own, never a process-wide reseed: with
+        # several training slots, fits run in parallel threads and must not reseed each other.
+        # (Shuffling and masks use op-level seeds in tf.data.)
         # Variables, optimizer and fit under the strategy (train.distribute); the default
         # strategy when None, i.e. one device as before.
         with strategy_for(train.distribute).scope():
             self.model_ = build_model(self.config)
             if init is not None:
                 self.model_.set_weights(init.model_.get_weights())
+            else:
+                seed_weights(self.model_, np.random.default_rng(train.seed))
             self._fn = None
             if blind:
                 from denoiser import selfsup
@@ -175,7 +184,7 @@ class Denoiser:
         if not self._config_given:
             self.config = replace(src.config, blind_spot=0)
             return src
-        keep = ("window", "hop", "blind_spot", "global_offset", "global_scale")
+        keep = ("window", "hop", "blind_spot")
         mine = {k: v for k, v in self.config.to_dict().items() if k not in keep}
         theirs = {k: v for k, v in src.config.to_dict().items() if k not in keep}
         differ = sorted(k for k in mine if mine[k] != theirs.get(k))
@@ -208,15 +217,9 @@ class Denoiser:
 
     def _window_metrics(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
         """MSE/MAE of noisy and denoised test windows against clean, in the data's units."""
-        out = self._denoise_frames(x)
-        return {"noisy_mse": metrics.mse(y, x), "noisy_mae": metrics.mae(y, x),
-                "mse": metrics.mse(y, out), "mae": metrics.mae(y, out), "gain_db": metrics.gain_db(y, x, out)}
+        return metrics.report(y, x, self._denoise_frames(x))
 
     # ------------------------------------------------------------ inference
-    @property
-    def is_fitted(self) -> bool:
-        return self.model_ is not None
-
     def _check_fitted(self) -> keras.Model:
         if self.model_ is None:
             raise InputError("This Denoiser has no trained network yet: call fit() or Denoiser.load() first.")
@@ -238,8 +241,8 @@ class Denoiser:
 
     def _stats(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Offset and scale per window, shape (n, 1): the window's own, or the stored global ones."""
-        c = self.config
-        return windows.window_stats(frames, c.scaling, global_offset=c.global_offset, global_scale=c.global_scale)
+        return windows.window_stats(frames, self.config.scaling, global_offset=self.global_offset_,
+                                    global_scale=self.global_scale_)
 
     def _denoise_frames(self, frames: np.ndarray) -> np.ndarray:
         """Denoise windows: plainly, or J-invariantly for a self-supervised model (``config.blind_spot``)."""
@@ -359,6 +362,7 @@ class Denoiser:
         if isinstance(path, (str, os.PathLike)) and not str(path).endswith(".keras"):
             raise InputError(f"Model files end in .keras; got {os.fspath(path)!r}.")
         meta = {"format": FORMAT, "version": FORMAT_VERSION, "config": self.config.to_dict(),
+                "fitted": {"global_offset": self.global_offset_, "global_scale": self.global_scale_},
                 "history": self.history_, "test_metrics": self.test_metrics_, "train_info": self.train_info_}
         with tempfile.TemporaryDirectory() as tmp:
             archive = Path(tmp) / "model.keras"
@@ -404,7 +408,7 @@ class Denoiser:
             except Exception as err:  # a config that validates but that Keras cannot build
                 raise InputError("This model file describes a network that cannot be built "
                                  f"({modelfile._why(err)}).") from None
-            arch = {k: v for k, v in config.to_dict().items() if k not in ("hop", "scaling", "global_offset", "global_scale")}
+            arch = {k: v for k, v in config.to_dict().items() if k not in ("hop", "scaling")}
             modelfile.load_weights(den.model_, mf.weights, json.dumps(arch, sort_keys=True))
         except InputError:
             raise
@@ -416,10 +420,41 @@ class Denoiser:
         den.history_ = mf.history
         den.test_metrics_ = mf.test_metrics
         den.train_info_ = mf.train_info
+        den.global_offset_, den.global_scale_ = mf.fitted["global_offset"], mf.fitted["global_scale"]
         return den
 
 
 # ------------------------------------------------------------ helpers
+_INITIALISED = {"recurrent_initializer": "recurrent_kernel"}  # where the name is not <x>_initializer -> <x>
+
+
+def seed_weights(model: keras.Model, rng: np.random.Generator) -> int:
+    """Give every randomly initialised weight of ``model`` a value drawn with a seed from ``rng``.
+
+    Each layer's own initializer (Glorot, orthogonal, ...) is rebuilt with an explicit
+    seed, so the result depends on ``rng`` alone: no global seed is read or set.
+    Constant initialisers (zeros, ones, LSTM's unit forget bias) are left as built.
+
+    Returns
+    -------
+    int, the number of weights drawn (0 for a model without random initialisers)
+    """
+    from keras.src.initializers.random_initializers import RandomInitializer
+
+    drawn = 0
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        for attr, init in list(vars(layer).items()):
+            if not (attr.endswith("_initializer") and isinstance(init, RandomInitializer)):
+                continue
+            var = getattr(layer, _INITIALISED.get(attr, attr[: -len("_initializer")]), None)
+            if not isinstance(var, keras.Variable):
+                continue
+            seeded = type(init).from_config({**init.get_config(), "seed": int(rng.integers(2**31 - 1))})
+            var.assign(seeded(var.shape, dtype=var.dtype))
+            drawn += 1
+    return drawn
+
+
 def _json_default(obj: Any) -> Any:
     if isinstance(obj, (np.floating, np.integer)):
         return obj.item()

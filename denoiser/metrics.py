@@ -69,7 +69,20 @@ def gain_db(reference: np.ndarray, noisy: np.ndarray, denoised: np.ndarray) -> f
     return float(10 * np.log10(before / after))
 
 
-def summary(reference: np.ndarray, estimate: np.ndarray) -> dict[str, float]:
-    """MSE, MAE, RMSE and SNR (dB) of one estimate, as a dict."""
-    return {"mse": mse(reference, estimate), "mae": mae(reference, estimate),
-            "rmse": rmse(reference, estimate), "snr_db": snr_db(reference, estimate)}
+def report(clean: np.ndarray, noisy: np.ndarray, denoised: np.ndarray) -> dict[str, float]:
+    """The figures of one denoising run against the clean reference, in the data's units.
+
+    The one place that the package (fit's test split, the search), the app and the
+    benchmarks compute them, so the same words always mean the same numbers.
+
+    Parameters
+    ----------
+    clean, noisy, denoised : ndarrays of one shape (any); NaN pairs are skipped
+
+    Returns
+    -------
+    dict with ``noisy_mse``, ``noisy_mae`` (the input against ``clean``), ``mse``,
+    ``mae`` (the output against ``clean``) and ``gain_db`` (:func:`gain_db`)
+    """
+    return {"noisy_mse": mse(clean, noisy), "noisy_mae": mae(clean, noisy),
+            "mse": mse(clean, denoised), "mae": mae(clean, denoised), "gain_db": gain_db(clean, noisy, denoised)}

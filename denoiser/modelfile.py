@@ -33,7 +33,9 @@ from typing import IO, Any
 from denoiser.errors import InputError
 
 FORMAT = "denoiser-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2                  # 2: learned scaling in "fitted", not in "config" (1 is still read)
+READABLE_VERSIONS = (1, 2)
+FITTED_KEYS = ("global_offset", "global_scale")  # learned by fit; version 1 kept them in the config
 MAX_MODEL_BYTES = 64 * 1024**2      # a model file larger than this is refused unread
 MAX_MEMBERS = 8                     # Denoiser writes 4; room for a few more, not for a million
 MAX_DIRECTORY_BYTES = 64 * 1024     # the ZIP central directory of 8 short names is < 1 KB
@@ -61,6 +63,7 @@ class ModelFile:
     history : dict str -> list of float
     test_metrics : dict str -> float
     train_info : dict, checked for types, lengths and characters
+    fitted : dict, learned scaling (``global_offset``, ``global_scale``: finite, scale > 0)
     weights : bytes, the ``model.weights.h5`` member (not yet checked against the architecture)
     """
 
@@ -68,6 +71,7 @@ class ModelFile:
     history: dict[str, list[float]] = field(default_factory=dict)
     test_metrics: dict[str, float] = field(default_factory=dict)
     train_info: dict[str, Any] = field(default_factory=dict)
+    fitted: dict[str, float] = field(default_factory=lambda: {"global_offset": 0.0, "global_scale": 1.0})
     weights: bytes = b""
 
 
@@ -245,20 +249,38 @@ def _validate_meta(meta: Any) -> ModelFile:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise InputError("This .keras file's denoiser.json is not a Denoiser model description; the file is refused.")
     version = meta.get("version")
-    if not _is_int(version) or version != FORMAT_VERSION:
+    if not _is_int(version) or version not in READABLE_VERSIONS:
         raise InputError(f"This model file has format version {_shown(version)}; this Denoiser reads "
-                         f"version {FORMAT_VERSION}.")
-    unknown = set(meta) - {"format", "version", "config", "history", "test_metrics", "train_info"}
+                         f"versions {' and '.join(map(str, READABLE_VERSIONS))}.")
+    unknown = set(meta) - {"format", "version", "config", "history", "test_metrics", "train_info",
+                           *(("fitted",) if version >= 2 else ())}
     if unknown:
         raise InputError(f"This model file's denoiser.json has unknown fields "
                          f"({', '.join(_shown(k) for k in sorted(map(str, unknown))[:3])}); the file is refused.")
     config = meta.get("config")
     if not isinstance(config, dict):
         raise InputError("The model's configuration is not a JSON object.")
+    config, fitted = _fitted(config, meta.get("fitted", {}), version)
     history = _number_dict(meta.get("history", {}), "history", lists=True)
     metrics = _number_dict(meta.get("test_metrics", {}), "test_metrics", lists=False)
     info = meta.get("train_info", {})
-    return ModelFile(config=config, history=history, test_metrics=metrics, train_info=validate_train_info(info))
+    return ModelFile(config=config, history=history, test_metrics=metrics, train_info=validate_train_info(info),
+                     fitted=fitted)
+
+
+def _fitted(config: dict, fitted: Any, version: int) -> tuple[dict, dict[str, float]]:
+    """The config without learned values, and the learned scaling (version 1 kept it in the config)."""
+    if version == 1:
+        fitted = {k: config[k] for k in FITTED_KEYS if k in config}
+        config = {k: v for k, v in config.items() if k not in FITTED_KEYS}
+    if not isinstance(fitted, dict) or set(fitted) - set(FITTED_KEYS):
+        raise InputError("This model file's learned scaling ('fitted') is not global_offset and global_scale; "
+                         "the file is refused.")
+    out = {"global_offset": fitted.get("global_offset", 0.0), "global_scale": fitted.get("global_scale", 1.0)}
+    if not all(_is_number(v) and math.isfinite(v) for v in out.values()) or not out["global_scale"] > 0:
+        raise InputError("This model file's learned scaling is not finite (global_scale must also be > 0); "
+                         "the file is refused.")
+    return config, {k: float(v) for k, v in out.items()}
 
 
 def _number_dict(obj: Any, what: str, *, lists: bool) -> dict:

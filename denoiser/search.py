@@ -34,8 +34,9 @@ TrialHook = Callable[[int, int, dict[str, Any]], None]
 
 MODEL_KEYS = frozenset(f.name for f in fields(ModelConfig))
 TRAIN_KEYS = frozenset(f.name for f in fields(TrainConfig))
-# Set by fit (global scaling statistics) or defining the split every trial must share.
-FIXED_KEYS = frozenset({"global_offset", "global_scale", "val_fraction", "test_fraction"})
+# They define the split every trial must share. (Learned values, such as the global
+# scaling's offset and scale, are fitted attributes, not config, so nothing else is excluded.)
+SPLIT_KEYS = frozenset({"val_fraction", "test_fraction"})
 MAX_GRID = 10_000   # a larger grid must be sampled (n_trials)
 
 
@@ -150,8 +151,8 @@ def _plan(space: dict[str, list], base: ModelConfig, train: TrainConfig,
     if not isinstance(space, dict) or not space:
         raise InputError("The search space is empty: give at least one parameter and its values.")
     for key, values in space.items():
-        if key in FIXED_KEYS or key not in MODEL_KEYS | TRAIN_KEYS:
-            searchable = ", ".join(sorted((MODEL_KEYS | TRAIN_KEYS) - FIXED_KEYS))
+        if key in SPLIT_KEYS or key not in MODEL_KEYS | TRAIN_KEYS:
+            searchable = ", ".join(sorted((MODEL_KEYS | TRAIN_KEYS) - SPLIT_KEYS))
             raise InputError(f"{key!r} cannot be searched; choose from {searchable}.")
         if not isinstance(values, (list, tuple)) or not values:
             raise InputError(f"Give {key!r} a non-empty list of values to try; got {values!r}.")
@@ -230,7 +231,4 @@ def _trial(index: int, params: dict[str, Any], base: ModelConfig, train: TrainCo
 
 def _metrics(den: Denoiser, noisy: np.ndarray, clean: np.ndarray) -> dict[str, float]:
     """MSE/MAE of noisy input and denoised output against clean, in the data's units."""
-    out = den.denoise(noisy)
-    return {"noisy_mse": metrics.mse(clean, noisy), "noisy_mae": metrics.mae(clean, noisy),
-            "mse": metrics.mse(clean, out), "mae": metrics.mae(clean, out),
-            "gain_db": metrics.gain_db(clean, noisy, out)}
+    return metrics.report(clean, noisy, den.denoise(noisy))

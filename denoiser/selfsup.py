@@ -29,7 +29,6 @@ Inference has two modes (``ModelConfig.blind_spot``):
 from __future__ import annotations
 
 import math
-import time
 from typing import Any, Callable
 
 import keras
@@ -37,8 +36,7 @@ import numpy as np
 import tensorflow as tf
 
 from denoiser.config import TrainConfig
-from denoiser.train import (EpochHook, StopFlag, _Hooks, _plateau, _release_gradient_registrations,
-                            _StopFlag)
+from denoiser.train import EpochHook, StopFlag, _release_gradient_registrations, callbacks, fit_info
 
 MIN_STEPS = 16  # batches per epoch at least: a short recording gives few windows, and patience counts epochs
 
@@ -192,18 +190,14 @@ def fit_blind_spot(model: keras.Model, x_train: np.ndarray, x_val: np.ndarray, c
     """
     k = cfg.blind_spot
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=masked_loss(cfg.loss))
-    hooks = _Hooks(on_epoch, cfg.patience)
-    stop = _StopFlag(should_stop) if should_stop is not None else None
+    cbs, parts = callbacks(cfg, on_epoch, should_stop)
     steps = max(MIN_STEPS, math.ceil(len(x_train) / cfg.batch_size))
     v_in, v_target = validation_arrays(x_val, k)
     with _release_gradient_registrations():
         hist = model.fit(training_dataset(x_train, k, cfg.batch_size, cfg.seed), steps_per_epoch=steps,
                          validation_data=(v_in, v_target), validation_batch_size=max(cfg.batch_size, 256),
-                         epochs=cfg.epochs, callbacks=[hooks, _plateau(cfg), *([stop] if stop else [])],
-                         shuffle=False, verbose=verbose)  # the dataset shuffles itself
-    history = {k_: [float(v) for v in vals] for k_, vals in hist.history.items()}
-    return {"history": history, "best_epoch": hooks.best_epoch, "epochs_run": len(history.get("loss", [])),
-            "stopped_by_user": bool(stop and stop.stopped), "seconds": time.perf_counter() - hooks.t0}
+                         epochs=cfg.epochs, callbacks=cbs, shuffle=False, verbose=verbose)  # the dataset shuffles itself
+    return fit_info({k_: [float(v) for v in vals] for k_, vals in hist.history.items()}, parts)
 
 
 def blind_spot_metrics(denoise_frames: Callable[[np.ndarray], np.ndarray], frames: np.ndarray,

@@ -165,34 +165,48 @@ class _StopFlag(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-class _Hooks(keras.callbacks.Callback):
-    """Calls the user's ``on_epoch``, stops after ``patience`` epochs without progress, keeps the best weights.
+class _EpochHook(keras.callbacks.Callback):
+    """Calls the user's ``on_epoch(epoch, logs)`` after every epoch, with ``seconds`` since the start."""
 
-    Keras' own EarlyStopping restores best weights only when *it* stops the run;
-    here the best weights come back however training ends (patience, the last
-    epoch, or the user's Stop), so a stopped run is never worse than its best epoch.
-    """
-
-    def __init__(self, on_epoch: EpochHook | None, patience: int) -> None:
+    def __init__(self, on_epoch: EpochHook | None) -> None:
         super().__init__()
-        self.on_epoch, self.patience = on_epoch, patience
-        self.best, self.best_epoch, self.best_weights = np.inf, -1, None
+        self.on_epoch = on_epoch
         self.t0 = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        logs = {k: float(v) for k, v in (logs or {}).items()}
-        val = logs.get("val_loss", np.inf)
-        if val < self.best:
-            self.best, self.best_epoch, self.best_weights = val, epoch, self.model.get_weights()
-        logs["seconds"] = time.perf_counter() - self.t0
         if self.on_epoch is not None:
-            self.on_epoch(epoch, logs)
-        if epoch - self.best_epoch >= self.patience:
-            self.model.stop_training = True
+            logs = {k: float(v) for k, v in (logs or {}).items()}
+            self.on_epoch(epoch, {**logs, "seconds": time.perf_counter() - self.t0})
 
-    def on_train_end(self, logs: dict | None = None) -> None:
-        if self.best_weights is not None:
-            self.model.set_weights(self.best_weights)
+
+def _early_stopping(cfg: TrainConfig) -> keras.callbacks.EarlyStopping:
+    # Keras' own: stops after ``patience`` epochs without a lower val_loss and, with
+    # restore_best_weights, puts the best epoch's weights back in on_train_end however the
+    # run ends (patience, the last epoch, or the user's Stop: the pinned Keras 3.15.1 restores on
+    # every train end; tests/test_core.py checks it), so a run is never worse than its best epoch.
+    return keras.callbacks.EarlyStopping(monitor="val_loss", patience=cfg.patience, restore_best_weights=True)
+
+
+def callbacks(cfg: TrainConfig, on_epoch: EpochHook | None,
+              should_stop: StopFlag | None) -> tuple[list[keras.callbacks.Callback], dict[str, Any]]:
+    """The callbacks of one fit: early stopping with best weights, learning-rate plateau, on_epoch, stop flag.
+
+    Returns
+    -------
+    callbacks : list for ``model.fit``
+    parts : dict with ``early`` (EarlyStopping: ``best_epoch``), ``hook`` (``t0``) and ``stop`` (or None)
+    """
+    early, hook = _early_stopping(cfg), _EpochHook(on_epoch)
+    stop = _StopFlag(should_stop) if should_stop is not None else None
+    return [early, hook, _plateau(cfg), *([stop] if stop else [])], {"early": early, "hook": hook, "stop": stop}
+
+
+def fit_info(history: dict[str, list[float]], parts: dict[str, Any]) -> dict[str, Any]:
+    """What :func:`fit_windows` (and the self-supervised fit) report about a finished run."""
+    stop = parts["stop"]
+    return {"history": history, "best_epoch": int(parts["early"].best_epoch),
+            "epochs_run": len(history.get("loss", [])), "stopped_by_user": bool(stop and stop.stopped),
+            "seconds": time.perf_counter() - parts["hook"].t0}
 
 
 def _plateau(cfg: TrainConfig) -> keras.callbacks.Callback:
@@ -297,16 +311,12 @@ def fit_windows(model: keras.Model, x_train: np.ndarray, y_train: np.ndarray, x_
         ``stopped_by_user`` and ``seconds``
     """
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=make_loss(cfg.loss))
-    hooks = _Hooks(on_epoch, cfg.patience)
-    stop = _StopFlag(should_stop) if should_stop is not None else None
+    cbs, parts = callbacks(cfg, on_epoch, should_stop)
     weigh = cfg.weighting == "noise"
     with _release_gradient_registrations():
         hist = model.fit(dataset(x_train, y_train, cfg.batch_size, shuffle_seed=cfg.seed,
                                  weights=noise_weights(x_train, y_train) if weigh else None),
                          validation_data=dataset(x_val, y_val, max(cfg.batch_size, 256),
                                                  weights=noise_weights(x_val, y_val) if weigh else None),
-                         epochs=cfg.epochs, callbacks=[hooks, _plateau(cfg), *([stop] if stop else [])],
-                         shuffle=False, verbose=verbose)
-    history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
-    return {"history": history, "best_epoch": hooks.best_epoch, "epochs_run": len(history.get("loss", [])),
-            "stopped_by_user": bool(stop and stop.stopped), "seconds": time.perf_counter() - hooks.t0}
+                         epochs=cfg.epochs, callbacks=cbs, shuffle=False, verbose=verbose)
+    return fit_info({k: [float(v) for v in vals] for k, vals in hist.history.items()}, parts)

@@ -1,15 +1,16 @@
 """The Denoiser with real TensorFlow: training, denoising, saving, loading, refusing foreign files."""
 import io
 import json
+import threading
 import zipfile
 
 import keras
 import numpy as np
 import pytest
 
-from denoiser import InputError, metrics, signals
+from denoiser import InputError, metrics, modelfile, signals
 from denoiser.config import ModelConfig, TrainConfig
-from denoiser.core import Denoiser
+from denoiser.core import Denoiser, seed_weights
 from denoiser.model import build_model
 from denoiser.bundled import pretrained
 
@@ -148,7 +149,7 @@ def test_foreign_keras_file_with_lambda_is_refused(tmp_path):
         Denoiser.load(path)
 
 
-def test_crafted_model_files_are_refused(trained, tmp_path):
+def test_crafted_model_files_are_refused(trained, tmp_path, monkeypatch):
     den, _ = trained
     good = den.to_bytes()
     meta = json.loads(zipfile.ZipFile(io.BytesIO(good)).read("denoiser.json"))
@@ -174,9 +175,16 @@ def test_crafted_model_files_are_refused(trained, tmp_path):
     with zipfile.ZipFile(traversal, "w") as zf:
         zf.writestr("../evil.txt", "x")
         zf.writestr("denoiser.json", json.dumps(meta))
+    # Loading never extracts: the entry is refused from the archive's directory, unread.
+    read: list[str] = []
+    real_read = modelfile.read_member
+    monkeypatch.setattr(modelfile, "read_member", lambda zf, info: read.append(info.filename) or real_read(zf, info))
+    monkeypatch.chdir(tmp_path)
+    before = sorted(tmp_path.parent.rglob("*"))
     with pytest.raises(InputError, match="unexpected entries"):
         Denoiser.load(traversal.getvalue())
-    assert not (tmp_path.parent / "evil.txt").exists()
+    assert "../evil.txt" not in read
+    assert sorted(tmp_path.parent.rglob("*")) == before  # nothing written next to or above the cwd
 
 
 def test_oversized_and_bomb_model_files_are_refused(tmp_path):
@@ -249,3 +257,127 @@ def test_a_fitted_model_keeps_no_training_graph():
     assert getattr(den.model_, "train_function", None) is None
     assert den.model_.optimizer is None or not den.model_.optimizer.built  # no Adam state kept
     assert np.isfinite(den.denoise(noisy[0])).all()
+
+
+# ------------------------------------------------------------ issue 13: fitted state, early stopping, seeding
+DATA = __import__("pathlib").Path(__file__).resolve().parent / "data"
+
+
+def test_a_version_1_file_loads_and_denoises_identically():
+    """tests/data/model_v1_global.keras was saved by format version 1 (global scaling in its config)."""
+    path = DATA / "model_v1_global.keras"
+    assert json.loads(zipfile.ZipFile(path).read("denoiser.json"))["version"] == 1
+    den = Denoiser.load(path)
+    assert den.config.scaling == "global"
+    assert (den.global_offset_, den.global_scale_) == pytest.approx((3.0982866055952436, 1.4545197906549259))
+    x = np.load(DATA / "model_v1_global_input.npy")
+    np.testing.assert_array_equal(den.denoise(x), np.load(DATA / "model_v1_global_output.npy"))
+    # Saved again, it is a current-version file with the learned scaling outside the config.
+    meta = json.loads(zipfile.ZipFile(io.BytesIO(den.to_bytes())).read("denoiser.json"))
+    assert meta["version"] == modelfile.FORMAT_VERSION == 2
+    assert "global_offset" not in meta["config"] and meta["fitted"]["global_scale"] == den.global_scale_
+    np.testing.assert_array_equal(Denoiser.load(den.to_bytes()).denoise(x), den.denoise(x))
+
+
+def test_inverse_scaling_puts_the_output_back_in_data_units():
+    den = Denoiser.load(DATA / "model_v1_global.keras")
+    x = np.load(DATA / "model_v1_global_input.npy")   # offset ~3, amplitude ~2
+    out = den.denoise(x)
+    assert abs(out.mean() - x.mean()) < 0.5 and 0.5 < out.std() / x.std() < 1.5  # scaled units: mean ~0.8
+
+
+def test_learned_scaling_in_a_file_is_checked():
+    good = Denoiser.load(DATA / "model_v1_global.keras").to_bytes()
+    meta = json.loads(zipfile.ZipFile(io.BytesIO(good)).read("denoiser.json"))
+    for fitted, words in [({"global_scale": 0.0}, "not finite"), ({"global_offset": float("nan")}, "not finite"),
+                          ({"shift": 1.0}, "learned scaling"), ([1.0], "learned scaling")]:
+        bad = _rewrite(good, denoiser_json=json.dumps({**meta, "fitted": fitted}).encode())
+        with pytest.raises(InputError, match=words):
+            Denoiser.load(bad)
+    v1_with_fitted = _rewrite(good, denoiser_json=json.dumps({**meta, "version": 1}).encode())
+    with pytest.raises(InputError, match="unknown fields"):  # version 1 had no 'fitted'
+        Denoiser.load(v1_with_fitted)
+
+
+def _fit_recording_weights(train: TrainConfig, should_stop=None):  # noqa: ANN001, ANN202
+    noisy, clean = signals.training_pairs("sines", 200, 64, "gaussian", 0.2, rng=0)
+    den = Denoiser(TINY)
+    epochs: list[tuple[float, list[np.ndarray]]] = []
+    den.fit(noisy, clean, train, should_stop=should_stop,
+            on_epoch=lambda e, logs: epochs.append((logs["val_loss"], [w.copy() for w in den.model_.get_weights()])))
+    return den, epochs
+
+
+def test_the_final_weights_are_the_best_epochs():
+    # A step so large that validation gets worse after the first epoch: the last epoch is not the best.
+    den, epochs = _fit_recording_weights(TrainConfig(epochs=5, batch_size=32, learning_rate=0.3, patience=10, seed=2))
+    best = int(np.argmin([v for v, _ in epochs]))
+    assert best < len(epochs) - 1 and den.train_info_["best_epoch"] == best
+    for got, want in zip(den.model_.get_weights(), epochs[best][1]):
+        np.testing.assert_array_equal(got, want)
+    assert any(not np.array_equal(a, b) for a, b in zip(den.model_.get_weights(), epochs[-1][1]))
+
+
+def test_a_stopped_run_ends_with_its_best_epochs_weights():
+    done = threading.Event()
+
+    def after_three() -> bool:
+        return done.is_set()
+
+    noisy, clean = signals.training_pairs("sines", 200, 64, "gaussian", 0.2, rng=0)
+    den = Denoiser(TINY)
+    epochs: list[tuple[float, list[np.ndarray]]] = []
+
+    def on_epoch(e: int, logs: dict) -> None:
+        epochs.append((logs["val_loss"], [w.copy() for w in den.model_.get_weights()]))
+        if len(epochs) == 3:
+            done.set()  # the stop flag is polled after the next batch
+
+    den.fit(noisy, clean, TrainConfig(epochs=50, batch_size=32, learning_rate=0.3, patience=50, seed=2),
+            on_epoch=on_epoch, should_stop=after_three)
+    assert den.train_info_["stopped_by_user"] is True and len(epochs) < 50
+    best = int(np.argmin([v for v, _ in epochs]))
+    for got, want in zip(den.model_.get_weights(), epochs[best][1]):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_every_random_weight_is_seeded_locally():
+    for config in (TINY, ModelConfig.tutorial(), ModelConfig.lstm(window=16, units=2)):
+        a, b = build_model(config), build_model(config)
+        random_weights = sum(not np.array_equal(x, y) for x, y in zip(a.get_weights(), b.get_weights()))
+        assert seed_weights(a, np.random.default_rng(3)) == random_weights
+        seed_weights(b, np.random.default_rng(3))
+        for x, y in zip(a.get_weights(), b.get_weights()):
+            np.testing.assert_array_equal(x, y)
+
+
+def test_two_fits_in_parallel_threads_do_not_reseed_each_other(monkeypatch):
+    """With DENOISER_TRAINING_SLOTS > 1 fits run in threads: each must match the same fit run alone."""
+    from denoiser import core
+
+    noisy, clean = signals.training_pairs("sines", 150, 64, "gaussian", 0.2, rng=0)
+    configs = {seed: TrainConfig(epochs=2, batch_size=32, seed=seed) for seed in (1, 2)}
+    alone = {s: Denoiser(TINY).fit(noisy, clean, t).model_.get_weights() for s, t in configs.items()}
+    # Both threads reach the network build together, after both have begun their fit.
+    barrier, first = threading.Barrier(2, timeout=60), threading.local()
+    real_build = core.build_model
+
+    def build_together(config):  # noqa: ANN001, ANN202
+        if not getattr(first, "done", False):
+            first.done = True
+            barrier.wait()
+        return real_build(config)
+
+    monkeypatch.setattr(core, "build_model", build_together)
+    together: dict[int, list[np.ndarray]] = {}
+    threads = [threading.Thread(target=lambda s=s, t=t: together.__setitem__(s, Denoiser(TINY).fit(noisy, clean, t)
+                                                                          .model_.get_weights()))
+               for s, t in configs.items()]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=120)
+    assert set(together) == {1, 2}
+    for s in configs:
+        for x, y in zip(together[s], alone[s]):
+            np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-7)

@@ -56,10 +56,18 @@ def test_lstm_is_a_preset_and_maps_window_to_window():
 
 
 @pytest.mark.parametrize("bad", [{"units": 0}, {"lstm_layers": 9}, {"bidirectional": "yes"},
-                                 {"global_scale": 0.0}, {"global_offset": float("nan")}, {"scaling": "zscore"}])
+                                 {"scaling": "zscore"}])
 def test_bad_new_fields_are_refused(bad):
     with pytest.raises(InputError, match=next(iter(bad))):
         ModelConfig(**bad)
+
+
+def test_learned_scaling_is_not_config():
+    # Fitted values are attributes of the Denoiser (global_offset_), never knobs of the config.
+    with pytest.raises(TypeError):
+        ModelConfig(global_scale=2.0)
+    with pytest.raises(InputError, match="unknown fields"):
+        ModelConfig.from_dict({"global_offset": 1.0})
 
 
 def test_lstm_trains_lowers_the_loss_and_denoises(lstm_trained):
@@ -82,12 +90,12 @@ def test_lstm_saves_and_loads_identically(lstm_trained, tmp_path):
 
 
 def test_files_without_the_new_fields_still_load():
-    """A file written before issue 6 has no units/lstm_layers/... in its config: defaults fill them."""
+    """A file written before the LSTM preset has no units/lstm_layers/... in its config: defaults fill them."""
     den = Denoiser(UNET)
     den.model_ = build_model(UNET)  # saving needs weights, not training
     data = den.to_bytes()
     meta = json.loads(zipfile.ZipFile(io.BytesIO(data)).read("denoiser.json"))
-    new = ("units", "lstm_layers", "bidirectional", "global_offset", "global_scale")
+    new = ("units", "lstm_layers", "bidirectional")
     meta["config"] = {k: v for k, v in meta["config"].items() if k not in new}
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w") as zout:
@@ -103,10 +111,10 @@ def test_global_stats_come_from_the_training_split_only(global_trained):
     # Recompute the windows and split fit() used: the stored stats are those of the training windows.
     x = np.concatenate([windows.frame(r, 32, 16)[0] for r in noisy])
     i_train, i_val, i_test = split_indices(len(x), train, rng=np.random.default_rng(train.seed))
-    assert (den.config.global_offset, den.config.global_scale) == pytest.approx(
-        (x[i_train].mean(), x[i_train].std()))
-    assert den.config.global_offset != pytest.approx(x.mean(), rel=1e-9, abs=0)  # not all windows
-    assert den.config.global_scale > 100  # data units, not unit scale
+    assert (den.global_offset_, den.global_scale_) == pytest.approx((x[i_train].mean(), x[i_train].std()))
+    assert den.global_offset_ != pytest.approx(x.mean(), rel=1e-9, abs=0)  # not all windows
+    assert den.global_scale_ > 100  # data units, not unit scale
+    assert den.config == ModelConfig(**den.config.to_dict())  # the config holds no learned values
 
 
 def test_global_scaling_is_inverted_and_survives_save_load(global_trained):
@@ -117,7 +125,7 @@ def test_global_scaling_is_inverted_and_survives_save_load(global_trained):
     # Back in data units (offset 5, amplitude ~1000) and better than the input.
     assert metrics.mse(clean, out) < metrics.mse(clean, noisy)
     back = Denoiser.load(den.to_bytes())
-    assert (back.config.global_offset, back.config.global_scale) == (den.config.global_offset, den.config.global_scale)
+    assert (back.global_offset_, back.global_scale_) == (den.global_offset_, den.global_scale_)
     np.testing.assert_array_equal(back.denoise(noisy), out)
     # A constant input (any level) has nothing to denoise and comes back unchanged.
     np.testing.assert_allclose(den.denoise(np.full(100, 7.25)), 7.25)
@@ -208,7 +216,9 @@ def test_search_plans_random_trials_and_refuses_bad_spaces():
     with pytest.raises(InputError, match="cannot be searched"):
         _plan({"dropout": [0.1]}, LSTM, QUICK, None)
     with pytest.raises(InputError, match="cannot be searched"):
-        _plan({"global_scale": [2.0]}, LSTM, QUICK, None)
+        _plan({"global_scale": [2.0]}, LSTM, QUICK, None)  # learned, not a config field
+    with pytest.raises(InputError, match="cannot be searched"):
+        _plan({"val_fraction": [0.2]}, LSTM, QUICK, None)  # every trial shares one split
     with pytest.raises(InputError, match="loss must be one of"):
         _plan({"loss": ["mse", "cosine"]}, LSTM, QUICK, None)  # before any training
     with pytest.raises(InputError, match="non-empty list"):

@@ -148,7 +148,7 @@ def test_markdown_in_train_info_loads_as_plain_data(hostile) -> None:  # noqa: A
 
 @pytest.mark.parametrize("config", [
     ModelConfig(window=16, filters=2, depth=1, kernel_size=3),
-    ModelConfig(window=20, filters=2, depth=2, kernel_size=3, scaling="global", global_scale=2.5),
+    ModelConfig(window=20, filters=2, depth=2, kernel_size=3, scaling="global"),
     ModelConfig(preset="seed", window=16, scaling="minmax", kernel_size=3),
     ModelConfig.lstm(window=16, units=2, lstm_layers=1),
     ModelConfig.lstm(window=16, units=2, lstm_layers=2, bidirectional=False),
