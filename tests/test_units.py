@@ -1,0 +1,158 @@
+"""Fast unit tests of the numpy modules (config, metrics, windows, auto): no TensorFlow.
+
+Written to kill the mutants mutmut found alive or unreached (docs/TESTING.md): each
+test pins a value, a boundary or a message that a one-token change would alter.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from denoiser import metrics, windows
+from denoiser.config import LEARNING_RATES, SELFSUP_DEFAULTS, ModelConfig, TrainConfig
+from denoiser.errors import InputError
+
+
+# ------------------------------------------------------------------ config
+def test_model_config_defaults_and_presets():
+    c = ModelConfig()
+    assert (c.preset, c.window, c.hop, c.scaling, c.filters, c.depth, c.kernel_size) == \
+        ("unet", 256, 0, "standard", 16, 4, 5)
+    assert (c.units, c.lstm_layers, c.bidirectional, c.bias, c.blind_spot) == (32, 2, True, True, 0)
+    assert c.step == 128 and ModelConfig(window=8).step == 4 and ModelConfig(window=64, hop=10).step == 10
+    t = ModelConfig.tutorial()
+    assert (t.preset, t.window, t.scaling, t.kernel_size) == ("seed", 150, "minmax", 3)
+    lstm = ModelConfig.lstm(units=8)
+    assert (lstm.preset, lstm.window, lstm.units) == ("lstm", 128, 8)
+    assert ModelConfig(scaling="global").uses_global_stats and ModelConfig(scaling="global-minmax").uses_global_stats
+    assert not ModelConfig().uses_global_stats and not ModelConfig(scaling="minmax").uses_global_stats
+    assert ModelConfig.from_dict(c.to_dict()) == c
+    assert c.to_dict()["window"] == 256
+
+
+@pytest.mark.parametrize("field, good, bad", [
+    ("window", [8, 8192], [7, 8193, 64.0, True]),
+    ("hop", [0, 64], [-1, 65]),
+    ("filters", [1, 256], [0, 257]),
+    ("depth", [0, 8], [-1, 9]),
+    ("kernel_size", [1, 31], [0, 32]),
+    ("units", [1, 512], [0, 513]),
+    ("lstm_layers", [1, 8], [0, 9]),
+    ("blind_spot", [0, 2, 16], [1, 17, -1]),
+    ("bidirectional", [True, False], [1, "yes"]),
+    ("bias", [True, False], [0, "no"]),
+    ("scaling", ["standard", "minmax", "global", "global-minmax"], ["zscore", ""]),
+    ("preset", ["unet", "lstm"], ["UNet", ""]),
+])
+def test_model_config_bounds(field, good, bad):
+    base = {"window": 64}
+    for value in good:
+        assert getattr(ModelConfig(**{**base, field: value}), field) == value
+    for value in bad:
+        with pytest.raises(InputError, match=f"Invalid model configuration: {field} must"):
+            ModelConfig(**{**base, field: value})
+
+
+def test_model_config_cross_checks():
+    with pytest.raises(InputError, match="seed preset ends in a sigmoid"):
+        ModelConfig(preset="seed", scaling="standard")
+    assert ModelConfig(preset="seed", scaling="global-minmax").scaling == "global-minmax"
+    with pytest.raises(InputError, match="bias=False .* unet preset only"):
+        ModelConfig(preset="lstm", bias=False)
+    assert ModelConfig(bias=False).bias is False
+
+
+def test_model_config_from_untrusted_data():
+    for data, words in [([1], "not a JSON object"), ({"evil": 1}, "unknown fields: evil"),
+                        ({"window": "64"}, "wrong type"), ({"hop": "0"}, "hop must be an integer")]:
+        with pytest.raises(InputError, match=words):
+            ModelConfig.from_dict(data)
+    assert ModelConfig.from_dict({}) == ModelConfig()
+
+
+@pytest.mark.parametrize("field, good, bad", [
+    ("epochs", [1, 10_000], [0, 10_001]),
+    ("batch_size", [1, 65_536], [0, 65_537]),
+    ("learning_rate", [1e-6, 1.0], [0.0, 1.5]),
+    ("loss", ["mse", "mae", "huber", "bce"], ["l2"]),
+    ("patience", [1, 100], [0, -1]),
+    ("weighting", ["noise", "none"], ["inverse"]),
+    ("val_fraction", [0.01, 0.49], [0.0, 0.5]),
+    ("test_fraction", [0.0, 0.49], [-0.1, 0.5]),
+    ("self_supervised", [False], [1]),
+    ("init", ["", "default", "parabola"], ["x2"]),
+    ("blind_spot", [2, 16], [1, 17]),
+])
+def test_train_config_bounds(field, good, bad):
+    for value in good:
+        assert getattr(TrainConfig(**{field: value}), field) == value
+    for value in bad:
+        with pytest.raises(InputError, match=f"Invalid training configuration: {field}"):
+            TrainConfig(**{field: value})
+
+
+def test_train_config_defaults_and_helpers():
+    t = TrainConfig()
+    assert (t.epochs, t.batch_size, t.learning_rate, t.loss, t.patience) == (30, 64, 1e-3, "mse", 5)
+    assert (t.val_fraction, t.test_fraction, t.seed, t.weighting, t.init) == (0.15, 0.15, 0, "noise", "")
+    assert TrainConfig.for_preset("lstm").learning_rate == LEARNING_RATES["lstm"] == 3e-3
+    assert TrainConfig.for_preset("unet", epochs=3).learning_rate == 1e-3
+    assert TrainConfig.for_preset("unknown").learning_rate == 1e-3
+    assert TrainConfig.for_preset("lstm", learning_rate=0.01).learning_rate == 0.01
+    s = TrainConfig.selfsup(epochs=2)
+    assert s.epochs == 2 and s.self_supervised and s.init == "default" and s.learning_rate == 3e-4
+    assert all(getattr(TrainConfig.selfsup(), k) == v for k, v in SELFSUP_DEFAULTS.items())
+    assert t.with_(epochs=7).epochs == 7 and t.epochs == 30
+    with pytest.raises(InputError, match="self-supervised training takes the loss"):
+        TrainConfig(self_supervised=True, loss="bce")
+    assert TrainConfig(self_supervised=True, loss="huber").loss == "huber"
+
+
+# ------------------------------------------------------------------ metrics
+def test_report_is_the_one_set_of_figures():
+    clean = np.array([0.0, 1.0, 2.0, 3.0])
+    noisy = clean + np.array([1.0, -1.0, 1.0, -1.0])
+    out = clean + np.array([0.5, 0.0, -0.5, 0.0])
+    r = metrics.report(clean, noisy, out)
+    assert r == {"noisy_mse": 1.0, "noisy_mae": 1.0, "mse": 0.125, "mae": 0.25,
+                 "gain_db": pytest.approx(10 * math.log10(8))}
+    assert metrics.mae(clean, out) == 0.25 and metrics.mae(clean, np.array([np.nan, 1, 2, 4.0])) == pytest.approx(1 / 3)
+    assert math.isnan(metrics.mae(np.array([np.nan]), np.array([1.0])))
+
+
+# ------------------------------------------------------------------ windows
+def test_window_stats_values():
+    frames = np.array([[1.0, 2.0, 3.0, 6.0], [5.0, 5.0, 5.0, 5.0]])
+    off, sc = windows.window_stats(frames, "standard")
+    assert off.shape == sc.shape == (2, 1)
+    np.testing.assert_allclose(off[:, 0], [3.0, 5.0])
+    np.testing.assert_allclose(sc[:, 0], [np.std([1, 2, 3, 6.0]), 1.0])  # flat window: scale 1
+    off, sc = windows.window_stats(frames, "minmax")
+    np.testing.assert_allclose(off[:, 0], [1.0, 5.0])
+    np.testing.assert_allclose(sc[:, 0], [5.0, 1.0])
+    for scaling in ("global", "global-minmax"):
+        off, sc = windows.window_stats(frames, scaling, global_offset=2.5, global_scale=4.0)
+        assert off.shape == sc.shape == (2, 1)
+        assert (off == 2.5).all() and (sc == 4.0).all()
+    with pytest.raises(InputError, match="Unknown scaling 'zscore'"):
+        windows.window_stats(frames, "zscore")
+
+
+def test_global_stats_values():
+    frames = np.array([[1.0, 3.0], [5.0, 7.0]])
+    assert windows.global_stats(frames, "global") == (4.0, pytest.approx(np.std([1, 3, 5, 7.0])))
+    assert windows.global_stats(frames, "global-minmax") == (1.0, 6.0)
+    assert windows.global_stats(np.full((2, 3), 1e6), "global") == (1e6, 1.0)       # constant: scale 1
+    assert windows.global_stats(np.full((2, 3), -2.0), "global-minmax") == (-2.0, 1.0)
+    tiny = np.array([[0.0, 1e-11]])                                                # above 1e-12 of level 1
+    assert windows.global_stats(tiny, "global-minmax") == (0.0, 1e-11)
+    assert windows.global_stats(np.array([[0.0, 1e-13]]), "global-minmax") == (0.0, 1.0)
+    with pytest.raises(InputError, match="no global statistics"):
+        windows.global_stats(frames, "standard")
+
+
+def test_is_flat_relative_to_the_level():
+    frames = np.array([[1e6, 1e6 + 1e-7], [1e6, 1e6 + 1e-3], [0.0, 1e-13], [0.0, 1e-11], [-3e6, -3e6]])
+    assert windows.is_flat(frames).tolist() == [True, False, True, False, True]
