@@ -13,6 +13,7 @@ import streamlit as st
 from app_pages import _ui as ui
 
 st.set_page_config(page_title="Denoiser", page_icon=":material/graphic_eq:", layout="wide")
+ui.keep_keras_state()  # the one process-wide patch: installed on the first run, a no-op after (see _ui.py)
 ui.page_setup()
 
 page = st.navigation([

@@ -8,6 +8,7 @@ these helpers. Nothing here does model math: denoising goes through
 from __future__ import annotations
 
 import html
+import logging
 import re
 import sys
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ if TYPE_CHECKING:  # the real imports pull in TensorFlow or pandas parsing: keep
     from denoiser.core import Denoiser
     from denoiser.io import SeriesTable
 
+log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "assets" / "samples"
 BUNDLED = "Bundled (automatic)"
@@ -43,8 +45,12 @@ COLORS = {
 
 
 # ------------------------------------------------------------------ runtime
-def keep_keras_state() -> None:
+def keep_keras_state() -> bool:
     """Stop Streamlit from calling ``keras.backend.clear_session()`` after every script run.
+
+    Installed once per process, from app.py (later calls find it in place). Streamlit's
+    hook is private: if it has moved, a warning is logged and nothing is patched, and
+    tests/test_app.py fails (it checks that Keras' state survives a rerun).
 
     Streamlit does that to free models that scripts build on each rerun. This app builds
     none in page scripts (models come from the package and live in caches or session
@@ -52,12 +58,21 @@ def keep_keras_state() -> None:
     so a model being built in the training thread can get two layers named "conv1d" and
     fail; and it clears TensorFlow's kernel cache, so each denoise after a rerun retraces
     (60-250 ms instead of ~10 ms). Streamlit's other cleanup (matplotlib) is kept.
+
+    Returns
+    -------
+    bool, whether the patch is in place
     """
     from streamlit.runtime.scriptrunner import script_runner
 
     original = getattr(script_runner, "_clean_problem_modules", None)
-    if original is None or getattr(original, "keeps_keras", False):
-        return  # already patched, or a Streamlit without this hook
+    if getattr(original, "keeps_keras", False):
+        return True  # already installed
+    if not callable(original):
+        log.warning("Streamlit's script_runner._clean_problem_modules has moved (Streamlit %s): Keras' state "
+                    "is cleared after every rerun, so training threads may fail and denoising retraces. "
+                    "Update app_pages/_ui.keep_keras_state.", st.__version__)
+        return False
 
     def clean_problem_modules_but_keras() -> None:
         plt = sys.modules.get("matplotlib.pyplot")
@@ -66,6 +81,7 @@ def keep_keras_state() -> None:
 
     clean_problem_modules_but_keras.keeps_keras = True  # type: ignore[attr-defined]
     script_runner._clean_problem_modules = clean_problem_modules_but_keras
+    return True
 
 
 # ------------------------------------------------------------------ session state
@@ -77,7 +93,7 @@ def _defaults() -> dict[str, Any]:
         "model_bytes": {},        # name -> .keras bytes, so a download is not re-serialised every rerun
         "model_file_seen": None,  # file_id of the last model file handled, so it is loaded once
         "model_error": None,      # message of the last model file that failed to load
-        "job": None,              # this session's TrainingJob (app_app_pages/_training.py)
+        "job": None,              # this session's TrainingJob (app_pages/_training.py)
         "generated": None,        # Signal drawn on the Generate page
         "table": None,            # SeriesTable read on the Upload page
         "table_name": "",         # its file name
@@ -120,7 +136,6 @@ def init_state() -> None:
 
 def page_setup() -> None:
     """Run by app.py before every page: state, a finished training run's model, the sidebar."""
-    keep_keras_state()
     init_state()
     if (finished := _training.take_result(st.session_state)) is not None:
         # A run that ended since the last rerun: its model is now in use, unless it makes the
