@@ -159,9 +159,9 @@ def page_setup() -> None:
             st.caption(f"The link names the model **{plain(st.session_state.qp_missing_model)}**, which only "
                        "lived in the session that trained it: upload its .keras file on the Model page. The "
                        "bundled model is used meanwhile.")
-        st.caption("The address bar holds this page's settings: copy it to share them. Uploads and trained "
-                   "models live in this tab only; keep a model across a reload by downloading it (Model page) "
-                   "and uploading it again.")
+        st.caption("Uploads and trained models live in this tab only: keep a model across a reload by "
+                   "downloading it (Model page) and uploading it again. To share the settings, copy the link "
+                   "below.")
         st.button("Reset: start over", key="reset_session", icon=":material/restart_alt:", on_click=reset_session,
                   help="Forget this session's data, models and settings, and clear the address bar.")
 
