@@ -293,9 +293,7 @@ def configured_slots() -> tuple[int, str]:
         import logging
         logging.getLogger("streamlit").setLevel(logging.ERROR)   # "no runtime" warnings outside a server
         from app_pages import _training
-        queue = _training.training_queue.__wrapped__()
-        sem = queue._slots
-        return int(getattr(sem, "_initial_value", getattr(sem, "_value"))), "from app_pages/_training.training_queue()"
+        return _training.training_slots(), "from app_pages/_training.training_slots() (what training_queue() uses)"
     except Exception as err:  # noqa: BLE001 - the figure is reported, not judged, when it cannot be read
         return 1, f"assumed 1 (could not read the app's queue: {type(err).__name__})"
 

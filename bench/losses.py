@@ -1,4 +1,4 @@
-"""Loss choice and the LSTM preset on the mixed family (issue 6).
+"""Loss choice and the LSTM preset on the mixed family.
 
 Same data, same budget for every model: mixed families (sines, chirps, steps,
 pulses, smooth curves) in windows of 128 with Gaussian or impulse noise. Each

@@ -60,24 +60,9 @@ SG, MA, WAV, LIMIT = "Savitzky-Golay (tuned)", "Moving average (tuned)", "Wavele
 
 # ------------------------------------------------------------------ helpers
 def batch_denoise(den: Any, x: np.ndarray) -> np.ndarray:
-    """``den.denoise`` for a batch of equal-length rows, with all windows in one network pass.
-
-    Same steps as :meth:`Denoiser.denoise` (frame -> scaled network -> overlap-add) for
-    finite data; ``denoise`` itself loops over rows, which is slow for thousands of signals.
-    """
-    from denoiser import windows
-
-    x = np.asarray(x, dtype=np.float64)
-    w, hop = den.config.window, den.config.step
-    if x.shape[1] == w:
-        return den._denoise_frames(x)
-    frames, framings = zip(*(windows.frame(row, w, hop) for row in x))
-    out = den._denoise_frames(np.concatenate(frames))
-    res, k = np.empty_like(x), 0
-    for i, fr in enumerate(framings):
-        res[i] = windows.overlap_add(out[k:k + fr.n_windows], fr)
-        k += fr.n_windows
-    return res
+    """Denoise a batch of signals (n, length) with the public API: ``Denoiser.denoise`` frames
+    every row and sends all windows through the network in one batched pass."""
+    return den.denoise(np.asarray(x, dtype=np.float64))
 
 
 def per_signal(clean: np.ndarray, est: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

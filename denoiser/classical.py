@@ -81,11 +81,6 @@ FILTERS: dict[str, Callable[..., np.ndarray]] = {
     "moving_average": moving_average,
     "wavelet": wavelet,
 }
-FILTER_LABELS = {
-    "savgol": "Savitzky-Golay",
-    "moving_average": "Moving average",
-    "wavelet": "Wavelet shrinkage (BayesShrink)",
-}
 #: Window grids :func:`tune` searches by default.
 GRIDS = {
     "savgol": [5, 9, 15, 21, 31, 45, 61, 81, 101, 149],

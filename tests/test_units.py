@@ -156,3 +156,20 @@ def test_global_stats_values():
 def test_is_flat_relative_to_the_level():
     frames = np.array([[1e6, 1e6 + 1e-7], [1e6, 1e6 + 1e-3], [0.0, 1e-13], [0.0, 1e-11], [-3e6, -3e6]])
     assert windows.is_flat(frames).tolist() == [True, False, True, False, True]
+
+
+def test_overlap_add_blends_with_the_taper():
+    # Two windows of 4 at hop 2 over 6 samples, one all zeros and one all ones: where they overlap
+    # each sample is the taper-weighted mean, not the plain mean (an untapered blend gives 0.5).
+    x = np.arange(6.0)
+    frames, framing = windows.frame(x, 4, 2)
+    assert framing.n_windows == 2 and framing.padded == 6
+    w = windows.taper(4)
+    np.testing.assert_allclose(w, np.sin(np.pi * (np.arange(4) + 0.5) / 4) ** 2)
+    out = windows.overlap_add(np.array([np.zeros(4), np.ones(4)]), framing)
+    np.testing.assert_allclose(out[:2], 0.0)
+    np.testing.assert_allclose(out[4:], 1.0)
+    np.testing.assert_allclose(out[2:4], w[:2] / (w[2:] + w[:2]))
+    assert not np.allclose(out[2:4], 0.5)
+    flat = windows.overlap_add(np.array([np.zeros(4), np.ones(4)]), framing, weights=np.ones(4))
+    np.testing.assert_allclose(flat[2:4], 0.5)
