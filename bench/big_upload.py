@@ -39,7 +39,7 @@ ROWS = 1_000_448
 IDLE_JS = """() => { const a = document.querySelector('[data-testid="stApp"]');
   return a && a.getAttribute('data-test-script-state') === 'notRunning'; }"""
 POINTS_JS = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')].map(
-    el => (el.data || []).reduce((n, t) => n + ((t.x && t.x.length) || (t.y && t.y.length) || 0), 0))"""
+    el => (el._fullData || el.data || []).reduce((n, t) => n + (t._length || (t.x && t.x.length) || 0), 0))"""
 
 
 def write_csv(path: Path, rows: int = ROWS) -> None:
@@ -83,10 +83,11 @@ def main() -> dict[str, object]:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium",
                                          args=["--headless", "--no-sandbox", "--disable-gpu"])
             page = browser.new_page(viewport={"width": 1400, "height": 900}, accept_downloads=True)
-            page.set_default_timeout(600_000)
+            page.set_default_timeout(180_000)
             page.goto(url)                                   # warm: TensorFlow and the bundled model
-            page.get_by_text("MSE (denoised)").first.wait_for()
+            page.get_by_text("Demo:").first.wait_for()
             page.wait_for_function(IDLE_JS)
+            print("warm", file=sys.stderr, flush=True)
             page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Upload").click()
             page.get_by_text("Or try a sample").wait_for()
             page.wait_for_function(IDLE_JS)
@@ -99,6 +100,7 @@ def main() -> dict[str, object]:
             page.wait_for_function(IDLE_JS)
             t2 = time.perf_counter()
             out.update(read_s=round(t1 - t0, 2), preview_s=round(t2 - t1, 2), upload_points=page.evaluate(POINTS_JS))
+            print("upload", out, file=sys.stderr, flush=True)
 
             t3 = time.perf_counter()
             page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Compare").click()
