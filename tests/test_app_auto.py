@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,25 +13,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from denoiser.auto import denoise  # noqa: E402
 from denoiser.bundled import pretrained  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
-
-
-def start(page: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    assert not at.exception, at.exception
-    if page:
-        at.switch_page(f"app_pages/{page}.py").run()
-        assert not at.exception, at.exception
-    return at
-
-
-def metric(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
-
-
-def texts(elements) -> str:  # noqa: ANN001
-    return "\n".join(str(e.value) for e in elements)
+from test_app import metric, start, texts  # noqa: E402  (one AppTest start-up for both files)
 
 
 def recording(n: int = 3000, sigma: float = 0.2, seed: int = 0) -> tuple[bytes, np.ndarray, np.ndarray]:
