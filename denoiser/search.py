@@ -97,14 +97,7 @@ def search(noisy: np.ndarray, clean: np.ndarray, space: dict[str, list], *,
     -------
     SearchResult
     """
-    base_config = base_config or ModelConfig()
-    train = train or TrainConfig()
-    noisy, clean = _check_data(noisy, clean)
-    combos = _plan(space, base_config, train, n_trials)
-    rows = _split(len(noisy), noisy.ndim == 1, train)
-    parts = {name: (noisy[r], clean[r]) for name, r in rows.items()}
-    # The search has its own test signals, so no training window is held back for an inner test.
-    inner = replace(train, test_fraction=0.0)
+    base_config, train, combos, parts, inner = _prepare(noisy, clean, space, base_config, train, n_trials)
 
     stop = _stopper(should_stop, budget_seconds)
     result = SearchResult(n_planned=len(combos))
@@ -124,7 +117,7 @@ def search(noisy: np.ndarray, clean: np.ndarray, space: dict[str, list], *,
     if result.best_ is None:
         return result
 
-    n_test = len(rows["test"])
+    n_test = len(parts["test"][0])
     if n_test:
         result.test_metrics = _metrics(result.best_, *parts["test"])
     # Carried into the saved model, so a downloaded winner says how it was chosen and tested.
@@ -136,6 +129,23 @@ def search(noisy: np.ndarray, clean: np.ndarray, space: dict[str, list], *,
 
 
 # ------------------------------------------------------------ planning
+def _prepare(noisy: np.ndarray, clean: np.ndarray, space: dict[str, list], base_config: ModelConfig | None,
+             train: TrainConfig | None, n_trials: int | None) -> tuple:
+    """What every search needs before its trials: defaults, checked data, the plan, the splits.
+
+    Returns ``(base_config, train, combos, parts, inner)``: ``parts`` maps train/val/test to
+    (noisy, clean) rows; ``inner`` is ``train`` without an inner test split (the search has
+    its own test signals, so no training window is held back for one).
+    """
+    base_config = base_config or ModelConfig()
+    train = train or TrainConfig()
+    noisy, clean = _check_data(noisy, clean)
+    combos = _plan(space, base_config, train, n_trials)
+    rows = _split(len(noisy), noisy.ndim == 1, train)
+    parts = {name: (noisy[r], clean[r]) for name, r in rows.items()}
+    return base_config, train, combos, parts, replace(train, test_fraction=0.0)
+
+
 def _check_data(noisy: np.ndarray, clean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     noisy, clean = np.asarray(noisy, np.float64), np.asarray(clean, np.float64)
     if noisy.shape != clean.shape or noisy.ndim not in (1, 2):

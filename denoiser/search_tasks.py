@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from denoiser.config import ModelConfig, TrainConfig
-from denoiser.search import SearchResult, TrialHook, _check_data, _metrics, _plan, _split, _trial
+from denoiser.search import SearchResult, TrialHook, _metrics, _prepare, _trial
 
 __all__ = ["search_on_cluster"]
 
@@ -65,13 +65,8 @@ def search_on_cluster(noisy: np.ndarray, clean: np.ndarray, space: dict[str, lis
 
     from denoiser.core import Denoiser
 
-    base_config = base_config or ModelConfig()
-    train = train or TrainConfig()
-    noisy, clean = _check_data(noisy, clean)
-    combos = _plan(space, base_config, train, n_trials)
-    rows = _split(len(noisy), noisy.ndim == 1, train)
-    parts = {name: (noisy[r], clean[r]) for name, r in rows.items()}
-    inner = replace(train, test_fraction=0.0)
+    noisy = np.asarray(noisy, dtype=np.float64)
+    base_config, train, combos, parts, inner = _prepare(noisy, clean, space, base_config, train, n_trials)
     deadline = None if budget_seconds is None else time.time() + budget_seconds
     shared = client.scatter(parts, broadcast=True)  # the data goes to each worker once, not once per trial
     futures = {client.submit(_remote_trial, i, params, base_config, inner, shared, deadline, pure=False): i
@@ -91,7 +86,7 @@ def search_on_cluster(noisy: np.ndarray, clean: np.ndarray, space: dict[str, lis
         return result
     result.best_ = Denoiser.load(models[best["trial"]])
     result.best_params = dict(combos[best["trial"]])
-    n_test = len(rows["test"])
+    n_test = len(parts["test"][0])
     if n_test:
         result.test_metrics = _metrics(result.best_, *parts["test"])
     result.best_.test_metrics_ = dict(result.test_metrics)
