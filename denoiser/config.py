@@ -8,18 +8,16 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from denoiser import presets
 from denoiser.errors import InputError
 from denoiser.windows import GLOBAL_SCALINGS, SCALINGS
 
-PRESETS = ("unet", "seed", "lstm")
-PRESET_LABELS = {
-    "unet": "Default: Conv1D U-Net autoencoder (wide receptive field, linear output)",
-    "seed": "Tutorial (seed): the MachineCurve network, 28,737 parameters",
-    "lstm": "LSTM: stacked bidirectional LSTMs, a value per time step (slower on CPU)",
-}
-# Adam's step per preset: LSTMs learn little at 1e-3 in a few epochs (0.6 dB after 5 epochs on
-# 2,000 windows of 128) but 5.5 dB at 3e-3; the conv presets are tuned at 1e-3.
-LEARNING_RATES = {"unet": 1e-3, "seed": 1e-3, "lstm": 3e-3}
+# The architecture presets live in denoiser.presets (one record each). These names stay for
+# older imports: PRESETS is the registry itself (iterating gives the names), the others are
+# live views of one attribute of every record.
+PRESETS = presets.PRESETS
+PRESET_LABELS = presets.Column("label")
+LEARNING_RATES = presets.Column("learning_rate")  # Adam's step per preset (TrainConfig.for_preset)
 ALL_SCALINGS = SCALINGS + GLOBAL_SCALINGS
 SCALING_LABELS = {
     "standard": "Standardise each window (its own mean and std)",
@@ -38,8 +36,8 @@ SELFSUP_DEFAULTS: dict[str, Any] = dict(self_supervised=True, init="default", ep
 class ModelConfig:
     """Architecture and data handling of a denoising network."""
 
-    preset: str = "unet"      # "unet": the default; "seed": the tutorial's exact network; "lstm"
-    window: int = 256         # samples the network sees at once; series are cut into windows
+    preset: str = presets.DEFAULT  # a name in denoiser.presets.PRESETS: "unet", "seed" (the tutorial's), "lstm"
+    window: int = presets.PRESETS[presets.DEFAULT].window  # samples the network sees at once (256)
     hop: int = 0              # step between windows when denoising; 0 means window // 2
     scaling: str = "standard" # per-window "standard" (mean/std) or "minmax", from the noisy window;
                               # "global" / "global-minmax": from the noisy training split (below)
@@ -58,12 +56,12 @@ class ModelConfig:
     # (the global scalings' offset and scale are learned: Denoiser.global_offset_ / global_scale_, not config)
 
     def __post_init__(self) -> None:
+        spec = PRESETS.get(self.preset) if isinstance(self.preset, str) else None
         checks = [
-            (self.preset in PRESETS, f"preset must be one of {', '.join(PRESETS)}; got {self.preset!r}"),
+            (spec is not None, f"preset must be one of {', '.join(PRESETS)}; got {self.preset!r}"),
             (_is_int(self.window) and 8 <= self.window <= 8192, f"window must be an integer in [8, 8192]; got {self.window!r}"),
             (_is_int(self.hop) and 0 <= self.hop <= self.window, f"hop must be an integer in [0, window]; got {self.hop!r}"),
-            (self.preset != "seed" or self.scaling in ("minmax", "global-minmax"),
-             "the seed preset ends in a sigmoid (outputs in [0, 1]), so it needs a min-max scaling"),
+            *self._preset_checks(spec),
             (self.scaling in ALL_SCALINGS, f"scaling must be one of {', '.join(ALL_SCALINGS)}; got {self.scaling!r}"),
             (_is_int(self.filters) and 1 <= self.filters <= 256, f"filters must be an integer in [1, 256]; got {self.filters!r}"),
             (_is_int(self.depth) and 0 <= self.depth <= 8, f"depth must be an integer in [0, 8]; got {self.depth!r}"),
@@ -72,15 +70,27 @@ class ModelConfig:
             (_is_int(self.lstm_layers) and 1 <= self.lstm_layers <= 8, f"lstm_layers must be an integer in [1, 8]; got {self.lstm_layers!r}"),
             (isinstance(self.bidirectional, bool), f"bidirectional must be true or false; got {self.bidirectional!r}"),
             (isinstance(self.bias, bool), f"bias must be true or false; got {self.bias!r}"),
-            (self.bias or self.preset == "unet",
-             "bias=False (a bias-free network) exists for the unet preset only; the seed net ends in a sigmoid "
-             "and LSTM gates are not scale-equivariant"),
             (_is_int(self.blind_spot) and (self.blind_spot == 0 or 2 <= self.blind_spot <= 16),
              f"blind_spot must be 0 or an integer in [2, 16]; got {self.blind_spot!r}"),
         ]
         for ok, msg in checks:
             if not ok:
                 raise InputError(f"Invalid model configuration: {msg}.")
+
+    def _preset_checks(self, spec: presets.Preset | None) -> list[tuple[bool, str]]:
+        """The rules a preset's record sets: the scalings it accepts, whether it can be bias-free."""
+        if spec is None:
+            return []
+        checks = []
+        if spec.scalings is not None:
+            checks.append((self.scaling in spec.scalings,
+                           f"the {spec.name} preset {spec.scaling_rule} ({' or '.join(spec.scalings)})"))
+        if not spec.bias_free:
+            able = [name for name, p in PRESETS.items() if p.bias_free]
+            checks.append((self.bias is not False,
+                           f"bias=False (a bias-free network) exists for the {' and '.join(able)} "
+                           f"preset{'s' if len(able) > 1 else ''} only; {spec.bias_note or 'not for ' + spec.name}"))
+        return checks
 
     @property
     def step(self) -> int:
@@ -107,9 +117,17 @@ class ModelConfig:
             raise InputError(f"The model's configuration has a value of the wrong type ({err}).") from err
 
     @classmethod
+    def for_preset(cls, preset: str, **changes: Any) -> "ModelConfig":
+        """A preset at its own defaults (its record in ``denoiser.presets``), plus ``changes``."""
+        if preset not in PRESETS:
+            raise InputError(f"Invalid model configuration: preset must be one of {', '.join(PRESETS)}; "
+                             f"got {preset!r}.")
+        return PRESETS[preset].config(**changes)
+
+    @classmethod
     def tutorial(cls) -> "ModelConfig":
         """The tutorial's network and data handling: window 150, min-max scaling."""
-        return cls(preset="seed", window=150, scaling="minmax", kernel_size=3)
+        return cls.for_preset("seed")
 
     @classmethod
     def lstm(cls, **changes: Any) -> "ModelConfig":
@@ -120,7 +138,7 @@ class ModelConfig:
         on 2,000 windows takes ~2.5 CPU-seconds on 2 cores, 1.5x the default U-Net's.
         Train it with ``TrainConfig.for_preset("lstm")`` (learning rate 3e-3).
         """
-        return cls(**{"preset": "lstm", "window": 128, **changes})
+        return cls.for_preset("lstm", **changes)
 
     @property
     def uses_global_stats(self) -> bool:
@@ -174,7 +192,8 @@ class TrainConfig:
     @classmethod
     def for_preset(cls, preset: str, **changes: Any) -> "TrainConfig":
         """Training defaults suited to an architecture preset (its learning rate), plus ``changes``."""
-        return cls(**{"learning_rate": LEARNING_RATES.get(preset, 1e-3), **changes})
+        spec = PRESETS.get(preset) if isinstance(preset, str) else None
+        return cls(**{"learning_rate": spec.learning_rate if spec else 1e-3, **changes})
 
     @classmethod
     def selfsup(cls, **changes: Any) -> "TrainConfig":

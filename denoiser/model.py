@@ -2,13 +2,32 @@
 
 Every preset maps a window of shape (window, 1) to a window of the same shape:
 two convolutional ones (``unet``, ``seed``) and a recurrent one (``lstm``).
+Each network is a function registered with ``@builder(name)`` under the name of
+its record in :mod:`denoiser.presets` (which holds everything else about it).
 """
 from __future__ import annotations
+
+from typing import Callable
 
 import keras
 from keras import layers
 
 from denoiser.config import ModelConfig
+from denoiser.presets import PRESETS
+
+Builder = Callable[[ModelConfig], keras.Model]
+#: Preset name -> the function that builds its network; filled by @builder below.
+BUILDERS: dict[str, Builder] = {}
+
+
+def builder(name: str) -> Callable[[Builder], Builder]:
+    """Register the decorated function as the network of preset ``name`` (a key of ``presets.PRESETS``)."""
+    def register(fn: Builder) -> Builder:
+        if name in BUILDERS:  # two networks under one saved name would load the wrong weights
+            raise ValueError(f"Preset {name!r} already has a builder ({BUILDERS[name].__name__}).")
+        BUILDERS[name] = fn
+        return fn
+    return register
 
 
 def build_model(config: ModelConfig) -> keras.Model:
@@ -22,10 +41,10 @@ def build_model(config: ModelConfig) -> keras.Model:
     -------
     model : keras.Model, input and output shape (batch, config.window, 1)
     """
-    builders = {"seed": _seed, "unet": _unet, "lstm": _lstm}
-    return builders[config.preset](config)
+    return PRESETS[config.preset].builder(config)
 
 
+@builder("seed")
 def _seed(config: ModelConfig) -> keras.Model:
     """The tutorial's network, layer for layer (28,737 parameters at window 150).
 
@@ -46,6 +65,7 @@ def _seed(config: ModelConfig) -> keras.Model:
     return keras.Model(inputs, outputs, name="seed")
 
 
+@builder("unet")
 def _unet(config: ModelConfig) -> keras.Model:
     """The default: a Conv1D encoder / Conv1DTranspose decoder with skip connections.
 
@@ -89,6 +109,7 @@ def _unet(config: ModelConfig) -> keras.Model:
     return keras.Model(inputs, outputs, name="unet")
 
 
+@builder("lstm")
 def _lstm(config: ModelConfig) -> keras.Model:
     """Stacked (bidirectional) LSTMs, sequence to sequence: a value for every time step.
 

@@ -25,6 +25,7 @@ from denoiser import metrics
 from denoiser.config import ModelConfig, TrainConfig
 from denoiser.core import Denoiser
 from denoiser.errors import InputError
+from denoiser.presets import PRESETS
 from denoiser.train import StopFlag, split_indices
 
 if TYPE_CHECKING:
@@ -192,8 +193,15 @@ def _decode(index: int, axes: list[list]) -> list:
 
 
 def _configs(params: dict[str, Any], base: ModelConfig, train: TrainConfig) -> tuple[ModelConfig, TrainConfig]:
-    """The model and training configs of one trial (validated by the dataclasses)."""
+    """The model and training configs of one trial (validated by the dataclasses).
+
+    A trial of another preset than ``base``'s brings that preset's fixed settings (its record's
+    defaults no form may change, e.g. the tutorial net's min-max scaling), unless they are searched.
+    """
     model_changes = {k: v for k, v in params.items() if k in MODEL_KEYS}
+    preset = model_changes.get("preset", base.preset)
+    if preset != base.preset and isinstance(preset, str) and preset in PRESETS:
+        model_changes = {**PRESETS[preset].fixed, **model_changes}
     train_changes = {k: v for k, v in params.items() if k in TRAIN_KEYS}
     return replace(base, **model_changes), replace(train, **train_changes)
 
