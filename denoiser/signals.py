@@ -6,6 +6,7 @@ takes ``rng``: a ``numpy.random.Generator`` or an int seed, never global state.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -337,14 +338,136 @@ def make_signals(family: str | tuple[str, ...], n_signals: int, length: int = TU
 
 
 # ---------------------------------------------------------------- noise
-NOISE_KINDS = ("gaussian", "uniform", "impulse", "pink", "drift")
-NOISE_LABELS = {
-    "gaussian": "Gaussian (white)",
-    "uniform": "Uniform (white)",
-    "impulse": "Impulse (salt-and-pepper spikes)",
-    "pink": "Pink (1/f)",
-    "drift": "Baseline drift",
+# Each kind: (shape, rng, **its parameters) -> noise of (expected) standard deviation 1 along
+# the last axis. A parameter may arrive as an array of shape (n_signals, 1): one value per
+# signal (training_pairs draws them from a range), so the functions broadcast.
+
+def _gaussian(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    return rng.standard_normal(shape)
+
+
+def _uniform(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    return rng.uniform(-np.sqrt(3), np.sqrt(3), shape)  # var of U(-a, a) is a^2/3
+
+
+def _impulse(shape: tuple[int, ...], rng: np.random.Generator, rate: float | np.ndarray) -> np.ndarray:
+    hit = rng.random(shape) < rate
+    # Spikes of height 1/sqrt(rate) give unit variance on average.
+    return hit * rng.choice([-1.0, 1.0], shape) / np.sqrt(rate)
+
+
+def _spectral(shape: tuple[int, ...], rng: np.random.Generator,
+              gain: Callable[[np.ndarray, int], np.ndarray]) -> np.ndarray:
+    """White noise shaped by ``gain(f, n)`` in the frequency domain, then scaled to RMS 1."""
+    n = shape[-1]
+    spec = np.fft.rfft(rng.standard_normal(shape), axis=-1)
+    f = np.fft.rfftfreq(n)
+    f[0] = f[1] if n > 1 else 1.0
+    out = np.fft.irfft(spec * gain(f, n), n=n, axis=-1)
+    # RMS, not std: a slow offset is part of drift and counts towards its level.
+    rms = np.sqrt(np.mean(out**2, axis=-1, keepdims=True))
+    return np.divide(out, rms, out=np.zeros_like(out), where=rms > 0)
+
+
+def _pink(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    return _spectral(shape, rng, lambda f, n: 1 / np.sqrt(f))  # power ~ 1/f
+
+
+def _drift_gain(f: np.ndarray, n: int) -> np.ndarray:
+    gain = np.where(f * n <= 3, 1.0, 0.0)  # only the slowest 3 cycles per signal
+    gain[..., 0] = 1.0
+    return gain
+
+
+def _drift(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    return _spectral(shape, rng, _drift_gain)
+
+
+@dataclass(frozen=True)
+class NoiseParam:
+    """A parameter of one noise kind: a keyword of add_noise / make_noise / training_pairs.
+
+    Valid values are ``lo < value <= hi``; ``ui`` is (min, max, step) for the app's slider
+    and the range a shared link may carry. ``log``: training_pairs draws a ``(lo, hi)``
+    range log-uniformly per signal (else uniformly).
+    """
+
+    name: str
+    label: str
+    default: float
+    lo: float
+    hi: float
+    ui: tuple[float, float, float]
+    help: str = ""
+    log: bool = True
+
+    def check(self, value: object) -> float:
+        """``value`` as a float, or InputError when it is not a number in (lo, hi]."""
+        ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+        if not ok or not self.lo < value <= self.hi:
+            raise InputError(f"{self.label} must be in ({self.lo:g}, {self.hi:g}]; got {value}.")
+        return float(value)
+
+    def check_range(self, value: object) -> tuple[float, float]:
+        """A ``(lo, hi)`` range of values, or InputError."""
+        try:
+            lo, hi = (float(v) for v in value)  # type: ignore[union-attr]
+        except (TypeError, ValueError):
+            lo = hi = float("nan")
+        if not self.lo < lo <= hi <= self.hi:
+            raise InputError(f"{self.label} range must satisfy {self.lo:g} < lo <= hi <= {self.hi:g}; got {value}.")
+        return lo, hi
+
+    def draw(self, value: tuple[float, float], n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` values drawn from the range ``value``, shape (n, 1) (one per signal)."""
+        lo, hi = self.check_range(value)
+        draws = np.exp(rng.uniform(np.log(lo), np.log(hi), n)) if self.log else rng.uniform(lo, hi, n)
+        return draws[:, None]
+
+
+@dataclass(frozen=True)
+class NoiseKind:
+    """One noise kind: everything the package, the CLI and the app know about it.
+
+    ``unit(shape, rng, **params)`` makes noise of (expected) standard deviation 1 along the last
+    axis; ``params`` are its own parameters (rendered by the app and the CLI from these records).
+    ``white``: independent, light-tailed samples, so the sigma the app added is the automatic
+    pipeline's noise level. ``note``: a caption the Generate page shows for it ("" for none).
+    """
+
+    name: str
+    label: str
+    unit: Callable[..., np.ndarray]
+    params: tuple[NoiseParam, ...] = ()
+    white: bool = False
+    note: str = ""
+
+
+#: The noise kinds by name, in the order they are offered. Add a kind here (see CONTRIBUTING.md).
+NOISES: dict[str, NoiseKind] = {
+    "gaussian": NoiseKind("gaussian", "Gaussian (white)", _gaussian, white=True),
+    "uniform": NoiseKind("uniform", "Uniform (white)", _uniform, white=True),
+    "impulse": NoiseKind("impulse", "Impulse (salt-and-pepper spikes)", _impulse, params=(
+        NoiseParam("rate", "Impulse rate", 0.05, 0.0, 1.0, ui=(0.01, 0.5, 0.01),
+                   help="Fraction of samples hit by a spike."),)),
+    "pink": NoiseKind("pink", "Pink (1/f)", _pink),
+    "drift": NoiseKind("drift", "Baseline drift", _drift, note=(
+        "Drift is slow wander, and slow is what a signal looks like: neither the network nor the "
+        "filters remove it (they take away what changes faster than the signal). Subtract a fitted "
+        "trend or a baseline first if the drift must go.")),
 }
+# Older names: the built-in kinds (a snapshot; the registry is NOISES) and their labels.
+NOISE_KINDS = tuple(NOISES)
+NOISE_LABELS = {name: kind.label for name, kind in NOISES.items()}
+
+
+def noise_params() -> dict[str, NoiseParam]:
+    """Every parameter of every noise kind, by name (kinds that share a name share one keyword)."""
+    out: dict[str, NoiseParam] = {}
+    for kind in NOISES.values():
+        for p in kind.params:
+            out.setdefault(p.name, p)
+    return out
 
 
 def noise_sigma(clean: np.ndarray, *, sigma: float | None = None, snr_db: float | None = None) -> float:
@@ -365,65 +488,67 @@ def noise_sigma(clean: np.ndarray, *, sigma: float | None = None, snr_db: float 
     return float(np.sqrt(power / 10 ** (snr_db / 10)))
 
 
-def _unit_noise(kind: str, shape: tuple[int, ...], rng: np.random.Generator, rate: float) -> np.ndarray:
+def noise_kind(kind: str) -> NoiseKind:
+    """The record of a noise kind, or InputError naming the choices."""
+    spec = NOISES.get(kind) if isinstance(kind, str) else None
+    if spec is None:
+        raise InputError(f"Unknown noise kind {kind!r}; choose one of {', '.join(NOISES)}.")
+    return spec
+
+
+def _kind_values(kind: str, given: dict[str, object]) -> tuple[NoiseKind, dict[str, object]]:
+    """The kind's record and its parameters' values: given ones (unchecked), else defaults.
+
+    Parameters of other kinds are ignored (``rate`` is always passed); a name that no
+    kind has is a mistake worth a message.
+    """
+    spec = noise_kind(kind)
+    unknown = set(given) - set(noise_params())
+    if unknown:
+        raise InputError(f"Unknown noise parameter {', '.join(sorted(unknown))}; noise kinds take "
+                         f"{', '.join(noise_params()) or 'none'}.")
+    return spec, {p.name: given.get(p.name, p.default) for p in spec.params}
+
+
+def _unit_noise(kind: str, shape: tuple[int, ...], rng: np.random.Generator, params: dict[str, object]) -> np.ndarray:
     """Noise of one kind with (expected) standard deviation 1 along the last axis."""
-    n = shape[-1]
-    if kind == "gaussian":
-        return rng.standard_normal(shape)
-    if kind == "uniform":
-        return rng.uniform(-np.sqrt(3), np.sqrt(3), shape)  # var of U(-a, a) is a^2/3
-    if kind == "impulse":
-        if not 0 < rate <= 1:
-            raise InputError(f"Impulse rate must be in (0, 1]; got {rate}.")
-        hit = rng.random(shape) < rate
-        # Spikes of height 1/sqrt(rate) give unit variance on average.
-        return hit * rng.choice([-1.0, 1.0], shape) / np.sqrt(rate)
-    if kind in ("pink", "drift"):
-        spec = np.fft.rfft(rng.standard_normal(shape), axis=-1)
-        f = np.fft.rfftfreq(n)
-        f[0] = f[1] if n > 1 else 1.0
-        if kind == "pink":
-            gain = 1 / np.sqrt(f)                      # power ~ 1/f
-        else:
-            gain = np.where(f * n <= 3, 1.0, 0.0)      # only the slowest 3 cycles per signal
-            gain[..., 0] = 1.0
-        out = np.fft.irfft(spec * gain, n=n, axis=-1)
-        # RMS, not std: a slow offset is part of drift and counts towards its level.
-        rms = np.sqrt(np.mean(out**2, axis=-1, keepdims=True))
-        return np.divide(out, rms, out=np.zeros_like(out), where=rms > 0)
-    raise InputError(f"Unknown noise kind {kind!r}; choose one of {', '.join(NOISE_KINDS)}.")
+    spec, values = _kind_values(kind, params)
+    checked = {p.name: p.check(values[p.name]) for p in spec.params}
+    return spec.unit(shape, rng, **checked)
 
 
 def make_noise(shape: int | tuple[int, ...], kind: str = "gaussian", sigma: float = 0.05,
-               rng: RngLike = None, *, rate: float = 0.05) -> np.ndarray:
+               rng: RngLike = None, *, rate: float = 0.05, **params: float) -> np.ndarray:
     """Noise of a kind scaled to standard deviation ``sigma``.
 
     Parameters
     ----------
     shape : length, or (n_signals, length)
-    kind : one of ``NOISE_KINDS``
+    kind : a name in ``NOISES``
     sigma : standard deviation (exact RMS per signal for pink and drift, expected for the others)
     rate : fraction of samples hit, for impulse noise
+    **params : parameters of other kinds (``NOISES[kind].params``); those of other kinds are ignored
 
     Returns
     -------
     noise : ndarray of ``shape``
     """
     shape = (shape,) if np.isscalar(shape) else tuple(shape)
-    return sigma * _unit_noise(kind, shape, as_rng(rng), rate)
+    return sigma * _unit_noise(kind, shape, as_rng(rng), {"rate": rate, **params})
 
 
 def add_noise(clean: np.ndarray, kind: str = "gaussian", *, sigma: float | None = None,
-              snr_db: float | None = None, rng: RngLike = None, rate: float = 0.05) -> np.ndarray:
+              snr_db: float | None = None, rng: RngLike = None, rate: float = 0.05, **params: float) -> np.ndarray:
     """Add noise of a kind and level to a clean signal.
 
     Parameters
     ----------
     clean : ndarray, shape (length,) or (n_signals, length)
-    kind : one of ``NOISE_KINDS``
+    kind : a name in ``NOISES``
     sigma, snr_db : the level, exactly one of them (SNR is per signal)
     rng : Generator or int seed
     rate : fraction of samples hit, for impulse noise
+    **params : parameters of other kinds (``NOISES[kind].params``); those of other kinds are ignored
 
     Returns
     -------
@@ -435,7 +560,7 @@ def add_noise(clean: np.ndarray, kind: str = "gaussian", *, sigma: float | None 
         sig = np.array([noise_sigma(row, snr_db=snr_db) for row in clean])[:, None]
     else:
         sig = noise_sigma(clean, sigma=sigma, snr_db=snr_db)
-    return clean + sig * _unit_noise(kind, clean.shape, rng, rate)
+    return clean + sig * _unit_noise(kind, clean.shape, rng, {"rate": rate, **params})
 
 
 def tutorial_dataset(n_samples: int = 100_000, sigma: float = 0.05, rng: RngLike = None) -> tuple[np.ndarray, np.ndarray]:
@@ -451,14 +576,16 @@ def tutorial_dataset(n_samples: int = 100_000, sigma: float = 0.05, rng: RngLike
 
 def training_pairs(family: str | tuple[str, ...] = "mixed", n_signals: int = 2000, length: int = 256,
                    noise: tuple[str, ...] | str = "gaussian", sigma: tuple[float, float] | float = (0.02, 0.3),
-                   rng: RngLike = None, *, rate: tuple[float, float] | float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+                   rng: RngLike = None, *, rate: tuple[float, float] | float = 0.05,
+                   **params: tuple[float, float] | float) -> tuple[np.ndarray, np.ndarray]:
     """Noisy/clean pairs for training a blind denoiser.
 
     Each signal gets a random family (for ``"mixed"``), a random noise kind from
     ``noise`` and a noise sigma drawn log-uniformly from the ``sigma`` range, so the
     network must estimate the noise level itself, as it must on real data.
-    ``rate`` (impulse noise): one fraction for all signals, or a ``(lo, hi)`` range
-    drawn log-uniformly per signal, so sparse and dense spikes are both seen.
+    ``rate`` (impulse noise), and any other kind's parameter in ``params``: one value for
+    all signals, or a ``(lo, hi)`` range drawn per signal (log-uniformly unless the
+    parameter says otherwise), so e.g. sparse and dense spikes are both seen.
 
     Returns
     -------
@@ -475,14 +602,9 @@ def training_pairs(family: str | tuple[str, ...] = "mixed", n_signals: int = 200
         rows = np.flatnonzero(which == k)
         if not rows.size:
             continue
-        if kind == "impulse" and not np.isscalar(rate):
-            r_lo, r_hi = rate
-            if not 0 < r_lo <= r_hi <= 1:
-                raise InputError(f"Impulse rate range must satisfy 0 < lo <= hi <= 1; got {rate}.")
-            rates = np.exp(rng.uniform(np.log(r_lo), np.log(r_hi), rows.size))
-            hit = rng.random((rows.size, length)) < rates[:, None]
-            unit = hit * rng.choice([-1.0, 1.0], (rows.size, length)) / np.sqrt(rates[:, None])
-        else:
-            unit = _unit_noise(kind, (rows.size, length), rng, rate)
-        noisy[rows] += sigmas[rows, None] * unit
+        spec, values = _kind_values(kind, {"rate": rate, **params})
+        # A range is drawn per signal (before the noise itself, so seeded runs repeat).
+        drawn = {p.name: p.draw(values[p.name], rows.size, rng) if not np.isscalar(values[p.name])
+                 else p.check(values[p.name]) for p in spec.params}
+        noisy[rows] += sigmas[rows, None] * spec.unit((rows.size, length), rng, **drawn)
     return noisy, clean
