@@ -114,19 +114,52 @@ def training_dataset(x: np.ndarray, k: int, batch_size: int, seed: int, *, augme
     rnd = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
 
     def make(i: tf.Tensor, r: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        win = tf.gather(xt, i)
-        b = tf.shape(win)[0]
-        s = tf.stack([r, tf.constant(0, tf.int64)])
-        if augment:
-            signs = tf.where(tf.random.stateless_uniform([b, 1], seed=s + [0, 1]) < 0.5, -1.0, 1.0)
-            flip = tf.random.stateless_uniform([b, 1], seed=s + [0, 2]) < 0.5
-            win = tf.where(flip, tf.reverse(win, axis=[1]), win) * signs
-        offsets = tf.random.stateless_uniform([b], seed=s, minval=0, maxval=k, dtype=tf.int32)
-        masked, mask = _tf_mask(win, offsets, k)
-        return masked[..., None], tf.stack([win, mask], axis=-1)
+        return masked_batch(tf.gather(xt, i), r, k, augment=augment)
 
     return (tf.data.Dataset.zip((idx, rnd)).map(make, num_parallel_calls=tf.data.AUTOTUNE)
             .prefetch(tf.data.AUTOTUNE))
+
+
+def masked_batch(win: tf.Tensor, r: tf.Tensor, k: int, *, augment: bool = True) -> tuple[tf.Tensor, tf.Tensor]:
+    """One training batch from scaled windows: fresh mask offsets (and flips) drawn from the seed ``r``.
+
+    Parameters
+    ----------
+    win : float32 tensor, shape (b, window) -- scaled noisy windows
+    r : int64 scalar tensor -- this batch's seed (from ``tf.data.Dataset.random``)
+    k : mask grid spacing
+
+    Returns
+    -------
+    masked : shape (b, window, 1); target : shape (b, window, 2) -- noisy window and mask
+    """
+    b = tf.shape(win)[0]
+    s = tf.stack([r, tf.constant(0, tf.int64)])
+    if augment:
+        signs = tf.where(tf.random.stateless_uniform([b, 1], seed=s + [0, 1]) < 0.5, -1.0, 1.0)
+        flip = tf.random.stateless_uniform([b, 1], seed=s + [0, 2]) < 0.5
+        win = tf.where(flip, tf.reverse(win, axis=[1]), win) * signs
+    offsets = tf.random.stateless_uniform([b], seed=s, minval=0, maxval=k, dtype=tf.int32)
+    masked, mask = _tf_mask(win, offsets, k)
+    return masked[..., None], tf.stack([win, mask], axis=-1)
+
+
+def validation_batch(win: tf.Tensor, k: int) -> tuple[tf.Tensor, tf.Tensor]:
+    """TensorFlow twin of :func:`validation_arrays` for one batch: every window once per mask offset.
+
+    Parameters
+    ----------
+    win : float32 tensor, shape (b, window)
+
+    Returns
+    -------
+    inputs : shape (k * b, window, 1); targets : shape (k * b, window, 2) -- noisy window and mask
+    """
+    b = tf.shape(win)[0]
+    pairs = [_tf_mask(win, tf.fill([b], o), k) for o in range(k)]
+    inputs = tf.concat([m for m, _ in pairs], axis=0)
+    targets = tf.stack([tf.tile(win, [k, 1]), tf.concat([mask for _, mask in pairs], axis=0)], axis=-1)
+    return inputs[..., None], targets
 
 
 def validation_arrays(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

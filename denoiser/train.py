@@ -110,6 +110,18 @@ def frame_parts(data: np.ndarray, ranges: list[tuple[int, int, int]], window: in
     return np.concatenate(framed) if framed else np.empty((0, window))
 
 
+def part_hops(window: int, self_supervised: bool) -> dict[str, int]:
+    """The hop between training windows of each part ("train", "val", "test").
+
+    Self-supervised training takes a denser hop on the training part (fresh masks each
+    epoch make overlapping windows different examples); half a window elsewhere. Shared
+    by in-memory (:meth:`denoiser.core.Denoiser.fit`) and streamed training
+    (:mod:`denoiser.stream`), so both cut the same windows.
+    """
+    half = max(1, window // 2)
+    return {"train": max(1, window // 16) if self_supervised else half, "val": half, "test": half}
+
+
 def make_loss(name: str) -> keras.losses.Loss | str:
     """The Keras loss for a :class:`TrainConfig` loss name."""
     return {"mse": "mean_squared_error", "mae": "mean_absolute_error",

@@ -75,13 +75,27 @@ def frame(x: np.ndarray, window: int, hop: int) -> tuple[np.ndarray, Framing]:
     frames : ndarray, shape (n_windows, window) -- a copy, safe to modify
     framing : how to put the frames back with :func:`overlap_add`
     """
+    view, fr = frame_view(x, window, hop)
+    return view.copy(), fr
+
+
+def frame_view(x: np.ndarray, window: int, hop: int) -> tuple[np.ndarray, Framing]:
+    """The windows of :func:`frame` as a read-only strided view of one padded copy of ``x``.
+
+    Streamed training (:mod:`denoiser.stream`) copies a few windows at a time from it:
+    all windows at once, at a hop of 1/16 window, would be 16 times the series.
+
+    Returns
+    -------
+    frames : ndarray view, shape (n_windows, window) -- read-only
+    framing : as :func:`frame`
+    """
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 1:
         raise InputError(f"Expected a 1-D series; got an array of shape {x.shape}.")
     fr = plan(x.size, window, hop)
     padded = _pad(x, fr.padded)
-    view = np.lib.stride_tricks.sliding_window_view(padded, window)[::hop]
-    return view.copy(), fr
+    return np.lib.stride_tricks.sliding_window_view(padded, window)[::hop], fr
 
 
 def taper(window: int) -> np.ndarray:
@@ -192,8 +206,16 @@ def global_stats(frames: np.ndarray, scaling: str) -> tuple[float, float]:
         spread = float(frames.max()) - offset
     else:
         raise InputError(f"Scaling {scaling!r} has no global statistics; choose one of {', '.join(GLOBAL_SCALINGS)}.")
+    return offset, safe_spread(offset, spread)
+
+
+def safe_spread(offset: float, spread: float) -> float:
+    """``spread`` as a global scale, or 1 when it is below float resolution of ``offset`` (constant data).
+
+    Shared by :func:`global_stats` and the streamed statistics of :mod:`denoiser.stream`.
+    """
     level = max(1.0, abs(offset))
-    return offset, spread if spread > 1e-12 * level else 1.0
+    return spread if spread > 1e-12 * level else 1.0
 
 
 def is_flat(frames: np.ndarray) -> np.ndarray:
