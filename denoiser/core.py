@@ -17,7 +17,7 @@ import zipfile
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Callable, Iterable
 
 import keras
 import numpy as np
@@ -28,7 +28,7 @@ from denoiser.config import ModelConfig, TrainConfig
 from denoiser.errors import InputError
 from denoiser.model import build_model
 from denoiser.train import (MIN_ROWS_FOR_ROW_SPLIT, EpochHook, StopFlag, fit_windows, frame_parts, strategy_for,
-                            make_loss, split_series)
+                            make_loss, part_hops, split_series)
 
 from denoiser.modelfile import FORMAT, FORMAT_VERSION, MAX_MODEL_BYTES  # noqa: F401 (public names kept here)
 _CHUNK = 1024                            # windows per network call: bounded memory on long series
@@ -112,9 +112,7 @@ class Denoiser:
         noisy, clean = self._training_arrays(noisy, clean)
         w = self.config.window
         parts = split_series(noisy, train, w, rng=np.random.default_rng(train.seed))
-        # Self-supervised: a denser hop on the training part (fresh masks each epoch make the
-        # overlapping windows different examples); half a window elsewhere.
-        hops = {"train": max(1, w // 16) if blind else max(1, w // 2), "val": max(1, w // 2), "test": max(1, w // 2)}
+        hops = part_hops(w, blind)  # self-supervised: a denser hop on the training part
         x = {k: frame_parts(noisy, parts[k], w, hops[k]) for k in parts}
         y = None if blind else {k: frame_parts(clean, parts[k], w, hops[k]) for k in parts}
         self.global_offset_, self.global_scale_ = 0.0, 1.0
@@ -136,12 +134,7 @@ class Denoiser:
         # Variables, optimizer and fit under the strategy (train.distribute); the default
         # strategy when None, i.e. one device as before.
         with strategy_for(train.distribute).scope():
-            self.model_ = build_model(self.config)
-            if init is not None:
-                self.model_.set_weights(init.model_.get_weights())
-            else:
-                seed_weights(self.model_, np.random.default_rng(train.seed))
-            self._fn = None
+            self._start_network(init, train.seed)
             if blind:
                 from denoiser import selfsup
 
@@ -168,6 +161,95 @@ class Denoiser:
         else:
             self.test_metrics_ = self._window_metrics(x["test"], y["test"])
         return self
+
+    def fit_stream(self, data: str | os.PathLike | Iterable[str | os.PathLike], train: TrainConfig | None = None, *,
+                   columns: Iterable[str] | None = None, clean_column: str | None = None,
+                   shuffle_buffer: int | None = None, on_epoch: EpochHook | None = None,
+                   should_stop: StopFlag | None = None, on_skip: Callable[[str, str], None] | None = None,
+                   data_note: str = "", verbose: int = 0) -> "Denoiser":
+        """Train on windows streamed from many CSV files (:mod:`denoiser.stream`), one file in memory at a time.
+
+        Every file is read once first (bad files are skipped with a warning that gives the
+        reason), then split by ``train.seed``: whole files into train / validation / test
+        when there are at least 10, else each series in time as :meth:`fit` splits one
+        recording. Each epoch reads the training files again in a new seeded order; windows
+        are framed and scaled as in :meth:`fit`, shuffled in a buffer of ``shuffle_buffer``
+        windows, so memory is bounded by that buffer and one file, not by the archive.
+
+        Without ``clean_column`` the training is self-supervised (blind-spot masking, as
+        ``fit(noisy)``; a config without ``self_supervised`` is switched to it). The
+        global scalings' offset and scale come from one more streaming pass over the
+        training files.
+
+        Parameters
+        ----------
+        data : a path or glob pattern (``**`` matches folders at any depth), or several
+        train : TrainConfig; default ``TrainConfig.selfsup()``, or ``TrainConfig()`` with ``clean_column``
+        columns : the value columns to learn from (every file must have them); default
+            every value column of each file, as ``denoise`` on the command line
+        clean_column : the column of each file holding the clean version (supervised training)
+        shuffle_buffer : windows held for shuffling (default ``denoiser.stream.SHUFFLE_BUFFER``)
+        on_epoch, should_stop, data_note, verbose : as :meth:`fit`
+        on_skip : ``on_skip(path, reason)`` for every file left out (default: a warning)
+
+        Returns
+        -------
+        self ; ``train_info_["stream"]`` says how many files were used and skipped, and why
+        """
+        from denoiser import stream
+
+        blind = clean_column is None
+        train = train or (TrainConfig.selfsup() if blind else TrainConfig())
+        if blind and not train.self_supervised:
+            train = train.with_(self_supervised=True, weighting="none")
+        if not blind and train.self_supervised:
+            raise InputError("self_supervised=True learns from the noisy recordings alone: leave out clean_column "
+                             "(--clean-column), or set self_supervised=False to train on the pairs.")
+        skip = stream.warn_skip if on_skip is None else on_skip
+        init = self._init_model(train.init)
+        if blind:
+            self.config = replace(self.config, blind_spot=train.blind_spot)
+        plan = stream.make_plan(data, self.config.window, train, columns=columns, clean_column=clean_column,
+                                on_skip=skip)
+        hops = part_hops(self.config.window, blind)
+        self.global_offset_, self.global_scale_ = 0.0, 1.0
+        if self.config.uses_global_stats:  # the training files' noisy windows only, as fit()
+            self.global_offset_, self.global_scale_ = stream.global_stats(plan, self.config.scaling, hops["train"],
+                                                                          on_skip=skip)
+        kw = dict(global_offset=self.global_offset_, global_scale=self.global_scale_, on_skip=skip,
+                  shuffle_buffer=stream.SHUFFLE_BUFFER if shuffle_buffer is None else shuffle_buffer)
+        train_ds, val_ds = (stream.dataset(plan, self.config, train, part, **kw) for part in ("train", "val"))
+        # Datasets built outside the strategy's scope, model and fit inside: Keras distributes
+        # the batches itself (as TensorFlow's distributed-training guide shows for model.fit).
+        with strategy_for(train.distribute).scope():
+            self._start_network(init, train.seed)
+            info = stream.fit(self.model_, train_ds, val_ds, train, on_epoch=on_epoch, should_stop=should_stop,
+                              train_steps=stream.steps(plan, self.config, train, "train"),
+                              val_steps=stream.steps(plan, self.config, train, "val"), verbose=verbose)
+        self.model_ = self._inference_copy(self.model_, make_loss(train.loss))
+        self.history_ = info.pop("history")
+        self.train_info_ = {**info, "train_config": train.__dict__.copy(),
+                            "windows": {k: plan.n_windows(k, hops[k]) for k in plan.parts}, "split": plan.split,
+                            "init": f"bundled '{train.init}' model" if init is not None else "fresh weights",
+                            "data": _printable(data_note, 500), "stream": _stream_record(plan, self.config.window, train)}
+        if blind:
+            from denoiser import selfsup
+
+            k = train.blind_spot
+            figures = lambda x, y: selfsup.blind_spot_metrics(self._plain_frames, x, k)  # noqa: E731
+        else:
+            figures = lambda x, y: metrics.report(y, x, self._denoise_frames(x))  # noqa: E731
+        self.test_metrics_ = stream.stream_metrics(plan, hops["test"], figures, on_skip=skip)
+        return self
+
+    def _start_network(self, init: "Denoiser | None", seed: int) -> None:
+        """Build the network (inside the caller's strategy scope) with the bundled weights or seeded fresh ones."""
+        self.model_ = build_model(self.config)
+        if init is not None:
+            self.model_.set_weights(init.model_.get_weights())
+        else:
+            seed_weights(self.model_, np.random.default_rng(seed))
+        self._fn = None
 
     def _init_model(self, name: str) -> "Denoiser | None":
         """The bundled model whose weights start training (None for fresh weights).
@@ -453,6 +535,18 @@ def seed_weights(model: keras.Model, rng: np.random.Generator) -> int:
             var.assign(seeded(var.shape, dtype=var.dtype))
             drawn += 1
     return drawn
+
+
+def _stream_record(plan: Any, window: int, train: TrainConfig) -> dict[str, Any]:
+    """What a streamed fit read, for ``train_info_`` (bounded and printable: model files check it)."""
+    return {"files": plan.files, "series": len({(s.path, s.column) for part in plan.parts.values() for s in part}),
+            "skipped": len(plan.skipped), "skipped_files": [_printable(f"{p}: {r}", 300) for p, r in plan.skipped[:20]],
+            "window": window, "seed": train.seed}
+
+
+def _printable(text: str, limit: int) -> str:
+    """Text for the model file's checked fields: printable characters only (a path may hold others), bounded."""
+    return "".join(c if c.isprintable() else "?" for c in text)[:limit]
 
 
 def _json_default(obj: Any) -> Any:
