@@ -684,7 +684,7 @@ def test_bad_file_keeps_the_data_already_loaded(page, tmp_path: Path) -> None:  
     upload(page, good)
 
     bad = [("bad.csv", page.screenshot(), "The file 'bad.csv' looks like a PNG image, not a CSV text file."),
-           ("empty.csv", b"", "The file 'empty.csv' is empty.")]  # phrases of denoiser/io.py's _check_magic
+           ("empty.csv", b"", "The file 'empty.csv' is empty.")]  # phrases of denoiser/io/guards.py's _check_magic
     for name, data, phrase in bad:
         send_file(page, name, data)
         alert = page.locator('[data-testid="stAlert"]').filter(has_text=phrase)
@@ -870,6 +870,8 @@ def test_a_shared_url_reproduces_the_state_in_a_second_context(new_page) -> None
     shown_a = metrics(a, "MSE (denoised)")
     url = link()
     assert url.startswith(a.app_url) and "model=bundled" in url, url
+    # the address bar itself carries the same settings (page.url lags behind history.pushState)
+    poll("the address bar", lambda: a.evaluate("location.href") == url)
 
     b = new_page("b")  # another browser context: another session, nothing shared but the link
     b.goto(url)

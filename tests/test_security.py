@@ -219,7 +219,7 @@ def test_a_read_over_its_time_budget_stops_with_a_clear_message() -> None:
 
 
 def test_dates_parsed_in_chunks_equal_one_pass(monkeypatch) -> None:  # noqa: ANN001
-    from denoiser.io import reader as dio  # the module that reads the chunk size and calls _tick
+    from denoiser.io import times as dio  # the module that reads the chunk size and calls _tick
 
     data = ("t,v\n" + "\n".join(f"2024/01/{1 + i % 28:02d} 12:{i % 60:02d}:00,{i}" for i in range(250))).encode()
     whole = read_series(data).time

@@ -1,31 +1,41 @@
-"""Read signal tables from CSV-like files; write them back with the input's precision.
+"""Read signal tables from CSV-like files as instruments and spreadsheets write them.
 
-The public names live in submodules and are re-exported here, so
-``from denoiser.io import read_series`` keeps working.
+`read_series` turns a path, ``bytes`` or an uploaded file into a `SeriesTable`:
+float64 value columns, an optional time column and a `ReadReport` that says how
+the file was understood (delimiter, decimal mark, encoding, header, skipped
+preamble, gaps). Anything it cannot use raises `InputError` with a message for
+end users; it never executes or evaluates cell contents.
+
+`write_series` and `to_csv_bytes` write the table plus denoised columns back
+as a plain UTF-8 CSV that spreadsheets open safely.
+
+The format is sniffed on the first ~64 KB only; the full parse is done by
+pandas' C parser, so million-row files stay fast.
+
+Modules, in the order a read runs through them:
+
+* `guards`: limits checked on the raw bytes (size, binary and compressed formats,
+  line length, column count) and the time budget;
+* `encoding`: the text encoding and the decoded sample;
+* `dialect`: delimiter, decimal comma, header and preamble;
+* `times`: the time column and filling short gaps;
+* `reader`: `read_series`, the parse and the value columns;
+* `table`: `SeriesTable` and `ReadReport`;
+* `writer`: `write_series`, `to_csv_bytes`, `output_frame` and the precision they keep.
 """
 
 from __future__ import annotations
 
-from denoiser.io.reader import (
-    ABSURD_SCALE,
-    MAX_BYTES,
-    MAX_COLUMNS,
-    MAX_GAP,
-    MAX_LINE_CHARS,
-    MAX_SECONDS,
-    ReadReport,
-    SeriesTable,
-    decimals,
-    output_frame,
-    precision,
-    read_series,
-    significant,
-    to_csv_bytes,
-    write_series,
-)
+from denoiser.io.guards import MAX_BYTES, MAX_COLUMNS, MAX_LINE_CHARS, MAX_SECONDS
+from denoiser.io.reader import ABSURD_SCALE, read_series  # noqa: F401 (ABSURD_SCALE: public, not in __all__)
+from denoiser.io.table import ReadReport, SeriesTable
+from denoiser.io.times import MAX_GAP
+from denoiser.io.writer import significant  # noqa: F401 (public, not in __all__)
+from denoiser.io.writer import decimals, output_frame, precision, to_csv_bytes, write_series
 
-# Private helpers that tests use directly (read-only; patch them in their own module).
-from denoiser.io.reader import _DATE_CHUNK, _NUM_COMMA, _NUM_DOT, _cell_kind, _tick  # noqa: F401
+# Private helpers that tests use directly, read-only: to patch one, patch it in its own module.
+from denoiser.io.dialect import _NUM_COMMA, _NUM_DOT, _cell_kind  # noqa: F401
+from denoiser.io.guards import _tick  # noqa: F401
 
 __all__ = [
     "MAX_BYTES",

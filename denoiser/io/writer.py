@@ -1,0 +1,291 @@
+"""Safe writing: the table and its denoised columns as CSV (or a frame for Parquet).
+
+Values keep the precision the input was written with (denoised columns one digit
+finer), integer columns stay integers, datetimes are ISO 8601, and header cells a
+spreadsheet would run as a formula are neutralised.
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+
+from denoiser.errors import InputError
+from denoiser.io.table import SeriesTable
+
+
+_MAX_DECIMALS = 12  # more places than this: the column is written in full (shortest round-trip form)
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def write_series(
+    dest: str | os.PathLike[str] | IO[str] | IO[bytes],
+    table: SeriesTable,
+    denoised: dict[str, np.ndarray],
+) -> None:
+    """Write the table and its denoised columns as a UTF-8 CSV.
+
+    Parameters
+    ----------
+    dest : str, os.PathLike or file-like
+        A path, or an open text or binary buffer.
+    table : SeriesTable
+        The table that was denoised.
+    denoised : dict of str to numpy.ndarray
+        One 1-D array per denoised signal, each as long as the table; written as
+        column ``"<key>_denoised"``.
+
+    Raises
+    ------
+    InputError
+        If a denoised array does not match the table's length.
+
+    Notes
+    -----
+    The CSV uses ``","`` and ``"."``; datetimes are ISO 8601, NaN is an empty
+    cell. Header cells a spreadsheet would run as a formula get a leading ``'``.
+    """
+    text = _csv_text(table, denoised)
+    if isinstance(dest, (str, os.PathLike)):
+        with open(dest, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        return
+    try:
+        dest.write(text)  # type: ignore[arg-type]
+    except TypeError:  # a binary buffer refuses str before writing anything
+        dest.write(text.encode("utf-8"))  # type: ignore[arg-type]
+
+
+def to_csv_bytes(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:
+    """Return what `write_series` would write, as UTF-8 bytes (for download buttons).
+
+    Parameters
+    ----------
+    table : SeriesTable
+        The table that was denoised.
+    denoised : dict of str to numpy.ndarray
+        Denoised signals by name.
+
+    Returns
+    -------
+    bytes
+        The CSV file content.
+    """
+    return _csv_text(table, denoised).encode("utf-8")
+
+
+def _csv_text(table: SeriesTable, denoised: dict[str, np.ndarray]) -> str:
+    return output_frame(table, denoised).to_csv(index=False, na_rep="", lineterminator="\n")
+
+
+def output_frame(table: SeriesTable, denoised: dict[str, np.ndarray], *, text_times: bool = True) -> pd.DataFrame:
+    """Return the table that `write_series` writes, as a DataFrame (e.g. for Parquet).
+
+    Parameters
+    ----------
+    table : SeriesTable
+        The table that was denoised.
+    denoised : dict of str to numpy.ndarray
+        Denoised signals by name, each as long as the table.
+    text_times : bool
+        True: datetimes as ISO 8601 text (the CSV form); False: kept as datetimes.
+
+    Returns
+    -------
+    pandas.DataFrame, shape (rows, time + value + denoised columns)
+        Values rounded to the input's decimal places (denoised: one more), integer
+        columns as integers, formula-like header cells neutralised.
+    """
+    rows = len(table.values)
+    columns: dict[str, Any] = {}
+    if table.time is not None:
+        time_name = table.report.time_column or "time"
+        if text_times or not pd.api.types.is_datetime64_any_dtype(table.time.dtype):
+            columns[time_name] = _time_cells(table.time)
+        else:
+            columns[time_name] = table.time.reset_index(drop=True)
+    places: dict[str, tuple[str, int] | None] = {}
+    for col in table.values.columns:
+        arr = table.values[col].to_numpy(dtype=np.float64)
+        # Interpolated gap cells are off the input's grid: that many may miss it.
+        places[col] = precision(arr, misses=table.report.filled.get(col, 0))
+        columns[_unique(str(col), columns)] = _at_precision(arr, places[col])
+    for key, arr in denoised.items():
+        values = np.asarray(arr, dtype=np.float64)
+        if values.ndim != 1 or values.size != rows:
+            raise InputError(
+                f"The denoised signal {key!r} has shape {values.shape}, but the table has "
+                f"{rows:,} rows. Denoise the column again before saving."
+            )
+        # One digit finer than the input, so rounding adds at most a tenth of the input's
+        # own quantisation step (a denoised value between two input steps is the point).
+        columns[_unique(f"{key}_denoised", columns)] = _at_precision(values, places.get(key), finer=1)
+    frame = pd.DataFrame(columns)
+    frame.columns = [_neutralise(c) for c in frame.columns]
+    return frame
+
+
+def _unique(name: str, taken: dict[str, Any]) -> str:
+    candidate, k = name, 2
+    while candidate in taken:
+        candidate, k = f"{name}_{k}", k + 1
+    return candidate
+
+
+def _neutralise(name: str) -> str:
+    """Prefix header cells that spreadsheets would evaluate as formulas.
+
+    The first character is compared after NFKC folding too: some spreadsheets take the
+    full-width and small-form look-alikes (＝ ＋ － ＠, ﹦ ﹢ ﹣ ﹫) for the ASCII signs.
+    """
+    first = unicodedata.normalize("NFKC", name[:1])
+    return "'" + name if name.startswith(_FORMULA_PREFIXES) or first.startswith(_FORMULA_PREFIXES) else name
+
+
+def decimals(values: np.ndarray, misses: int = 0, limit: int = _MAX_DECIMALS) -> int | None:
+    """Return the fewest decimal places that write a column's values back exactly.
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (n,)
+        float64 values as read from decimal text (NaN and inf are ignored).
+    misses : int
+        How many finite values may be off that grid (cells filled by interpolation).
+    limit : int
+        Largest number of places tried.
+
+    Returns
+    -------
+    int or None
+        ``d`` such that ``round(x, d)`` reproduces every value (but ``misses``) to
+        within float rounding; None when more than ``limit`` places, or more digits
+        than a float holds exactly, would be needed (write the shortest round-trip form).
+    """
+    finite = values[np.isfinite(values)]
+    if finite.size <= misses:
+        return 0
+    biggest = float(np.abs(finite).max())
+    for d in range(limit + 1):
+        if biggest * 10.0**d >= 2.0**40:  # the grid test below needs room below float spacing
+            return None
+        scaled = finite * 10.0**d
+        # A value parsed from text with d places is within about an ulp of an integer here.
+        off = np.abs(scaled - np.rint(scaled)) > 4 * np.spacing(np.abs(scaled)) + 1e-300
+        if int(np.count_nonzero(off)) <= misses:
+            return d
+    return None
+
+
+def significant(values: np.ndarray, misses: int = 0, limit: int = _MAX_DECIMALS) -> int | None:
+    """Return the fewest significant digits that write a column's values back exactly.
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (n,)
+        float64 values as read from decimal text (NaN, inf and 0 are ignored).
+    misses : int
+        How many finite values may be off that grid (cells filled by interpolation).
+    limit : int
+        Largest number of digits tried.
+
+    Returns
+    -------
+    int or None
+        ``s`` such that every value (but ``misses``) has at most ``s`` significant
+        digits, as ``%.6g`` writes them; None when more than ``limit`` are needed.
+    """
+    finite = values[np.isfinite(values) & (values != 0)]
+    if finite.size <= misses:
+        return 1
+    exp = np.floor(np.log10(np.abs(finite)))
+    for s in range(1, limit + 1):
+        scaled = _shift(finite, s - 1 - exp)
+        off = np.abs(scaled - np.rint(scaled)) > 16 * np.spacing(np.abs(scaled))
+        if int(np.count_nonzero(off)) <= misses:
+            return s
+    return None
+
+
+def _shift(x: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """x * 10**k with exact powers of ten (a multiply or a divide), so a decimal grid stays exact."""
+    return np.where(k >= 0, x * 10.0 ** np.maximum(k, 0), x / 10.0 ** np.maximum(-k, 0))
+
+
+def precision(values: np.ndarray, misses: int = 0) -> tuple[str, int] | None:
+    """How a column was written: ``("f", places)``, ``("g", digits)`` or None (full precision).
+
+    Fixed decimal places (an instrument's resolution) unless significant digits need
+    fewer digits (a ``%g`` writer: 0.000123457 and 12.3457 both have 6).
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (n,)
+    misses : int
+        Values allowed off the grid (interpolated gap cells).
+
+    Returns
+    -------
+    tuple of (str, int) or None
+    """
+    d = decimals(values, misses)
+    if d == 0:
+        return ("f", 0)
+    s = significant(values, misses)
+    if s is not None and (d is None or s < d):
+        return ("g", s)
+    return None if d is None else ("f", d)
+
+
+def _at_precision(values: np.ndarray, spec: tuple[str, int] | None, finer: int = 0) -> Any:
+    """Values rounded as ``spec`` says (``finer`` more digits), integers for ("f", 0), as-is for None."""
+    if spec is None:
+        return values
+    kind, n = spec
+    if kind == "f":
+        return _at_decimals(values, n + finer)
+    x = np.asarray(values, dtype=np.float64)
+    ok = np.isfinite(x) & (x != 0)
+    exp = np.floor(np.log10(np.abs(np.where(ok, x, 1.0))))
+    k = n + finer - 1 - exp
+    # rint(x * 10^k) / 10^k with exact powers: the float nearest the rounded decimal.
+    scaled = np.rint(_shift(x, k))
+    return np.where(ok, _shift(scaled, -k), x)
+
+
+def _at_decimals(values: np.ndarray, d: int | None) -> Any:
+    """Values rounded to ``d`` places for writing: integers when ``d`` is 0, as-is when None.
+
+    Rounding gives the float nearest to the d-place decimal, whose shortest form
+    (what the CSV writer prints) has at most d places.
+    """
+    if d is None:
+        return values
+    rounded = np.round(values, d)
+    finite = np.isfinite(rounded)
+    if d == 0 and not np.any(np.abs(rounded[finite]) >= 2.0**53):
+        # Integers: 0, 1, 2 rather than 0.0, 1.0, 2.0; a masked (nullable) cell stays empty.
+        ints = np.where(finite, rounded, 0).astype(np.int64)
+        return ints if finite.all() else pd.arrays.IntegerArray(ints, ~finite)
+    return rounded
+
+
+def _time_cells(time: pd.Series) -> Any:
+    """ISO 8601 strings for datetimes (UTC with "Z" when zone-aware); numbers at the input's precision otherwise."""
+    if not pd.api.types.is_datetime64_any_dtype(time.dtype):
+        seconds = time.to_numpy(dtype=np.float64)
+        return _at_precision(seconds, precision(seconds))
+    aware = getattr(time.dt, "tz", None) is not None
+    naive = time.dt.tz_convert("UTC").dt.tz_localize(None) if aware else time
+    stamps = naive.to_numpy()
+    per_second = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[np.datetime_data(stamps.dtype)[0]]
+    ticks = stamps.view(np.int64)[~np.isnat(stamps)]
+    # The coarsest unit that loses nothing, so whole seconds do not print ".000000".
+    native = np.datetime_data(stamps.dtype)[0]
+    units = [(u, per_second // d) for u, d in (("s", 1), ("ms", 10**3), ("us", 10**6)) if d <= per_second]
+    unit = next((u for u, step in units if (ticks % step == 0).all()), native)
+    cells = np.datetime_as_string(stamps, unit=unit, timezone="UTC" if aware else "naive")
+    return np.where(np.isnat(stamps), "", cells).astype(object)
