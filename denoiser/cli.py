@@ -17,9 +17,10 @@ from typing import Iterator
 
 import numpy as np
 
-from denoiser.config import PRESETS
+from denoiser import presets
 from denoiser.errors import InputError
-from denoiser.signals import FAMILIES, NOISE_KINDS, add_noise, make_signals, x_grid
+from denoiser.presets import PRESETS
+from denoiser.signals import FAMILIES, NOISES, add_noise, make_signals, noise_params, x_grid
 
 
 @contextmanager
@@ -152,7 +153,8 @@ def cmd_search(args: argparse.Namespace) -> None:
     train = TrainConfig(epochs=args.epochs, batch_size=32, seed=args.seed)
     base = ModelConfig(filters=8)  # the app's search base: small networks, many trials
     length = max(space["window"])
-    noisy, clean = training_pairs(args.family, args.n_signals, length, tuple(args.noise), (0.02, 0.3), rng=args.seed)
+    noisy, clean = training_pairs(args.family, args.n_signals, length, tuple(args.noise), (0.02, 0.3), rng=args.seed,
+                                  **_noise_values(args))
 
     def progress(i: int, n: int, row: dict) -> None:
         params = ", ".join(f"{k} {row[k]:g}" if isinstance(row[k], float) else f"{k} {row[k]}" for k in space)
@@ -190,18 +192,12 @@ def cmd_search(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from dataclasses import replace
-
-    from denoiser.config import ModelConfig, TrainConfig
+    from denoiser.config import TrainConfig
     from denoiser.core import Denoiser
     from denoiser.signals import training_pairs
 
-    if args.preset == "seed":
-        config = replace(ModelConfig.tutorial(), window=args.window or 150)
-    elif args.preset == "lstm":
-        config = ModelConfig.lstm(**({"window": args.window} if args.window else {}))
-    else:
-        config = ModelConfig(window=args.window or 256, filters=args.filters)
+    # The preset's own defaults; --window and --filters where its record lets a form set them.
+    config = PRESETS[args.preset].form_config(window=args.window, filters=args.filters)
     if args.self_supervised:
         return _train_self_supervised(args, config)
     train = TrainConfig.for_preset(args.preset, epochs=args.epochs, batch_size=args.batch_size, loss=args.loss,
@@ -213,14 +209,16 @@ def cmd_train(args: argparse.Namespace) -> None:
         table = read_series(args.csv)
         clean = table.column(args.column or table.values.columns[0])
         clean = clean[np.isfinite(clean)]
-        noisy = add_noise(clean, args.noise, sigma=args.sigma, snr_db=args.snr_db, rng=args.seed)
+        noisy = add_noise(clean, args.noise, sigma=args.sigma, snr_db=args.snr_db, rng=args.seed,
+                          **_noise_values(args))
         note = f"{Path(args.csv).name} with {args.noise} noise added"
     else:
         if args.snr_db is not None:
             raise InputError("--snr-db needs --csv (a series whose power sets the level); "
                              "for synthetic training give --sigma, or leave it out for the range 0.02-0.3.")
         sigma = (args.sigma, args.sigma) if args.sigma is not None else (0.02, 0.3)
-        noisy, clean = training_pairs(args.family, args.n_signals, config.window, args.noise, sigma, rng=args.seed)
+        noisy, clean = training_pairs(args.family, args.n_signals, config.window, args.noise, sigma, rng=args.seed,
+                                      **_noise_values(args))
         note = f"{args.family} family, {args.noise} noise, sigma {sigma[0]}-{sigma[1]}, {args.n_signals} signals"
 
     def progress(epoch: int, logs: dict[str, float]) -> None:
@@ -249,11 +247,12 @@ def _train_self_supervised(args: argparse.Namespace, config) -> None:  # noqa: A
 
     if not args.csv:
         raise InputError("--self-supervised learns from a noisy recording: give it with --csv FILE (and --column).")
-    if args.sigma is not None or args.snr_db is not None or args.noise != "gaussian":
-        raise InputError("--self-supervised adds no noise: it learns the recording's own; drop --sigma/--snr-db/--noise.")
-    if not args.from_scratch and args.preset != "unet":
-        raise InputError("Self-supervised fine-tuning starts from the bundled U-Net; add --from-scratch to train "
-                         f"the {args.preset} preset from fresh weights.")
+    if args.sigma is not None or args.snr_db is not None or args.noise != "gaussian" or _noise_values(args):
+        given = "/".join(["--sigma", "--snr-db", "--noise", *(f"--{_flag(n)}" for n in noise_params())])
+        raise InputError(f"--self-supervised adds no noise: it learns the recording's own; drop {given}.")
+    if not args.from_scratch and args.preset != presets.DEFAULT:  # the bundled models are the default preset
+        raise InputError(f"Self-supervised fine-tuning starts from the bundled {PRESETS[presets.DEFAULT].short}; add "
+                         f"--from-scratch to train the {args.preset} preset from fresh weights.")
     table = read_series(args.csv)
     name = args.column or table.values.columns[0]
     if name not in table.values.columns:
@@ -293,7 +292,8 @@ def cmd_generate(args: argparse.Namespace) -> None:
     if args.sigma is None and args.snr_db is None:
         args.sigma = 0.05
     clean = make_signals(args.family, args.n, args.length, rng=args.seed)
-    noisy = add_noise(clean, args.noise, sigma=args.sigma, snr_db=args.snr_db, rng=args.seed + 1)
+    noisy = add_noise(clean, args.noise, sigma=args.sigma, snr_db=args.snr_db, rng=args.seed + 1,
+                      **_noise_values(args))
     cols = {"x": x_grid(args.length)} if args.family in ("x2", "parabola") else {"t": np.arange(args.length)}
     for i in range(args.n):
         suffix = f"_{i + 1}" if args.n > 1 else ""
@@ -306,8 +306,39 @@ def _level(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--sigma", type=float, help="noise standard deviation")
     g.add_argument("--snr-db", type=float, help="noise level as signal-to-noise ratio in dB")
-    p.add_argument("--noise", choices=NOISE_KINDS, default="gaussian", help="noise kind (default: gaussian)")
+    p.add_argument("--noise", choices=list(NOISES), default="gaussian", help="noise kind (default: gaussian)")
+    _noise_options(p)
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+
+
+def _flag(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def _noise_options(p: argparse.ArgumentParser) -> None:
+    """One option per noise kind's parameter (``--rate`` for impulse noise), from the kinds' records."""
+    for name, param in noise_params().items():
+        kinds = ", ".join(k for k, kind in NOISES.items() if any(q.name == name for q in kind.params))
+        p.add_argument(f"--{_flag(name)}", type=float, dest=f"noise_{name}", metavar=name.upper(),
+                       help=f"{param.label} for {kinds} noise, in ({param.lo:g}, {param.hi:g}] (default: "
+                            f"{param.default:g}). {param.help}".rstrip())
+
+
+def _noise_values(args: argparse.Namespace) -> dict[str, float]:
+    """The noise parameters given on the command line (the others keep their kind's default).
+
+    One that none of the chosen kinds takes is refused: it would be silently ignored.
+    """
+    given = {name: getattr(args, f"noise_{name}") for name in noise_params()
+             if getattr(args, f"noise_{name}", None) is not None}
+    chosen = [args.noise] if isinstance(args.noise, str) else list(args.noise)
+    takes = {q.name for kind in chosen if kind in NOISES for q in NOISES[kind].params}
+    for name in given:
+        if name not in takes and not getattr(args, "self_supervised", False):
+            owners = [k for k, kind in NOISES.items() if any(q.name == name for q in kind.params)]
+            raise InputError(f"--{_flag(name)} applies to {' or '.join(owners)} noise; "
+                             f"add --noise {owners[0]} or drop --{_flag(name)}.")
+    return given
 
 
 def parser() -> argparse.ArgumentParser:
@@ -350,8 +381,10 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a model and save it as .keras",
                        description="Train a denoiser on synthetic signals (or on a CSV column with noise added).")
     p.add_argument("-o", "--output", required=True, help="model file to write (.keras)")
-    p.add_argument("--preset", choices=PRESETS, default="unet", help="architecture (default: unet)")
-    p.add_argument("--window", type=int, help="window length in samples (default: unet 256, seed 150, lstm 128)")
+    p.add_argument("--preset", choices=list(PRESETS), default=presets.DEFAULT,
+                   help=f"architecture (default: {presets.DEFAULT})")
+    p.add_argument("--window", type=int, help="window length in samples (default: "
+                   + ", ".join(f"{name} {spec.window}" for name, spec in PRESETS.items()) + ")")
     p.add_argument("--filters", type=int, default=16, help="unet: channels of the first level (default: 16)")
     p.add_argument("--family", choices=[*FAMILIES, "mixed", "realistic"], default="mixed", help="synthetic signal family")
     p.add_argument("--n-signals", type=int, default=4000, help="synthetic training signals (default: 4000)")
@@ -359,7 +392,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--column", help="the CSV column to use (default: the first value column)")
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, help="Adam learning rate (default: 1e-3; lstm 3e-3)")
+    p.add_argument("--lr", type=float, help="Adam learning rate (default: "
+                   + ", ".join(f"{name} {spec.learning_rate:g}" for name, spec in PRESETS.items()) + ")")
     p.add_argument("--loss", choices=("mse", "mae", "huber"), default="mse",
                    help="mse (default); mae or huber for data with outliers or impulse noise")
     p.add_argument("--patience", type=int, default=5, help="EarlyStopping patience in epochs")
@@ -377,12 +411,14 @@ def parser() -> argparse.ArgumentParser:
                                    "tasks, one per worker.")
     p.add_argument("-o", "--output", required=True, help="the best model (.keras)")
     p.add_argument("--table", default="search.csv", help="ranked table of the trials (default: search.csv)")
-    p.add_argument("--preset", nargs="+", choices=("unet", "lstm"), default=["unet", "lstm"], help="architectures")
+    p.add_argument("--preset", nargs="+", choices=presets.searchable(), default=presets.searchable(),
+                   help="architectures (default: all of them)")
     p.add_argument("--window", nargs="+", type=int, default=[128], help="window lengths (default: 128)")
     p.add_argument("--lr", nargs="+", type=float, default=[1e-3, 3e-3], help="learning rates (default: 1e-3 3e-3)")
     p.add_argument("--loss", nargs="+", choices=("mse", "mae", "huber"), default=["mse"], help="losses")
     p.add_argument("--family", choices=[*FAMILIES, "mixed", "realistic"], default="mixed", help="signal family")
-    p.add_argument("--noise", nargs="+", choices=NOISE_KINDS, default=["gaussian"], help="noise kinds")
+    p.add_argument("--noise", nargs="+", choices=list(NOISES), default=["gaussian"], help="noise kinds")
+    _noise_options(p)
     p.add_argument("--n-signals", type=int, default=400, help="synthetic signals (default: 400)")
     p.add_argument("--epochs", type=int, default=5, help="epochs per trial, at most (default: 5)")
     p.add_argument("--trials", type=int, default=4, help="budget: trials drawn from the grid (default: 4)")
