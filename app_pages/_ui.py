@@ -928,8 +928,9 @@ def sync_query_params() -> None:
     text = {k: (f"{v:g}" if isinstance(v, float) else str(v)) for k, v in values.items() if v is not None}
     if text != {k: st.query_params.get(k) for k in st.query_params}:
         st.query_params.from_dict(text)
-    # The same settings as a link to copy: Streamlit 1.67 does not always carry st.query_params set
-    # during a run of a multipage app into the browser's address bar, so the sidebar shows the link.
+    # The address bar now carries them too (the browser applies the change with history.pushState;
+    # Playwright's page.url lags one run behind, location.href does not). The sidebar shows the same
+    # link to copy, for a projector or an embedded app where the address bar is out of sight.
     from urllib.parse import urlencode
 
     base = (st.context.url or "").split("?")[0]
