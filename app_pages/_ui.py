@@ -200,18 +200,23 @@ class Signal:
 
 
 def generated_signal(family: str = "x2", length: int = 150, kind: str = "gaussian", *, seed: int = 0,
-                     rate: float = 0.05, **level: float) -> Signal:
+                     noise_params: dict[str, float] | None = None, **level: float) -> Signal:
     """A synthetic noisy signal; ``level`` is ``sigma=...`` or ``snr_db=...``. Raises InputError.
 
-    One generator draws the signal first, then the noise, so the download script can repeat both.
+    ``noise_params``: the noise kind's own parameters (e.g. ``{"rate": 0.1}`` for impulse
+    noise); missing ones take the kind's defaults. One generator draws the signal first,
+    then the noise, so the download script can repeat both.
     """
-    from denoiser.signals import FAMILY_LABELS, add_noise, make_signal, x_grid
+    from denoiser.signals import FAMILY_LABELS, add_noise, make_signal, noise_kind, x_grid
 
+    spec = noise_kind(kind)
+    # The kind's own parameters only, defaults filled: what the download script writes out.
+    own = {p.name: (noise_params or {}).get(p.name, p.default) for p in spec.params}
     rng = np.random.default_rng(seed)
     clean = make_signal(family, length, rng)
-    noisy = add_noise(clean, kind, rng=rng, rate=rate, **level)
+    noisy = add_noise(clean, kind, rng=rng, **own, **level)
     recipe = {"origin": "generated", "family": family, "length": length, "kind": kind, "seed": seed,
-              "rate": rate, **level}
+              "noise_params": own, **level}
     return Signal(FAMILY_LABELS[family], noisy, clean, x_grid(length), "x", family=family, recipe=recipe)
 
 
@@ -337,16 +342,25 @@ def resolve_model(choice: str, signal: Signal | None = None) -> tuple["Denoiser"
     if choice != BUNDLED and choice in st.session_state.models:
         return st.session_state.models[choice], choice
     with st.spinner("Loading the network (TensorFlow starts once, a few seconds)…"):
-        if uses_specialist(signal):
-            return bundled_model("parabola"), "bundled x² specialist"
-        return bundled_model("default"), "bundled default"
+        name = "parabola" if uses_specialist(signal) else "default"
+        return bundled_model(name), BUNDLED_LABELS[name]
+
+
+#: How the bundled models are named in captions; :func:`bundled_recipe` maps such a label back.
+BUNDLED_LABELS = {"parabola": "bundled x² specialist", "default": "bundled default"}
+
+
+def bundled_recipe(label: str) -> str | None:
+    """The bundled model (``pretrained`` name) a label of :func:`resolve_model` stands for; None: the user's."""
+    return next((name for name, text in BUNDLED_LABELS.items() if text == label), None)
 
 
 def model_caption(signal: Signal | None, label: str) -> str:
-    if label == "bundled x² specialist":
+    which = bundled_recipe(label)
+    if which == "parabola":
         return ("Denoised by the **bundled x² specialist** (trained on parabolas a·(x−b)²+c on the "
                 "tutorial's 150-point grid), because this signal is one of those.")
-    if label == "bundled default":
+    if which == "default":
         return "Denoised by the **bundled default model** (a general blind denoiser, window 256)."
     return f"Denoised by **your model: {plain(label)}** (choose another on the Model page)."
 
@@ -503,8 +517,10 @@ def sample_names() -> list[str]:
 
 
 # ------------------------------------------------------------------ the automatic pipeline
-AUTOMATIC = "Automatic (no-harm check)"
-NETWORK_ONLY = "Network only"
+# The method choice: stable keys (also the shared link's values), shown through METHOD_LABELS.
+AUTOMATIC = "auto"
+NETWORK_ONLY = "network"
+METHOD_LABELS = {AUTOMATIC: "Automatic (no-harm check)", NETWORK_ONLY: "Network only"}
 NOISE_MODES = {"estimate": "Estimate it from the data", "given": "I know sigma",
                "quiet": "Measure it on a quiet stretch"}
 AUTO_CACHE_SIZE = 6  # results kept per session (each holds one denoised series)
@@ -581,9 +597,11 @@ def estimate_panel(res: "DenoiseResult", *, true_gain: float | None = None) -> N
 def known_sigma(signal: Signal) -> float | None:
     """The sigma of white noise the app itself added to a generated signal (None otherwise)."""
     r = signal.recipe
-    if r.get("origin") != "generated" or r.get("kind") not in ("gaussian", "uniform") or signal.clean is None:
+    from denoiser.signals import NOISES, noise_sigma
+
+    white = r.get("kind") in NOISES and NOISES[r["kind"]].white
+    if r.get("origin") != "generated" or not white or signal.clean is None:
         return None
-    from denoiser.signals import noise_sigma
 
     return float(r["sigma"]) if "sigma" in r else noise_sigma(signal.clean, snr_db=r["snr_db"])
 
@@ -643,8 +661,8 @@ LONG_SERIES = 250_000  # Compare: above this many samples the network joins the 
 
 def method_choice(key: str) -> str:
     """Automatic (the default) or the network alone: one choice away."""
-    return st.radio("Method", [AUTOMATIC, NETWORK_ONLY], key=key, horizontal=True,
-                    index=index_of([AUTOMATIC, NETWORK_ONLY], key, AUTOMATIC),
+    return st.radio("Method", list(METHOD_LABELS), key=key, horizontal=True, format_func=METHOD_LABELS.get,
+                    index=index_of(list(METHOD_LABELS), key, AUTOMATIC),
                     help="Automatic: the network, wavelet shrinkage and Savitzky-Golay are weighed against the "
                          "input itself with a risk estimate, so only what the data support is applied. "
                          "Network only: the network's output as it is, unchecked.")
@@ -846,11 +864,16 @@ def model_offer(*, compact: bool = False) -> None:
 
 
 # ------------------------------------------------------------------ shareable state (st.query_params)
-METHOD_CODES = {"auto": "Automatic (no-harm check)", "network": "Network only"}
+METHOD_CODES = METHOD_LABELS  # older name: the method keys are the link's codes
+#: The Generate page's "Noise level as" choice: key -> label. A link written before the keys
+#: carried the label, so LEVEL_ALIASES maps it too.
+LEVEL_LABELS = {"sigma": "sigma", "snr": "SNR (dB)"}
+LEVEL_ALIASES = {"SNR (dB)": "snr"}
 
 
-def _choice(options: Sequence[str]) -> Any:
-    return lambda v: v if v in options else None
+def _choice(options: Sequence[str], aliases: dict[str, str] | None = None) -> Any:
+    aliases = aliases or {}
+    return lambda v: v if v in options else aliases.get(v)
 
 
 def _number(kind: type, lo: float, hi: float) -> Any:
@@ -865,13 +888,15 @@ def _number(kind: type, lo: float, hi: float) -> Any:
 
 def _query_fields() -> dict[str, Any]:
     """URL parameter -> parser (text -> the widget's value, or None when invalid)."""
-    from denoiser.signals import FAMILIES, NOISE_KINDS
+    from denoiser.signals import FAMILIES, NOISES, noise_params
 
     return {
         "gen_family": _choice([*FAMILIES, "mixed", "realistic"]), "gen_length": _number(int, 32, 4096),
-        "gen_noise": _choice(list(NOISE_KINDS)), "gen_level_by": _choice(["sigma", "SNR (dB)"]),
+        "gen_noise": _choice(list(NOISES)), "gen_level_by": _choice(list(LEVEL_LABELS), LEVEL_ALIASES),
         "gen_sigma": _number(float, 0.0, 1.0), "gen_snr": _number(float, -10.0, 40.0),
-        "gen_rate": _number(float, 0.01, 0.5), "gen_seed": _number(int, 0, 1_000_000),
+        # each noise kind's own parameters (gen_rate: impulse), in their sliders' ranges
+        **{f"gen_{name}": _number(float, p.ui[0], p.ui[1]) for name, p in noise_params().items()},
+        "gen_seed": _number(int, 0, 1_000_000),
         "gen_method": _choice(list(METHOD_CODES)), "cmp_method": _choice(list(METHOD_CODES)),
         "cmp_sg": _number(int, 5, 301), "cmp_noise_mode": _choice(list(NOISE_MODES)),
         "cmp_sigma": _number(float, 0.0, 1e12), "model": lambda v: v or None,
@@ -902,8 +927,7 @@ def apply_query_params() -> None:
 
 def initial(key: str, default: Any) -> Any:
     """A widget's starting value: the shared link's (when the session started from one), else ``default``."""
-    value = st.session_state.get("qp_initial", {}).get(key, default)
-    return METHOD_CODES.get(value, value) if key.endswith("_method") else value
+    return st.session_state.get("qp_initial", {}).get(key, default)
 
 
 def index_of(options: Sequence[Any], key: str, default: Any) -> int:
@@ -916,12 +940,10 @@ def sync_query_params() -> None:
     """After every run: the URL carries the current Generate, Model and Compare settings."""
     if "qp_initial" not in st.session_state:
         return
-    codes = {v: k for k, v in METHOD_CODES.items()}
     values = {k: v for k, v in st.session_state.qp_initial.items() if k not in ("model", "data")}
     for key in _query_fields():
         if key in st.session_state and key not in ("model", "data"):
-            v = st.session_state[key]
-            values[key] = codes.get(v, v) if key.endswith("_method") else v
+            values[key] = st.session_state[key]
     choice = st.session_state.get("model_choice", BUNDLED)
     values["model"] = "bundled" if choice == BUNDLED else choice
     values["data"] = st.session_state.get("active", "generated")
@@ -945,10 +967,12 @@ def generated_from_state() -> Signal:
     get = lambda key, default: st.session_state.get(key, initial(key, default))  # noqa: E731
     level = ({"sigma": get("gen_sigma", 0.05)} if get("gen_level_by", "sigma") == "sigma"
              else {"snr_db": get("gen_snr", 20.0)})
+    from denoiser.signals import noise_kind
+
     kind = get("gen_noise", "gaussian")
+    params = {p.name: get(f"gen_{p.name}", p.default) for p in noise_kind(kind).params}
     return generated_signal(get("gen_family", "x2"), int(get("gen_length", 150)), kind,
-                            seed=int(get("gen_seed", 0)), rate=get("gen_rate", 0.05) if kind == "impulse" else 0.05,
-                            **level)
+                            seed=int(get("gen_seed", 0)), noise_params=params, **level)
 
 
 def reset_session() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from denoiser.errors import InputError
-from denoiser.signals import FAMILIES, FAMILY_LABELS, NOISE_KINDS, NOISE_LABELS
+from denoiser.signals import FAMILIES, FAMILY_LABELS, NOISES
 from app_pages import _ui as ui
 
 KEEP = {"persist_state": "session"}  # controls keep their values when the user visits other pages
@@ -23,10 +23,12 @@ with controls:
                                             for f in families))
     length = st.slider("Length (samples)", 32, 4096, int(ui.initial("gen_length", 150)), 2, key="gen_length", **KEEP,
                        help="150 is the tutorial's grid (x from −0.50 to 0.99 in steps of 0.01).")
-    kind = st.selectbox("Noise", NOISE_KINDS, index=ui.index_of(list(NOISE_KINDS), "gen_noise", NOISE_KINDS[0]),
-                        format_func=NOISE_LABELS.get, key="gen_noise", **KEEP)
-    level_by = st.radio("Noise level as", ["sigma", "SNR (dB)"], horizontal=True, key="gen_level_by", **KEEP,
-                        index=ui.index_of(["sigma", "SNR (dB)"], "gen_level_by", "sigma"))
+    kinds = list(NOISES)
+    kind = st.selectbox("Noise", kinds, index=ui.index_of(kinds, "gen_noise", kinds[0]),
+                        format_func=lambda k: NOISES[k].label, key="gen_noise", **KEEP)
+    levels = list(ui.LEVEL_LABELS)
+    level_by = st.radio("Noise level as", levels, horizontal=True, key="gen_level_by", **KEEP,
+                        format_func=ui.LEVEL_LABELS.get, index=ui.index_of(levels, "gen_level_by", "sigma"))
     if level_by == "sigma":
         sigma = st.slider("Noise sigma", 0.0, 1.0, float(ui.initial("gen_sigma", 0.05)), 0.005, format="%.3f",
                           key="gen_sigma", **KEEP)
@@ -35,15 +37,16 @@ with controls:
         snr = st.slider("SNR (dB)", -10.0, 40.0, float(ui.initial("gen_snr", 20.0)), 0.5, key="gen_snr", **KEEP,
                         help="10·log10(signal power / noise power).")
         level = {"snr_db": snr}
-    rate = 0.05
-    if kind == "impulse":
-        rate = st.slider("Impulse rate", 0.01, 0.5, float(ui.initial("gen_rate", 0.05)), 0.01, key="gen_rate", **KEEP,
-                         help="Fraction of samples hit by a spike.")
+    params = {}
+    for p in NOISES[kind].params:  # the kind's own parameters, from its record (impulse: the rate)
+        lo, hi, step = p.ui
+        params[p.name] = st.slider(p.label, lo, hi, float(ui.initial(f"gen_{p.name}", p.default)), step,
+                                   key=f"gen_{p.name}", help=p.help or None, **KEEP)
     seed = int(st.number_input("Seed", 0, 1_000_000, int(ui.initial("gen_seed", 0)), 1, key="gen_seed", **KEEP,
                                help="The same seed gives the same signal and noise again."))
 
 try:
-    signal = ui.generated_signal(family, length, kind, seed=seed, rate=rate, **level)
+    signal = ui.generated_signal(family, length, kind, seed=seed, noise_params=params, **level)
 except InputError as err:
     st.error(str(err))
     st.stop()
@@ -65,11 +68,9 @@ with plot:
     st.caption(ui.model_caption(signal, label))
     if auto is not None:
         ui.estimate_line(auto, ui.metrics.gain_db(clean, noisy, denoised))
-    if kind == "drift":
-        st.caption("Drift is slow wander, and slow is what a signal looks like: neither the network nor the "
-                   "filters remove it (they take away what changes faster than the signal). Subtract a fitted "
-                   "trend or a baseline first if the drift must go.")
-    if label == "bundled default" and family in ui.SPECIALIST_FAMILIES:
+    if NOISES[kind].note:
+        st.caption(NOISES[kind].note)
+    if ui.bundled_recipe(label) == "default" and family in ui.SPECIALIST_FAMILIES:
         st.caption(f"The x² specialist works on the tutorial's {ui.SPECIALIST_LENGTH}-point grid only; "
                    f"set the length to {ui.SPECIALIST_LENGTH} to use it.")
     cols = st.columns(2)

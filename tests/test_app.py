@@ -77,7 +77,7 @@ def test_generate_metrics_follow_the_noise() -> None:
     assert metric(at, "MSE (denoised)") != before
     assert at.session_state.generated.recipe["sigma"] == pytest.approx(0.3)
     # SNR instead of sigma, another family and noise kind: still one plot and metrics.
-    at.radio(key="gen_level_by").set_value("SNR (dB)").run()
+    at.radio(key="gen_level_by").set_value("snr").run()
     at.selectbox(key="gen_family").set_value("square").run()
     at.selectbox(key="gen_noise").set_value("impulse").run()
     assert not at.exception and not at.error
@@ -527,7 +527,7 @@ def test_a_shared_link_reproduces_generate_and_compare_settings() -> None:
     assert (recipe["family"], recipe["length"], recipe["kind"], recipe["seed"]) == ("sines", 512, "uniform", 7)
     assert recipe["sigma"] == pytest.approx(0.2)
     assert at.number_input(key="cmp_sg").value == 31
-    assert at.radio(key="cmp_method").value == "Network only"
+    assert at.radio(key="cmp_method").value == "network"
     at.switch_page("app_pages/generate.py").run()
     assert at.selectbox(key="gen_family").value == "sines" and at.slider(key="gen_length").value == 512
     # ...and the URL follows the controls (the link a user copies)
