@@ -26,13 +26,14 @@ import threading
 import time
 import traceback
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, MutableMapping
 
 import numpy as np
 import streamlit as st
 
-from denoiser.config import PRESET_LABELS, ModelConfig, TrainConfig
+from denoiser import presets
+from denoiser.config import ModelConfig, TrainConfig
 from denoiser.errors import InputError
 from denoiser.signals import FAMILY_LABELS, training_pairs
 from denoiser.windows import bridge_gaps
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from denoiser.core import Denoiser
 
 log = logging.getLogger(__name__)
-PRESET_NAMES = {"seed": "Tutorial net", "unet": "U-Net", "lstm": "LSTM"}  # short names for model lists
+PRESET_NAMES = presets.Column("short")  # short names for model lists ("U-Net"), from the presets' records
 POLL_SECONDS = 0.2        # how often a queued job looks whether it is its turn
 ABANDON_SECONDS = 600     # a job nobody has looked at for this long (tab closed) stops, freeing the queue
 
@@ -57,6 +58,7 @@ class TrainRequest:
     noise: tuple[str, ...] = ("gaussian",)
     sigma: tuple[float, float] = (0.02, 0.3)  # synthetic: per-signal sigma range
     n_signals: int = 2000
+    noise_params: dict[str, float] = field(default_factory=dict)  # noise kinds' parameters (impulse rate)
     series: np.ndarray | None = None          # the uploaded column, for source "selfsup"
     series_name: str = ""
 
@@ -74,6 +76,7 @@ class SearchRequest:
     n_signals: int = 400
     n_trials: int = 4
     minutes: float = 2.0
+    noise_params: dict[str, float] = field(default_factory=dict)
 
     @property
     def length(self) -> int:
@@ -289,7 +292,8 @@ def train_work(job: TrainingJob) -> "Denoiser":
 def search_work(job: TrainingJob) -> Any:
     """A job's work for a SearchRequest: synthetic pairs, then ``denoiser.search.search``."""
     req: SearchRequest = job.request
-    noisy, clean = training_pairs(req.family, req.n_signals, req.length, req.noise, req.sigma, rng=req.train.seed)
+    noisy, clean = training_pairs(req.family, req.n_signals, req.length, req.noise, req.sigma, rng=req.train.seed,
+                                  **req.noise_params)
     from denoiser.search import search  # TensorFlow
 
     job.status = "training"
@@ -314,7 +318,8 @@ def training_data(req: TrainRequest) -> tuple[np.ndarray, np.ndarray | None, str
                              f"at least {4 * window} (4 windows of {window}). Pick a smaller window or train on "
                              "synthetic data.")
         return series, None, note
-    noisy, clean = training_pairs(req.family, req.n_signals, window, req.noise, req.sigma, rng=req.train.seed)
+    noisy, clean = training_pairs(req.family, req.n_signals, window, req.noise, req.sigma, rng=req.train.seed,
+                                  **req.noise_params)
     note = (f"{req.family} family, noise {'/'.join(req.noise)}, sigma {req.sigma[0]:g}-{req.sigma[1]:g}, "
             f"{req.n_signals} signals")
     return noisy, clean, note
@@ -368,7 +373,7 @@ def describe(request: TrainRequest | SearchRequest) -> str:
         searched = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in request.space.items())
         return (f"Search over {searched}: up to {request.n_trials} trials of {request.train.epochs} epochs, "
                 f"at most {request.minutes:g} min, on {request.n_signals} synthetic signals ({request.family}).")
-    preset = PRESET_LABELS[request.model.preset].split(":")[0]
+    preset = PRESET_NAMES.get(request.model.preset, request.model.preset)
     data = (f"{request.n_signals} synthetic signals ({request.family})" if request.source == "synthetic"
             else f"the uploaded column '{request.series_name}' alone (self-supervised, from the bundled default)")
     return f"{preset}, window {request.model.window}, up to {request.train.epochs} epochs on {data}."

@@ -4,16 +4,17 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from denoiser.config import ALL_SCALINGS, PRESET_LABELS, PRESETS, SCALING_LABELS, ModelConfig, TrainConfig
+from denoiser import presets
+from denoiser.config import ALL_SCALINGS, SCALING_LABELS, ModelConfig, TrainConfig
 from denoiser.errors import InputError
-from denoiser.signals import FAMILIES, FAMILY_LABELS, NOISE_KINDS, NOISE_LABELS
+from denoiser.presets import PRESETS
+from denoiser.signals import FAMILIES, FAMILY_LABELS, NOISES, noise_params
 from denoiser.windows import bridge_gaps
 from app_pages import _training, _ui as ui
 
 LOSS_LABELS = {"mse": "MSE (mean squared error)", "mae": "MAE (robust to spikes)", "huber": "Huber (in between)"}
 LOSS_NOTE = ("MSE punishes big errors most: right for Gaussian-like noise. MAE and Huber give outliers less "
              "pull: use them for impulse noise, spikes or glitches in the data.")
-AUTO_WINDOW_TEXT = "U-Net 256, LSTM 128"
 KEEP = {"persist_state": "session"}  # form settings survive visits to other pages
 BUNDLED_LABEL = "Bundled: default, or the x² specialist for 150-point parabolas"
 SOURCES = {"synthetic": "Synthetic signals (family + noise below)",
@@ -39,6 +40,32 @@ def load_model_file(file) -> None:  # noqa: ANN001 -- Streamlit's UploadedFile
     st.rerun()  # redraw the sidebar and the "in use" box with the new model
 
 
+def noise_label(kind: str) -> str:
+    return NOISES[kind].label
+
+
+def noise_param_inputs(prefix: str) -> dict[str, float]:
+    """A slider per parameter of the noise kinds (impulse rate), from the kinds' records.
+
+    A form cannot react to its own multiselect, so every parameter is shown, saying which kind
+    it is for; the Generate page's value is the starting one.
+    """
+    values = {}
+    for name, p in noise_params().items():
+        kinds = " / ".join(k for k, kind in NOISES.items() if any(q.name == name for q in kind.params))
+        lo, hi, step = p.ui
+        start = min(hi, max(lo, float(st.session_state.get(f"gen_{name}", p.default))))
+        values[name] = st.slider(f"{p.label} ({kinds} noise only)", lo, hi, start, step, key=f"{prefix}_{name}",
+                                 help=p.help or None, **KEEP)
+    return values
+
+
+def fixed_scaling_note() -> str:
+    """'The Tutorial net always uses min-max each window (...).' for the presets with a scaling of their own."""
+    return " ".join(f"The {p.short} always uses {SCALING_LABELS[p.fixed['scaling']].lower()}."
+                    for p in PRESETS.values() if "scaling" in p.fixed)
+
+
 def training_form() -> _training.TrainRequest | None:
     """The training settings; returns a request when the user submits valid ones."""
     busy = st.session_state.job is not None and st.session_state.job.running
@@ -47,26 +74,28 @@ def training_form() -> _training.TrainRequest | None:
     with st.form("train_form"):
         arch, fit, data = st.columns(3, gap="medium")
         with arch:
-            preset = st.radio("Architecture", PRESETS, format_func=PRESET_LABELS.get, key="tr_preset", **KEEP)
-            st.caption("The LSTM reads each window one sample at a time: on a CPU it trains several times "
-                       "slower than the U-Net per window, so keep its window at 128 or less.")
-            window = st.select_slider("Window (samples; the tutorial net always uses 150)",
-                                      ["auto", 32, 64, 128, 150, 256, 512], "auto", key="tr_window", **KEEP,
-                                      format_func=lambda v: f"auto ({AUTO_WINDOW_TEXT})" if v == "auto" else str(v))
-            filters = st.select_slider("Width (filters, U-Net only)", [8, 16, 32, 64], 16, key="tr_filters", **KEEP)
+            preset = st.radio("Architecture", list(PRESETS), format_func=lambda p: PRESETS[p].label,
+                              key="tr_preset", **KEEP)
+            notes = " ".join(p.form_note for p in PRESETS.values() if p.form_note)
+            if notes:
+                st.caption(notes)
+            window = st.select_slider("Window (samples)", ["auto", 32, 64, 128, 150, 256, 512], "auto", key="tr_window",
+                                      **KEEP, format_func=lambda v: f"auto ({presets.window_text()})" if v == "auto"
+                                      else str(v))
+            wide = " / ".join(PRESETS[n].short for n in presets.with_form_field("filters"))
+            filters = st.select_slider(f"Width (filters, {wide} only)", [8, 16, 32, 64], 16, key="tr_filters", **KEEP)
             scaling = st.selectbox("Scaling", ALL_SCALINGS, format_func=SCALING_LABELS.get, key="tr_scaling",
                                    **KEEP, help="How windows are brought to a common range before the network "
                                    "sees them; always undone on the output. Per window adapts to any level; the "
                                    "training split's statistics keep absolute levels (for data in fixed units). "
-                                   "The tutorial net always uses min-max per window.")
+                                   + fixed_scaling_note())
         with fit:
             epochs = int(st.number_input("Epochs (at most)", 1, 200, 20, key="tr_epochs", **KEEP,
                                          help="Training stops earlier when validation loss stops improving."))
             batch = st.select_slider("Batch size", [16, 32, 64, 128, 150, 256], 64, key="tr_batch", **KEEP)
             lr = st.select_slider("Learning rate", ["auto", 1e-4, 3e-4, 1e-3, 3e-3, 1e-2], "auto", key="tr_lr",
                                   **KEEP, format_func=lambda v: "auto (per architecture)" if v == "auto" else f"{v:g}",
-                                  help="auto: 1e-3 for the conv nets, 3e-3 for the LSTM (it learns little at "
-                                       "1e-3 in a few epochs).")
+                                  help=f"auto: each architecture's own ({presets.learning_rate_text()}).")
             loss = st.radio("Loss", list(LOSS_LABELS), format_func=LOSS_LABELS.get, key="tr_loss", **KEEP)
             st.caption(LOSS_NOTE)
         with data:
@@ -76,8 +105,9 @@ def training_form() -> _training.TrainRequest | None:
             options = [*FAMILIES, "mixed", "realistic"]
             family = st.selectbox("Signal family", options, options.index(gen_family),
                                   format_func=FAMILY_LABELS.get, key="tr_family", **KEEP)
-            noise = st.multiselect("Noise kinds", NOISE_KINDS, [gen_noise], format_func=NOISE_LABELS.get,
+            noise = st.multiselect("Noise kinds", list(NOISES), [gen_noise], format_func=noise_label,
                                    key="tr_noise", **KEEP, help="Each training signal gets one of these.")
+            noise_values = noise_param_inputs("tr")
             sigma = st.slider("Noise sigma range", 0.005, 1.0, (0.02, 0.3), 0.005, key="tr_sigma", **KEEP,
                               help="Drawn per signal, so the network learns to judge the noise level itself.")
             n_signals = int(st.number_input("Synthetic signals", 100, 20_000, 3000, 100, key="tr_n", **KEEP))
@@ -89,8 +119,8 @@ def training_form() -> _training.TrainRequest | None:
     if not submitted or busy:  # a click that raced the button's disabling must not start a second run
         return None
     try:
-        if source == "selfsup":  # the bundled U-Net's network, at the form's window
-            config = ModelConfig(window=256 if window == "auto" else window)
+        if source == "selfsup":  # the bundled default's network, at the form's window
+            config = ModelConfig(**({} if window == "auto" else {"window": window}))
             train = TrainConfig.selfsup(epochs=epochs, batch_size=batch, loss=loss, seed=seed,
                                         **({} if lr == "auto" else {"learning_rate": lr}))
         else:
@@ -104,7 +134,8 @@ def training_form() -> _training.TrainRequest | None:
         st.error("Pick at least one noise kind.")
         return None
     if source == "synthetic":
-        return _training.TrainRequest(config, train, "synthetic", family, tuple(noise), sigma, n_signals)
+        return _training.TrainRequest(config, train, "synthetic", family, tuple(noise), sigma, n_signals,
+                                      noise_params=noise_values)
     columns, _ = ui.upload_selection()
     if not columns:
         st.error("There is no uploaded data yet: load a CSV on the Upload page, or train on synthetic signals.")
@@ -114,12 +145,11 @@ def training_form() -> _training.TrainRequest | None:
 
 
 def model_config(preset: str, window: int | str, filters: int, scaling: str) -> ModelConfig:
-    """The architecture the form describes ("auto" window: each preset's own). Raises InputError."""
-    if preset == "seed":
-        return ModelConfig.tutorial()
-    if preset == "lstm":
-        return ModelConfig.lstm(scaling=scaling, **({} if window == "auto" else {"window": window}))
-    return ModelConfig(preset=preset, window=256 if window == "auto" else window, filters=filters, scaling=scaling)
+    """The architecture the form describes ("auto" window: each preset's own). Raises InputError.
+
+    Settings a preset's record does not let a form change (the tutorial net's scaling) keep its defaults.
+    """
+    return PRESETS[preset].form_config(window=window, filters=filters, scaling=scaling)
 
 
 def search_form() -> _training.SearchRequest | None:
@@ -131,11 +161,13 @@ def search_form() -> _training.SearchRequest | None:
     with st.form("search_form"):
         space_col, data_col = st.columns(2, gap="medium")
         with space_col:
-            presets = st.multiselect("Architectures", ["unet", "lstm"], ["unet", "lstm"], key="se_preset", **KEEP,
-                                     format_func=lambda p: PRESET_LABELS[p].split(":")[0],
-                                     help="The tutorial net is left out: it needs its own scaling and window.")
-            windows = st.multiselect("Windows", [32, 64, 128, 256], [128], key="se_window", **KEEP,
-                                     help="The tutorial net always uses 150, whatever is picked here.")
+            offered = presets.searchable()
+            left_out = [p.short for name, p in PRESETS.items() if name not in offered]
+            archs = st.multiselect("Architectures", offered, offered, key="se_preset", **KEEP,
+                                   format_func=lambda p: PRESETS[p].short,
+                                   help=f"Left out: {', '.join(left_out)} (settings of its own; train it on the "
+                                        "training tab)." if left_out else None)
+            windows = st.multiselect("Windows", [32, 64, 128, 256], [128], key="se_window", **KEEP)
             rates = st.multiselect("Learning rates", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], [1e-3, 3e-3], key="se_lr",
                                    format_func=lambda v: f"{v:g}", **KEEP)
             losses = st.multiselect("Losses", list(LOSS_LABELS), ["mse"], key="se_loss", **KEEP,
@@ -147,8 +179,9 @@ def search_form() -> _training.SearchRequest | None:
             family = st.selectbox("Signal family", options, options.index(picked if picked in options else "mixed"),
                                   format_func=FAMILY_LABELS.get, key="se_family", **KEEP)
             kinds = st.session_state.get("tr_noise") or [st.session_state.get("gen_noise", "gaussian")]
-            noise = st.multiselect("Noise kinds", NOISE_KINDS, [k for k in kinds if k in NOISE_KINDS],
-                                   format_func=NOISE_LABELS.get, key="se_noise", **KEEP)
+            noise = st.multiselect("Noise kinds", list(NOISES), [k for k in kinds if k in NOISES],
+                                   format_func=noise_label, key="se_noise", **KEEP)
+            noise_values = noise_param_inputs("se")
             n_signals = int(st.number_input("Synthetic signals", 50, 5000, 400, 50, key="se_n", **KEEP))
             epochs = int(st.number_input("Epochs per trial (at most)", 1, 100, 5, key="se_epochs", **KEEP))
             budget, minutes = st.columns(2)
@@ -162,7 +195,7 @@ def search_form() -> _training.SearchRequest | None:
         st.caption("A run is in progress; start the search when it ends or stop it below.")
     if not submitted or busy:
         return None
-    space = {"preset": presets, "window": windows, "learning_rate": rates, "loss": losses}
+    space = {"preset": archs, "window": windows, "learning_rate": rates, "loss": losses}
     missing = [name for name, values in space.items() if not values]
     if missing or not noise:
         st.error(f"Pick at least one value for: {', '.join(missing + ([] if noise else ['noise kinds']))}.")
@@ -170,7 +203,7 @@ def search_form() -> _training.SearchRequest | None:
     space = {k: list(v) for k, v in space.items()}
     train = TrainConfig(epochs=epochs, batch_size=32)  # a bad combination fails in the job, with its message
     return _training.SearchRequest(space, train, family=family, noise=tuple(noise), n_signals=n_signals,
-                                   n_trials=n_trials, minutes=limit)
+                                   n_trials=n_trials, minutes=limit, noise_params=noise_values)
 
 
 def job_view(job: _training.TrainingJob) -> None:
@@ -341,21 +374,6 @@ def model_details(model, name: str, *, curve: bool = True) -> None:  # noqa: ANN
         st.code(model.summary(), language=None)
 
 
-LAYER_NOTES = {
-    "unet": ("**Encoder levels** (enc1, enc2, …) halve the length each time: every position there looks at a "
-             "twice wider stretch of the input, so they see shape and trend rather than single samples. The "
-             "**bottleneck** has the widest view. **Decoder levels** (up…, dec…) double the length again and "
-             "mix in the encoder's fine detail through the skip connections; the last layer, *correction*, is "
-             "what gets added to the noisy window."),
-    "seed": ("The tutorial net's **encoder** (enc1, enc2) convolves 3 samples at a time, so each position "
-             "sees only a few neighbours; the **decoder** (dec2, dec1) spreads that back out and the last "
-             "layer squeezes 128 channels into the denoised value."),
-    "lstm": ("Each **LSTM layer** reads the window one sample at a time and carries a memory along; a "
-             "bidirectional layer reads it forwards and backwards, so each position knows both sides. The "
-             "second layer works on the first one's summaries. The *correction* is added to the noisy window."),
-}
-
-
 def current_signal() -> ui.Signal:
     """The data the user works on: the uploaded column shown on Compare, else the generated signal."""
     columns, cleans = ui.upload_selection()
@@ -401,7 +419,8 @@ def layers_view() -> None:
     default = names.index("bottleneck") if "bottleneck" in names else len(names) // 2
     layer = left.selectbox("Layer", names, index=default, key="act_layer",
                            format_func=lambda n: f"{n}  ({acts[n].shape[0]} positions × {acts[n].shape[1]} channels)")
-    left.markdown(LAYER_NOTES.get(model.config.preset, ""))
+    spec = PRESETS.get(model.config.preset)
+    left.markdown(spec.layer_notes if spec else "")
     a = acts[layer]
     x = np.arange(start, start + w)
     pos = start + (np.arange(a.shape[0]) + 0.5) * w / a.shape[0]  # each position's place in the input
