@@ -37,12 +37,13 @@ from typing import Callable, Iterator
 import numpy as np
 import pytest
 
+from bench.app_timing import CHROMIUM_ARGS  # one list of flags for the tests and the benchmarks
+from bench.big_upload import write_csv as big_csv  # the same 1M-row file the benchmark times
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTIFACTS = Path(os.environ.get("DENOISER_SCREENSHOT_DIR") or ROOT / "tests" / "_artifacts")
 VIEWPORT = {"width": 1400, "height": 900}
 START_TIMEOUT = 60        # s: the server answers /_stcore/health
@@ -902,17 +903,6 @@ def test_the_lesson_steps_and_projection(page) -> None:  # noqa: ANN001
     wait_idle(page)
     assert_healthy(page)
     screenshot(page, "learn_projection.png")
-
-
-def big_csv(path: Path, rows: int = 1_000_448) -> None:
-    """A 1,000,448-row recording (time, a noisy signal with a few spikes), about 25 MB."""
-    rng = np.random.default_rng(3)
-    t = np.arange(rows) * 1e-3
-    y = np.sin(t * 2.0) + 0.3 * np.sin(t * 37.0) + 0.1 * rng.standard_normal(rows)
-    y[rng.integers(0, rows, 20)] += 5.0
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write("time_s,signal\n")
-        np.savetxt(fh, np.column_stack([t, y]), fmt=("%.3f", "%.5f"), delimiter=",")
 
 
 def drag_across(page, start: float, stop: float) -> None:  # noqa: ANN001
