@@ -198,6 +198,8 @@ def cmd_train(args: argparse.Namespace) -> None:
 
     # The preset's own defaults; --window and --filters where its record lets a form set them.
     config = PRESETS[args.preset].form_config(window=args.window, filters=args.filters)
+    if args.data:
+        return _train_stream(args, config)
     if args.self_supervised:
         return _train_self_supervised(args, config)
     train = TrainConfig.for_preset(args.preset, epochs=args.epochs, batch_size=args.batch_size, loss=args.loss,
@@ -284,6 +286,69 @@ def _train_self_supervised(args: argparse.Namespace, config) -> None:  # noqa: A
           f"{m.get('neighbour_mse', float('nan')):.4g}; both include the noise variance); saved {args.output}. "
           "Denoise with it through the automatic pipeline (`denoise --model FILE`) for the no-harm check.",
           file=sys.stderr)
+
+
+def _train_stream(args: argparse.Namespace, config) -> None:  # noqa: ANN001 -- a ModelConfig
+    """``train --data GLOB...``: windows streamed from many files (denoiser.stream), one file in memory at a time."""
+    from dataclasses import replace
+
+    from denoiser.bundled import pretrained
+    from denoiser.config import TrainConfig
+    from denoiser.core import Denoiser
+
+    if args.csv:
+        raise InputError("--data streams many files and --csv reads one: give one of them.")
+    if args.sigma is not None or args.snr_db is not None or args.noise != "gaussian":
+        raise InputError("--data adds no noise: it learns the recordings' own (--self-supervised) or from their "
+                         "clean column (--clean-column); drop --sigma/--snr-db/--noise.")
+    if not args.self_supervised and not args.clean_column:
+        raise InputError("Recordings in an archive have no clean versions to train against: add --self-supervised "
+                         "(blind-spot masking learns from their own noise), or, if each file holds a clean copy, "
+                         "name that column with --clean-column NAME.")
+    if args.self_supervised and args.clean_column:
+        raise InputError("--self-supervised learns without a clean version: drop --clean-column, or drop "
+                         "--self-supervised to train on the noisy/clean pairs.")
+    lr = {"learning_rate": args.lr} if args.lr else {}
+    common = dict(epochs=args.epochs, batch_size=args.batch_size, loss=args.loss, patience=args.patience,
+                  seed=args.seed)
+    if args.self_supervised:
+        if not args.from_scratch and args.preset != "unet":
+            raise InputError("Self-supervised fine-tuning starts from the bundled U-Net; add --from-scratch to train "
+                             f"the {args.preset} preset from fresh weights.")
+        train = TrainConfig.selfsup(**common, init="" if args.from_scratch else "default", **lr)
+        den = Denoiser(config) if args.from_scratch else \
+            Denoiser(replace(pretrained("default").config, window=args.window) if args.window else None)
+        start = "fresh weights" if args.from_scratch else "the bundled default model"
+        how = f"self-supervised from {start}"
+    else:
+        train = TrainConfig.for_preset(args.preset, **common, **lr)
+        den = Denoiser(config)
+        how = f"supervised on the clean column '{args.clean_column}'"
+
+    def skipped(path: str, reason: str) -> None:
+        print(_one_line(f"skipped {path}: {reason}"), file=sys.stderr)
+
+    def progress(epoch: int, logs: dict[str, float]) -> None:  # one line per epoch (logs stay readable)
+        what = "blind-spot loss" if train.self_supervised else "loss"
+        print(f"epoch {epoch + 1:3d}/{train.epochs} {what} {logs['loss']:.5g} val {logs['val_loss']:.5g} "
+              f"{logs['seconds']:5.0f} s", file=sys.stderr, flush=True)
+
+    columns = [args.column] if args.column else None
+    note = (f"streamed from {' '.join(args.data)}, column {args.column!r}" if args.column else
+            f"streamed from {' '.join(args.data)}, every value column") + f", {how}"
+    den.fit_stream(args.data, train, columns=columns, clean_column=args.clean_column,
+                   shuffle_buffer=args.shuffle_buffer, on_epoch=progress, on_skip=skipped, data_note=note)
+    den.save(args.output)
+    info, m = den.train_info_, den.test_metrics_
+    used = info["stream"]
+    if train.self_supervised:
+        figures = (f"blind-spot MSE {m.get('blind_spot_mse', float('nan')):.4g} (neighbour mean "
+                   f"{m.get('neighbour_mse', float('nan')):.4g})")
+    else:
+        figures = f"MSE {m.get('mse', float('nan')):.4g} (noisy {m.get('noisy_mse', float('nan')):.4g})"
+    print(f"{used['files']} file(s) used, {used['skipped']} skipped; split by {info['split']}; windows per epoch "
+          f"{info['windows']['train']:,} train, {info['windows']['val']:,} val; test part: {figures}; "
+          f"saved {args.output}", file=sys.stderr)
 
 
 def cmd_generate(args: argparse.Namespace) -> None:
@@ -379,7 +444,8 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_denoise)
 
     p = sub.add_parser("train", help="train a model and save it as .keras",
-                       description="Train a denoiser on synthetic signals (or on a CSV column with noise added).")
+                       description="Train a denoiser on synthetic signals (or on a CSV column with noise added, "
+                                   "or on many recordings streamed with --data).")
     p.add_argument("-o", "--output", required=True, help="model file to write (.keras)")
     p.add_argument("--preset", choices=list(PRESETS), default=presets.DEFAULT,
                    help=f"architecture (default: {presets.DEFAULT})")
@@ -401,6 +467,13 @@ def parser() -> argparse.ArgumentParser:
                    help="learn from the --csv column's own noise, no clean version (blind-spot masking); "
                         "fine-tunes the bundled default model unless --from-scratch")
     p.add_argument("--from-scratch", action="store_true", help="with --self-supervised: start from fresh weights")
+    p.add_argument("--data", nargs="+", metavar="GLOB",
+                   help="stream windows from many CSV files or quoted patterns ('recordings/**/*.csv'), one file "
+                        "in memory at a time; with --self-supervised, or --clean-column for files holding a clean "
+                        "copy; --column picks one value column (default: every value column)")
+    p.add_argument("--clean-column", help="with --data: the column of each file holding the clean version")
+    p.add_argument("--shuffle-buffer", type=int,
+                   help="with --data: windows held for shuffling; bounds memory (default: 10000)")
     _level(p)
     p.set_defaults(func=cmd_train)
 
