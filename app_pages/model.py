@@ -272,7 +272,7 @@ def search_view(job: _training.TrainingJob) -> None:
     if job.name in st.session_state.models:
         st.download_button("Download the best model (.keras)", ui.model_file_bytes(job.name, result.best_),
                            file_name="denoiser_search_best.keras", mime="application/octet-stream",
-                           icon=":material/download:", key="download_search_best")
+                           icon=":material/download:", key="download_search_best", on_click="ignore")
 
 
 def ended(job: _training.TrainingJob) -> None:
@@ -501,7 +501,8 @@ model_details(model, choice, curve=job is None or job.model() is not model)
 if choice != ui.BUNDLED:
     st.download_button("Download this model (.keras)", ui.model_file_bytes(choice, model),
                        file_name="denoiser_model.keras", mime="application/octet-stream",
-                       icon=":material/download:", type="primary", key="download_model")
+                       icon=":material/download:", type="primary", key="download_model",
+                       on_click="ignore")
 
 st.subheader("What the layers see")
 layers_view()
