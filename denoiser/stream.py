@@ -272,12 +272,17 @@ def raw_chunks(sources: list[Source], window: int, hop: int, *, order: np.random
                     on_skip(path, f"{_reason(err)} (while training; left out)")
             continue
         for src in srcs:
-            noisy, _ = windows.frame_view(arrays[src.column][src.start:src.stop], window, hop)
-            clean = None if src.clean is None else windows.frame_view(arrays[src.clean][src.start:src.stop],
-                                                                      window, hop)[0]
-            for i in range(0, len(noisy), CHUNK):
-                yield noisy[i:i + CHUNK], None if clean is None else clean[i:i + CHUNK]
+            yield from _source_chunks(arrays, src, window, hop)
         del arrays  # before the next file is read: never two files at once
+
+
+def _source_chunks(arrays: dict[str, np.ndarray], src: Source, window: int,
+                   hop: int) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+    """The windows of one source in chunks (its own generator: the padded copies die with it)."""
+    noisy, _ = windows.frame_view(arrays[src.column][src.start:src.stop], window, hop)
+    clean = None if src.clean is None else windows.frame_view(arrays[src.clean][src.start:src.stop], window, hop)[0]
+    for i in range(0, len(noisy), CHUNK):
+        yield noisy[i:i + CHUNK].copy(), None if clean is None else clean[i:i + CHUNK].copy()
 
 
 def scaled_chunks(sources: list[Source], config: ModelConfig, hop: int, *, global_offset: float = 0.0,
