@@ -298,9 +298,10 @@ def _train_stream(args: argparse.Namespace, config) -> None:  # noqa: ANN001 -- 
 
     if args.csv:
         raise InputError("--data streams many files and --csv reads one: give one of them.")
-    if args.sigma is not None or args.snr_db is not None or args.noise != "gaussian":
+    noise_given = [f"--{_flag(n)}" for n in noise_params() if getattr(args, f"noise_{n}", None) is not None]
+    if args.sigma is not None or args.snr_db is not None or args.noise != "gaussian" or noise_given:
         raise InputError("--data adds no noise: it learns the recordings' own (--self-supervised) or from their "
-                         "clean column (--clean-column); drop --sigma/--snr-db/--noise.")
+                         f"clean column (--clean-column); drop {'/'.join(['--sigma', '--snr-db', '--noise', *noise_given])}.")
     if not args.self_supervised and not args.clean_column:
         raise InputError("Recordings in an archive have no clean versions to train against: add --self-supervised "
                          "(blind-spot masking learns from their own noise), or, if each file holds a clean copy, "
@@ -312,9 +313,9 @@ def _train_stream(args: argparse.Namespace, config) -> None:  # noqa: ANN001 -- 
     common = dict(epochs=args.epochs, batch_size=args.batch_size, loss=args.loss, patience=args.patience,
                   seed=args.seed)
     if args.self_supervised:
-        if not args.from_scratch and args.preset != "unet":
-            raise InputError("Self-supervised fine-tuning starts from the bundled U-Net; add --from-scratch to train "
-                             f"the {args.preset} preset from fresh weights.")
+        if not args.from_scratch and args.preset != presets.DEFAULT:  # the bundled models are the default preset
+            raise InputError(f"Self-supervised fine-tuning starts from the bundled {PRESETS[presets.DEFAULT].short}; "
+                             f"add --from-scratch to train the {args.preset} preset from fresh weights.")
         train = TrainConfig.selfsup(**common, init="" if args.from_scratch else "default", **lr)
         den = Denoiser(config) if args.from_scratch else \
             Denoiser(replace(pretrained("default").config, window=args.window) if args.window else None)
