@@ -449,12 +449,29 @@ def fit(model: keras.Model, train_ds: tf.data.Dataset, val_ds: tf.data.Dataset, 
     loss = selfsup.masked_loss(cfg.loss) if cfg.self_supervised else make_loss(cfg.loss)
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=loss)
     cbs, parts = callbacks(cfg, on_epoch, should_stop)
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    if replicas > 1:
+        train_ds, val_ds = _even_batches(train_ds, replicas), _even_batches(val_ds, replicas)
     with _release_gradient_registrations():
         # Keras restarts the validation stream at every evaluation, so each sees one whole pass.
         hist = model.fit(train_ds.repeat(), steps_per_epoch=train_steps, validation_data=val_ds.repeat(),
                          validation_steps=val_steps, epochs=cfg.epochs, callbacks=cbs, shuffle=False,
                          verbose=verbose)  # the stream shuffles itself
     return fit_info({k: [float(v) for v in vals] for k, vals in hist.history.items()}, parts)
+
+
+def _even_batches(ds: tf.data.Dataset, replicas: int) -> tf.data.Dataset:
+    """Every batch cut to a multiple of ``replicas`` (at most ``replicas - 1`` windows dropped).
+
+    Keras fails on a batch that several replicas cannot share evenly ("AddN ... must have the
+    same size and shape"); a stream's last batch of a pass has any size.
+    """
+    def cut(*parts: Any) -> tuple:
+        n = tf.shape(tf.nest.flatten(parts)[0])[0] // replicas * replicas
+        return tf.nest.map_structure(lambda t: t[:n], parts)
+
+    return (ds.map(cut).filter(lambda *parts: tf.shape(tf.nest.flatten(parts)[0])[0] > 0)
+            .prefetch(tf.data.AUTOTUNE))
 
 
 def stream_metrics(plan: Plan, hop: int, figures: Callable[[np.ndarray, np.ndarray | None], dict[str, float]], *,

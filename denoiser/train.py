@@ -267,6 +267,11 @@ def _release_gradient_registrations() -> Iterator[None]:
                 _registered_during_fits.clear()
 
 
+def _multiple(batch: int, replicas: int) -> int:
+    """``batch`` rounded up to a multiple of ``replicas`` (each replica gets the same share)."""
+    return -(-batch // replicas) * replicas
+
+
 def strategy_for(distribute: str | None) -> tf.distribute.Strategy:
     """The tf.distribute strategy that `Denoiser.fit` builds and fits the model under.
 
@@ -325,10 +330,14 @@ def fit_windows(model: keras.Model, x_train: np.ndarray, y_train: np.ndarray, x_
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=make_loss(cfg.loss))
     cbs, parts = callbacks(cfg, on_epoch, should_stop)
     weigh = cfg.weighting == "noise"
+    # Several replicas (tf.distribute) split every batch evenly or fail ("AddN ... must have the same
+    # shape" on a last batch of 15 over 2 devices): keep whole multiples of the replica count.
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    x_train, y_train, x_val, y_val = (a[: len(a) - len(a) % replicas] for a in (x_train, y_train, x_val, y_val))
     with _release_gradient_registrations():
-        hist = model.fit(dataset(x_train, y_train, cfg.batch_size, shuffle_seed=cfg.seed,
+        hist = model.fit(dataset(x_train, y_train, _multiple(cfg.batch_size, replicas), shuffle_seed=cfg.seed,
                                  weights=noise_weights(x_train, y_train) if weigh else None),
-                         validation_data=dataset(x_val, y_val, max(cfg.batch_size, 256),
+                         validation_data=dataset(x_val, y_val, _multiple(max(cfg.batch_size, 256), replicas),
                                                  weights=noise_weights(x_val, y_val) if weigh else None),
                          epochs=cfg.epochs, callbacks=cbs, shuffle=False, verbose=verbose)
     return fit_info({k: [float(v) for v in vals] for k, vals in hist.history.items()}, parts)

@@ -263,6 +263,18 @@ def test_mirrored_training_on_two_logical_cpus_follows_the_plain_loss_curve() ->
     assert plain["loss"][-1] < plain["loss"][0]  # it trained
 
 
+def test_mirrored_training_takes_batches_that_do_not_split_evenly() -> None:
+    # 100 signals of 64: 15 validation windows, one batch that 2 replicas cannot share evenly;
+    # Keras then failed with "AddN ... must have the same size and shape" (fit_windows trims to a multiple).
+    script = MIRRORED.replace('training_pairs("mixed", 120, 64', 'training_pairs("mixed", 100, 64')
+    script = script.replace("epochs=3", "epochs=1").replace('for d in (None, "mirrored")', 'for d in ("mirrored",)')
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    res = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    out = __import__("json").loads(res.stdout.strip().splitlines()[-1])
+    assert out["replicas"] == 2 and len(out["mirrored"]["val_loss"]) == 1
+
+
 def test_train_config_distribute_is_checked() -> None:
     from denoiser.config import TrainConfig
     from denoiser.errors import InputError

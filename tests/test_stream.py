@@ -310,3 +310,16 @@ def test_streamed_training_under_a_mirrored_strategy_follows_the_plain_loss_curv
     np.testing.assert_allclose(mirrored["loss"], plain["loss"], rtol=0.02)
     np.testing.assert_allclose(mirrored["val_loss"], plain["val_loss"], rtol=0.02)
     assert plain["loss"][-1] < plain["loss"][0]
+
+
+@pytest.mark.slow
+def test_streamed_mirrored_training_takes_batches_that_do_not_split_evenly(tmp_path):
+    # batch_size 31 on 2 replicas: no batch splits evenly; Keras then fails ("AddN ... same size and shape")
+    archive(tmp_path, n=4, rows=2000, bad=False)
+    script = MIRRORED.replace('for d in (None, "mirrored")', 'for d in ("mirrored",)').replace(
+        "epochs=2,", "epochs=1, batch_size=31,")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    res = subprocess.run([sys.executable, "-c", script, str(tmp_path / "*.csv")], env=env, capture_output=True,
+                         text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert len(__import__("json").loads(res.stdout.strip().splitlines()[-1])["mirrored"]["val_loss"]) == 1
