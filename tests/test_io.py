@@ -780,3 +780,75 @@ def test_written_precision_of_a_percent_g_writer_is_significant_digits() -> None
     digits = [len(c.lstrip("-").split("e")[0].replace(".", "").lstrip("0")) for c in
               (line.split(",")[1] for line in out.splitlines()[1:])]
     assert max(digits) == 7  # denoised: one significant digit more than the input's 6
+
+
+# --------------------------------------------------------------------------- the CSV text, cell by cell
+
+
+def _pandas_csv(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:
+    """What the writer wrote before it formatted cells itself: pandas on the output frame."""
+    from denoiser.io import output_frame
+
+    return output_frame(table, denoised).to_csv(index=False, na_rep="", lineterminator="\n").encode()
+
+
+def test_written_cells_are_pinned_on_tricky_values() -> None:
+    # v has 4 places (and 5 significant digits, so it is not a %g column); denoised: 5 places.
+    table = read_series(b"sample,v\n0,0.1250\n1,-2.5000\n2,3.0000\n3,0.0001\n4,7.7500\n5,1.0000\n"
+                        b"6,100.0000\n7,1.2345\n")
+    denoised = np.array([-1e-6, 12.0, 5e-5, np.inf, -1234.567891, np.nan, 1e20, -np.inf])
+    out = to_csv_bytes(table, {"v": denoised})
+    assert out.decode().splitlines() == [
+        "sample,v,v_denoised",
+        "0,0.125,-0.0",  # rounds to minus zero, written as floats print it
+        "1,-2.5,12.0",  # a whole number keeps one place
+        "2,3.0,5e-05",  # below 1e-4: scientific, as Python and NumPy print it
+        "3,0.0001,inf",
+        "4,7.75,-1234.56789",
+        "5,1.0,",  # NaN: an empty cell
+        "6,100.0,1.0000000000000002e+20",  # 1e16 and above: scientific; np.round(1e20, 5) is an ulp off
+        "7,1.2345,-inf",
+    ]
+    assert out == _pandas_csv(table, {"v": denoised})
+
+
+def test_a_lone_column_writes_empty_rows_as_quotes() -> None:
+    # 12 missing cells: a gap too long to fill, so those rows are empty; csv writes them as "".
+    table = read_series(b"v\n1.5\n" + b"nan\n" * 12 + b"2.5\n3.5\n")
+    out = to_csv_bytes(table, {})
+    assert out == b'v\n1.5\n' + b'""\n' * 12 + b"2.5\n3.5\n"
+    assert out == _pandas_csv(table, {})
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), places=st.integers(0, 9), digits=st.integers(1, 9),
+       scale=st.integers(-6, 14), comma=st.booleans())
+def test_written_csv_is_byte_identical_to_pandas(seed: int, places: int, digits: int, scale: int, comma: bool) -> None:
+    rng = np.random.default_rng(seed)
+    n = 300
+    x = rng.normal(size=n) * 10.0**scale
+    g = rng.normal(size=n) * 10.0 ** rng.integers(-9, 9, size=n)  # a %g column over 18 decades
+    x[rng.integers(0, n, 20)] = np.nan  # short gaps (filled) and maybe a long one
+    x[n // 2 : n // 2 + 12] = np.nan
+    sep, point = (";", ",") if comma else (",", ".")
+    rows = [f"{i}{sep}{'' if np.isnan(v) else f'{v:.{places}f}'}{sep}{w:.{digits}g}" for i, (v, w) in
+            enumerate(zip(x, g))]
+    text = f"idx{sep}x{sep}g\n" + "\n".join(r.replace(".", point) if comma else r for r in rows) + "\n"
+    table = read_series(text.encode())
+    noisy = {c: table.column(c) * (1 + rng.normal(0, 1e-4, n)) for c in table.values.columns}
+    noisy["x"][::37] = rng.choice([np.inf, -np.inf, 0.0, -0.0, 1e-7, 3e17])
+    assert to_csv_bytes(table, noisy) == _pandas_csv(table, noisy)
+
+
+def test_a_rounding_spec_is_only_a_hint_for_the_fast_cells() -> None:
+    from denoiser.io.fastcsv import csv_rows
+
+    x = np.array([0.5, 1.25, 2.0, np.nan, -3.0, 1e-5, 123456789.125, np.inf])
+    ints = pd.array([1, None, 3, 4, -5, 6, 7, 8], dtype="Int64")
+    stamps = np.array(["2024-01-01T00:00:00", "", "2024-01-01T00:00:01", "", "", "", "", ""], dtype=object)
+    frame = pd.DataFrame({"x": x, "i": ints, "t": stamps})
+    expected = frame.to_csv(index=False, header=False, na_rep="", lineterminator="\n").encode()
+    for spec in [("f", 3), ("f", 1), ("f", 0), ("g", 2), ("g", 12), None]:  # right, too coarse, or none
+        assert csv_rows([x, ints, stamps], [spec, None, None]) == expected, spec
+    # text that would need quoting is left to pandas
+    assert csv_rows([np.array(["a,b", "c"], dtype=object)], [None]) is None

@@ -15,11 +15,15 @@ import numpy as np
 import pandas as pd
 
 from denoiser.errors import InputError
+from denoiser.io.fastcsv import csv_rows
 from denoiser.io.table import SeriesTable
 
 
 _MAX_DECIMALS = 12  # more places than this: the column is written in full (shortest round-trip form)
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_HEAD = 4096  # values a precision guess is tried on first; most wrong guesses fail there
+with np.errstate(over="ignore"):
+    _POW10 = 10.0 ** np.arange(400, dtype=np.float64)  # by the same power function as 10.0 ** k
 
 
 def write_series(
@@ -49,15 +53,15 @@ def write_series(
     The CSV uses ``","`` and ``"."``; datetimes are ISO 8601, NaN is an empty
     cell. Header cells a spreadsheet would run as a formula get a leading ``'``.
     """
-    text = _csv_text(table, denoised)
+    data = _csv_bytes(table, denoised)
     if isinstance(dest, (str, os.PathLike)):
-        with open(dest, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with open(dest, "wb") as handle:
+            handle.write(data)
         return
     try:
-        dest.write(text)  # type: ignore[arg-type]
+        dest.write(data.decode("utf-8"))  # type: ignore[arg-type]
     except TypeError:  # a binary buffer refuses str before writing anything
-        dest.write(text.encode("utf-8"))  # type: ignore[arg-type]
+        dest.write(data)  # type: ignore[arg-type]
 
 
 def to_csv_bytes(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:
@@ -75,11 +79,21 @@ def to_csv_bytes(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:
     bytes
         The CSV file content.
     """
-    return _csv_text(table, denoised).encode("utf-8")
+    return _csv_bytes(table, denoised)
 
 
-def _csv_text(table: SeriesTable, denoised: dict[str, np.ndarray]) -> str:
-    return output_frame(table, denoised).to_csv(index=False, na_rep="", lineterminator="\n")
+def _csv_bytes(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:
+    """The CSV: the rows formatted with NumPy, or by pandas for a column the fast path does not take."""
+    columns, specs = _output_columns(table, denoised, text_times=True)
+    names = [_neutralise(c) for c in columns]
+    rows = csv_rows(list(columns.values()), [specs[c] for c in columns])
+    if rows is None:
+        frame = pd.DataFrame(columns)
+        frame.columns = names
+        return frame.to_csv(index=False, na_rep="", lineterminator="\n").encode("utf-8")
+    # The header through pandas' own csv writer, so names are quoted exactly as before.
+    header = pd.DataFrame(columns=names).to_csv(index=False, lineterminator="\n")
+    return header.encode("utf-8") + rows
 
 
 def output_frame(table: SeriesTable, denoised: dict[str, np.ndarray], *, text_times: bool = True) -> pd.DataFrame:
@@ -100,20 +114,32 @@ def output_frame(table: SeriesTable, denoised: dict[str, np.ndarray], *, text_ti
         Values rounded to the input's decimal places (denoised: one more), integer
         columns as integers, formula-like header cells neutralised.
     """
+    columns, _ = _output_columns(table, denoised, text_times=text_times)
+    frame = pd.DataFrame(columns)
+    frame.columns = [_neutralise(c) for c in frame.columns]
+    return frame
+
+
+def _output_columns(
+    table: SeriesTable, denoised: dict[str, np.ndarray], *, text_times: bool
+) -> tuple[dict[str, Any], dict[str, tuple[str, int] | None]]:
+    """The output columns by (unique, not yet neutralised) name, and how each was rounded."""
     rows = len(table.values)
     columns: dict[str, Any] = {}
+    specs: dict[str, tuple[str, int] | None] = {}
     if table.time is not None:
         time_name = table.report.time_column or "time"
         if text_times or not pd.api.types.is_datetime64_any_dtype(table.time.dtype):
-            columns[time_name] = _time_cells(table.time)
+            columns[time_name], specs[time_name] = _time_cells(table.time)
         else:
-            columns[time_name] = table.time.reset_index(drop=True)
+            columns[time_name], specs[time_name] = table.time.reset_index(drop=True), None
     places: dict[str, tuple[str, int] | None] = {}
     for col in table.values.columns:
         arr = table.values[col].to_numpy(dtype=np.float64)
         # Interpolated gap cells are off the input's grid: that many may miss it.
         places[col] = precision(arr, misses=table.report.filled.get(col, 0))
-        columns[_unique(str(col), columns)] = _at_precision(arr, places[col])
+        name = _unique(str(col), columns)
+        columns[name], specs[name] = _at_precision(arr, places[col]), places[col]
     for key, arr in denoised.items():
         values = np.asarray(arr, dtype=np.float64)
         if values.ndim != 1 or values.size != rows:
@@ -123,10 +149,11 @@ def output_frame(table: SeriesTable, denoised: dict[str, np.ndarray], *, text_ti
             )
         # One digit finer than the input, so rounding adds at most a tenth of the input's
         # own quantisation step (a denoised value between two input steps is the point).
-        columns[_unique(f"{key}_denoised", columns)] = _at_precision(values, places.get(key), finer=1)
-    frame = pd.DataFrame(columns)
-    frame.columns = [_neutralise(c) for c in frame.columns]
-    return frame
+        spec = places.get(key)
+        name = _unique(f"{key}_denoised", columns)
+        columns[name] = _at_precision(values, spec, finer=1)
+        specs[name] = None if spec is None else (spec[0], spec[1] + 1)
+    return columns, specs
 
 
 def _unique(name: str, taken: dict[str, Any]) -> str:
@@ -169,15 +196,24 @@ def decimals(values: np.ndarray, misses: int = 0, limit: int = _MAX_DECIMALS) ->
     if finite.size <= misses:
         return 0
     biggest = float(np.abs(finite).max())
+    head = finite[:_HEAD]
     for d in range(limit + 1):
         if biggest * 10.0**d >= 2.0**40:  # the grid test below needs room below float spacing
             return None
-        scaled = finite * 10.0**d
-        # A value parsed from text with d places is within about an ulp of an integer here.
-        off = np.abs(scaled - np.rint(scaled)) > 4 * np.spacing(np.abs(scaled)) + 1e-300
-        if int(np.count_nonzero(off)) <= misses:
+        # More misses among the first values than allowed rule d out without a pass over all.
+        if head.size < finite.size and _decimal_misses(head, d) > misses:
+            continue
+        if _decimal_misses(finite, d) <= misses:
             return d
     return None
+
+
+def _decimal_misses(finite: np.ndarray, d: int) -> int:
+    """How many values are off the grid of ``d`` decimal places."""
+    scaled = finite * 10.0**d
+    # A value parsed from text with d places is within about an ulp of an integer here.
+    off = np.abs(scaled - np.rint(scaled)) > 4 * np.spacing(np.abs(scaled)) + 1e-300
+    return int(np.count_nonzero(off))
 
 
 def significant(values: np.ndarray, misses: int = 0, limit: int = _MAX_DECIMALS) -> int | None:
@@ -202,17 +238,35 @@ def significant(values: np.ndarray, misses: int = 0, limit: int = _MAX_DECIMALS)
     if finite.size <= misses:
         return 1
     exp = np.floor(np.log10(np.abs(finite)))
+    head, head_exp = finite[:_HEAD], exp[:_HEAD]
     for s in range(1, limit + 1):
-        scaled = _shift(finite, s - 1 - exp)
-        off = np.abs(scaled - np.rint(scaled)) > 16 * np.spacing(np.abs(scaled))
-        if int(np.count_nonzero(off)) <= misses:
+        # As in decimals: the first values alone rule most s out.
+        if head.size < finite.size and _digit_misses(head, s - 1 - head_exp) > misses:
+            continue
+        if _digit_misses(finite, s - 1 - exp) <= misses:
             return s
     return None
 
 
+def _digit_misses(finite: np.ndarray, k: np.ndarray) -> int:
+    """How many of ``finite * 10**k`` are not whole numbers."""
+    scaled = _shift(finite, k)
+    off = np.abs(scaled - np.rint(scaled)) > 16 * np.spacing(np.abs(scaled))
+    return int(np.count_nonzero(off))
+
+
 def _shift(x: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """x * 10**k with exact powers of ten (a multiply or a divide), so a decimal grid stays exact."""
-    return np.where(k >= 0, x * 10.0 ** np.maximum(k, 0), x / 10.0 ** np.maximum(-k, 0))
+    """x * 10**k with exact powers of ten (a multiply or a divide), so a decimal grid stays exact.
+
+    ``k`` holds whole numbers. One of the two factors is 1, so ``x * up / down`` is the
+    multiply or the divide alone; the powers come from a table that ``10.0 ** k`` filled.
+    """
+    return x * _pow10(np.maximum(k, 0)) / _pow10(np.maximum(-k, 0))
+
+
+def _pow10(k: np.ndarray) -> np.ndarray:
+    """``10.0 ** k`` for whole numbers ``k >= 0``, looked up (inf above 10**308)."""
+    return np.take(_POW10, k.astype(np.intp), mode="clip")
 
 
 def precision(values: np.ndarray, misses: int = 0) -> tuple[str, int] | None:
@@ -234,7 +288,8 @@ def precision(values: np.ndarray, misses: int = 0) -> tuple[str, int] | None:
     d = decimals(values, misses)
     if d == 0:
         return ("f", 0)
-    s = significant(values, misses)
+    # Only fewer digits than d places matter, so the search stops below d.
+    s = significant(values, misses, limit=_MAX_DECIMALS if d is None else d - 1)
     if s is not None and (d is None or s < d):
         return ("g", s)
     return None if d is None else ("f", d)
@@ -273,11 +328,15 @@ def _at_decimals(values: np.ndarray, d: int | None) -> Any:
     return rounded
 
 
-def _time_cells(time: pd.Series) -> Any:
-    """ISO 8601 strings for datetimes (UTC with "Z" when zone-aware); numbers at the input's precision otherwise."""
+def _time_cells(time: pd.Series) -> tuple[Any, tuple[str, int] | None]:
+    """ISO 8601 strings for datetimes (UTC with "Z" when zone-aware); numbers at the input's precision otherwise.
+
+    Returns the cells and how they were rounded (None for text).
+    """
     if not pd.api.types.is_datetime64_any_dtype(time.dtype):
         seconds = time.to_numpy(dtype=np.float64)
-        return _at_precision(seconds, precision(seconds))
+        spec = precision(seconds)
+        return _at_precision(seconds, spec), spec
     aware = getattr(time.dt, "tz", None) is not None
     naive = time.dt.tz_convert("UTC").dt.tz_localize(None) if aware else time
     stamps = naive.to_numpy()
@@ -288,4 +347,4 @@ def _time_cells(time: pd.Series) -> Any:
     units = [(u, per_second // d) for u, d in (("s", 1), ("ms", 10**3), ("us", 10**6)) if d <= per_second]
     unit = next((u for u, step in units if (ticks % step == 0).all()), native)
     cells = np.datetime_as_string(stamps, unit=unit, timezone="UTC" if aware else "naive")
-    return np.where(np.isnat(stamps), "", cells).astype(object)
+    return np.where(np.isnat(stamps), "", cells).astype(object), None
