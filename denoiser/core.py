@@ -100,15 +100,7 @@ class Denoiser:
         self
         """
         blind = clean is None
-        train = train or (TrainConfig.selfsup() if blind else TrainConfig())
-        if blind and not train.self_supervised:
-            train = train.with_(self_supervised=True, weighting="none")
-        if not blind and train.self_supervised:
-            raise InputError("self_supervised=True learns from the noisy data alone: call fit(noisy) without "
-                             "clean, or set self_supervised=False to train on the pairs.")
-        init = self._init_model(train.init)
-        if blind:
-            self.config = replace(self.config, blind_spot=train.blind_spot)
+        train, init = self._prepare_fit(train, blind, "call fit(noisy) without clean")
         noisy, clean = self._training_arrays(noisy, clean)
         w = self.config.window
         parts = split_series(noisy, train, w, rng=np.random.default_rng(train.seed))
@@ -199,16 +191,8 @@ class Denoiser:
         from denoiser import stream
 
         blind = clean_column is None
-        train = train or (TrainConfig.selfsup() if blind else TrainConfig())
-        if blind and not train.self_supervised:
-            train = train.with_(self_supervised=True, weighting="none")
-        if not blind and train.self_supervised:
-            raise InputError("self_supervised=True learns from the noisy recordings alone: leave out clean_column "
-                             "(--clean-column), or set self_supervised=False to train on the pairs.")
+        train, init = self._prepare_fit(train, blind, "leave out clean_column (--clean-column)", "recordings")
         skip = stream.warn_skip if on_skip is None else on_skip
-        init = self._init_model(train.init)
-        if blind:
-            self.config = replace(self.config, blind_spot=train.blind_spot)
         plan = stream.make_plan(data, self.config.window, train, columns=columns, clean_column=clean_column,
                                 on_skip=skip)
         hops = part_hops(self.config.window, blind)
@@ -250,6 +234,24 @@ class Denoiser:
         else:
             seed_weights(self.model_, np.random.default_rng(seed))
         self._fn = None
+
+    def _prepare_fit(self, train: TrainConfig | None, blind: bool, drop_clean: str,
+                     what: str = "data") -> tuple[TrainConfig, "Denoiser | None"]:
+        """The training config for a fit with (``blind=False``) or without clean targets, and the start weights.
+
+        Without clean data a fit is self-supervised (the config says so, unweighted); with clean data a
+        self-supervised config is a contradiction, refused with ``drop_clean`` as the way out.
+        """
+        train = train or (TrainConfig.selfsup() if blind else TrainConfig())
+        if blind and not train.self_supervised:
+            train = train.with_(self_supervised=True, weighting="none")
+        if not blind and train.self_supervised:
+            raise InputError(f"self_supervised=True learns from the noisy {what} alone: {drop_clean}, "
+                             "or set self_supervised=False to train on the pairs.")
+        init = self._init_model(train.init)
+        if blind:
+            self.config = replace(self.config, blind_spot=train.blind_spot)
+        return train, init
 
     def _init_model(self, name: str) -> "Denoiser | None":
         """The bundled model whose weights start training (None for fresh weights).
