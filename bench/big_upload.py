@@ -44,6 +44,22 @@ POINTS_JS = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"
     el => (el._fullData || el.data || []).reduce((n, t) => n + (t._length || (t.x && t.x.length) || 0), 0))"""
 
 
+def drag_across(page, start: float, stop: float) -> None:  # noqa: ANN001
+    """Drag over the first chart's plot area from ``start`` to ``stop`` (fractions of its width).
+
+    The chart is scrolled into view first: after the download the page sits at its bottom,
+    and a drag at an off-screen chart's coordinates selects nothing.
+    """
+    layer = page.locator('[data-testid="stPlotlyChart"] .nsewdrag').first
+    layer.scroll_into_view_if_needed()
+    box = layer.bounding_box()
+    y = box["y"] + box["height"] * 0.5
+    page.mouse.move(box["x"] + box["width"] * start, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * stop, y, steps=8)
+    page.mouse.up()
+
+
 def write_csv(path: Path, rows: int = ROWS) -> None:
     """time_s, signal: slow and fast sines, white noise and 20 spikes (about 25 MB)."""
     rng = np.random.default_rng(3)
@@ -118,22 +134,14 @@ def main() -> dict[str, object]:
                        compare_points=page.evaluate(POINTS_JS))
             print("compare", out, file=sys.stderr, flush=True)
 
-            def drag(start: float, stop: float) -> None:
-                box = page.locator('[data-testid="stPlotlyChart"] .nsewdrag').first.bounding_box()
-                y = box["y"] + box["height"] * 0.5
-                page.mouse.move(box["x"] + box["width"] * start, y)
-                page.mouse.down()
-                page.mouse.move(box["x"] + box["width"] * stop, y, steps=8)
-                page.mouse.up()
-
             try:
                 page.wait_for_timeout(500)                   # the chart's drag layer is ready
-                drag(0.40, 0.50)                             # 10 % of the file (still downsampled)
+                drag_across(page, 0.40, 0.50)                             # 10 % of the file (still downsampled)
                 page.wait_for_function("() => !document.body.innerText.includes('Showing samples 0 to')",
                                        timeout=60_000)
                 page.wait_for_function(IDLE_JS)
                 t6 = time.perf_counter()
-                drag(0.40, 0.42)                             # 2 % of that: every sample
+                drag_across(page, 0.40, 0.42)                             # 2 % of that: every sample
                 page.get_by_text("every sample.").first.wait_for(timeout=60_000)
                 page.wait_for_function(IDLE_JS)
                 out.update(zoom_s=round(time.perf_counter() - t6, 2), zoom_points=page.evaluate(POINTS_JS))

@@ -38,7 +38,7 @@ import numpy as np
 import pytest
 
 from bench.app_timing import CHROMIUM_ARGS  # one list of flags for the tests and the benchmarks
-from bench.big_upload import write_csv as big_csv  # the same 1M-row file the benchmark times
+from bench.big_upload import drag_across, write_csv as big_csv  # the benchmark's 1M-row file and zoom drag
 
 pytestmark = pytest.mark.browser
 
@@ -903,16 +903,6 @@ def test_the_lesson_steps_and_projection(page) -> None:  # noqa: ANN001
     wait_idle(page)
     assert_healthy(page)
     screenshot(page, "learn_projection.png")
-
-
-def drag_across(page, start: float, stop: float) -> None:  # noqa: ANN001
-    """Drag over the first chart's plot area from ``start`` to ``stop`` (fractions of its width)."""
-    box = page.locator(PLOT).first.locator(".nsewdrag").first.bounding_box()
-    y = box["y"] + box["height"] * 0.5
-    page.mouse.move(box["x"] + box["width"] * start, y)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] * stop, y, steps=8)
-    page.mouse.up()
 
 
 def test_a_million_row_file_stays_interactive(page, tmp_path: Path) -> None:  # noqa: ANN001
