@@ -864,7 +864,6 @@ def model_offer(*, compact: bool = False) -> None:
 
 
 # ------------------------------------------------------------------ shareable state (st.query_params)
-METHOD_CODES = METHOD_LABELS  # older name: the method keys are the link's codes
 #: The Generate page's "Noise level as" choice: key -> label. A link written before the keys
 #: carried the label, so LEVEL_ALIASES maps it too.
 LEVEL_LABELS = {"sigma": "sigma", "snr": "SNR (dB)"}
@@ -897,7 +896,7 @@ def _query_fields() -> dict[str, Any]:
         # each noise kind's own parameters (gen_rate: impulse), in their sliders' ranges
         **{f"gen_{name}": _number(float, p.ui[0], p.ui[1]) for name, p in noise_params().items()},
         "gen_seed": _number(int, 0, 1_000_000),
-        "gen_method": _choice(list(METHOD_CODES)), "cmp_method": _choice(list(METHOD_CODES)),
+        "gen_method": _choice(list(METHOD_LABELS)), "cmp_method": _choice(list(METHOD_LABELS)),
         "cmp_sg": _number(int, 5, 301), "cmp_noise_mode": _choice(list(NOISE_MODES)),
         "cmp_sigma": _number(float, 0.0, 1e12), "model": lambda v: v or None,
         "data": _choice(["generated", "upload"]),
