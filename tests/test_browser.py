@@ -868,7 +868,7 @@ def test_a_shared_url_reproduces_the_state_in_a_second_context(new_page) -> None
     a.get_by_role("option", name="Sums of sines").click()
     poll("the family in the link", lambda: "gen_family=sines" in link())
     wait_idle(a)
-    shown_a = metrics(a, "MSE (denoised)")
+    shown_a = metrics(a, "MSE (denoised)", "MAE (denoised)", "Gain")
     url = link()
     assert url.startswith(a.app_url) and "model=bundled" in url, url
     # the address bar itself carries the same settings (page.url lags behind history.pushState)
@@ -877,7 +877,8 @@ def test_a_shared_url_reproduces_the_state_in_a_second_context(new_page) -> None
     b = new_page("b")  # another browser context: another session, nothing shared but the link
     b.goto(url)
     wait_for_text(b, "Generate a signal", FIRST_PAINT_MS)
-    shown_b = metrics(b, "MSE (denoised)")
+    wait_idle(b)
+    shown_b = metrics(b, *shown_a)  # every card A showed (the browser may paint the last one late)
     assert shown_b == shown_a, (shown_a, shown_b)
     assert b.get_by_label("Seed", exact=True).input_value() == "42"
     b_link = b.locator('[data-testid="stSidebar"] [data-testid="stCode"]').first.inner_text().strip()

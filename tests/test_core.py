@@ -271,7 +271,8 @@ def test_a_version_1_file_loads_and_denoises_identically():
     assert den.config.scaling == "global"
     assert (den.global_offset_, den.global_scale_) == pytest.approx((3.0982866055952436, 1.4545197906549259))
     x = np.load(DATA / "model_v1_global_input.npy")
-    np.testing.assert_array_equal(den.denoise(x), np.load(DATA / "model_v1_global_output.npy"))
+    # saved on another machine: float32 sums may differ in the last bits across CPUs (SIMD widths)
+    np.testing.assert_allclose(den.denoise(x), np.load(DATA / "model_v1_global_output.npy"), rtol=1e-6, atol=1e-6)
     # Saved again, it is a current-version file with the learned scaling outside the config.
     meta = json.loads(zipfile.ZipFile(io.BytesIO(den.to_bytes())).read("denoiser.json"))
     assert meta["version"] == modelfile.FORMAT_VERSION == 2
