@@ -5,6 +5,7 @@ split -> tf.data -> fit with EarlyStopping + best-weights restore -> history.
 """
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -272,6 +273,19 @@ def _multiple(batch: int, replicas: int) -> int:
     return -(-batch // replicas) * replicas
 
 
+@functools.lru_cache(maxsize=None)
+def _mirrored(devices: tuple[str, ...] | None) -> tf.distribute.Strategy:
+    # One strategy per device set for the whole process: each new MirroredStrategy numbers its
+    # collective ops from the same start, so a second fit of another architecture under a fresh
+    # strategy met the first one's cached collectives ("Shape mismatch in the collective instance").
+    return tf.distribute.MirroredStrategy(list(devices) if devices else None)
+
+
+@functools.lru_cache(maxsize=None)
+def _multiworker() -> tf.distribute.Strategy:
+    return tf.distribute.MultiWorkerMirroredStrategy()  # TensorFlow allows one per process
+
+
 def strategy_for(distribute: str | None) -> tf.distribute.Strategy:
     """The tf.distribute strategy that `Denoiser.fit` builds and fits the model under.
 
@@ -295,17 +309,16 @@ def strategy_for(distribute: str | None) -> tf.distribute.Strategy:
         return tf.distribute.get_strategy()
     if distribute == "auto":
         gpus = tf.config.list_logical_devices("GPU")
-        return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+        return _mirrored(None) if len(gpus) > 1 else tf.distribute.get_strategy()
     if distribute == "mirrored":
         if tf.config.list_logical_devices("GPU"):
-            return tf.distribute.MirroredStrategy()
-        cpus = [d.name for d in tf.config.list_logical_devices("CPU")]
-        return tf.distribute.MirroredStrategy(cpus)
+            return _mirrored(None)
+        return _mirrored(tuple(d.name for d in tf.config.list_logical_devices("CPU")))
     if distribute == "multiworker":
         if not os.environ.get("TF_CONFIG"):
             raise InputError("distribute='multiworker' reads the cluster from the TF_CONFIG environment variable, "
                              "which is not set; see TensorFlow's multi-worker training guide.")
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        return _multiworker()
     raise InputError(f"distribute must be None, 'auto', 'mirrored' or 'multiworker'; got {distribute!r}.")
 
 

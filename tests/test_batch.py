@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import io
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,7 +20,6 @@ from denoiser.batch import BatchOptions, exit_status, process_file, run_batch
 
 distributed = pytest.importorskip("distributed")
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -177,28 +174,22 @@ def test_progress_line_counts_files_rows_and_eta() -> None:
     assert "2/4 files, 1 failed" in text and "rows/s" in text and "ETA" in text
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", "denoiser", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=300)
-
-
-def test_cli_batch_exit_status_is_the_number_of_failed_files(tmp_path: Path) -> None:
+def test_cli_batch_exit_status_is_the_number_of_failed_files(tmp_path: Path, cli) -> None:  # noqa: ANN001
     _folder(tmp_path)
     (tmp_path / "rec" / "sub" / "empty.csv").write_text("")
-    res = _cli("denoise", "rec/**/*.csv", "-o", "out/", "--workers", "1", "--model", "none", cwd=tmp_path)
+    res = cli("denoise", "rec/**/*.csv", "-o", "out/", "--workers", "1", "--model", "none")
     assert res.returncode == 2, res.stderr  # bad.csv and empty.csv
     assert res.stderr.count("failed: ") == 2
     assert "3 denoised, 0 skipped (up to date), 2 failed" in res.stderr
     assert "files" in res.stderr and "rows/s" in res.stderr  # the progress bar
-    res = _cli("denoise", "rec/a.csv", "-o", "one.csv", "--model", "none", "-q", cwd=tmp_path)
+    res = cli("denoise", "rec/a.csv", "-o", "one.csv", "--model", "none", "-q")
     assert res.returncode == 0 and res.stderr == ""
     assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "out" / "a.csv").read_bytes()
 
 
-def test_cli_search_writes_a_ranked_table_and_the_best_model(tmp_path: Path) -> None:
-    res = _cli("search", "-o", "best.keras", "--table", "ranked.csv", "--preset", "unet", "--window", "32",
-               "--lr", "1e-3", "3e-3", "--n-signals", "40", "--epochs", "1", "--trials", "2", cwd=tmp_path)
+def test_cli_search_writes_a_ranked_table_and_the_best_model(tmp_path: Path, cli) -> None:  # noqa: ANN001
+    res = cli("search", "-o", "best.keras", "--table", "ranked.csv", "--preset", "unet", "--window", "32",
+               "--lr", "1e-3", "3e-3", "--n-signals", "40", "--epochs", "1", "--trials", "2")
     assert res.returncode == 0, res.stderr
     table = pd.read_csv(tmp_path / "ranked.csv")
     assert table["rank"].tolist() == [1, 2] and sorted(table["learning_rate"]) == [1e-3, 3e-3]
@@ -227,52 +218,6 @@ def test_search_trials_as_dask_tasks_rank_like_the_in_process_search(client) -> 
     np.testing.assert_allclose([r["val_mse"] for r in there.table], [r["val_mse"] for r in here.table], rtol=0.3)
     assert there.best_ is not None and there.best_params == here.best_params
     assert np.isfinite(there.test_metrics["mse"]) and there.best_.train_info_["search"]["ran_on"] == "dask"
-
-
-MIRRORED = r"""
-import json, os, sys
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-import tensorflow as tf
-cpu = tf.config.list_physical_devices("CPU")[0]
-# Two logical CPU devices: must happen before TensorFlow initialises, hence a fresh process.
-tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from denoiser import Denoiser
-from denoiser.config import ModelConfig, TrainConfig
-from denoiser.signals import training_pairs
-from denoiser.train import strategy_for
-noisy, clean = training_pairs("mixed", 120, 64, "gaussian", (0.05, 0.2), rng=0)
-out = {"replicas": strategy_for("mirrored").num_replicas_in_sync}
-for d in (None, "mirrored"):
-    cfg = TrainConfig(epochs=3, batch_size=32, seed=0, distribute=d)
-    out[str(d)] = Denoiser(ModelConfig(window=64, filters=4)).fit(noisy, clean, cfg).history_
-print(json.dumps(out))
-"""
-
-
-def test_mirrored_training_on_two_logical_cpus_follows_the_plain_loss_curve() -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    res = subprocess.run([sys.executable, "-c", MIRRORED], env=env, capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stderr[-2000:]
-    out = __import__("json").loads(res.stdout.strip().splitlines()[-1])
-    assert out["replicas"] == 2
-    plain, mirrored = out["None"], out["mirrored"]
-    assert len(plain["loss"]) == len(mirrored["loss"]) == 3
-    # The same global batches and seeds: only the order of the float sums differs.
-    np.testing.assert_allclose(mirrored["loss"], plain["loss"], rtol=0.02)
-    np.testing.assert_allclose(mirrored["val_loss"], plain["val_loss"], rtol=0.02)
-    assert plain["loss"][-1] < plain["loss"][0]  # it trained
-
-
-def test_mirrored_training_takes_batches_that_do_not_split_evenly() -> None:
-    # 100 signals of 64: 15 validation windows, one batch that 2 replicas cannot share evenly;
-    # Keras then failed with "AddN ... must have the same size and shape" (fit_windows trims to a multiple).
-    script = MIRRORED.replace('training_pairs("mixed", 120, 64', 'training_pairs("mixed", 100, 64')
-    script = script.replace("epochs=3", "epochs=1").replace('for d in (None, "mirrored")', 'for d in ("mirrored",)')
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    res = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stderr[-2000:]
-    out = __import__("json").loads(res.stdout.strip().splitlines()[-1])
-    assert out["replicas"] == 2 and len(out["mirrored"]["val_loss"]) == 1
 
 
 def test_train_config_distribute_is_checked() -> None:

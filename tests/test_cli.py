@@ -1,31 +1,31 @@
-"""The command line end to end, in a subprocess, as a user runs it."""
-import os
-import subprocess
-import sys
-from pathlib import Path
+"""The command line end to end, as a user runs it.
+
+``cli`` runs ``denoiser.cli.main`` in this process (conftest.py); the messy-CSV test runs the real
+``python -m denoiser`` in a subprocess, without TF_CPP_MIN_LOG_LEVEL, so the entry point and the
+CLI's own silencing of TensorFlow's C++ logging are tested too.
+"""
+from functools import partial
 
 import numpy as np
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import cli_subprocess
+
+run_subprocess = partial(cli_subprocess, quiet_tf=False)
 
 
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # the CLI must keep TensorFlow quiet by itself
-    return subprocess.run([sys.executable, "-m", "denoiser", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+def test_help_for_every_command(tmp_path, cli):
+    res = run_subprocess("--help", cwd=tmp_path)
+    assert res.returncode == 0 and "usage:" in res.stdout and "denoise" in res.stdout
+    for cmd in (["denoise"], ["train"], ["generate"], ["search"]):
+        res = cli(*cmd, "--help")
+        assert res.returncode == 0 and "usage:" in res.stdout and cmd[0] in res.stdout
 
 
-def test_help_for_every_command(tmp_path):
-    for cmd in ([], ["denoise"], ["train"], ["generate"]):
-        res = run(*cmd, "--help", cwd=tmp_path)
-        assert res.returncode == 0 and "usage:" in res.stdout
-
-
-def test_generate_then_denoise_messy_csv(tmp_path):
-    res = run("generate", "--family", "x2", "--sigma", "0.1", "--seed", "3", "-o", "gen.csv", cwd=tmp_path)
+def test_generate_then_denoise_messy_csv(tmp_path, cli):
+    run = partial(run_subprocess, cwd=tmp_path)
+    res = cli("generate", "--family", "x2", "--sigma", "0.1", "--seed", "3", "-o", "gen.csv")
     assert res.returncode == 0, res.stderr
     gen = pd.read_csv(tmp_path / "gen.csv")
     assert list(gen.columns) == ["x", "noisy", "clean"] and len(gen) == 150
@@ -38,39 +38,40 @@ def test_generate_then_denoise_messy_csv(tmp_path):
     messy.write_text("# Instrument: demo\n# Units: V\n" + text, encoding="utf-8")
     # 150 samples are too few to tell noise from signal blind: the level is given, as the
     # instrument's datasheet would give it.
-    res = run("denoise", str(messy), "-o", "out.csv", "--model", "parabola", "--sigma", "0.1", cwd=tmp_path)
+    res = run("denoise", str(messy), "-o", "out.csv", "--model", "parabola", "--sigma", "0.1")
     assert res.returncode == 0, res.stderr
     assert "noise sigma 0.1 (given)" in res.stderr
+    # TensorFlow's start-up lines (cpu_feature_guard, oneDNN, "I0000 ...") are kept off stderr
+    assert "tensorflow" not in res.stderr.lower() and "oneDNN" not in res.stderr, res.stderr
     out = pd.read_csv(tmp_path / "out.csv")
     assert "signal_denoised" in out.columns and "signal" in out.columns and len(out) == 150
     clean = gen["clean"].to_numpy()
     assert np.mean((out["signal_denoised"] - clean) ** 2) < 0.3 * np.mean((out["signal"] - clean) ** 2)
 
 
-def test_train_saves_a_model_that_denoise_uses(tmp_path):
-    res = run("train", "--family", "sines", "--n-signals", "200", "--window", "64", "--filters", "4",
-              "--epochs", "2", "--sigma", "0.2", "-o", "m.keras", cwd=tmp_path)
+def test_train_saves_a_model_that_denoise_uses(cli):
+    res = cli("train", "--family", "sines", "--n-signals", "200", "--window", "64", "--filters", "4",
+              "--epochs", "2", "--sigma", "0.2", "-o", "m.keras")
     assert res.returncode == 0, res.stderr
     assert "epoch   2/2" in res.stderr and "test split: MSE" in res.stderr
-    assert (tmp_path / "m.keras").stat().st_size > 0
-    run("generate", "--family", "sines", "--length", "500", "-o", "s.csv", cwd=tmp_path)
-    res = run("denoise", "s.csv", "-o", "o.csv", "--column", "noisy", "--model", "m.keras", cwd=tmp_path)
+    assert cli("generate", "--family", "sines", "--length", "500", "-o", "s.csv").returncode == 0
+    res = cli("denoise", "s.csv", "-o", "o.csv", "--column", "noisy", "--model", "m.keras")
     assert res.returncode == 0, res.stderr
-    assert list(pd.read_csv(tmp_path / "o.csv").columns) == ["t", "noisy", "clean", "noisy_denoised"]
+    assert list(pd.read_csv("o.csv").columns) == ["t", "noisy", "clean", "noisy_denoised"]
 
 
-def test_denoise_reports_the_estimate_and_raw_skips_it(tmp_path):
+def test_denoise_reports_the_estimate_and_raw_skips_it(tmp_path, cli):
     t = np.arange(4000)
     clean = np.sin(2 * np.pi * t / 300)
     noisy = clean + 0.2 * np.random.default_rng(0).standard_normal(t.size)
     pd.DataFrame({"t": t, "v": noisy}).to_csv(tmp_path / "r.csv", index=False)
-    res = run("denoise", "r.csv", "-o", "auto.csv", cwd=tmp_path)
+    res = cli("denoise", "r.csv", "-o", "auto.csv")
     assert res.returncode == 0, res.stderr
     line = next(x for x in res.stderr.splitlines() if x.startswith("v: "))
     assert "(estimated)" in line and "estimated gain +" in line and "dB [" in line
     auto = pd.read_csv(tmp_path / "auto.csv")["v_denoised"].to_numpy()
     assert np.mean((auto - clean) ** 2) < 0.2 * np.mean((noisy - clean) ** 2)
-    res = run("denoise", "r.csv", "-o", "raw.csv", "--raw", cwd=tmp_path)
+    res = cli("denoise", "r.csv", "-o", "raw.csv", "--raw")
     assert res.returncode == 0 and "network only (--raw)" in res.stderr
     assert not any(x.startswith("v: ") for x in res.stderr.splitlines())
 
@@ -81,10 +82,10 @@ def test_denoise_reports_the_estimate_and_raw_skips_it(tmp_path):
     (b"a,b\n1,2\n3,4\n", ["--column", "zzz"], "No column named 'zzz'"),
     (b"a,b\n1,2\n3,4\n", ["--model", "nope.keras"], "Cannot read the model file"),
 ])
-def test_bad_input_is_one_line_on_stderr(tmp_path, content, args, message):
+def test_bad_input_is_one_line_on_stderr(tmp_path, cli, content, args, message):
     if content is not None:
         (tmp_path / "in.csv").write_bytes(content)
-    res = run("denoise", "in.csv", "-o", "out.csv", *args, cwd=tmp_path)
+    res = cli("denoise", "in.csv", "-o", "out.csv", *args)
     assert res.returncode == 2
     assert "Traceback" not in res.stderr
     lines = [line for line in res.stderr.splitlines() if line.strip()]

@@ -7,18 +7,18 @@ guard against a quadratic regex runs in a subprocess with a generous hang limit.
 """
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
 import sys
 import threading
 import tracemalloc
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from conftest import cli_subprocess
 
 from denoiser import InputError
 from denoiser.config import ModelConfig
@@ -265,23 +265,19 @@ def test_pipes_and_devices_are_refused_without_reading(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------ CLI
-def _cli(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", "denoiser", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout, env=env)
-
-
-def test_cli_refuses_hostile_files_with_one_line_and_status_2(hostile, tmp_path: Path) -> None:  # noqa: ANN001
+def test_cli_refuses_hostile_files_with_one_line_and_status_2(hostile, tmp_path: Path, cli) -> None:  # noqa: ANN001
     folder, _ = hostile
     fifo = tmp_path / "pipe.csv"
     os.mkfifo(fifo)
-    done = _cli("denoise", str(fifo), "-o", str(tmp_path / "out.csv"), timeout=120)
+    # a subprocess: were the pipe opened, the read would block, and only the timeout would end it
+    done = cli_subprocess("denoise", str(fifo), "-o", str(tmp_path / "out.csv"), "--model", "none",
+                          cwd=ROOT, timeout=120)
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr[-2000:]
     assert "not a regular file" in done.stderr
     good = tmp_path / "good.csv"
     good.write_text("t,v\n" + "\n".join(f"{i},{np.sin(i / 5):.4f}" for i in range(64)) + "\n")
-    done = _cli("denoise", str(good), "--model", str(folder / "shape_bomb.keras"), "--raw", "-o",
-                str(tmp_path / "out.csv"))
+    done = cli("denoise", str(good), "--model", str(folder / "shape_bomb.keras"), "--raw", "-o",
+               str(tmp_path / "out.csv"))
     assert done.returncode == 2, done.stderr[-2000:]
     assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert "do not match" in done.stderr

@@ -1,6 +1,4 @@
 """Split first, then frame; self-supervised (blind-spot) training on a recording with no clean version."""
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -146,14 +144,13 @@ def test_selfsupervised_api_is_validated():
         ModelConfig(blind_spot=1)
 
 
-def test_cli_trains_self_supervised_on_a_csv_column(tmp_path):
+def test_cli_trains_self_supervised_on_a_csv_column(tmp_path, cli):
     _, noisy = smooth_recording(3000)
     csv = tmp_path / "rec.csv"
     csv.write_text("t,volts\n" + "\n".join(f"{i},{v:.6f}" for i, v in enumerate(noisy)) + "\n")
     out = tmp_path / "m.keras"
-    proc = subprocess.run([sys.executable, "-m", "denoiser", "train", "--csv", str(csv), "--self-supervised",
-                           "--window", "64", "--filters", "8", "--from-scratch", "--epochs", "1", "-o", str(out)],
-                          capture_output=True, text=True, timeout=300)
+    proc = cli("train", "--csv", str(csv), "--self-supervised", "--window", "64", "--filters", "8",
+               "--from-scratch", "--epochs", "1", "-o", str(out))
     assert proc.returncode == 0, proc.stderr
     den = Denoiser.load(out)
     assert den.config.blind_spot == 4 and den.train_info_["train_config"]["self_supervised"] is True

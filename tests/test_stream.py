@@ -1,8 +1,5 @@
 """Streamed training (denoiser.stream, Denoiser.fit_stream, ``train --data``): many files, one in memory at a time."""
 import gc
-import os
-import subprocess
-import sys
 import tracemalloc
 import weakref
 from pathlib import Path
@@ -19,7 +16,6 @@ from denoiser.io import read_series
 from denoiser.modelfile import read_model_file
 from denoiser.train import frame_parts, part_hops, split_series
 
-ROOT = Path(__file__).resolve().parents[1]
 TINY = ModelConfig(window=64, filters=8, depth=2)
 SIGMA = 0.3
 
@@ -278,48 +274,3 @@ def test_cli_train_data_says_what_to_do_without_a_clean_source(tmp_path, capsys)
                      "-o", str(tmp_path / "m.keras")]) == 2
     assert "None of the 1 file(s) has a usable series" in capsys.readouterr().err
     assert not (tmp_path / "m.keras").exists()
-
-
-MIRRORED = r"""
-import json, os, sys
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-import tensorflow as tf
-cpu = tf.config.list_physical_devices("CPU")[0]
-# Two logical CPU devices: must happen before TensorFlow initialises, hence a fresh process.
-tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from denoiser import Denoiser
-from denoiser.config import ModelConfig, TrainConfig
-out = {}
-for d in (None, "mirrored"):
-    cfg = TrainConfig.selfsup(init="", epochs=2, learning_rate=1e-3, seed=0, distribute=d)
-    out[str(d)] = Denoiser(ModelConfig(window=64, filters=4, depth=2)).fit_stream(sys.argv[1], cfg).history_
-print(json.dumps(out))
-"""
-
-
-@pytest.mark.slow
-def test_streamed_training_under_a_mirrored_strategy_follows_the_plain_loss_curve(tmp_path):
-    archive(tmp_path, n=4, rows=2000, bad=False)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    res = subprocess.run([sys.executable, "-c", MIRRORED, str(tmp_path / "*.csv")], env=env, capture_output=True,
-                         text=True, timeout=600)
-    assert res.returncode == 0, res.stderr[-2000:]
-    out = __import__("json").loads(res.stdout.strip().splitlines()[-1])
-    plain, mirrored = out["None"], out["mirrored"]
-    # The same global batches, masks and seeds on two replicas: only the order of the float sums differs.
-    np.testing.assert_allclose(mirrored["loss"], plain["loss"], rtol=0.02)
-    np.testing.assert_allclose(mirrored["val_loss"], plain["val_loss"], rtol=0.02)
-    assert plain["loss"][-1] < plain["loss"][0]
-
-
-@pytest.mark.slow
-def test_streamed_mirrored_training_takes_batches_that_do_not_split_evenly(tmp_path):
-    # batch_size 31 on 2 replicas: no batch splits evenly; Keras then fails ("AddN ... same size and shape")
-    archive(tmp_path, n=4, rows=2000, bad=False)
-    script = MIRRORED.replace('for d in (None, "mirrored")', 'for d in ("mirrored",)').replace(
-        "epochs=2,", "epochs=1, batch_size=31,")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    res = subprocess.run([sys.executable, "-c", script, str(tmp_path / "*.csv")], env=env, capture_output=True,
-                         text=True, timeout=600)
-    assert res.returncode == 0, res.stderr[-2000:]
-    assert len(__import__("json").loads(res.stdout.strip().splitlines()[-1])["mirrored"]["val_loss"]) == 1
