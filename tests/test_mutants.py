@@ -321,3 +321,24 @@ def test_mix_names_and_tuples_draw_within_the_mix():
     np.testing.assert_array_equal(a, signals.FAMILIES[fam](32, rng))
     assert signals.as_rng(None).random() == np.random.default_rng(0).random()
     assert signals.as_rng(7.0).random() == np.random.default_rng(7).random()
+
+
+# ------------------------------------------------------------------ classical: edge cases
+def test_savgol_window_is_cut_to_an_odd_series_length():
+    from scipy.signal import savgol_filter
+    from denoiser import classical
+    v = np.arange(7.0) ** 3
+    # a 7-sample series and window 21: one quadratic over all 7 samples, not over 5
+    np.testing.assert_allclose(classical.savgol(v, 21, 2), savgol_filter(v, 7, 2, mode="interp"), rtol=1e-12)
+    v8 = np.arange(8.0) ** 3
+    np.testing.assert_allclose(classical.savgol(v8, 21, 2), savgol_filter(v8, 7, 2, mode="interp"), rtol=1e-12)
+
+
+def test_wavelet_of_flat_or_white_input_is_quiet_and_finite():
+    import warnings
+    from denoiser import classical
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # no division by a zero spread
+        np.testing.assert_allclose(classical.wavelet(np.full(64, 3.0)), 3.0, rtol=1e-9)
+        out = classical.wavelet(np.random.default_rng(0).standard_normal(256))
+    assert np.isfinite(out).all() and out.std() < 0.5    # white noise: details shrunk away
