@@ -8,6 +8,8 @@ SUPPORTED := python3.11 python3.12 python3.13
 PYTHON ?= $(firstword $(foreach p,$(SUPPORTED),$(shell $(p) -c '' >/dev/null 2>&1 && command -v $(p))) python3.11)
 VENV   ?= .venv
 PYTEST_ARGS ?=
+# test files run in parallel processes (pytest-xdist), one per core, at most 4: each holds its own TensorFlow
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 STAMP  := $(VENV)/.installed
@@ -32,7 +34,7 @@ run: $(STAMP)
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
 
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 print-python:
 	@echo $(PYTHON)

@@ -56,3 +56,14 @@ def cli_subprocess(*args: str, cwd: Path, timeout: int = 300, quiet_tf: bool = T
         env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # the CLI must keep TensorFlow quiet by itself
     return subprocess.run([sys.executable, "-m", "denoiser", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+# The longest files first: `make test` hands whole files to parallel workers (pytest-xdist,
+# --dist loadfile) in collection order, so a long file started last would run on alone at the end.
+LONGEST_FIRST = ("test_browser.py", "test_batch.py", "test_distribute.py", "test_app.py", "test_stream.py",
+                 "test_selfsup.py", "test_lstm_search.py", "test_core.py", "test_cli.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: order within a file kept

@@ -29,10 +29,10 @@ from denoiser.signals import training_pairs
 from denoiser.train import strategy_for
 out = {"replicas": strategy_for("mirrored").num_replicas_in_sync}
 
-# in memory: 120 signals of 64, 3 epochs, plain and mirrored
+# in memory: 120 signals of 64, 2 epochs, plain and mirrored
 noisy, clean = training_pairs("mixed", 120, 64, "gaussian", (0.05, 0.2), rng=0)
 for d in (None, "mirrored"):
-    cfg = TrainConfig(epochs=3, batch_size=32, seed=0, distribute=d)
+    cfg = TrainConfig(epochs=2, batch_size=32, seed=0, distribute=d)
     out[f"memory/{d}"] = Denoiser(ModelConfig(window=64, filters=4)).fit(noisy, clean, cfg).history_
 # 100 signals: 15 validation windows, a batch 2 replicas cannot share evenly
 noisy, clean = training_pairs("mixed", 100, 64, "gaussian", (0.05, 0.2), rng=0)
@@ -71,7 +71,7 @@ def _same_curve(plain: dict, mirrored: dict, epochs: int) -> None:
 
 def test_mirrored_training_on_two_logical_cpus_follows_the_plain_loss_curve(runs: dict) -> None:
     assert runs["replicas"] == 2
-    _same_curve(runs["memory/None"], runs["memory/mirrored"], epochs=3)
+    _same_curve(runs["memory/None"], runs["memory/mirrored"], epochs=2)
 
 
 def test_streamed_training_under_a_mirrored_strategy_follows_the_plain_loss_curve(runs: dict) -> None:
