@@ -342,3 +342,31 @@ def test_wavelet_of_flat_or_white_input_is_quiet_and_finite():
         np.testing.assert_allclose(classical.wavelet(np.full(64, 3.0)), 3.0, rtol=1e-9)
         out = classical.wavelet(np.random.default_rng(0).standard_normal(256))
     assert np.isfinite(out).all() and out.std() < 0.5    # white noise: details shrunk away
+
+
+# ------------------------------------------------------------------ signals: levels and defaults
+def test_add_noise_scales_unit_noise_exactly_per_signal():
+    clean = np.vstack([np.full(50, 1.0), np.full(50, 3.0)])
+    unit = np.random.default_rng(0).standard_normal(clean.shape)
+    noisy = signals.add_noise(clean, snr_db=20, rng=0)               # SNR per signal: sigma 0.1 and 0.3
+    np.testing.assert_allclose(noisy - clean, np.array([[0.1], [0.3]]) * unit, rtol=1e-12, atol=1e-15)
+    one = signals.add_noise(clean[1], snr_db=20, rng=0)
+    np.testing.assert_allclose(one - clean[1], 0.3 * unit[0], rtol=1e-12)
+    np.testing.assert_allclose(signals.add_noise(clean[0], sigma=0.5, rng=0) - 1.0, 0.5 * unit[0], rtol=1e-12)
+    np.testing.assert_array_equal(signals.make_noise(5, rng=0), 0.05 * np.random.default_rng(0).standard_normal(5))
+    assert signals.make_noise(5).shape == (5,) and signals.make_noise((2, 3)).shape == (2, 3)
+
+
+def test_public_defaults_of_the_generators():
+    import inspect
+    params = {name: {k: p.default for k, p in inspect.signature(getattr(signals, name)).parameters.items()}
+              for name in ("make_signal", "make_noise", "add_noise", "tutorial_dataset", "training_pairs")}
+    assert params["make_signal"] == {"family": "x2", "length": 150, "rng": None}
+    assert params["make_noise"]["kind"] == "gaussian" and params["make_noise"]["sigma"] == 0.05
+    assert params["make_noise"]["rate"] == params["add_noise"]["rate"] == 0.05
+    assert params["tutorial_dataset"] == {"n_samples": 100_000, "sigma": 0.05, "rng": None}
+    pairs = params["training_pairs"]
+    assert (pairs["family"], pairs["n_signals"], pairs["length"], pairs["noise"], pairs["sigma"], pairs["rate"]) == (
+        "mixed", 2000, 256, "gaussian", (0.02, 0.3), 0.05)
+    noisy, clean = signals.tutorial_dataset(3, rng=1)
+    np.testing.assert_allclose(noisy - clean, 0.05 * np.random.default_rng(1).standard_normal((3, 150)), rtol=1e-12)
