@@ -244,3 +244,18 @@ def test_wavelet_golden_figures():
     spikes[[50, 130, 300, 420]] = 10.0
     got = (metrics.rmse(clean, classical.wavelet(noisy)), metrics.rmse(spikes, classical.wavelet(spikes)))
     assert got == pytest.approx((0.0348759, 0.6245757), rel=1e-4), got
+
+
+# (mutmut's second run, issue 13: scipy's own filter, edges included, for odd and even short series)
+from scipy.signal import savgol_filter  # noqa: E402
+
+
+def test_savgol_is_scipys_quadratic_fit_with_interpolated_edges():
+    x = np.random.default_rng(5).standard_normal(60)
+    # Defaults: 21 points, order 2, edges fitted ("interp"): order 3 differs at the edges only.
+    np.testing.assert_allclose(classical.savgol(x), savgol_filter(x, 21, 2, mode="interp"), rtol=0, atol=1e-12)
+    # An odd series shorter than the window uses all of it; an even one all but one sample.
+    np.testing.assert_allclose(classical.savgol(x[:11], 21), savgol_filter(x[:11], 11, 2, mode="interp"),
+                               rtol=0, atol=1e-12)
+    np.testing.assert_allclose(classical.savgol(x[:12], 21), savgol_filter(x[:12], 11, 2, mode="interp"),
+                               rtol=0, atol=1e-12)

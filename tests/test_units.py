@@ -173,3 +173,73 @@ def test_overlap_add_blends_with_the_taper():
     assert not np.allclose(out[2:4], 0.5)
     flat = windows.overlap_add(np.array([np.zeros(4), np.ones(4)]), framing, weights=np.ones(4))
     np.testing.assert_allclose(flat[2:4], 0.5)
+
+
+# ------------------------------------------------------------------ config: the refusals word for word
+# (mutmut's second run, issue 13: the message texts, the registry-driven bias message)
+from denoiser import presets  # noqa: E402
+
+
+def _message(fn, *args, **kwargs) -> str:
+    with pytest.raises(InputError) as err:
+        fn(*args, **kwargs)
+    return str(err.value)
+
+
+# ------------------------------------------------------------------ config: the refusals, word for word
+def test_model_config_refusals_name_the_choices():
+    assert _message(ModelConfig, preset="x") == (
+        "Invalid model configuration: preset must be one of unet, seed, lstm; got 'x'.")
+    # not a string (unhashable, even) is refused the same way, not with a TypeError
+    assert _message(ModelConfig, preset=["unet"]) == (
+        "Invalid model configuration: preset must be one of unet, seed, lstm; got ['unet'].")
+    assert _message(ModelConfig, scaling="z") == (
+        "Invalid model configuration: scaling must be one of standard, minmax, global, global-minmax; got 'z'.")
+    assert _message(ModelConfig.for_preset, "nope") == (
+        "Invalid model configuration: preset must be one of unet, seed, lstm; got 'nope'.")
+    assert _message(ModelConfig.for_preset, "seed", scaling="standard") == (
+        "Invalid model configuration: the seed preset ends in a sigmoid (outputs in [0, 1]), so it needs a "
+        "min-max scaling (minmax or global-minmax).")
+    assert _message(ModelConfig.for_preset, "seed", bias=False) == (
+        "Invalid model configuration: bias=False (a bias-free network) exists for the unet preset only; "
+        "the seed net ends in a sigmoid.")
+    assert _message(ModelConfig.from_dict, [1]) == "The model's configuration is not a JSON object."
+    assert _message(ModelConfig.from_dict, {"b": 1, "a": 2, "window": 64}) == (
+        "The model's configuration has unknown fields: a, b.")
+
+
+def test_bias_message_follows_the_registry(monkeypatch):
+    # A preset added to the registry (CONTRIBUTING.md) changes the message: plural, and a
+    # record without a bias_note still says which preset it is about.
+    toy = presets.Preset("toy", label="Toy", short="Toy", defaults={"window": 64}, bias_free=True)
+    plain = presets.Preset("plain", label="Plain", short="Plain", defaults={"window": 64})
+    monkeypatch.setitem(presets.PRESETS, "toy", toy)
+    monkeypatch.setitem(presets.PRESETS, "plain", plain)
+    assert _message(ModelConfig, preset="plain", window=64, bias=False) == (
+        "Invalid model configuration: bias=False (a bias-free network) exists for the unet and toy "
+        "presets only; not for plain.")
+    assert ModelConfig(preset="toy", window=64, bias=False).bias is False
+
+
+def test_train_config_refusals_name_the_choices():
+    assert _message(TrainConfig, loss="l1") == (
+        "Invalid training configuration: loss must be one of mse, mae, huber, bce; got 'l1'.")
+    assert _message(TrainConfig, val_fraction=0.5) == (
+        "Invalid training configuration: val_fraction must be in (0, 0.5) and test_fraction in [0, 0.5).")
+    assert _message(TrainConfig, init="x") == (
+        "Invalid training configuration: init must be one of '', 'default', 'parabola' ('' = fresh weights); "
+        "got 'x'.")
+    assert _message(TrainConfig, distribute="x") == (
+        "Invalid training configuration: distribute must be one of None, 'auto', 'mirrored', 'multiworker'; "
+        "got 'x'.")
+    assert _message(TrainConfig, self_supervised=True, loss="bce") == (
+        "Invalid training configuration: self-supervised training takes the loss mse, mae or huber; got 'bce'.")
+    for loss in ("mse", "mae", "huber"):
+        assert TrainConfig(self_supervised=True, loss=loss).loss == loss
+
+
+def test_train_config_for_an_unknown_preset_keeps_the_default_rate():
+    assert TrainConfig.for_preset("lstm").learning_rate == 3e-3
+    assert TrainConfig.for_preset("nope").learning_rate == 1e-3
+    assert TrainConfig.for_preset(["lstm"]).learning_rate == 1e-3   # not a name: no lookup, no TypeError
+    assert TrainConfig.for_preset(None, epochs=3).epochs == 3
