@@ -6,3 +6,292 @@ so that a one-token change to ``denoiser/io/*`` turns it red. Fast and TensorFlo
 runs these against every io mutant.
 """
 from __future__ import annotations
+
+import io
+import os
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from denoiser.errors import InputError
+from denoiser.io import ReadReport, SeriesTable, guards, read_series
+from denoiser.io._common import _count, _the_file
+from denoiser.io.encoding import _Encoding
+
+MB = 1024**2
+
+
+def _message(source, exc=InputError, **kwargs) -> str:
+    with pytest.raises(exc) as err:
+        read_series(source, **kwargs)
+    return str(err.value)
+
+
+# ------------------------------------------------------------------ wording helpers
+def test_counts_and_file_names_read_as_sentences():
+    assert _count(1, "value") == "1 value"
+    assert _count(0, "value") == "0 values"
+    assert _count(2_500, "line") == "2,500 lines"
+    assert _count(2, "entry", "entries") == "2 entries"
+    assert _count(1, "entry", "entries") == "1 entry"
+    assert _the_file("a.csv") == "The file 'a.csv'"
+    assert _the_file("a.csv", False) == "the file 'a.csv'"
+    assert _the_file(None) == "The file" and _the_file("", False) == "the file"
+
+
+# ------------------------------------------------------------------ size limits, in MB
+def test_size_refusals_give_both_sizes_in_mb():
+    assert _message(b"1\n" * (MB // 2 + 100_000), max_bytes=MB // 2) == (
+        "The file is 1.2 MB, more than the limit of 0.5 MB. Split it into smaller files or keep fewer columns.")
+    err = guards._too_big(1536 * MB, 1024 * MB, "big.csv")
+    assert str(err) == ("The file 'big.csv' is 1,536.0 MB, more than the limit of 1,024.0 MB. "
+                        "Split it into smaller files or keep fewer columns.")
+    # exactly at the limit is read
+    assert read_series(b"a\n1\n2\n", max_bytes=6).report.rows == 2
+    assert "is 0.0 MB" in _message(b"a\n1\n2\n", max_bytes=5)
+
+
+def test_a_path_over_the_limit_is_refused_by_its_size(tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"a\n" + b"1.5\n" * 400_000)               # 1.5 MB
+    assert _message(path, max_bytes=MB) == (
+        "The file 'big.csv' is 1.5 MB, more than the limit of 1.0 MB. Split it into smaller files or keep fewer columns.")
+    small = tmp_path / "small.csv"
+    small.write_bytes(b"a\n" + b"1\n" * 100_000)                 # read in steps of at least 64 KB
+    assert read_series(small).report.rows == 100_000
+    assert read_series(str(small), max_bytes=small.stat().st_size).report.rows == 100_000
+
+
+def test_paths_that_are_not_files_are_named(tmp_path):
+    assert _message(tmp_path / "none.csv") == (
+        f"The file {str(tmp_path / 'none.csv')!r} does not exist. Check the path and try again.")
+    folder = tmp_path / "data"
+    folder.mkdir()
+    assert _message(folder) == "'data' is a folder, not a file. Choose a CSV file."
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    assert _message(fifo) == "'pipe.csv' is not a regular file (a pipe or a device?). Choose a CSV file."
+    assert _message("a,b\n1,2") == ("read_series was given CSV text instead of a file path. "
+                                    "Pass the content as bytes (text.encode()) or save it to a file first.")
+    assert _message(12, TypeError) == "read_series expects a path, bytes or a binary file object, not int."
+
+
+# ------------------------------------------------------------------ file objects (uploads)
+class _Upload:
+    """Streamlit's UploadedFile: ``.size`` and ``.name``; read() must not run when too big."""
+
+    def __init__(self, data: bytes, size=None, name="/tmp/up/data.csv"):
+        self._buf, self.name = io.BytesIO(data), name
+        self.size = len(data) if size is None else size
+        self.reads = 0
+
+    def seekable(self):
+        return True
+
+    def seek(self, *args):
+        return self._buf.seek(*args)
+
+    def read(self, n=-1):
+        self.reads += 1
+        return self._buf.read(n)
+
+
+class _Stream:
+    """A pipe-like object: no size, no seek; read() only."""
+
+    def __init__(self, data):
+        self._buf = io.BytesIO(data)
+
+    def read(self, n=-1):
+        return self._buf.read(n)
+
+
+def test_an_upload_is_sized_before_it_is_read_and_read_from_its_start():
+    big = _Upload(b"a\n1\n", size=3 * MB)
+    assert _message(big, max_bytes=2 * MB) == (
+        "The file 'data.csv' is 3.0 MB, more than the limit of 2.0 MB. Split it into smaller files or keep fewer columns.")
+    assert big.reads == 0
+    up = _Upload(b"a\n1\n2\n3\n")
+    up.read(3)                                    # a preview read part of it
+    table = read_series(up)
+    assert table.column("a").tolist() == [1.0, 2.0, 3.0]
+    assert _Upload(b"a\n1\n2\n", size=True).size is True and read_series(_Upload(b"a\n1\n2\n", size=True)).report.rows == 2
+
+
+def test_a_buffer_without_size_is_sized_by_seeking_or_by_reading():
+    buf = io.BytesIO(b"a\n" + b"1\n" * 600)       # 1,202 bytes
+    assert guards._buffer_size(buf) == 1202
+    buf.seek(5)
+    assert guards._buffer_size(buf) == 1202 and buf.tell() == 5   # the position is put back
+    assert guards._buffer_size(_Stream(b"abc")) is None
+    assert guards._buffer_size(_Upload(b"abc", size=7)) == 7
+    assert _message(io.BytesIO(b"a\n" + b"1\n" * 600), max_bytes=1000).startswith("The file is 0.0 MB")
+    # no size, no seek: read max_bytes + 1 and refuse what is still too long
+    assert _message(_Stream(b"a\n" + b"1\n" * 600), max_bytes=1000).startswith("The file is 0.0 MB")
+    assert read_series(_Stream(b"a\n" + b"1\n" * 600), max_bytes=1202).report.rows == 600
+    assert read_series(io.StringIO("a\n1\n2\n")).report.rows == 2            # text buffers are encoded
+
+
+def test_broken_file_objects_get_a_message():
+    class Failing(_Stream):
+        name = "/x/broken.csv"
+
+        def read(self, n=-1):
+            raise OSError("device gone")
+
+    assert _message(Failing(b"")) == "The file 'broken.csv' could not be read (device gone). Try uploading it again."
+
+    class Numbers(_Stream):
+        def read(self, n=-1):
+            return [1, 2]
+
+    assert _message(Numbers(b""), TypeError) == "The file object's read() must return bytes."
+
+
+# ------------------------------------------------------------------ binary formats, empty files, text-likeness
+@pytest.mark.parametrize("magic, what, todo", guards._MAGIC)
+def test_every_known_binary_format_is_named(magic, what, todo):
+    assert _message(magic + b"\x00rest of the file", ) == f"The file looks like {what}, not a CSV text file. {todo}"
+
+
+def test_empty_bzip2_and_html_files_are_named():
+    for empty in (b"", b" \n\t\r\n"):
+        assert _message(empty) == "The file is empty. Choose a CSV file with at least one column of numbers."
+    assert _message(b"BZh91AY&SY\x00\x01") == (
+        "The file looks like a bzip2-compressed file. It is a compressed file: unzip it first and choose the CSV "
+        "file inside.")
+    assert _message(b"\n  <!DOCTYPE HTML><html>") == (
+        "The file looks like a web page (HTML), not a CSV file. Download the data itself as CSV and choose that file.")
+    assert _message(b"<HTML><body>1,2</body>").startswith("The file looks like a web page")
+
+
+def test_text_likeness_counts_control_characters_against_the_length():
+    ok, bad = "a\n" + "1\n" * 49, "a\n" + "1\n" * 549        # 100 and 1,100 characters
+    guards._check_text_like(ok[:-2] + "\x01\x02", None)            # 2 controls: allowed in a short text
+    with pytest.raises(InputError, match="does not look like a text file"):
+        guards._check_text_like(ok[:-3] + "\x01\x02\x03", None)
+    guards._check_text_like(bad[:-11] + "\x01" * 11, None)         # 11 of 1,100: 1 %, allowed
+    with pytest.raises(InputError):
+        guards._check_text_like(bad[:-12] + "\x01" * 12, None)
+    guards._check_text_like("\t\f\v\r\n" * 20, None)              # whitespace controls do not count
+    with pytest.raises(InputError):
+        guards._check_text_like("a\n1\n2\n\x7f\x7f\x7f", None)      # DEL counts
+    with pytest.raises(InputError):
+        guards._check_text_like("a,b\n1,2\n\x00", None)               # one NUL is enough
+    guards._check_text_like("x" * 97 + "\ufffd" * 7, None)          # 104 // 20 + 2 = 7 replacement chars
+    with pytest.raises(InputError) as err:
+        guards._check_text_like("x" * 96 + "\ufffd" * 8, "f.csv")
+    assert str(err.value) == ("The file 'f.csv' does not look like a text file (it contains binary data). "
+                              "Choose a CSV file, or export your data as CSV from the program that made it.")
+
+
+# ------------------------------------------------------------------ long lines: which line, and the limit
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n", b"\r"])
+def test_the_overlong_line_is_named_by_its_number(newline):
+    rows = [b"a,b", b"1,2", b"3,4", b"5" * 30, b"6,7"]
+    data = newline.join(rows) + newline
+    assert _message(data, max_line_chars=20) == (
+        "Line 4 of the file is longer than 20 characters, so it is not a table with one row per line. "
+        "Check that you chose the right file, or put each measurement on its own line.")
+    # the last line, without a line break after it
+    assert _message(newline.join(rows[:3] + [b"9" * 21]), max_line_chars=20).startswith("Line 4 of the file is")
+    # exactly at the limit is fine
+    assert read_series(newline.join([b"a", b"1", b"2" * 20, b"3"]), max_line_chars=20).report.rows == 3
+
+
+def test_line_numbers_and_limits_have_thousands_separators():
+    data = b"a\n" + b"1\n" * 1500 + b"2" * 1_000_001 + b"\n3\n"
+    assert _message(data).startswith("Line 1,502 of the file is longer than 1,000,000 characters, so")
+
+
+def test_line_lengths_count_code_units_after_the_bom():
+    rows = "a,b\n1,2\n" + "5" * 30 + "\n6,7\n"
+    # (in UTF-16 the byte after a line break, its second half, counts towards the next line)
+    for bom, codec, fits in [(b"\xff\xfe", "utf-16-le", 31), (b"\xef\xbb\xbf", "utf-8", 30)]:
+        data = bom + rows.encode(codec)
+        assert _message(data, max_line_chars=20).startswith("Line 3 of the file is longer than 20 characters")
+        assert _message(data, max_line_chars=fits - 1).startswith("Line 3 of the file")
+        assert read_series(data, max_line_chars=fits).report.rows == 3
+
+
+def test_a_long_line_is_found_across_scan_chunks(monkeypatch):
+    monkeypatch.setattr(guards, "_SCAN_CHUNK", 16)       # many chunks from a small file
+    lines = [b"a"] + [b"1"] * 40 + [b"2" * 25] + [b"3"] * 5
+    data = b"\n".join(lines) + b"\n"
+    assert _message(data, max_line_chars=24).startswith("Line 42 of the file is longer than 24 characters")
+    assert read_series(data, max_line_chars=25).report.rows == len(lines) - 1
+    # a line that spans chunk ends without a break inside a chunk
+    data = b"a\n1\n" + b"2" * 40 + b"\n3\n"
+    assert _message(data, max_line_chars=39).startswith("Line 3 of the file")
+    assert read_series(data, max_line_chars=40).report.rows == 3
+    enc = _Encoding("utf-8", "utf-8", 0, 1)
+    guards._check_line_lengths(b"ab\n" * 20, enc, 2, None)                      # many chunks, none too long
+    with pytest.raises(InputError, match="Line 21 of"):
+        guards._check_line_lengths(b"ab\n" * 20 + b"abc", enc, 2, None)         # the tail after the last break
+
+
+def test_too_many_columns_names_both_counts():
+    row = ",".join(["1"] * 1200).encode()
+    assert _message(row + b"\n" + row + b"\n") == (
+        "The file has 1,200 columns; at most 1,000 are supported. Remove unused columns or split the file, "
+        "then try again.")
+    assert read_series(b"1,2,3\n4,5,6\n", max_columns=3).values.shape == (2, 3)
+
+
+# ------------------------------------------------------------------ the time budget
+def test_a_spent_time_budget_stops_the_read_saying_where():
+    budget = guards._BUDGET
+    saved = (budget.deadline, budget.seconds, budget.name)
+    try:
+        budget.deadline, budget.seconds, budget.name = time.monotonic() - 1.0, 2.5, "slow.csv"
+        with pytest.raises(InputError) as err:
+            guards._tick("sniffing the format")
+        assert str(err.value) == (
+            "Reading the file 'slow.csv' took longer than 2.5 s (while sniffing the format), so it was stopped. "
+            "A table of numbers reads much faster: check that this is the right file, or split it into smaller files.")
+        budget.deadline = time.monotonic() + 3600.0
+        guards._tick("anything")                     # time left: no error
+        budget.deadline = None
+        guards._tick("anything")
+    finally:
+        budget.deadline, budget.seconds, budget.name = saved
+
+
+# ------------------------------------------------------------------ the report and the table
+def test_report_summary_word_for_word():
+    r = ReadReport(rows=1234, columns=["a"], delimiter=";", decimal=",", encoding="utf-8", header=True,
+                   skipped_lines=1, time_column="t", time_kind="datetime", missing={"a": 1200, "b": 0},
+                   filled={"a": 1100}, notes=["A note."])
+    assert r.summary().split("\n") == [
+        "Read 1,234 rows and 1 value column: 'a'.",
+        "Format: semicolon-separated, decimal comma, utf-8 encoding, with a header row; skipped 1 metadata line.",
+        "Time column: 't' (date and time).",
+        "Missing values: 'a': 1,200 (1,100 filled).",
+        "A note.",
+    ]
+    r = ReadReport(rows=20, columns=["a", "b"], delimiter="|", decimal=".", encoding="cp1252", header=False,
+                   skipped_lines=2, time_column="t", time_kind="seconds", missing={"a": 3, "b": 2}, filled={"b": 2})
+    assert r.summary().split("\n") == [
+        "Read 20 rows and 2 value columns: 'a', 'b'.",
+        "Format: '|'-separated, decimal point, cp1252 encoding, without a header row; skipped 2 metadata lines.",
+        "Time column: 't' (numeric, increasing).",
+        "Missing values: 'a': 3 (0 filled); 'b': 2 (2 filled).",
+    ]
+    r = ReadReport(rows=5, columns=[], delimiter="\t", decimal=".", encoding="utf-16", header=False,
+                   skipped_lines=0, time_column=None, time_kind=None, missing={"a": 0})
+    assert r.summary() == ("Read 5 rows and 0 value columns: .\n"
+                           "Format: tab-separated, decimal point, utf-16 encoding, without a header row.")
+
+
+def test_a_missing_column_lists_the_ones_there():
+    table = SeriesTable(pd.DataFrame({"a": [1, 2], "b b": [3.5, 4.0]}), None,
+                        ReadReport(2, ["a", "b b"], ",", ".", "utf-8", True, 0, None, None))
+    col = table.column("a")
+    assert col.dtype == np.float64 and col.tolist() == [1.0, 2.0]
+    col[0] = 9.0
+    assert table.values["a"].iloc[0] == 1                 # a copy
+    with pytest.raises(InputError) as err:
+        table.column("c")
+    assert str(err.value) == "There is no value column named 'c'. Choose one of: 'a', 'b b'."
