@@ -9,6 +9,9 @@ every mutant it has checked (``null`` = not checked). This script
 * ``report PREFIX [-k N] [--seed S]``: the status counts of those same N names (the same seed gives
   the same sample) and the kill rate with a 95 % Wilson interval; ``-k 0`` counts every mutant of
   PREFIX that has been checked.
+* ``report PREFIX --log FILE``: the same figures from the "Mutant results" list that ``mutmut run``
+  prints at the end when it is given names (robust when ``mutants/*.meta`` was reset meanwhile:
+  mutmut 3.8 resets every stored verdict when the test selection in pyproject.toml changes).
 
 Run ``mutmut run`` once first (a run with any name glob generates every mutant).
 Example (docs/TESTING.md):
@@ -60,8 +63,20 @@ def main() -> None:
     parser.add_argument("prefix", help="module of the mutants, e.g. denoiser.signals or denoiser.io")
     parser.add_argument("-k", type=int, default=0, help="sample size (0 = all)")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--log", type=Path, help="read the verdicts from a mutmut run's output instead of mutants/")
     args = parser.parse_args()
-    codes = exit_codes()
+    if args.log:
+        emoji = {"\N{PARTY POPPER}": 1, "\N{SLIGHTLY FROWNING FACE}": 0, "\N{ALARM CLOCK}": 36,
+                 "\N{DOTTED LINE FACE}": 33, "\N{THINKING FACE}": 35, "\N{SPEAKER WITH CANCELLATION STROKE}": 34}
+        text = args.log.read_text(errors="replace").split("Mutant results", 1)[-1]
+        codes = {}
+        for line in text.splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[1].startswith(args.prefix + ".") and parts[0] in emoji:
+                codes[parts[1]] = emoji[parts[0]]
+        args.k = 0
+    else:
+        codes = exit_codes()
     names = sample(codes, args.prefix, args.k, args.seed)
     if args.action == "names":
         print("\n".join(names))
@@ -74,7 +89,7 @@ def main() -> None:
     reached = killed + status["survived"]
     total = sum(status.values()) - status["not checked"]
     lo, hi = wilson(killed, total)
-    print(f"{args.prefix}: {len(names)} mutants ({'sample k=%d seed=%d' % (args.k, args.seed) if args.k > 0 else 'all'}): "
+    print(f"{args.prefix}: {len(names)} mutants ({'sample k=%d seed=%d' % (args.k, args.seed) if args.k > 0 else 'from ' + str(args.log) if args.log else 'all'}): "
           + ", ".join(f"{key} {value}" for key, value in sorted(status.items())))
     print(f"kill rate over all checked {killed}/{total} = {killed / max(total, 1):.1%} (95 % CI {lo:.1%}-{hi:.1%}); "
           f"over reached {killed}/{reached} = {killed / max(reached, 1):.1%}")
