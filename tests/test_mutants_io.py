@@ -295,3 +295,138 @@ def test_a_missing_column_lists_the_ones_there():
     with pytest.raises(InputError) as err:
         table.column("c")
     assert str(err.value) == "There is no value column named 'c'. Choose one of: 'a', 'b b'."
+
+
+# ------------------------------------------------------------------ reader: value columns, notes and refusals
+def _named(data: bytes, name: str = "/d/f.csv") -> io.BytesIO:
+    buf = io.BytesIO(data)
+    buf.name = name
+    return buf
+
+
+def _notes(data: bytes) -> list[str]:
+    return read_series(data).report.notes
+
+
+def test_no_value_column_refusals_name_the_columns_and_the_file():
+    assert _message(_named(b"t,a,b\n1,x,p\n2,y,q\n3,z,r\n")) == (
+        "The file 'f.csv' has no numeric value column: 'a', 'b' contain text, not numbers. "
+        "Choose a CSV file with at least one column of numbers.")
+    assert _message(_named(b"t,a,b\n1,,\n2,,\n3,,\n")) == (
+        "Every cell in columns 'a', 'b' of the file 'f.csv' is empty or NaN, so there is nothing to denoise. "
+        "Choose a file whose columns contain measurements.")
+    assert _message(_named(b"t,a\n1,\n2,\n3,\n")).startswith("Every cell in column 'a' of the file 'f.csv' is empty")
+    assert _message(_named(b"time\n0\n1\n2\n")) == (
+        "The file 'f.csv' has a time column ('time') but no column of measurements. "
+        "Choose a file with at least one column of numbers next to the time.")
+    assert _message(_named(b"a\n1\n")) == (
+        "The file 'f.csv' has only 1 data row, but denoising needs at least 2 rows. Choose a file with more measurements.")
+    assert _message(_named(b"a\n")) == (
+        "The file 'f.csv' has a header ('a') but no data rows. Add at least 2 rows of numbers below the header.")
+
+
+def test_left_out_columns_are_noted_in_singular_and_plural():
+    assert _notes(b"a,b,c\n1,x,\n2,y,\n3,z,\n") == [
+        "Left out the text column 'b', because only numbers can be denoised.",
+        "Left out the empty column 'c', because no cell holds a finite number."]
+    assert _notes(b"a,b,c,d,e\n1,x,p,,\n2,y,q,,\n3,z,r,,\n") == [
+        "Left out the text columns 'b', 'c', because only numbers can be denoised.",
+        "Left out the empty columns 'd', 'e', because no cell holds a finite number."]
+
+
+def test_cells_set_to_missing_are_counted_in_singular_and_plural():
+    gap1, gaps2 = "Filled 1 short gap (1 value) in 'a' by linear interpolation.", \
+        "Filled 2 short gaps (2 values) in 'a' by linear interpolation."
+    assert _notes(b"a\n1\nx\n3\n4\n5\n") == ["1 cell in 'a' did not contain a number and was treated as missing.", gap1]
+    assert _notes(b"a\n1\n2\nx\n3\ny\n5\n6\n7\n") == [
+        "2 cells in 'a' did not contain a number and were treated as missing.", gaps2]
+    assert _notes(b"a\n1\ninf\n3\n4\n5\n") == ["1 infinite value (inf/-inf) in 'a' was treated as missing.", gap1]
+    assert _notes(b"a\n1\ninf\n3\n-inf\n5\n") == [
+        "2 infinite values (inf/-inf) in 'a' were treated as missing.", gaps2]
+    absurd = ("in 'a' (more than 1e+15 times the column's typical spread from its median, e.g. 1e308) "
+              "{} treated as missing.")
+    # 1e20 is absurd only against the column's robust spread (1.4826 * MAD), not by its size alone
+    assert _notes(b"a\n1\n2\n1e20\n3\n4\n5\n6\n") == ["1 absurd value " + absurd.format("was"), gap1]
+    assert _notes(b"a\n1\n1e300\n3\n1e301\n5\n6\n7\n") == ["2 absurd values " + absurd.format("were"), gaps2]
+
+
+def test_missing_tokens_in_any_case_are_gaps_not_text():
+    table = read_series(b"a\n1\nNa\n3\n<na>\n5\n")
+    assert table.report.missing == {"a": 2}
+    assert table.report.notes == ["Filled 2 short gaps (2 values) in 'a' by linear interpolation."]
+
+
+def test_a_decimal_comma_column_with_text_keeps_its_numbers():
+    table = read_series(b"a;b\n1,5;2,5\n2,5;x\n3,5;4,5\n")
+    assert table.report.decimal == ","
+    assert table.column("a").tolist() == [1.5, 2.5, 3.5]
+    assert table.column("b").tolist() == [2.5, 3.5, 4.5]          # the text cell: missing, then filled
+    assert table.report.notes[0] == "1 cell in 'b' did not contain a number and was treated as missing."
+
+
+# ------------------------------------------------------------------ dialect: lines, quotes, header, refusals
+def test_a_cr_only_file_longer_than_the_sniffed_sample_is_read():
+    table = read_series(b"a\r" + b"1\r" * 40_000)               # 80 KB: the sample ends inside the file
+    assert table.report.rows == 40_000 and table.report.columns == ["a"]
+
+
+def test_quoted_header_cells_span_lines_and_keep_escaped_quotes():
+    table = read_series(b'"say ""hi""\nthere",b\n1,2\n3,4\n')
+    assert table.report.columns == ['say "hi"\nthere', "b"]
+    assert table.column("b").tolist() == [2.0, 4.0]
+    # a quoted field may span up to 51 physical lines and is still one header cell
+    long_name = "h\n" + "x\n" * 49 + "y"
+    table = read_series(b'"' + long_name.encode() + b'",b\n1,2\n3,4\n')
+    assert table.report.columns == [long_name, "b"] and table.report.rows == 2
+
+
+def test_whitespace_separated_headers_lose_their_quotes():
+    table = read_series(b'"a" "b"\n1 2\n3 4\n')
+    assert table.report.delimiter == " " and table.report.columns == ["a", "b"]
+
+
+def test_number_cells_are_bounded_at_100_characters():
+    from denoiser.io import _NUM_DOT, _cell_kind
+    assert _cell_kind("1" * 100, _NUM_DOT) == "num"
+    assert _cell_kind("1" * 101, _NUM_DOT) == "text"
+    assert _cell_kind("NA", _NUM_DOT) == "missing" and _cell_kind("abc", _NUM_DOT) == "text"
+
+
+def test_a_text_row_at_the_end_is_not_a_header():
+    table = read_series(b"1,2\n3,4\n5,6\nx,y\n")
+    assert table.report.header is False and table.report.columns == ["col1", "col2"]
+    assert table.report.rows == 4
+
+
+def test_data_rows_above_a_stray_text_row_stay_data():
+    table = read_series(b"1,2\n3,4\nx,y\n5,6\n7,8\n")
+    assert table.report.rows == 5 and table.report.skipped_lines == 0 and table.report.header is False
+    assert table.column("col1").tolist() == [1.0, 3.0, 4.0, 5.0, 7.0]   # the text cell: filled
+
+
+def test_files_without_a_table_say_what_they_hold():
+    choose = "Choose a CSV file with at least one column of numbers."
+    assert _message(b"# comment\n\n# more\n") == f"The file contains no table, only comments or blank lines. {choose}"
+    assert _message(b"a,b\nx,p\ny,q\nz,r\n") == f"The file contains only text and no numbers. {choose}"
+    assert _message(_named(b"text line\n" * 8000)) == (
+        "The file 'f.csv' has no rows of numbers in its first 64 KB. "
+        "Remove the long text at the top or choose the file with the measured values.")
+    assert _message(b"a,b\n,\nNA,nan\n") == (
+        "Every value in the file is empty or NaN, so there is nothing to denoise. "
+        "Choose a file whose columns contain measurements.")
+
+
+def test_rows_with_extra_fields_are_named_by_line():
+    fix = "Fix or remove that line (look for an extra delimiter or a stray quote) and try again."
+    assert _message(b"a,b\n1,2\n3,4,x\n5,6\n") == f"Line 3 of the file has 3 fields, but the table has 2 columns. {fix}"
+    assert _message(b"1,2,3\na,b\n1,2\n3,4\n") == f"Line 1 of the file has 3 fields, but the table has 2 columns. {fix}"
+    assert _message(_named(b"a\n1\n2,3\n4\n")) == (
+        f"Line 3 of the file 'f.csv' has 2 fields, but the table has 1 column. {fix}")
+    # a metadata line with text above the table may be wider: skipped, not refused
+    assert read_series(b"Instrument,XYZ,v2\na,b\n1,2\n3,4\n").report.skipped_lines == 1
+
+
+def test_an_unclosed_quote_is_named():
+    assert _message(b'a,b\n1,2\n"3,4\n5,6\n') == (
+        "The file has a quoted field that is never closed (a '\"' is missing). "
+        "Fix the quotes or remove them, then try again.")
