@@ -430,3 +430,70 @@ def test_an_unclosed_quote_is_named():
     assert _message(b'a,b\n1,2\n"3,4\n5,6\n') == (
         "The file has a quoted field that is never closed (a '\"' is missing). "
         "Fix the quotes or remove them, then try again.")
+
+
+# ------------------------------------------------------------------ times: day order, formats, kinds, edge notes
+def test_dates_are_read_day_first_unless_a_second_field_exceeds_12():
+    table = read_series(b"date,a\n13/01/2020,1\n14/01/2020,2\n15/01/2020,3\n")
+    assert table.report.time_kind == "datetime" and table.report.notes == []
+    assert [t.day for t in table.time] == [13, 14, 15] and {t.month for t in table.time} == {1}
+    table = read_series(b"date,a\n01/13/2020,1\n01/14/2020,2\n01/15/2020,3\n")
+    assert [t.day for t in table.time] == [13, 14, 15]
+    assert table.report.notes == ["Dates were read month-first (month/day/year), because some day values exceed 12."]
+    table = read_series(b"date,a\n01/02/2020,1\n02/02/2020,2\n03/02/2020,3\n")
+    assert [(t.day, t.month) for t in table.time] == [(1, 2), (2, 2), (3, 2)]
+    assert table.report.notes == ["Dates such as 01/02/2024 are ambiguous; they were read day-first (day/month/year)."]
+    # 12 itself is a month: still ambiguous
+    assert read_series(b"date,a\n12/01/2020,1\n11/01/2020,2\n10/01/2020,3\n").report.notes[0].startswith(
+        "Dates such as 01/02/2024 are ambiguous")
+
+
+def test_day_first_dates_keep_fractional_seconds():
+    table = read_series(b"date,a\n13/01/2020 10:00:00.5,1\n13/01/2020 10:00:01.5,2\n13/01/2020 10:00:02.5,3\n")
+    assert [t.microsecond for t in table.time] == [500_000] * 3 and [t.second for t in table.time] == [0, 1, 2]
+
+
+def test_time_kinds_are_reported():
+    table = read_series(b"time,a\n0,1\n1,2\n2,3\n")
+    assert (table.report.time_column, table.report.time_kind) == ("time", "seconds")
+    assert table.time.tolist() == [0.0, 1.0, 2.0]
+    table = read_series(b"date,clock,a\n2020-01-01,10:00:00,1\n2020-01-01,10:00:01,2\n2020-01-01,10:00:02,3\n")
+    assert (table.report.time_column, table.report.time_kind) == ("date clock", "datetime")
+    assert table.report.notes == ["Combined the date column 'date' and the time column 'clock' into 'date clock'."]
+    assert [t.second for t in table.time] == [0, 1, 2]
+    # an increasing column that is neither first nor named like time is a signal
+    table = read_series(b"a,b\n5,0\n3,1\n4,2\n1,3\n")
+    assert table.report.time_column is None and table.report.columns == ["a", "b"]
+
+
+def test_edge_gaps_are_noted_with_counts_and_the_column():
+    tail = ("left as missing (NaN), because values before the first or after the last measurement are not "
+            "extrapolated.")
+    assert _notes(b"a,b\n,1\n,2\n3,3\n4,4\n5,5\n,6\n") == [
+        f"'a' has 2 missing values at the start and 1 at the end; they were {tail}"]
+    assert _notes(b"a,b\n,1\n3,3\n4,4\n5,5\n,6\n,7\n") == [
+        f"'a' has 1 missing value at the start and 2 at the end; they were {tail}"]
+    assert _notes(b"a,b\n3,3\n4,4\n5,5\n,6\n") == [f"'a' has 1 missing value at the end; it was {tail}"]
+    assert _notes(b"a,b\n3,3\n4,4\n5,5\n,6\n,7\n") == [f"'a' has 2 missing values at the end; they were {tail}"]
+
+
+# ------------------------------------------------------------------ encodings, limits, parser errors with the name
+def test_utf32_and_utf8_bom_files_are_decoded_after_their_bom():
+    text = "a,b\n1.5,2\n3,4.25\n"
+    for data in (b"\xff\xfe\x00\x00" + text.encode("utf-32-le"), b"\x00\x00\xfe\xff" + text.encode("utf-32-be"),
+                 b"\xef\xbb\xbf" + text.encode("utf-8")):
+        table = read_series(data)
+        assert table.report.columns == ["a", "b"] and table.column("b").tolist() == [2.0, 4.25]
+    assert read_series(b"\xff\xfe\x00\x00" + text.encode("utf-32-le")).report.encoding == "utf-32"
+
+
+def test_limits_must_be_positive():
+    for kwargs in ({"max_bytes": 0}, {"max_columns": 0}, {"max_line_chars": 0}, {"max_gap": -1}):
+        with pytest.raises(ValueError) as err:
+            read_series(b"a\n1\n2\n", **kwargs)
+        assert str(err.value) == "Limits must be positive and max_gap must be >= 0."
+    assert read_series(b"a\n1\n\n\n2\n", max_gap=0).report.rows == 2
+
+
+def test_parser_errors_name_the_file():
+    assert _message(_named(b'a,b\n1,2\n"3,4\n5,6\n')).startswith("The file 'f.csv' has a quoted field that is never closed")
