@@ -32,7 +32,7 @@ from typing import IO, Any, Iterable
 from denoiser.errors import InputError
 
 __all__ = ["BatchOptions", "BatchReport", "SUMMARY_FIELDS", "expand_inputs", "plan", "process_file",
-           "run_batch", "exit_status", "MAX_EXIT_STATUS"]
+           "run_batch", "warm", "exit_status", "MAX_EXIT_STATUS"]
 
 SUMMARY_NAME = "summary.csv"
 SUMMARY_FIELDS = ("file", "output", "status", "rows", "columns", "sigma", "sigma_source", "estimated_gain_db",
@@ -199,18 +199,22 @@ _MODEL_LOCK = threading.Lock()
 LOADS = 0  # models loaded by this process (the tests check: one per worker)
 
 
-def _limit_threads() -> None:
+def _limit_threads(worker: Any = None) -> None:
     """One worker per core: keep each worker's TensorFlow to its own thread count.
 
     Must run before TensorFlow's first op; later calls are refused by TF and ignored.
+    ``worker``: the Dask worker when the caller has it (``client.run`` passes it as
+    ``dask_worker``: there, unlike in a task, ``get_worker()`` finds none, and the limit was
+    silently skipped, so each worker's TensorFlow took every core).
     """
-    threads = 1
-    try:
-        from distributed import get_worker
+    if worker is None:
+        try:
+            from distributed import get_worker
 
-        threads = max(1, int(get_worker().state.nthreads))
-    except (ImportError, ValueError, AttributeError):
-        return  # not on a Dask worker (a one-file run): TensorFlow's defaults
+            worker = get_worker()
+        except (ImportError, ValueError):
+            return  # not on a Dask worker (a one-file run): TensorFlow's defaults
+    threads = max(1, int(worker.state.nthreads))
     import tensorflow as tf
 
     try:
@@ -220,7 +224,7 @@ def _limit_threads() -> None:
         pass  # already initialised by an earlier import in this process
 
 
-def worker_model(spec: str, raw: bool = False) -> Any:
+def worker_model(spec: str, raw: bool = False, worker: Any = None) -> Any:
     """The model for ``spec``, loaded once per process and kept.
 
     Parameters
@@ -229,6 +233,8 @@ def worker_model(spec: str, raw: bool = False) -> Any:
         ``"default"``, ``"parabola"``, a ``.keras`` path, or ``"none"`` (no network).
     raw : bool
         Unused for the key; a model is the same object for both modes.
+    worker : distributed.Worker, optional
+        The Dask worker this runs on, when the caller has it (else found, in a task).
 
     Returns
     -------
@@ -240,7 +246,7 @@ def worker_model(spec: str, raw: bool = False) -> Any:
         return False  # classical candidates only (the pipeline's model=False); no TensorFlow
     with _MODEL_LOCK:  # threads of one worker share it; only the first loads
         if spec not in _MODELS:
-            _limit_threads()
+            _limit_threads(worker)
             from denoiser.bundled import RECIPES, pretrained
             from denoiser.core import Denoiser
 
@@ -360,9 +366,18 @@ def process_file(src: str, dst: str, options: BatchOptions) -> dict[str, Any]:
     return row
 
 
-def _warm(spec: str) -> int:
-    """Load the model on this worker before its first file (run on every worker at once)."""
-    worker_model(spec)
+def warm(spec: str, dask_worker: Any = None) -> int:
+    """Load the model ``spec`` in this process, before its first file.
+
+    ``client.run(warm, spec)`` warms every worker of a cluster at once (`run_batch` does so);
+    a benchmark does it first to time the work, not TensorFlow's start-up.
+
+    Returns
+    -------
+    int
+        How many models this process has loaded so far (one per worker and spec).
+    """
+    worker_model(spec, worker=dask_worker)  # (client.run fills in dask_worker)
     return LOADS
 
 
@@ -564,7 +579,7 @@ def _run_tasks(client: Any, todo: list[tuple[Path, Path]], options: BatchOptions
     # Load the model on every worker at once, before the files arrive (else each worker's
     # first file waits for TensorFlow and the model in turn).
     try:
-        client.run(_warm, options.model)
+        client.run(warm, options.model)
     except Exception:  # noqa: BLE001 -- a bad model path fails per file below, with its reason
         pass
     bar = Progress(len(todo), stream)

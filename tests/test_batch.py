@@ -165,6 +165,21 @@ def test_model_is_loaded_once_per_worker(tmp_path: Path, client) -> None:
     assert sorted(loads.values()) == [1, 1]  # warmed on both, then kept for all six files
 
 
+def _tf_threads() -> tuple[int, int]:
+    import tensorflow as tf
+
+    return (tf.config.threading.get_intra_op_parallelism_threads(),
+            tf.config.threading.get_inter_op_parallelism_threads())
+
+
+def test_a_warmed_worker_keeps_tensorflow_to_its_own_threads(client) -> None:
+    # client.run (how run_batch warms the workers) has no task context: get_worker() found no
+    # worker there, the limit was skipped, and each 1-thread worker's TensorFlow took every core
+    # (2 workers ran 1.1x the files/s of one on 2 cores).
+    client.run(batch.warm, "parabola")
+    assert set(client.run(_tf_threads).values()) == {(1, 1)}
+
+
 def test_progress_line_counts_files_rows_and_eta() -> None:
     stream = io.StringIO()
     bar = batch.Progress(4, stream, every=0.0)
