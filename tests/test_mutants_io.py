@@ -497,3 +497,62 @@ def test_limits_must_be_positive():
 
 def test_parser_errors_name_the_file():
     assert _message(_named(b'a,b\n1,2\n"3,4\n5,6\n')).startswith("The file 'f.csv' has a quoted field that is never closed")
+
+
+# ------------------------------------------------------------------ writer: precision kept, cells as written
+from denoiser.io import decimals, significant, to_csv_bytes  # noqa: E402
+from denoiser.io.writer import _at_decimals  # noqa: E402
+
+
+def test_decimals_and_significant_digits_at_their_edges():
+    assert decimals(np.array([])) == 0 and decimals(np.array([np.nan, 1.5]), misses=1) == 0
+    assert decimals(np.array([1.25, 2.5])) == 2
+    # 2e9 + 0.0625 needs 4 places, but 2e9 * 10**3 is past 2**40: written in full instead
+    assert decimals(np.array([2e9 + 0.0625])) is None
+    assert decimals(np.array([2e6 + 0.0625])) == 4
+    # longer than the head the guesses are tried on first
+    assert decimals(np.arange(5000) / 4) == 2
+    assert decimals(np.r_[np.arange(4096.0), 0.5]) == 1
+    assert significant(np.tile([1.23, 4.56], 3000)) == 3
+    assert significant(np.r_[np.full(4096, 1.0), 1.25]) == 3
+    assert significant(np.array([0.0, np.nan])) == 1
+
+
+def test_whole_numbers_are_written_as_integers_below_2_to_the_53():
+    assert _at_decimals(np.array([2.0**52, 3.0]), 0).dtype == np.int64
+    assert _at_decimals(np.array([2.0**53]), 0).dtype == np.float64
+    assert _at_decimals(np.array([2.0**54 + 4096.0]), 0).dtype == np.float64
+
+
+def test_written_csv_keeps_each_columns_precision():
+    rows = "".join(f"{i * 0.5},{i * 0.001 - 0.002:.3f},{i * 7},{0.000123457 * (i + 1):.6g},{(i - 3) * 1e-5:.5f},"
+                   f"{1e12 + i:.0f}\n" for i in range(6))
+    table = read_series(("t,a,b,c,d,e\n" + rows).encode())
+    out = to_csv_bytes(table, {"a": np.linspace(0, 1, 6), "b": np.arange(6) * 7.01}).decode()
+    assert out == (
+        "t,a,b,c,d,e,a_denoised,b_denoised\n"
+        "0.0,-0.002,0,0.000123457,-3e-05,1000000000000,0.0,0.0\n"
+        "0.5,-0.001,7,0.000246914,-2e-05,1000000000001,0.2,7.0\n"
+        "1.0,0.0,14,0.000370371,-1e-05,1000000000002,0.4,14.0\n"
+        "1.5,0.001,21,0.000493828,0.0,1000000000003,0.6,21.0\n"
+        "2.0,0.002,28,0.000617285,1e-05,1000000000004,0.8,28.0\n"
+        "2.5,0.003,35,0.000740742,2e-05,1000000000005,1.0,35.0\n")
+
+
+def test_denoised_columns_get_one_place_more_and_gaps_stay_empty():
+    table = read_series(b"a,b\n1,1.5\n2,\n,\n,\n6,2.5\n7,3.5\n", max_gap=1)
+    out = to_csv_bytes(table, {"b": np.array([1.0, 1.25, 1.5, np.nan, 2.0, 3.04])}).decode()
+    assert out == "a,b,b_denoised\n1,1.5,1.0\n2,,1.25\n,,1.5\n,,\n6,2.5,2.0\n7,3.5,3.04\n"
+    table = read_series(b"a\n1.5\n2.5\n3.5\n")
+    out = to_csv_bytes(table, {"a": np.array([1.234, 2.345, 3.456])}).decode()
+    assert out == "a,a_denoised\n1.5,1.23\n2.5,2.35\n3.5,3.46\n"
+
+
+def test_zone_aware_times_are_written_in_utc_with_z():
+    table = read_series(b"time,a\n2020-01-01T00:00:00+01:00,1.5\n2020-01-01T00:00:01+01:00,2.5\n"
+                        b"2020-01-01T00:00:02.5+01:00,3.5\n")
+    assert to_csv_bytes(table, {}).decode() == (
+        "time,a\n2019-12-31T23:00:00.000Z,1.5\n2019-12-31T23:00:01.000Z,2.5\n2019-12-31T23:00:02.500Z,3.5\n")
+    naive = read_series(b"time,a\n2020-01-01 00:00:00,1\n2020-01-01 00:00:01,2\n2020-01-01 00:00:02,3\n")
+    assert to_csv_bytes(naive, {}).decode() == (
+        "time,a\n2020-01-01T00:00:00,1\n2020-01-01T00:00:01,2\n2020-01-01T00:00:02,3\n")
