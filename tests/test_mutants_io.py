@@ -556,3 +556,22 @@ def test_zone_aware_times_are_written_in_utc_with_z():
     naive = read_series(b"time,a\n2020-01-01 00:00:00,1\n2020-01-01 00:00:01,2\n2020-01-01 00:00:02,3\n")
     assert to_csv_bytes(naive, {}).decode() == (
         "time,a\n2020-01-01T00:00:00,1\n2020-01-01T00:00:01,2\n2020-01-01T00:00:02,3\n")
+
+
+def test_a_nameless_first_column_is_a_time_axis_when_it_counts_up_evenly_for_16_rows():
+    rows = "".join(f"{i * 0.5},{i % 3}\n" for i in range(16)).encode()
+    table = read_series(rows)
+    assert (table.report.time_column, table.report.time_kind, table.report.columns) == ("col1", "seconds", ["col2"])
+    assert table.time.tolist()[:3] == [0.0, 0.5, 1.0]
+    short = "".join(f"{i * 0.5},{i % 3}\n" for i in range(15)).encode()
+    assert read_series(short).report.time_column is None          # 15 rows: maybe a signal
+    assert read_series(b"1,5\n2,3\n3,4\n").report.time_column == "col1"   # 1..n counts, however short
+
+
+def test_a_point_time_column_in_a_decimal_comma_file_is_the_time():
+    table = read_series(b"Zeit [s];a;b\n0.001;1,5;2,5\n0.002;2,5;3,5\n")
+    assert (table.report.decimal, table.report.time_column, table.report.time_kind) == (",", "Zeit [s]", "seconds")
+    assert table.time.tolist() == [0.001, 0.002] and table.column("a").tolist() == [1.5, 2.5]
+    # not strictly increasing: not a time axis
+    table = read_series(b"Zeit [s];a;b\n0.001;1,5;2,5\n0.001;2,5;3,5\n0.003;3,5;4,5\n")
+    assert table.report.time_column is None and table.report.columns == ["Zeit [s]", "a", "b"]
