@@ -575,3 +575,22 @@ def test_a_point_time_column_in_a_decimal_comma_file_is_the_time():
     # not strictly increasing: not a time axis
     table = read_series(b"Zeit [s];a;b\n0.001;1,5;2,5\n0.001;2,5;3,5\n0.003;3,5;4,5\n")
     assert table.report.time_column is None and table.report.columns == ["Zeit [s]", "a", "b"]
+
+
+def test_mixed_and_slashed_dates_are_parsed_cell_by_cell(monkeypatch):
+    from denoiser.io import times
+    table = read_series(b"date,a\n2020/01/02,1\n2020/01/03,2\n2020/01/04,3\n")
+    assert [str(t) for t in table.time] == ["2020-01-02 00:00:00", "2020-01-03 00:00:00", "2020-01-04 00:00:00"]
+    # day-first dates, some with a time of day: one format does not fit 90 %, so cell by cell
+    table = read_series(b"date,a\n13/01/2020,1\n14/01/2020 10:00,2\n15/01/2020 11:30,3\n16/01/2020,4\n")
+    assert [str(t) for t in table.time] == ["2020-01-13 00:00:00", "2020-01-14 10:00:00", "2020-01-15 11:30:00",
+                                            "2020-01-16 00:00:00"]
+    # ISO stamps with different offsets: all in UTC
+    table = read_series(b"date,a\n2020-01-01T00:00:00+01:00,1\n2020-01-01T00:00:01+02:00,2\n2020-01-01T00:00:02+01:00,3\n")
+    assert str(table.time.dtype) == "datetime64[us, UTC]"
+    assert [str(t) for t in table.time] == ["2019-12-31 23:00:00+00:00", "2019-12-31 22:00:01+00:00",
+                                            "2019-12-31 23:00:02+00:00"]
+    # in chunks (between time-budget checks), joined in order
+    monkeypatch.setattr(times, "_DATE_CHUNK", 2)
+    table = read_series(b"date,a\n2020/01/02,1\n2020/01/03,2\n2020/01/04,3\n2020/01/05,4\n2020/01/06,5\n")
+    assert [t.day for t in table.time] == [2, 3, 4, 5, 6] and table.time.index.tolist() == [0, 1, 2, 3, 4]
