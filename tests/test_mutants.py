@@ -409,3 +409,12 @@ def test_a_linear_noise_parameter_draws_uniformly():
     assert draws.shape == (4000, 1) and 2.0 <= draws.min() and draws.max() <= 4.0
     assert draws.mean() == pytest.approx(3.0, abs=0.05)        # uniform: the arithmetic middle
     np.testing.assert_array_equal(draws[:, 0], np.random.default_rng(0).uniform(2.0, 4.0, 4000))
+
+
+def test_bursts_that_end_exactly_at_the_last_sample():
+    # At these seeds a burst (plus its gap) ends exactly at sample 40: no further burst is drawn.
+    expected = {34: [0.0, -7.9832946648168805, 33.46747514869436, -0.9137703630753499, -1.0441408076834926],
+                124: [-4.440892098500626e-16, 5.688101476696719, 11.779206131449113, -0.3205946285612662,
+                      -0.16430089539834322]}
+    for seed, digest_ in expected.items():
+        assert_digest(digest(signals.make_signal("bursts", 40, rng=seed)), digest_)
