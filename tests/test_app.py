@@ -398,6 +398,24 @@ def test_a_model_file_loads_and_is_used() -> None:
     assert f"your model: {plain('Uploaded: mine.keras')}" in texts(at.caption)
 
 
+def test_a_sessions_model_is_not_visible_to_another_session() -> None:
+    # Two AppTests in one process are two sessions on one server: module-level state is shared
+    # between them, st.session_state is not. A model kept anywhere but the session would show.
+    a, b = start("model"), start("model")
+    data = (ROOT / "assets" / "parabola.keras").read_bytes()
+    a.file_uploader(key="model_uploader").set_value(("mine.keras", data, "application/octet-stream")).run()
+    assert a.session_state.model_choice == "Uploaded: mine.keras"
+    b.run()
+    assert not b.exception and b.session_state.models == {} and b.session_state.model_bytes == {}
+    assert b.session_state.model_choice == "Bundled (automatic)"
+    assert all("mine.keras" not in str(opt) for box in b.selectbox for opt in box.options)
+    c = AppTest.from_file(APP, default_timeout=TIMEOUT)  # a third user opens a link naming A's model
+    c.query_params["model"] = "Uploaded: mine.keras"
+    c.run()
+    assert not c.exception and c.session_state.model_choice == "Bundled (automatic)"
+    assert "upload its .keras file" in texts(c.sidebar.caption)
+
+
 def test_bad_model_file_is_refused_and_the_model_kept() -> None:
     at = start("model")
     at.file_uploader(key="model_uploader").set_value(("evil.keras", b"not a zip at all", "application/octet-stream"))
