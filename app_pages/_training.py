@@ -169,6 +169,7 @@ class TrainingJob:
         self.name = ""                           # the result's name in the session's model list
         self.last_seen = time.time()             # last time a page drew this job
         self.abandoned = False
+        self._changed = threading.Condition()    # notified on every epoch, trial and status change
         self.thread = threading.Thread(target=self._run, name=f"denoiser-train-{self.id[:8]}", daemon=True)
 
     # -------------------------------------------------- the thread
@@ -184,6 +185,12 @@ class TrainingJob:
         return self.stop.is_set()
 
     def _run(self) -> None:
+        try:
+            self._work()
+        finally:
+            self._notify()
+
+    def _work(self) -> None:
         if not self.queue.wait_turn(self.id, self.should_stop):
             self.status, self.ended = "cancelled", time.time()
             return
@@ -203,9 +210,25 @@ class TrainingJob:
 
     def _on_epoch(self, epoch: int, logs: dict[str, float]) -> None:
         self.logs.append({"epoch": epoch + 1, **logs})
+        self._notify()
 
     def _on_trial(self, index: int, total: int, row: dict[str, Any]) -> None:
         self.trials.append(dict(row))
+        self._notify()
+
+    def _notify(self) -> None:
+        with self._changed:
+            self._changed.notify_all()
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float | None = None) -> bool:
+        """Block until ``predicate()`` holds or the run has ended (woken by each epoch, trial and the end).
+
+        For scripts and tests that follow a run without polling; ``timeout`` only guards against a
+        hang. Returns ``predicate()`` at the end.
+        """
+        with self._changed:
+            self._changed.wait_for(lambda: predicate() or not self.thread.is_alive(), timeout)
+        return predicate()
 
     def model(self) -> "Denoiser | None":
         """The model this job produced: the trained one, or the search's best (None if none)."""
