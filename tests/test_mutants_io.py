@@ -290,8 +290,9 @@ def test_a_missing_column_lists_the_ones_there():
                         ReadReport(2, ["a", "b b"], ",", ".", "utf-8", True, 0, None, None))
     col = table.column("a")
     assert col.dtype == np.float64 and col.tolist() == [1.0, 2.0]
+    col = table.column("b b")
     col[0] = 9.0
-    assert table.values["a"].iloc[0] == 1                 # a copy
+    assert table.values["b b"].iloc[0] == 3.5             # a copy, not a view of the table
     with pytest.raises(InputError) as err:
         table.column("c")
     assert str(err.value) == "There is no value column named 'c'. Choose one of: 'a', 'b b'."
@@ -594,3 +595,50 @@ def test_mixed_and_slashed_dates_are_parsed_cell_by_cell(monkeypatch):
     monkeypatch.setattr(times, "_DATE_CHUNK", 2)
     table = read_series(b"date,a\n2020/01/02,1\n2020/01/03,2\n2020/01/04,3\n2020/01/05,4\n2020/01/06,5\n")
     assert [t.day for t in table.time] == [2, 3, 4, 5, 6] and table.time.index.tolist() == [0, 1, 2, 3, 4]
+
+
+# ------------------------------------------------------------------ second pass over the survivors
+def test_refusals_of_a_named_file_carry_its_name():
+    assert _message(_named(b"a\n1\n" + b"2" * 30 + b"\n"), max_line_chars=20).startswith(
+        "Line 3 of the file 'f.csv' is longer than 20 characters")
+    row = ",".join(["1"] * 12).encode()
+    assert _message(_named(row + b"\n" + row + b"\n"), max_columns=10).startswith(
+        "The file 'f.csv' has 12 columns; at most 10 are supported.")
+
+
+def test_a_stray_text_row_right_below_the_first_data_row():
+    table = read_series(b"1,2\nx,y\n3,4\n5,6\n")
+    assert table.report.rows == 4 and table.report.skipped_lines == 0
+    assert table.column("col1").tolist() == [1.0, 2.0, 3.0, 5.0]
+
+
+def test_13_as_the_largest_first_field_is_a_day():
+    table = read_series(b"date,a\n13/01/2020,1\n13/02/2020,2\n13/03/2020,3\n")
+    assert [(t.day, t.month) for t in table.time] == [(13, 1), (13, 2), (13, 3)]
+    assert table.report.notes == []                         # not ambiguous
+
+
+def test_an_extra_field_past_the_sniffed_sample_is_refused_by_line():
+    data = b"a,b\n" + b"1,2\n" * 20_000 + b"3,4,5\n6,7\n"     # 80 KB: past the 64 KB sample
+    assert _message(_named(data)) == (
+        "Line 20,002 of the file 'f.csv' has 3 fields, but the table has 2 columns. Fix or remove that line "
+        "(look for an extra delimiter or a stray quote) and try again.")
+
+
+def test_a_date_column_is_combined_only_with_a_time_of_day_column():
+    table = read_series(b"date,a\n2020-01-01,10\n2020-01-02,11\n2020-01-03,12\n")
+    assert table.report.time_column == "date" and table.report.columns == ["a"] and table.report.notes == []
+    assert [t.hour for t in table.time] == [0, 0, 0]
+
+
+def test_mixed_offsets_with_an_unreadable_stamp_keep_the_others():
+    rows = b"".join(f"2020-01-01T00:00:0{i}+0{1 + i % 2}:00,{i}\n".encode() for i in range(9)) + b"bad,9\n"
+    table = read_series(b"date,a\n" + rows)
+    assert table.report.time_column == "date" and table.report.rows == 10
+    assert str(table.time.iloc[1]) == "2019-12-31 22:00:01+00:00" and table.time.isna().tolist() == [False] * 9 + [True]
+
+
+def test_negative_integers_are_written_as_integers():
+    table = read_series(b"a,b\n-3,1.5\n-2,2.5\n0,3.5\n-17,4.5\n")
+    assert to_csv_bytes(table, {}).decode() == "a,b\n-3,1.5\n-2,2.5\n0,3.5\n-17,4.5\n"
+    assert to_csv_bytes(table, {"a": np.array([-3.04, -2.0, 0.0, -17.0])}).decode().split("\n")[1] == "-3,1.5,-3.0"
