@@ -642,3 +642,25 @@ def test_negative_integers_are_written_as_integers():
     table = read_series(b"a,b\n-3,1.5\n-2,2.5\n0,3.5\n-17,4.5\n")
     assert to_csv_bytes(table, {}).decode() == "a,b\n-3,1.5\n-2,2.5\n0,3.5\n-17,4.5\n"
     assert to_csv_bytes(table, {"a": np.array([-3.04, -2.0, 0.0, -17.0])}).decode().split("\n")[1] == "-3,1.5,-3.0"
+
+
+@pytest.mark.parametrize("error, expected", [
+    (RecursionError(), "The file 'f.csv' is structured too deeply to be read as a table. "
+                       "Check that it is a plain-text CSV file."),
+    (pd.errors.ParserError("Expected 2 fields in line 5, saw 3"),
+     "Line 5 of the file 'f.csv' has 3 fields, but the table has 2 columns. Fix or remove that line "
+     "(look for an extra delimiter or a stray quote) and try again."),
+    (ValueError("  short reason  "), "The file 'f.csv' could not be read as a table of numbers (short reason). "
+                                     "Check that it is a plain-text CSV file with one row per line."),
+    (ValueError("x" * 200), "The file 'f.csv' could not be read as a table of numbers (" + "x" * 119 + "…). "
+                            "Check that it is a plain-text CSV file with one row per line."),
+])
+def test_a_failure_inside_the_reader_is_an_input_error_with_a_short_reason(monkeypatch, error, expected):
+    from denoiser.io import reader
+
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(reader, "_read_bytes", fail)
+    assert _message(_named(b"a\n1\n2\n")) == expected
+    assert guards._BUDGET.deadline is None                  # the budget is cleared however the read ends
