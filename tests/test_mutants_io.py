@@ -283,6 +283,9 @@ def test_report_summary_word_for_word():
                    skipped_lines=0, time_column=None, time_kind=None, missing={"a": 0})
     assert r.summary() == ("Read 5 rows and 0 value columns: .\n"
                            "Format: tab-separated, decimal point, utf-16 encoding, without a header row.")
+    r = ReadReport(rows=1, columns=["a"], delimiter=",", decimal=".", encoding="utf-8", header=True,
+                   skipped_lines=0, time_column=None, time_kind=None)
+    assert r.summary().split("\n")[0] == "Read 1 row and 1 value column: 'a'."   # not "1 rows"
 
 
 def test_a_missing_column_lists_the_ones_there():
@@ -312,6 +315,9 @@ def _notes(data: bytes) -> list[str]:
 def test_no_value_column_refusals_name_the_columns_and_the_file():
     assert _message(_named(b"t,a,b\n1,x,p\n2,y,q\n3,z,r\n")) == (
         "The file 'f.csv' has no numeric value column: 'a', 'b' contain text, not numbers. "
+        "Choose a CSV file with at least one column of numbers.")
+    assert _message(_named(b"t,a\n1,x\n2,y\n3,z\n")) == (
+        "The file 'f.csv' has no numeric value column: 'a' contains text, not numbers. "
         "Choose a CSV file with at least one column of numbers.")
     assert _message(_named(b"t,a,b\n1,,\n2,,\n3,,\n")) == (
         "Every cell in columns 'a', 'b' of the file 'f.csv' is empty or NaN, so there is nothing to denoise. "
@@ -664,3 +670,11 @@ def test_a_failure_inside_the_reader_is_an_input_error_with_a_short_reason(monke
     monkeypatch.setattr(reader, "_read_bytes", fail)
     assert _message(_named(b"a\n1\n2\n")) == expected
     assert guards._BUDGET.deadline is None                  # the budget is cleared however the read ends
+
+
+def test_unreadable_time_stamps_are_counted_in_singular_and_plural():
+    rows = ["time,v"] + [f"2024-01-{d:02d} 10:00:00,{d}.5" for d in range(1, 21)]
+    rows[5] = "notadate,4.5"
+    assert _notes("\n".join(rows).encode()) == ["1 time stamp in 'time' could not be read and was left empty."]
+    rows[7] = "alsobad,6.5"
+    assert _notes("\n".join(rows).encode()) == ["2 time stamps in 'time' could not be read and were left empty."]

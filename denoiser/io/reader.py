@@ -235,7 +235,8 @@ def _no_values_error(
     if text:
         cols = ", ".join(repr(c) for c in text)
         return InputError(
-            f"{_the_file(name)} has no numeric value column: {cols} contain text, not numbers. "
+            f"{_the_file(name)} has no numeric value column: {cols} "
+            f"{'contains' if len(text) == 1 else 'contain'} text, not numbers. "
             "Choose a CSV file with at least one column of numbers."
         )
     if empty:

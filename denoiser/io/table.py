@@ -67,8 +67,7 @@ class ReadReport:
         """
         names = ", ".join(repr(c) for c in self.columns)
         lines = [
-            f"Read {self.rows:,} rows and {len(self.columns)} value "
-            f"column{'s' if len(self.columns) != 1 else ''}: {names}.",
+            f"Read {_count(self.rows, 'row')} and {_count(len(self.columns), 'value column')}: {names}.",
             f"Format: {_DELIMITER_WORDS.get(self.delimiter, repr(self.delimiter))}-separated, "
             f"decimal {'comma' if self.decimal == ',' else 'point'}, {self.encoding} encoding, "
             f"{'with' if self.header else 'without'} a header row"

@@ -142,7 +142,8 @@ def _parse_datetimes(series: pd.Series, notes: list[str], col: str) -> pd.Series
         return None
     bad = int(series.notna().sum() - parsed.notna().sum())
     if bad:
-        notes.append(f"{_count(bad, 'time stamp')} in {col!r} could not be read and were left empty.")
+        notes.append(f"{_count(bad, 'time stamp')} in {col!r} could not be read and "
+                     f"{'was' if bad == 1 else 'were'} left empty.")
     return parsed.rename(col).reset_index(drop=True)
 
 
