@@ -45,8 +45,9 @@ from denoiser.errors import InputError
 OUT = Path(__file__).resolve().parent / "_out"
 CACHE = OUT / "real_channels.npz"
 REQUIREMENTS = Path(__file__).resolve().parent / "requirements-bench.txt"
-MAX_LENGTH = 25_000
-LOADER_VERSION = 2           # bump when the channel list or the cutting changes: invalidates the cache
+MAX_LENGTH = 25_000           # cut of the original 29 channels (none reaches it); the long ones below set their own
+LONG_LENGTH = 1_000_000       # the one long channel: a day of seismic ground motion, mirrored to 10^6 samples
+LOADER_VERSION = 3           # bump when the channel list or the cutting changes: invalidates the cache
 CHARACTERS = ("physiological", "inertial", "seismic", "electrical", "environmental", "astronomical", "economic")
 
 
@@ -113,7 +114,7 @@ def _ts_cases(path: Path) -> list[tuple[np.ndarray, str]]:
     return out
 
 
-def _complete(x: np.ndarray, max_gap: int = 2) -> np.ndarray:
+def _complete(x: np.ndarray, max_gap: int = 2, max_length: int = MAX_LENGTH) -> np.ndarray:
     """Bridge gaps of at most ``max_gap`` samples linearly, then keep the longest NaN-free stretch."""
     x = np.asarray(x, dtype=np.float64).copy()
     bad = ~np.isfinite(x)
@@ -129,7 +130,7 @@ def _complete(x: np.ndarray, max_gap: int = 2) -> np.ndarray:
         starts, stops = edges[::2], edges[1::2]
         k = int(np.argmax(stops - starts))
         x = x[starts[k]:stops[k]]
-    return x[:MAX_LENGTH]
+    return x[:max_length]
 
 
 def _build() -> list[Channel]:
@@ -137,8 +138,8 @@ def _build() -> list[Channel]:
     smd, ad, sk = sm / "datasets", aeon / "datasets" / "data", sktime / "datasets" / "data"
     ch: list[Channel] = []
 
-    def add(name: str, character: str, data: np.ndarray, source: str) -> None:
-        ch.append(Channel(name, character, _complete(data), source))
+    def add(name: str, character: str, data: np.ndarray, source: str, max_length: int = MAX_LENGTH) -> None:
+        ch.append(Channel(name, character, _complete(data, max_length=max_length), source))
 
     # physiological
     add("ecg_mitbih", "physiological", np.load(pywt_dir / "data" / "ecg.npz")["data"],
@@ -195,7 +196,67 @@ def _build() -> list[Channel]:
     elec = _csv_columns(smd / "elec_equip" / "elec_equip.csv")
     add("eu_elec_equip_index", "economic", elec[next(k for k in elec if k != "DATE")],
         "statsmodels elec_equip (monthly euro-area orders index)")
+    _add_v3(add, ad, smd, obspy)
     return ch
+
+
+def _add_v3(add, ad: Path, smd: Path, obspy: Path) -> None:  # noqa: ANN001 (the local add of _build)
+    """Channels added for issue 18: short series (<= 512 samples), long ones (8k-100k) and one of 10^6.
+
+    Short series are where a blind method has least to go on: UCR shape outlines (smooth,
+    oversampled), yearly/monthly counts, and short cuts of broadband recordings.
+    """
+    hp, hrv = package_dir("heartpy") / "data", package_dir("pyhrv") / "files"
+    ucr = {"gunpoint": ("GunPoint", "GunPoint_TEST.ts", "hand motion x-coordinate"),
+           "arrowhead": ("ArrowHead", "ArrowHead_TEST.ts", "arrowhead outline"),
+           "osuleaf": ("OSULeaf", "OSULeaf_TEST.ts", "leaf outline")}
+    for name, (folder, file, what) in ucr.items():
+        rec = _ts_cases(ad / folder / file)[0][0]
+        add(f"ucr_{name}", "shape", rec, f"aeon UCR {folder} first test case ({what}, {rec.size} samples)")
+    lynx = _csv_columns(ad / "Lynx" / "Lynx.csv")
+    add("lynx_yearly", "ecological", lynx[next(k for k in lynx if k)], "aeon Lynx (yearly trappings 1821-1934)")
+    add("airline_monthly", "economic", _csv_columns(ad / "Airline" / "Airline.csv")["Passengers"],
+        "aeon Airline (monthly passengers 1949-1960)")
+    add("nile_yearly", "environmental", _csv_columns(smd / "nile" / "nile.csv")["volume"],
+        "statsmodels nile (yearly flow 1871-1970)")
+    # short cuts of broadband recordings: a beat and a half of ECG, a burst of the seismogram, 5 s of gait
+    add("ecg_mitbih_short", "physiological", np.load(package_dir("pywt") / "data" / "ecg.npz")["data"][:400],
+        "PyWavelets pywt.data.ecg, first 400 samples")
+    seis = np.load(obspy / "core" / "data" / "example.npz")["EHZ"]
+    add("seismic_rjob_ehz_short", "seismic", seis[1200:1700], "obspy example BW.RJOB..EHZ, samples 1200-1699")
+    daph = _csv_columns(ad / "Daphnet_S06R02E0" / "S06R02E0.csv")["ankle_vert"]
+    add("daphnet_ankle_vert_short", "inertial", daph[2000:2320], "aeon Daphnet S06R02E0 ankle_vert, samples 2000-2319")
+    # long ones (8k-100k samples)
+    ppg2 = _csv_columns(hp / "data2.csv")["hr"]
+    add("ppg_heartpy_15k", "physiological", ppg2, "heartpy data2.csv (photoplethysmogram, ~100 Hz)", 100_000)
+    ppg3 = _csv_columns(hp / "data3.csv")["hr"]
+    add("ppg_heartpy_68k", "physiological", ppg3, "heartpy data3.csv (photoplethysmogram, ~64 Hz)", 100_000)
+    ecg = _opensignals(hrv / "SampleECG.txt")
+    add("ecg_bitalino_22k", "physiological", ecg, "pyhrv SampleECG.txt (BITalino ECG, 1 kHz)", 100_000)
+    karc = _gz_numbers(obspy / "signal" / "tests" / "data" / "KARC_corrected.sac.asc.gz")
+    add("seismic_karc_day", "seismic", karc, "obspy KARC_corrected.sac (a day of LHZ ground velocity, 1 Hz)",
+        100_000)
+    # 10^6 samples: a day of BW.KW1 EHZ (936,001 samples after downsampling) followed by its own end
+    # played backwards (continuous at the seam; the same instrument and day, no repeats in one direction)
+    day = _gz_numbers(obspy / "signal" / "tests" / "data" / "BW.KW1._.EHZ.D.2011.090_downsampled.asc.gz")
+    long = np.r_[day, day[::-1][1:LONG_LENGTH - day.size + 1]]
+    add("seismic_kw1_day_1m", "seismic", long,
+        f"obspy BW.KW1..EHZ day 2011.090 downsampled ({day.size:,} samples) + its last "
+        f"{LONG_LENGTH - day.size:,} reversed", LONG_LENGTH)
+
+
+def _opensignals(path: Path) -> np.ndarray:
+    """The last column (the analogue channel) of an OpenSignals text file."""
+    rows = [line.split() for line in path.read_text(encoding="utf-8").splitlines() if line and line[0] != "#"]
+    return np.array([float(r[-1]) for r in rows])
+
+
+def _gz_numbers(path: Path) -> np.ndarray:
+    """One number per line of a gzip'd text file."""
+    import gzip
+
+    with gzip.open(path, "rt", encoding="ascii") as f:
+        return np.loadtxt(f, dtype=np.float64)
 
 
 def _fingerprint() -> str:
@@ -212,7 +273,7 @@ def load_channels(*, cache: bool = True) -> list[Channel]:
 
     Returns
     -------
-    channels : list of :class:`Channel`, each ``data`` of shape (n,), 200 <= n <= 25,000
+    channels : list of :class:`Channel`, each ``data`` of shape (n,), 100 <= n <= 1,000,000
     """
     key = _fingerprint()
     if cache and CACHE.exists():
@@ -226,7 +287,7 @@ def load_channels(*, cache: bool = True) -> list[Channel]:
             pass  # a stale or broken cache is rebuilt
     channels = _build()
     for c in channels:
-        if not np.all(np.isfinite(c.data)) or c.data.size < 200:
+        if not np.all(np.isfinite(c.data)) or c.data.size < 100:
             raise InputError(f"Channel {c.name} is not usable ({c.data.size} samples, NaN-free: "
                              f"{bool(np.all(np.isfinite(c.data)))}).")
     if cache:

@@ -51,29 +51,51 @@ def moving_average(x: np.ndarray, window: int = 9) -> np.ndarray:
     return _bridged(lambda v: uniform_filter1d(v, size=max(1, min(int(window), v.size)), mode="nearest"), x)
 
 
+def bayes_shrink(x: np.ndarray, sigma: float | None = None, wavelet_name: str = "sym8",
+                 level: int | None = None) -> np.ndarray:
+    """Wavelet shrinkage with BayesShrink soft thresholds: the one implementation in the package.
+
+    Each detail level's threshold is sigma² / (its signal spread), the spread being what the
+    level holds beyond the noise. Used by :func:`wavelet` (sigma from the data), by the
+    automatic pipeline (sigma given or estimated) and by the app's lessons.
+
+    Parameters
+    ----------
+    x : ndarray, shape (length,), finite
+    sigma : noise std; ``None``: the finest level's median absolute deviation / 0.6745
+        (its standard deviation where impulses leave the median at zero)
+    wavelet_name : a PyWavelets name ("sym8", "db4", "haar", ...)
+    level : decomposition depth (default and cap: 6, or what the length allows)
+
+    Returns
+    -------
+    ndarray, shape (length,)
+    """
+    w = pywt.Wavelet(wavelet_name)
+    max_level = pywt.dwt_max_level(x.size, w.dec_len)
+    if max_level < 1 or (sigma is not None and sigma <= 0):
+        return np.array(x, dtype=np.float64, copy=True)
+    lev = min(level or max_level, max_level, 6)
+    coeffs = pywt.wavedec(x, w, mode="symmetric", level=lev)
+    if sigma is None:
+        sigma = float(np.median(np.abs(coeffs[-1])) / 0.6745)
+        if sigma == 0:  # sparse impulses leave the median at zero; fall back to the spread
+            sigma = float(np.std(coeffs[-1]))
+    out = [coeffs[0]]
+    for d in coeffs[1:]:
+        spread = np.sqrt(max(float(np.mean(d**2)) - sigma**2, 0.0))
+        thr = float(np.max(np.abs(d))) if spread == 0 else sigma**2 / spread
+        out.append(pywt.threshold(d, thr, mode="soft"))
+    return pywt.waverec(out, w, mode="symmetric")[: x.size]
+
+
 def wavelet(x: np.ndarray, wavelet_name: str = "sym8", level: int | None = None) -> np.ndarray:
     """Wavelet shrinkage with BayesShrink soft thresholds (no tuning against clean data).
 
     The noise sigma comes from the finest detail coefficients (median absolute
-    deviation / 0.6745); each level's threshold is sigma² / signal-sigma.
+    deviation / 0.6745); each level's threshold is sigma² / signal-sigma (:func:`bayes_shrink`).
     """
-    def run(v: np.ndarray) -> np.ndarray:
-        w = pywt.Wavelet(wavelet_name)
-        max_level = pywt.dwt_max_level(v.size, w.dec_len)
-        if max_level < 1:
-            return v.copy()
-        lev = min(level or max_level, max_level, 6)
-        coeffs = pywt.wavedec(v, w, mode="symmetric", level=lev)
-        sigma = np.median(np.abs(coeffs[-1])) / 0.6745
-        if sigma == 0:  # sparse impulses leave the median at zero; fall back to the spread
-            sigma = float(np.std(coeffs[-1]))
-        out = [coeffs[0]]
-        for d in coeffs[1:]:
-            spread = np.sqrt(max(np.mean(d**2) - sigma**2, 0.0))
-            thr = np.max(np.abs(d)) if spread == 0 else sigma**2 / spread
-            out.append(pywt.threshold(d, thr, mode="soft"))
-        return pywt.waverec(out, w, mode="symmetric")[: v.size]
-    return _bridged(run, x)
+    return _bridged(lambda v: bayes_shrink(v, None, wavelet_name, level), x)
 
 
 FILTERS: dict[str, Callable[..., np.ndarray]] = {

@@ -162,3 +162,148 @@ def test_same_seed_same_result():
     noisy, _ = _with_snr(_smooth(3000), 10, rng)
     a, b = denoise(noisy, model=False, rng=3), denoise(noisy, model=False, rng=3)
     np.testing.assert_array_equal(a.denoised, b.denoised)
+
+
+# ---------------------------------------------------------------- issue 18: blind mode that helps
+def _x2(seed: int, sigma: float = 0.05, kind: str = "gaussian", **params: float) -> tuple[np.ndarray, np.ndarray]:
+    """The tutorial's demo as the Generate page makes it: x² on 150 samples, then noise."""
+    rng = np.random.default_rng(seed)
+    clean = denoiser.make_signal("x2", 150, rng)
+    return clean, denoiser.add_noise(clean, kind, rng=rng, sigma=sigma, **params)
+
+
+def test_tutorial_x2_is_denoised_blind_close_to_the_least_squares_limit():
+    # 150 samples hold too little for the finest wavelet level alone (the old mode kept the input:
+    # +0.07 dB); the residual of the best quadratic fit shows the noise with 147 degrees of freedom.
+    gains = []
+    for seed in range(6):
+        clean, noisy = _x2(seed)
+        res = denoise(noisy, model=False)
+        gains.append(denoiser.gain_db(clean, noisy, res.denoised))
+        assert res.identifiable and not res.sigma_is_upper_bound
+        assert res.sigma == pytest.approx(0.05, rel=0.15)
+    assert np.mean(gains) >= 14.0 and min(gains) >= 10.0   # the least-squares limit is about +16.9
+
+
+@pytest.mark.parametrize("rate", [0.02, 0.05, 0.1])
+def test_spikes_on_x2_are_removed_at_every_generate_rate(rate):
+    for seed in range(4):
+        clean, noisy = _x2(seed, kind="impulse", rate=rate)
+        res = denoise(noisy, model=False)
+        hit = int(np.sum(noisy != clean))
+        assert res.impulses >= hit - 1, (seed, res.impulses, hit)
+        assert denoiser.gain_db(clean, noisy, res.denoised) >= 6.0
+        assert res.describe().startswith("Spikes removed")
+
+
+def test_short_smooth_series_is_helped_not_kept():
+    # A 300-sample oversampled recording (a shape outline): the old mode used a tenth of the bound.
+    t = np.linspace(0, 1, 300)
+    clean = np.sin(2 * np.pi * 1.5 * t) + 0.4 * np.cos(2 * np.pi * 4 * t)
+    gains = []
+    for seed in range(4):
+        noisy, _ = _with_snr(clean, 10, np.random.default_rng(seed))
+        res = denoise(noisy, model=False)
+        gains.append(denoiser.gain_db(clean, noisy, res.denoised))
+        assert not res.kept
+    assert np.mean(gains) >= 7.0
+
+
+def test_long_recording_blind_is_as_good_as_informed():
+    rng = np.random.default_rng(12)
+    clean = _smooth(40_000) + 0.3 * _ar1(40_000, 0.995, rng) / 10
+    noisy, sigma = _with_snr(clean, 10, rng)
+    blind = denoiser.gain_db(clean, noisy, denoise(noisy, model=False).denoised)
+    informed = denoiser.gain_db(clean, noisy, denoise(noisy, sigma=sigma, model=False).denoised)
+    assert blind >= informed - 0.5 and blind > 8
+
+
+def test_white_looking_recording_is_not_smoothed_away():
+    # The signal itself is nearly white (growth rates, yearly flows): the data cannot tell it from
+    # noise, so the pipeline must not act on the bound, and must say so.
+    rng = np.random.default_rng(13)
+    clean = _ar1(300, 0.2, rng)
+    noisy, _ = _with_snr(clean, 20, rng)
+    res = denoise(noisy, model=False)
+    assert denoiser.gain_db(clean, noisy, res.denoised) >= -0.5
+    assert res.sigma_is_upper_bound and not res.identifiable and not res.trusted
+    assert res.direction == "too little" and "looks like noise" in res.notes[-1] or any(
+        "looks like noise" in n for n in res.notes)
+
+
+def test_trusted_never_means_nothing_was_done():
+    for seed in range(3):
+        clean, noisy = _x2(seed)
+        res = denoise(noisy, model=False)
+        assert not (res.trusted and res.kept)
+    rng = np.random.default_rng(14)
+    clean = _smooth(40_000)
+    noisy, _ = _with_snr(clean, 20, rng)
+    res = denoise(noisy, model=False)
+    assert res.trusted and not res.kept and res.estimated_gain_db > 5
+    assert abs(res.estimated_gain_db - denoiser.gain_db(clean, noisy, res.denoised)) <= 1.5
+
+
+def test_band_covers_the_truth_with_coloured_noise_below_the_floor():
+    # Pink noise shows only its top as a floor; the rest stays in place: the low end must say so.
+    rng = np.random.default_rng(15)
+    clean = _smooth(6000)
+    noise = denoiser.make_noise(clean.size, "pink", 0.3, rng)
+    res = denoise(clean + noise, model=False)
+    true_gain = denoiser.gain_db(clean, clean + noise, res.denoised)
+    lo, hi = res.gain_band_db
+    assert lo <= true_gain <= hi
+    assert not res.trusted
+
+
+def test_one_description_of_what_was_done():
+    clean, noisy = _x2(0)
+    res = denoise(noisy, model=False)
+    shares = {p.name: p.weight for p in res.parts}
+    assert sum(shares.values()) == pytest.approx(1.0, abs=0.01)   # the blend and the input's share
+    whole = next(p for p in res.parts if p.kind == "savgol" and p.params["width"] >= 149)
+    assert "quadratic fitted to the whole series" in whole.label
+    assert res.describe().startswith("A quadratic fitted to the whole series (149 samples): ")
+    assert res.describe(compact=True) == res.method and res.method.startswith("savgol 149")
+    d = res.as_dict()
+    assert d["description"] == res.describe() and d["parts"][0]["params"]["width"] == 149
+    kept = denoise(np.zeros(10))
+    assert kept.kept and kept.describe().startswith("Kept as is")
+
+
+def test_candidate_registry_is_what_runs():
+    from denoiser.auto import KINDS, Context, candidates
+
+    x = np.sin(np.linspace(0, 20, 1000))
+    names = [c.name for c in candidates(Context(x, 0.1, None))]
+    assert names[0] == "wavelet" and "savgol 5" in names and "savgol 999" in names
+    assert set(KINDS) == {"network", "wavelet", "savgol"}
+
+
+def test_blend_never_takes_more_than_the_whole_step_away_from_the_input():
+    # A candidate that removes half the noise: SURE alone would take it twice over (w = 2), which
+    # extrapolates beyond anything that was computed; the cap keeps sum(w) <= 1 (weight 0 = input).
+    from denoiser.auto import risk
+
+    rng = np.random.default_rng(16)
+    noise = rng.standard_normal((4000, 1))
+    r = -0.5 * noise
+    c = np.array([1.0 - 0.0])          # no divergence: a fixed shift of the input
+    w = risk.blend_weights(r, c, 1.0)
+    assert w.sum() == pytest.approx(1.0) and (w >= 0).all()
+    two = np.hstack([r, -0.4 * noise + 0.01 * rng.standard_normal((4000, 1))])
+    w2 = risk.blend_weights(two, np.array([1.0, 1.0]), 1.0)
+    assert w2.sum() <= 1.0 + 1e-12 and (w2 >= 0).all()
+
+
+def test_single_choice_takes_the_lowest_risk_candidate():
+    from denoiser.auto import risk
+
+    rng = np.random.default_rng(17)
+    x = np.sin(np.linspace(0, 30, 5000))
+    noise = 0.3 * rng.standard_normal(x.size)
+    y = x + noise
+    good, bad = x - y, 0.2 * rng.standard_normal(x.size) - 0.5 * noise   # removes all / half the noise
+    r = np.stack([bad, good], axis=1)
+    w = risk.best_single(r, np.array([0.5, 1.0]), 0.09)   # c = 1 - divergence of each output
+    assert w[1] > 0.9 and w[0] == 0

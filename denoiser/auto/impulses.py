@@ -1,0 +1,172 @@
+"""Impulses: isolated spikes, far outside what their neighbours predict.
+
+Impulse noise (a sensor glitch, a dropped bit, salt and pepper) hits samples independently of the
+signal. Real signals have sharp features too (R-peaks, steps, onsets), so a spike is removed only
+when the evidence says it is not signal:
+
+* a *population* of spikes, common (>= 0.3 % of samples), nearly all one sample wide and spread
+  like independent hits (a Poisson process), as impulse noise makes; or
+* a *towering, isolated* spike on an otherwise clean curve (a background with almost no noise
+  of its own, like a simulated signal or a digitised table): far taller than the background's
+  spread, on a neighbourhood that stays smooth once the spike is replaced. Real recordings hold
+  real one-sample spikes of that height too (an accelerometer's footfalls), so on a noisy
+  background a few tall spikes are left alone; only a population of them is removed.
+
+A sample's prediction is the median of its neighbours (the sample itself left out); passes with
+1, 2 and 3 neighbours a side catch single spikes first, then spikes with a spiky neighbour
+(dense impulse noise), each pass on the series the previous one cleaned.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy.ndimage import median_filter
+
+MAD = 0.6745
+THRESHOLD = 6.0        # spread units a sample must leave its prediction by
+TOWER = 12.0           # spread units of a spike accepted on its own
+SMOOTH_AROUND = 0.25   # a lone spike's neighbourhood curves by less than this share of its height
+CLEAN_CURVE = 1e-3     # "clean curve": background curvature spread below this share of its range
+MIN_POPULATION = 5     # spikes (and >= 0.3 % of samples) before a population is judged
+HALF_WIDTHS = (1, 2, 3)
+
+
+def _spread(x: np.ndarray) -> np.ndarray:
+    """Per-sample robust spread of sample-to-sample changes: the global one, raised where the signal is busy."""
+    d = np.abs(np.diff(x, prepend=x[:1]))
+    spread = float(np.median(np.abs(np.diff(x))) / MAD / math.sqrt(2))
+    if spread <= 0:
+        spread = float(np.std(np.diff(x))) or 1.0
+    local = median_filter(d, size=65, mode="nearest") / MAD / math.sqrt(2)
+    return np.maximum(spread, local)
+
+
+def _neighbours(x: np.ndarray, half: int) -> np.ndarray:
+    """The ``2 half`` neighbours of every sample (itself left out), edges mirrored: (length, 2 half)."""
+    padded = np.pad(x, half, mode="reflect")
+    win = sliding_window_view(padded, 2 * half + 1)
+    return np.delete(win, half, axis=1)
+
+
+def find_impulses(x: np.ndarray, threshold: float = THRESHOLD, half: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Samples that stand alone far outside what their neighbours predict.
+
+    Parameters
+    ----------
+    x : ndarray, shape (length,), finite, length >= 2 half + 1
+    threshold : spread units a sample must leave its prediction by
+    half : neighbours a side that predict a sample (their median)
+
+    Returns
+    -------
+    mask : bool ndarray, shape (length,) -- samples judged impulses
+    replacement : ndarray, shape (length,) -- the neighbours' median, to put in their place
+    """
+    nb = _neighbours(x, half)
+    pred = np.median(nb, axis=1)
+    resid = x - pred
+    # The neighbours agree among themselves, far better than with the sample.
+    agree = np.median(np.abs(nb - pred[:, None]), axis=1) if half > 1 else np.abs(nb[:, 0] - nb[:, 1])
+    lone = agree < 0.5 * np.abs(resid)
+    spread = _spread(x)
+    mask = (np.abs(resid) > threshold * spread) & lone
+    return mask, pred
+
+
+def _poisson_like(mask: np.ndarray, blocks: int = 20) -> bool:
+    """Whether spike positions are spread like independent hits (a Poisson process).
+
+    Impulse noise does not care what the signal does; a signal's sharp features come in
+    bursts (activity) or in rhythm (beats, steps). Index of dispersion of block counts ~ 1.
+    """
+    n = mask.size // blocks
+    if n < 8 or mask.sum() < 2 * blocks:
+        return bool(mask.sum() >= 5)
+    counts = mask[: n * blocks].reshape(blocks, n).sum(axis=1)
+    dispersion = counts.var(ddof=1) / max(counts.mean(), 1e-12)
+    return bool(0.4 <= dispersion <= 2.0)
+
+
+def _wide_bumps(x: np.ndarray, threshold: float = THRESHOLD) -> int:
+    """Bumps two samples wide, as tall as an impulse: common in real signals, rare in impulse noise.
+
+    Impulse noise hits samples independently, so two adjacent spikes of the same sign are
+    rare (rate^2 / 2); a signal's sharp features are as often two samples wide as one.
+    """
+    if x.size < 8:
+        return 0
+    spread = float(np.median(np.abs(np.diff(x))) / MAD / math.sqrt(2)) or 1.0
+    a, b, c, d = x[:-3], x[1:-2], x[2:-1], x[3:]
+    base_b, base_c = a + (d - a) / 3, a + 2 * (d - a) / 3
+    eb, ec = b - base_b, c - base_c
+    tall = (np.sign(eb) == np.sign(ec)) & (np.minimum(np.abs(eb), np.abs(ec)) > threshold * spread)
+    return int(np.sum(tall & (np.abs(d - a) < 0.5 * np.minimum(np.abs(eb), np.abs(ec)))))
+
+
+def _continuous_tail(x: np.ndarray, mask: np.ndarray, pred: np.ndarray) -> bool:
+    """A signal's sharp features have a continuous tail of sizes; impulses stand apart from the bulk.
+
+    With as many lone samples between 3 and 6 spreads as beyond 6, the tall ones are the top of a
+    continuum (signal), not a separate population.
+    """
+    resid = np.abs(x - pred)
+    spread = _spread(x)
+    between = (resid > 0.5 * THRESHOLD * spread) & (resid <= THRESHOLD * spread)
+    return bool(between.sum() >= 0.5 * mask.sum() + 1)
+
+
+def _towering(x: np.ndarray, mask: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """Of the spikes in ``mask``, those far taller than the spread whose neighbourhood is smooth without them."""
+    idx = np.flatnonzero(mask)
+    out = np.zeros_like(mask)
+    if idx.size == 0 or x.size < 8:
+        return out
+    prov = np.where(mask, pred, x)           # every candidate replaced: what is left is the background
+    d2 = np.abs(np.diff(prov, 2))            # d2[j] is centred on sample j + 1
+    centred = np.r_[d2[:1], d2, d2[-1:]]
+    around = np.max(np.stack([np.roll(centred, k) for k in (-1, 0, 1)]), axis=0)
+    level = float(np.median(d2))
+    spread = float(np.median(np.abs(d2 - level))) / MAD / math.sqrt(6) if d2.size else 0.0
+    span = float(np.subtract(*np.percentile(prov, [95, 5])))
+    if spread > CLEAN_CURVE * span:
+        return out   # a noisy background: leave single spikes to the population test
+    spread = max(spread, 1e-12 * float(np.max(np.abs(x)) or 1.0))
+    height = np.abs(x[idx] - pred[idx])
+    ok = (height > TOWER * spread) & (around[idx] < SMOOTH_AROUND * height)
+    out[idx[ok]] = True
+    return out
+
+
+def despike(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Remove impulses where the evidence says they are noise.
+
+    Parameters
+    ----------
+    x : ndarray, shape (length,), finite (gaps bridged)
+
+    Returns
+    -------
+    despiked : ndarray, shape (length,)
+    mask : bool ndarray, shape (length,) -- the samples that were replaced
+    """
+    out = np.array(x, dtype=np.float64, copy=True)
+    replaced = np.zeros(out.size, dtype=bool)
+    for half in HALF_WIDTHS:
+        if out.size < 4 * half + 4:
+            break
+        spikes, pred = find_impulses(out, half=half)
+        n = int(spikes.sum())
+        if n == 0:
+            continue
+        # (later passes look for spikes next to spikes, which the wide-bump count would hold against them)
+        population = (n >= max(MIN_POPULATION, 0.003 * out.size) and _poisson_like(spikes)
+                      and not _continuous_tail(out, spikes, pred)
+                      and (half > 1 or _wide_bumps(out) <= 0.15 * n))
+        if not population:
+            spikes = _towering(out, spikes, pred)
+        if spikes.any():
+            out = np.where(spikes, pred, out)
+            replaced |= spikes
+    return out, replaced

@@ -1,0 +1,203 @@
+"""The automatic pipeline: denoise a recording with no clean reference, and never do harm.
+
+1. impulses are removed where the evidence says they are noise (:mod:`denoiser.auto.impulses`);
+2. the noise level is given, measured on a quiet stretch, or found in the data; when the data
+   cannot show it, a cautious part of its upper bound is used and the result says so
+   (:mod:`denoiser.auto.noise`);
+3. every candidate (:mod:`denoiser.auto.candidates`: the network, wavelet shrinkage,
+   Savitzky-Golay at several widths) is weighed against the input with SURE, per region
+   (:mod:`denoiser.auto.risk`);
+4. the result reports its estimated MSE and gain with a band that covers a wrong noise level
+   too, whether it can be trusted, and what was applied in plain words
+   (:mod:`denoiser.auto.result`).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from denoiser.auto import risk
+from denoiser.auto.candidates import Context, candidates
+from denoiser.auto.impulses import despike
+from denoiser.auto.noise import estimate_noise
+from denoiser.auto.result import DenoiseResult, MethodPart, compact_method
+from denoiser.errors import InputError
+from denoiser.signals import RngLike, as_rng
+from denoiser.windows import bridge_gaps
+
+MIN_LENGTH = 64   # shorter series: nothing reliable can be said, returned as is
+TRUSTED_WIDTH = 4.0   # dB: a trusted estimate's band (10-90 %) is at most this wide
+
+
+def denoise(x: np.ndarray, *, sigma: float | None = None, quiet: tuple[int, int] | None = None,
+            model: Any = None, rng: RngLike = 0) -> DenoiseResult:
+    """Denoise a recording without a clean reference, applying only what the evidence supports.
+
+    Parameters
+    ----------
+    x : ndarray, shape (length,); NaN marks gaps (kept as NaN in the output)
+    sigma : the noise std if known (an instrument's datasheet); then the result is never worse
+        than the input in expectation
+    quiet : (start, stop) sample range of a quiet stretch to measure the noise on
+    model : a fitted :class:`~denoiser.core.Denoiser`; ``None`` for the bundled default;
+        ``False`` for classical candidates only
+    rng : seed or Generator for the Monte-Carlo divergence probes
+
+    Returns
+    -------
+    DenoiseResult
+    """
+    y = np.asarray(x, dtype=np.float64)
+    if y.ndim != 1:
+        raise InputError(f"denoise() takes one 1-D series; got shape {y.shape}. Call it once per column.")
+    if sigma is not None and quiet is not None:
+        raise InputError("Give the noise level either as sigma or as a quiet stretch, not both.")
+    rng = as_rng(rng)
+    bad = ~np.isfinite(y)
+    if bad.all() or y.size - bad.sum() < MIN_LENGTH:
+        return _kept(y, f"The series has fewer than {MIN_LENGTH} valid samples; it was kept as is.")
+    v = bridge_gaps(y)
+
+    # 1. impulses: replaced by the local median before anything else sees them
+    despiked, spikes = despike(v)
+    n_spikes = int(spikes.sum())
+    notes: list[str] = []
+    impulse_power = float(np.sum((v - despiked) ** 2)) / v.size
+    if n_spikes:
+        notes.append(f"{n_spikes:,} isolated spike{'s' if n_spikes != 1 else ''} "
+                     f"({100 * n_spikes / v.size:.1f} % of samples) replaced by the median of their neighbours.")
+
+    # 2. noise level
+    est = estimate_noise(despiked, sigma=sigma, quiet=quiet)
+    notes.extend(est.notes)
+    s = est.sigma
+    if model is None:
+        from denoiser.bundled import default_model
+        model = default_model()
+    elif model is False:
+        model = None
+
+    # 3. candidates, their divergences, SURE-LET weights per region
+    cands = candidates(Context(despiked, s, model)) if s > 0 else []
+    if cands:
+        outs = [c.apply(despiked) for c in cands]
+        r = np.stack([o - despiked for o in outs], axis=1)
+        parts_ = risk.regions(v.size)
+        d = risk.fill_unprobed(np.stack([risk.divergence(c, despiked, o, s, rng) for c, o in zip(cands, outs)],
+                                        axis=1), parts_)
+        wr = np.stack([risk.region_weights(r[reg], 1.0 - d[reg].mean(axis=0), s * s) for reg in parts_])
+        w = risk.smooth_weights(wr, parts_, v.size)
+        applied = np.sum(w * r, axis=1)
+        out = despiked + applied
+        # SURE of the blend actually applied, per sample: |w.r|^2 - s^2 + 2 s^2 (1 - w.(1-d))
+        applied_c = float(np.mean(np.sum(w * (1.0 - d), axis=1)))
+        applied_p = float(np.mean(applied**2))
+        mean_w = dict(zip([c.name for c in cands], w.mean(axis=0).round(3).tolist()))
+    else:
+        out, applied_c, applied_p, mean_w = despiked.copy(), 0.0, 0.0, {}
+
+    # the impulse part: replacement error, measured where the median replaces clean samples
+    impulse_mse = 0.0
+    if n_spikes:
+        from scipy.ndimage import median_filter
+
+        med = median_filter(despiked, size=3, mode="nearest")
+        probe = ~spikes
+        impulse_mse = max(0.0, float(np.mean((med[probe] - despiked[probe]) ** 2)) - 2 / 3 * s * s) * n_spikes / v.size
+    noise_power = s * s + impulse_power
+    est_mse, gain, band = _estimate(applied_p, applied_c, s, est.low, est.high, v.size, impulse_power, impulse_mse,
+                                    bool(cands))
+    if n_spikes:
+        band = (min(band[0], _missed_spikes_gain(s, est_mse, impulse_power)), band[1])
+    white = risk.whiteness(v - out)
+
+    identifiable = not est.upper_bound
+    trusted = identifiable and est.clean_floor and band[1] - band[0] <= TRUSTED_WIDTH
+    if identifiable and not est.clean_floor:
+        notes.append("The noise floor is not plain white noise (its top octave is uneven, or its values have "
+                     "heavier tails than noise): part of it may be signal, or coloured noise may lie below it, "
+                     f"so the gain could be anywhere from {band[0]:+.1f} to {band[1]:+.1f} dB.")
+    elif identifiable and band[1] - band[0] > TRUSTED_WIDTH:
+        notes.append(f"The estimate is uncertain (short recording or high gain): the gain could be anywhere "
+                     f"from {band[0]:+.1f} to {band[1]:+.1f} dB.")
+    if n_spikes:
+        trusted = False
+        notes.append("With impulse noise the estimate covers only the spikes that were found; smaller ones are "
+                     "left in place and not counted.")
+    if white < 0.5 and gain > 0.5:
+        trusted = False
+        notes.append("What was removed is not like stationary noise: it comes in bursts where the signal changes, "
+                     "so some signal may have been removed with it.")
+    if est.source == "estimated" and identifiable:
+        notes.append("The noise level was read off the recording's noise floor, assuming white noise; "
+                     "coloured noise (pink, drift) is left in place.")
+
+    parts = _parts(cands, mean_w, n_spikes, v.size)
+    method = compact_method(parts, n_spikes)
+    if method.startswith("none"):
+        notes.append("No filter was expected to improve this recording, so it was kept as is.")
+    final = np.where(bad, np.nan, out)
+    return DenoiseResult(final, s, est.source, est.upper_bound, est_mse, gain, band, trusted, method,
+                         tuple(notes), white, n_spikes, mean_w, parts, est.bound, identifiable,
+                         "" if identifiable else "too little")
+
+
+def _estimate(applied_p: float, applied_c: float, s: float, lo_s: float, hi_s: float, n: int,
+              impulse_power: float, impulse_mse: float, applied: bool) -> tuple[float, float, tuple[float, float]]:
+    """Estimated MSE, gain and its band from SURE of the applied blend, over the plausible noise levels.
+
+    SURE scatters around the true MSE by ~sqrt(2/N) sigma^2 (the realised noise power); the MSE
+    cannot be negative, so the mean and quantiles of the MSE given SURE are reported. The band is
+    the range of the 10-90 % quantiles over every noise level from ``lo_s`` to ``hi_s``: when the
+    level is only bounded, the band says how far off the figure may be.
+    """
+    noise_power = s * s + impulse_power
+    if not applied or s <= 0:
+        g = risk.gain_db(noise_power, impulse_mse) if noise_power > 0 else 0.0
+        return impulse_mse, g, (g, g)
+    gains = []
+    for sig in np.geomspace(max(lo_s, 1e-300), max(hi_s, 1e-300), 7) if hi_s > lo_s else (s,):
+        sure_sig = applied_p - sig * sig + 2 * sig * sig * (1 - applied_c)
+        mid, lo_m, hi_m = risk.posterior_mse(sure_sig, math.sqrt(2.0 / n) * sig * sig)
+        npow = sig * sig + impulse_power
+        gains.append([risk.gain_db(npow, m + impulse_mse) for m in (mid, lo_m, hi_m)])
+    sure = applied_p - s * s + 2 * s * s * (1 - applied_c)
+    est_mse = risk.posterior_mse(sure, math.sqrt(2.0 / n) * s * s)[0] + impulse_mse
+    band = (min(g[2] for g in gains), max(g[1] for g in gains))
+    return est_mse, risk.gain_db(noise_power, est_mse), band
+
+
+MISSED_SPIKES = 0.2     # share of the removed spikes' energy a band allows to have been signal or missed
+
+
+def _missed_spikes_gain(s: float, mse: float, impulse_power: float) -> float:
+    """The gain if a fifth of what was taken for spikes was signal, or as many spikes were missed.
+
+    Spikes too small to find stay in the output, and a sharp feature of the signal taken for a
+    spike is an error; neither shows in the estimate, so the band's low end allows for them.
+    (Coloured noise below a floor that is not clean white noise is allowed for by the range of
+    noise levels, :func:`denoiser.auto.noise.estimate_noise`.)
+    """
+    noise = s * s + impulse_power
+    return risk.gain_db(noise, mse + MISSED_SPIKES * impulse_power) if noise > 0 else 0.0
+
+
+def _parts(cands: list, mean_w: dict[str, float], n_spikes: int, n: int) -> tuple[MethodPart, ...]:
+    """The applied blend as structured parts, largest share first; the input's share last."""
+    parts = [MethodPart(c.name, c.kind, c.label, float(mean_w[c.name]), dict(c.params))
+             for c in cands if mean_w.get(c.name, 0.0) > 0]
+    parts.sort(key=lambda p: -p.weight)
+    rest = max(0.0, 1.0 - sum(mean_w.values()))
+    parts.append(MethodPart("input", "input", "the input kept", rest))
+    if n_spikes:
+        parts.insert(0, MethodPart("despike", "despike", "spikes replaced by the median of their neighbours",
+                                   n_spikes / n, {"samples": n_spikes}))
+    return tuple(parts)
+
+
+def _kept(y: np.ndarray, note: str) -> DenoiseResult:
+    return DenoiseResult(y.copy(), float("nan"), "estimated", False, float("nan"), 0.0, (0.0, 0.0),
+                         False, "none (kept as is)", (note,), parts=(MethodPart("input", "input", "the input kept", 1.0),),
+                         identifiable=False)

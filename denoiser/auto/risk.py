@@ -1,0 +1,192 @@
+"""Risk without a clean reference: SURE, divergences, blend weights, and how sure the figure is.
+
+For y = x + n with white Gaussian n of std sigma, Stein's unbiased risk estimate of a denoiser f,
+``SURE = ||y - f(y)||^2 / N - sigma^2 + 2 sigma^2 div f(y) / N``, has the true MSE as its
+expectation. Blends ``out = y + sum_k w_k (f_k(y) - y)`` with ``w >= 0, sum w <= 1`` get their
+weights from the same quadratic (SURE-LET); weight 0 keeps the input, so with the right sigma the
+blend is never worse than the input in expectation.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Callable
+
+import numpy as np
+from scipy.optimize import nnls
+
+from denoiser.auto.candidates import Candidate
+
+REGION = 4096           # samples per region with its own blend weights
+PROBE_SAMPLES = 65_536  # long series: the network's divergence is probed on chunks this many samples in all
+PROBE_CHUNK = 8192
+
+
+def divergence(cand: Candidate, x: np.ndarray, fx: np.ndarray, sigma: float,
+               rng: np.random.Generator) -> np.ndarray:
+    """Per-sample divergence d_i = d f_i / d x_i: exact for a linear smoother, Monte-Carlo otherwise.
+
+    Monte-Carlo SURE (Ramani, Blu & Unser 2008): per sample b_i (f(x + eps b)_i - f_i) / eps with
+    b ~ N(0, I), an unbiased estimate of each diagonal entry of the Jacobian. The network is the
+    costly candidate: on a long series it is probed on evenly spread chunks (NaN elsewhere).
+
+    Returns
+    -------
+    ndarray, shape (length,)
+    """
+    if cand.divergence is not None:
+        return np.full(x.size, cand.divergence)
+    eps = max(sigma, 1e-12 * max(1.0, float(np.std(x)))) * cand.probe_eps
+    if cand.costly and x.size > 2 * PROBE_SAMPLES:
+        return _chunked_divergence(cand.apply, x, eps, rng)
+    b = rng.standard_normal(x.size)
+    return b * (cand.apply(x + eps * b) - fx) / eps
+
+
+def _chunked_divergence(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray, eps: float,
+                        rng: np.random.Generator, margin: int = 512) -> np.ndarray:
+    """Divergence on a few chunks (with a margin of context each side), in one batched call."""
+    count = max(1, PROBE_SAMPLES // PROBE_CHUNK)
+    starts = np.linspace(margin, x.size - PROBE_CHUNK - margin, count).astype(int)
+    span = PROBE_CHUNK + 2 * margin
+    base = np.stack([x[s0 - margin:s0 - margin + span] for s0 in starts])
+    b = np.zeros_like(base)
+    b[:, margin:margin + PROBE_CHUNK] = rng.standard_normal((count, PROBE_CHUNK))
+    both = fn(np.concatenate([base, base + eps * b]))
+    div = np.full(x.size, np.nan)
+    for i, s0 in enumerate(starts):
+        inner = slice(margin, margin + PROBE_CHUNK)
+        div[s0:s0 + PROBE_CHUNK] = b[i, inner] * (both[count + i, inner] - both[i, inner]) / eps
+    return div
+
+
+def best_single(r: np.ndarray, c: np.ndarray, sigma2: float) -> np.ndarray:
+    """The one candidate with the lowest SURE at its own best weight against the input.
+
+    Fitting many weights to a noisy risk estimate overfits it (each free weight costs about
+    2 sigma^2 / N of risk that SURE does not see); choosing one candidate and one weight does not.
+
+    Parameters
+    ----------
+    r : ndarray, shape (n, k) -- f_k(y) - y per candidate
+    c : ndarray, shape (k,) -- 1 - mean divergence per candidate
+    sigma2 : noise variance
+
+    Returns
+    -------
+    w : ndarray, shape (k,), one non-zero entry at most, in [0, 1]
+    """
+    g = np.einsum("ij,ij->j", r, r) / r.shape[0]
+    w = np.clip(np.divide(sigma2 * c, g, out=np.zeros_like(g), where=g > 0), 0.0, 1.0)
+    sure = w * w * g - 2 * sigma2 * c * w
+    out = np.zeros_like(w)
+    k = int(np.argmin(sure))
+    out[k] = w[k]
+    return out
+
+
+def blend_weights(r: np.ndarray, c: np.ndarray, sigma2: float) -> np.ndarray:
+    """SURE-optimal weights w >= 0, sum(w) <= 1 for out = y + r @ w.
+
+    SURE(w) = ||R w||^2 / N - sigma^2 + 2 sigma^2 (1 - c @ w),  c_k = 1 - mean divergence of
+    candidate k. The quadratic is solved as non-negative least squares (Cholesky of R'R/N):
+    microseconds for a handful of candidates, so every region gets its own weights. The cap
+    sum(w) <= 1 keeps the input's own share >= 0: the do-no-harm guarantee.
+    """
+    n, k = r.shape
+    g = r.T @ r / n
+    g = g + np.eye(k) * (1e-9 * max(float(np.trace(g)) / k, 1e-300))
+    try:
+        chol = np.linalg.cholesky(g)
+    except np.linalg.LinAlgError:
+        return np.zeros(k)
+    # w'Gw - 2 s^2 c'w = ||L'w - z||^2 - const with L z = s^2 c
+    z = np.linalg.solve(chol, sigma2 * c)
+    w, _ = nnls(chol.T, z)
+    total = w.sum()
+    return w / total if total > 1 else w
+
+
+def region_weights(r: np.ndarray, c: np.ndarray, sigma2: float) -> np.ndarray:
+    """Blend weights for one region: one candidate, or a mix, whichever has the lower corrected risk.
+
+    SURE of a weight vector fitted to the same data is optimistic by about 2 sigma^2 / N per
+    weight in use (as Mallows' Cp counts parameters), so each choice is charged that much.
+    """
+    n = r.shape[0]
+    g = r.T @ r / n
+
+    def risk(w: np.ndarray) -> float:
+        return float(w @ g @ w - 2 * sigma2 * c @ w + 2 * sigma2 * np.count_nonzero(w > 1e-6) / n)
+
+    single, mix = best_single(r, c, sigma2), blend_weights(r, c, sigma2)
+    return mix if risk(mix) < risk(single) else single
+
+
+def fill_unprobed(d: np.ndarray, regions: list[slice]) -> np.ndarray:
+    """Regions without a probe take the mean divergence of the nearest probed region."""
+    if not np.isnan(d).any():
+        return d
+    d = d.copy()
+    with warnings.catch_warnings():  # a region without probes has an all-NaN network column
+        warnings.simplefilter("ignore", RuntimeWarning)
+        means = np.array([np.nanmean(d[reg], axis=0) for reg in regions])
+    probed = np.flatnonzero(np.isfinite(means).all(axis=1))
+    for i, reg in enumerate(regions):
+        near = probed[np.argmin(np.abs(probed - i))]
+        block = d[reg]
+        block[np.isnan(block)] = np.broadcast_to(means[near], block.shape)[np.isnan(block)]
+        d[reg] = block
+    return d
+
+
+def regions(n: int, size: int = REGION) -> list[slice]:
+    """Equal consecutive regions of about ``size`` samples covering 0..n."""
+    count = max(1, int(round(n / size)))
+    edges = np.linspace(0, n, count + 1).astype(int)
+    return [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
+
+
+def smooth_weights(wr: np.ndarray, parts: list[slice], n: int) -> np.ndarray:
+    """Per-sample weights, linear between region centres (no steps at region edges): (n, k)."""
+    if len(parts) == 1:
+        return np.broadcast_to(wr[0], (n, wr.shape[1])).copy()
+    centres = np.array([(s.start + s.stop - 1) / 2 for s in parts])
+    t = np.arange(n)
+    return np.stack([np.interp(t, centres, wr[:, j]) for j in range(wr.shape[1])], axis=1)
+
+
+def whiteness(removed: np.ndarray, block: int = 256) -> float:
+    """How much what was removed looks like stationary noise, in [0, 1].
+
+    Noise removed from a recording has about the same energy everywhere; signal taken
+    by mistake comes in bursts where the signal changes. Compares the spread of block
+    energies with what white noise gives (relative std sqrt(2 / block)).
+    """
+    nb = removed.size // block
+    if nb < 4:
+        return 1.0
+    e = np.mean(removed[: nb * block].reshape(nb, block) ** 2, axis=1)
+    if e.mean() <= 0:
+        return 1.0
+    cv = float(np.std(e) / e.mean())
+    excess = max(0.0, cv / math.sqrt(2 / block) - 1.5)
+    return float(math.exp(-excess / 3))
+
+
+def posterior_mse(sure: float, tau: float) -> tuple[float, float, float]:
+    """Mean, 10th and 90th percentile of MSE >= 0 given SURE ~ N(MSE, tau^2) (flat prior)."""
+    from scipy.stats import truncnorm
+
+    if tau <= 0:
+        m = max(sure, 0.0)
+        return m, m, m
+    dist = truncnorm(-sure / tau, np.inf, loc=sure, scale=tau)
+    return float(dist.mean()), float(dist.ppf(0.1)), float(dist.ppf(0.9))
+
+
+def gain_db(noise_power: float, mse: float) -> float:
+    """10 log10(noise power / MSE), capped at +40 dB; 0 when there is no noise."""
+    if noise_power <= 0:
+        return 0.0
+    return 10 * math.log10(noise_power / max(mse, noise_power * 1e-4))
