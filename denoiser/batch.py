@@ -52,7 +52,8 @@ class BatchOptions:
         ``"default"``, ``"parabola"``, a ``.keras`` path readable by every worker, or
         ``"none"``: the automatic pipeline's classical candidates only (no TensorFlow).
     columns : tuple of str or None
-        Columns to denoise; None = all value columns. A file without one of them fails.
+        Columns to denoise; None = the file's signal columns (`SeriesTable.signal_columns`: no
+        index, time, year or clean reference column). A file without a named column fails.
     sigma : float or None
         Known noise standard deviation, used for every column.
     quiet : (int, int) or None
@@ -329,7 +330,7 @@ def process_file(src: str, dst: str, options: BatchOptions) -> dict[str, Any]:
         from denoiser.io import read_series
 
         table = read_series(src)
-        names = list(options.columns or table.values.columns)
+        names = list(options.columns or table.signal_columns)  # no index, time, year or clean column
         unknown = [n for n in names if n not in table.values.columns]
         if unknown:
             raise InputError(f"No column named {', '.join(map(repr, unknown))}; value columns are: "

@@ -88,7 +88,7 @@ def cmd_denoise(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     table = read_series(args.input)
-    names = args.column or list(table.values.columns)
+    names = args.column or table.signal_columns  # never an index, time or year column, nor a clean one
     unknown = [n for n in names if n not in table.values.columns]
     if unknown:
         raise InputError(f"No column named {', '.join(map(repr, unknown))} in {args.input}; "
@@ -422,7 +422,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True,
                    help="file to write; for a batch (several inputs or a pattern) a folder, which mirrors the "
                         "inputs' folders and gets summary.csv")
-    p.add_argument("--column", action="append", help="column to denoise (repeatable; default: all value columns)")
+    p.add_argument("--column", action="append", help="column to denoise (repeatable; default: every value column but index, time, year and clean ones)")
     p.add_argument("--model", default="default",
                    help="'default', 'parabola', a .keras file, or 'none' for classical filters only (default: default)")
     p.add_argument("--sigma", type=float, help="the noise standard deviation, if known (e.g. from a datasheet)")

@@ -9,6 +9,7 @@ import pandas as pd
 
 from denoiser.errors import InputError
 from denoiser.io._common import _count
+from denoiser.io.columns import signal_columns
 from denoiser.io.dialect import _DELIMITER_WORDS
 
 
@@ -127,3 +128,12 @@ class SeriesTable:
                 f"There is no value column named {name!r}. Choose one of: {available}."
             )
         return self.values[name].to_numpy(dtype=np.float64, copy=True)
+
+    @property
+    def signal_columns(self) -> list[str]:
+        """Value columns worth denoising: never an index, time or year column, nor a clean reference.
+
+        What the app offers first and what the CLI and a batch denoise when no column is named
+        (see `denoiser.io.columns.signal_columns`).
+        """
+        return signal_columns(self)
