@@ -31,8 +31,8 @@ from denoiser.io.formats import audio, edf, excel, hdf5, matlab, seismic, tables
 from denoiser.io.formats._build import MAX_VALUES, Limits
 from denoiser.io.table import SeriesTable
 
-__all__ = ["FORMATS", "Format", "MAX_VALUES", "detect", "output_bytes", "read_format", "supported",
-           "write_like", "writable"]
+__all__ = ["FORMATS", "Format", "MAX_VALUES", "detect", "output_bytes", "output_suffix", "read_format",
+           "suffix_for", "supported", "write_like", "writable"]
 
 Reader = Callable[[bytes, "str | None", "str | None", Limits], SeriesTable]
 Writer = Callable[[SeriesTable, "dict[str, np.ndarray]"], bytes]
@@ -104,8 +104,6 @@ FORMATS: dict[str, Format] = {f.key: f for f in (
            "obspy (optional, not installed by requirements.txt)", optional=True, kept="written as CSV"),
 )}
 
-_TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".dat", "")
-
 
 def supported() -> str:
     """'.xlsx, .xlsm, .xls, ...': every extension read, for messages, in registry order."""
@@ -158,9 +156,9 @@ def read_format(fmt: Format, data: bytes, name: str | None, part: str | None, li
         raise InputError(f"The file {name!r} needs more memory than is available. Export a shorter stretch "
                          "or fewer channels.") from None
     except Exception as exc:  # noqa: BLE001 -- a library's parser on a damaged file: its reason, one line
-        from denoiser.io.formats._build import bad_file
+        from denoiser.io.formats._build import article, bad_file
 
-        raise bad_file(name, f"a {fmt.label}", f"{type(exc).__name__}: {exc}",
+        raise bad_file(name, article(fmt.label), f"{type(exc).__name__}: {exc}",
                        "Check that the file is complete, or export the signal as CSV.") from None
 
 
@@ -174,6 +172,15 @@ def output_suffix(suffix: str) -> str:
     """The extension a batch output of an input with ``suffix`` gets: its own, or ``.csv`` where no writer exists."""
     fmt = by_suffix(suffix)
     return ".csv" if fmt is not None and fmt.writer is None else suffix
+
+
+def suffix_for(path: str | os.PathLike[str], fmt: str | None = None) -> str:
+    """The output format of ``path`` as an extension: ``fmt`` ("csv", "parquet") if given, else the
+    path's own extension where it names a format, else ``".csv"``."""
+    if fmt is not None:
+        return f".{fmt}"
+    suffix = _suffix(path)
+    return suffix if by_suffix(suffix) is not None else ".csv"
 
 
 def output_bytes(table: SeriesTable, denoised: dict[str, np.ndarray], suffix: str | None = None) -> bytes:
@@ -240,9 +247,7 @@ def write_like(dest: str | os.PathLike[str] | IO[bytes], table: SeriesTable, den
         The format written: a registry key or ``"csv"``.
     """
     if suffix is None and isinstance(dest, (str, os.PathLike)):
-        suffix = _suffix(dest)
-        if suffix in _TEXT_SUFFIXES:
-            suffix = ".csv"
+        suffix = suffix_for(dest)
     data = output_bytes(table, denoised, suffix)
     if isinstance(dest, (str, os.PathLike)):
         with open(dest, "wb") as handle:

@@ -192,6 +192,11 @@ def seconds(n: int, rate: float, start: float = 0.0) -> np.ndarray:
     return start + np.arange(n, dtype=np.float64) / rate
 
 
+def article(label: str) -> str:
+    """'an Excel workbook', 'an HDF5 file', 'a WAV audio file'."""
+    return f"{'an' if label[:1] in 'AEIOH' else 'a'} {label}"
+
+
 def bad_file(name: str | None, what: str, reason: object, todo: str) -> InputError:
     """'The file 'x.edf' looks like an EDF file but could not be read (reason). todo' on one line."""
     text = cut(reason, 120)

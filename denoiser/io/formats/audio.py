@@ -10,6 +10,7 @@ against the limit before a sample is decoded.
 from __future__ import annotations
 
 import io
+import struct
 
 import numpy as np
 import pandas as pd
@@ -66,6 +67,8 @@ def read_audio(data: bytes, name: str | None, part: str | None, limits: Limits) 
     import soundfile as sf
 
     kind = "FLAC audio" if is_flac(data) else "WAV audio"
+    if data[:4] in (b"RIFF", b"RIFX"):
+        _check_data_chunk(data, name)
     try:
         info = sf.info(io.BytesIO(data))
     except (RuntimeError, sf.LibsndfileError) as exc:
@@ -94,6 +97,26 @@ def read_audio(data: bytes, name: str | None, part: str | None, limits: Limits) 
     return table_from_frame(frame, name, limits, fmt="flac" if is_flac(data) else "wav",
                             details=f"{kind}, {words}, {info.channels} channel{'s' if info.channels > 1 else ''}",
                             header=False, rates={n: info.samplerate for n in names}, origin=origin)
+
+
+def _check_data_chunk(data: bytes, name: str | None) -> None:
+    """Refuse a WAV whose data chunk declares more bytes than the file holds (a cut recording or a lie).
+
+    0 and 0xFFFFFFFF are the placeholders of a recorder still streaming: libsndfile then reads
+    to the end of the file, which is what such a file holds.
+    """
+    endian = "<" if data[:4] == b"RIFF" else ">"
+    at = 12
+    while at + 8 <= len(data):
+        chunk, size = data[at:at + 4], struct.unpack(endian + "I", data[at + 4:at + 8])[0]
+        if chunk == b"data":
+            held = len(data) - at - 8
+            if size not in (0, 0xFFFFFFFF) and size > held + 1:
+                raise InputError(
+                    f"{_the_file(name)} declares {size:,} bytes of samples but holds only {held:,}: the recording "
+                    "was cut short or its header is damaged. Export it again from the recorder.")
+            return
+        at += 8 + size + (size & 1)
 
 
 def _write(table: SeriesTable, denoised: dict[str, np.ndarray], container: str) -> bytes:

@@ -224,17 +224,14 @@ def _read_book(data: bytes, name: str | None, part: str | None, limits: Limits, 
                boxes: dict[str, int] | None, by_sheet: bool = False) -> SeriesTable:
     from python_calamine import CalamineWorkbook, SheetTypeEnum
 
+    # Every sheet's box before calamine opens the file: it builds all of an ODS's sheets at once.
+    for sheet, box in (boxes or {}).items():
+        _check_box(box, name, sheet if by_sheet else sheet.rsplit("/", 1)[-1])
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheets = [m.name for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet][: MAX_PARTS + 1]
     except Exception as exc:  # noqa: BLE001 -- calamine's CalamineError, XmlError...: one line
         raise bad_file(name, f"an {label}" if label[0] in "EO" else f"a {label}", exc, _EXCEL_TODO) from None
-    if boxes is not None:
-        ordered = list(boxes.values())
-        for i, sheet in enumerate(sheets):  # xlsx: sheetN.xml in workbook order; ods: by sheet name
-            box = boxes.get(cut(sheet)) if by_sheet else (ordered[i] if i < len(ordered) else 0)
-            if part is None or part == sheet:
-                _check_box(box or 0, name, sheet)
     chosen = choose_part(sheets, part, name, "sheet")
     sheet = book.get_sheet_by_name(chosen)
     _check_box(sheet.height * sheet.width, name, chosen)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from denoiser.errors import InputError
-from denoiser.io._common import _the_file
+from denoiser.io._common import _count, _the_file
 from denoiser.io.formats._build import (
     MAX_PARTS,
     Limits,
@@ -164,7 +164,7 @@ def _columns(kind: str, obj: Any, matlab: bool, limits: Limits, name: str | None
     length = Counter(max(ds.shape) for _, ds in members).most_common(1)[0][0]
     members = [(k, ds) for k, ds in members if max(ds.shape) == length]
     check_values(length * len(members), limits, name,
-                 f"declares {len(members):,} datasets of {length:,} values in {cut(obj.name, 60)!r}")
+                 f"declares {_count(len(members), 'dataset')} of {length:,} values in {cut(obj.name, 60)!r}")
     cols = {}
     for key, ds in members:
         _tick("reading the datasets")

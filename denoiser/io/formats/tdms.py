@@ -55,6 +55,10 @@ def _count_segments(data: bytes, name: str | None) -> int:
         (offset,) = struct.unpack(">Q" if big else "<Q", data[at + 12:at + 20])
         if offset == 0xFFFFFFFFFFFFFFFF:
             break  # the last segment, not closed by LabVIEW: runs to the end of the file
+        if at + 28 + offset > len(data):
+            raise InputError(
+                f"Segment {count:,} of {_the_file(name, False)} declares {offset:,} bytes, but the file ends "
+                f"{len(data) - at - 28:,} bytes after its start. The file was cut short or is damaged: {_TODO}")
         at += 28 + offset
     return count
 
