@@ -96,7 +96,7 @@ def read_audio(data: bytes, name: str | None, part: str | None, limits: Limits) 
     origin = {"format": info.format, "subtype": info.subtype, "rate": int(info.samplerate), "channels": names}
     return table_from_frame(frame, name, limits, fmt="flac" if is_flac(data) else "wav",
                             details=f"{kind}, {words}, {info.channels} channel{'s' if info.channels > 1 else ''}",
-                            header=False, rates={n: info.samplerate for n in names}, origin=origin)
+                            rates={n: info.samplerate for n in names}, origin=origin)
 
 
 def _check_data_chunk(data: bytes, name: str | None) -> None:

@@ -232,24 +232,38 @@ def _read_book(data: bytes, name: str | None, part: str | None, limits: Limits, 
         sheets = [m.name for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet][: MAX_PARTS + 1]
     except Exception as exc:  # noqa: BLE001 -- calamine's CalamineError, XmlError...: one line
         raise bad_file(name, f"an {label}" if label[0] in "EO" else f"a {label}", exc, _EXCEL_TODO) from None
-    chosen = choose_part(sheets, part, name, "sheet")
-    sheet = book.get_sheet_by_name(chosen)
-    _check_box(sheet.height * sheet.width, name, chosen)
-    rows = sheet.to_python(skip_empty_area=False)
-    text = _as_tsv(rows)
-    del rows
+    choose_part(sheets, part, name, "sheet")  # the part exists (or there is a sheet at all)
+    first_error: InputError | None = None
+    for chosen in ([part] if part is not None else sheets):
+        # Default: the first sheet that holds a table of numbers (a cover sheet of notes is passed over).
+        try:
+            table = _read_sheet(book, chosen, name, limits)
+        except InputError as err:
+            first_error = first_error or err
+            continue
+        import dataclasses
+
+        skipped = [] if part is not None else sheets[: sheets.index(chosen)]
+        notes = parts_note(sheets, chosen, "sheet") + (
+            [f"Passed over {listed(skipped)}: no table of numbers there."] if skipped else []) + list(table.report.notes)
+        report = dataclasses.replace(table.report, format=fmt, details=f"{label}, sheet {cut(chosen, 80)!r}",
+                                     delimiter="", encoding="", parts=list(sheets), part=chosen, notes=notes)
+        return SeriesTable(values=table.values, time=table.time, report=report, origin={"sheet": chosen})
+    assert first_error is not None
+    raise first_error
+
+
+def _read_sheet(book: object, sheet_name: str, name: str | None, limits: Limits) -> SeriesTable:
+    """One sheet through the CSV reader, its box checked again on calamine's own size."""
     from denoiser.io.reader import _read_bytes
 
+    sheet = book.get_sheet_by_name(sheet_name)  # type: ignore[attr-defined]
+    _check_box(sheet.height * sheet.width, name, sheet_name)
+    text = _as_tsv(sheet.to_python(skip_empty_area=False))
     try:
-        table = _read_bytes(text, name, limits.max_columns, 1_000_000_000, limits.max_gap)
+        return _read_bytes(text, name, limits.max_columns, 1_000_000_000, limits.max_gap)
     except InputError as err:
-        raise InputError(f"Sheet {cut(chosen, 80)!r}: {err}") from None
-    import dataclasses
-
-    notes = parts_note(sheets, chosen, "sheet") + list(table.report.notes)
-    report = dataclasses.replace(table.report, format=fmt, details=f"{label}, sheet {cut(chosen, 80)!r}",
-                                 delimiter="", encoding="", parts=list(sheets), part=chosen, notes=notes)
-    return SeriesTable(values=table.values, time=table.time, report=report, origin={"sheet": chosen})
+        raise InputError(f"Sheet {cut(sheet_name, 80)!r}: {err}") from None
 
 
 def _as_tsv(rows: list[list[object]]) -> bytes:

@@ -59,11 +59,12 @@ def _check_compressed(data: bytes, name: str | None, limits: Limits) -> None:
         if mdtype == _MI_COMPRESSED:
             stream = zlib.decompressobj()
             source, grown = memoryview(data)[at + 8:at + 8 + nbytes], 0
-            for lo in range(0, len(source), 1 << 20):
+            step = 1 << 20  # output per call: memory stays at a megabyte whatever the stream holds
+            for lo in range(0, len(source), step):
                 _tick("checking the MAT-file")
-                grown += len(stream.decompress(source[lo:lo + (1 << 20)], limit + 1 - grown))
+                grown += len(stream.decompress(source[lo:lo + step], step))
                 while stream.unconsumed_tail and grown <= limit:
-                    grown += len(stream.decompress(stream.unconsumed_tail, limit + 1 - grown))
+                    grown += len(stream.decompress(stream.unconsumed_tail, step))
                 if grown > limit:
                     raise InputError(f"{_the_file(name)} holds a compressed variable that expands to more than "
                                      f"{limit // 1024**2:,} MB, more than the limit. Save fewer or shorter "
