@@ -489,12 +489,12 @@ def history_as_logs(history: dict[str, list[float]]) -> list[dict[str, float]]:
 # ------------------------------------------------------------------ sample data
 @st.cache_resource(show_spinner=False)
 def sample_bytes(name: str) -> bytes:
-    """A sample CSV from assets/samples, read once per process (shared, read-only bytes)."""
+    """A sample file (CSV, EDF, WAV) from assets/samples, read once per process (shared, read-only bytes)."""
     return (SAMPLES / name).read_bytes()
 
 
 def sample_names() -> list[str]:
-    return sorted(p.name for p in SAMPLES.glob("*.csv"))
+    return sorted(p.name for p in SAMPLES.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
 # ------------------------------------------------------------------ the automatic pipeline
