@@ -308,4 +308,4 @@ def write_xlsx(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:
     return buffer.getvalue()
 
 
-__all__ = ["is_ods", "is_xls", "is_xlsx", "listed", "read_ods", "read_xls", "read_xlsx", "write_xlsx"]
+__all__ = ["is_ods", "is_xls", "is_xlsx", "read_ods", "read_xls", "read_xlsx", "write_xlsx"]

@@ -142,8 +142,6 @@ def _parts(objects: list[tuple[str, Any]], matlab: bool) -> dict[str, tuple[str,
 
 def _columns(kind: str, obj: Any, matlab: bool, limits: Limits, name: str | None
              ) -> tuple[dict[str, np.ndarray], dict[str, str], dict[str, float]]:
-    import h5py
-
     units: dict[str, str] = {}
     rates: dict[str, float] = {}
     if kind == "dataset":
