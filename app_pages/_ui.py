@@ -22,6 +22,7 @@ import streamlit as st
 from scipy.signal import welch
 
 from denoiser import metrics
+from denoiser.io.columns import axis_like, is_reference  # noqa: F401 (pages use them as ui.*)
 from app_pages import _training
 
 if TYPE_CHECKING:  # the real imports pull in TensorFlow or pandas parsing: keep them lazy
@@ -267,29 +268,9 @@ def upload_selection() -> tuple[list[str], dict[str, str | None]]:
     return columns, {c: ref if ref in clean_options(c) else None for c, ref in cleans.items()}
 
 
-def axis_like(values: np.ndarray) -> bool:
-    """Whether a value column is really an axis: counts up evenly (an index or a time), or holds years."""
-    v = np.asarray(values, dtype=np.float64)
-    v = v[np.isfinite(v)]
-    if v.size < 16:
-        return False
-    steps = np.diff(v)
-    if steps[0] > 0 and np.allclose(steps, steps[0], rtol=1e-6, atol=0):
-        return True  # 0, 1, 2, ... or t0 + k*dt: a ramp is never a recording worth denoising
-    years = v.min() >= 1000 and v.max() <= 2200 and np.all(v == np.round(v))
-    return bool(years and (steps >= 0).all())
-
-
-def is_reference(column: str) -> bool:
-    """A column named like a clean reference ('clean', 'truth', 'reference')."""
-    return any(w in column.lower() for w in ("clean", "truth", "reference"))
-
-
 def default_columns(table: "SeriesTable") -> list[str]:
-    """Value columns worth denoising first: not a clean reference, not an index, time or year column."""
-    names = list(table.values.columns)
-    signals = [c for c in names if not is_reference(c)]
-    return [c for c in signals if not axis_like(table.values[c].to_numpy())] or signals or names
+    """Value columns worth denoising first (`SeriesTable.signal_columns`: no index, time, year or clean column)."""
+    return table.signal_columns
 
 
 # ------------------------------------------------------------------ models
@@ -508,12 +489,12 @@ def history_as_logs(history: dict[str, list[float]]) -> list[dict[str, float]]:
 # ------------------------------------------------------------------ sample data
 @st.cache_resource(show_spinner=False)
 def sample_bytes(name: str) -> bytes:
-    """A sample CSV from assets/samples, read once per process (shared, read-only bytes)."""
+    """A sample file (CSV, EDF, WAV) from assets/samples, read once per process (shared, read-only bytes)."""
     return (SAMPLES / name).read_bytes()
 
 
 def sample_names() -> list[str]:
-    return sorted(p.name for p in SAMPLES.glob("*.csv"))
+    return sorted(p.name for p in SAMPLES.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
 # ------------------------------------------------------------------ the automatic pipeline

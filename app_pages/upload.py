@@ -14,23 +14,34 @@ SAMPLES = {  # file -> (button label, what it shows)
                                        "and both clean channels."),
     "temperature_semicolon.csv": ("Temperature log", "A spreadsheet export: semicolons, decimal commas, "
                                                      "timestamps, gaps, and no clean reference."),
+    "eeg_two_rates.edf": ("EEG (EDF)", "An EDF+ recording: two EEG channels at 256 Hz in microvolts with 50 Hz hum, "
+                                       "and a temperature at 1 Hz (a second rate group to choose)."),
+    "vibration.wav": ("Vibration (WAV)", "A 16-bit stereo WAV at 8 kHz: machine hum and broadband noise."),
 }
+PART_WORDS = {"xlsx": "Sheet", "xls": "Sheet", "ods": "Sheet", "hdf5": "Dataset or group", "mat": "Variable",
+              "tdms": "Group", "edf": "Rate group", "mseed": "Trace", "sac": "Trace"}
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", " ": "whitespace"}
 
 
-def load(source: bytes | IO[bytes], name: str, *, sample: bool = False) -> None:
+def load(source: bytes | IO[bytes], name: str, *, sample: bool = False, part: str | None = None) -> None:
     """Read a file into the session; on failure keep what was there and remember the message.
 
     ``sample``: a sample button was clicked, so the file uploader is replaced by an empty one
     (it would still list the earlier file, and choosing that file again would do nothing).
+    ``part``: the sheet, group, variable or rate group to read (the report lists them).
     """
     from denoiser.io import read_series  # pandas parsing: loaded when a file arrives
 
     try:
-        table = read_series(source)
+        table = read_series(source, part=part)
     except InputError as err:
         st.session_state.upload_error = str(err)
         return
+    # A file of several parts is kept (as bytes, at most the size limit) so another part is one choice away.
+    data = None
+    if len(table.report.parts) > 1:
+        data = source if isinstance(source, bytes) else (source.seek(0), source.read())[1]
+    st.session_state.upload_source = (data, name) if data is not None else None
     columns = list(table.values.columns)
     guesses = {c: clean_guess(c, columns) for c in columns}
     signals = ui.default_columns(table)  # never an index, time or year column, nor a clean reference
@@ -87,21 +98,28 @@ def clean_guess(column: str, columns: list[str]) -> str | None:
     return max(candidates, key=shared_ending)
 
 
+from denoiser.io.formats import FORMATS  # noqa: E402  (the registry: numpy/pandas only)
+
+FORMAT_TYPES = [ext.lstrip(".") for fmt in FORMATS.values() for ext in fmt.extensions]
+FORMATS_TEXT = ", ".join(dict.fromkeys(fmt.label for fmt in FORMATS.values()))
+
 st.title("Upload your data")
-st.caption("A CSV, TSV or text table with one or more numeric columns, one row per sample. "
-           "Delimiter, decimal mark, encoding, header and a time column are detected for you; "
-           "short gaps are filled.")
+st.caption("A CSV, TSV or text table with one or more numeric columns, one row per sample, or an instrument "
+           "file (Excel, Parquet, HDF5, MATLAB, WAV/FLAC, TDMS, EDF/BDF). Delimiter, decimal mark, encoding, "
+           "header and a time column are detected for you; short gaps are filled.")
 
 upload_col, sample_col = st.columns([3, 2], gap="large")
 with upload_col:
-    file = st.file_uploader("Choose a file", type=["csv", "txt", "tsv"], key=ui.widget_key("uploader"))
+    file = st.file_uploader("Choose a file", type=["csv", "txt", "tsv", *FORMAT_TYPES], key=ui.widget_key("uploader"),
+                            help="CSV or text tables, and instrument files: " + FORMATS_TEXT + ".")
 with sample_col:
     st.markdown("**Or try a sample**")
     names = ui.sample_names()
     row = st.container(horizontal=True)
     for name in sorted(names, key=lambda n: list(SAMPLES).index(n) if n in SAMPLES else len(SAMPLES)):
         label, about = SAMPLES.get(name, (name, ""))
-        if row.button(label, key=f"sample_{name}", icon=":material/table_view:", help=about or None):
+        icon = ":material/table_view:" if name.endswith(".csv") else ":material/graphic_eq:"
+        if row.button(label, key=f"sample_{name}", icon=icon, help=about or None):
             load(ui.sample_bytes(name), name, sample=True)
 
 # A file is read once, when it arrives; reruns reuse the table in the session.
@@ -128,13 +146,33 @@ with st.container(key="upload_report"):  # a stable handle for tests and styling
     cols = st.columns(5)
     cols[0].metric("Rows", f"{report.rows:,}")
     cols[1].metric("Value columns", len(report.columns))
-    cols[2].metric("Delimiter", DELIMITERS.get(report.delimiter, repr(report.delimiter)))
-    cols[3].metric("Decimal mark", "comma" if report.decimal == "," else "point")
-    cols[4].metric("Gaps filled", f"{sum(report.filled.values()):,} of {sum(report.missing.values()):,}")
     time_text = (f"'{ui.plain(report.time_column)}' ({'date/time' if report.time_kind == 'datetime' else 'numeric'})"
                  if report.time_column else "none (the row number is used)")
-    st.markdown(f"Encoding **{report.encoding}** · header row **{'yes' if report.header else 'no'}** · "
-                f"skipped lines **{report.skipped_lines}** · time column **{time_text}**")
+    if report.format == "csv":
+        cols[2].metric("Delimiter", DELIMITERS.get(report.delimiter, repr(report.delimiter)))
+        cols[3].metric("Decimal mark", "comma" if report.decimal == "," else "point")
+    else:
+        rates = sorted(set(report.rates.values()))
+        cols[2].metric("Format", FORMATS[report.format].label if report.format in FORMATS else report.format)
+        cols[3].metric("Sample rate", " / ".join(f"{r:,.6g} Hz" for r in rates) if rates else "not given")
+    cols[4].metric("Gaps filled", f"{sum(report.filled.values()):,} of {sum(report.missing.values()):,}")
+    if report.format == "csv":
+        st.markdown(f"Encoding **{report.encoding}** · header row **{'yes' if report.header else 'no'}** · "
+                    f"skipped lines **{report.skipped_lines}** · time column **{time_text}**")
+    else:  # names, units and parts come from the file: shown as text, never Markdown
+        st.text(f"{report.details} · time column {time_text.replace(chr(39), '')}")
+        if report.units:
+            st.text("Units: " + ", ".join(f"{c}: {u}" for c, u in report.units.items()))
+    source = st.session_state.get("upload_source")
+    if len(report.parts) > 1 and source is not None:
+        word = PART_WORDS.get(report.format, "Part")
+        chosen = st.selectbox(f"{word} to read ({len(report.parts)} in this file)", report.parts,
+                              index=report.parts.index(report.part) if report.part in report.parts else 0,
+                              key=f"up_part_{st.session_state.data_gen}",
+                              help="This file holds several tables; signals of different sample rates are "
+                                   "offered one rate at a time, never resampled.")
+        if chosen != report.part:
+            load(source[0], source[1], part=chosen)
     for note in report.notes:
         st.caption(f"• {ui.plain(note)}")
 

@@ -52,7 +52,8 @@ class BatchOptions:
         ``"default"``, ``"parabola"``, a ``.keras`` path readable by every worker, or
         ``"none"``: the automatic pipeline's classical candidates only (no TensorFlow).
     columns : tuple of str or None
-        Columns to denoise; None = all value columns. A file without one of them fails.
+        Columns to denoise; None = the file's signal columns (`SeriesTable.signal_columns`: no
+        index, time, year or clean reference column). A file without a named column fails.
     sigma : float or None
         Known noise standard deviation, used for every column.
     quiet : (int, int) or None
@@ -63,7 +64,8 @@ class BatchOptions:
         Seed of the risk estimate's random probes (the same for every file, so a file's
         output does not depend on which worker ran it or in what order).
     fmt : {"csv", "parquet"}
-        Output format.
+        Output format: "csv" keeps each file's own format where a writer exists (a WAV stays a
+        WAV, an EDF an EDF; CSV-like text and formats without a writer give CSV); "parquet" for all.
     """
 
     model: str = "default"
@@ -152,7 +154,9 @@ def expand_inputs(patterns: Iterable[str]) -> list[Path]:
 
 def _output_for(path: Path, root: Path, out_dir: Path, fmt: str) -> Path:
     rel = path.resolve().relative_to(root)
-    return out_dir / (rel.with_suffix(".parquet") if fmt == "parquet" else rel)
+    from denoiser.io.formats import output_suffix  # each file keeps its format where a writer exists
+
+    return out_dir / (rel.with_suffix(".parquet") if fmt == "parquet" else rel.with_suffix(output_suffix(rel.suffix)))
 
 
 def plan(inputs: list[Path], out_dir: Path, fmt: str = "csv") -> list[tuple[Path, Path]]:
@@ -295,15 +299,11 @@ def _atomic_write(dst: Path, data: bytes) -> None:
         raise
 
 
-def _output_bytes(table: Any, denoised: dict[str, Any], fmt: str) -> bytes:
-    from denoiser.io import output_frame, to_csv_bytes
+def _output_bytes(table: Any, denoised: dict[str, Any], fmt: str, suffix: str = ".csv") -> bytes:
+    """The output file: Parquet, or the format ``suffix`` names (a CSV-like input: CSV, as before)."""
+    from denoiser.io.formats import output_bytes
 
-    if fmt == "csv":
-        return to_csv_bytes(table, denoised)
-    frame = output_frame(table, denoised, text_times=False)
-    buffer = io.BytesIO()
-    frame.to_parquet(buffer, index=False, engine="pyarrow")
-    return buffer.getvalue()
+    return output_bytes(table, denoised, ".parquet" if fmt == "parquet" else suffix)
 
 
 def process_file(src: str, dst: str, options: BatchOptions) -> dict[str, Any]:
@@ -329,7 +329,7 @@ def process_file(src: str, dst: str, options: BatchOptions) -> dict[str, Any]:
         from denoiser.io import read_series
 
         table = read_series(src)
-        names = list(options.columns or table.values.columns)
+        names = list(options.columns or table.signal_columns)  # no index, time, year or clean column
         unknown = [n for n in names if n not in table.values.columns]
         if unknown:
             raise InputError(f"No column named {', '.join(map(repr, unknown))}; value columns are: "
@@ -351,7 +351,7 @@ def process_file(src: str, dst: str, options: BatchOptions) -> dict[str, Any]:
                        gain_band_db=_joined([f"{r.gain_band_db[0]:.1f} to {r.gain_band_db[1]:.1f}" for r in res]),
                        trusted=_joined([bool(r.trusted) for r in res]),
                        method=_joined([r.method for r in res]))
-        _atomic_write(Path(dst), _output_bytes(table, out, options.fmt))
+        _atomic_write(Path(dst), _output_bytes(table, out, options.fmt, Path(dst).suffix))
         row.update(status="ok")
     except InputError as err:
         row.update(error=_one_line(err))

@@ -84,11 +84,11 @@ def cmd_denoise(args: argparse.Namespace) -> int:
     if _is_batch(args):
         return _denoise_batch(args)
     from denoiser.auto import denoise
-    from denoiser.io import read_series, write_series
+    from denoiser.io import read_series
 
     t0 = time.perf_counter()
-    table = read_series(args.input)
-    names = args.column or list(table.values.columns)
+    table = read_series(args.input, part=args.part)
+    names = args.column or table.signal_columns  # never an index, time or year column, nor a clean one
     unknown = [n for n in names if n not in table.values.columns]
     if unknown:
         raise InputError(f"No column named {', '.join(map(repr, unknown))} in {args.input}; "
@@ -104,12 +104,11 @@ def cmd_denoise(args: argparse.Namespace) -> int:
         results = {name: denoise(table.column(name), sigma=args.sigma, quiet=quiet, model=den, rng=args.seed)
                    for name in names}
         out = {name: res.denoised for name, res in results.items()}
-    if args.format == "parquet":
-        from denoiser.batch import _atomic_write, _output_bytes
+    from denoiser.batch import _atomic_write
+    from denoiser.io.formats import output_bytes, suffix_for
 
-        _atomic_write(Path(args.output), _output_bytes(table, out, "parquet"))
-    else:
-        write_series(args.output, table, out)
+    # -o out.wav, out.edf, out.xlsx...: that format (the input's header where it is the same); else CSV
+    _atomic_write(Path(args.output), output_bytes(table, out, suffix_for(args.output, args.format)))
     if not args.quiet:
         print(table.report.summary(), file=sys.stderr)
         for name, res in results.items():
@@ -127,7 +126,8 @@ def _denoise_batch(args: argparse.Namespace) -> int:
     from denoiser.batch import BatchOptions, exit_status, run_batch
 
     options = BatchOptions(model=args.model, columns=tuple(args.column) if args.column else None, sigma=args.sigma,
-                           quiet=_quiet_range(args.quiet_range), raw=args.raw, seed=args.seed, fmt=args.format)
+                           quiet=_quiet_range(args.quiet_range), raw=args.raw, seed=args.seed,
+                           fmt=args.format or "csv")
     if args.workers is not None and args.workers < 1:
         raise InputError("--workers must be at least 1.")
     report = run_batch([args.input, *args.more], args.output, options, scheduler=args.scheduler,
@@ -422,7 +422,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True,
                    help="file to write; for a batch (several inputs or a pattern) a folder, which mirrors the "
                         "inputs' folders and gets summary.csv")
-    p.add_argument("--column", action="append", help="column to denoise (repeatable; default: all value columns)")
+    p.add_argument("--column", action="append", help="column to denoise (repeatable; default: every value column but index, time, year and clean ones)")
     p.add_argument("--model", default="default",
                    help="'default', 'parabola', a .keras file, or 'none' for classical filters only (default: default)")
     p.add_argument("--sigma", type=float, help="the noise standard deviation, if known (e.g. from a datasheet)")
@@ -432,7 +432,11 @@ def parser() -> argparse.ArgumentParser:
                    help="apply the network alone, without the no-harm check (not recommended for real data)")
     p.add_argument("--seed", type=int, default=0, help="seed of the risk estimate's random probes (default: 0)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
-    p.add_argument("--format", choices=("csv", "parquet"), default="csv", help="output format (default: csv)")
+    p.add_argument("--format", choices=("csv", "parquet"),
+                   help="output format (default: by the extension of -o: .wav, .flac, .edf, .tdms, .xlsx, .h5, .mat, "
+                        ".parquet; CSV otherwise; a batch keeps each file's own format)")
+    p.add_argument("--part", help="the sheet, group, dataset, variable or rate group of a multi-part file "
+                                  "(default: the first; the summary lists them)")
     b = p.add_argument_group("batch", "Several files run as Dask tasks, one worker process per core by default. "
                                       "A bad file is recorded in summary.csv and the rest go on; outputs are "
                                       "written atomically and a rerun skips those newer than their input. "
@@ -562,7 +566,7 @@ def _check_inputs(args: argparse.Namespace) -> None:
         elif os.path.getsize(path) <= _PRECHECK_BYTES:
             from denoiser.io import read_series
 
-            read_series(path)
+            read_series(path, part=getattr(args, "part", None) if path == getattr(args, "input", None) else None)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -183,8 +183,10 @@ def test_text_likeness_counts_control_characters_against_the_length():
     guards._check_text_like("x" * 97 + "\ufffd" * 7, None)          # 104 // 20 + 2 = 7 replacement chars
     with pytest.raises(InputError) as err:
         guards._check_text_like("x" * 96 + "\ufffd" * 8, "f.csv")
-    assert str(err.value) == ("The file 'f.csv' does not look like a text file (it contains binary data). "
-                              "Choose a CSV file, or export your data as CSV from the program that made it.")
+    assert str(err.value) == ("The file 'f.csv' does not look like a text file (it contains binary data), nor like "
+                              "a format read here (.xlsx, .xlsm, .xls, .ods, .parquet, .pq, .h5, .hdf5, .hdf, .he5, "
+                              ".mat, .wav, .wave, .flac, .tdms, .edf, .bdf, .mseed, .miniseed, .ms, .sac). Choose a "
+                              "CSV file, or export your data as CSV from the program that made it.")
 
 
 # ------------------------------------------------------------------ long lines: which line, and the limit

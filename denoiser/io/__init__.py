@@ -21,7 +21,11 @@ Modules, in the order a read runs through them:
 * `times`: the time column and filling short gaps;
 * `reader`: `read_series`, the parse and the value columns;
 * `table`: `SeriesTable` and `ReadReport`;
-* `writer`: `write_series`, `to_csv_bytes`, `output_frame` and the precision they keep.
+* `columns`: which value columns are signals (`SeriesTable.signal_columns`), axes or clean references;
+* `writer`: `write_series`, `to_csv_bytes`, `output_frame` and the precision they keep;
+* `formats`: instrument files beyond CSV (Excel, Parquet, HDF5, MAT, WAV/FLAC, TDMS, EDF/BDF,
+  miniSEED/SAC), one registry record each; `read_series` dispatches to them by magic bytes,
+  then extension, and `formats.write_like` writes a result back in the input's own format.
 """
 
 from __future__ import annotations

@@ -50,7 +50,6 @@ _MAGIC: tuple[tuple[bytes, str, str], ...] = (
     (b"\xff\xd8\xff", "a JPEG image", "Choose the CSV file with the measured values."),
     (b"GIF8", "a GIF image", "Choose the CSV file with the measured values."),
     (b"%PDF-", "a PDF document", "Export the table from its source program as CSV."),
-    (b"\x89HDF\r\n\x1a\n", "an HDF5 file", "Export the signal as CSV first."),
     (b"\x93NUMPY", "a NumPy .npy file", "Export the signal as CSV first."),
 )
 
@@ -197,9 +196,11 @@ def _check_magic(data: bytes, name: str | None) -> None:
 
 
 def _not_text(name: str | None) -> InputError:
+    from denoiser.io.formats import supported  # the registry lists what else is read
+
     return InputError(
-        f"{_the_file(name)} does not look like a text file (it contains binary data). "
-        "Choose a CSV file, or export your data as CSV from the program that made it."
+        f"{_the_file(name)} does not look like a text file (it contains binary data), nor like a format read "
+        f"here ({supported()}). Choose a CSV file, or export your data as CSV from the program that made it."
     )
 
 

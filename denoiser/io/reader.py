@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from denoiser.errors import InputError
+from denoiser.io import formats
 from denoiser.io._common import _count, _the_file
 from denoiser.io.dialect import (
     _MISSING_TOKENS,
@@ -60,8 +61,9 @@ def read_series(
     max_line_chars: int = MAX_LINE_CHARS,
     max_gap: int = MAX_GAP,
     time_budget: float = MAX_SECONDS,
+    part: str | None = None,
 ) -> SeriesTable:
-    """Read a CSV-like table of signals.
+    """Read a table of signals: CSV-like text, or an instrument file (see `denoiser.io.formats`).
 
     Parameters
     ----------
@@ -82,6 +84,9 @@ def read_series(
         (sniffing, classification, column conversion, date parsing in chunks) stop a
         read that runs longer with an `InputError`; pandas' C parser, which releases
         the GIL, runs to its end.
+    part : str, optional
+        For a file with several sheets, groups, datasets, variables or rate groups: the one
+        to read (``report.parts`` lists them); default: the first usable one.
 
     Returns
     -------
@@ -101,6 +106,9 @@ def read_series(
     data, name = _load(source, max_bytes)
     _BUDGET.deadline, _BUDGET.seconds, _BUDGET.name = time.monotonic() + time_budget, time_budget, name
     try:
+        fmt = formats.detect(data, name)  # magic bytes first, then the extension; None: CSV-like text
+        if fmt is not None:
+            return formats.read_format(fmt, data, name, part, formats.Limits(max_columns, max_gap))
         return _read_bytes(data, name, max_columns, max_line_chars, max_gap)
     except InputError:
         raise

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from denoiser.errors import InputError
 from denoiser.io._common import _count
+from denoiser.io.columns import signal_columns
 from denoiser.io.dialect import _DELIMITER_WORDS
 
 
@@ -42,6 +44,21 @@ class ReadReport:
         Of those, how many were filled by linear interpolation.
     notes : list of str
         Full sentences for the user interface.
+    format : str
+        The registry key of the file's format (`denoiser.io.formats.FORMATS`): ``"csv"`` for
+        CSV-like text, else e.g. ``"xlsx"``, ``"wav"``, ``"edf"``.
+    details : str
+        One phrase naming the format and its sample type, e.g. ``"WAV audio, 16-bit integer PCM"``
+        (empty for CSV).
+    rates : dict of str to float
+        Sample rate in Hz per value column, where the file says.
+    units : dict of str to str
+        Physical unit per value column, where the file says (text from the file: show as text).
+    parts : list of str
+        The file's sheets, groups, datasets, variables or rate groups that can be read
+        (``read_series(..., part=NAME)``); empty when it has one.
+    part : str or None
+        The part that was read.
     """
 
     rows: int
@@ -56,6 +73,12 @@ class ReadReport:
     missing: dict[str, int] = field(default_factory=dict)
     filled: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    format: str = "csv"
+    details: str = ""
+    rates: dict[str, float] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
+    parts: list[str] = field(default_factory=list)
+    part: str | None = None
 
     def summary(self) -> str:
         """Return a few lines of plain text describing the file.
@@ -66,13 +89,15 @@ class ReadReport:
             Newline-separated sentences for a CLI or a UI.
         """
         names = ", ".join(repr(c) for c in self.columns)
-        lines = [
-            f"Read {_count(self.rows, 'row')} and {_count(len(self.columns), 'value column')}: {names}.",
-            f"Format: {_DELIMITER_WORDS.get(self.delimiter, repr(self.delimiter))}-separated, "
-            f"decimal {'comma' if self.decimal == ',' else 'point'}, {self.encoding} encoding, "
-            f"{'with' if self.header else 'without'} a header row"
-            + (f"; skipped {_count(self.skipped_lines, 'metadata line')}." if self.skipped_lines else "."),
-        ]
+        lines = [f"Read {_count(self.rows, 'row')} and {_count(len(self.columns), 'value column')}: {names}."]
+        if self.format != "csv":
+            lines.extend(self._format_lines())
+        else:
+            lines.append(
+                f"Format: {_DELIMITER_WORDS.get(self.delimiter, repr(self.delimiter))}-separated, "
+                f"decimal {'comma' if self.decimal == ',' else 'point'}, {self.encoding} encoding, "
+                f"{'with' if self.header else 'without'} a header row"
+                + (f"; skipped {_count(self.skipped_lines, 'metadata line')}." if self.skipped_lines else "."))
         if self.time_column is not None:
             kind = "date and time" if self.time_kind == "datetime" else "numeric, increasing"
             lines.append(f"Time column: {self.time_column!r} ({kind}).")
@@ -83,6 +108,19 @@ class ReadReport:
             lines.append("Missing values: " + "; ".join(gaps) + ".")
         lines.extend(self.notes)
         return "\n".join(lines)
+
+    def _format_lines(self) -> list[str]:
+        """Format, part, rates and units of a file that is not CSV text (names quoted, never Markdown)."""
+        where = (f" (part {self.parts.index(self.part) + 1} of {len(self.parts):,})"
+                 if self.part in self.parts and len(self.parts) > 1 else "")
+        lines = [f"Format: {self.details or self.format}{where}."]
+        rates = sorted(set(self.rates.values()))
+        if rates:
+            shown = ", ".join(f"{r:,.6g} Hz" for r in rates)
+            lines.append(f"Sample rate{'s' if len(rates) > 1 else ''}: {shown}.")
+        if self.units:
+            lines.append("Units: " + ", ".join(f"{c!r} in {u!r}" for c, u in self.units.items()) + ".")
+        return lines
 
 
 @dataclass
@@ -97,11 +135,15 @@ class SeriesTable:
         Parsed time column (datetime64 or float64), or None.
     report : ReadReport
         How the file was read.
+    origin : object
+        What a writer of the file's own format needs to write it back alike (a WAV's rate and
+        sample type, an EDF's header...); None for CSV. See `denoiser.io.formats.write_like`.
     """
 
     values: pd.DataFrame
     time: pd.Series | None
     report: ReadReport
+    origin: Any = field(default=None, repr=False, compare=False)
 
     def column(self, name: str) -> np.ndarray:
         """Return one value column as a 1-D float64 array.
@@ -127,3 +169,12 @@ class SeriesTable:
                 f"There is no value column named {name!r}. Choose one of: {available}."
             )
         return self.values[name].to_numpy(dtype=np.float64, copy=True)
+
+    @property
+    def signal_columns(self) -> list[str]:
+        """Value columns worth denoising: never an index, time or year column, nor a clean reference.
+
+        What the app offers first and what the CLI and a batch denoise when no column is named
+        (see `denoiser.io.columns.signal_columns`).
+        """
+        return signal_columns(self)
