@@ -545,34 +545,65 @@ def auto_result(signal: Signal, model: "Denoiser", *, sigma: float | None = None
                    (model, signal.noisy, st.session_state.table), compute)
 
 
-def estimate_panel(res: "DenoiseResult", *, true_gain: float | None = None) -> None:
-    """What the automatic pipeline applied, how good it probably is, and how sure it is of that."""
+def estimate_panel(res: "DenoiseResult", *, true_gain: float | None = None, fixes: str | None = None) -> None:
+    """What the automatic pipeline applied, how good it probably is, and how sure it is of that.
+
+    ``fixes``: the key prefix of the page's noise-level controls (:func:`noise_level_controls`);
+    when the data could not show the noise level, the two fixes are offered as buttons that switch
+    those controls (type sigma, select a quiet stretch).
+    """
     lo, hi = res.gain_band_db
     source = res.sigma_source + (", an upper bound" if res.sigma_is_upper_bound else "")
+    unknown = not res.identifiable and res.sigma_source == "estimated" and np.isfinite(res.sigma)
+    if unknown:
+        cannot_tell(res, fixes)
     card = {"border": True, "height": "stretch"}
-    cols = st.columns(4)
+    cols = st.columns([1, 1, 1.4, 1])
     cols[0].metric("Noise level σ", fmt(res.sigma), help=f"Source: {source}. Standard deviation of the white "
-                   "noise, in the data's units." + (" The recording cannot tell its noise from broadband signal, "
-                   "so a cautious fraction of the upper bound was used." if res.sigma_is_upper_bound else ""), **card)
+                   "noise, in the data's units." + (f" The data only bound it (at most {fmt(res.sigma_bound)}), so a "
+                   "cautious part of the bound was used." if res.sigma_is_upper_bound else ""), **card)
     cols[1].metric("Estimated gain", f"{res.estimated_gain_db:+.1f} dB", help="10·log10(noise power / estimated "
                    "error left), from Stein's unbiased risk estimate: no clean reference is needed.", **card)
-    cols[2].metric("Likely range (dB)", f"{lo:+.1f} … {hi:+.1f}", help="Where the true gain probably lies, "
+    cols[2].metric("Likely range (dB)", f"{lo:+.1f} to {hi:+.1f}", help="Where the true gain probably lies, "
                    "given the length of the recording and the uncertainty of the noise level.", **card)
     cols[3].metric("Removal like noise", f"{res.whiteness:.0%}", help="100 % means what was "
                    "removed is spread evenly over time, as noise is; signal taken by mistake comes in bursts.",
                    **card)
-    st.caption(f"Noise level: {source}. Applied: {res.method}.")
+    st.caption(f"Applied: {plain(res.describe())} Noise level: {source}.",
+               help=f"Compact form: {res.describe(compact=True)}")
     if true_gain is not None and np.isfinite(true_gain):
         st.caption(f"True gain, measured against the clean reference (the estimate never sees it): "
                    f"{true_gain:+.1f} dB.")
     notes = "\n".join(f"- {plain(note)}" for note in res.notes)
     if res.trusted:
-        head = ("**The estimate can be relied on, but little could be done:** the noise level is only an upper "
-                "bound." if res.sigma_is_upper_bound else "**The estimate can be relied on.**")
-        st.success(head + (f"\n\n{notes}" if notes else ""), icon=":material/verified:")
+        st.success("**The estimate can be relied on.**" + (f"\n\n{notes}" if notes else ""),
+                   icon=":material/verified:")
+    elif unknown:   # the box above already says the main thing
+        with st.expander("Details of the estimate"):
+            st.markdown(notes)
     else:
         st.warning("**Treat the estimate with care.**" + (f"\n\n{notes}" if notes else ""),
                    icon=":material/warning:")
+
+
+def cannot_tell(res: "DenoiseResult", fixes: str | None) -> None:
+    """The prominent box when the data could not tell noise from signal, with the two fixes as buttons."""
+    st.warning("**The recording could not tell its noise from its signal.** Only an upper bound of the noise "
+               f"level is known ({fmt(res.sigma_bound)}), so a cautious {fmt(res.sigma)} was used. The result "
+               "probably leaves noise in place: the true gain may be higher than shown. Tell the app the noise "
+               "level for a full result:", icon=":material/help:")
+    if fixes is None:
+        return
+    mode_key = f"{fixes}_noise_mode"
+
+    def switch(mode: str) -> None:
+        st.session_state[mode_key] = mode
+
+    left, right, _ = st.columns([1, 1, 2])
+    left.button("Type the noise level (σ)", key=f"{fixes}_fix_sigma", icon=":material/edit:", width="stretch",
+                on_click=switch, args=("given",), help="From the instrument's datasheet or a calibration.")
+    right.button("Select a quiet stretch", key=f"{fixes}_fix_quiet", icon=":material/straighten:", width="stretch",
+                 on_click=switch, args=("quiet",), help="A part of the recording with no signal, only noise.")
 
 
 def known_sigma(signal: Signal) -> float | None:
@@ -652,7 +683,7 @@ def method_choice(key: str) -> str:
 def estimate_line(res: "DenoiseResult", true_gain: float | None = None) -> None:
     """One caption: the pipeline's own estimate next to the true gain (generated data)."""
     lo, hi = res.gain_band_db
-    text = (f"Automatic: {res.method}. Its own estimate, without the clean signal: {res.estimated_gain_db:+.1f} dB "
+    text = (f"Automatic: {plain(res.describe())} Its own estimate, without the clean signal: {res.estimated_gain_db:+.1f} dB "
             f"(likely {lo:+.1f} to {hi:+.1f}), noise σ {fmt(res.sigma)} ({res.sigma_source})")
     if true_gain is not None and np.isfinite(true_gain):
         text += f"; measured against the clean signal: {true_gain:+.1f} dB"

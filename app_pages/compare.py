@@ -226,7 +226,7 @@ ui.show(ui.residual_figure(view.x, removed[part], error[part] if error is not No
 if auto is not None:
     st.subheader("How good is the result?")
     true_gain = gain_db(signal.clean, signal.noisy, auto.denoised) if signal.clean is not None else None
-    ui.estimate_panel(auto, true_gain=true_gain)
+    ui.estimate_panel(auto, true_gain=true_gain, fixes="cmp")
 else:
     st.info("The network alone is applied as it is: nothing checks that it does no harm. Choose "
             "**Automatic** above for a result weighed against the input, with an estimate of its quality.",

@@ -108,3 +108,38 @@ def test_plot_names_from_files_are_not_plotly_html() -> None:
     assert not at.exception
     specs = " ".join(json.dumps(json.loads(chart.proto.spec), ensure_ascii=False) for chart in at.get("plotly_chart"))
     assert "click" in specs and "<a href" not in specs
+
+
+def test_compare_says_when_the_data_cannot_tell_noise_from_signal_and_offers_the_fixes() -> None:
+    # A white-looking signal under a little noise (a quarterly growth rate): only a bound is known.
+    rng = np.random.default_rng(13)
+    e = rng.standard_normal(300)
+    x = np.empty(300)
+    x[0] = e[0]
+    for i in range(1, 300):
+        x[i] = 0.2 * x[i - 1] + e[i]
+    noisy = x + 0.1 * np.std(x) * rng.standard_normal(300)
+    at = upload(start(), "growth.csv", pd.DataFrame({"quarter": np.arange(300), "growth": noisy})
+                .to_csv(index=False).encode())
+    at.switch_page("app_pages/compare.py").run()
+    assert not at.exception
+    assert "could not tell its noise from its signal" in texts(at.warning)
+    # The fixes are buttons, not a footnote: each switches the noise-level control.
+    at.button(key="cmp_fix_quiet").click().run()
+    assert at.radio(key="cmp_noise_mode").value == "quiet"
+    at.radio(key="cmp_noise_mode").set_value("estimate").run()
+    at.button(key="cmp_fix_sigma").click().run()
+    assert at.radio(key="cmp_noise_mode").value == "given"
+    assert not at.exception
+    at.number_input(key="cmp_sigma").set_value(0.1).run()
+    assert "could not tell" not in texts(at.warning)   # a typed sigma is known: the box goes
+
+
+def test_compare_on_a_smooth_recording_applies_a_substantial_filter_blind() -> None:
+    data, clean, noisy = recording(n=400, sigma=0.2)
+    at = upload(start(), "short.csv", data)
+    at.switch_page("app_pages/compare.py").run()
+    assert not at.exception
+    applied = next(c.value for c in at.caption if c.value.startswith("Applied:"))
+    assert "Kept as is" not in applied and "%" in applied
+    assert "could not tell" not in texts(at.warning)
