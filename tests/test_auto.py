@@ -307,3 +307,19 @@ def test_single_choice_takes_the_lowest_risk_candidate():
     r = np.stack([bad, good], axis=1)
     w = risk.best_single(r, np.array([0.5, 1.0]), 0.09)   # c = 1 - divergence of each output
     assert w[1] > 0.9 and w[0] == 0
+
+
+def test_region_weights_blend_linearly_between_region_centres():
+    from denoiser.auto import risk
+
+    rng = np.random.default_rng(18)
+    n, k = 10_000, 3
+    r, d = rng.standard_normal((n, k)), rng.random((n, k))
+    parts = risk.regions(n, 1000)
+    wr = rng.random((len(parts), k)) / k
+    centres = np.array([(p.start + p.stop - 1) / 2 for p in parts])
+    w = np.stack([np.interp(np.arange(n), centres, wr[:, j]) for j in range(k)], axis=1)  # the definition
+    applied, c, mean_w = risk.apply_weights(r, d, wr, parts)
+    np.testing.assert_allclose(applied, np.einsum("ij,ij->i", w, r), atol=1e-12)
+    assert c == pytest.approx(np.mean(w.sum(axis=1) - np.einsum("ij,ij->i", w, d)))
+    np.testing.assert_allclose(mean_w, w.mean(axis=0), atol=1e-12)

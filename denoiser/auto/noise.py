@@ -82,12 +82,17 @@ def level_sigmas(x: np.ndarray, levels: int = 5, wavelet: str = "sym4") -> np.nd
     return np.array([np.median(np.abs(d)) / MAD for d in coeffs[:0:-1]])
 
 
-def _levels(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Robust std and coefficient count of every wavelet level with >= MIN_COEFFS values, finest first."""
+def _details(x: np.ndarray) -> list[np.ndarray]:
+    """The wavelet detail levels of the recording (sym4, periodic), finest first: computed once per estimate."""
     w = pywt.Wavelet("sym4")
     coeffs = pywt.wavedec(x - np.mean(x), w, mode="periodization", level=max(1, pywt.dwt_max_level(x.size, w.dec_len)))
-    details = [d for d in coeffs[:0:-1] if d.size >= MIN_COEFFS] or [coeffs[-1]]
-    return np.array([np.median(np.abs(d)) / MAD for d in details]), np.array([d.size for d in details])
+    return coeffs[:0:-1]
+
+
+def _levels(details: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Robust std and coefficient count of every wavelet level with >= MIN_COEFFS values, finest first."""
+    kept = [d for d in details if d.size >= MIN_COEFFS] or details[:1]
+    return np.array([np.median(np.abs(d)) / MAD for d in kept]), np.array([d.size for d in kept])
 
 
 def _bands(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -108,19 +113,23 @@ def _bands(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 QUIET_BLOCK = 128       # finest-scale coefficients per block when looking for quiet stretches
+RESIDUAL_MAX = 65_536   # longer series skip the quadratic-fit residual (MAD spread there: < 0.7 %)
 
 
-def _quiet_stretches(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _quiet_stretches(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The finest level's spread in its quietest stretches (20th percentile of block MADs), if there are enough.
 
     Stationary noise is as strong everywhere; a recording with events (a seismogram, gait) has
     quiet stretches where only the noise (and the sensor's own floor) is left.
 
+    Parameters
+    ----------
+    d : the finest detail level
+
     Returns
     -------
     sigma, rel : arrays of shape (1,) or (0,): the estimate and its relative spread
     """
-    d = pywt.dwt(x - np.mean(x), "sym4", mode="periodization")[1]
     nb = d.size // QUIET_BLOCK
     if nb < 10:
         return np.zeros(0), np.zeros(0)
@@ -147,6 +156,8 @@ def residual_sigma(x: np.ndarray) -> tuple[float, float]:
     from scipy.signal import savgol_coeffs, savgol_filter
 
     n = x.size
+    if n > RESIDUAL_MAX:
+        return math.nan, math.inf   # the wavelet levels alone pin a long recording's floor down
     widths = [w for w in (5, 9, 17, 33, 65, 129) if w < n // 2]
     if n <= 2048:
         widths.append(n - 1 + n % 2)
@@ -177,7 +188,7 @@ def noise_floor(x: np.ndarray) -> float:
     return floor_and_spread(x)[0]
 
 
-def floor_and_spread(x: np.ndarray) -> tuple[float, float]:
+def floor_and_spread(x: np.ndarray, details: list[np.ndarray] | None = None) -> tuple[float, float]:
     """The tightest upper bound of the white-noise std the recording gives.
 
     The finest wavelet level's MAD is the standard estimate (Donoho & Johnstone). A coarser
@@ -195,9 +206,10 @@ def floor_and_spread(x: np.ndarray) -> tuple[float, float]:
     sigma : float >= 0
     rel : its relative standard deviation
     """
-    levels, lc = _levels(x)
+    details = _details(x) if details is None else details
+    levels, lc = _levels(details)
     bands, bc = _bands(x)
-    quiet, qs = _quiet_stretches(x)
+    quiet, qs = _quiet_stretches(details[0])
     views = np.r_[levels, bands, quiet]
     spread = np.r_[MAD_REL / np.sqrt(lc), PSD_REL / np.sqrt(np.maximum(bc, 1)), qs]
     lifted = views * (1 + LIFT_Z * spread)
@@ -222,7 +234,7 @@ class _Evidence:
     clean_floor: bool      # the top octave is flat and Gaussian: the floor is white noise alone
 
 
-def _checks(x: np.ndarray, bound: float) -> _Evidence:
+def _checks(x: np.ndarray, bound: float, details: list[np.ndarray]) -> _Evidence:
     """How far the data confirm that ``bound`` is the noise level.
 
     * looks like noise: the bound explains nearly all of the recording's variance (apparent SNR
@@ -242,8 +254,8 @@ def _checks(x: np.ndarray, bound: float) -> _Evidence:
     if asnr < LOOKS_LIKE_NOISE_DB:
         factor = min(factor, max(0.1, 0.3 * (asnr - 1.0) / 3.0))
         why.append("looks like noise")
-    # (symmetric extension: a periodic one would put a jump, and a tall value, at the ends)
-    d1 = pywt.dwt(x - np.mean(x), "sym4", mode="symmetric")[1][3:-3]
+    # (the periodic extension puts a jump, and a tall value, at the ends: those are left out)
+    d1 = details[0][4:-4] if details[0].size > 16 else details[0]
     mad1 = float(np.median(np.abs(d1)) / MAD)
     beyond = int(np.sum(np.abs(d1) > 3 * mad1))
     heavy = mad1 > 0 and beyond >= 3 and 100 * beyond / d1.size > HEAVY_TAILS_PCT
@@ -252,15 +264,16 @@ def _checks(x: np.ndarray, bound: float) -> _Evidence:
         why.append("heavy tails")
     flat = False
     if mad1 > 0 and x.size >= 4 * MIN_COEFFS:
-        packets = pywt.WaveletPacket(x - np.mean(x), "sym4", mode="periodization", maxlevel=2)
-        lower, upper = packets["dd"].data, packets["da"].data   # [fs/4, 3fs/8) and [3fs/8, fs/2)
+        # the finest level split in two (a wavelet packet): the high-pass branch is mirrored, so its
+        # approximation holds [3fs/8, fs/2) and its detail [fs/4, 3fs/8)
+        upper, lower = pywt.dwt(details[0], "sym4", mode="periodization")
         s_lo, s_hi = (float(np.median(np.abs(v)) / MAD) for v in (lower, upper))
         if s_hi > 0 and s_lo > 0:
             z = math.log(s_lo / s_hi) / (MAD_REL * math.sqrt(2.0 / lower.size))
             flat = abs(z) < 3.0 and abs(math.log(s_lo / s_hi)) < math.log(CLEAN_FLAT_RATIO)
             # ... and keeps rising through the next octave down (a steady slope, not a floor with a
             # little signal reaching into the top octave, as an anti-aliasing roll-off leaves)
-            levels = _levels(x)[0]
+            levels = _levels(details)[0]
             rising = levels.size < 2 or levels[1] > RISING_RATIO * levels[0]
             falling = s_lo / s_hi > NOT_FLAT_RATIO and z > NOT_FLAT_Z and rising
             if bound < 0.9 * mad1:
@@ -325,10 +338,11 @@ def estimate_noise(x: np.ndarray, *, sigma: float | None = None,
         s = float(np.median(np.abs(np.diff(seg) - np.median(np.diff(seg)))) / MAD / math.sqrt(2))
         rel = 1.2 / math.sqrt(stop - start)
         return NoiseEstimate(s, s * (1 - 2 * rel), s * (1 + 2 * rel), "from a quiet segment", bound=s)
-    bound, rel = floor_and_spread(x)
+    details = _details(x)
+    bound, rel = floor_and_spread(x, details)
     if bound <= 0:
         return NoiseEstimate(0.0, 0.0, 0.0, "estimated", notes=("The recording has no measurable noise.",), bound=0.0)
-    ev = _checks(x, bound)
+    ev = _checks(x, bound, details)
     factor, why = ev.factor, ev.why
     if factor >= 1.0:
         # identified. A clean floor: the range is the estimate's scatter. Otherwise the floor may

@@ -82,19 +82,19 @@ def denoise(x: np.ndarray, *, sigma: float | None = None, quiet: tuple[int, int]
     # 3. candidates, their divergences, SURE-LET weights per region
     cands = candidates(Context(despiked, s, model)) if s > 0 else []
     if cands:
-        outs = [c.apply(despiked) for c in cands]
-        r = np.stack([o - despiked for o in outs], axis=1)
+        # (n, k) matrices filled column by column: a long recording holds several of them
+        r, d = (np.empty((v.size, len(cands)), order="F") for _ in range(2))   # columns contiguous
+        for j, c in enumerate(cands):
+            out_j = c.apply(despiked)
+            d[:, j] = risk.divergence(c, despiked, out_j, s, rng)
+            np.subtract(out_j, despiked, out=r[:, j])
         parts_ = risk.regions(v.size)
-        d = risk.fill_unprobed(np.stack([risk.divergence(c, despiked, o, s, rng) for c, o in zip(cands, outs)],
-                                        axis=1), parts_)
+        d = risk.fill_unprobed(d, parts_)
         wr = np.stack([risk.region_weights(r[reg], 1.0 - d[reg].mean(axis=0), s * s) for reg in parts_])
-        w = risk.smooth_weights(wr, parts_, v.size)
-        applied = np.sum(w * r, axis=1)
+        applied, applied_c, w_mean = risk.apply_weights(r, d, wr, parts_)
         out = despiked + applied
-        # SURE of the blend actually applied, per sample: |w.r|^2 - s^2 + 2 s^2 (1 - w.(1-d))
-        applied_c = float(np.mean(np.sum(w * (1.0 - d), axis=1)))
         applied_p = float(np.mean(applied**2))
-        mean_w = dict(zip([c.name for c in cands], w.mean(axis=0).round(3).tolist()))
+        mean_w = dict(zip([c.name for c in cands], w_mean.round(3).tolist()))
     else:
         out, applied_c, applied_p, mean_w = despiked.copy(), 0.0, 0.0, {}
 

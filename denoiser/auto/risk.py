@@ -18,7 +18,7 @@ from scipy.optimize import nnls
 from denoiser.auto.candidates import Candidate
 
 REGION = 4096           # samples per region with its own blend weights
-PROBE_SAMPLES = 65_536  # long series: the network's divergence is probed on chunks this many samples in all
+PROBE_SAMPLES = 32_768  # long series: the network's divergence is probed on chunks this many samples in all
 PROBE_CHUNK = 8192
 
 
@@ -28,7 +28,8 @@ def divergence(cand: Candidate, x: np.ndarray, fx: np.ndarray, sigma: float,
 
     Monte-Carlo SURE (Ramani, Blu & Unser 2008): per sample b_i (f(x + eps b)_i - f_i) / eps with
     b ~ N(0, I), an unbiased estimate of each diagonal entry of the Jacobian. The network is the
-    costly candidate: on a long series it is probed on evenly spread chunks (NaN elsewhere).
+    costly part: on a long series every probed candidate is probed on evenly spread chunks (NaN
+    elsewhere, filled by :func:`fill_unprobed`).
 
     Returns
     -------
@@ -37,8 +38,10 @@ def divergence(cand: Candidate, x: np.ndarray, fx: np.ndarray, sigma: float,
     if cand.divergence is not None:
         return np.full(x.size, cand.divergence)
     eps = max(sigma, 1e-12 * max(1.0, float(np.std(x)))) * cand.probe_eps
-    if cand.costly and x.size > 2 * PROBE_SAMPLES:
-        return _chunked_divergence(cand.apply, x, eps, rng)
+    if x.size > 2 * PROBE_SAMPLES:
+        # the network takes the chunks as one batch; a classical filter one at a time
+        fn = cand.apply if cand.costly else (lambda batch: np.stack([cand.apply(row) for row in batch]))
+        return _chunked_divergence(fn, x, eps, rng)
     b = rng.standard_normal(x.size)
     return b * (cand.apply(x + eps * b) - fx) / eps
 
@@ -124,19 +127,23 @@ def region_weights(r: np.ndarray, c: np.ndarray, sigma2: float) -> np.ndarray:
 
 
 def fill_unprobed(d: np.ndarray, regions: list[slice]) -> np.ndarray:
-    """Regions without a probe take the mean divergence of the nearest probed region."""
-    if not np.isnan(d).any():
-        return d
-    d = d.copy()
-    with warnings.catch_warnings():  # a region without probes has an all-NaN network column
-        warnings.simplefilter("ignore", RuntimeWarning)
-        means = np.array([np.nanmean(d[reg], axis=0) for reg in regions])
-    probed = np.flatnonzero(np.isfinite(means).all(axis=1))
-    for i, reg in enumerate(regions):
-        near = probed[np.argmin(np.abs(probed - i))]
-        block = d[reg]
-        block[np.isnan(block)] = np.broadcast_to(means[near], block.shape)[np.isnan(block)]
-        d[reg] = block
+    """Regions without a probe take the mean divergence of the nearest probed region (in place).
+
+    Only columns with unprobed samples (the network's, on a long recording) are touched.
+    """
+    for j in np.flatnonzero(np.isnan(d).any(axis=0)):
+        col = d[:, j]
+        with warnings.catch_warnings():  # a region without probes is all NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            means = np.array([np.nanmean(col[reg]) for reg in regions])
+        probed = np.flatnonzero(np.isfinite(means))
+        if probed.size == 0:
+            continue
+        for i, reg in enumerate(regions):
+            block = col[reg]
+            gap = np.isnan(block)
+            if gap.any():
+                block[gap] = means[probed[np.argmin(np.abs(probed - i))]]
     return d
 
 
@@ -147,13 +154,46 @@ def regions(n: int, size: int = REGION) -> list[slice]:
     return [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
 
 
-def smooth_weights(wr: np.ndarray, parts: list[slice], n: int) -> np.ndarray:
-    """Per-sample weights, linear between region centres (no steps at region edges): (n, k)."""
+def apply_weights(r: np.ndarray, d: np.ndarray, wr: np.ndarray, parts: list[slice]) -> tuple[np.ndarray, float, np.ndarray]:
+    """The blend with per-region weights, linear between region centres, without an (n, k) weight matrix.
+
+    Between two centres the weights are (1 - f) w_j + f w_{j+1}, so the applied change is
+    (1 - f) (R w_j) + f (R w_{j+1}): two matrix-vector products per stretch.
+
+    Parameters
+    ----------
+    r, d : ndarrays, shape (n, k) -- candidates' changes f_k(y) - y and divergences
+    wr : ndarray, shape (regions, k) -- each region's weights
+    parts : the regions (:func:`regions`)
+
+    Returns
+    -------
+    applied : ndarray, shape (n,) -- the change the blend makes to the input
+    applied_c : mean over samples of sum_k w_k (1 - d_k) (enters SURE of the blend)
+    mean_w : ndarray, shape (k,) -- each candidate's weight averaged over the samples
+    """
+    n = r.shape[0]
     if len(parts) == 1:
-        return np.broadcast_to(wr[0], (n, wr.shape[1])).copy()
-    centres = np.array([(s.start + s.stop - 1) / 2 for s in parts])
-    t = np.arange(n)
-    return np.stack([np.interp(t, centres, wr[:, j]) for j in range(wr.shape[1])], axis=1)
+        w = wr[0]
+        return r @ w, float(w.sum() - np.mean(d @ w)), w.copy()
+    centres = np.array([(p.start + p.stop - 1) / 2 for p in parts])
+    edges = np.r_[0, np.ceil(centres).astype(int), n]
+    applied = np.empty(n)
+    c_sum, w_sum = 0.0, np.zeros(wr.shape[1])
+    for j in range(len(edges) - 1):
+        a, b = int(edges[j]), int(edges[j + 1])
+        if b <= a:
+            continue
+        lo, hi = (0, 0) if j == 0 else (len(parts) - 1, len(parts) - 1) if j == len(parts) else (j - 1, j)
+        t = np.arange(a, b)
+        f = np.zeros(b - a) if lo == hi else (t - centres[lo]) / (centres[hi] - centres[lo])
+        ra, rb = r[a:b] @ wr[lo], r[a:b] @ wr[hi]
+        da, db = d[a:b] @ wr[lo], d[a:b] @ wr[hi]
+        applied[a:b] = (1 - f) * ra + f * rb
+        w_stretch = float(np.sum(1 - f)) * wr[lo] + float(np.sum(f)) * wr[hi]
+        w_sum += w_stretch
+        c_sum += float(w_stretch.sum() - np.sum((1 - f) * da + f * db))
+    return applied, c_sum / n, w_sum / n
 
 
 def whiteness(removed: np.ndarray, block: int = 256) -> float:
