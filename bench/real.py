@@ -440,8 +440,8 @@ def band_table(df: "Any", report: Report) -> "Any":
     auto = w[w.method == "auto"].set_index(["band", "noise", "channel"])
     g["in_band"] = (auto.gain_db >= auto.band_lo - 1e-9) & (auto.gain_db <= auto.band_hi + 1e-9)
     rows, out = [], []
+    peers = [m for m in PEERS if m in g]
     for (b, k), grp in g.groupby(level=[0, 1], sort=False):
-        peers = [m for m in PEERS if m in grp]
         best_peer = grp[peers].mean().max() if peers else np.nan
         kept = int(((grp.get("auto") < 0.5) & (grp.get("auto_sigma") > 2)).sum()) if "auto_sigma" in grp else 0
         r = {"band": b, "noise": k, "cases": len(grp), "blind": grp["auto"].mean(),
@@ -455,7 +455,7 @@ def band_table(df: "Any", report: Report) -> "Any":
     order = {b: i for i, b in enumerate(BANDS)}
     rows.sort(key=lambda r: (order[r[0]], WHITE.index(r[1])))
     report.table("Per length band and SNR (white noise): blind vs informed vs the blind peers (dB)",
-                 ["band", "noise", "cases", "blind", "informed", "informed - blind"] + [LABELS[m] for m in PEERS]
+                 ["band", "noise", "cases", "blind", "informed", "informed - blind"] + [LABELS[m] for m in peers]
                  + ["blind - best peer", "true gain in band", "kept while informed > 2 dB", "worst blind"], rows,
                  note="Blind: denoiser.denoise(x); informed: the same with the true sigma. Band: the estimate's "
                       "own likely range. Kept: cases where blind stays < 0.5 dB while informed gets > 2 dB.")

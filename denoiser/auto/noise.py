@@ -28,7 +28,8 @@ MIN_COEFFS = 32         # a level or band with fewer values gives no estimate of
 MAD_REL = 1.17          # relative std of a MAD-based sigma from n values: MAD_REL / sqrt(n) (efficiency 37 %)
 PSD_REL = 1.0           # same for the median periodogram power of n bins (Hann window: neighbours correlated)
 LIFT_Z = 2.0            # a view counts only when it is this many of its own spreads below level 1
-LOOKS_LIKE_NOISE_DB = 4.0   # apparent SNR below this: the recording looks like noise throughout
+LOOKS_LIKE_NOISE_DB = 4.0   # apparent SNR below this: the recording looks like noise throughout ...
+STANDS_OUT = 10.0           # ... unless a wavelet level holds this many times the floor's power
 HEAVY_TAILS_PCT = 1.0       # % of finest-scale values beyond 3 robust spreads (Gaussian: 0.27 %)
 SHORT = 512                 # at most this many samples: a short series
 NOT_FLAT_RATIO = 1.15       # top octave: lower half / upper half spread above this ...
@@ -238,8 +239,9 @@ def _checks(x: np.ndarray, bound: float, details: list[np.ndarray]) -> _Evidence
     """How far the data confirm that ``bound`` is the noise level.
 
     * looks like noise: the bound explains nearly all of the recording's variance (apparent SNR
-      below 4 dB). Either the recording is very noisy, or its signal itself looks like white
-      noise (economic growth rates, yearly flows): the data cannot say which.
+      below 4 dB) and no time scale stands out of the floor. Either the recording is very noisy,
+      or its signal itself looks like white noise (economic growth rates, yearly flows): the data
+      cannot say which.
     * heavy tails (short series): the finest scale has far more large values than Gaussian noise
       gives, so it holds signal detail and the bound is above the noise.
     * not flat: in the top octave the lower half carries clearly more than the upper half, so
@@ -251,14 +253,18 @@ def _checks(x: np.ndarray, bound: float, details: list[np.ndarray]) -> _Evidence
     factor, why = 1.0, []
     var = float(np.var(x))
     asnr = 10 * math.log10(var / bound**2) if bound > 0 and var > 0 else 99.0
-    if asnr < LOOKS_LIKE_NOISE_DB:
+    # ... unless some scale stands far out of the floor: a very noisy recording of a signal with a
+    # clear time scale (a sine at 0 dB) is not a signal that looks like noise.
+    stands_out = bound > 0 and float(np.max(_levels(details)[0])) ** 2 > STANDS_OUT * bound**2
+    if asnr < LOOKS_LIKE_NOISE_DB and not stands_out:
         factor = min(factor, max(0.1, 0.3 * (asnr - 1.0) / 3.0))
         why.append("looks like noise")
-    # (the periodic extension puts a jump, and a tall value, at the ends: those are left out)
-    d1 = details[0][4:-4] if details[0].size > 16 else details[0]
+    # The finest detail at every sample (both phases of the decimated level, no end effects): a tail
+    # count on the decimated level alone swings with which samples land in it.
+    d1 = np.convolve(x, pywt.Wavelet("sym4").dec_hi, mode="valid")
     mad1 = float(np.median(np.abs(d1)) / MAD)
     beyond = int(np.sum(np.abs(d1) > 3 * mad1))
-    heavy = mad1 > 0 and beyond >= 3 and 100 * beyond / d1.size > HEAVY_TAILS_PCT
+    heavy = mad1 > 0 and beyond >= 4 and 100 * beyond / d1.size > HEAVY_TAILS_PCT
     if x.size <= SHORT and heavy:
         factor = min(factor, 0.5)
         why.append("heavy tails")
@@ -345,9 +351,9 @@ def estimate_noise(x: np.ndarray, *, sigma: float | None = None,
     ev = _checks(x, bound, details)
     factor, why = ev.factor, ev.why
     if factor >= 1.0:
-        # identified. A clean floor: the range is the estimate's scatter. Otherwise the floor may
-        # hold signal too (up to 2.5x above the noise on broadband real recordings).
-        low = bound * (1 - 2 * rel) / (1.0 if ev.clean_floor else 2.5)
+        # identified. Even a clean floor may hold a little signal (up to 20 % above the noise on real
+        # recordings with detail at the top, an ECG's QRS); one that is not clean, more (2.5x).
+        low = bound * (1 - 2 * rel) / (1.2 if ev.clean_floor else 2.5)
         return NoiseEstimate(bound, low, bound * (1 + 2 * rel), "estimated", bound=bound, clean_floor=ev.clean_floor)
     note = (f"The noise level could not be told apart from the signal: {'; '.join(_WHY[w] for w in why)}. "
             f"{bound:.3g} is only an upper bound of the noise, so a cautious {factor * bound:.3g} was used: the "

@@ -107,19 +107,23 @@ def denoise(x: np.ndarray, *, sigma: float | None = None, quiet: tuple[int, int]
         probe = ~spikes
         impulse_mse = max(0.0, float(np.mean((med[probe] - despiked[probe]) ** 2)) - 2 / 3 * s * s) * n_spikes / v.size
     noise_power = s * s + impulse_power
-    est_mse, gain, band = _estimate(applied_p, applied_c, s, est.low, est.high, v.size, impulse_power, impulse_mse,
-                                    bool(cands))
-    if n_spikes:
-        band = (min(band[0], _missed_spikes_gain(s, est_mse, impulse_power)), band[1])
+    est_mse, gain, white_band = _estimate(applied_p, applied_c, s, est.low, est.high, v.size, impulse_power,
+                                          impulse_mse, bool(cands))
+    band = white_band
+    if est.source == "estimated" and s > 0:
+        band = (min(band[0], _hidden_noise_gain(s, est_mse, impulse_power)), band[1])
     white = risk.whiteness(v - out)
 
     identifiable = not est.upper_bound
-    trusted = identifiable and est.clean_floor and band[1] - band[0] <= TRUSTED_WIDTH
+    # Trusted: the honest band (a wrong floor, hidden coloured noise and SURE's scatter allowed for)
+    # is narrow. Never for "kept as is": that the input was kept is nothing to rely on.
+    trusted = identifiable and band[1] - band[0] <= TRUSTED_WIDTH and any(c.name in mean_w and mean_w[c.name] >= 0.02
+                                                                          for c in cands)
     if identifiable and not est.clean_floor:
         notes.append("The noise floor is not plain white noise (its top octave is uneven, or its values have "
                      "heavier tails than noise): part of it may be signal, or coloured noise may lie below it, "
                      f"so the gain could be anywhere from {band[0]:+.1f} to {band[1]:+.1f} dB.")
-    elif identifiable and band[1] - band[0] > TRUSTED_WIDTH:
+    elif identifiable and white_band[1] - white_band[0] > TRUSTED_WIDTH:
         notes.append(f"The estimate is uncertain (short recording or high gain): the gain could be anywhere "
                      f"from {band[0]:+.1f} to {band[1]:+.1f} dB.")
     if n_spikes:
@@ -131,8 +135,9 @@ def denoise(x: np.ndarray, *, sigma: float | None = None, quiet: tuple[int, int]
         notes.append("What was removed is not like stationary noise: it comes in bursts where the signal changes, "
                      "so some signal may have been removed with it.")
     if est.source == "estimated" and identifiable:
-        notes.append("The noise level was read off the recording's noise floor, assuming white noise; "
-                     "coloured noise (pink, drift) is left in place.")
+        notes.append("The noise level was read off the recording's noise floor, assuming white noise. Coloured "
+                     "noise (a slow drift, 1/f) looks like signal and is left in place; the low end of the range "
+                     f"({band[0]:+.1f} dB) is the gain if as much of it hides under the floor.")
 
     parts = _parts(cands, mean_w, n_spikes, v.size)
     method = compact_method(parts, n_spikes)
@@ -169,19 +174,22 @@ def _estimate(applied_p: float, applied_c: float, s: float, lo_s: float, hi_s: f
     return est_mse, risk.gain_db(noise_power, est_mse), band
 
 
+HIDDEN_COLOURED = 2.0   # coloured noise under the floor a band allows for, in units of the white noise power
 MISSED_SPIKES = 0.2     # share of the removed spikes' energy a band allows to have been signal or missed
 
 
-def _missed_spikes_gain(s: float, mse: float, impulse_power: float) -> float:
-    """The gain if a fifth of what was taken for spikes was signal, or as many spikes were missed.
+def _hidden_noise_gain(s: float, mse: float, impulse_power: float) -> float:
+    """The gain if noise hides where the data cannot show it.
 
-    Spikes too small to find stay in the output, and a sharp feature of the signal taken for a
-    spike is an error; neither shows in the estimate, so the band's low end allows for them.
-    (Coloured noise below a floor that is not clean white noise is allowed for by the range of
-    noise levels, :func:`denoiser.auto.noise.estimate_noise`.)
+    Coloured noise (a slow drift, 1/f) looks like signal: it lies under the white floor that was
+    found, no filter removes it, and it adds to the true noise power and to the error alike;
+    spikes too small to find, or signal taken for spikes, add to the error. A noise level found in
+    the data cannot rule either out, so the band's low end allows for them (coloured noise twice
+    the white power; a fifth of the removed spikes' energy).
     """
-    noise = s * s + impulse_power
-    return risk.gain_db(noise, mse + MISSED_SPIKES * impulse_power) if noise > 0 else 0.0
+    hidden = HIDDEN_COLOURED * s * s
+    noise = s * s + impulse_power + hidden
+    return risk.gain_db(noise, mse + hidden + MISSED_SPIKES * impulse_power) if noise > 0 else 0.0
 
 
 def _parts(cands: list, mean_w: dict[str, float], n_spikes: int, n: int) -> tuple[MethodPart, ...]:
