@@ -1,6 +1,6 @@
 """Self-supervised fine-tuning on the user's own recording (issue 10, item 6).
 
-Every real channel of 5k-25k samples (``bench.real_data``) gets white Gaussian noise
+Every real channel of 5k-100k samples (``bench.real_data``) gets white Gaussian noise
 at 20, 10 and 5 dB SNR; ``Denoiser().fit(noisy)`` then fine-tunes the bundled default
 on that noisy recording alone (blind-spot masking, no clean data), within a budget of
 120 CPU-seconds (60 s on 2 cores). Per channel and level, gains in dB over the noisy
@@ -8,6 +8,7 @@ input against the hidden clean series:
 
 * ``raw``: the bundled default model alone;
 * ``auto``: the automatic blind pipeline with the bundled model (``denoiser.denoise``);
+* ``informed``: the same pipeline given the true noise level (what blind aims at);
 * ``ss``: the self-supervised model alone (J-invariant output);
 * ``auto+ss``: the automatic pipeline with the self-supervised model (its no-harm blend);
 * ``auto+ss σ``: the same, and where the pipeline's own noise level is only an upper bound
@@ -50,7 +51,7 @@ def fit_within_budget(noisy: np.ndarray, budget_cpu_s: float = CPU_BUDGET_S) -> 
 
 
 def run(quick: bool, report: Report) -> None:
-    chans = [c for c in load_channels() if 5000 <= c.data.size <= 25000 and (not quick or c.name in QUICK)]
+    chans = [c for c in load_channels() if 5000 <= c.data.size <= 100_000 and (not quick or c.name in QUICK)]
     snrs = (10.0,) if quick else SNRS
     base = pretrained("default")
     rows, res = [], []
@@ -59,8 +60,10 @@ def run(quick: bool, report: Report) -> None:
             clean = c.data
             noisy = _noisy(clean, snr, seed=1000 + k)
             log(f"selfsup: {c.name} at {snr:g} dB")
+            true_sigma = float(np.std(noisy - clean))
             g = {"raw": metrics.gain_db(clean, noisy, base.denoise(noisy)),
-                 "auto": metrics.gain_db(clean, noisy, denoise(noisy, model=base).denoised)}
+                 "auto": metrics.gain_db(clean, noisy, denoise(noisy, model=base).denoised),
+                 "informed": metrics.gain_db(clean, noisy, denoise(noisy, model=base, sigma=true_sigma).denoised)}
             den, wall, cpu = fit_within_budget(noisy)
             g["ss"] = metrics.gain_db(clean, noisy, den.denoise(noisy))
             g["auto+ss"] = metrics.gain_db(clean, noisy, denoise(noisy, model=den).denoised)
@@ -70,25 +73,28 @@ def run(quick: bool, report: Report) -> None:
             sigma = min(den.noise_sigma(noisy), est.high) if est.upper_bound else None
             g["auto+ss σ"] = metrics.gain_db(clean, noisy, denoise(noisy, model=den, sigma=sigma).denoised)
             sigma = est.sigma if sigma is None else sigma
-            true_sigma = float(np.std(noisy - clean))
             res.append({**g, "wall": wall, "cpu": cpu})
             rows.append([c.name, c.character, clean.size, f"{snr:g}", *(fixed(g[m]) for m in g),
                          fixed(g["auto+ss σ"] - g["auto"]), fixed(sigma / true_sigma), den.train_info_["epochs_run"],
                          fixed(wall, 1),
                          fixed(cpu / 2, 1)])
             print(rows[-1], flush=True)
-    headers = ["channel", "character", "samples", "SNR dB", "raw", "auto", "ss", "auto+ss", "auto+ss σ",
+    headers = ["channel", "character", "samples", "SNR dB", "raw", "auto", "informed", "ss", "auto+ss", "auto+ss σ",
                "auto+ss σ - auto", "σ used / true", "epochs", "fit wall s", "fit CPU s / 2"]
     report.table(f"Self-supervised fine-tuning of the bundled default on each noisy recording alone "
                  f"(white noise; gains in dB; budget {CPU_BUDGET_S:g} CPU-s per fit)", headers, rows)
-    methods = ("raw", "auto", "ss", "auto+ss", "auto+ss σ")
+    methods = ("raw", "auto", "informed", "ss", "auto+ss", "auto+ss σ")
     mean = {m: float(np.mean([r[m] for r in res])) for m in methods}
-    diff = np.array([r["auto+ss σ"] - r["auto"] for r in res])
+    diff = np.array([r["auto+ss"] - r["auto"] for r in res])
     report.table("Means over all channels and levels", list(methods), [[fixed(mean[m]) for m in mean]])
-    report.target("self-supervised fit: mean gain over the automatic blind result", f"{diff.mean():+.2f} dB",
-                  "≥ +1 dB", bool(diff.mean() >= 1.0),
-                  f"auto+ss σ {mean['auto+ss σ']:.2f}, auto+ss {mean['auto+ss']:.2f} vs auto {mean['auto']:.2f} dB")
-    report.target("self-supervised fit: worst channel vs the automatic blind result", f"{diff.min():+.2f} dB",
+    # issue 18: where blind is still >= 1 dB below informed, the fit through the pipeline closes half the gap
+    gaps = [(r["informed"] - r["auto"], r["auto+ss"] - r["auto"]) for r in res if r["informed"] - r["auto"] >= 1.0]
+    closed = [d / g for g, d in gaps]
+    report.target("self-supervised fit through the pipeline: share of the blind-informed gap closed (gap >= 1 dB)",
+                  f"{np.mean(closed):.0%} over {len(gaps)} case(s)" if gaps else "no case with a gap >= 1 dB",
+                  ">= 50 %", bool(np.mean(closed) >= 0.5) if gaps else True,
+                  f"auto+ss {mean['auto+ss']:.2f}, auto {mean['auto']:.2f}, informed {mean['informed']:.2f} dB")
+    report.target("self-supervised fit through the pipeline: worst vs the automatic blind result", f"{diff.min():+.2f} dB",
                   "≥ −0.5 dB", bool(diff.min() >= -0.5))
     report.target("self-supervised model alone vs the bundled model's raw output (mean)",
                   f"{mean['ss'] - mean['raw']:+.2f} dB", "> 0 dB", bool(mean["ss"] > mean["raw"]))
