@@ -281,10 +281,10 @@ def test_one_description_of_what_was_done():
 
 
 def test_candidate_registry_is_what_runs():
-    from denoiser.auto import KINDS, Context, candidates
+    from denoiser.auto import KINDS, Context, offered
 
     x = np.sin(np.linspace(0, 20, 1000))
-    names = [c.name for c in candidates(Context(x, 0.1, None))]
+    names = [c.name for c in offered(Context(x, 0.1, None))]
     assert names[0] == "wavelet" and "savgol 5" in names and "savgol 999" in names
     assert set(KINDS) == {"network", "wavelet", "savgol"}
 

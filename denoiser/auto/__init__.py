@@ -18,7 +18,7 @@ True
 """
 from __future__ import annotations
 
-from denoiser.auto.candidates import KINDS, Candidate, CandidateKind, Context, candidates
+from denoiser.auto.candidates import KINDS, Candidate, CandidateKind, Context, offered
 from denoiser.auto.impulses import despike, find_impulses
 from denoiser.auto.noise import NoiseEstimate, estimate_noise, level_sigmas, noise_floor
 from denoiser.auto.pipeline import MIN_LENGTH, denoise
@@ -26,6 +26,6 @@ from denoiser.auto.result import SIGMA_SOURCES, DenoiseResult, MethodPart, descr
 
 __all__ = [
     "KINDS", "MIN_LENGTH", "SIGMA_SOURCES", "Candidate", "CandidateKind", "Context", "DenoiseResult",
-    "MethodPart", "NoiseEstimate", "candidates", "denoise", "describe_parts", "despike", "estimate_noise",
-    "find_impulses", "level_sigmas", "noise_floor",
+    "MethodPart", "NoiseEstimate", "denoise", "describe_parts", "despike", "estimate_noise",
+    "find_impulses", "level_sigmas", "noise_floor", "offered",
 ]

@@ -113,6 +113,6 @@ KINDS: dict[str, CandidateKind] = {
 }
 
 
-def candidates(ctx: Context) -> list[Candidate]:
+def offered(ctx: Context) -> list[Candidate]:
     """Every candidate the kinds offer for this recording, in :data:`KINDS` order."""
     return [c for kind in KINDS.values() for c in kind.offer(ctx)]

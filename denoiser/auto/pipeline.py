@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from denoiser.auto import risk
-from denoiser.auto.candidates import Context, candidates
+from denoiser.auto.candidates import Context, offered
 from denoiser.auto.impulses import despike
 from denoiser.auto.noise import estimate_noise
 from denoiser.auto.result import DenoiseResult, MethodPart, compact_method
@@ -80,7 +80,7 @@ def denoise(x: np.ndarray, *, sigma: float | None = None, quiet: tuple[int, int]
         model = None
 
     # 3. candidates, their divergences, SURE-LET weights per region
-    cands = candidates(Context(despiked, s, model)) if s > 0 else []
+    cands = offered(Context(despiked, s, model)) if s > 0 else []
     if cands:
         # (n, k) matrices filled column by column: a long recording holds several of them
         r, d = (np.empty((v.size, len(cands)), order="F") for _ in range(2))   # columns contiguous
