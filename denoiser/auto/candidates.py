@@ -15,11 +15,14 @@ from typing import Any, Callable
 import numpy as np
 from scipy.signal import savgol_coeffs, savgol_filter
 
-from denoiser.classical import bayes_shrink
+from denoiser.classical import bayes_shrink, cycle_spin
 
 SG_WIDTHS = (5, 9, 17, 33, 65)  # Savitzky-Golay candidates (order 2); SURE picks among them
 SG_ORDER = 2
 WHOLE_FIT_MAX = 2048            # up to this length, a quadratic over the whole series is a candidate too
+SPINS = 8                       # wavelet shrinkage averaged over this many shifts (+0.2 dB on real series) ...
+SPINS_LONG = 2                  # ... and this many above FEW_SPINS_FROM samples (each shift is a full pass)
+FEW_SPINS_FROM = 131_072
 
 Denoise = Callable[[np.ndarray], np.ndarray]
 
@@ -81,8 +84,10 @@ def _network(ctx: Context) -> list[Candidate]:
 
 def _wavelet(ctx: Context) -> list[Candidate]:
     sigma = ctx.sigma
-    return [Candidate("wavelet", "wavelet", "wavelet shrinkage (BayesShrink, sym8)",
-                      lambda v: bayes_shrink(v, sigma), params={"wavelet": "sym8", "sigma": sigma})]
+    spins = SPINS if ctx.x.size < FEW_SPINS_FROM else SPINS_LONG
+    return [Candidate("wavelet", "wavelet", f"wavelet shrinkage (BayesShrink, sym8, {spins} shifts averaged)",
+                      lambda v: cycle_spin(lambda u: bayes_shrink(u, sigma), v, spins),
+                      params={"wavelet": "sym8", "sigma": sigma, "shifts": spins})]
 
 
 def _savgol(ctx: Context) -> list[Candidate]:
