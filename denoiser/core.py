@@ -328,9 +328,9 @@ class Denoiser:
         return windows.window_stats(frames, self.config.scaling, global_offset=self.global_offset_,
                                     global_scale=self.global_scale_)
 
-    def _denoise_frames(self, frames: np.ndarray) -> np.ndarray:
+    def _denoise_frames(self, frames: np.ndarray, invariant: bool | None = None) -> np.ndarray:
         """Denoise windows: plainly, or J-invariantly for a self-supervised model (``config.blind_spot``)."""
-        if self.config.blind_spot:
+        if self.config.blind_spot and invariant is not False:
             from denoiser.selfsup import invariant_frames
 
             return invariant_frames(self._plain_frames, frames, self.config.blind_spot)
@@ -344,7 +344,7 @@ class Denoiser:
         out[flat] = frames[flat]  # nothing to denoise; the network's biases would add an offset
         return out
 
-    def denoise(self, x: np.ndarray, *, hop: int | None = None) -> np.ndarray:
+    def denoise(self, x: np.ndarray, *, hop: int | None = None, invariant: bool | None = None) -> np.ndarray:
         """Denoise a series (or a batch of series) in its own units.
 
         Parameters
@@ -353,6 +353,11 @@ class Denoiser:
             NaN/inf samples are bridged for the network and come back as NaN.
         hop : step between windows (default ``config.step``, half a window); 3/4 of a
             window costs half as much for a few hundredths of a dB
+        invariant : for a self-supervised model, whether a sample's output leaves its own input out
+            (J-invariance, the default: what its blind-spot figures assume). ``False`` uses the
+            sample too, as the automatic pipeline does: its risk estimate measures the cost of
+            that, and a J-invariant output, which costs nothing in that estimate, would be
+            over-trusted wherever the noise level is not known exactly.
 
         Returns
         -------
@@ -370,7 +375,7 @@ class Denoiser:
         step = int(hop) if hop else self.config.step
         framed = [windows.frame(windows.bridge_gaps(rows[i]), self.config.window, step) for i in todo]
         if framed:
-            done = self._denoise_frames(np.concatenate([frames for frames, _ in framed]))
+            done = self._denoise_frames(np.concatenate([frames for frames, _ in framed]), invariant)
             parts = np.split(done, np.cumsum([fr.n_windows for _, fr in framed])[:-1])
             for i, part, (_, fr) in zip(todo, parts, framed):
                 out[i] = windows.overlap_add(part, fr)

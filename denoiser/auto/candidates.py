@@ -78,7 +78,9 @@ def _network(ctx: Context) -> list[Candidate]:
     model = ctx.model
     # 3/4-window hops: half the cost of the default half-window hop, -0.05 dB
     hop = max(1, 3 * model.config.window // 4)
-    return [Candidate("network", "network", "the neural network", lambda v: model.denoise(v, hop=hop),
+    # (a self-supervised network uses each sample too: see Denoiser.denoise's ``invariant``)
+    return [Candidate("network", "network", "the neural network",
+                      lambda v: model.denoise(v, hop=hop, invariant=False),
                       probe_eps=1e-2, costly=True, params={"window": model.config.window})]
 
 
