@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import logging
-import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ import streamlit as st
 from scipy.signal import welch
 
 from denoiser import metrics
+from denoiser.text import MAX_ECHO as NAME, cut, markdown
 from app_pages import _training
 
 if TYPE_CHECKING:  # the real imports pull in TensorFlow or pandas parsing: keep them lazy
@@ -114,18 +114,13 @@ def _defaults() -> dict[str, Any]:
     }
 
 
-_MARKDOWN_SIGNS = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$=&^\"'])")
-
-
-def plain(text: object) -> str:
+def plain(text: object, limit: int | None = None) -> str:
     """Text from a file (file, column or model names, notes, messages) for a Markdown element.
 
-    st.markdown, st.caption, st.error and widget labels render Markdown, and a Markdown
-    image makes every viewer's browser fetch a URL chosen by whoever wrote the file.
-    Every ASCII punctuation sign is backslash-escaped (CommonMark shows it literally)
-    and line breaks become spaces, so the text is shown as written and nothing else.
+    :func:`denoiser.text.markdown` (the one place for the rule): every sign escaped, one line;
+    ``limit``: cut at that many characters (names: ``NAME``, 80), messages whole.
     """
-    return _MARKDOWN_SIGNS.sub(r"\\\1", " ".join(str(text).split()))
+    return markdown(text, limit)
 
 
 def init_state() -> None:
