@@ -20,6 +20,7 @@ import numpy as np
 from denoiser import presets
 from denoiser.errors import InputError
 from denoiser.presets import PRESETS
+from denoiser.text import MAX_PATH_ECHO, cut, listed, printable, quoted
 from denoiser.signals import FAMILIES, NOISES, add_noise, make_signals, noise_params, x_grid
 
 
@@ -63,7 +64,7 @@ def _quiet_range(text: str | None) -> tuple[int, int] | None:
     try:
         start, stop = (int(v) for v in text.split(":"))
     except ValueError:
-        raise InputError(f"--quiet takes START:STOP in samples, e.g. 0:2000; got {text[:40]!r}.") from None
+        raise InputError(f"--quiet takes START:STOP in samples, e.g. 0:2000; got {quoted(text, 40)}.") from None
     if not 0 <= start < stop:
         raise InputError(f"--quiet needs 0 <= START < STOP; got {start}:{stop}.")
     return start, stop
@@ -84,15 +85,17 @@ def cmd_denoise(args: argparse.Namespace) -> int:
     if _is_batch(args):
         return _denoise_batch(args)
     from denoiser.auto import denoise
-    from denoiser.io import read_series, write_series
+    from denoiser.batch import _output_bytes, check_output, write_output
+    from denoiser.io import read_series
 
     t0 = time.perf_counter()
+    check_output(Path(args.output), [args.input])  # before the work, and again at the write
     table = read_series(args.input)
     names = args.column or list(table.values.columns)
     unknown = [n for n in names if n not in table.values.columns]
     if unknown:
-        raise InputError(f"No column named {', '.join(map(repr, unknown))} in {args.input}; "
-                         f"value columns are: {', '.join(map(repr, table.values.columns))}.")
+        raise InputError(f"No column named {listed(unknown)} in {quoted(args.input, MAX_PATH_ECHO)}; "
+                         f"value columns are: {listed(table.values.columns)}.")
     if args.raw and args.model == "none":
         raise InputError("--raw applies the network alone; it needs a model, not --model none.")
     den = False if args.model == "none" else _model(args.model)  # none: classical candidates only
@@ -104,12 +107,8 @@ def cmd_denoise(args: argparse.Namespace) -> int:
         results = {name: denoise(table.column(name), sigma=args.sigma, quiet=quiet, model=den, rng=args.seed)
                    for name in names}
         out = {name: res.denoised for name, res in results.items()}
-    if args.format == "parquet":
-        from denoiser.batch import _atomic_write, _output_bytes
-
-        _atomic_write(Path(args.output), _output_bytes(table, out, "parquet"))
-    else:
-        write_series(args.output, table, out)
+    # The one writer of denoised tables: never the input itself (by path, link or hard link), atomic.
+    write_output(args.output, _output_bytes(table, out, args.format), [args.input])
     if not args.quiet:
         print(table.report.summary(), file=sys.stderr)
         for name, res in results.items():
@@ -132,12 +131,15 @@ def _denoise_batch(args: argparse.Namespace) -> int:
         raise InputError("--workers must be at least 1.")
     report = run_batch([args.input, *args.more], args.output, options, scheduler=args.scheduler,
                        workers=args.workers, progress=None if args.quiet else sys.stderr, force=args.force)
-    if not args.quiet or report.failed:
+    if not args.quiet or report.failed or report.summary_error:
         for row in report.rows:
             if row["status"] == "failed":
-                print(_one_line(f"failed: {row['file']}: {row['error']}"), file=sys.stderr)
-        print(f"{report.done} denoised, {report.skipped} skipped (up to date), {report.failed} failed in "
-              f"{report.seconds:.1f} s; summary: {report.summary}", file=sys.stderr)
+                print(_one_line(f"failed: {printable(row['file'])}: {row['error']}"), file=sys.stderr)
+        links = f", {report.not_followed} symbolic link(s) not followed" if report.not_followed else ""
+        where = (f"summary: {printable(report.summary)}" if report.summary is not None else
+                 f"summary.csv NOT written ({report.summary_error})")
+        print(_one_line(f"{report.done} denoised, {report.skipped} skipped (up to date), {report.failed} failed"
+                        f"{links} in {report.seconds:.1f} s; {where}"), file=sys.stderr)
     return exit_status(report)
 
 
@@ -258,11 +260,11 @@ def _train_self_supervised(args: argparse.Namespace, config) -> None:  # noqa: A
     table = read_series(args.csv)
     name = args.column or table.values.columns[0]
     if name not in table.values.columns:
-        raise InputError(f"No column named {name!r} in {args.csv}; value columns are: "
-                         f"{', '.join(map(repr, table.values.columns))}.")
+        raise InputError(f"No column named {quoted(name)} in {quoted(args.csv, MAX_PATH_ECHO)}; value columns "
+                         f"are: {listed(table.values.columns)}.")
     values = table.column(name)
     if np.isfinite(values).sum() < 2:
-        raise InputError(f"The column {name!r} has fewer than 2 numbers.")
+        raise InputError(f"The column {quoted(name)} has fewer than 2 numbers.")
     noisy = bridge_gaps(values)
     train = TrainConfig.selfsup(epochs=args.epochs, batch_size=args.batch_size, loss=args.loss, patience=args.patience,
                                 seed=args.seed, init="" if args.from_scratch else "default",
@@ -514,10 +516,9 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def _one_line(text: str, limit: int = 800) -> str:
+def _one_line(text: object, limit: int = 800) -> str:
     """An error for stderr: one line, bounded (messages may quote names from hostile files)."""
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    return cut(text, limit)
 
 
 _PRECHECK_BYTES = 16 * 1024**2  # CSVs up to this size are checked before TensorFlow loads
@@ -544,11 +545,11 @@ def _check_inputs(args: argparse.Namespace) -> None:
         except OSError:
             continue  # the reader says what is wrong (missing file, no permission) in its own words
         if stat.S_ISDIR(info.st_mode):
-            raise InputError(f"{path!r} is a folder, not a file.")
+            raise InputError(f"{quoted(path, MAX_PATH_ECHO)} is a folder, not a file.")
         if not stat.S_ISREG(info.st_mode):
-            raise InputError(f"{path!r} is not a regular file (a pipe or a device?); give a file.")
+            raise InputError(f"{quoted(path, MAX_PATH_ECHO)} is not a regular file (a pipe or a device?); give a file.")
         if info.st_size > limit:
-            raise InputError(f"{path!r} is {info.st_size / 1024**2:,.1f} MB, more than the limit of "
+            raise InputError(f"{quoted(path, MAX_PATH_ECHO)} is {info.st_size / 1024**2:,.1f} MB, more than the limit of "
                              f"{limit / 1024**2:,.0f} MB.")
     # A bad file is refused before TensorFlow loads (seconds on a busy machine): a model file's
     # archive and JSON are checked without Keras, a small CSV is read once more (cheap).

@@ -23,7 +23,7 @@ import math
 import re
 from typing import Any, Iterable
 
-__all__ = ["MAX_ECHO", "MAX_PATH_ECHO", "cut", "inert_comment", "listed", "markdown", "one_line", "py_literal", "quoted"]
+__all__ = ["MAX_ECHO", "MAX_PATH_ECHO", "cut", "inert_comment", "listed", "markdown", "one_line", "printable", "py_literal", "quoted"]
 
 MAX_ECHO = 80  # characters of one echoed name or cell (the issue's "80 characters with an ellipsis")
 MAX_PATH_ECHO = 300  # characters of an echoed path: the user's own folders come before the file's name
@@ -48,6 +48,16 @@ def one_line(text: object) -> str:
     if line.isprintable():
         return line
     return "".join(c if c.isprintable() else _escaped(c) for c in line)
+
+
+def printable(text: object) -> str:
+    """``text`` with every unprintable character (line breaks and tabs included) written as its escape.
+
+    Unlike :func:`one_line` nothing is merged: ``a\rb.csv`` stays tellable from ``a b.csv``
+    (file paths in a summary, where the row must stay one row and the path recognisable).
+    """
+    line = str(text)
+    return line if line.isprintable() else "".join(c if c.isprintable() else _escaped(c) for c in line)
 
 
 def cut(text: object, limit: int = MAX_ECHO) -> str:
