@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
+import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -865,19 +866,36 @@ LEVEL_LABELS = {"sigma": "sigma", "snr": "SNR (dB)"}
 LEVEL_ALIASES = {"SNR (dB)": "snr"}
 
 
+QUERY_TEXT = 200  # characters of a link's text value (a model name) kept; a longer one is ignored
+
+
 def _choice(options: Sequence[str], aliases: dict[str, str] | None = None) -> Any:
     aliases = aliases or {}
     return lambda v: v if v in options else aliases.get(v)
 
 
 def _number(kind: type, lo: float, hi: float) -> Any:
+    """A parser for a number in ``[lo, hi]``: anything else (text, NaN, 1e20, 1e400, 9999...9) is ignored.
+
+    The value is range-checked as a float before it becomes an int: ``int(float("1e20"))`` is a
+    Python int that NumPy cannot test (the TypeError of issue 21 that took the sidebar down).
+    """
     def parse(v: str) -> Any:
+        text = str(v).strip()
+        if not text or len(text) > 32:  # no setting needs more digits; int() of 5,000 digits is refused anyway
+            return None
         try:
-            x = kind(float(v)) if kind is int else float(v)
+            x = float(text)
         except (TypeError, ValueError, OverflowError):
             return None
-        return x if np.isfinite(x) and lo <= x <= hi else None
+        if not (math.isfinite(x) and lo <= x <= hi):
+            return None
+        return int(x) if kind is int else x
     return parse
+
+
+def _text(limit: int = QUERY_TEXT) -> Any:
+    return lambda v: v if v and len(v) <= limit and v.isprintable() else None
 
 
 def _query_fields() -> dict[str, Any]:
@@ -893,20 +911,29 @@ def _query_fields() -> dict[str, Any]:
         "gen_seed": _number(int, 0, 1_000_000),
         "gen_method": _choice(list(METHOD_LABELS)), "cmp_method": _choice(list(METHOD_LABELS)),
         "cmp_sg": _number(int, 5, 301), "cmp_noise_mode": _choice(list(NOISE_MODES)),
-        "cmp_sigma": _number(float, 0.0, 1e12), "model": lambda v: v or None,
+        "cmp_sigma": _number(float, 0.0, 1e12), "model": _text(),
         "data": _choice(["generated", "upload"]),
     }
 
 
 def apply_query_params() -> None:
-    """Once per session: read the settings a shared link carries (invalid values are ignored)."""
+    """Once per session: read the settings a shared link carries (invalid values are ignored).
+
+    Every parameter goes through its parser in :func:`_query_fields` (the one place links are
+    read); a value a parser cannot take, or a parser that fails, is ignored, so no link can cost
+    the page its sidebar (and with it the Reset button).
+    """
     if "qp_initial" in st.session_state:
         return
     fields = _query_fields()
     initial = {}
     for key, parse in fields.items():
         raw = st.query_params.get(key)
-        value = parse(raw) if raw is not None else None
+        try:
+            value = parse(raw) if raw is not None else None
+        except Exception:  # noqa: BLE001 -- a link is untrusted text: ignore what cannot be read
+            log.warning("link parameter %s ignored: %s", key, cut(raw))
+            value = None
         if value is not None:
             initial[key] = value
     st.session_state.qp_initial = initial

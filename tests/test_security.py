@@ -487,3 +487,41 @@ def test_a_model_file_with_nan_weights_is_refused_at_load_and_by_the_cli(tmp_pat
     done = cli("denoise", str(good), "--model", str(path), "--raw", "-o", str(tmp_path / "out.csv"))
     assert done.returncode == 2 and done.stderr.startswith("error: ") and "NaN or infinite" in done.stderr
     assert not (tmp_path / "out.csv").exists()
+
+
+# ------------------------------------------------------------------ issue 21: links
+LINK_VALUES = ["1e20", "-1e20", "1e400", "nan", "-inf", "9" * 5000, "0x10", "", " ", "7.5e3", "1;DROP"]
+
+
+def test_every_link_parameter_is_parsed_range_checked_or_ignored() -> None:
+    """gen_seed=1e20 gave a TypeError with server paths and no sidebar (no Reset): every field of the link
+    parser, with every hostile value, leaves a working page, the Reset button and only in-range values."""
+    from app_pages import _ui
+
+    fields = _ui._query_fields()
+    for key, parse in fields.items():
+        for raw in LINK_VALUES:
+            value = parse(raw)  # never raises
+            assert value is None or isinstance(value, (int, float, str)), (key, raw, value)
+            assert not isinstance(value, (int, float)) or abs(value) <= 1e12, (key, raw, value)
+    for key in ("gen_seed", "gen_length", "cmp_sg"):
+        at = _app_with_link({key: "1e20"})
+        assert at.sidebar.button(key="reset_session")  # the sidebar, with Reset, is drawn
+        at.switch_page("app_pages/compare.py").run()
+        assert not at.exception, at.exception
+        at.switch_page("app_pages/generate.py").run()
+        assert not at.exception, at.exception
+        assert key not in at.session_state.qp_initial
+    everything = _app_with_link({key: "1e20" for key in fields})
+    assert everything.session_state.qp_initial == {"model": "1e20"}  # a (missing) model's name, said so
+    assert everything.sidebar.button(key="reset_session")
+
+
+def _app_with_link(params: dict[str, str]):  # noqa: ANN202
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception, at.exception
+    return at
