@@ -23,7 +23,7 @@ from scipy.signal import welch
 
 from denoiser import metrics
 from denoiser.text import MAX_ECHO as NAME, cut, markdown
-from app_pages import _training
+from app_pages import _sessions, _training
 
 if TYPE_CHECKING:  # the real imports pull in TensorFlow or pandas parsing: keep them lazy
     from denoiser.core import Denoiser
@@ -36,6 +36,10 @@ BUNDLED = "Bundled (automatic)"
 SPECIALIST_FAMILIES = ("x2", "parabola")
 SPECIALIST_LENGTH = 150          # the x² specialist's window: the tutorial's grid
 MAX_MODELS = 5                   # user models kept per session (each holds a network in memory)
+# What one session may cost (issue 21: one 198 MB upload of one-digit rows peaked the server at 5.2 GB
+# to read and asked 43 GB to train on). Both caps say so when they apply; the CLI has neither.
+MAX_UPLOAD_SAMPLES = 5_000_000   # values (rows x columns) read from one uploaded file: ~40 MB per copy
+MAX_TRAIN_SAMPLES = 1_000_000    # samples of the upload one self-supervised run trains on (~320 MB of windows)
 GL_POINTS = 5000                 # above this many samples, draw with WebGL so the browser keeps up
 
 COLORS = {
@@ -133,6 +137,7 @@ def init_state() -> None:
 def page_setup() -> None:
     """Run by app.py before every page: state, a finished training run's model, the sidebar."""
     init_state()
+    _sessions.register()  # released (state, uploads, memory) once the tab has been gone for good
     if (finished := _training.take_result(st.session_state)) is not None:
         # A run that ended since the last rerun: its model is now in use, unless it makes the
         # test signals worse than they were (negative gain); the Model page then asks the user.

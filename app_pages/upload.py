@@ -6,7 +6,7 @@ from typing import IO
 import streamlit as st
 
 from denoiser.errors import InputError
-from app_pages import _ui as ui
+from app_pages import _sessions, _ui as ui
 
 SAMPLES = {  # file -> (button label, what it shows)
     "x2_tutorial.csv": ("x² of the tutorial", "150 points with Gaussian noise, and the clean curve."),
@@ -16,6 +16,7 @@ SAMPLES = {  # file -> (button label, what it shows)
                                                      "timestamps, gaps, and no clean reference."),
 }
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", " ": "whitespace"}
+BIG_FILE = 20 * 1024**2  # bytes: after reading a larger upload, free memory is returned to the OS
 
 
 def load(source: bytes | IO[bytes], name: str, *, sample: bool = False) -> None:
@@ -27,7 +28,7 @@ def load(source: bytes | IO[bytes], name: str, *, sample: bool = False) -> None:
     from denoiser.io import read_series  # pandas parsing: loaded when a file arrives
 
     try:
-        table = read_series(source)
+        table = read_series(source, max_samples=ui.MAX_UPLOAD_SAMPLES)  # bounded before the parse spends it
     except InputError as err:
         st.session_state.upload_error = str(err)
         return
@@ -43,6 +44,8 @@ def load(source: bytes | IO[bytes], name: str, *, sample: bool = False) -> None:
         st.session_state.upload_seen = None
     for key in [k for k in st.session_state if str(k).startswith(("up_", "cmp_column", "cmp_zoom"))]:
         st.session_state.pop(key, None)  # old widgets do not fit the new table
+    if getattr(source, "size", 0) > BIG_FILE:  # the parse's buffers are free now: hand them back to the OS
+        _sessions.release_memory()
     st.rerun()  # draw the page (and the sidebar) with the new table from the top
 
 
@@ -53,7 +56,7 @@ def load_clean(source: IO[bytes], name: str) -> None:
     st.session_state.clean_seen = source.file_id
     table = st.session_state.table
     try:
-        clean = read_series(source)
+        clean = read_series(source, max_samples=ui.MAX_UPLOAD_SAMPLES)
     except InputError as err:
         st.session_state.clean_error = str(err)
         return
@@ -109,6 +112,7 @@ if file is None:
     st.session_state.upload_seen = None
 elif file.file_id != st.session_state.upload_seen:
     st.session_state.upload_seen = file.file_id
+    _sessions.drop_upload(file)  # the session keeps the table it reads, not the file's bytes as well
     load(file, file.name)
 
 if st.session_state.upload_error:
@@ -135,6 +139,11 @@ with st.container(key="upload_report"):  # a stable handle for tests and styling
                  if report.time_column else "none (the row number is used)")
     st.markdown(f"Encoding **{report.encoding}** · header row **{'yes' if report.header else 'no'}** · "
                 f"skipped lines **{report.skipped_lines}** · time column **{time_text}**")
+    if report.rows_left:
+        st.warning(f"This file is larger than the app reads: only its first {report.rows:,} rows were read "
+                   f"(at most {ui.MAX_UPLOAD_SAMPLES:,} values per file), about {report.rows_left:,} rows were "
+                   "left out. Split the file, or denoise all of it on your own machine with "
+                   "`python -m denoiser denoise FILE -o OUT.csv`.", icon=":material/content_cut:")
     for note in report.notes:
         st.caption(f"• {ui.plain(note)}")
 
@@ -167,8 +176,9 @@ with st.expander("Clean reference in a separate file" + (f": {ui.plain(st.sessio
     clean_file = st.file_uploader("Clean reference file", type=["csv", "txt", "tsv"],
                                   key=f"clean_uploader_{st.session_state.data_gen}")
     if clean_file is not None and clean_file.file_id != st.session_state.get("clean_seen"):
+        _sessions.drop_upload(clean_file)
         load_clean(clean_file, clean_file.name)
-    if clean_file is not None and st.session_state.clean_error:
+    if st.session_state.clean_error:
         st.error(ui.plain(st.session_state.clean_error), icon=":material/error:")
 chosen, cleans = ui.upload_selection()
 

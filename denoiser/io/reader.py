@@ -60,6 +60,7 @@ def read_series(
     max_line_chars: int = MAX_LINE_CHARS,
     max_gap: int = MAX_GAP,
     time_budget: float = MAX_SECONDS,
+    max_samples: int | None = None,
 ) -> SeriesTable:
     """Read a CSV-like table of signals.
 
@@ -77,6 +78,11 @@ def read_series(
     max_gap : int
         Interior runs of at most this many missing values are filled by linear
         interpolation; longer runs stay NaN.
+    max_samples : int, optional
+        At most this many cells (rows x columns) are parsed: a larger table is read up to
+        the row that reaches it, said in ``report.notes`` and ``report.rows_left``. The rows
+        are counted on the raw bytes first, so a file of 99 million one-digit rows costs
+        what its first rows cost, not 5 GB (a server reading uploads sets this).
     time_budget : float
         Seconds the read may take. The checks between and inside the Python stages
         (sniffing, classification, column conversion, date parsing in chunks) stop a
@@ -98,10 +104,12 @@ def read_series(
     """
     if min(max_bytes, max_columns, max_line_chars) < 1 or max_gap < 0:
         raise ValueError("Limits must be positive and max_gap must be >= 0.")
+    if max_samples is not None and max_samples < 2:
+        raise ValueError("max_samples must be at least 2 (a table has at least 2 values).")
     data, name = _load(source, max_bytes)
     _BUDGET.deadline, _BUDGET.seconds, _BUDGET.name = time.monotonic() + time_budget, time_budget, name
     try:
-        return _read_bytes(data, name, max_columns, max_line_chars, max_gap)
+        return _read_bytes(data, name, max_columns, max_line_chars, max_gap, max_samples)
     except InputError:
         raise
     except RecursionError:
@@ -132,7 +140,8 @@ def read_series(
 
 
 def _read_bytes(
-    data: bytes, name: str | None, max_columns: int, max_line_chars: int, max_gap: int
+    data: bytes, name: str | None, max_columns: int, max_line_chars: int, max_gap: int,
+    max_samples: int | None = None,
 ) -> SeriesTable:
     """Run all checks and the parse on the raw bytes."""
     _check_magic(data, name)
@@ -149,13 +158,34 @@ def _read_bytes(
     first = lines[layout.data_line]
     offset = enc.bom + len(text[: first.start].encode(enc.codec))
     _tick("detecting the format")
-    df = _parse(data, offset, enc, layout, first.first_phys, name)
+    nrows, about = _row_limit(data, offset, len(layout.names), max_samples)
+    df = _parse(data, offset, enc, layout, first.first_phys, name, nrows)
     _tick("parsing the rows")
-    return _build_table(df, layout, enc, max_gap, name)
+    table = _build_table(df, layout, enc, max_gap, name)
+    if nrows is not None and len(df) >= nrows:
+        table.report.rows_left = max(1, about - len(df))
+        table.report.notes.append(
+            f"Only the first {_count(len(df), 'row')} of about {about:,} were read: at most {max_samples:,} values "
+            f"({len(layout.names):,} per row) are read from one file here.")
+    return table
+
+
+def _row_limit(data: bytes, offset: int, columns: int, max_samples: int | None) -> tuple[int | None, int]:
+    """Rows to parse (None: all) so that rows x columns stays within ``max_samples``, and about how many there are.
+
+    Line breaks are counted on the raw bytes after the header (a C-speed scan, no copy): an
+    upper bound on the data rows, blank lines and quoted breaks included.
+    """
+    breaks = data.count(b"\n", offset) or data.count(b"\r", offset)
+    about = breaks + (0 if data[-4:].rstrip(b"\x00").endswith((b"\n", b"\r")) else 1)  # a last line without a break
+    if max_samples is None or about * max(1, columns) <= max_samples:
+        return None, about
+    return max(_MIN_ROWS, max_samples // max(1, columns)), about
 
 
 def _parse(
-    data: bytes, offset: int, enc: _Encoding, layout: _Layout, line_offset: int, name: str | None
+    data: bytes, offset: int, enc: _Encoding, layout: _Layout, line_offset: int, name: str | None,
+    nrows: int | None = None,
 ) -> pd.DataFrame:
     """Parse from the first data row with pandas' C parser and explicit names.
 
@@ -183,6 +213,7 @@ def _parse(
                 encoding=enc.codec,
                 encoding_errors="strict",
                 on_bad_lines="error",
+                nrows=nrows,
             )
     except pd.errors.ParserError as exc:
         raise InputError(_parser_message(str(exc), name, line_offset)) from None

@@ -42,6 +42,8 @@ class ReadReport:
         Of those, how many were filled by linear interpolation.
     notes : list of str
         Full sentences for the user interface.
+    rows_left : int
+        Rows not read because of ``read_series(max_samples=...)`` (about; 0 when all were read).
     """
 
     rows: int
@@ -56,6 +58,7 @@ class ReadReport:
     missing: dict[str, int] = field(default_factory=dict)
     filled: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    rows_left: int = 0
 
     def summary(self) -> str:
         """Return a few lines of plain text describing the file.

@@ -1,0 +1,235 @@
+"""Give a session's memory back when the session ends (issue 21: RSS 0.8 -> 5.3 GB after 8 x 50 MB uploads
+whose tabs were closed, growing wave after wave).
+
+What Streamlit does on its own: a closed tab's session is kept for reconnection for
+``server.disconnectedSessionTTL`` seconds (120 by default), then it only *expires* in a
+TTL cache: nothing shuts it down, so its uploaded files stay in the upload manager forever
+(keyed by the session id), its download-button files stay in the media manager, and its
+session state lives on until some later write to the cache happens to drop the entry.
+
+What this module adds, server-wide: every session registers itself (:func:`register`, from
+``page_setup``); one janitor thread looks every :data:`SWEEP_SECONDS` which sessions are no
+longer active, and once one has been inactive for longer than the reconnection window it
+cannot come back, so the janitor releases what it held: stops its training job, empties its
+session state, removes its uploaded files and media, and hands the freed memory back to the
+operating system (``malloc_trim`` on glibc: without it freed NumPy/pandas buffers stay in
+the process's heap arenas and RSS does not fall).
+
+This leans on three things Streamlit exposes: ``Runtime.is_active_session`` (public,
+thread-safe), ``uploaded_file_mgr.remove_session_files`` and ``media_file_mgr.clear_session_refs``
+(public methods of the managers), and one private one, the ``SafeSessionState`` wrapper's
+``_state`` (to clear widget values too). If those move, a warning is logged once and nothing is
+released early; ``tests/test_sessions.py`` fails, like the Keras-state patch's test.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import gc
+import logging
+import os
+import threading
+import time
+import weakref
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+SWEEP_SECONDS = float(os.environ.get("DENOISER_SESSION_SWEEP_S", "20"))  # how often the janitor looks
+MARGIN_SECONDS = 5.0  # past the reconnection window before a session is released (clock and sweep slack)
+
+
+# ------------------------------------------------------------------ memory back to the OS
+def _load_malloc_trim() -> Any:
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl, macOS, Windows): nothing to trim
+        return None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return trim
+
+
+_MALLOC_TRIM = _load_malloc_trim()
+
+
+def release_memory() -> bool:
+    """Collect garbage, then return free heap pages to the OS (glibc ``malloc_trim(0)``).
+
+    Large NumPy arrays are mapped and unmapped on their own, but pandas' parser and the many
+    arrays just under glibc's mmap threshold (which grows up to 32 MB after each large free)
+    come from the heap arenas of the threads that made them (Streamlit runs every script run
+    in a thread): freed, they stay in the arenas and RSS never falls. Returns whether a trim ran.
+    """
+    gc.collect()
+    if _MALLOC_TRIM is None:
+        return False
+    _MALLOC_TRIM(0)
+    return True
+
+
+# ------------------------------------------------------------------ sessions
+class Janitor:
+    """Sessions seen by this server process, and the thread that releases them once they are gone.
+
+    Parameters
+    ----------
+    ttl : seconds a disconnected session may still reconnect (``server.disconnectedSessionTTL``)
+    runtime : the Streamlit runtime (``Runtime.instance()``), or a stand-in in tests
+    clock : time source (``time.monotonic``)
+    """
+
+    def __init__(self, ttl: float, runtime: Any, clock: Any = time.monotonic) -> None:
+        self.ttl, self.runtime, self.clock = float(ttl), runtime, clock
+        self._lock = threading.Lock()
+        self._states: dict[str, weakref.ref] = {}     # session id -> its SafeSessionState (weakly)
+        self._gone_since: dict[str, float] = {}       # session id -> first time it was seen inactive
+        self.released: list[str] = []                 # ids released so far (for tests and the bench)
+        self._thread: threading.Thread | None = None
+
+    def register(self, session_id: str, state: Any) -> None:
+        """Remember a session (called on every run; cheap)."""
+        with self._lock:
+            if session_id not in self._states:
+                self._states[session_id] = weakref.ref(state)
+            self._gone_since.pop(session_id, None)
+
+    def sweep(self) -> int:
+        """Release every session inactive for longer than the reconnection window; returns how many."""
+        now = self.clock()
+        due = []
+        with self._lock:
+            for sid in list(self._states):
+                if self.runtime.is_active_session(sid):
+                    self._gone_since.pop(sid, None)
+                    continue
+                since = self._gone_since.setdefault(sid, now)
+                if now - since > self.ttl + MARGIN_SECONDS:
+                    due.append((sid, self._states.pop(sid)))
+                    self._gone_since.pop(sid, None)
+        for sid, ref in due:
+            self._release(sid, ref())
+        if due:
+            release_memory()
+        return len(due)
+
+    def _release(self, session_id: str, state: Any) -> None:
+        inner = getattr(state, "_state", None) if state is not None else None  # the SessionState itself
+        if inner is not None:
+            # Under the wrapper's own lock, and never through its __getitem__ (which runs the session's
+            # script-thread callback): the session is gone, this thread only empties what it held.
+            with getattr(state, "_lock", None) or threading.Lock():
+                try:
+                    job = inner["job"]
+                except Exception:  # noqa: BLE001 -- no job, or a state in another shape
+                    job = None
+                if job is not None and getattr(job, "running", False):
+                    job.stop.set()  # a queued run leaves the queue, a running one ends at its next batch
+                inner.clear()  # user keys and widget values (an uploader's file) alike
+        self.runtime.uploaded_file_mgr.remove_session_files(session_id)
+        media = self.runtime.media_file_mgr
+        media.clear_session_refs(session_id)
+        media.remove_orphaned_files()
+        self.released.append(session_id)
+
+    def start(self) -> "Janitor":
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="denoiser-session-janitor", daemon=True)
+            self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        while True:
+            time.sleep(SWEEP_SECONDS)
+            try:
+                self.sweep()
+            except Exception:  # noqa: BLE001 -- the janitor must outlive any one odd session
+                log.exception("session janitor: a sweep failed")
+
+
+_JANITOR: Janitor | None = None
+_JANITOR_LOCK = threading.Lock()
+_WARNED = False
+
+
+def janitor() -> Janitor | None:
+    """The server's one janitor (started on first use), or None outside a running Streamlit server."""
+    global _JANITOR, _WARNED
+    with _JANITOR_LOCK:
+        if _JANITOR is None:
+            try:
+                from streamlit import config
+                from streamlit.runtime import Runtime
+
+                if not Runtime.exists():
+                    return None
+                runtime = Runtime.instance()
+                _check_runtime(runtime)
+                ttl = float(config.get_option("server.disconnectedSessionTTL"))
+            except Exception as err:  # noqa: BLE001 -- Streamlit moved something: warn once, keep serving
+                if not _WARNED:
+                    log.warning("Session memory is not released early (Streamlit %s: %s). Update "
+                                "app_pages/_sessions.py.", _streamlit_version(), err)
+                    _WARNED = True
+                return None
+            _JANITOR = Janitor(ttl, runtime).start()
+        return _JANITOR
+
+
+def _check_runtime(runtime: Any) -> None:
+    for name in ("is_active_session", "uploaded_file_mgr", "media_file_mgr"):
+        if not hasattr(runtime, name):
+            raise AttributeError(f"Runtime.{name} is missing")
+    for owner, name in ((runtime.uploaded_file_mgr, "remove_session_files"),
+                        (runtime.media_file_mgr, "clear_session_refs"),
+                        (runtime.media_file_mgr, "remove_orphaned_files")):
+        if not callable(getattr(owner, name, None)):
+            raise AttributeError(f"{type(owner).__name__}.{name} is missing")
+
+
+def _streamlit_version() -> str:
+    try:
+        import streamlit
+
+        return streamlit.__version__
+    except Exception:  # noqa: BLE001
+        return "?"
+
+
+def register() -> bool:
+    """Register the session of the running script with the janitor; False when none runs (tests, bare mode)."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    global _WARNED
+    ctx = get_script_run_ctx()
+    keeper = janitor()
+    if ctx is None or keeper is None:
+        return False
+    if not hasattr(ctx.session_state, "_state"):
+        if not _WARNED:
+            log.warning("Session state has no _state (Streamlit %s): sessions are not released early. Update "
+                        "app_pages/_sessions.py.", _streamlit_version())
+            _WARNED = True
+        return False
+    keeper.register(ctx.session_id, ctx.session_state)
+    return True
+
+
+def drop_upload(file: Any) -> bool:
+    """Remove an uploaded file's bytes from Streamlit's upload manager once the page has read them.
+
+    The manager keeps every upload of a session for as long as the session lives (up to
+    200 MB each) although the page needs only the table it read; Streamlit's own chat input
+    removes its files the same way. The ``UploadedFile`` in hand stays readable for this run.
+    Returns whether the bytes were dropped.
+    """
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    remove = getattr(getattr(ctx, "uploaded_file_mgr", None), "remove_file", None)
+    if ctx is None or not callable(remove) or getattr(file, "file_id", None) is None:
+        return False
+    remove(ctx.session_id, file.file_id)
+    return True
+
