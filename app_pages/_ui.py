@@ -128,6 +128,11 @@ def plain(text: object, limit: int | None = None) -> str:
     return markdown(text, limit)
 
 
+def short(name: object) -> str:
+    """A name from a file for a widget's option list (plain text there): one line, at most NAME characters."""
+    return cut(name, NAME)
+
+
 def init_state() -> None:
     """Fill in missing session entries (app.py runs this before every page, through page_setup)."""
     for key, value in _defaults().items():
@@ -149,15 +154,15 @@ def page_setup() -> None:
     apply_query_params()
     with st.sidebar:
         choice = st.session_state.model_choice
-        st.caption(f"**Model in use:** {'bundled (automatic)' if choice == BUNDLED else plain(choice)}")
+        st.caption(f"**Model in use:** {'bundled (automatic)' if choice == BUNDLED else plain(choice, NAME)}")
         model_offer(compact=True)
         if st.session_state.table is not None:
-            st.caption(f"**Uploaded data:** {plain(st.session_state.table_name)}")
+            st.caption(f"**Uploaded data:** {plain(st.session_state.table_name, NAME)}")
         job = st.session_state.job
         if job is not None and job.running:
             _training_badge()
         if st.session_state.get("qp_missing_model"):
-            st.caption(f"The link names the model **{plain(st.session_state.qp_missing_model)}**, which only "
+            st.caption(f"The link names the model **{plain(st.session_state.qp_missing_model, NAME)}**, which only "
                        "lived in the session that trained it: upload its .keras file on the Model page. The "
                        "bundled model is used meanwhile.")
         st.caption("Uploads and trained models live in this tab only: keep a model across a reload by "
@@ -253,8 +258,8 @@ def clean_label(ref: str | None, clean_name: str = "the clean file") -> str:
     if ref is None:
         return "none: real data, no clean version"
     if ref.startswith(CLEAN_FILE):
-        return f"{ref[len(CLEAN_FILE):]}  (from {clean_name})"
-    return ref
+        return f"{short(ref[len(CLEAN_FILE):])}  (from {short(clean_name)})"
+    return short(ref)
 
 
 def upload_selection() -> tuple[list[str], dict[str, str | None]]:
@@ -363,7 +368,7 @@ def model_caption(signal: Signal | None, label: str) -> str:
                 "tutorial's 150-point grid), because this signal is one of those.")
     if which == "default":
         return "Denoised by the **bundled default model** (a general blind denoiser, window 256)."
-    return f"Denoised by **your model: {plain(label)}** (choose another on the Model page)."
+    return f"Denoised by **your model: {plain(label, NAME)}** (choose another on the Model page)."
 
 
 def model_file_bytes(name: str, model: "Denoiser") -> bytes:
@@ -842,16 +847,16 @@ def model_offer(*, compact: bool = False) -> None:
     name, new, cur = offer["name"], offer["new_gain"], offer["current_gain"]
     in_use = st.session_state.model_choice == name
     scores = (f" On the same {offer['signals']} test signals: new **{new:+.1f} dB**, "
-              f"{plain(offer['current'])} **{cur:+.1f} dB**." if new is not None and cur is not None else
+              f"{plain(offer['current'], NAME)} **{cur:+.1f} dB**." if new is not None and cur is not None else
               " It has no clean test signals (self-supervised), so it cannot be scored against the model in use.")
     if in_use:
         if offer.get("used") and not compact:
-            st.success(f"The new model **{plain(name)}** is in use: it is clearly better.{scores}",
+            st.success(f"The new model **{plain(name, NAME)}** is in use: it is clearly better.{scores}",
                        icon=":material/check_circle:")
         return
     if offer.get("dismissed"):
         return
-    text = f"New model **{plain(name)}** is ready, not in use.{scores}"
+    text = f"New model **{plain(name, NAME)}** is ready, not in use.{scores}"
     box = st.container(border=True)
     box.caption(text) if compact else box.info(text, icon=":material/new_releases:")
     left, right = box.columns(2)

@@ -72,7 +72,7 @@ if active == "upload":
     columns, cleans = ui.upload_selection()
     every = list(st.session_state.table.values.columns)
     with column_pick:  # any value column can be shown here; the CSV has the Upload page's columns and this one
-        column = st.selectbox("Column", every, index=every.index(columns[0]), key="cmp_column",
+        column = st.selectbox("Column", every, index=every.index(columns[0]), key="cmp_column", format_func=ui.short,
                               help="The column shown. The CSV holds the columns picked on the Upload page, "
                                    "plus this one.")
     if column not in columns:
@@ -82,7 +82,7 @@ if active == "upload":
     signal = ui.upload_signal(st.session_state.table, column, ref, st.session_state.table_name)
 else:
     signal = st.session_state.generated
-    column_pick.caption(f"**{ui.plain(signal.name)}**, {signal.length} samples")
+    column_pick.caption(f"**{ui.plain(signal.name, ui.NAME)}**, {signal.length} samples")
     if fallback:
         st.caption("Showing the tutorial's x² with Gaussian noise (sigma 0.05): change it on the Generate page, "
                    "or upload your own data.")
@@ -144,7 +144,7 @@ denoised = auto.denoised if auto is not None else outputs[main_net]
 estimates = {**({auto_name: auto.denoised} if auto is not None else {}), **outputs,
              f"Savitzky-Golay (window {sg_window}, order 2)": savgol(signal.noisy, sg_window, 2),
              "Wavelet shrinkage (BayesShrink)": wavelet(signal.noisy)}
-st.caption(ui.model_caption(signal, label) + (f" Second model: **{ui.plain(label2)}**." if len(networks) > 1 else ""))
+st.caption(ui.model_caption(signal, label) + (f" Second model: **{ui.plain(label2, ui.NAME)}**." if len(networks) > 1 else ""))
 
 # Long series: the range to draw (full resolution up to ui.MAX_POINTS samples, else min/max-preserving)
 zoom_key = "cmp_zoom"
@@ -184,7 +184,7 @@ if signal.clean is not None:
     st.dataframe(table.style.format("{:.4g}").highlight_min(["MSE", "MAE"], color="#dcfce7")
                  .highlight_max(["Gain (dB)"], color="#dcfce7"), width="stretch")
     best = table["MSE"].idxmin()
-    st.caption(f"Lowest error: **{ui.plain(best)}**. Gain = 10·log10(MSE of the noisy input / MSE of the estimate); "
+    st.caption(f"Lowest error: **{ui.plain(best, 2 * ui.NAME)}**. Gain = 10·log10(MSE of the noisy input / MSE of the estimate); "
                "positive means noise was removed. The Savitzky-Golay window is yours to tune above.")
 else:
     st.subheader("No clean reference")

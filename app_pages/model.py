@@ -403,7 +403,7 @@ def layers_view() -> None:
         st.info("The current signal has too few numbers to show.")
         return
     values = bridge_gaps(values)  # as denoise does
-    st.caption(f"A window of **{ui.plain(signal.name)}** ({signal.length} samples) through **{ui.plain(label)}** "
+    st.caption(f"A window of **{ui.plain(signal.name, ui.NAME)}** ({signal.length} samples) through **{ui.plain(label, ui.NAME)}** "
                f"(window {w}). Change the data on the Generate or Upload page.")
     left, right = st.columns([1, 2])
     if values.size > w:

@@ -116,7 +116,7 @@ elif file.file_id != st.session_state.upload_seen:
     load(file, file.name)
 
 if st.session_state.upload_error:
-    kept = (f" Your previous data (**{ui.plain(st.session_state.table_name)}**) is still loaded."
+    kept = (f" Your previous data (**{ui.plain(st.session_state.table_name, ui.NAME)}**) is still loaded."
             if st.session_state.table is not None else "")
     st.error(f"{ui.plain(st.session_state.upload_error)}{kept}", icon=":material/error:")
 
@@ -128,14 +128,14 @@ if table is None:
 # ---- what was read
 with st.container(key="upload_report"):  # a stable handle for tests and styling
     report = table.report
-    st.subheader(f"Read: {ui.plain(st.session_state.table_name)}")
+    st.subheader(f"Read: {ui.plain(st.session_state.table_name, ui.NAME)}")
     cols = st.columns(5)
     cols[0].metric("Rows", f"{report.rows:,}")
     cols[1].metric("Value columns", len(report.columns))
     cols[2].metric("Delimiter", DELIMITERS.get(report.delimiter, repr(report.delimiter)))
     cols[3].metric("Decimal mark", "comma" if report.decimal == "," else "point")
     cols[4].metric("Gaps filled", f"{sum(report.filled.values()):,} of {sum(report.missing.values()):,}")
-    time_text = (f"'{ui.plain(report.time_column)}' ({'date/time' if report.time_kind == 'datetime' else 'numeric'})"
+    time_text = (f"'{ui.plain(report.time_column, ui.NAME)}' ({'date/time' if report.time_kind == 'datetime' else 'numeric'})"
                  if report.time_column else "none (the row number is used)")
     st.markdown(f"Encoding **{report.encoding}** · header row **{'yes' if report.header else 'no'}** · "
                 f"skipped lines **{report.skipped_lines}** · time column **{time_text}**")
@@ -150,26 +150,26 @@ with st.container(key="upload_report"):  # a stable handle for tests and styling
 # ---- which columns (kept in the session, so they are still chosen after a visit to another page).
 # The widget's key changes with the data (data_gen), so it always starts from this file's own defaults.
 columns = list(table.values.columns)
-values = st.multiselect("Column(s) to denoise", columns, default=[c for c in st.session_state.upload_columns
-                                                                  if c in columns],
+values = st.multiselect("Column(s) to denoise", columns, format_func=ui.short,
+                        default=[c for c in st.session_state.upload_columns if c in columns],
                         key=f"up_values_{st.session_state.data_gen}",
                         help="Index, time and year columns are not offered by default: they are the axis, "
                              "not a signal.")
 st.session_state.upload_columns = values
 chosen, _ = ui.upload_selection()
 if not values:
-    st.warning(f"No column picked: showing '{ui.plain(chosen[0])}' for now. Pick at least one column to "
+    st.warning(f"No column picked: showing '{ui.plain(chosen[0], ui.NAME)}' for now. Pick at least one column to "
                "denoise above.", icon=":material/warning:")
 refs = st.columns(min(len(chosen), 3))
 for i, column in enumerate(chosen):  # each signal may have its own clean version (sensor_a -> clean_a)
     options = ui.clean_options(column)
     current = st.session_state.clean_refs.get(column)
     st.session_state.clean_refs[column] = refs[i % len(refs)].selectbox(
-        f"Clean reference for '{ui.plain(column)}' (optional)", options, key=f"up_clean::{column}",
+        f"Clean reference for '{ui.plain(column, ui.NAME)}' (optional)", options, key=f"up_clean::{column}",
         index=options.index(current) if current in options else 0,
         format_func=lambda ref, name=st.session_state.clean_name: ui.clean_label(ref, name),
         help="A noise-free version of the signal, if you have one: Compare then scores the result.")
-with st.expander("Clean reference in a separate file" + (f": {ui.plain(st.session_state.clean_name)}"
+with st.expander("Clean reference in a separate file" + (f": {ui.plain(st.session_state.clean_name, ui.NAME)}"
                                                          if st.session_state.clean_table is not None else "")):
     st.caption("A second CSV with the noise-free version of this recording (same number of rows, e.g. a "
                "simulation or a reference instrument). Its columns are then offered as clean references above.")

@@ -306,9 +306,21 @@ RECORD_SUFFIX = ".denoiser.json"  # beside each output: ".NAME.denoiser.json", w
 RECORD_VERSION = 1
 
 
+_NAME_BYTES = 180  # a hidden name longer than this is shortened: file names end at 255 bytes
+
+
+def _hidden_base(dst: Path) -> str:
+    """``dst``'s name for the hidden files beside it; a long one cut and made unique by its hash."""
+    name = dst.name
+    if len(name.encode("utf-8", "surrogateescape")) <= _NAME_BYTES:
+        return name
+    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return f"{name.encode('utf-8', 'surrogateescape')[:100].decode('utf-8', 'ignore')}~{digest}"
+
+
 def record_path(dst: Path) -> Path:
     """Where the record of how ``dst`` was made lives: a hidden file beside it."""
-    return dst.with_name(f".{dst.name}{RECORD_SUFFIX}")
+    return dst.with_name(f".{_hidden_base(dst)}{RECORD_SUFFIX}")
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
@@ -486,20 +498,24 @@ def _one_line(text: object, limit: int = 400) -> str:
     return cut(text, limit)
 
 
+SUMMARY_COLUMNS = 8  # per-column values a summary cell lists (then "and N more"): a row stays a row
+
+
 def _joined(values: list[Any]) -> Any:
-    """One value per column: the value itself for one column, else 'a | b'."""
+    """One value per column: the value itself for one column, else 'a | b' (the first few of a wide file)."""
     if len(values) == 1:
         return values[0]
-    return _SEP.join("" if v is None else str(v) for v in values)
+    text = _SEP.join("" if v is None else str(v) for v in values[:SUMMARY_COLUMNS])
+    return text + (f"{_SEP}… and {len(values) - SUMMARY_COLUMNS:,} more" if len(values) > SUMMARY_COLUMNS else "")
 
 
 def _temp_name(dst: Path) -> str:
-    return f".{dst.name}.{os.getpid()}.{threading.get_ident()}{TEMP_SUFFIX}"
+    return f".{_hidden_base(dst)}.{os.getpid()}.{threading.get_ident()}{TEMP_SUFFIX}"
 
 
 def _is_temp_of(name: str, dst: Path) -> bool:
     """Whether ``name`` is a temporary file of ``dst`` (``.NAME.<pid>.<thread>.partial``), not of ``NAME.x.csv``."""
-    prefix = f".{dst.name}."
+    prefix = f".{_hidden_base(dst)}."
     if not (name.startswith(prefix) and name.endswith(TEMP_SUFFIX)):
         return False
     middle = name[len(prefix):-len(TEMP_SUFFIX)].split(".")
@@ -517,7 +533,7 @@ def _atomic_write(dst: Path, data: bytes) -> None:
     """
     try:
         dst.parent.mkdir(parents=True, exist_ok=True)
-        for stale in dst.parent.glob(f".{glob.escape(dst.name)}.*{TEMP_SUFFIX}"):
+        for stale in dst.parent.glob(f".{glob.escape(_hidden_base(dst))}.*{TEMP_SUFFIX}"):
             if _is_temp_of(stale.name, dst):
                 try:
                     stale.unlink()
@@ -589,7 +605,7 @@ def process_file(src: str, dst: str, options: BatchOptions, setup: dict[str, Any
         if unknown:
             raise InputError(f"No column named {listed(unknown)}; value columns are: {listed(table.values.columns)}.")
         model = worker_model(options.model)
-        row.update(rows=table.report.rows, columns=_joined([cut(n) for n in names]))
+        row.update(rows=table.report.rows, columns=_joined([cut(n, 40) for n in names]))
         if options.raw:
             out = {n: model.denoise(table.column(n)) for n in names}
             row.update(method="network only (--raw)")

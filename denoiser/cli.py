@@ -110,11 +110,15 @@ def cmd_denoise(args: argparse.Namespace) -> int:
     # The one writer of denoised tables: never the input itself (by path, link or hard link), atomic.
     write_output(args.output, _output_bytes(table, out, args.format), [args.input])
     if not args.quiet:
-        print(table.report.summary(), file=sys.stderr)
-        for name, res in results.items():
-            print(f"{name}: {res.summary()}", file=sys.stderr)
+        for line in table.report.summary().split("\n"):
+            print(_one_line(line), file=sys.stderr)
+        for name, res in list(results.items())[:SHOWN_COLUMNS]:
+            print(_one_line(f"{cut(name)}: {res.summary()}"), file=sys.stderr)  # a name from the file: cut
             for note in res.notes:
-                print(f"  - {note}", file=sys.stderr)
+                print(f"  - {_one_line(note)}", file=sys.stderr)
+        if len(results) > SHOWN_COLUMNS:
+            print(f"... and {len(results) - SHOWN_COLUMNS:,} more columns (their denoised columns are in the output file).",
+                  file=sys.stderr)
         mode = "network only (--raw)" if args.raw else "automatic"
         print(f"Denoised {len(names)} column(s) x {table.report.rows} rows ({mode}) in "
               f"{time.perf_counter() - t0:.1f} s -> {args.output}", file=sys.stderr)
@@ -134,7 +138,7 @@ def _denoise_batch(args: argparse.Namespace) -> int:
     if not args.quiet or report.failed or report.summary_error:
         for row in report.rows:
             if row["status"] == "failed":
-                print(_one_line(f"failed: {printable(row['file'])}: {row['error']}"), file=sys.stderr)
+                print(_one_line(f"failed: {quoted(row['file'], 160)}: {row['error']}"), file=sys.stderr)
         links = f", {report.not_followed} symbolic link(s) not followed" if report.not_followed else ""
         where = (f"summary: {printable(report.summary)}" if report.summary is not None else
                  f"summary.csv NOT written ({report.summary_error})")
@@ -521,6 +525,7 @@ def _one_line(text: object, limit: int = 800) -> str:
     return cut(text, limit)
 
 
+SHOWN_COLUMNS = 12  # columns whose results a one-file run prints (a 999-column file printed 200,000 characters)
 _PRECHECK_BYTES = 16 * 1024**2  # CSVs up to this size are checked before TensorFlow loads
 
 

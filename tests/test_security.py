@@ -525,3 +525,43 @@ def _app_with_link(params: dict[str, str]):  # noqa: ANN202
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+# ------------------------------------------------------------------ issue 21: echoed text is cut
+MAX_LINE = 600  # characters: "one line of at most a few hundred characters" (a path and a message)
+
+
+def test_every_crafted_csv_gives_short_lines_in_the_cli(hostile, tmp_path: Path, cli) -> None:  # noqa: ANN001
+    """5 crafted CSVs gave summaries of 2,139 to 2,000,366 characters (a million-digit column name, formula
+    headers): now every line the CLI prints is at most a few hundred characters, a refusal is one line,
+    and no control character from a file reaches the terminal."""
+    folder, files = hostile
+    csvs = [c for c in files.values() if c.kind == "csv"]
+    assert len(csvs) >= 25
+    for c in csvs:
+        done = cli("denoise", str(folder / c.name), "-o", str(tmp_path / "out.csv"), "--model", "none")
+        lines = done.stderr.splitlines()
+        assert done.returncode == (2 if c.expect == "refused" else 0), (c.name, done.stderr[:500])
+        if c.expect == "refused":
+            assert len(lines) == 1 and lines[0].startswith("error: "), (c.name, done.stderr[:500])
+        assert max(map(len, lines)) <= MAX_LINE, (c.name, max(lines, key=len)[:200])
+        assert len(done.stderr) <= 30 * MAX_LINE, (c.name, len(done.stderr))
+        assert not any(ch in done.stderr for ch in "\x1b\r\x85\u2028\u202e"), (c.name, done.stderr[:300])
+
+
+def test_every_crafted_csv_gives_a_short_summary_row_in_a_batch(hostile, tmp_path: Path, cli) -> None:  # noqa: ANN001
+    folder, files = hostile
+    batch_in = tmp_path / "in"
+    batch_in.mkdir()
+    for c in files.values():
+        if c.kind == "csv":
+            (batch_in / c.name).write_bytes((folder / c.name).read_bytes())
+    done = cli("denoise", str(batch_in / "*.csv"), "-o", str(tmp_path / "out"), "--model", "none", "--workers", "1")
+    refused = sum(c.expect == "refused" for c in files.values() if c.kind == "csv")
+    assert done.returncode == refused, done.stderr[-2000:]
+    assert max(map(len, done.stderr.splitlines())) <= MAX_LINE
+    raw = (tmp_path / "out" / "summary.csv").read_text(encoding="utf-8")
+    lines = raw.split("\n")
+    assert len(lines) == sum(c.kind == "csv" for c in files.values()) + 2  # header, rows, final newline
+    assert max(map(len, lines)) <= 3 * MAX_LINE, max(lines, key=len)[:300]
+    assert "\r" not in raw and "\x1b" not in raw

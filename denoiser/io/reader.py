@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from denoiser.errors import InputError
+from denoiser.text import listed, quoted
 from denoiser.io._common import _count, _the_file
 from denoiser.io.dialect import (
     _MISSING_TOKENS,
@@ -264,32 +265,32 @@ def _no_values_error(
     text: list[str], empty: list[str], time_name: str | None, name: str | None
 ) -> InputError:
     if text:
-        cols = ", ".join(repr(c) for c in text)
+        cols = listed(text)
         return InputError(
             f"{_the_file(name)} has no numeric value column: {cols} "
             f"{'contains' if len(text) == 1 else 'contain'} text, not numbers. "
             "Choose a CSV file with at least one column of numbers."
         )
     if empty:
-        cols = ", ".join(repr(c) for c in empty)
+        cols = listed(empty)
         return InputError(
             f"Every cell in {'column' if len(empty) == 1 else 'columns'} {cols} of "
             f"{_the_file(name, False)} is empty or NaN, so there is nothing to denoise. "
             "Choose a file whose columns contain measurements."
         )
     return InputError(
-        f"{_the_file(name)} has a time column ({time_name!r}) but no column of measurements. "
+        f"{_the_file(name)} has a time column ({quoted(time_name)}) but no column of measurements. "
         "Choose a file with at least one column of numbers next to the time."
     )
 
 
 def _note_dropped(text: list[str], empty: list[str], notes: list[str]) -> None:
     if text:
-        cols = ", ".join(repr(c) for c in text)
+        cols = listed(text)
         what = "text column" if len(text) == 1 else "text columns"
         notes.append(f"Left out the {what} {cols}, because only numbers can be denoised.")
     if empty:
-        cols = ", ".join(repr(c) for c in empty)
+        cols = listed(empty)
         what = "empty column" if len(empty) == 1 else "empty columns"
         notes.append(f"Left out the {what} {cols}, because no cell holds a finite number.")
 
@@ -318,19 +319,19 @@ def _value_columns(
             continue
         if n_text:
             notes.append(
-                f"{_count(n_text, 'cell')} in {col!r} did not contain a number and "
+                f"{_count(n_text, 'cell')} in {quoted(col)} did not contain a number and "
                 f"{'was' if n_text == 1 else 'were'} treated as missing."
             )
         n_inf = int(np.count_nonzero(infinite))
         if n_inf:
             notes.append(
-                f"{_count(n_inf, 'infinite value')} (inf/-inf) in {col!r} "
+                f"{_count(n_inf, 'infinite value')} (inf/-inf) in {quoted(col)} "
                 f"{'was' if n_inf == 1 else 'were'} treated as missing."
             )
         n_absurd = _drop_absurd(arr)
         if n_absurd:
             notes.append(
-                f"{_count(n_absurd, 'absurd value')} in {col!r} (more than {ABSURD_SCALE:.0e} times the "
+                f"{_count(n_absurd, 'absurd value')} in {quoted(col)} (more than {ABSURD_SCALE:.0e} times the "
                 f"column's typical spread from its median, e.g. 1e308) "
                 f"{'was' if n_absurd == 1 else 'were'} treated as missing."
             )
