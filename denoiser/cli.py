@@ -441,13 +441,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("csv", "parquet"), default="csv", help="output format (default: csv)")
     b = p.add_argument_group("batch", "Several files run as Dask tasks, one worker process per core by default. "
                                       "A bad file is recorded in summary.csv and the rest go on; outputs are "
-                                      "written atomically and a rerun skips those newer than their input. "
+                                      "written atomically, each with a record of how it was made, and a rerun "
+                                      "skips those whose record still matches the input and the settings. The "
+                                      "output folder must lie outside the input tree. "
                                       "Exit status: 0 when every file is fine, else the number of failed files "
                                       "(at most 100).")
     b.add_argument("--scheduler", metavar="ADDRESS",
                    help="a running Dask scheduler, e.g. tcp://host:8786 (default: a local cluster)")
     b.add_argument("--workers", type=int, help="local worker processes (default: one per core)")
-    b.add_argument("--force", action="store_true", help="redo files whose output is already up to date")
+    b.add_argument("--force", action="store_true",
+                   help="redo files whose output is already up to date (a file no batch wrote is never replaced)")
     p.set_defaults(func=cmd_denoise)
 
     p = sub.add_parser("train", help="train a model and save it as .keras",

@@ -565,3 +565,110 @@ def test_every_crafted_csv_gives_a_short_summary_row_in_a_batch(hostile, tmp_pat
     assert len(lines) == sum(c.kind == "csv" for c in files.values()) + 2  # header, rows, final newline
     assert max(map(len, lines)) <= 3 * MAX_LINE, max(lines, key=len)[:300]
     assert "\r" not in raw and "\x1b" not in raw
+
+
+# ------------------------------------------------------------------ issue 21: what held, kept
+def test_system_files_are_refused_without_their_content(tmp_path: Path) -> None:
+    """/etc/passwd, /proc/self/environ, /dev/zero and a link to an oversized file: refused, and no message
+    quotes what they hold (an environment holds secrets)."""
+    secret = "DENOISER_TEST_SECRET_" + "x" * 8
+    os.environ["DENOISER_TEST_SECRET"] = secret  # so /proc/self/environ holds it
+    try:
+        big = tmp_path / "big.csv"
+        with open(big, "wb") as fh:
+            fh.truncate(3 * 1024**2)  # sparse: 3 MB of NULs, refused by size below before a byte is read
+        (tmp_path / "link.csv").symlink_to(big)
+        for path, kwargs in (("/etc/passwd", {}), ("/proc/self/environ", {}), ("/dev/zero", {}),
+                             (str(tmp_path / "link.csv"), {"max_bytes": 1024**2})):
+            if not os.path.exists(path):
+                continue
+            with pytest.raises(InputError) as info:
+                read_series(path, **kwargs)
+            msg = str(info.value)
+            assert "root:" not in msg and secret not in msg and "\x00" not in msg, msg
+            assert len(msg) <= MAX_MESSAGE
+    finally:
+        del os.environ["DENOISER_TEST_SECRET"]
+
+
+def test_inputs_named_twice_or_through_links_are_one_input(tmp_path: Path) -> None:
+    from denoiser.batch import expand_inputs
+
+    (tmp_path / "rec").mkdir()
+    data = tmp_path / "rec" / "a.csv"
+    data.write_text("t,v\n0,1\n1,2\n")
+    (tmp_path / "alias.csv").symlink_to(data)
+    got = expand_inputs([str(data), str(tmp_path / "rec" / "." / "a.csv"), str(tmp_path / "alias.csv"),
+                         str(tmp_path / "rec" / "*.csv")])
+    assert len(got) == 1
+
+
+def test_names_shown_by_the_app_are_one_short_line() -> None:
+    from app_pages._ui import NAME, plain, short
+
+    for name in ("a\nb.csv", "a\r\nb", "a\u2028b", "x" * 5000, "\x1b[2Jred"):
+        for shown in (plain(name, NAME), short(name)):
+            assert len(shown.splitlines()) == 1 and "\x1b" not in shown
+            assert len(short(name)) <= NAME
+
+
+def test_the_upload_limit_is_the_readers_limit(tmp_path: Path) -> None:
+    import tomllib
+
+    from denoiser.io import MAX_BYTES
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] * 1024**2 == MAX_BYTES
+    big = tmp_path / "big.csv"
+    with open(big, "wb") as fh:
+        fh.truncate(MAX_BYTES + 1)  # sparse: nothing is on disk, and nothing may be read
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError, match="more than the limit of 200.0 MB"):
+            read_series(big)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1024**2
+
+
+def test_fit_and_train_data_refuse_bad_data_cleanly(tmp_path: Path, cli) -> None:  # noqa: ANN001
+    den = Denoiser(ModelConfig(window=16, filters=2, depth=1, kernel_size=3))
+    x = np.sin(np.arange(400) / 5)
+    x[17] = np.nan
+    with pytest.raises(InputError, match="NaN or infinite"):
+        den.fit(x, None, TrainConfig.selfsup(epochs=1, init="", seed=0))
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "text.csv").write_text("a,b\nx,y\nz,w\n")
+    (tmp_path / "data" / "empty.csv").write_text("")
+    done = cli("train", "--data", str(tmp_path / "data" / "*.csv"), "--self-supervised", "--from-scratch",
+               "--window", "16", "--epochs", "1", "-o", str(tmp_path / "m.keras"))
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr and done.stderr.splitlines()[-1].startswith("error: ")
+    assert not (tmp_path / "m.keras").exists()
+
+
+def test_workers_die_with_their_client(tmp_path: Path) -> None:
+    """A batch's LocalCluster workers do not outlive a client process that is killed."""
+    import signal
+
+    import psutil
+
+    code = ("import os, sys; from denoiser import batch\n"
+            "client = batch._client(None, 1)\n"
+            "print(*client.run(os.getpid).values(), flush=True)\n"
+            "sys.stdin.read()\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        pids = [int(p) for p in proc.stdout.readline().split()]
+        assert pids
+        workers = [psutil.Process(p) for p in pids]
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(60)
+        gone, alive = psutil.wait_procs(workers, timeout=120)  # a hang guard, not a timing
+        assert not alive, [p.pid for p in alive]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
