@@ -140,7 +140,7 @@ class Denoiser:
                                    on_epoch=on_epoch, should_stop=should_stop, verbose=verbose)
         # The fitted model keeps Keras' training graph alive (~50 MB even for a tiny net) for as
         # long as it lives, and an app session keeps its model: keep a bare copy instead.
-        self.model_ = self._inference_copy(self.model_, make_loss(train.loss))
+        self.model_ = self._finished_network(self.model_, train)
         self.history_ = info.pop("history")
         by = "signals" if noisy.ndim == 2 and len(noisy) >= MIN_ROWS_FOR_ROW_SPLIT else "time"
         self.train_info_ = {**info, "train_config": train.__dict__.copy(),
@@ -213,7 +213,7 @@ class Denoiser:
             info = stream.fit(self.model_, train_ds, val_ds, train, on_epoch=on_epoch, should_stop=should_stop,
                               train_steps=stream.steps(plan, self.config, train, "train"),
                               val_steps=stream.steps(plan, self.config, train, "val"), verbose=verbose)
-        self.model_ = self._inference_copy(self.model_, make_loss(train.loss))
+        self.model_ = self._finished_network(self.model_, train)
         self.history_ = info.pop("history")
         self.train_info_ = {**info, "train_config": train.__dict__.copy(),
                             "windows": {k: plan.n_windows(k, hops[k]) for k in plan.parts}, "split": plan.split,
@@ -282,6 +282,20 @@ class Denoiser:
                              f"this config ({what}). Use Denoiser() (its architecture), a matching config, "
                              "or init='' for fresh weights.")
         return src
+
+    def _finished_network(self, model: keras.Model, train: TrainConfig) -> keras.Model:
+        """The fitted network as kept (:meth:`_inference_copy`); refused if training left NaN or inf in it.
+
+        A diverged run (a learning rate far too high) ends with weights that turn every input
+        into NaN: the Denoiser is left unfitted and the caller gets an InputError saying so.
+        """
+        bare = self._inference_copy(model, make_loss(train.loss))
+        try:
+            modelfile.check_finite_weights(bare.get_weights(), "The trained network's")
+        except InputError:
+            self.model_, self._fn = None, None
+            raise
+        return bare
 
     def _inference_copy(self, model: keras.Model, loss: Any) -> keras.Model:
         """The same network and weights without optimizer state or training graphs."""

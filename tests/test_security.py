@@ -672,3 +672,19 @@ def test_workers_die_with_their_client(tmp_path: Path) -> None:
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_a_fit_that_leaves_nan_weights_leaves_no_model() -> None:
+    """A diverged run ends in weights of NaN: the fit refuses it (Home, Generate and Compare showed a
+    traceback for such a model) and the Denoiser is left unfitted, not half-broken."""
+    den = Denoiser(ModelConfig(window=16, filters=2, depth=1, kernel_size=3))
+    den.model_ = build_model(den.config)
+    diverged = build_model(den.config)
+    weights = diverged.get_weights()
+    weights[-1] = np.full_like(weights[-1], np.nan)
+    diverged.set_weights(weights)
+    with pytest.raises(InputError, match="The trained network's weights hold"):
+        den._finished_network(diverged, TrainConfig(epochs=1))
+    assert den.model_ is None
+    with pytest.raises(InputError, match="no trained network"):
+        den.denoise(np.zeros(32))
