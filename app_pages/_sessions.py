@@ -18,7 +18,7 @@ the process's heap arenas and RSS does not fall).
 This leans on three things Streamlit exposes: ``Runtime.is_active_session`` (public,
 thread-safe), ``uploaded_file_mgr.remove_session_files`` and ``media_file_mgr.clear_session_refs``
 (public methods of the managers), and one private one, the ``SafeSessionState`` wrapper's
-``_state`` (to clear widget values too). If those move, a warning is logged once and nothing is
+``_state``: the session's ``SessionState`` itself (the wrapper is made per script run), cleared whole (widget values such as an uploader's file too). If those move, a warning is logged once and nothing is
 released early; ``tests/test_sessions.py`` fails, like the Keras-state patch's test.
 """
 from __future__ import annotations
@@ -30,7 +30,6 @@ import logging
 import os
 import threading
 import time
-import weakref
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -83,16 +82,22 @@ class Janitor:
     def __init__(self, ttl: float, runtime: Any, clock: Any = time.monotonic) -> None:
         self.ttl, self.runtime, self.clock = float(ttl), runtime, clock
         self._lock = threading.Lock()
-        self._states: dict[str, weakref.ref] = {}     # session id -> its SafeSessionState (weakly)
+        self._states: dict[str, Any] = {}             # session id -> its SessionState
         self._gone_since: dict[str, float] = {}       # session id -> first time it was seen inactive
         self.released: list[str] = []                 # ids released so far (for tests and the bench)
         self._thread: threading.Thread | None = None
 
     def register(self, session_id: str, state: Any) -> None:
-        """Remember a session (called on every run; cheap)."""
+        """Remember a session (called on every run; cheap).
+
+        ``state`` is the session's own ``SessionState`` (it lives as long as the session), not the
+        ``SafeSessionState`` wrapper a script run gets: that one is made per run, and a weak
+        reference to it died with the run (the first version kept that, and released nothing).
+        ``SessionState`` takes no weak reference (slots), so it is held here until released:
+        never longer than Streamlit itself keeps a closed session for a reconnect, plus a sweep.
+        """
         with self._lock:
-            if session_id not in self._states:
-                self._states[session_id] = weakref.ref(state)
+            self._states[session_id] = state
             self._gone_since.pop(session_id, None)
 
     def sweep(self) -> int:
@@ -108,25 +113,28 @@ class Janitor:
                 if now - since > self.ttl + MARGIN_SECONDS:
                     due.append((sid, self._states.pop(sid)))
                     self._gone_since.pop(sid, None)
-        for sid, ref in due:
-            self._release(sid, ref())
+        for sid, state in due:
+            self._release(sid, state)
         if due:
             release_memory()
         return len(due)
 
     def _release(self, session_id: str, state: Any) -> None:
-        inner = getattr(state, "_state", None) if state is not None else None  # the SessionState itself
-        if inner is not None:
-            # Under the wrapper's own lock, and never through its __getitem__ (which runs the session's
-            # script-thread callback): the session is gone, this thread only empties what it held.
-            with getattr(state, "_lock", None) or threading.Lock():
-                try:
-                    job = inner["job"]
-                except Exception:  # noqa: BLE001 -- no job, or a state in another shape
-                    job = None
-                if job is not None and getattr(job, "running", False):
-                    job.stop.set()  # a queued run leaves the queue, a running one ends at its next batch
-                inner.clear()  # user keys and widget values (an uploader's file) alike
+        if state is not None:
+            # The session is gone and its script stopped: nothing else touches this state now.
+            try:
+                job = state["job"]
+            except Exception:  # noqa: BLE001 -- no job, or a state in another shape
+                job = None
+            if job is not None and getattr(job, "running", False):
+                job.stop.set()  # a queued run leaves the queue, a running one ends at its next batch
+            state.clear()  # user keys and widget values (an uploader's file) alike
+            # ...and the widgets' metadata, which SessionState.clear() keeps: its format_func and
+            # callbacks are functions of the page scripts, whose globals (the script's last run:
+            # `table`, the uploaded `file`, the preview's arrays) they keep alive.
+            metadata = getattr(getattr(state, "_new_widget_state", None), "widget_metadata", None)
+            if isinstance(metadata, dict):
+                metadata.clear()
         self.runtime.uploaded_file_mgr.remove_session_files(session_id)
         media = self.runtime.media_file_mgr
         media.clear_session_refs(session_id)
@@ -206,14 +214,24 @@ def register() -> bool:
     keeper = janitor()
     if ctx is None or keeper is None:
         return False
-    if not hasattr(ctx.session_state, "_state"):
+    inner = _session_state(ctx.session_state)
+    if inner is None:
         if not _WARNED:
             log.warning("Session state has no _state (Streamlit %s): sessions are not released early. Update "
                         "app_pages/_sessions.py.", _streamlit_version())
             _WARNED = True
         return False
-    keeper.register(ctx.session_id, ctx.session_state)
+    keeper.register(ctx.session_id, inner)
     return True
+
+
+def _session_state(safe: Any) -> Any:
+    """The ``SessionState`` inside a run's ``SafeSessionState`` (private: checked by tests/test_sessions.py)."""
+    try:
+        inner = object.__getattribute__(safe, "_state")
+    except AttributeError:
+        return None
+    return inner if callable(getattr(inner, "clear", None)) else None
 
 
 def drop_upload(file: Any) -> bool:

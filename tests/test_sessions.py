@@ -68,11 +68,15 @@ class _Clock:
         return self.now
 
 
-def _session(big: np.ndarray) -> SafeSessionState:
-    state = SafeSessionState(SessionState(), lambda: None)
+def _session(big: np.ndarray) -> SessionState:
+    state = SessionState()
     state["table"] = big
     state["job"] = _Job()
     state["models"] = {"mine": object()}
+    # A widget's format_func is a function of the page script: its globals hold the script's last
+    # run (the table, the uploaded file). SessionState.clear() keeps widget metadata.
+    page_globals = {"table": big}
+    state._new_widget_state.widget_metadata["$$ID-column"] = eval("lambda c: c", page_globals)  # noqa: S307
     return state
 
 
@@ -85,7 +89,9 @@ def test_a_session_gone_past_its_reconnection_window_is_released() -> None:
     job = state["job"]
     del big
     runtime.active = {"s1"}
-    keeper.register("s1", state)
+    # Registered as page_setup does: through a run's wrapper, which dies with the run (a weak
+    # reference to the wrapper released nothing on a real server: the session state itself is kept).
+    keeper.register("s1", _sessions._session_state(SafeSessionState(state, lambda: None)))
     assert keeper.sweep() == 0                       # connected: kept
     runtime.active = set()                           # the tab is closed
     assert keeper.sweep() == 0
@@ -130,8 +136,9 @@ def test_the_installed_streamlit_has_what_the_janitor_uses() -> None:
     assert isinstance(Runtime.uploaded_file_mgr, property) and isinstance(Runtime.media_file_mgr, property)
     assert callable(MemoryUploadedFileManager.remove_session_files) and callable(MemoryUploadedFileManager.remove_file)
     assert callable(MediaFileManager.clear_session_refs) and callable(MediaFileManager.remove_orphaned_files)
-    state = SafeSessionState(SessionState(), lambda: None)
-    assert isinstance(object.__getattribute__(state, "_state"), SessionState) and callable(SessionState.clear)
+    assert isinstance(SessionState()._new_widget_state.widget_metadata, dict)
+    inner = SessionState()
+    assert _sessions._session_state(SafeSessionState(inner, lambda: None)) is inner and callable(SessionState.clear)
     assert float(config.get_option("server.disconnectedSessionTTL")) > 0
 
 
