@@ -25,6 +25,7 @@ import json
 import io
 import math
 import os
+import stat
 import sys
 import threading
 import time
@@ -422,6 +423,12 @@ def write_output(dst: str | os.PathLike[str], data: bytes, inputs: Iterable[str 
     """
     dst = Path(dst)
     check_output(dst, inputs)
+    if os.path.exists(dst) and not stat.S_ISREG(os.stat(dst).st_mode):  # /dev/stdout, a pipe: no rename
+        if record is not None:
+            raise InputError(f"{quoted(str(dst), MAX_PATH_ECHO)} is not a regular file; a batch writes files only.")
+        with open(dst, "wb") as handle:
+            handle.write(data)
+        return
     if record is not None and not written_by_us(dst):
         raise InputError(f"{quoted(str(dst), MAX_PATH_ECHO)} exists and was not written by a Denoiser batch; it is "
                          "not replaced. Move it away or choose another output folder.")

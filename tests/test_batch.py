@@ -452,3 +452,21 @@ def test_the_local_cluster_serves_no_dashboard(tmp_path: Path) -> None:
         assert client.scheduler_info()["address"].startswith("tcp://127.0.0.1:")
     finally:
         batch._close(client)
+
+
+def test_a_one_file_output_to_a_pipe_is_written_not_replaced(tmp_path: Path) -> None:
+    """`-o /dev/stdout` or a named pipe: written into, never renamed over (as root, a rename would replace
+    /dev/stdout itself)."""
+    import stat
+    import threading
+
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    batch.write_output(fifo, b"t,v\n1,2\n", [tmp_path / "in.csv"])
+    reader.join(60)
+    assert got == [b"t,v\n1,2\n"] and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    with pytest.raises(batch.InputError, match="not a regular file"):
+        batch.write_output(fifo, b"x", [tmp_path / "in.csv"], record={"input": "x", "settings": {}})
