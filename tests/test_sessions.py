@@ -214,3 +214,17 @@ def test_the_app_reads_and_trains_on_a_bounded_part_and_says_so(monkeypatch: pyt
     job.thread.join(timeout=300)
     assert job.status == "finished", job.error
     assert "the first 600 of 2,000 samples" in job.result.train_info_["data"]
+
+
+def test_heap_arenas_are_capped_unless_the_environment_says_otherwise() -> None:
+    code = "from app_pages import _sessions; print(_sessions.ARENAS_LIMITED)"
+    base = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    capped = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env=base)
+    assert capped.returncode == 0, capped.stderr[-2000:]
+    if capped.stdout.strip() == "False":
+        pytest.skip("not glibc: no mallopt")
+    assert capped.stdout.strip() == "True"
+    given = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                           env={**base, "MALLOC_ARENA_MAX": "8"})
+    assert given.stdout.strip() == "False"  # the operator's setting wins
