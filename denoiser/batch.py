@@ -215,6 +215,7 @@ def _walk(folder: str, parts: list[str], found: Inputs) -> Iterable[Path]:
         entries = list(os.scandir(folder))
     except OSError:
         return  # unreadable or gone: nothing listed there, like glob
+    here = (lambda e: e.name) if folder == "." else (lambda e: e.path)  # 'a.csv', not './a.csv', as glob
     if head == "**":
         yield from _walk(folder, rest, found)  # zero folders
         for entry in entries:
@@ -222,20 +223,20 @@ def _walk(folder: str, parts: list[str], found: Inputs) -> Iterable[Path]:
                 continue
             if entry.is_symlink():
                 if rest and entry.is_dir():  # a linked folder: not entered (loops, other trees)
-                    found.links.append(Path(entry.path))
+                    found.links.append(Path(here(entry)))
                 continue
             if entry.is_dir(follow_symlinks=False):
-                yield from _walk(entry.path, parts, found)  # one more folder, ** still to match
+                yield from _walk(here(entry), parts, found)  # one more folder, ** still to match
         return
     for entry in entries:
         if not fnmatch.fnmatchcase(entry.name, head) or (entry.name.startswith(".") and not head.startswith(".")):
             continue
         if entry.is_symlink():
-            found.links.append(Path(entry.path))
+            found.links.append(Path(here(entry)))
         elif not rest and entry.is_file(follow_symlinks=False):
-            yield Path(entry.path)
+            yield Path(here(entry))
         elif rest and entry.is_dir(follow_symlinks=False):
-            yield from _walk(entry.path, rest, found)
+            yield from _walk(here(entry), rest, found)
 
 
 def _output_for(path: Path, root: Path, out_dir: Path, fmt: str) -> Path:
