@@ -30,9 +30,8 @@ $(STAMP): requirements.txt pyproject.toml
 
 venv: $(STAMP)
 
-# MALLOC_ARENA_MAX=2: memory that sessions gave back returns to the OS (bench/RESULTS.md, sessions)
 run: $(STAMP)
-	MALLOC_ARENA_MAX=$${MALLOC_ARENA_MAX:-2} $(VENV)/bin/streamlit run app.py --server.port $(PORT)
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
 
 test: $(STAMP)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)

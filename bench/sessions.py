@@ -1,7 +1,7 @@
 """What one session may cost, and whether it is given back (issue 21, item 3): ``python -m bench --only sessions``.
 
 **Sessions that end** (a real server, headless Chromium): ``streamlit run app.py`` as ``make run``
-starts it (``MALLOC_ARENA_MAX=2``; a full run also measures without it) with
+starts it (no malloc variables: the app tunes glibc itself), with
 ``--server.disconnectedSessionTTL 10`` (the reconnection window, 120 s by default, shortened so a
 run takes minutes) and the janitor sweeping every 2 s. After a warm-up (the Home page: TensorFlow
 and the bundled models) the server's RSS is the start. A wave is 8 browser contexts (8 users),
@@ -81,7 +81,7 @@ class Sampler:
 
 
 def _server(root: Path, log_name: str, arenas: str | None = None) -> tuple[subprocess.Popen, str]:
-    """The app as `make run` starts it (``arenas``: MALLOC_ARENA_MAX, None to leave it unset)."""
+    """The app as `make run` starts it; ``arenas``: a MALLOC_ARENA_MAX to try (None: glibc and the app decide)."""
     OUT.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -114,7 +114,7 @@ def _settled_rss(pid: int, wait_s: float, limit_s: float = 60.0) -> float:
     return last
 
 
-def sessions_run(root: Path, csv: Path, waves: int, label: str, arenas: str | None = "2") -> dict[str, Any]:
+def sessions_run(root: Path, csv: Path, waves: int, label: str, arenas: str | None = None) -> dict[str, Any]:
     """Start a server on ``root``, warm it, run ``waves`` waves of 8 upload sessions; RSS figures in MB."""
     from playwright.sync_api import sync_playwright
 
@@ -234,10 +234,8 @@ def run(quick: bool, report: Report, baseline: Path | None = None) -> None:
     if why is None:
         waves = 1 if quick else 3
         if baseline is not None:
-            runs.append(sessions_run(baseline, csv, 1, "before", arenas=None))
-        if not quick:  # without MALLOC_ARENA_MAX: the app's own arena cap only
-            runs.append(sessions_run(ROOT, csv, waves, "now, no MALLOC_ARENA_MAX", arenas=None))
-        runs.append(sessions_run(ROOT, csv, waves, "now (make run: MALLOC_ARENA_MAX=2)"))
+            runs.append(sessions_run(baseline, csv, 1, "before"))
+        runs.append(sessions_run(ROOT, csv, waves, "now"))
         rows = []
         for r in runs:
             for i, w in enumerate(r["waves"], 1):
