@@ -74,8 +74,8 @@ def cli_table(files: list[Any], folder: Path, report: Report) -> None:
     longest, longest_name = 0, ""
     for c in files:
         path = folder / c.name
-        if c.kind == "csv":
-            args = ["denoise", str(path), "-o", str(out), "-q"]
+        if c.kind == "csv":  # not -q: what a handled file prints (its read report, the results) counts too
+            args = ["denoise", str(path), "-o", str(out)]
         else:
             args = ["denoise", str(good), "--model", str(path), "--raw", "-q", "-o", str(out)]
         log(f"security: {c.name}")
@@ -96,7 +96,8 @@ def cli_table(files: list[Any], folder: Path, report: Report) -> None:
                      fixed(r["s"], 1), fixed(r["cpu"], 1), f"{r['mb']:.0f}", printable(first).replace("|", "/")])
     report.table("Crafted files through the CLI, each in its own process",
                  ["file", "bytes", "what", "outcome", "stderr lines", "wall s", "CPU s", "peak RSS MB", "message (first line)"],
-                 rows, note="CSVs: `python -m denoiser denoise FILE -o out.csv -q`; models: a good 400-row CSV "
+                 rows, note="CSVs: `python -m denoiser denoise FILE -o out.csv` (what it prints counts: the longest "
+                            "line of all is a target); models: a good 400-row CSV "
                             "with `--model FILE --raw -q`. Seconds include starting Python and importing "
                             "TensorFlow where the file gets that far (a model file's archive and a CSV up to 16 MB are "
                             "checked before TensorFlow loads; the shape check needs the built network). CPU s = "
