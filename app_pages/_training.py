@@ -36,6 +36,7 @@ from denoiser import presets
 from denoiser.config import ModelConfig, TrainConfig
 from denoiser.errors import InputError
 from denoiser.signals import FAMILY_LABELS, training_pairs
+from denoiser.text import cut, quoted
 from denoiser.windows import bridge_gaps
 
 if TYPE_CHECKING:
@@ -59,8 +60,9 @@ class TrainRequest:
     sigma: tuple[float, float] = (0.02, 0.3)  # synthetic: per-signal sigma range
     n_signals: int = 2000
     noise_params: dict[str, float] = field(default_factory=dict)  # noise kinds' parameters (impulse rate)
-    series: np.ndarray | None = None          # the uploaded column, for source "selfsup"
+    series: np.ndarray | None = None          # the uploaded column (its first MAX_TRAIN_SAMPLES), for "selfsup"
     series_name: str = ""
+    series_total: int = 0                     # samples the whole column has (more than ``series`` when cut)
 
 
 @dataclass(frozen=True)
@@ -289,7 +291,7 @@ class TrainingJob:
             return f"Search best: {best} ({stamp})"
         preset = PRESET_NAMES.get(self.request.model.preset, self.request.model.preset)
         data = (FAMILY_LABELS.get(self.request.family, self.request.family).split(" (")[0]
-                if self.request.source == "synthetic" else f"'{self.request.series_name}' (self-supervised)")
+                if self.request.source == "synthetic" else f"'{cut(self.request.series_name, 40)}' (self-supervised)")
         stamp = time.strftime("%H:%M:%S", time.localtime(self.ended or time.time()))
         return f"{preset} on {data}, {plural(len(self.logs), 'epoch')} ({stamp})"
 
@@ -334,10 +336,12 @@ def training_data(req: TrainRequest) -> tuple[np.ndarray, np.ndarray | None, str
     window = req.model.window
     if req.source == "selfsup":
         series = _filled(req.series)
-        note = (f"uploaded column '{req.series_name}' ({series.size} samples), self-supervised "
+        part = (f"the first {series.size:,} of {req.series_total:,} samples" if req.series_total > series.size
+                else f"{series.size} samples")
+        note = (f"uploaded column '{cut(req.series_name)}' ({part}), self-supervised "
                 "(its own noise) from the bundled default")
         if series.size < 4 * window:
-            raise InputError(f"The column '{req.series_name}' has {series.size} samples; training on it needs "
+            raise InputError(f"The column {quoted(req.series_name)} has {series.size} samples; training on it needs "
                              f"at least {4 * window} (4 windows of {window}). Pick a smaller window or train on "
                              "synthetic data.")
         return series, None, note
@@ -398,5 +402,7 @@ def describe(request: TrainRequest | SearchRequest) -> str:
                 f"at most {request.minutes:g} min, on {request.n_signals} synthetic signals ({request.family}).")
     preset = PRESET_NAMES.get(request.model.preset, request.model.preset)
     data = (f"{request.n_signals} synthetic signals ({request.family})" if request.source == "synthetic"
-            else f"the uploaded column '{request.series_name}' alone (self-supervised, from the bundled default)")
+            else f"the uploaded column '{cut(request.series_name)}' alone (self-supervised, from the bundled default)"
+            + (f", its first {request.series.size:,} of {request.series_total:,} samples"
+               if request.series is not None and request.series_total > request.series.size else ""))
     return f"{preset}, window {request.model.window}, up to {request.train.epochs} epochs on {data}."

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
-import re
+import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +23,8 @@ from scipy.signal import welch
 
 from denoiser import metrics
 from denoiser.io.columns import axis_like, is_reference  # noqa: F401 (pages use them as ui.*)
-from app_pages import _training
+from denoiser.text import MAX_ECHO as NAME, cut, markdown
+from app_pages import _sessions, _training
 
 if TYPE_CHECKING:  # the real imports pull in TensorFlow or pandas parsing: keep them lazy
     from denoiser.core import Denoiser
@@ -36,6 +37,10 @@ BUNDLED = "Bundled (automatic)"
 SPECIALIST_FAMILIES = ("x2", "parabola")
 SPECIALIST_LENGTH = 150          # the x² specialist's window: the tutorial's grid
 MAX_MODELS = 5                   # user models kept per session (each holds a network in memory)
+# What one session may cost (issue 21: one 198 MB upload of one-digit rows peaked the server at 5.2 GB
+# to read and asked 43 GB to train on). Both caps say so when they apply; the CLI has neither.
+MAX_UPLOAD_SAMPLES = 5_000_000   # values (rows x columns) read from one uploaded file: ~40 MB per copy
+MAX_TRAIN_SAMPLES = 1_000_000    # samples of the upload one self-supervised run trains on (~320 MB of windows)
 GL_POINTS = 5000                 # above this many samples, draw with WebGL so the browser keeps up
 
 COLORS = {
@@ -115,18 +120,18 @@ def _defaults() -> dict[str, Any]:
     }
 
 
-_MARKDOWN_SIGNS = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$=&^\"'])")
-
-
-def plain(text: object) -> str:
+def plain(text: object, limit: int | None = None) -> str:
     """Text from a file (file, column or model names, notes, messages) for a Markdown element.
 
-    st.markdown, st.caption, st.error and widget labels render Markdown, and a Markdown
-    image makes every viewer's browser fetch a URL chosen by whoever wrote the file.
-    Every ASCII punctuation sign is backslash-escaped (CommonMark shows it literally)
-    and line breaks become spaces, so the text is shown as written and nothing else.
+    :func:`denoiser.text.markdown` (the one place for the rule): every sign escaped, one line;
+    ``limit``: cut at that many characters (names: ``NAME``, 80), messages whole.
     """
-    return _MARKDOWN_SIGNS.sub(r"\\\1", " ".join(str(text).split()))
+    return markdown(text, limit)
+
+
+def short(name: object) -> str:
+    """A name from a file for a widget's option list (plain text there): one line, at most NAME characters."""
+    return cut(name, NAME)
 
 
 def init_state() -> None:
@@ -138,6 +143,7 @@ def init_state() -> None:
 def page_setup() -> None:
     """Run by app.py before every page: state, a finished training run's model, the sidebar."""
     init_state()
+    _sessions.register()  # released (state, uploads, memory) once the tab has been gone for good
     if (finished := _training.take_result(st.session_state)) is not None:
         # A run that ended since the last rerun: its model is now in use, unless it makes the
         # test signals worse than they were (negative gain); the Model page then asks the user.
@@ -149,15 +155,15 @@ def page_setup() -> None:
     apply_query_params()
     with st.sidebar:
         choice = st.session_state.model_choice
-        st.caption(f"**Model in use:** {'bundled (automatic)' if choice == BUNDLED else plain(choice)}")
+        st.caption(f"**Model in use:** {'bundled (automatic)' if choice == BUNDLED else plain(choice, NAME)}")
         model_offer(compact=True)
         if st.session_state.table is not None:
-            st.caption(f"**Uploaded data:** {plain(st.session_state.table_name)}")
+            st.caption(f"**Uploaded data:** {plain(st.session_state.table_name, NAME)}")
         job = st.session_state.job
         if job is not None and job.running:
             _training_badge()
         if st.session_state.get("qp_missing_model"):
-            st.caption(f"The link names the model **{plain(st.session_state.qp_missing_model)}**, which only "
+            st.caption(f"The link names the model **{plain(st.session_state.qp_missing_model, NAME)}**, which only "
                        "lived in the session that trained it: upload its .keras file on the Model page. The "
                        "bundled model is used meanwhile.")
         st.caption("Uploads and trained models live in this tab only: keep a model across a reload by "
@@ -253,8 +259,8 @@ def clean_label(ref: str | None, clean_name: str = "the clean file") -> str:
     if ref is None:
         return "none: real data, no clean version"
     if ref.startswith(CLEAN_FILE):
-        return f"{ref[len(CLEAN_FILE):]}  (from {clean_name})"
-    return ref
+        return f"{short(ref[len(CLEAN_FILE):])}  (from {short(clean_name)})"
+    return short(ref)
 
 
 def upload_selection() -> tuple[list[str], dict[str, str | None]]:
@@ -343,7 +349,7 @@ def model_caption(signal: Signal | None, label: str) -> str:
                 "tutorial's 150-point grid), because this signal is one of those.")
     if which == "default":
         return "Denoised by the **bundled default model** (a general blind denoiser, window 256)."
-    return f"Denoised by **your model: {plain(label)}** (choose another on the Model page)."
+    return f"Denoised by **your model: {plain(label, NAME)}** (choose another on the Model page)."
 
 
 def model_file_bytes(name: str, model: "Denoiser") -> bytes:
@@ -853,16 +859,16 @@ def model_offer(*, compact: bool = False) -> None:
     name, new, cur = offer["name"], offer["new_gain"], offer["current_gain"]
     in_use = st.session_state.model_choice == name
     scores = (f" On the same {offer['signals']} test signals: new **{new:+.1f} dB**, "
-              f"{plain(offer['current'])} **{cur:+.1f} dB**." if new is not None and cur is not None else
+              f"{plain(offer['current'], NAME)} **{cur:+.1f} dB**." if new is not None and cur is not None else
               " It has no clean test signals (self-supervised), so it cannot be scored against the model in use.")
     if in_use:
         if offer.get("used") and not compact:
-            st.success(f"The new model **{plain(name)}** is in use: it is clearly better.{scores}",
+            st.success(f"The new model **{plain(name, NAME)}** is in use: it is clearly better.{scores}",
                        icon=":material/check_circle:")
         return
     if offer.get("dismissed"):
         return
-    text = f"New model **{plain(name)}** is ready, not in use.{scores}"
+    text = f"New model **{plain(name, NAME)}** is ready, not in use.{scores}"
     box = st.container(border=True)
     box.caption(text) if compact else box.info(text, icon=":material/new_releases:")
     left, right = box.columns(2)
@@ -882,19 +888,36 @@ LEVEL_LABELS = {"sigma": "sigma", "snr": "SNR (dB)"}
 LEVEL_ALIASES = {"SNR (dB)": "snr"}
 
 
+QUERY_TEXT = 200  # characters of a link's text value (a model name) kept; a longer one is ignored
+
+
 def _choice(options: Sequence[str], aliases: dict[str, str] | None = None) -> Any:
     aliases = aliases or {}
     return lambda v: v if v in options else aliases.get(v)
 
 
 def _number(kind: type, lo: float, hi: float) -> Any:
+    """A parser for a number in ``[lo, hi]``: anything else (text, NaN, 1e20, 1e400, 9999...9) is ignored.
+
+    The value is range-checked as a float before it becomes an int: ``int(float("1e20"))`` is a
+    Python int that NumPy cannot test (the TypeError of issue 21 that took the sidebar down).
+    """
     def parse(v: str) -> Any:
+        text = str(v).strip()
+        if not text or len(text) > 32:  # no setting needs more digits; int() of 5,000 digits is refused anyway
+            return None
         try:
-            x = kind(float(v)) if kind is int else float(v)
+            x = float(text)
         except (TypeError, ValueError, OverflowError):
             return None
-        return x if np.isfinite(x) and lo <= x <= hi else None
+        if not (math.isfinite(x) and lo <= x <= hi):
+            return None
+        return int(x) if kind is int else x
     return parse
+
+
+def _text(limit: int = QUERY_TEXT) -> Any:
+    return lambda v: v if v and len(v) <= limit and v.isprintable() else None
 
 
 def _query_fields() -> dict[str, Any]:
@@ -910,20 +933,29 @@ def _query_fields() -> dict[str, Any]:
         "gen_seed": _number(int, 0, 1_000_000),
         "gen_method": _choice(list(METHOD_LABELS)), "cmp_method": _choice(list(METHOD_LABELS)),
         "cmp_sg": _number(int, 5, 301), "cmp_noise_mode": _choice(list(NOISE_MODES)),
-        "cmp_sigma": _number(float, 0.0, 1e12), "model": lambda v: v or None,
+        "cmp_sigma": _number(float, 0.0, 1e12), "model": _text(),
         "data": _choice(["generated", "upload"]),
     }
 
 
 def apply_query_params() -> None:
-    """Once per session: read the settings a shared link carries (invalid values are ignored)."""
+    """Once per session: read the settings a shared link carries (invalid values are ignored).
+
+    Every parameter goes through its parser in :func:`_query_fields` (the one place links are
+    read); a value a parser cannot take, or a parser that fails, is ignored, so no link can cost
+    the page its sidebar (and with it the Reset button).
+    """
     if "qp_initial" in st.session_state:
         return
     fields = _query_fields()
     initial = {}
     for key, parse in fields.items():
         raw = st.query_params.get(key)
-        value = parse(raw) if raw is not None else None
+        try:
+            value = parse(raw) if raw is not None else None
+        except Exception:  # noqa: BLE001 -- a link is untrusted text: ignore what cannot be read
+            log.warning("link parameter %s ignored: %s", key, cut(raw))
+            value = None
         if value is not None:
             initial[key] = value
     st.session_state.qp_initial = initial

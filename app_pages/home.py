@@ -50,7 +50,7 @@ model, label = ui.model_in_use(signal)
 with left:
     st.caption(f"Noise seed {st.session_state.demo_seed}. "
                + (f"No training needed: the {label} is used." if label.startswith("bundled") else
-                  f"Model in use: your model **{ui.plain(label)}** (the Model page switches back to the "
+                  f"Model in use: your model **{ui.plain(label, ui.NAME)}** (the Model page switches back to the "
                   "bundled one)."))
 # The demo added the noise itself, so it knows sigma: the automatic result uses it.
 auto = ui.auto_result(signal, model, sigma=sigma) if method == ui.AUTOMATIC else None

@@ -140,8 +140,13 @@ def training_form() -> _training.TrainRequest | None:
     if not columns:
         st.error("There is no uploaded data yet: load a CSV on the Upload page, or train on synthetic signals.")
         return None
-    table = st.session_state.table
-    return _training.TrainRequest(config, train, "selfsup", series=table.column(columns[0]), series_name=columns[0])
+    values = st.session_state.table.column(columns[0])
+    if values.size > ui.MAX_TRAIN_SAMPLES:  # a copy of the part: the request never holds the whole column
+        st.info(f"Training on the first {ui.MAX_TRAIN_SAMPLES:,} of the column's {values.size:,} samples (the "
+                "app's limit per run). To learn from all of it, run `python -m denoiser train --data FILE "
+                "--self-supervised -o model.keras` on your own machine.", icon=":material/content_cut:")
+    return _training.TrainRequest(config, train, "selfsup", series=values[:ui.MAX_TRAIN_SAMPLES].copy(),
+                                  series_name=columns[0], series_total=int(values.size))
 
 
 def model_config(preset: str, window: int | str, filters: int, scaling: str) -> ModelConfig:
@@ -398,7 +403,7 @@ def layers_view() -> None:
         st.info("The current signal has too few numbers to show.")
         return
     values = bridge_gaps(values)  # as denoise does
-    st.caption(f"A window of **{ui.plain(signal.name)}** ({signal.length} samples) through **{ui.plain(label)}** "
+    st.caption(f"A window of **{ui.plain(signal.name, ui.NAME)}** ({signal.length} samples) through **{ui.plain(label, ui.NAME)}** "
                f"(window {w}). Change the data on the Generate or Upload page.")
     left, right = st.columns([1, 2])
     if values.size > w:

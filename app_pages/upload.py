@@ -6,7 +6,7 @@ from typing import IO
 import streamlit as st
 
 from denoiser.errors import InputError
-from app_pages import _ui as ui
+from app_pages import _sessions, _ui as ui
 
 SAMPLES = {  # file -> (button label, what it shows)
     "x2_tutorial.csv": ("x² of the tutorial", "150 points with Gaussian noise, and the clean curve."),
@@ -21,6 +21,7 @@ SAMPLES = {  # file -> (button label, what it shows)
 PART_WORDS = {"xlsx": "Sheet", "xls": "Sheet", "ods": "Sheet", "hdf5": "Dataset or group", "mat": "Variable",
               "tdms": "Group", "edf": "Rate group", "mseed": "Trace", "sac": "Trace"}
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", " ": "whitespace"}
+BIG_FILE = 20 * 1024**2  # bytes: after reading a larger upload, free memory is returned to the OS
 
 
 def load(source: bytes | IO[bytes], name: str, *, sample: bool = False, part: str | None = None) -> None:
@@ -33,7 +34,7 @@ def load(source: bytes | IO[bytes], name: str, *, sample: bool = False, part: st
     from denoiser.io import read_series  # pandas parsing: loaded when a file arrives
 
     try:
-        table = read_series(source, part=part)
+        table = read_series(source, part=part, max_samples=ui.MAX_UPLOAD_SAMPLES)  # bounded before the parse spends it
     except InputError as err:
         st.session_state.upload_error = str(err)
         return
@@ -54,6 +55,8 @@ def load(source: bytes | IO[bytes], name: str, *, sample: bool = False, part: st
         st.session_state.upload_seen = None
     for key in [k for k in st.session_state if str(k).startswith(("up_", "cmp_column", "cmp_zoom"))]:
         st.session_state.pop(key, None)  # old widgets do not fit the new table
+    if getattr(source, "size", 0) > BIG_FILE:  # the parse's buffers are free now: hand them back to the OS
+        _sessions.release_memory()
     st.rerun()  # draw the page (and the sidebar) with the new table from the top
 
 
@@ -64,7 +67,7 @@ def load_clean(source: IO[bytes], name: str) -> None:
     st.session_state.clean_seen = source.file_id
     table = st.session_state.table
     try:
-        clean = read_series(source)
+        clean = read_series(source, max_samples=ui.MAX_UPLOAD_SAMPLES)
     except InputError as err:
         st.session_state.clean_error = str(err)
         return
@@ -127,10 +130,11 @@ if file is None:
     st.session_state.upload_seen = None
 elif file.file_id != st.session_state.upload_seen:
     st.session_state.upload_seen = file.file_id
+    _sessions.drop_upload(file)  # the session keeps the table it reads, not the file's bytes as well
     load(file, file.name)
 
 if st.session_state.upload_error:
-    kept = (f" Your previous data (**{ui.plain(st.session_state.table_name)}**) is still loaded."
+    kept = (f" Your previous data (**{ui.plain(st.session_state.table_name, ui.NAME)}**) is still loaded."
             if st.session_state.table is not None else "")
     st.error(f"{ui.plain(st.session_state.upload_error)}{kept}", icon=":material/error:")
 
@@ -142,11 +146,11 @@ if table is None:
 # ---- what was read
 with st.container(key="upload_report"):  # a stable handle for tests and styling
     report = table.report
-    st.subheader(f"Read: {ui.plain(st.session_state.table_name)}")
+    st.subheader(f"Read: {ui.plain(st.session_state.table_name, ui.NAME)}")
     cols = st.columns(5)
     cols[0].metric("Rows", f"{report.rows:,}")
     cols[1].metric("Value columns", len(report.columns))
-    time_text = (f"'{ui.plain(report.time_column)}' ({'date/time' if report.time_kind == 'datetime' else 'numeric'})"
+    time_text = (f"'{ui.plain(report.time_column, ui.NAME)}' ({'date/time' if report.time_kind == 'datetime' else 'numeric'})"
                  if report.time_column else "none (the row number is used)")
     if report.format == "csv":
         cols[2].metric("Delimiter", DELIMITERS.get(report.delimiter, repr(report.delimiter)))
@@ -163,12 +167,17 @@ with st.container(key="upload_report"):  # a stable handle for tests and styling
         st.text(f"{report.details} · time column {time_text.replace(chr(39), '')}")
         if report.units:
             st.text("Units: " + ", ".join(f"{c}: {u}" for c, u in report.units.items()))
+    if report.rows_left:
+        st.warning(f"This file is larger than the app reads: only its first {report.rows:,} rows were read "
+                   f"(at most {ui.MAX_UPLOAD_SAMPLES:,} values per file), about {report.rows_left:,} rows were "
+                   "left out. Split the file, or denoise all of it on your own machine with "
+                   "`python -m denoiser denoise FILE -o OUT.csv`.", icon=":material/content_cut:")
     source = st.session_state.get("upload_source")
     if len(report.parts) > 1 and source is not None:
         word = PART_WORDS.get(report.format, "Part")
         chosen = st.selectbox(f"{word} to read ({len(report.parts)} in this file)", report.parts,
                               index=report.parts.index(report.part) if report.part in report.parts else 0,
-                              key=f"up_part_{st.session_state.data_gen}",
+                              key=f"up_part_{st.session_state.data_gen}", format_func=ui.short,
                               help="This file holds several tables; signals of different sample rates are "
                                    "offered one rate at a time, never resampled.")
         if chosen != report.part:
@@ -179,34 +188,35 @@ with st.container(key="upload_report"):  # a stable handle for tests and styling
 # ---- which columns (kept in the session, so they are still chosen after a visit to another page).
 # The widget's key changes with the data (data_gen), so it always starts from this file's own defaults.
 columns = list(table.values.columns)
-values = st.multiselect("Column(s) to denoise", columns, default=[c for c in st.session_state.upload_columns
-                                                                  if c in columns],
+values = st.multiselect("Column(s) to denoise", columns, format_func=ui.short,
+                        default=[c for c in st.session_state.upload_columns if c in columns],
                         key=f"up_values_{st.session_state.data_gen}",
                         help="Index, time and year columns are not offered by default: they are the axis, "
                              "not a signal.")
 st.session_state.upload_columns = values
 chosen, _ = ui.upload_selection()
 if not values:
-    st.warning(f"No column picked: showing '{ui.plain(chosen[0])}' for now. Pick at least one column to "
+    st.warning(f"No column picked: showing '{ui.plain(chosen[0], ui.NAME)}' for now. Pick at least one column to "
                "denoise above.", icon=":material/warning:")
 refs = st.columns(min(len(chosen), 3))
 for i, column in enumerate(chosen):  # each signal may have its own clean version (sensor_a -> clean_a)
     options = ui.clean_options(column)
     current = st.session_state.clean_refs.get(column)
     st.session_state.clean_refs[column] = refs[i % len(refs)].selectbox(
-        f"Clean reference for '{ui.plain(column)}' (optional)", options, key=f"up_clean::{column}",
+        f"Clean reference for '{ui.plain(column, ui.NAME)}' (optional)", options, key=f"up_clean::{column}",
         index=options.index(current) if current in options else 0,
         format_func=lambda ref, name=st.session_state.clean_name: ui.clean_label(ref, name),
         help="A noise-free version of the signal, if you have one: Compare then scores the result.")
-with st.expander("Clean reference in a separate file" + (f": {ui.plain(st.session_state.clean_name)}"
+with st.expander("Clean reference in a separate file" + (f": {ui.plain(st.session_state.clean_name, ui.NAME)}"
                                                          if st.session_state.clean_table is not None else "")):
     st.caption("A second CSV with the noise-free version of this recording (same number of rows, e.g. a "
                "simulation or a reference instrument). Its columns are then offered as clean references above.")
     clean_file = st.file_uploader("Clean reference file", type=["csv", "txt", "tsv"],
                                   key=f"clean_uploader_{st.session_state.data_gen}")
     if clean_file is not None and clean_file.file_id != st.session_state.get("clean_seen"):
+        _sessions.drop_upload(clean_file)
         load_clean(clean_file, clean_file.name)
-    if clean_file is not None and st.session_state.clean_error:
+    if st.session_state.clean_error:
         st.error(ui.plain(st.session_state.clean_error), icon=":material/error:")
 chosen, cleans = ui.upload_selection()
 

@@ -11,7 +11,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")   # before anything imports T
 
 from bench.common import OUT, Report, log, machine, md_table, text_table  # noqa: E402
 
-SECTIONS = ("quality", "losses", "real", "selfsup", "speed", "scaling", "app", "load", "soak", "security", "batch")
+SECTIONS = ("quality", "losses", "real", "selfsup", "speed", "scaling", "app", "load", "soak", "security", "batch",
+            "sessions")
 SPEED_PARTS = ("train", "latency", "csv")
 
 
@@ -64,6 +65,9 @@ def run_section(name: str, args: argparse.Namespace, report: Report) -> None:
     elif name == "batch":
         from bench import batch
         batch.run(args.quick, report)
+    elif name == "sessions":
+        from bench import sessions
+        sessions.run(args.quick, report)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,6 +20,7 @@ import numpy as np
 from denoiser import presets
 from denoiser.errors import InputError
 from denoiser.presets import PRESETS
+from denoiser.text import MAX_PATH_ECHO, cut, listed, printable, quoted
 from denoiser.signals import FAMILIES, NOISES, add_noise, make_signals, noise_params, x_grid
 
 
@@ -63,7 +64,7 @@ def _quiet_range(text: str | None) -> tuple[int, int] | None:
     try:
         start, stop = (int(v) for v in text.split(":"))
     except ValueError:
-        raise InputError(f"--quiet takes START:STOP in samples, e.g. 0:2000; got {text[:40]!r}.") from None
+        raise InputError(f"--quiet takes START:STOP in samples, e.g. 0:2000; got {quoted(text, 40)}.") from None
     if not 0 <= start < stop:
         raise InputError(f"--quiet needs 0 <= START < STOP; got {start}:{stop}.")
     return start, stop
@@ -84,15 +85,17 @@ def cmd_denoise(args: argparse.Namespace) -> int:
     if _is_batch(args):
         return _denoise_batch(args)
     from denoiser.auto import denoise
+    from denoiser.batch import check_output, write_output
     from denoiser.io import read_series
 
     t0 = time.perf_counter()
+    check_output(Path(args.output), [args.input])  # before the work, and again at the write
     table = read_series(args.input, part=args.part)
     names = args.column or table.signal_columns  # never an index, time or year column, nor a clean one
     unknown = [n for n in names if n not in table.values.columns]
     if unknown:
-        raise InputError(f"No column named {', '.join(map(repr, unknown))} in {args.input}; "
-                         f"value columns are: {', '.join(map(repr, table.values.columns))}.")
+        raise InputError(f"No column named {listed(unknown)} in {quoted(args.input, MAX_PATH_ECHO)}; "
+                         f"value columns are: {listed(table.values.columns)}.")
     if args.raw and args.model == "none":
         raise InputError("--raw applies the network alone; it needs a model, not --model none.")
     den = False if args.model == "none" else _model(args.model)  # none: classical candidates only
@@ -104,17 +107,21 @@ def cmd_denoise(args: argparse.Namespace) -> int:
         results = {name: denoise(table.column(name), sigma=args.sigma, quiet=quiet, model=den, rng=args.seed)
                    for name in names}
         out = {name: res.denoised for name, res in results.items()}
-    from denoiser.batch import _atomic_write
     from denoiser.io.formats import output_bytes, suffix_for
 
-    # -o out.wav, out.edf, out.xlsx...: that format (the input's header where it is the same); else CSV
-    _atomic_write(Path(args.output), output_bytes(table, out, suffix_for(args.output, args.format)))
+    # -o out.wav, out.edf, out.xlsx...: that format (the input's header where it is the same); else CSV.
+    # The one writer of denoised tables: never the input itself (by path, link or hard link), atomic.
+    write_output(args.output, output_bytes(table, out, suffix_for(args.output, args.format)), [args.input])
     if not args.quiet:
-        print(table.report.summary(), file=sys.stderr)
-        for name, res in results.items():
-            print(f"{name}: {res.summary()}", file=sys.stderr)
+        for line in table.report.summary().split("\n"):
+            print(_one_line(line), file=sys.stderr)
+        for name, res in list(results.items())[:SHOWN_COLUMNS]:
+            print(_one_line(f"{cut(name)}: {res.summary()}"), file=sys.stderr)  # a name from the file: cut
             for note in res.notes:
-                print(f"  - {note}", file=sys.stderr)
+                print(f"  - {_one_line(note)}", file=sys.stderr)
+        if len(results) > SHOWN_COLUMNS:
+            print(f"... and {len(results) - SHOWN_COLUMNS:,} more columns (their denoised columns are in the output file).",
+                  file=sys.stderr)
         mode = "network only (--raw)" if args.raw else "automatic"
         print(f"Denoised {len(names)} column(s) x {table.report.rows} rows ({mode}) in "
               f"{time.perf_counter() - t0:.1f} s -> {args.output}", file=sys.stderr)
@@ -132,12 +139,15 @@ def _denoise_batch(args: argparse.Namespace) -> int:
         raise InputError("--workers must be at least 1.")
     report = run_batch([args.input, *args.more], args.output, options, scheduler=args.scheduler,
                        workers=args.workers, progress=None if args.quiet else sys.stderr, force=args.force)
-    if not args.quiet or report.failed:
+    if not args.quiet or report.failed or report.summary_error:
         for row in report.rows:
             if row["status"] == "failed":
-                print(_one_line(f"failed: {row['file']}: {row['error']}"), file=sys.stderr)
-        print(f"{report.done} denoised, {report.skipped} skipped (up to date), {report.failed} failed in "
-              f"{report.seconds:.1f} s; summary: {report.summary}", file=sys.stderr)
+                print(_one_line(f"failed: {quoted(row['file'], 160)}: {row['error']}"), file=sys.stderr)
+        links = f", {report.not_followed} symbolic link(s) not followed" if report.not_followed else ""
+        where = (f"summary: {printable(report.summary)}" if report.summary is not None else
+                 f"summary.csv NOT written ({report.summary_error})")
+        print(_one_line(f"{report.done} denoised, {report.skipped} skipped (up to date), {report.failed} failed"
+                        f"{links} in {report.seconds:.1f} s; {where}"), file=sys.stderr)
     return exit_status(report)
 
 
@@ -258,11 +268,11 @@ def _train_self_supervised(args: argparse.Namespace, config) -> None:  # noqa: A
     table = read_series(args.csv)
     name = args.column or table.values.columns[0]
     if name not in table.values.columns:
-        raise InputError(f"No column named {name!r} in {args.csv}; value columns are: "
-                         f"{', '.join(map(repr, table.values.columns))}.")
+        raise InputError(f"No column named {quoted(name)} in {quoted(args.csv, MAX_PATH_ECHO)}; value columns "
+                         f"are: {listed(table.values.columns)}.")
     values = table.column(name)
     if np.isfinite(values).sum() < 2:
-        raise InputError(f"The column {name!r} has fewer than 2 numbers.")
+        raise InputError(f"The column {quoted(name)} has fewer than 2 numbers.")
     noisy = bridge_gaps(values)
     train = TrainConfig.selfsup(epochs=args.epochs, batch_size=args.batch_size, loss=args.loss, patience=args.patience,
                                 seed=args.seed, init="" if args.from_scratch else "default",
@@ -439,13 +449,16 @@ def parser() -> argparse.ArgumentParser:
                                   "(default: the first; the summary lists them)")
     b = p.add_argument_group("batch", "Several files run as Dask tasks, one worker process per core by default. "
                                       "A bad file is recorded in summary.csv and the rest go on; outputs are "
-                                      "written atomically and a rerun skips those newer than their input. "
+                                      "written atomically, each with a record of how it was made, and a rerun "
+                                      "skips those whose record still matches the input and the settings. The "
+                                      "output folder must lie outside the input tree. "
                                       "Exit status: 0 when every file is fine, else the number of failed files "
                                       "(at most 100).")
     b.add_argument("--scheduler", metavar="ADDRESS",
                    help="a running Dask scheduler, e.g. tcp://host:8786 (default: a local cluster)")
     b.add_argument("--workers", type=int, help="local worker processes (default: one per core)")
-    b.add_argument("--force", action="store_true", help="redo files whose output is already up to date")
+    b.add_argument("--force", action="store_true",
+                   help="redo files whose output is already up to date (a file no batch wrote is never replaced)")
     p.set_defaults(func=cmd_denoise)
 
     p = sub.add_parser("train", help="train a model and save it as .keras",
@@ -518,12 +531,12 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def _one_line(text: str, limit: int = 800) -> str:
+def _one_line(text: object, limit: int = 800) -> str:
     """An error for stderr: one line, bounded (messages may quote names from hostile files)."""
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    return cut(text, limit)
 
 
+SHOWN_COLUMNS = 12  # columns whose results a one-file run prints (a 999-column file printed 200,000 characters)
 _PRECHECK_BYTES = 16 * 1024**2  # CSVs up to this size are checked before TensorFlow loads
 
 
@@ -548,11 +561,11 @@ def _check_inputs(args: argparse.Namespace) -> None:
         except OSError:
             continue  # the reader says what is wrong (missing file, no permission) in its own words
         if stat.S_ISDIR(info.st_mode):
-            raise InputError(f"{path!r} is a folder, not a file.")
+            raise InputError(f"{quoted(path, MAX_PATH_ECHO)} is a folder, not a file.")
         if not stat.S_ISREG(info.st_mode):
-            raise InputError(f"{path!r} is not a regular file (a pipe or a device?); give a file.")
+            raise InputError(f"{quoted(path, MAX_PATH_ECHO)} is not a regular file (a pipe or a device?); give a file.")
         if info.st_size > limit:
-            raise InputError(f"{path!r} is {info.st_size / 1024**2:,.1f} MB, more than the limit of "
+            raise InputError(f"{quoted(path, MAX_PATH_ECHO)} is {info.st_size / 1024**2:,.1f} MB, more than the limit of "
                              f"{limit / 1024**2:,.0f} MB.")
     # A bad file is refused before TensorFlow loads (seconds on a busy machine): a model file's
     # archive and JSON are checked without Keras, a small CSV is read once more (cheap).

@@ -26,6 +26,7 @@ import tensorflow as tf
 from denoiser import metrics, modelfile, windows
 from denoiser.config import ModelConfig, TrainConfig
 from denoiser.errors import InputError
+from denoiser.text import cut, quoted
 from denoiser.model import build_model
 from denoiser.train import (MIN_ROWS_FOR_ROW_SPLIT, EpochHook, StopFlag, fit_windows, frame_parts, strategy_for,
                             make_loss, part_hops, split_series)
@@ -119,7 +120,9 @@ class Denoiser:
             return (windows.scale(x[part], offset, scale),
                     None if y is None else windows.scale(y[part], offset, scale))
 
-        (xs_train, ys_train), (xs_val, ys_val) = scaled("train"), scaled("val")
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused just below, with a reason
+            (xs_train, ys_train), (xs_val, ys_val) = scaled("train"), scaled("val")
+        _check_scaled(xs_train, ys_train, xs_val, ys_val)
         # Seeded weights from a generator of this fit's own, never a process-wide reseed: with
         # several training slots, fits run in parallel threads and must not reseed each other.
         # (Shuffling and masks use op-level seeds in tf.data.)
@@ -137,7 +140,7 @@ class Denoiser:
                                    on_epoch=on_epoch, should_stop=should_stop, verbose=verbose)
         # The fitted model keeps Keras' training graph alive (~50 MB even for a tiny net) for as
         # long as it lives, and an app session keeps its model: keep a bare copy instead.
-        self.model_ = self._inference_copy(self.model_, make_loss(train.loss))
+        self.model_ = self._finished_network(self.model_, train)
         self.history_ = info.pop("history")
         by = "signals" if noisy.ndim == 2 and len(noisy) >= MIN_ROWS_FOR_ROW_SPLIT else "time"
         self.train_info_ = {**info, "train_config": train.__dict__.copy(),
@@ -210,12 +213,12 @@ class Denoiser:
             info = stream.fit(self.model_, train_ds, val_ds, train, on_epoch=on_epoch, should_stop=should_stop,
                               train_steps=stream.steps(plan, self.config, train, "train"),
                               val_steps=stream.steps(plan, self.config, train, "val"), verbose=verbose)
-        self.model_ = self._inference_copy(self.model_, make_loss(train.loss))
+        self.model_ = self._finished_network(self.model_, train)
         self.history_ = info.pop("history")
         self.train_info_ = {**info, "train_config": train.__dict__.copy(),
                             "windows": {k: plan.n_windows(k, hops[k]) for k in plan.parts}, "split": plan.split,
                             "init": f"bundled '{train.init}' model" if init is not None else "fresh weights",
-                            "data": _printable(data_note, 500), "stream": _stream_record(plan, self.config.window, train)}
+                            "data": cut(data_note, 500), "stream": _stream_record(plan, self.config.window, train)}
         if blind:
             from denoiser import selfsup
 
@@ -279,6 +282,20 @@ class Denoiser:
                              f"this config ({what}). Use Denoiser() (its architecture), a matching config, "
                              "or init='' for fresh weights.")
         return src
+
+    def _finished_network(self, model: keras.Model, train: TrainConfig) -> keras.Model:
+        """The fitted network as kept (:meth:`_inference_copy`); refused if training left NaN or inf in it.
+
+        A diverged run (a learning rate far too high) ends with weights that turn every input
+        into NaN: the Denoiser is left unfitted and the caller gets an InputError saying so.
+        """
+        bare = self._inference_copy(model, make_loss(train.loss))
+        try:
+            modelfile.check_finite_weights(bare.get_weights(), "The trained network's")
+        except InputError:
+            self.model_, self._fn = None, None
+            raise
+        return bare
 
     def _inference_copy(self, model: keras.Model, loss: Any) -> keras.Model:
         """The same network and weights without optimizer state or training graphs."""
@@ -449,15 +466,19 @@ class Denoiser:
         """Write the model as one ``.keras`` file (or into a binary buffer)."""
         model = self._check_fitted()
         if isinstance(path, (str, os.PathLike)) and not str(path).endswith(".keras"):
-            raise InputError(f"Model files end in .keras; got {os.fspath(path)!r}.")
+            raise InputError(f"Model files end in .keras; got {quoted(os.fspath(path))}.")
+        weights = model.get_weights()
+        modelfile.check_finite_weights(weights, "This model's")  # its own loader would refuse the file
+        # Text in train_info (a column or file name) made as the loader wants it: what saves, loads.
         meta = {"format": FORMAT, "version": FORMAT_VERSION, "config": self.config.to_dict(),
                 "fitted": {"global_offset": self.global_offset_, "global_scale": self.global_scale_},
-                "history": self.history_, "test_metrics": self.test_metrics_, "train_info": self.train_info_}
+                "history": self.history_, "test_metrics": self.test_metrics_,
+                "train_info": modelfile.storable_train_info(self.train_info_)}
         with tempfile.TemporaryDirectory() as tmp:
             archive = Path(tmp) / "model.keras"
             # An uncompiled copy: the file carries weights only, not Adam's state (3x the size).
             bare = build_model(self.config)
-            bare.set_weights(model.get_weights())
+            bare.set_weights(weights)
             bare.save(archive)
             with zipfile.ZipFile(archive, "a", zipfile.ZIP_DEFLATED) as zf:
                 zf.writestr("denoiser.json", json.dumps(meta, default=_json_default))
@@ -544,16 +565,23 @@ def seed_weights(model: keras.Model, rng: np.random.Generator) -> int:
     return drawn
 
 
+def _check_scaled(*arrays: np.ndarray | None) -> None:
+    """Refuse training windows that are not finite after scaling: the network's weights would become NaN.
+
+    The data is finite (checked before), but values near the float limit (e.g. +-1e308) overflow
+    when a window's mean and spread are taken; a network trained on the result is all NaN.
+    """
+    if not all(a is None or np.isfinite(a).all() for a in arrays):
+        raise InputError("Training data holds values so large (near +-1e308) that scaling its windows overflows "
+                         "to infinity; the network would learn nothing but NaN. Divide the data by a large "
+                         "factor, or drop those values, and train again.")
+
+
 def _stream_record(plan: Any, window: int, train: TrainConfig) -> dict[str, Any]:
     """What a streamed fit read, for ``train_info_`` (bounded and printable: model files check it)."""
     return {"files": plan.files, "series": len({(s.path, s.column) for part in plan.parts.values() for s in part}),
-            "skipped": len(plan.skipped), "skipped_files": [_printable(f"{p}: {r}", 300) for p, r in plan.skipped[:20]],
+            "skipped": len(plan.skipped), "skipped_files": [cut(f"{p}: {r}", 300) for p, r in plan.skipped[:20]],
             "window": window, "seed": train.seed}
-
-
-def _printable(text: str, limit: int) -> str:
-    """Text for the model file's checked fields: printable characters only (a path may hold others), bounded."""
-    return "".join(c if c.isprintable() else "?" for c in text)[:limit]
 
 
 def _json_default(obj: Any) -> Any:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from denoiser.errors import InputError
+from denoiser.text import cut
 
 FORMAT = "denoiser-model"
 FORMAT_VERSION = 2                  # 2: learned scaling in "fitted", not in "config" (1 is still read)
@@ -332,6 +333,25 @@ def validate_train_info(info: Any) -> dict[str, Any]:
     return dict(info)
 
 
+def storable_train_info(info: dict[str, Any]) -> dict[str, Any]:
+    """``train_info`` as :func:`validate_train_info` will accept it: used by ``Denoiser.save``.
+
+    Text fields hold what a user typed or a file said (a column name with a tab, a newline,
+    a non-breaking space, or thousands of characters): each becomes one printable line of at
+    most 500 characters (:func:`denoiser.text.cut`), so a model always loads after it was saved.
+    """
+    def fix(value: Any) -> Any:
+        if isinstance(value, str):
+            return value if _is_text(value) else cut(value, _MAX_TEXT)
+        if isinstance(value, dict):
+            return {k: fix(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [fix(v) for v in value]
+        return value
+
+    return {k: fix(v) for k, v in info.items()}
+
+
 def _check_key(key: Any, what: str) -> None:
     if not isinstance(key, str) or not _KEY.fullmatch(key):
         raise InputError(f"The model file's {what} has a field named {_shown(key)}; field names are short "
@@ -490,6 +510,24 @@ def load_weights(model: Any, weights: bytes, key: str) -> None:
         except Exception as err:  # h5py/Keras raise many types for damaged weights
             raise InputError("The model's weights could not be read although their shapes fit "
                              f"({_why(err)}); the file is damaged.") from None
+    check_finite_weights(model.get_weights(), "This model file's")
+
+
+def check_finite_weights(weights: list[Any], whose: str) -> None:
+    """Refuse weights that hold NaN or infinity: such a network turns every input into NaN.
+
+    Parameters
+    ----------
+    weights : list of ndarrays (``keras.Model.get_weights()``)
+    whose : the start of the message, e.g. "This model file's"
+    """
+    import numpy as np
+
+    bad = sum(int(np.size(w) - np.isfinite(w).sum()) for w in weights)
+    if bad:
+        raise InputError(f"{whose} weights hold {bad:,} NaN or infinite values (the training diverged), so the "
+                         "network would turn every signal into NaN. Train it again (a lower learning rate, or "
+                         "data without values near the float limit); the model is refused.")
 
 
 def _first_difference(expected: dict, found: dict) -> str:

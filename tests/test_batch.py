@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import os
-import time
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +59,8 @@ def test_batch_on_two_workers_outputs_summary_and_exit_status(tmp_path: Path, cl
     assert (report.done, report.skipped, report.failed) == (3, 0, 1)
     assert exit_status(report) == 1
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
-        "a.csv", "b.csv", "sub/c.csv", "summary.csv"]
+        ".a.csv.denoiser.json", ".b.csv.denoiser.json", "a.csv", "b.csv", "sub/.c.csv.denoiser.json", "sub/c.csv",
+        "summary.csv"]  # each output with the record of how it was made (what a rerun checks)
     summary = pd.read_csv(out / "summary.csv")
     assert list(summary.columns) == list(batch.SUMMARY_FIELDS)
     by_name = {Path(f).name: r for f, r in zip(summary["file"], summary.to_dict("records"))}
@@ -113,8 +113,8 @@ def test_rerun_skips_done_files_and_redoes_missing_or_changed(tmp_path: Path, cl
     assert summary["status"].str.startswith("skipped").sum() == 3
     assert summary.loc[summary["file"].str.endswith("b.csv"), "rows"].item() == 1200  # kept from the first run
     (out / "a.csv").unlink()  # an interrupted batch: one output missing
-    later = time.time_ns() + 10**9
-    os.utime(rec / "sub" / "c.csv", ns=(later, later))  # one input changed after its output
+    c = rec / "sub" / "c.csv"
+    c.write_text(c.read_text().replace("v\n", "v\n0.5\n", 1))  # one input changed after its output
     third = run_batch([str(rec / "**" / "*.csv")], out, NONE, client=client, progress=None)
     assert (third.done, third.skipped, third.failed) == (2, 1, 1)
     assert (out / "b.csv").stat().st_mtime_ns == stamps["b.csv"]
@@ -124,7 +124,8 @@ def test_a_failed_write_leaves_no_partial_file(tmp_path: Path, monkeypatch: pyte
     rec = _folder(tmp_path)
     dst = tmp_path / "out" / "a.csv"
     dst.parent.mkdir()
-    dst.write_text("the earlier output\n")
+    assert process_file(str(rec / "a.csv"), str(dst), NONE)["status"] == "ok"  # an earlier batch's output
+    earlier = dst.read_bytes()
 
     def crash(fd: int) -> None:  # the data is in the temporary file; the machine dies before the rename
         raise OSError(5, "Input/output error")
@@ -132,23 +133,34 @@ def test_a_failed_write_leaves_no_partial_file(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setattr(batch.os, "fsync", crash)
     row = process_file(str(rec / "a.csv"), str(dst), NONE)
     assert row["status"] == "failed" and "Input/output error" in row["error"]
-    assert dst.read_text() == "the earlier output\n"  # never a half-written file in its place
-    assert sorted(p.name for p in dst.parent.iterdir()) == ["a.csv"]  # and no temporary left over
+    assert dst.read_bytes() == earlier  # never a half-written file in its place
+    assert sorted(p.name for p in dst.parent.iterdir()) == [".a.csv.denoiser.json", "a.csv"]  # no temporary left
     monkeypatch.undo()
     new = tmp_path / "out" / "new.csv"
     (new.parent / f".{new.name}.1.2{batch.TEMP_SUFFIX}").write_text("partial")  # a killed run's leftover
     assert process_file(str(rec / "a.csv"), str(new), NONE)["status"] == "ok"
-    assert sorted(p.name for p in new.parent.iterdir()) == ["a.csv", "new.csv"]
+    assert sorted(p.name for p in new.parent.iterdir()) == [".a.csv.denoiser.json", ".new.csv.denoiser.json",
+                                                            "a.csv", "new.csv"]
 
 
-def test_plan_refuses_collisions_and_skips_the_output_folder(tmp_path: Path) -> None:
+def test_plan_keeps_the_output_folder_and_the_input_tree_apart(tmp_path: Path) -> None:
     rec = _folder(tmp_path)
-    with pytest.raises(batch.InputError, match="inside the output folder"):
+    with pytest.raises(batch.InputError, match="inside the input tree"):
         batch.plan([rec / "a.csv"], rec)  # -o the inputs' own folder would overwrite them
     (rec / "den").mkdir()
     (rec / "den" / "a.csv").write_text("1\n2\n")
-    pairs = batch.plan(batch.expand_inputs([str(rec / "**" / "*.csv")]), rec / "den")
-    assert all("den" not in src.parts for src, _ in pairs)
+    found = batch.Inputs()
+    inputs = batch.expand_inputs([str(rec / "**" / "*.csv")], found=found)
+    with pytest.raises(batch.InputError, match="inside the input tree"):  # an earlier output is an input now
+        batch.plan(inputs, rec / "den", trees=found.trees)
+    with pytest.raises(batch.InputError, match="inside the output folder"):  # the output folder holds the tree
+        batch.plan(inputs, tmp_path)
+    (rec / "den" / "a.csv").unlink()
+    with pytest.raises(batch.InputError, match="inside the input tree"):  # it would be, on a rerun
+        batch.plan(batch.expand_inputs([str(rec / "**" / "*.csv")], found=found), rec / "den", trees=found.trees)
+    # Files of one folder (no ** pattern): an output folder beside them holds no input, now or later.
+    pairs = batch.plan([rec / "a.csv", rec / "b.csv"], rec / "den")
+    assert [dst for _, dst in pairs] == [rec / "den" / "a.csv", rec / "den" / "b.csv"]
     with pytest.raises(batch.InputError, match="No file matches"):
         batch.expand_inputs([str(tmp_path / "nothing" / "*.csv")])
 
@@ -247,3 +259,214 @@ def test_train_config_distribute_is_checked() -> None:
     with pytest.raises(InputError, match="TF_CONFIG"):
         strategy_for("multiworker")
     assert strategy_for(None).num_replicas_in_sync == 1
+
+
+# ------------------------------------------------------------------ issue 21: inputs are never replaced
+def _tree(root: Path) -> Path:
+    """in/a/x.csv and in/b/x.csv: two inputs with the same name in sibling folders."""
+    for sub, seed in (("a", 1), ("b", 2)):
+        (root / "in" / sub).mkdir(parents=True)
+        pd.DataFrame({"v": _signal(400, seed)}).to_csv(root / "in" / sub / "x.csv", index=False)
+    return root / "in"
+
+
+@pytest.mark.parametrize("out", ["in/a", "in", "in/b/new", "."])
+def test_an_output_folder_inside_the_input_tree_is_refused(tmp_path: Path, cli, out: str) -> None:  # noqa: ANN001
+    """Issue 21, item 2: `denoise 'in/**/*.csv' -o in/a` wrote in/b/x.csv's output over in/a/x.csv."""
+    tree = _tree(tmp_path)
+    before = {p: p.read_bytes() for p in tree.rglob("*.csv")}
+    for extra in ([], ["--force"]):
+        res = cli("denoise", "in/**/*.csv", "-o", out, "--model", "none", "--workers", "1", *extra)
+        assert res.returncode == 2, res.stderr
+        assert res.stderr.startswith("error: ") and res.stderr.count("\n") == 1, res.stderr
+        assert "input" in res.stderr and "output" in res.stderr
+    assert {p: p.read_bytes() for p in tree.rglob("*.csv")} == before  # no input replaced
+    assert not list(tmp_path.rglob("summary.csv"))
+
+
+def test_an_output_that_is_an_input_is_refused_in_one_file_runs_too(tmp_path: Path, cli) -> None:  # noqa: ANN001
+    tree = _tree(tmp_path)
+    src = tree / "a" / "x.csv"
+    data = src.read_bytes()
+    os.link(src, tmp_path / "hard.csv")
+    for target in (str(src), "in/a/../a/x.csv", str(tmp_path / "hard.csv")):
+        res = cli("denoise", str(src), "-o", target, "--model", "none")
+        assert res.returncode == 2 and "is the input" in res.stderr, res.stderr
+    assert src.read_bytes() == data
+    (tmp_path / "in" / "a" / "link.csv").symlink_to(src)
+    res = cli("denoise", "in/a/link.csv", "-o", "in/a/x.csv", "--model", "none")
+    assert res.returncode == 2 and src.read_bytes() == data
+
+
+def test_a_file_the_batch_did_not_write_is_never_replaced(tmp_path: Path, client) -> None:
+    rec = _folder(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.csv").write_text("my own notes\n")
+    for force in (False, True):
+        report = run_batch([str(rec / "*.csv")], out, NONE, client=client, progress=None, force=force)
+        row = next(r for r in report.rows if r["file"].endswith("a.csv"))
+        assert row["status"] == "failed" and "not written by a Denoiser batch" in row["error"], row
+        assert (out / "a.csv").read_text() == "my own notes\n"
+        assert report.done == 1 and (out / "b.csv").exists()
+
+
+def test_rerun_redoes_truncated_garbage_or_differently_made_outputs(tmp_path: Path, client) -> None:
+    """Resume checks a fingerprint of the input and the settings, and the output's own bytes."""
+    rec = _folder(tmp_path)
+    out = tmp_path / "out"
+    first = run_batch([str(rec / "*.csv")], out, NONE, client=client, progress=None)
+    assert (first.done, first.failed) == (2, 1)
+    good = (out / "a.csv").read_bytes()
+    (out / "a.csv").write_bytes(good[: len(good) // 2])            # truncated (a full disk, a kill)
+    (out / "b.csv").write_bytes(b"garbage\n" * 3)                   # garbage
+    again = run_batch([str(rec / "*.csv")], out, NONE, client=client, progress=None)
+    assert (again.done, again.skipped) == (2, 0)
+    assert (out / "a.csv").read_bytes() == good
+    same = run_batch([str(rec / "*.csv")], out, NONE, client=client, progress=None)
+    assert (same.done, same.skipped) == (0, 2)
+    other = run_batch([str(rec / "*.csv")], out, BatchOptions(model="none", sigma=0.05), client=client,
+                      progress=None)
+    assert (other.done, other.skipped) == (2, 0)                    # another --sigma: not up to date
+    rec_a = rec / "a.csv"
+    stamp = rec_a.stat().st_mtime_ns
+    rec_a.write_bytes(rec_a.read_bytes().replace(b"0.0", b"0.1", 1))  # same size, same time stamp
+    os.utime(rec_a, ns=(stamp, stamp))
+    changed = run_batch([str(rec / "*.csv")], out, BatchOptions(model="none", sigma=0.05), client=client,
+                        progress=None)
+    assert (changed.done, changed.skipped) == (1, 1)
+
+
+def test_symlink_loops_do_not_hang_the_listing(tmp_path: Path) -> None:
+    """Two symlink loops in the tree: the listing ends (a subprocess, so a hang fails instead of blocking)."""
+    import subprocess
+    import sys
+
+    rec = _folder(tmp_path)
+    (rec / "loop1").symlink_to(rec, target_is_directory=True)
+    (rec / "loop2").symlink_to(rec, target_is_directory=True)  # two at one level: 2**40 paths to list
+    code = ("import sys; from denoiser.batch import expand_inputs\n"
+            "print(len(expand_inputs([sys.argv[1]])))\n")
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", code, str(rec / "**" / "*.csv")], cwd=root, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 0 and done.stdout.split() == ["4"], done.stderr[-2000:]
+
+
+def test_symlinked_files_are_not_followed_out_of_the_tree(tmp_path: Path, client) -> None:
+    rec = _folder(tmp_path)
+    secret = tmp_path / "elsewhere" / "secret.csv"
+    secret.parent.mkdir()
+    pd.DataFrame({"v": _signal(300, 9)}).to_csv(secret, index=False)
+    (rec / "leak.csv").symlink_to(secret)
+    (rec / "sub" / "leak_dir").symlink_to(secret.parent, target_is_directory=True)
+    out = tmp_path / "out"
+    report = run_batch([str(rec / "**" / "*.csv")], out, NONE, client=client, progress=None)
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.csv"))
+    assert written == ["a.csv", "b.csv", "sub/c.csv", "summary.csv"]
+    row = next(r for r in report.rows if r["file"].endswith("leak.csv"))
+    assert row["status"].startswith("skipped") and "symbolic link" in row["status"]
+    assert not any("secret" in str(r["file"]) for r in report.rows)
+
+
+def test_summary_rows_cannot_be_split_or_forged_by_file_names(tmp_path: Path, client) -> None:
+    """A CR or LF in a file name (and a formula) stays inside its own summary row, escaped."""
+    rec = tmp_path / "rec"
+    rec.mkdir()
+    names = ["a\rforged,ok,1.csv", "b\nforged.csv", "=cmd|' -C calc'!A0.csv", "plain.csv"]
+    for i, name in enumerate(names):
+        pd.DataFrame({"v": _signal(300, i)}).to_csv(rec / name, index=False)
+    out = tmp_path / "out"
+    report = run_batch([str(rec / "*.csv")], out, NONE, client=client, progress=None)
+    assert report.done == 4, [r["error"] for r in report.rows]
+    raw = (out / "summary.csv").read_bytes()
+    assert b"\r" not in raw and raw.count(b"\n") == 5  # a header and one line per file
+    import csv
+
+    rows = list(csv.DictReader(io.StringIO(raw.decode())))
+    assert sorted(r["file"].rsplit("/", 1)[-1] for r in rows) == sorted(
+        ["a\\rforged,ok,1.csv", "b\\nforged.csv", "=cmd|' -C calc'!A0.csv", "plain.csv"])  # a full path: no formula
+    again = run_batch([str(rec / "*.csv")], out, NONE, client=client, progress=None)
+    assert again.skipped == 4 and all(r["rows"] for r in again.rows)  # earlier lines found by the escaped name
+
+
+def test_writing_a_csv_never_removes_another_outputs_temporary_file(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    other = out / f".a.csv.x.csv.123.456{batch.TEMP_SUFFIX}"  # a.csv.x.csv being written by another worker
+    other.write_text("partial")
+    mine = out / f".a.csv.99.77{batch.TEMP_SUFFIX}"               # a.csv's own leftover from a killed run
+    mine.write_text("partial")
+    batch.write_output(out / "a.csv", b"t,v\n", [tmp_path / "in.csv"], record={"input": "x", "settings": {}})
+    assert other.exists() and not mine.exists()
+
+
+def test_a_full_disk_names_the_output_not_the_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rec = _folder(tmp_path)
+    dst = tmp_path / "out" / "a.csv"
+
+    def full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(batch.os, "fsync", full)
+    row = process_file(str(rec / "a.csv"), str(dst), NONE)
+    assert row["status"] == "failed" and "No space left on device" in row["error"]
+    assert str(tmp_path / "out") in row["error"] and str(rec) not in row["error"], row["error"]
+
+
+@pytest.mark.skipif(os.access("/sys/kernel", os.W_OK) and not os.path.isdir("/sys/kernel"),
+                    reason="needs a folder nobody may write to")
+def test_an_unwritable_output_folder_is_one_clear_line(tmp_path: Path, cli) -> None:  # noqa: ANN001
+    _folder(tmp_path)
+    probe = Path("/sys/kernel") / "denoiser-probe"
+    try:
+        probe.open("wb").close()
+        pytest.skip("/sys/kernel is writable here")
+    except OSError:
+        pass
+    res = cli("denoise", "rec/*.csv", "-o", "/sys/kernel", "--model", "none", "--workers", "1")
+    assert res.returncode == 2 and res.stderr.count("\n") == 1, res.stderr
+    assert res.stderr.startswith("error: Cannot write in the output folder '/sys/kernel'")
+
+
+def test_the_local_cluster_serves_no_dashboard(tmp_path: Path) -> None:
+    """No dashboard was asked for: nothing on port 8787, and the HTTP servers Dask starts anyway (scheduler
+    and workers) listen on 127.0.0.1 only and answer nothing."""
+    import urllib.error
+    import urllib.request
+
+    client = batch._client(None, 1)
+    try:
+        def http_ports(server) -> list:  # noqa: ANN001
+            return [sock.getsockname()[:2] for sock in server.http_server._sockets.values()]
+
+        ports = http_ports(client.cluster.scheduler)
+        for addresses in client.run(lambda dask_worker: http_ports(dask_worker)).values():
+            ports += [tuple(a) for a in addresses]
+        assert len(ports) >= 2 and all(host == "127.0.0.1" and port != 8787 for host, port in ports), ports
+        for _, port in ports:
+            for path in ("/status", "/health", "/metrics", "/json/identity.json", "/info/main/workers.html"):
+                with pytest.raises(urllib.error.HTTPError) as info:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30)
+                assert info.value.code == 404, (port, path)
+        assert client.scheduler_info()["address"].startswith("tcp://127.0.0.1:")
+    finally:
+        batch._close(client)
+
+
+def test_a_one_file_output_to_a_pipe_is_written_not_replaced(tmp_path: Path) -> None:
+    """`-o /dev/stdout` or a named pipe: written into, never renamed over (as root, a rename would replace
+    /dev/stdout itself)."""
+    import stat
+    import threading
+
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    batch.write_output(fifo, b"t,v\n1,2\n", [tmp_path / "in.csv"])
+    reader.join(60)
+    assert got == [b"t,v\n1,2\n"] and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    with pytest.raises(batch.InputError, match="not a regular file"):
+        batch.write_output(fifo, b"x", [tmp_path / "in.csv"], record={"input": "x", "settings": {}})

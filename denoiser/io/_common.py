@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from denoiser.text import quoted
+
 
 def _count(n: int, word: str, plural: str | None = None) -> str:
     """'1 value', '3 values': notes are read by people."""
@@ -9,5 +11,5 @@ def _count(n: int, word: str, plural: str | None = None) -> str:
 
 
 def _the_file(name: str | None, capital: bool = True) -> str:
-    text = f"the file {name!r}" if name else "the file"
+    text = f"the file {quoted(name)}" if name else "the file"  # a name cut at 80 characters, on one line
     return text[0].upper() + text[1:] if capital else text

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from denoiser.errors import InputError
+from denoiser.text import listed
 from denoiser.io._common import _the_file
 from denoiser.io.guards import _tick, _too_many_columns
 from denoiser.io.times import _looks_like_datetime
@@ -327,7 +328,7 @@ def _no_data_error(
             "Remove the long text at the top or choose the file with the measured values."
         )
     if len(content) == 1:
-        cells = ", ".join(repr(c) for c in _split(lines[content[0]].text, ","))
+        cells = listed(_split(lines[content[0]].text, ","))
         return InputError(
             f"{_the_file(name)} has a header ({cells}) but no data rows. "
             "Add at least 2 rows of numbers below the header."

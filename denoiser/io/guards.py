@@ -20,6 +20,7 @@ import numpy as np
 
 from denoiser.errors import InputError
 from denoiser.io._common import _the_file
+from denoiser.text import MAX_PATH_ECHO, quoted
 
 if TYPE_CHECKING:
     from denoiser.io.encoding import _Encoding
@@ -102,17 +103,17 @@ def _load(source: Any, max_bytes: int) -> tuple[bytes, str | None]:
 def _load_path(source: str | os.PathLike[str], max_bytes: int) -> tuple[bytes, str | None]:
     path = os.fsdecode(os.fspath(source))
     name = os.path.basename(path) or path
-    if "\n" in path:
+    if "\n" in path and not _exists(path):  # a file may be named so: only text that is no file is refused
         raise InputError(
             "read_series was given CSV text instead of a file path. "
             "Pass the content as bytes (text.encode()) or save it to a file first."
         )
     try:
         if os.path.isdir(path):
-            raise InputError(f"{name!r} is a folder, not a file. Choose a CSV file.")
+            raise InputError(f"{quoted(name)} is a folder, not a file. Choose a CSV file.")
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):  # a pipe or a device: no size to check, reads without end
-            raise InputError(f"{name!r} is not a regular file (a pipe or a device?). Choose a CSV file.")
+            raise InputError(f"{quoted(name)} is not a regular file (a pipe or a device?). Choose a CSV file.")
         size = info.st_size
         if size > max_bytes:
             raise _too_big(size, max_bytes, name)
@@ -127,7 +128,7 @@ def _load_path(source: str | os.PathLike[str], max_bytes: int) -> tuple[bytes, s
     except InputError:
         raise
     except FileNotFoundError:
-        raise InputError(f"The file {path!r} does not exist. Check the path and try again.") from None
+        raise InputError(f"The file {quoted(path, MAX_PATH_ECHO)} does not exist. Check the path and try again.") from None
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise InputError(
@@ -137,6 +138,13 @@ def _load_path(source: str | os.PathLike[str], max_bytes: int) -> tuple[bytes, s
     if len(data) > max_bytes:
         raise _too_big(len(data), max_bytes, name)
     return data, name
+
+
+def _exists(path: str) -> bool:
+    try:
+        return os.path.lexists(path)
+    except (OSError, ValueError):  # too long for a path, or a NUL in it: CSV text, not a file name
+        return False
 
 
 def _buffer_size(buffer: Any) -> int | None:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from denoiser.errors import InputError
 from denoiser.io import formats
+from denoiser.text import listed, quoted
 from denoiser.io._common import _count, _the_file
 from denoiser.io.dialect import (
     _MISSING_TOKENS,
@@ -62,6 +63,7 @@ def read_series(
     max_gap: int = MAX_GAP,
     time_budget: float = MAX_SECONDS,
     part: str | None = None,
+    max_samples: int | None = None,
 ) -> SeriesTable:
     """Read a table of signals: CSV-like text, or an instrument file (see `denoiser.io.formats`).
 
@@ -79,6 +81,11 @@ def read_series(
     max_gap : int
         Interior runs of at most this many missing values are filled by linear
         interpolation; longer runs stay NaN.
+    max_samples : int, optional
+        At most this many cells (rows x columns) are parsed: a larger table is read up to
+        the row that reaches it, said in ``report.notes`` and ``report.rows_left``. The rows
+        are counted on the raw bytes first, so a file of 99 million one-digit rows costs
+        what its first rows cost, not 5 GB (a server reading uploads sets this).
     time_budget : float
         Seconds the read may take. The checks between and inside the Python stages
         (sniffing, classification, column conversion, date parsing in chunks) stop a
@@ -103,13 +110,18 @@ def read_series(
     """
     if min(max_bytes, max_columns, max_line_chars) < 1 or max_gap < 0:
         raise ValueError("Limits must be positive and max_gap must be >= 0.")
+    if max_samples is not None and max_samples < 2:
+        raise ValueError("max_samples must be at least 2 (a table has at least 2 values).")
     data, name = _load(source, max_bytes)
     _BUDGET.deadline, _BUDGET.seconds, _BUDGET.name = time.monotonic() + time_budget, time_budget, name
     try:
         fmt = formats.detect(data, name)  # magic bytes first, then the extension; None: CSV-like text
         if fmt is not None:
-            return formats.read_format(fmt, data, name, part, formats.Limits(max_columns, max_gap))
-        return _read_bytes(data, name, max_columns, max_line_chars, max_gap)
+            limits = formats.Limits(max_columns, max_gap)
+            if max_samples is not None:   # a cap on what one read may hold (the app's per-upload budget)
+                limits = formats.Limits(max_columns, max_gap, min(limits.max_values, int(max_samples)))
+            return formats.read_format(fmt, data, name, part, limits)
+        return _read_bytes(data, name, max_columns, max_line_chars, max_gap, max_samples)
     except InputError:
         raise
     except RecursionError:
@@ -140,7 +152,8 @@ def read_series(
 
 
 def _read_bytes(
-    data: bytes, name: str | None, max_columns: int, max_line_chars: int, max_gap: int
+    data: bytes, name: str | None, max_columns: int, max_line_chars: int, max_gap: int,
+    max_samples: int | None = None,
 ) -> SeriesTable:
     """Run all checks and the parse on the raw bytes."""
     _check_magic(data, name)
@@ -157,13 +170,34 @@ def _read_bytes(
     first = lines[layout.data_line]
     offset = enc.bom + len(text[: first.start].encode(enc.codec))
     _tick("detecting the format")
-    df = _parse(data, offset, enc, layout, first.first_phys, name)
+    nrows, about = _row_limit(data, offset, len(layout.names), max_samples)
+    df = _parse(data, offset, enc, layout, first.first_phys, name, nrows)
     _tick("parsing the rows")
-    return _build_table(df, layout, enc, max_gap, name)
+    table = _build_table(df, layout, enc, max_gap, name)
+    if nrows is not None and len(df) >= nrows:
+        table.report.rows_left = max(1, about - len(df))
+        table.report.notes.append(
+            f"Only the first {_count(len(df), 'row')} of about {about:,} were read: at most {max_samples:,} values "
+            f"({len(layout.names):,} per row) are read from one file here.")
+    return table
+
+
+def _row_limit(data: bytes, offset: int, columns: int, max_samples: int | None) -> tuple[int | None, int]:
+    """Rows to parse (None: all) so that rows x columns stays within ``max_samples``, and about how many there are.
+
+    Line breaks are counted on the raw bytes after the header (a C-speed scan, no copy): an
+    upper bound on the data rows, blank lines and quoted breaks included.
+    """
+    breaks = data.count(b"\n", offset) or data.count(b"\r", offset)
+    about = breaks + (0 if data[-4:].rstrip(b"\x00").endswith((b"\n", b"\r")) else 1)  # a last line without a break
+    if max_samples is None or about * max(1, columns) <= max_samples:
+        return None, about
+    return max(_MIN_ROWS, max_samples // max(1, columns)), about
 
 
 def _parse(
-    data: bytes, offset: int, enc: _Encoding, layout: _Layout, line_offset: int, name: str | None
+    data: bytes, offset: int, enc: _Encoding, layout: _Layout, line_offset: int, name: str | None,
+    nrows: int | None = None,
 ) -> pd.DataFrame:
     """Parse from the first data row with pandas' C parser and explicit names.
 
@@ -191,6 +225,7 @@ def _parse(
                 encoding=enc.codec,
                 encoding_errors="strict",
                 on_bad_lines="error",
+                nrows=nrows,
             )
     except pd.errors.ParserError as exc:
         raise InputError(_parser_message(str(exc), name, line_offset)) from None
@@ -241,32 +276,32 @@ def _no_values_error(
     text: list[str], empty: list[str], time_name: str | None, name: str | None
 ) -> InputError:
     if text:
-        cols = ", ".join(repr(c) for c in text)
+        cols = listed(text)
         return InputError(
             f"{_the_file(name)} has no numeric value column: {cols} "
             f"{'contains' if len(text) == 1 else 'contain'} text, not numbers. "
             "Choose a CSV file with at least one column of numbers."
         )
     if empty:
-        cols = ", ".join(repr(c) for c in empty)
+        cols = listed(empty)
         return InputError(
             f"Every cell in {'column' if len(empty) == 1 else 'columns'} {cols} of "
             f"{_the_file(name, False)} is empty or NaN, so there is nothing to denoise. "
             "Choose a file whose columns contain measurements."
         )
     return InputError(
-        f"{_the_file(name)} has a time column ({time_name!r}) but no column of measurements. "
+        f"{_the_file(name)} has a time column ({quoted(time_name)}) but no column of measurements. "
         "Choose a file with at least one column of numbers next to the time."
     )
 
 
 def _note_dropped(text: list[str], empty: list[str], notes: list[str]) -> None:
     if text:
-        cols = ", ".join(repr(c) for c in text)
+        cols = listed(text)
         what = "text column" if len(text) == 1 else "text columns"
         notes.append(f"Left out the {what} {cols}, because only numbers can be denoised.")
     if empty:
-        cols = ", ".join(repr(c) for c in empty)
+        cols = listed(empty)
         what = "empty column" if len(empty) == 1 else "empty columns"
         notes.append(f"Left out the {what} {cols}, because no cell holds a finite number.")
 
@@ -295,19 +330,19 @@ def _value_columns(
             continue
         if n_text:
             notes.append(
-                f"{_count(n_text, 'cell')} in {col!r} did not contain a number and "
+                f"{_count(n_text, 'cell')} in {quoted(col)} did not contain a number and "
                 f"{'was' if n_text == 1 else 'were'} treated as missing."
             )
         n_inf = int(np.count_nonzero(infinite))
         if n_inf:
             notes.append(
-                f"{_count(n_inf, 'infinite value')} (inf/-inf) in {col!r} "
+                f"{_count(n_inf, 'infinite value')} (inf/-inf) in {quoted(col)} "
                 f"{'was' if n_inf == 1 else 'were'} treated as missing."
             )
         n_absurd = _drop_absurd(arr)
         if n_absurd:
             notes.append(
-                f"{_count(n_absurd, 'absurd value')} in {col!r} (more than {ABSURD_SCALE:.0e} times the "
+                f"{_count(n_absurd, 'absurd value')} in {quoted(col)} (more than {ABSURD_SCALE:.0e} times the "
                 f"column's typical spread from its median, e.g. 1e308) "
                 f"{'was' if n_absurd == 1 else 'were'} treated as missing."
             )

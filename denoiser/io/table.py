@@ -9,9 +9,15 @@ import numpy as np
 import pandas as pd
 
 from denoiser.errors import InputError
+from denoiser.text import listed, quoted
 from denoiser.io._common import _count
 from denoiser.io.columns import signal_columns
 from denoiser.io.dialect import _DELIMITER_WORDS
+
+
+SUMMARY_NAMES = 8   # column names a summary line lists (then "and N more"): a line stays a few hundred characters
+SUMMARY_NAME = 40   # characters of each of them
+SUMMARY_NOTES = 12  # notes a summary prints (all are kept in ``notes``)
 
 
 @dataclass
@@ -59,6 +65,8 @@ class ReadReport:
         (``read_series(..., part=NAME)``); empty when it has one.
     part : str or None
         The part that was read.
+    rows_left : int
+        Rows not read because of ``read_series(max_samples=...)`` (about; 0 when all were read).
     """
 
     rows: int
@@ -79,6 +87,7 @@ class ReadReport:
     units: dict[str, str] = field(default_factory=dict)
     parts: list[str] = field(default_factory=list)
     part: str | None = None
+    rows_left: int = 0
 
     def summary(self) -> str:
         """Return a few lines of plain text describing the file.
@@ -88,7 +97,7 @@ class ReadReport:
         str
             Newline-separated sentences for a CLI or a UI.
         """
-        names = ", ".join(repr(c) for c in self.columns)
+        names = listed(self.columns, SUMMARY_NAME, SUMMARY_NAMES)  # names from the file: a few, cut
         lines = [f"Read {_count(self.rows, 'row')} and {_count(len(self.columns), 'value column')}: {names}."]
         if self.format != "csv":
             lines.extend(self._format_lines())
@@ -100,13 +109,17 @@ class ReadReport:
                 + (f"; skipped {_count(self.skipped_lines, 'metadata line')}." if self.skipped_lines else "."))
         if self.time_column is not None:
             kind = "date and time" if self.time_kind == "datetime" else "numeric, increasing"
-            lines.append(f"Time column: {self.time_column!r} ({kind}).")
+            lines.append(f"Time column: {quoted(self.time_column)} ({kind}).")
         gaps = [
-            f"{c!r}: {n:,} ({self.filled.get(c, 0):,} filled)" for c, n in self.missing.items() if n
+            f"{quoted(c, SUMMARY_NAME)}: {n:,} ({self.filled.get(c, 0):,} filled)"
+            for c, n in self.missing.items() if n
         ]
         if gaps:
-            lines.append("Missing values: " + "; ".join(gaps) + ".")
-        lines.extend(self.notes)
+            more = f"; and {len(gaps) - SUMMARY_NAMES:,} more columns" if len(gaps) > SUMMARY_NAMES else ""
+            lines.append("Missing values: " + "; ".join(gaps[:SUMMARY_NAMES]) + more + ".")
+        lines.extend(self.notes[:SUMMARY_NOTES])
+        if len(self.notes) > SUMMARY_NOTES:
+            lines.append(f"... and {len(self.notes) - SUMMARY_NOTES:,} more notes (all in report.notes).")
         return "\n".join(lines)
 
     def _format_lines(self) -> list[str]:
@@ -164,9 +177,8 @@ class SeriesTable:
             If there is no such value column; the message lists the available ones.
         """
         if name not in self.values.columns:
-            available = ", ".join(repr(c) for c in self.values.columns)
             raise InputError(
-                f"There is no value column named {name!r}. Choose one of: {available}."
+                f"There is no value column named {quoted(name)}. Choose one of: {listed(self.values.columns)}."
             )
         return self.values[name].to_numpy(dtype=np.float64, copy=True)
 

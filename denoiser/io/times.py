@@ -11,6 +11,7 @@ import pandas as pd
 
 from denoiser.io._common import _count
 from denoiser.io.guards import _tick
+from denoiser.text import quoted
 
 if TYPE_CHECKING:
     from denoiser.io.dialect import _Layout
@@ -93,7 +94,7 @@ def _with_time_of_day(
     if parsed is None:
         return col, dates, "datetime", {col}
     notes.append(
-        f"Combined the date column {col!r} and the time column {names[after]!r} into {name!r}."
+        f"Combined the date column {quoted(col)} and the time column {quoted(names[after])} into {quoted(name)}."
     )
     return name, parsed, "datetime", {col, names[after]}
 
@@ -142,7 +143,7 @@ def _parse_datetimes(series: pd.Series, notes: list[str], col: str) -> pd.Series
         return None
     bad = int(series.notna().sum() - parsed.notna().sum())
     if bad:
-        notes.append(f"{_count(bad, 'time stamp')} in {col!r} could not be read and "
+        notes.append(f"{_count(bad, 'time stamp')} in {quoted(col)} could not be read and "
                      f"{'was' if bad == 1 else 'were'} left empty.")
     return parsed.rename(col).reset_index(drop=True)
 
@@ -229,12 +230,12 @@ def _fill_gaps(arr: np.ndarray, col: str, max_gap: int, notes: list[str]) -> int
         notes.append(
             f"Filled {_count(int(short.sum()), 'short gap')} "
             f"({_count(int(lengths[short].sum()), 'value')}) in "
-            f"{col!r} by linear interpolation."
+            f"{quoted(col)} by linear interpolation."
         )
     long = interior & (lengths > max_gap)
     if long.any():
         notes.append(
-            f"{col!r} has {_count(int(long.sum()), 'gap')} longer than {_count(max_gap, 'value')} "
+            f"{quoted(col)} has {_count(int(long.sum()), 'gap')} longer than {_count(max_gap, 'value')} "
             f"({_count(int(lengths[long].sum()), 'value')} in all); "
             f"{'it was' if long.sum() == 1 else 'they were'} left as missing (NaN) "
             "rather than invented."
@@ -254,6 +255,6 @@ def _note_edges(starts: np.ndarray, ends: np.ndarray, size: int, col: str, notes
         parts.append(f"{counted} at the end")
     pronoun = "it was" if lead + trail == 1 else "they were"
     notes.append(
-        f"{col!r} has {' and '.join(parts)}; {pronoun} left as missing (NaN), because values "
+        f"{quoted(col)} has {' and '.join(parts)}; {pronoun} left as missing (NaN), because values "
         "before the first or after the last measurement are not extrapolated."
     )

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from denoiser.errors import InputError
+from denoiser.text import quoted
 from denoiser.io.fastcsv import csv_rows
 from denoiser.io.table import SeriesTable
 
@@ -144,7 +145,7 @@ def _output_columns(
         values = np.asarray(arr, dtype=np.float64)
         if values.ndim != 1 or values.size != rows:
             raise InputError(
-                f"The denoised signal {key!r} has shape {values.shape}, but the table has "
+                f"The denoised signal {quoted(key)} has shape {values.shape}, but the table has "
                 f"{rows:,} rows. Denoise the column again before saving."
             )
         # One digit finer than the input, so rounding adds at most a tenth of the input's

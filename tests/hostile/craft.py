@@ -294,6 +294,38 @@ def craft_all(dest: Path, *, big: bool = False, model: bytes | None = None) -> l
     put("wide.csv", ("1," * 200_000 + "1\n") .encode() * 2, "refused", "200,001 columns")
     put("long_line.csv", b"t,v\n0,1\n1," + b"2" * 1_100_000 + b"\n", "refused", "a line of 1.1 million characters")
     put("nul.csv", b"t,v\n0,1\x00\x00\x00\n", "refused", "NUL bytes")
+    # Issue 21: text that a message, a summary or generated code echoes. Each must read (or be refused)
+    # with every line of output at most a few hundred characters, and nothing of it run or obeyed.
+    rows2 = "\n".join(f"{i},{(i * 37) % 11 - 5}" for i in range(300))
+    payload = "import os;os.system('touch pwned')"
+    for tag, head in (("newline", f"a\n{payload}\n#"), ("cr", f"a\r{payload}\r#"), ("u2028", f"a\u2028{payload}"),
+                      ("nel", f"a\x85{payload}"), ("quote", f"a'\"\\{payload}"), ("tab", "a\tb"),
+                      ("nbsp", "a\xa0b"), ("ansi", "\x1b[2J\x1b[31mred"), ("bidi", "abc\u202edcba"),
+                      ("zero_width", "a\u200bb\ufeffc")):
+        put(f"header_{tag}.csv", ('t,"' + head.replace('"', '""') + f'"\n{rows2}\n').encode(), "handled",
+            f"a value column named with {tag} ({head[:12]!r}...)")
+    put("header_million_digits.csv", f"t,{'7' * 999_000}\n{rows2}\n".encode(), "handled",
+        "a column name of 999,000 digits")
+    put("header_formulas_wide.csv", ("t," + ",".join(f'"=HYPERLINK(""http://127.0.0.2:9/{i}"",""x"")"'
+                                                    for i in range(999)) + "\n"
+                                     + "\n".join(f"{i}," + ",".join(str((i * k) % 7) for k in range(999))
+                                                 for i in range(40)) + "\n").encode(), "handled",
+        "999 formula headers (=HYPERLINK) with numbers below")
+    put("text_columns_wide.csv", ("t,v," + ",".join("c" * 60 + str(i) for i in range(900)) + "\n"
+                                  + "\n".join(f"{i},{i % 5}," + ",".join("word" for _ in range(900))
+                                              for i in range(40)) + "\n").encode(), "handled",
+        "900 text columns of long names beside one numeric column")
+    put("gaps_wide.csv", ("t," + ",".join("g" * 70 + str(i) for i in range(500)) + "\n"
+                          + "\n".join(f"{i}," + ",".join("" if (i + k) % 9 == 0 else str(k % 5) for k in range(500))
+                                      for i in range(40)) + "\n").encode(), "handled",
+        "500 long-named columns with gaps (a note per column)")
+    put("header_only_long.csv", (",".join("h" * 5000 for _ in range(150)) + "\n").encode(), "refused",
+        "a header of 150 cells of 5,000 characters and no rows")
+    put("text_only_long.csv", ("a,b\n" + "\n".join(f"{'x' * 20_000},{'y' * 20_000}" for _ in range(20))
+                               + "\n").encode(), "refused", "two columns of 20,000-character words")
+    for tag, name in (("newline", "file\nname.csv"), ("ansi", "file\x1b[2Jname.csv"),
+                      ("long", "n" * 240 + ".csv"), ("formula", "=cmd|' -C calc'!A0.csv")):
+        put(name, f"t,v\n{rows2}\n".encode(), "handled", f"a good table in a file named with {tag}")
     if big:
         slow = "t,v\n" + "\n".join(f"2024/01/{1 + i % 28:02d} 12:{i % 60:02d}:{i % 60:02d},{i % 9}" for i in range(1_000_000))
         put("dates_1m.csv", (slow + "\n").encode(), "handled", "1 million slash-dated rows (per-cell date parser)")
