@@ -21,8 +21,7 @@ SG_WIDTHS = (5, 9, 17, 33, 65)  # Savitzky-Golay candidates (order 2); SURE pick
 SG_ORDER = 2
 WHOLE_FIT_MAX = 2048            # up to this length, a quadratic over the whole series is a candidate too
 SPINS = 8                       # wavelet shrinkage averaged over this many shifts (+0.2 dB on real series) ...
-SPINS_LONG = 2                  # ... and this many above FEW_SPINS_FROM samples (each shift is a full pass)
-FEW_SPINS_FROM = 131_072
+FEW_SPINS_FROM = 131_072        # ... up to this length (each shift is a full pass; the network weighs most there)
 
 Denoise = Callable[[np.ndarray], np.ndarray]
 
@@ -49,6 +48,8 @@ class Candidate:
     divergence : exact per-sample divergence d f_i / d x_i for a linear smoother, else None
         (estimated with a Monte-Carlo probe)
     probe_eps : the probe's step, in units of sigma
+    apply_div : the denoiser returning its divergence per sample too, where that comes cheaper
+        than a probe (then ``divergence`` is None and no probe runs)
     costly : runs the network (probed on a sample of a long recording, not all of it)
     params : the kind's parameters
     """
@@ -61,6 +62,7 @@ class Candidate:
     probe_eps: float = 1e-3
     costly: bool = False
     params: dict[str, Any] = field(default_factory=dict)
+    apply_div: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
 
 
 @dataclass(frozen=True)
@@ -86,10 +88,14 @@ def _network(ctx: Context) -> list[Candidate]:
 
 def _wavelet(ctx: Context) -> list[Candidate]:
     sigma = ctx.sigma
-    spins = SPINS if ctx.x.size < FEW_SPINS_FROM else SPINS_LONG
-    return [Candidate("wavelet", "wavelet", f"wavelet shrinkage (BayesShrink, sym8, {spins} shifts averaged)",
-                      lambda v: cycle_spin(lambda u: bayes_shrink(u, sigma), v, spins),
-                      params={"wavelet": "sym8", "sigma": sigma, "shifts": spins})]
+    if ctx.x.size >= FEW_SPINS_FROM:
+        # a long recording: one pass, its divergence counted from the kept coefficients (no probe pass)
+        return [Candidate("wavelet", "wavelet", "wavelet shrinkage (BayesShrink, sym8)",
+                          lambda v: bayes_shrink(v, sigma), params={"wavelet": "sym8", "sigma": sigma, "shifts": 1},
+                          apply_div=lambda v: bayes_shrink(v, sigma, divergence=True))]
+    return [Candidate("wavelet", "wavelet", f"wavelet shrinkage (BayesShrink, sym8, {SPINS} shifts averaged)",
+                      lambda v: cycle_spin(lambda u: bayes_shrink(u, sigma), v, SPINS),
+                      params={"wavelet": "sym8", "sigma": sigma, "shifts": SPINS})]
 
 
 def _savgol(ctx: Context) -> list[Candidate]:

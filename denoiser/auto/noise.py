@@ -255,7 +255,8 @@ def _checks(x: np.ndarray, bound: float, details: list[np.ndarray]) -> _Evidence
     asnr = 10 * math.log10(var / bound**2) if bound > 0 and var > 0 else 99.0
     # ... unless some scale stands far out of the floor: a very noisy recording of a signal with a
     # clear time scale (a sine at 0 dB) is not a signal that looks like noise.
-    stands_out = bound > 0 and float(np.max(_levels(details)[0])) ** 2 > STANDS_OUT * bound**2
+    level_spread = _levels(details)[0]
+    stands_out = bound > 0 and float(np.max(level_spread)) ** 2 > STANDS_OUT * bound**2
     if asnr < LOOKS_LIKE_NOISE_DB and not stands_out:
         factor = min(factor, max(0.1, 0.3 * (asnr - 1.0) / 3.0))
         why.append("looks like noise")
@@ -279,8 +280,7 @@ def _checks(x: np.ndarray, bound: float, details: list[np.ndarray]) -> _Evidence
             flat = abs(z) < 3.0 and abs(math.log(s_lo / s_hi)) < math.log(CLEAN_FLAT_RATIO)
             # ... and keeps rising through the next octave down (a steady slope, not a floor with a
             # little signal reaching into the top octave, as an anti-aliasing roll-off leaves)
-            levels = _levels(details)[0]
-            rising = levels.size < 2 or levels[1] > RISING_RATIO * levels[0]
+            rising = level_spread.size < 2 or level_spread[1] > RISING_RATIO * level_spread[0]
             falling = s_lo / s_hi > NOT_FLAT_RATIO and z > NOT_FLAT_Z and rising
             if bound < 0.9 * mad1:
                 # The floor was found above part of the top octave (an anti-aliasing roll-off, a

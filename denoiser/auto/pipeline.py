@@ -85,8 +85,11 @@ def denoise(x: np.ndarray, *, sigma: float | None = None, quiet: tuple[int, int]
         # (n, k) matrices filled column by column: a long recording holds several of them
         r, d = (np.empty((v.size, len(cands)), order="F") for _ in range(2))   # columns contiguous
         for j, c in enumerate(cands):
-            out_j = c.apply(despiked)
-            d[:, j] = risk.divergence(c, despiked, out_j, s, rng)
+            if c.apply_div is not None:
+                out_j, d[:, j] = c.apply_div(despiked)
+            else:
+                out_j = c.apply(despiked)
+                d[:, j] = risk.divergence(c, despiked, out_j, s, rng)
             np.subtract(out_j, despiked, out=r[:, j])
         parts_ = risk.regions(v.size)
         d = risk.fill_unprobed(d, parts_)
