@@ -825,15 +825,30 @@ CLEARLY_BETTER_DB = 1.0  # a new model is put in use by itself only when it wins
 def head_to_head(model: "Denoiser", request: Any) -> dict[str, Any]:
     """The new model and the one in use on the same synthetic test signals (the new one's recipe).
 
-    Returns ``{"new_gain", "current_gain", "current", "signals", "clearly_better"}``; the gains are
-    None for a self-supervised model (no clean test signals exist for it).
+    A self-supervised model has no clean test signals: it is scored on the recording it learned
+    from, by the automatic pipeline's own estimate with each model (the same noise level for both,
+    so the difference is the models'). Returns ``{"new_gain", "current_gain", "current", "signals",
+    "clearly_better", "estimated"}``.
     """
     from denoiser.signals import training_pairs
 
     current_choice = st.session_state.model_choice
     out = {"new_gain": None, "current_gain": None, "current": current_choice, "signals": 0,
-           "clearly_better": False}
+           "clearly_better": False, "estimated": False}
     family = getattr(request, "family", None)
+    series = getattr(request, "series", None)
+    if getattr(request, "source", "synthetic") == "selfsup" and series is not None:
+        from denoiser.auto import denoise
+
+        current, label = resolve_model(current_choice, Signal("upload", series, None, np.arange(series.size)))
+        try:
+            new_res, cur_res = denoise(series, model=model), denoise(series, model=current)
+        except Exception:  # noqa: BLE001 -- a failed comparison must never impose the model: offer it only
+            return out
+        new_gain, cur_gain = new_res.estimated_gain_db, cur_res.estimated_gain_db
+        out.update(new_gain=float(new_gain), current_gain=float(cur_gain), current=label, estimated=True,
+                   clearly_better=bool(np.isfinite(new_gain) and new_gain >= cur_gain + CLEARLY_BETTER_DB))
+        return out
     if getattr(request, "source", "synthetic") != "synthetic" or family is None:
         return out
     length = int(model.config.window)
@@ -858,9 +873,14 @@ def model_offer(*, compact: bool = False) -> None:
         return
     name, new, cur = offer["name"], offer["new_gain"], offer["current_gain"]
     in_use = st.session_state.model_choice == name
-    scores = (f" On the same {offer['signals']} test signals: new **{new:+.1f} dB**, "
-              f"{plain(offer['current'], NAME)} **{cur:+.1f} dB**." if new is not None and cur is not None else
-              " It has no clean test signals (self-supervised), so it cannot be scored against the model in use.")
+    if new is not None and cur is not None and offer.get("estimated"):
+        scores = (f" On your recording, the automatic mode's own estimate (no clean version needed): with it "
+                  f"**{new:+.1f} dB**, with {plain(offer['current'], NAME)} **{cur:+.1f} dB**.")
+    elif new is not None and cur is not None:
+        scores = (f" On the same {offer['signals']} test signals: new **{new:+.1f} dB**, "
+                  f"{plain(offer['current'], NAME)} **{cur:+.1f} dB**.")
+    else:
+        scores = " It could not be scored against the model in use."
     if in_use:
         if offer.get("used") and not compact:
             st.success(f"The new model **{plain(name, NAME)}** is in use: it is clearly better.{scores}",

@@ -207,3 +207,8 @@ def test_app_learns_from_the_uploaded_recording_with_the_same_job_and_curve():
     at.run()
     assert not at.exception
     assert job.name.endswith(")") and "(self-supervised)" in job.name and job.name in at.session_state.models
+    # Scored without a clean version: the automatic mode's own estimate with each model, on the recording.
+    offer = at.session_state.offer
+    assert offer["estimated"] and offer["new_gain"] is not None and offer["current_gain"] is not None
+    shown = [m.value for m in [*at.caption, *at.info, *at.success]]
+    assert any("automatic mode's own estimate" in v for v in shown)
