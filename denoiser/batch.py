@@ -18,14 +18,9 @@ Nothing here imports Streamlit; TensorFlow is imported only on the workers.
 from __future__ import annotations
 
 import csv
-import fnmatch
-import glob
-import hashlib
-import json
 import io
 import math
 import os
-import stat
 import sys
 import threading
 import time
@@ -33,18 +28,21 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any, Iterable
 
+from denoiser.apply import BUNDLED, Level, Recipe, denoise_table, output_bytes
 from denoiser.errors import InputError
-from denoiser.text import MAX_PATH_ECHO, cut, listed, printable, quoted
+from denoiser.io.listing import MAX_INPUTS, Inputs, expand_inputs  # noqa: F401 (MAX_INPUTS: public here too)
+from denoiser.io.output import (TEMP_SUFFIX, atomic_write, check_output, file_sha256, read_record,  # noqa: F401
+                                record_path, write_output, written_by_us)
+from denoiser.text import MAX_PATH_ECHO, cut, printable, quoted
 
 __all__ = ["BatchOptions", "BatchReport", "Inputs", "SUMMARY_FIELDS", "check_output", "expand_inputs", "is_done", "plan",
            "process_file", "write_output",
-           "run_batch", "warm", "exit_status", "MAX_EXIT_STATUS"]
+           "run_batch", "warm", "exit_status", "MAX_EXIT_STATUS", "client_for", "close_client"]
 
 SUMMARY_NAME = "summary.csv"
 SUMMARY_FIELDS = ("file", "output", "status", "rows", "columns", "sigma", "sigma_source", "estimated_gain_db",
                   "gain_band_db", "trusted", "method", "seconds", "error")
 MAX_EXIT_STATUS = 100  # exit status = failed files, at most this (shells keep 126+ for themselves)
-TEMP_SUFFIX = ".partial"
 _SEP = " | "  # joins per-column values in a summary line (one line per file)
 
 
@@ -81,6 +79,11 @@ class BatchOptions:
     raw: bool = False
     seed: int = 0
     fmt: str = "csv"
+
+    def recipe(self) -> Recipe:
+        """The table service's recipe for every file of the batch (:mod:`denoiser.apply`)."""
+        return Recipe(model=self.model, method="network" if self.raw else "auto", columns=self.columns,
+                      level=Level(self.sigma, self.quiet), seed=self.seed)
 
     def __post_init__(self) -> None:
         if self.fmt not in ("csv", "parquet"):
@@ -126,119 +129,6 @@ def exit_status(report: BatchReport) -> int:
 
 
 # --------------------------------------------------------------------------- planning (client side)
-
-
-MAX_INPUTS = 100_000  # files one batch lists at most: a listing must end, and the summary stay readable
-
-
-@dataclass
-class Inputs:
-    """What the patterns matched: files, the folders they walked, and what was left out (with why)."""
-
-    files: list[Path] = field(default_factory=list)
-    trees: list[Path] = field(default_factory=list)     # folders a ** pattern walks: no output folder inside one
-    links: list[Path] = field(default_factory=list)     # symbolic links met while listing: never followed
-
-
-def expand_inputs(patterns: Iterable[str], *, found: Inputs | None = None) -> list[Path]:
-    """Expand file names and glob patterns (``**`` matches folders at any depth).
-
-    A pattern is listed with our own walk, not ``glob``: symbolic links met on the way are
-    never followed (two links that point back up made ``glob`` list 2**40 paths, and a link
-    to a file elsewhere was read and copied out), only recorded in ``found.links``. A file
-    named on the command line is taken as given, a link included. Hidden files and folders
-    (``.name``) match only a pattern part that starts with a dot, as with ``glob``.
-
-    Parameters
-    ----------
-    patterns : iterable of str
-        Paths or patterns, e.g. ``["recordings/**/*.csv"]``.
-    found : Inputs, optional
-        Filled in with the files, the folders the patterns list and the links left out.
-
-    Returns
-    -------
-    list of Path
-        Matching regular files, sorted, without duplicates (by real path).
-
-    Raises
-    ------
-    InputError
-        If a pattern matches nothing, a named file does not exist, or more than
-        `MAX_INPUTS` files match.
-    """
-    found = found if found is not None else Inputs()
-    seen: dict[str, Path] = {}
-    for pattern in patterns:
-        if glob.has_magic(pattern):
-            base, parts = _split_pattern(pattern)
-            links_before = len(found.links)
-            files = sorted(_walk(base, parts, found), key=str)
-            if "**" in parts:  # a walked tree: no output folder inside it (a rerun would list the outputs)
-                found.trees.append(Path(base))
-            if not files:
-                more = (f" ({len(found.links) - links_before:,} symbolic link(s) there are not followed)"
-                        if len(found.links) > links_before else "")
-                raise InputError(f"No file matches {quoted(pattern, MAX_PATH_ECHO)}{more}; quote the pattern so the "
-                                 "shell does not expand it, and check the folder.")
-        else:
-            if os.path.isdir(pattern):
-                raise InputError(f"{quoted(pattern, MAX_PATH_ECHO)} is a folder; give a pattern such as "
-                                 f"{quoted(pattern.rstrip('/') + '/**/*.csv', MAX_PATH_ECHO)}.")
-            if not os.path.exists(pattern):
-                raise InputError(f"No file named {quoted(pattern, MAX_PATH_ECHO)}.")
-            files = [Path(pattern)]
-        for f in files:
-            seen.setdefault(os.path.realpath(f), f)
-        if len(seen) > MAX_INPUTS:
-            raise InputError(f"The patterns match more than {MAX_INPUTS:,} files; run the batch on smaller parts.")
-    found.files = sorted(seen.values())
-    return list(found.files)
-
-
-def _split_pattern(pattern: str) -> tuple[str, list[str]]:
-    """'rec/**/*.csv' -> ('rec', ['**', '*.csv']): the folder before the first wildcard, and the rest."""
-    parts = pattern.replace(os.sep, "/").split("/")
-    head: list[str] = []
-    while parts and not glob.has_magic(parts[0]):
-        head.append(parts.pop(0))
-    base = "/".join(head) or ("/" if pattern.startswith("/") else ".")
-    if pattern.startswith("/") and not base.startswith("/"):
-        base = "/" + base
-    return base, [p for p in parts if p != ""]
-
-
-def _walk(folder: str, parts: list[str], found: Inputs) -> Iterable[Path]:
-    """Files under ``folder`` whose path below it matches ``parts`` (fnmatch per part; ``**``: any depth)."""
-    if not parts:
-        return
-    head, rest = parts[0], parts[1:]
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return  # unreadable or gone: nothing listed there, like glob
-    here = (lambda e: e.name) if folder == "." else (lambda e: e.path)  # 'a.csv', not './a.csv', as glob
-    if head == "**":
-        yield from _walk(folder, rest, found)  # zero folders
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            if entry.is_symlink():
-                if rest and entry.is_dir():  # a linked folder: not entered (loops, other trees)
-                    found.links.append(Path(here(entry)))
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                yield from _walk(here(entry), parts, found)  # one more folder, ** still to match
-        return
-    for entry in entries:
-        if not fnmatch.fnmatchcase(entry.name, head) or (entry.name.startswith(".") and not head.startswith(".")):
-            continue
-        if entry.is_symlink():
-            found.links.append(Path(here(entry)))
-        elif not rest and entry.is_file(follow_symlinks=False):
-            yield Path(here(entry))
-        elif rest and entry.is_dir(follow_symlinks=False):
-            yield from _walk(here(entry), rest, found)
 
 
 def _output_for(path: Path, root: Path, out_dir: Path, fmt: str) -> Path:
@@ -308,54 +198,15 @@ def plan(inputs: list[Path], out_dir: Path, fmt: str = "csv",
 
 # --------------------------------------------------------------------------- outputs: fingerprints, safe writes
 
-RECORD_SUFFIX = ".denoiser.json"  # beside each output: ".NAME.denoiser.json", what made it (hidden, like temp files)
-RECORD_VERSION = 1
-
-
-_NAME_BYTES = 180  # a hidden name longer than this is shortened: file names end at 255 bytes
-
-
-def _hidden_base(dst: Path) -> str:
-    """``dst``'s name for the hidden files beside it; a long one cut and made unique by its hash."""
-    name = dst.name
-    if len(name.encode("utf-8", "surrogateescape")) <= _NAME_BYTES:
-        return name
-    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-    return f"{name.encode('utf-8', 'surrogateescape')[:100].decode('utf-8', 'ignore')}~{digest}"
-
-
-def record_path(dst: Path) -> Path:
-    """Where the record of how ``dst`` was made lives: a hidden file beside it."""
-    return dst.with_name(f".{_hidden_base(dst)}{RECORD_SUFFIX}")
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """SHA-256 of a file's bytes, read in 1 MB steps."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def settings(options: BatchOptions) -> dict[str, Any]:
     """The options that decide an output's bytes, as JSON-able data; a model file by its content too."""
     out = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(options).items()}
-    if options.model not in ("none", "default", "parabola"):
+    if options.model not in ("none", *BUNDLED):
         try:
             out["model_sha256"] = file_sha256(options.model)
         except OSError:
             out["model_sha256"] = None  # a path only the workers can read: its name stands for it
     return out
-
-
-def _read_record(dst: Path) -> dict[str, Any] | None:
-    try:
-        with open(record_path(dst), encoding="utf-8") as handle:
-            record = json.load(handle)
-    except (OSError, ValueError):
-        return None
-    return record if isinstance(record, dict) and record.get("version") == RECORD_VERSION else None
 
 
 def is_done(src: Path, dst: Path, options: BatchOptions | None = None, *, setup: dict[str, Any] | None = None) -> bool:
@@ -365,7 +216,7 @@ def is_done(src: Path, dst: Path, options: BatchOptions | None = None, *, setup:
     output's own bytes must still have the SHA-256 the record gives: a truncated or garbage
     output, or one made with another model, sigma, columns or format, is redone.
     """
-    record = _read_record(dst)
+    record = read_record(dst)
     if record is None:
         return False
     setup = setup if setup is not None else settings(options or BatchOptions())
@@ -374,73 +225,6 @@ def is_done(src: Path, dst: Path, options: BatchOptions | None = None, *, setup:
                 and record.get("output") == file_sha256(dst))
     except OSError:
         return False
-
-
-def written_by_us(dst: Path) -> bool:
-    """Whether a batch may replace ``dst``: it does not exist, or a batch wrote it (its record is there)."""
-    return not os.path.lexists(dst) or _read_record(dst) is not None
-
-
-def check_output(dst: Path, inputs: Iterable[str | os.PathLike[str]]) -> None:
-    """Refuse an output path that is (or resolves to, or is a hard link of) one of ``inputs``, or a folder.
-
-    The one check every writer of denoised tables runs before writing: the one-file CLI
-    (``denoise x.csv -o x.csv``) and each file of a batch.
-
-    Raises
-    ------
-    InputError
-    """
-    if os.path.isdir(dst):
-        raise InputError(f"The output {quoted(str(dst), MAX_PATH_ECHO)} is a folder; give a file name.")
-    real = os.path.realpath(dst)
-    for src in inputs:
-        same = os.path.realpath(src) == real
-        if not same and os.path.exists(dst):
-            try:
-                same = os.path.samefile(src, dst)
-            except OSError:
-                same = False
-        if same:
-            raise InputError(f"The output {quoted(str(dst), MAX_PATH_ECHO)} is the input file "
-                             f"{quoted(str(src), MAX_PATH_ECHO)}; writing it would destroy the recording. "
-                             "Give another output name.")
-
-
-def write_output(dst: str | os.PathLike[str], data: bytes, inputs: Iterable[str | os.PathLike[str]],
-                 record: dict[str, Any] | None = None) -> None:
-    """Write a denoised table: :func:`check_output`, then atomically; with ``record`` (a batch), the
-    file is replaced only if a batch wrote it, and the record of how it was made is written first.
-
-    Parameters
-    ----------
-    dst : output path
-    data : the file's bytes
-    inputs : the input file(s) it was made from (never overwritten)
-    record : a batch's fingerprint ``{"input": sha256, "settings": {...}}``; None for a one-file run
-
-    Raises
-    ------
-    InputError
-        If ``dst`` is an input, a folder, or (batch) a file no batch wrote.
-    OSError
-        From the file system, with the output's path as its file name.
-    """
-    dst = Path(dst)
-    check_output(dst, inputs)
-    if os.path.exists(dst) and not stat.S_ISREG(os.stat(dst).st_mode):  # /dev/stdout, a pipe: no rename
-        if record is not None:
-            raise InputError(f"{quoted(str(dst), MAX_PATH_ECHO)} is not a regular file; a batch writes files only.")
-        with open(dst, "wb") as handle:
-            handle.write(data)
-        return
-    if record is not None and not written_by_us(dst):
-        raise InputError(f"{quoted(str(dst), MAX_PATH_ECHO)} exists and was not written by a Denoiser batch; it is "
-                         "not replaced. Move it away or choose another output folder.")
-    if record is not None:  # the record first: a crash between the two leaves a claimed, checkable path
-        full = {"version": RECORD_VERSION, **record, "output": hashlib.sha256(data).hexdigest()}
-        _atomic_write(record_path(dst), json.dumps(full, sort_keys=True).encode())
-    _atomic_write(dst, data)
 
 
 # --------------------------------------------------------------------------- the task (worker side)
@@ -521,62 +305,6 @@ def _joined(values: list[Any]) -> Any:
     return text + (f"{_SEP}… and {len(values) - SUMMARY_COLUMNS:,} more" if len(values) > SUMMARY_COLUMNS else "")
 
 
-def _temp_name(dst: Path) -> str:
-    return f".{_hidden_base(dst)}.{os.getpid()}.{threading.get_ident()}{TEMP_SUFFIX}"
-
-
-def _is_temp_of(name: str, dst: Path) -> bool:
-    """Whether ``name`` is a temporary file of ``dst`` (``.NAME.<pid>.<thread>.partial``), not of ``NAME.x.csv``."""
-    prefix = f".{_hidden_base(dst)}."
-    if not (name.startswith(prefix) and name.endswith(TEMP_SUFFIX)):
-        return False
-    middle = name[len(prefix):-len(TEMP_SUFFIX)].split(".")
-    return len(middle) == 2 and all(part.isdigit() for part in middle)
-
-
-def _atomic_write(dst: Path, data: bytes) -> None:
-    """Write ``data`` to ``dst`` through a hidden temporary file in the same folder, then rename.
-
-    A crash at any point leaves either the old ``dst`` (or none) or the complete new one,
-    never a part; the temporary file is removed on an error (a killed process may leave
-    one, named ``.NAME.<pid>.<thread>.partial``, which the next run of that file removes:
-    exactly that pattern, so ``a.csv`` never removes one of ``a.csv.x.csv``). An error from
-    the file system names ``dst`` (a full disk is the output's problem, not the input's).
-    """
-    try:
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        for stale in dst.parent.glob(f".{glob.escape(_hidden_base(dst))}.*{TEMP_SUFFIX}"):
-            if _is_temp_of(stale.name, dst):
-                try:
-                    stale.unlink()
-                except OSError:
-                    pass
-    except OSError as err:
-        raise OSError(err.errno, err.strerror or str(err), str(dst)) from None
-    tmp = dst.with_name(_temp_name(dst))
-    try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())  # the rename must not reach the disk before the data
-        os.replace(tmp, dst)
-    except BaseException as err:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        if isinstance(err, OSError):
-            raise OSError(err.errno, err.strerror or str(err), str(dst)) from None
-        raise
-
-
-def _output_bytes(table: Any, denoised: dict[str, Any], fmt: str, suffix: str = ".csv") -> bytes:
-    """The output file: Parquet, or the format ``suffix`` names (a CSV-like input: CSV, as before)."""
-    from denoiser.io.formats import output_bytes
-
-    return output_bytes(table, denoised, ".parquet" if fmt == "parquet" else suffix)
-
-
 def process_file(src: str, dst: str, options: BatchOptions, setup: dict[str, Any] | None = None) -> dict[str, Any]:
     """Denoise one file and write its output atomically; never raises for a bad file.
 
@@ -599,7 +327,6 @@ def process_file(src: str, dst: str, options: BatchOptions, setup: dict[str, Any
     row: dict[str, Any] = {k: None for k in SUMMARY_FIELDS}
     row.update(file=src, output=dst, status="failed")
     try:
-        from denoiser.auto import denoise
         from denoiser.io import read_series
 
         check_output(Path(dst), [src])
@@ -608,20 +335,13 @@ def process_file(src: str, dst: str, options: BatchOptions, setup: dict[str, Any
                              "not replaced. Move it away or choose another output folder.")
         fingerprint = {"input": file_sha256(src), "settings": setup if setup is not None else settings(options)}
         table = read_series(src)
-        names = list(options.columns or table.signal_columns)  # no index, time, year or clean column
-        unknown = [n for n in names if n not in table.values.columns]
-        if unknown:
-            raise InputError(f"No column named {listed(unknown)}; value columns are: {listed(table.values.columns)}.")
-        model = worker_model(options.model)
-        row.update(rows=table.report.rows, columns=_joined([cut(n, 40) for n in names]))
+        recipe = options.recipe()
+        done = denoise_table(table, recipe, worker_model(options.model))
+        row.update(rows=table.report.rows, columns=_joined([cut(n, 40) for n in done.columns]))
         if options.raw:
-            out = {n: model.denoise(table.column(n)) for n in names}
             row.update(method="network only (--raw)")
         else:
-            results = {n: denoise(table.column(n), sigma=options.sigma, quiet=options.quiet, model=model,
-                                  rng=options.seed) for n in names}
-            out = {n: r.denoised for n, r in results.items()}
-            res = list(results.values())
+            res = list(done.results.values())
             row.update(sigma=_joined([float(f"{r.sigma:.6g}") for r in res]),
                        sigma_source=_joined([r.sigma_source + (" (upper bound)" if r.sigma_is_upper_bound else "")
                                              for r in res]),
@@ -629,7 +349,8 @@ def process_file(src: str, dst: str, options: BatchOptions, setup: dict[str, Any
                        gain_band_db=_joined([f"{r.gain_band_db[0]:.1f} to {r.gain_band_db[1]:.1f}" for r in res]),
                        trusted=_joined([bool(r.trusted) for r in res]),
                        method=_joined([r.method for r in res]))
-        write_output(Path(dst), _output_bytes(table, out, options.fmt, Path(dst).suffix), [src], record=fingerprint)
+        suffix = ".parquet" if options.fmt == "parquet" else Path(dst).suffix
+        write_output(Path(dst), output_bytes(table, done, suffix), [src], record=fingerprint)
         row.update(status="ok")
     except InputError as err:
         row.update(error=_one_line(err))
@@ -720,7 +441,7 @@ def _write_summary(path: Path, rows: list[dict[str, Any]]) -> None:
         # File names and messages can come from hostile files: every line break and control
         # character escaped (a CR in a name split a row: rows could be forged), formulas neutralised.
         writer.writerow({k: _safe_cell(printable(v) if isinstance(v, str) else v) for k, v in row.items()})
-    _atomic_write(path, buffer.getvalue().encode("utf-8"))
+    atomic_write(path, buffer.getvalue().encode("utf-8"))
 
 
 def _safe_cell(value: Any) -> Any:
@@ -806,7 +527,7 @@ def run_batch(
     if todo:
         own_client = client is None
         if own_client:
-            client = _client(scheduler, workers)
+            client = client_for(scheduler, workers)
         try:
             for row in _run_tasks(client, todo, options, progress, setup):
                 rows[row["file"]] = row
@@ -816,7 +537,7 @@ def run_batch(
                     report.failed += 1
         finally:
             if own_client:
-                _close(client)
+                close_client(client)
     elif progress is not None:
         print(f"all {len(pairs)} outputs are up to date; nothing to do (--force redoes them)", file=progress)
     links = sorted(set(found.links) - {src for src, _ in pairs})
@@ -846,7 +567,7 @@ def _check_writable(out: Path) -> None:
                          f"({err.strerror or type(err).__name__}); choose a folder you may write to.") from None
 
 
-def _client(scheduler: str | None, workers: int | None) -> Any:
+def client_for(scheduler: str | None, workers: int | None) -> Any:
     import logging
 
     import dask
@@ -874,7 +595,7 @@ def _client(scheduler: str | None, workers: int | None) -> Any:
     return Client(cluster)
 
 
-def _close(client: Any) -> None:
+def close_client(client: Any) -> None:
     cluster = getattr(client, "cluster", None)
     client.close()
     if cluster is not None:

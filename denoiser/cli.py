@@ -84,34 +84,26 @@ def _is_batch(args: argparse.Namespace) -> bool:
 def cmd_denoise(args: argparse.Namespace) -> int:
     if _is_batch(args):
         return _denoise_batch(args)
-    from denoiser.auto import denoise
-    from denoiser.batch import check_output, write_output
+    from denoiser.apply import Level, Recipe, denoise_table, output_bytes, pick_columns
     from denoiser.io import read_series
+    from denoiser.io.formats import suffix_for
+    from denoiser.io.output import check_output, write_output
 
     t0 = time.perf_counter()
+    recipe = Recipe(model=args.model, method="network" if args.raw else "auto",
+                    columns=tuple(args.column) if args.column else None,
+                    level=Level(args.sigma, _quiet_range(args.quiet_range)), seed=args.seed, part=args.part)
     check_output(Path(args.output), [args.input])  # before the work, and again at the write
     table = read_series(args.input, part=args.part)
-    names = args.column or table.signal_columns  # never an index, time or year column, nor a clean one
-    unknown = [n for n in names if n not in table.values.columns]
-    if unknown:
-        raise InputError(f"No column named {listed(unknown)} in {quoted(args.input, MAX_PATH_ECHO)}; "
-                         f"value columns are: {listed(table.values.columns)}.")
-    if args.raw and args.model == "none":
-        raise InputError("--raw applies the network alone; it needs a model, not --model none.")
-    den = False if args.model == "none" else _model(args.model)  # none: classical candidates only
-    quiet = _quiet_range(args.quiet_range)
-    if args.raw:
-        out = {name: den.denoise(table.column(name)) for name in names}
-        results = {}
-    else:
-        results = {name: denoise(table.column(name), sigma=args.sigma, quiet=quiet, model=den, rng=args.seed)
-                   for name in names}
-        out = {name: res.denoised for name, res in results.items()}
-    from denoiser.io.formats import output_bytes, suffix_for
-
+    try:
+        pick_columns(table, recipe.columns)  # never an index, time or year column, nor a clean one by default
+    except InputError as err:
+        raise InputError(f"{err} (in {quoted(args.input, MAX_PATH_ECHO)})") from None
+    done = denoise_table(table, recipe, False if args.model == "none" else _model(args.model))
+    names, results = done.columns, done.results
     # -o out.wav, out.edf, out.xlsx...: that format (the input's header where it is the same); else CSV.
     # The one writer of denoised tables: never the input itself (by path, link or hard link), atomic.
-    write_output(args.output, output_bytes(table, out, suffix_for(args.output, args.format)), [args.input])
+    write_output(args.output, output_bytes(table, done, suffix_for(args.output, args.format)), [args.input])
     if not args.quiet:
         for line in table.report.summary().split("\n"):
             print(_one_line(line), file=sys.stderr)
@@ -173,14 +165,14 @@ def cmd_search(args: argparse.Namespace) -> None:
     kwargs = dict(base_config=base, train=train, n_trials=args.trials, budget_seconds=args.minutes * 60,
                   on_trial=progress)
     if args.workers or args.scheduler:
-        from denoiser.batch import _client, _close
+        from denoiser.batch import client_for, close_client
         from denoiser.search_tasks import search_on_cluster
 
-        client = _client(args.scheduler, args.workers)
+        client = client_for(args.scheduler, args.workers)
         try:
             result = search_on_cluster(noisy, clean, space, client, **kwargs)
         finally:
-            _close(client)
+            close_client(client)
     else:
         from denoiser.search import search
 

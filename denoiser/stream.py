@@ -34,7 +34,7 @@ import numpy as np
 import tensorflow as tf
 
 from denoiser import selfsup, windows
-from denoiser.batch import expand_inputs
+from denoiser.io.listing import expand_inputs
 from denoiser.config import ModelConfig, TrainConfig
 from denoiser.errors import InputError
 from denoiser.io import read_series

@@ -435,7 +435,7 @@ def test_the_local_cluster_serves_no_dashboard(tmp_path: Path) -> None:
     import urllib.error
     import urllib.request
 
-    client = batch._client(None, 1)
+    client = batch.client_for(None, 1)
     try:
         def http_ports(server) -> list:  # noqa: ANN001
             return [sock.getsockname()[:2] for sock in server.http_server._sockets.values()]
@@ -451,7 +451,7 @@ def test_the_local_cluster_serves_no_dashboard(tmp_path: Path) -> None:
                 assert info.value.code == 404, (port, path)
         assert client.scheduler_info()["address"].startswith("tcp://127.0.0.1:")
     finally:
-        batch._close(client)
+        batch.close_client(client)
 
 
 def test_a_one_file_output_to_a_pipe_is_written_not_replaced(tmp_path: Path) -> None:

@@ -655,7 +655,7 @@ def test_workers_die_with_their_client(tmp_path: Path) -> None:
     import psutil
 
     code = ("import os, sys; from denoiser import batch\n"
-            "client = batch._client(None, 1)\n"
+            "client = batch.client_for(None, 1)\n"
             "print(*client.run(os.getpid).values(), flush=True)\n"
             "sys.stdin.read()\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
