@@ -154,7 +154,7 @@ def model_config(preset: str, window: int | str, filters: int, scaling: str) -> 
 
     Settings a preset's record does not let a form change (the tutorial net's scaling) keep its defaults.
     """
-    return PRESETS[preset].form_config(window=window, filters=filters, scaling=scaling)
+    return ModelConfig.from_form(preset, window=window, filters=filters, scaling=scaling)
 
 
 def search_form() -> _training.SearchRequest | None:

@@ -27,7 +27,7 @@ from denoiser.text import listed
 
 __all__ = ["BUNDLED", "Level", "METHODS", "Recipe", "TableResult", "denoise_table", "output_bytes", "resolve_model"]
 
-BUNDLED = ("default", "parabola")     # model specs that name a bundled model (``pretrained(name)``)
+from denoiser.assets import BUNDLED  # noqa: E402 (model specs that name a bundled model: ``pretrained(name)``)
 METHODS = ("auto", "network")         # the automatic no-harm pipeline, or the network alone
 
 
@@ -121,10 +121,10 @@ def resolve_model(spec: str) -> Any:
     """
     if spec == "none":
         return False
-    from denoiser.bundled import RECIPES, pretrained
+    from denoiser.bundled import pretrained
     from denoiser.core import Denoiser
 
-    return pretrained(spec) if spec in RECIPES else Denoiser.load(spec)
+    return pretrained(spec) if spec in BUNDLED else Denoiser.load(spec)
 
 
 def pick_columns(table: Any, columns: tuple[str, ...] | list[str] | None) -> list[str]:

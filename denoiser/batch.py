@@ -234,7 +234,7 @@ _MODEL_LOCK = threading.Lock()
 LOADS = 0  # models loaded by this process (the tests check: one per worker)
 
 
-def _limit_threads(worker: Any = None) -> None:
+def limit_threads(worker: Any = None) -> None:
     """One worker per core: keep each worker's TensorFlow to its own thread count.
 
     Must run before TensorFlow's first op; later calls are refused by TF and ignored.
@@ -281,11 +281,10 @@ def worker_model(spec: str, raw: bool = False, worker: Any = None) -> Any:
         return False  # classical candidates only (the pipeline's model=False); no TensorFlow
     with _MODEL_LOCK:  # threads of one worker share it; only the first loads
         if spec not in _MODELS:
-            _limit_threads(worker)
-            from denoiser.bundled import RECIPES, pretrained
-            from denoiser.core import Denoiser
+            limit_threads(worker)
+            from denoiser.apply import resolve_model
 
-            _MODELS[spec] = pretrained(spec) if spec in RECIPES else Denoiser.load(spec)
+            _MODELS[spec] = resolve_model(spec)
             LOADS += 1
         return _MODELS[spec]
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,10 +28,9 @@ import numpy as np
 from denoiser import windows
 from denoiser.config import ModelConfig, TrainConfig
 from denoiser.core import Denoiser
-from denoiser.errors import InputError
 from denoiser.signals import training_pairs
 
-ASSETS = Path(os.environ.get("DENOISER_ASSETS", Path(__file__).resolve().parent.parent / "assets"))
+from denoiser.assets import ASSETS, BUNDLED, bundled_path  # noqa: E402,F401 (ASSETS: public here too)
 
 
 @dataclass(frozen=True)
@@ -90,6 +88,7 @@ RECIPES: dict[str, Recipe] = {
         family="parabola", noise=("gaussian",), sigma=(0.02, 0.3),
         n_signals=30_000, train=TrainConfig(epochs=40, batch_size=64, patience=5, seed=0)),
 }
+assert tuple(RECIPES) == BUNDLED, "denoiser/assets.py names the bundled models the recipes make"
 
 
 def train_recipe(name: str, *, scale: float = 1.0, verbose: bool = True) -> Denoiser:
@@ -118,12 +117,7 @@ def pretrained(name: str = "default") -> Denoiser:
     ----------
     name : "default" (general, for any signal) or "parabola" (the x² specialist)
     """
-    if name not in RECIPES:
-        raise InputError(f"Unknown bundled model {name!r}; choose one of {', '.join(RECIPES)}.")
-    path = ASSETS / f"{name}.keras"
-    if not path.exists():
-        raise InputError(f"The bundled model {path} is missing; re-create it with `python -m denoiser.bundled`.")
-    return Denoiser.load(path)
+    return Denoiser.load(bundled_path(name))
 
 
 def default_model() -> Denoiser:

@@ -50,11 +50,10 @@ def _import_tensorflow() -> None:
 
 
 def _model(spec: str):
-    """'default', 'parabola' or a path to a .keras file -> Denoiser."""
-    from denoiser.core import Denoiser
-    from denoiser.bundled import RECIPES, pretrained
+    """'default', 'parabola' or a path to a .keras file -> Denoiser (the table service's resolution)."""
+    from denoiser.apply import resolve_model
 
-    return pretrained(spec) if spec in RECIPES else Denoiser.load(spec)
+    return resolve_model(spec)
 
 
 def _quiet_range(text: str | None) -> tuple[int, int] | None:
@@ -194,12 +193,12 @@ def cmd_search(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from denoiser.config import TrainConfig
+    from denoiser.config import ModelConfig, TrainConfig
     from denoiser.core import Denoiser
     from denoiser.signals import training_pairs
 
     # The preset's own defaults; --window and --filters where its record lets a form set them.
-    config = PRESETS[args.preset].form_config(window=args.window, filters=args.filters)
+    config = ModelConfig.from_form(args.preset, window=args.window, filters=args.filters)
     if args.data:
         return _train_stream(args, config)
     if args.self_supervised:

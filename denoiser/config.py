@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from denoiser import presets
+from denoiser.presets import FORM_FIELDS
 from denoiser.errors import InputError
 from denoiser.windows import GLOBAL_SCALINGS, SCALINGS
 
@@ -122,7 +123,24 @@ class ModelConfig:
         if preset not in PRESETS:
             raise InputError(f"Invalid model configuration: preset must be one of {', '.join(PRESETS)}; "
                              f"got {preset!r}.")
-        return PRESETS[preset].config(**changes)
+        return cls(**{**PRESETS[preset].defaults, "preset": preset, **changes})
+
+    @classmethod
+    def from_form(cls, preset: str, **choices: Any) -> "ModelConfig":
+        """The config a form describes (the app's training form, ``python -m denoiser train``).
+
+        ``None`` or ``"auto"`` keeps a preset's default; fields the preset does not let a form
+        change (``Preset.tunable``) are ignored.
+
+        >>> ModelConfig.from_form("seed", window="auto", filters=64, scaling="standard").window
+        150
+        """
+        unknown = set(choices) - set(FORM_FIELDS)
+        if unknown:
+            raise TypeError(f"from_form takes {', '.join(FORM_FIELDS)}; got {', '.join(sorted(unknown))}")
+        spec = PRESETS[preset]
+        picked = {k: v for k, v in choices.items() if k in spec.tunable and v is not None and v != "auto"}
+        return cls.for_preset(preset, **picked)
 
     @classmethod
     def tutorial(cls) -> "ModelConfig":

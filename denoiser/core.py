@@ -265,9 +265,9 @@ class Denoiser:
         """
         if not name:
             return None
-        from denoiser.bundled import pretrained
+        from denoiser.assets import bundled_path
 
-        src = pretrained(name)
+        src = Denoiser.load(bundled_path(name))
         if not self._config_given:
             self.config = replace(src.config, blind_spot=0)
             return src

@@ -13,7 +13,6 @@ import keras
 from keras import layers
 
 from denoiser.config import ModelConfig
-from denoiser.presets import PRESETS
 
 Builder = Callable[[ModelConfig], keras.Model]
 #: Preset name -> the function that builds its network; filled by @builder below.
@@ -30,6 +29,15 @@ def builder(name: str) -> Callable[[Builder], Builder]:
     return register
 
 
+def builder_for(name: str) -> Builder:
+    """The function that builds preset ``name``'s network."""
+    try:
+        return BUILDERS[name]
+    except KeyError:
+        raise LookupError(f"No builder for preset {name!r}: add one in denoiser/model.py "
+                          f"with @builder({name!r}).") from None
+
+
 def build_model(config: ModelConfig) -> keras.Model:
     """Build the network a config describes (weights freshly initialised).
 
@@ -41,7 +49,7 @@ def build_model(config: ModelConfig) -> keras.Model:
     -------
     model : keras.Model, input and output shape (batch, config.window, 1)
     """
-    return PRESETS[config.preset].builder(config)
+    return builder_for(config.preset)(config)
 
 
 @builder("seed")

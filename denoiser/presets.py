@@ -16,10 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Callable
-
-if TYPE_CHECKING:
-    from denoiser.config import ModelConfig
+from typing import Any
 
 #: Settings a form (the app's training form, ``python -m denoiser train``) may set.
 FORM_FIELDS = ("window", "filters", "scaling")
@@ -75,35 +72,6 @@ class Preset:
     def fixed(self) -> dict[str, Any]:
         """The defaults a form cannot change (e.g. the tutorial net's min-max scaling)."""
         return {k: v for k, v in self.defaults.items() if k not in self.tunable}
-
-    def config(self, **changes: Any) -> "ModelConfig":
-        """A validated ``ModelConfig`` of this preset: its defaults, then ``changes``."""
-        from denoiser.config import ModelConfig  # config imports this module: import at call time
-
-        return ModelConfig(**{**self.defaults, "preset": self.name, **changes})
-
-    def form_config(self, **choices: Any) -> "ModelConfig":
-        """The config a form describes: ``None`` or ``"auto"`` keeps a default, untunable fields are ignored.
-
-        >>> PRESETS["seed"].form_config(window="auto", filters=64, scaling="standard").window
-        150
-        """
-        unknown = set(choices) - set(FORM_FIELDS)
-        if unknown:
-            raise TypeError(f"form_config takes {', '.join(FORM_FIELDS)}; got {', '.join(sorted(unknown))}")
-        picked = {k: v for k, v in choices.items() if k in self.tunable and v is not None and v != "auto"}
-        return self.config(**picked)
-
-    @property
-    def builder(self) -> Callable[["ModelConfig"], Any]:
-        """The function of :mod:`denoiser.model` that builds this network (imports Keras)."""
-        from denoiser.model import BUILDERS
-
-        try:
-            return BUILDERS[self.name]
-        except KeyError:
-            raise LookupError(f"No builder for preset {self.name!r}: add one in denoiser/model.py "
-                              f"with @builder({self.name!r}).") from None
 
 
 _UNET_NOTES = (

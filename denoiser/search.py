@@ -98,7 +98,7 @@ def search(noisy: np.ndarray, clean: np.ndarray, space: dict[str, list], *,
     -------
     SearchResult
     """
-    base_config, train, combos, parts, inner = _prepare(noisy, clean, space, base_config, train, n_trials)
+    base_config, train, combos, parts, inner = prepare_search(noisy, clean, space, base_config, train, n_trials)
 
     stop = _stopper(should_stop, budget_seconds)
     result = SearchResult(n_planned=len(combos))
@@ -107,7 +107,7 @@ def search(noisy: np.ndarray, clean: np.ndarray, space: dict[str, list], *,
         if stop():
             result.stopped = True
             break
-        den, row = _trial(index, params, base_config, inner, parts, stop)
+        den, row = run_trial(index, params, base_config, inner, parts, stop)
         result.table.append(row)
         result.stopped = result.stopped or row["stopped"]
         if row["val_mse"] < best_mse:  # NaN never wins
@@ -120,7 +120,7 @@ def search(noisy: np.ndarray, clean: np.ndarray, space: dict[str, list], *,
 
     n_test = len(parts["test"][0])
     if n_test:
-        result.test_metrics = _metrics(result.best_, *parts["test"])
+        result.test_metrics = trial_metrics(result.best_, *parts["test"])
     # Carried into the saved model, so a downloaded winner says how it was chosen and tested.
     result.best_.test_metrics_ = dict(result.test_metrics)
     result.best_.train_info_["search"] = {
@@ -130,7 +130,7 @@ def search(noisy: np.ndarray, clean: np.ndarray, space: dict[str, list], *,
 
 
 # ------------------------------------------------------------ planning
-def _prepare(noisy: np.ndarray, clean: np.ndarray, space: dict[str, list], base_config: ModelConfig | None,
+def prepare_search(noisy: np.ndarray, clean: np.ndarray, space: dict[str, list], base_config: ModelConfig | None,
              train: TrainConfig | None, n_trials: int | None) -> tuple:
     """What every search needs before its trials: defaults, checked data, the plan, the splits.
 
@@ -234,19 +234,19 @@ def _stopper(should_stop: StopFlag | None, budget_seconds: float | None) -> Stop
 
 
 # ------------------------------------------------------------ trials
-def _trial(index: int, params: dict[str, Any], base: ModelConfig, train: TrainConfig,
+def run_trial(index: int, params: dict[str, Any], base: ModelConfig, train: TrainConfig,
            parts: dict[str, tuple[np.ndarray, np.ndarray]], stop: StopFlag) -> tuple[Denoiser, dict[str, Any]]:
     """Fit on the training signals, score on the validation signals; returns the model and its row."""
     config, trial_train = _configs(params, base, train)
     t0 = time.perf_counter()
     den = Denoiser(config).fit(*parts["train"], trial_train, should_stop=stop, data_note=f"search trial {index}")
-    scores = _metrics(den, *parts["val"])
+    scores = trial_metrics(den, *parts["val"])
     row = {"trial": index, **params, "val_mse": scores["mse"], "val_mae": scores["mae"],
            "epochs": den.train_info_["epochs_run"], "seconds": time.perf_counter() - t0,
            "stopped": bool(den.train_info_["stopped_by_user"])}
     return den, row
 
 
-def _metrics(den: Denoiser, noisy: np.ndarray, clean: np.ndarray) -> dict[str, float]:
+def trial_metrics(den: Denoiser, noisy: np.ndarray, clean: np.ndarray) -> dict[str, float]:
     """MSE/MAE of noisy input and denoised output against clean, in the data's units."""
     return metrics.report(clean, noisy, den.denoise(noisy))

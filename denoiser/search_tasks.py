@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from denoiser.config import ModelConfig, TrainConfig
-from denoiser.search import SearchResult, TrialHook, _metrics, _prepare, _trial
+from denoiser.search import SearchResult, TrialHook, prepare_search, run_trial, trial_metrics
 
 __all__ = ["search_on_cluster"]
 
@@ -28,12 +28,12 @@ __all__ = ["search_on_cluster"]
 def _remote_trial(index: int, params: dict[str, Any], base: ModelConfig, train: TrainConfig,
                   parts: dict[str, tuple[np.ndarray, np.ndarray]], deadline: float | None) -> tuple[dict, bytes]:
     """One trial on a worker: (table row, the fitted model as .keras bytes)."""
-    from denoiser.batch import _limit_threads
+    from denoiser.batch import limit_threads
 
-    _limit_threads()  # one worker per core: TensorFlow keeps to the worker's threads
+    limit_threads()  # one worker per core: TensorFlow keeps to the worker's threads
     # Wall-clock deadline (time.time, shared by machines with synchronised clocks).
     stop = (lambda: False) if deadline is None else (lambda: time.time() >= deadline)
-    den, row = _trial(index, params, base, train, parts, stop)
+    den, row = run_trial(index, params, base, train, parts, stop)
     buffer = io.BytesIO()
     den.save(buffer)
     return row, buffer.getvalue()
@@ -66,7 +66,7 @@ def search_on_cluster(noisy: np.ndarray, clean: np.ndarray, space: dict[str, lis
     from denoiser.core import Denoiser
 
     noisy = np.asarray(noisy, dtype=np.float64)
-    base_config, train, combos, parts, inner = _prepare(noisy, clean, space, base_config, train, n_trials)
+    base_config, train, combos, parts, inner = prepare_search(noisy, clean, space, base_config, train, n_trials)
     deadline = None if budget_seconds is None else time.time() + budget_seconds
     shared = client.scatter(parts, broadcast=True)  # the data goes to each worker once, not once per trial
     futures = {client.submit(_remote_trial, i, params, base_config, inner, shared, deadline, pure=False): i
@@ -88,7 +88,7 @@ def search_on_cluster(noisy: np.ndarray, clean: np.ndarray, space: dict[str, lis
     result.best_params = dict(combos[best["trial"]])
     n_test = len(parts["test"][0])
     if n_test:
-        result.test_metrics = _metrics(result.best_, *parts["test"])
+        result.test_metrics = trial_metrics(result.best_, *parts["test"])
     result.best_.test_metrics_ = dict(result.test_metrics)
     result.best_.train_info_["search"] = {
         "params": result.best_params, "trials": len(result.table), "val_mse": best["val_mse"],

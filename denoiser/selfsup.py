@@ -36,7 +36,7 @@ import numpy as np
 import tensorflow as tf
 
 from denoiser.config import TrainConfig
-from denoiser.train import EpochHook, StopFlag, _release_gradient_registrations, callbacks, fit_info
+from denoiser.train import EpochHook, StopFlag, release_gradient_registrations, callbacks, fit_info
 
 MIN_STEPS = 16  # batches per epoch at least: a short recording gives few windows, and patience counts epochs
 
@@ -226,7 +226,7 @@ def fit_blind_spot(model: keras.Model, x_train: np.ndarray, x_val: np.ndarray, c
     cbs, parts = callbacks(cfg, on_epoch, should_stop)
     steps = max(MIN_STEPS, math.ceil(len(x_train) / cfg.batch_size))
     v_in, v_target = validation_arrays(x_val, k)
-    with _release_gradient_registrations():
+    with release_gradient_registrations():
         hist = model.fit(training_dataset(x_train, k, cfg.batch_size, cfg.seed), steps_per_epoch=steps,
                          validation_data=(v_in, v_target), validation_batch_size=max(cfg.batch_size, 256),
                          epochs=cfg.epochs, callbacks=cbs, shuffle=False, verbose=verbose)  # the dataset shuffles itself

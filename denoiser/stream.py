@@ -38,7 +38,7 @@ from denoiser.io.listing import expand_inputs
 from denoiser.config import ModelConfig, TrainConfig
 from denoiser.errors import InputError
 from denoiser.io import read_series
-from denoiser.train import (MIN_ROWS_FOR_ROW_SPLIT, EpochHook, StopFlag, _release_gradient_registrations, callbacks,
+from denoiser.train import (MIN_ROWS_FOR_ROW_SPLIT, EpochHook, StopFlag, release_gradient_registrations, callbacks,
                             fit_info, make_loss, part_hops, split_indices, split_series)
 
 SHUFFLE_BUFFER = 10_000  # windows held for shuffling: 10 MB at window 256 (float32)
@@ -452,7 +452,7 @@ def fit(model: keras.Model, train_ds: tf.data.Dataset, val_ds: tf.data.Dataset, 
     replicas = tf.distribute.get_strategy().num_replicas_in_sync
     if replicas > 1:
         train_ds, val_ds = _even_batches(train_ds, replicas), _even_batches(val_ds, replicas)
-    with _release_gradient_registrations():
+    with release_gradient_registrations():
         # Keras restarts the validation stream at every evaluation, so each sees one whole pass.
         hist = model.fit(train_ds.repeat(), steps_per_epoch=train_steps, validation_data=val_ds.repeat(),
                          validation_steps=val_steps, epochs=cfg.epochs, callbacks=cbs, shuffle=False,

@@ -234,7 +234,7 @@ _registered_during_fits: set[str] = set()
 
 
 @contextmanager
-def _release_gradient_registrations() -> Iterator[None]:
+def release_gradient_registrations() -> Iterator[None]:
     """Drop the gradient functions TensorFlow registers globally during a fit.
 
     Keras' TensorFlow optimizer traces a ``tf.custom_gradient`` per fit, and each
@@ -347,7 +347,7 @@ def fit_windows(model: keras.Model, x_train: np.ndarray, y_train: np.ndarray, x_
     # shape" on a last batch of 15 over 2 devices): keep whole multiples of the replica count.
     replicas = tf.distribute.get_strategy().num_replicas_in_sync
     x_train, y_train, x_val, y_val = (a[: len(a) - len(a) % replicas] for a in (x_train, y_train, x_val, y_val))
-    with _release_gradient_registrations():
+    with release_gradient_registrations():
         hist = model.fit(dataset(x_train, y_train, _multiple(cfg.batch_size, replicas), shuffle_seed=cfg.seed,
                                  weights=noise_weights(x_train, y_train) if weigh else None),
                          validation_data=dataset(x_val, y_val, _multiple(max(cfg.batch_size, 256), replicas),

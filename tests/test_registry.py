@@ -97,23 +97,23 @@ def test_the_registry_keeps_the_older_names():
     assert dict(config.LEARNING_RATES) == {"unet": 1e-3, "seed": 1e-3, "lstm": 3e-3}
     assert ModelConfig.tutorial() == ModelConfig(preset="seed", window=150, scaling="minmax", kernel_size=3)
     assert ModelConfig.lstm(units=8) == ModelConfig(preset="lstm", window=128, units=8)
-    assert ModelConfig() == PRESETS[presets.DEFAULT].config() and ModelConfig().window == 256
+    assert ModelConfig() == ModelConfig.for_preset(presets.DEFAULT) and ModelConfig().window == 256
     with pytest.raises(InputError, match="preset must be one of unet, seed, lstm; got 'x'"):
         ModelConfig.for_preset("x")
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_every_preset_builds_a_window_to_window_network_from_its_defaults(name):
-    from denoiser.model import BUILDERS, build_model
+    from denoiser.model import BUILDERS, build_model, builder_for
 
     spec = PRESETS[name]
-    assert spec.builder is BUILDERS[name]
-    for cfg in (spec.config(), spec.form_config(window=64, filters=8, scaling="minmax")):
+    assert builder_for(name) is BUILDERS[name]
+    for cfg in (ModelConfig.for_preset(name), ModelConfig.from_form(name, window=64, filters=8, scaling="minmax")):
         net = build_model(cfg)
         assert tuple(net.input_shape) == tuple(net.output_shape) == (None, cfg.window, 1)
-    assert spec.config().window == spec.window
+    assert ModelConfig.for_preset(name).window == spec.window
     # What a form may not change stays at the record's value (the tutorial net's scaling).
-    chosen = spec.form_config(window="auto", filters=64, scaling="standard")
+    chosen = ModelConfig.from_form(name, window="auto", filters=64, scaling="standard")
     for key, value in spec.fixed.items():
         assert getattr(chosen, key) == value
     assert TrainConfig.for_preset(name).learning_rate == spec.learning_rate
@@ -165,9 +165,9 @@ def test_a_new_preset_is_offered_by_the_cli_and_trains_saves_and_loads(tiny_buil
     monkeypatch.setattr(Denoiser, "fit", fit)
     out = tmp_path / "tiny.keras"
     status = cli.main(["train", "--preset", "tiny", "--n-signals", "60", "--epochs", "1", "-o", str(out)])
-    assert status == 0 and fitted["config"] == TINY.config()
+    assert status == 0 and fitted["config"] == ModelConfig.for_preset("tiny")
     loaded = Denoiser.load(out)
-    assert loaded.config == TINY.config() and loaded.model_.name == "tiny"
+    assert loaded.config == ModelConfig.for_preset("tiny") and loaded.model_.name == "tiny"
     x = signals.add_noise(signals.make_signal("sines", 300, 0), sigma=0.1, rng=1)
     assert loaded.denoise(x).shape == x.shape
 
