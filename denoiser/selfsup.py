@@ -36,7 +36,7 @@ import numpy as np
 import tensorflow as tf
 
 from denoiser.config import TrainConfig
-from denoiser.train import EpochHook, StopFlag, release_gradient_registrations, callbacks, fit_info
+from denoiser.train import EpochHook, StopFlag, run_fit
 
 MIN_STEPS = 16  # batches per epoch at least: a short recording gives few windows, and patience counts epochs
 
@@ -222,15 +222,11 @@ def fit_blind_spot(model: keras.Model, x_train: np.ndarray, x_val: np.ndarray, c
     info : dict with ``history``, ``best_epoch``, ``epochs_run``, ``stopped_by_user``, ``seconds``
     """
     k = cfg.blind_spot
-    model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=masked_loss(cfg.loss))
-    cbs, parts = callbacks(cfg, on_epoch, should_stop)
-    steps = max(MIN_STEPS, math.ceil(len(x_train) / cfg.batch_size))
     v_in, v_target = validation_arrays(x_val, k)
-    with release_gradient_registrations():
-        hist = model.fit(training_dataset(x_train, k, cfg.batch_size, cfg.seed), steps_per_epoch=steps,
-                         validation_data=(v_in, v_target), validation_batch_size=max(cfg.batch_size, 256),
-                         epochs=cfg.epochs, callbacks=cbs, shuffle=False, verbose=verbose)  # the dataset shuffles itself
-    return fit_info({k_: [float(v) for v in vals] for k_, vals in hist.history.items()}, parts)
+    return run_fit(model, masked_loss(cfg.loss), cfg, training_dataset(x_train, k, cfg.batch_size, cfg.seed),
+                   (v_in, v_target), on_epoch=on_epoch, should_stop=should_stop, verbose=verbose,
+                   steps_per_epoch=max(MIN_STEPS, math.ceil(len(x_train) / cfg.batch_size)),
+                   validation_batch_size=max(cfg.batch_size, 256))
 
 
 def blind_spot_metrics(denoise_frames: Callable[[np.ndarray], np.ndarray], frames: np.ndarray,

@@ -38,8 +38,8 @@ from denoiser.io.listing import expand_inputs
 from denoiser.config import ModelConfig, TrainConfig
 from denoiser.errors import InputError
 from denoiser.io import read_series
-from denoiser.train import (MIN_ROWS_FOR_ROW_SPLIT, EpochHook, StopFlag, release_gradient_registrations, callbacks,
-                            fit_info, make_loss, part_hops, split_indices, split_series)
+from denoiser.train import (MIN_ROWS_FOR_ROW_SPLIT, EpochHook, StopFlag, make_loss, part_hops, run_fit,
+                            split_indices, split_series)
 
 SHUFFLE_BUFFER = 10_000  # windows held for shuffling: 10 MB at window 256 (float32)
 CHUNK = 256              # windows handed to tf.data at a time (a copy of at most this many)
@@ -447,17 +447,13 @@ def fit(model: keras.Model, train_ds: tf.data.Dataset, val_ds: tf.data.Dataset, 
     info : as :func:`denoiser.train.fit_windows`
     """
     loss = selfsup.masked_loss(cfg.loss) if cfg.self_supervised else make_loss(cfg.loss)
-    model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=loss)
-    cbs, parts = callbacks(cfg, on_epoch, should_stop)
     replicas = tf.distribute.get_strategy().num_replicas_in_sync
     if replicas > 1:
         train_ds, val_ds = _even_batches(train_ds, replicas), _even_batches(val_ds, replicas)
-    with release_gradient_registrations():
-        # Keras restarts the validation stream at every evaluation, so each sees one whole pass.
-        hist = model.fit(train_ds.repeat(), steps_per_epoch=train_steps, validation_data=val_ds.repeat(),
-                         validation_steps=val_steps, epochs=cfg.epochs, callbacks=cbs, shuffle=False,
-                         verbose=verbose)  # the stream shuffles itself
-    return fit_info({k: [float(v) for v in vals] for k, vals in hist.history.items()}, parts)
+    # Keras restarts the validation stream at every evaluation, so each sees one whole pass.
+    return run_fit(model, loss, cfg, train_ds.repeat(), val_ds.repeat(), on_epoch=on_epoch,
+                   should_stop=should_stop, verbose=verbose, steps_per_epoch=train_steps,
+                   validation_steps=val_steps)
 
 
 def _even_batches(ds: tf.data.Dataset, replicas: int) -> tf.data.Dataset:

@@ -340,17 +340,45 @@ def fit_windows(model: keras.Model, x_train: np.ndarray, y_train: np.ndarray, x_
     info : dict with ``history`` (lists per metric), ``best_epoch``, ``epochs_run``,
         ``stopped_by_user`` and ``seconds``
     """
-    model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=make_loss(cfg.loss))
-    cbs, parts = callbacks(cfg, on_epoch, should_stop)
     weigh = cfg.weighting == "noise"
     # Several replicas (tf.distribute) split every batch evenly or fail ("AddN ... must have the same
     # shape" on a last batch of 15 over 2 devices): keep whole multiples of the replica count.
     replicas = tf.distribute.get_strategy().num_replicas_in_sync
     x_train, y_train, x_val, y_val = (a[: len(a) - len(a) % replicas] for a in (x_train, y_train, x_val, y_val))
+    return run_fit(model, make_loss(cfg.loss), cfg,
+                   dataset(x_train, y_train, _multiple(cfg.batch_size, replicas), shuffle_seed=cfg.seed,
+                           weights=noise_weights(x_train, y_train) if weigh else None),
+                   dataset(x_val, y_val, _multiple(max(cfg.batch_size, 256), replicas),
+                           weights=noise_weights(x_val, y_val) if weigh else None),
+                   on_epoch=on_epoch, should_stop=should_stop, verbose=verbose)
+
+
+def run_fit(model: keras.Model, loss: Any, cfg: TrainConfig, train_data: Any, val_data: Any, *,
+            on_epoch: EpochHook | None = None, should_stop: StopFlag | None = None, verbose: int = 0,
+            **fit_args: Any) -> dict[str, Any]:
+    """The one training loop: compile, fit with the callbacks of :func:`callbacks`, report.
+
+    Behind every fit of the package (supervised windows, the blind-spot fit in
+    :mod:`denoiser.selfsup`, streamed files in :mod:`denoiser.stream`): Adam at the config's
+    learning rate, early stopping that restores the best epoch's weights however the run ends,
+    the learning-rate plateau, the epoch hook and the stop flag, TensorFlow's gradient
+    registrations released afterwards, and the history reported once.
+
+    Parameters
+    ----------
+    loss : a Keras loss (``make_loss``, ``selfsup.masked_loss``)
+    train_data, val_data : what ``model.fit`` takes as data and ``validation_data``
+    fit_args : more ``model.fit`` arguments (``steps_per_epoch``, ``validation_steps``,
+        ``validation_batch_size``); the data shuffle themselves, so ``shuffle`` is off
+
+    Returns
+    -------
+    info : dict with ``history`` (lists per metric), ``best_epoch``, ``epochs_run``,
+        ``stopped_by_user`` and ``seconds``
+    """
+    model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=loss)
+    cbs, parts = callbacks(cfg, on_epoch, should_stop)
     with release_gradient_registrations():
-        hist = model.fit(dataset(x_train, y_train, _multiple(cfg.batch_size, replicas), shuffle_seed=cfg.seed,
-                                 weights=noise_weights(x_train, y_train) if weigh else None),
-                         validation_data=dataset(x_val, y_val, _multiple(max(cfg.batch_size, 256), replicas),
-                                                 weights=noise_weights(x_val, y_val) if weigh else None),
-                         epochs=cfg.epochs, callbacks=cbs, shuffle=False, verbose=verbose)
+        hist = model.fit(train_data, validation_data=val_data, epochs=cfg.epochs, callbacks=cbs, shuffle=False,
+                         verbose=verbose, **fit_args)
     return fit_info({k: [float(v) for v in vals] for k, vals in hist.history.items()}, parts)
