@@ -20,8 +20,17 @@ from denoiser.classical import moving_average, savgol, wavelet
 from denoiser.config import ModelConfig, TrainConfig
 from denoiser.errors import InputError
 from denoiser.metrics import gain_db, mae, mse, rmse, snr_db
-from denoiser.signals import (FAMILIES, NOISE_KINDS, add_noise, make_noise, make_signal, make_signals,
-                              training_pairs, tutorial_dataset, x_grid)
+from denoiser.signals import (
+    FAMILIES,
+    NOISE_KINDS,
+    add_noise,
+    make_noise,
+    make_signal,
+    make_signals,
+    training_pairs,
+    tutorial_dataset,
+    x_grid,
+)
 
 # name -> module that defines it; imported on first attribute access (PEP 562)
 _LAZY = {

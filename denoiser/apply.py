@@ -28,6 +28,7 @@ from denoiser.text import listed
 __all__ = ["BUNDLED", "Level", "METHODS", "Recipe", "TableResult", "denoise_table", "output_bytes", "resolve_model"]
 
 from denoiser.assets import BUNDLED  # noqa: E402 (model specs that name a bundled model: ``pretrained(name)``)
+
 METHODS = ("auto", "network")         # the automatic no-harm pipeline, or the network alone
 
 

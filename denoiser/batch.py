@@ -24,15 +24,24 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any, Iterable
+from typing import IO, Any
 
 from denoiser.apply import BUNDLED, Level, Recipe, denoise_table, output_bytes
 from denoiser.errors import InputError
 from denoiser.io.listing import MAX_INPUTS, Inputs, expand_inputs  # noqa: F401 (MAX_INPUTS: public here too)
-from denoiser.io.output import (TEMP_SUFFIX, atomic_write, check_output, file_sha256, read_record,  # noqa: F401
-                                record_path, write_output, written_by_us)
+from denoiser.io.output import (  # noqa: F401
+    TEMP_SUFFIX,
+    atomic_write,
+    check_output,
+    file_sha256,
+    read_record,
+    record_path,
+    write_output,
+    written_by_us,
+)
 from denoiser.text import MAX_PATH_ECHO, cut, printable, quoted
 
 __all__ = ["BatchOptions", "BatchReport", "Inputs", "SUMMARY_FIELDS", "check_output", "expand_inputs", "is_done", "plan",

@@ -26,11 +26,10 @@ from pathlib import Path
 import numpy as np
 
 from denoiser import windows
+from denoiser.assets import ASSETS, BUNDLED, bundled_path  # noqa: E402,F401 (ASSETS: public here too)
 from denoiser.config import ModelConfig, TrainConfig
 from denoiser.core import Denoiser
 from denoiser.signals import training_pairs
-
-from denoiser.assets import ASSETS, BUNDLED, bundled_path  # noqa: E402,F401 (ASSETS: public here too)
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,7 @@ def train_recipe(name: str, *, scale: float = 1.0, verbose: bool = True) -> Deno
     return Denoiser(r.config).fit(noisy, clean, train, on_epoch=report, data_note=note)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def pretrained(name: str = "default") -> Denoiser:
     """A bundled model, loaded once per process. Read-only: do not ``fit`` the returned object.
 

@@ -7,7 +7,8 @@ baseline when no clean reference exists.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 import pywt
@@ -164,4 +165,4 @@ def tune(name: str, noisy: np.ndarray, clean: np.ndarray, grid: Iterable[int] | 
     noisy, clean = np.atleast_2d(noisy), np.atleast_2d(clean)
     scores = {w: np.mean([metrics.mse(c, FILTERS[name](n, w)) for n, c in zip(noisy, clean)])
               for w in (grid or GRIDS[name])}
-    return int(min(scores, key=scores.get))
+    return int(min(scores, key=lambda w: scores[w]))

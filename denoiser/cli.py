@@ -11,17 +11,17 @@ import os
 import stat
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
 from denoiser import presets
 from denoiser.errors import InputError
 from denoiser.presets import PRESETS
-from denoiser.text import MAX_PATH_ECHO, cut, listed, printable, quoted
 from denoiser.signals import FAMILIES, NOISES, add_noise, make_signals, noise_params, x_grid
+from denoiser.text import MAX_PATH_ECHO, cut, listed, printable, quoted
 
 
 @contextmanager

@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from denoiser import presets
-from denoiser.presets import FORM_FIELDS
 from denoiser.errors import InputError
+from denoiser.presets import FORM_FIELDS
 from denoiser.windows import GLOBAL_SCALINGS, SCALINGS
 
 # The architecture presets live in denoiser.presets (one record each). These names stay for
@@ -102,7 +102,7 @@ class ModelConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Any) -> "ModelConfig":
+    def from_dict(cls, data: Any) -> ModelConfig:
         """Build from untrusted JSON data: only known keys of the right types are accepted."""
         if not isinstance(data, dict):
             raise InputError("The model's configuration is not a JSON object.")
@@ -118,7 +118,7 @@ class ModelConfig:
             raise InputError(f"The model's configuration has a value of the wrong type ({err}).") from err
 
     @classmethod
-    def for_preset(cls, preset: str, **changes: Any) -> "ModelConfig":
+    def for_preset(cls, preset: str, **changes: Any) -> ModelConfig:
         """A preset at its own defaults (its record in ``denoiser.presets``), plus ``changes``."""
         if preset not in PRESETS:
             raise InputError(f"Invalid model configuration: preset must be one of {', '.join(PRESETS)}; "
@@ -126,7 +126,7 @@ class ModelConfig:
         return cls(**{**PRESETS[preset].defaults, "preset": preset, **changes})
 
     @classmethod
-    def from_form(cls, preset: str, **choices: Any) -> "ModelConfig":
+    def from_form(cls, preset: str, **choices: Any) -> ModelConfig:
         """The config a form describes (the app's training form, ``python -m denoiser train``).
 
         ``None`` or ``"auto"`` keeps a preset's default; fields the preset does not let a form
@@ -143,12 +143,12 @@ class ModelConfig:
         return cls.for_preset(preset, **picked)
 
     @classmethod
-    def tutorial(cls) -> "ModelConfig":
+    def tutorial(cls) -> ModelConfig:
         """The tutorial's network and data handling: window 150, min-max scaling."""
         return cls.for_preset("seed")
 
     @classmethod
-    def lstm(cls, **changes: Any) -> "ModelConfig":
+    def lstm(cls, **changes: Any) -> ModelConfig:
         """The LSTM preset at its interactive defaults: window 128, 2 bidirectional layers of 32 units.
 
         A recurrent layer steps through the window one sample at a time, so its cost
@@ -208,13 +208,13 @@ class TrainConfig:
                 raise InputError(f"Invalid training configuration: {msg}.")
 
     @classmethod
-    def for_preset(cls, preset: str, **changes: Any) -> "TrainConfig":
+    def for_preset(cls, preset: str, **changes: Any) -> TrainConfig:
         """Training defaults suited to an architecture preset (its learning rate), plus ``changes``."""
         spec = PRESETS.get(preset) if isinstance(preset, str) else None
         return cls(**{"learning_rate": spec.learning_rate if spec else 1e-3, **changes})
 
     @classmethod
-    def selfsup(cls, **changes: Any) -> "TrainConfig":
+    def selfsup(cls, **changes: Any) -> TrainConfig:
         """Defaults for self-supervised fine-tuning on one noisy recording, plus ``changes``.
 
         Starts from the bundled default model, with a lower learning rate than training
@@ -222,5 +222,5 @@ class TrainConfig:
         """
         return cls(**{**SELFSUP_DEFAULTS, **changes})
 
-    def with_(self, **changes: Any) -> "TrainConfig":
+    def with_(self, **changes: Any) -> TrainConfig:
         return replace(self, **changes)

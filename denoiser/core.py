@@ -14,10 +14,11 @@ import os
 import tempfile
 import threading
 import zipfile
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import IO, Any, Callable, Iterable
+from typing import IO, Any
 
 import keras
 import numpy as np
@@ -26,12 +27,21 @@ import tensorflow as tf
 from denoiser import metrics, modelfile, windows
 from denoiser.config import ModelConfig, TrainConfig
 from denoiser.errors import InputError
-from denoiser.text import cut, quoted
 from denoiser.model import build_model
-from denoiser.train import (MIN_ROWS_FOR_ROW_SPLIT, EpochHook, StopFlag, fit_windows, frame_parts, strategy_for,
-                            make_loss, part_hops, split_series)
-
 from denoiser.modelfile import FORMAT, FORMAT_VERSION, MAX_MODEL_BYTES  # noqa: F401 (public names kept here)
+from denoiser.text import cut, quoted
+from denoiser.train import (
+    MIN_ROWS_FOR_ROW_SPLIT,
+    EpochHook,
+    StopFlag,
+    fit_windows,
+    frame_parts,
+    make_loss,
+    part_hops,
+    split_series,
+    strategy_for,
+)
+
 _CHUNK = 1024                            # windows per network call: bounded memory on long series
 
 
@@ -71,7 +81,7 @@ class Denoiser:
     # ------------------------------------------------------------ training
     def fit(self, noisy: np.ndarray, clean: np.ndarray | None = None, train: TrainConfig | None = None, *,
             on_epoch: EpochHook | None = None, should_stop: StopFlag | None = None,
-            data_note: str = "", verbose: int = 0) -> "Denoiser":
+            data_note: str = "", verbose: int = 0) -> Denoiser:
         """Train the network on noisy/clean pairs, or on noisy data alone (self-supervised).
 
         The data is split into train / validation / test *before* it is cut into windows
@@ -107,7 +117,7 @@ class Denoiser:
         parts = split_series(noisy, train, w, rng=np.random.default_rng(train.seed))
         hops = part_hops(w, blind)  # self-supervised: a denser hop on the training part
         x = {k: frame_parts(noisy, parts[k], w, hops[k]) for k in parts}
-        y = None if blind else {k: frame_parts(clean, parts[k], w, hops[k]) for k in parts}
+        y = None if clean is None else {k: frame_parts(clean, parts[k], w, hops[k]) for k in parts}
         self.global_offset_, self.global_scale_ = 0.0, 1.0
         if self.config.uses_global_stats:
             # From the noisy training windows only: validation and test stay unseen, and
@@ -136,6 +146,7 @@ class Denoiser:
                 info = selfsup.fit_blind_spot(self.model_, xs_train, xs_val, train, on_epoch=on_epoch,
                                               should_stop=should_stop, verbose=verbose)
             else:
+                assert ys_train is not None and ys_val is not None  # supervised: clean targets exist
                 info = fit_windows(self.model_, xs_train, ys_train, xs_val, ys_val, train,
                                    on_epoch=on_epoch, should_stop=should_stop, verbose=verbose)
         # The fitted model keeps Keras' training graph alive (~50 MB even for a tiny net) for as
@@ -154,6 +165,7 @@ class Denoiser:
 
             self.test_metrics_ = selfsup.blind_spot_metrics(self._plain_frames, x["test"], train.blind_spot)
         else:
+            assert y is not None
             self.test_metrics_ = self._window_metrics(x["test"], y["test"])
         return self
 
@@ -161,7 +173,7 @@ class Denoiser:
                    columns: Iterable[str] | None = None, clean_column: str | None = None,
                    shuffle_buffer: int | None = None, on_epoch: EpochHook | None = None,
                    should_stop: StopFlag | None = None, on_skip: Callable[[str, str], None] | None = None,
-                   data_note: str = "", verbose: int = 0) -> "Denoiser":
+                   data_note: str = "", verbose: int = 0) -> Denoiser:
         """Train on windows streamed from many CSV files (:mod:`denoiser.stream`), one file in memory at a time.
 
         Every file is read once first (bad files are skipped with a warning that gives the
@@ -203,8 +215,8 @@ class Denoiser:
         if self.config.uses_global_stats:  # the training files' noisy windows only, as fit()
             self.global_offset_, self.global_scale_ = stream.global_stats(plan, self.config.scaling, hops["train"],
                                                                           on_skip=skip)
-        kw = dict(global_offset=self.global_offset_, global_scale=self.global_scale_, on_skip=skip,
-                  shuffle_buffer=stream.SHUFFLE_BUFFER if shuffle_buffer is None else shuffle_buffer)
+        kw: dict[str, Any] = dict(global_offset=self.global_offset_, global_scale=self.global_scale_, on_skip=skip,
+                                  shuffle_buffer=stream.SHUFFLE_BUFFER if shuffle_buffer is None else shuffle_buffer)
         train_ds, val_ds = (stream.dataset(plan, self.config, train, part, **kw) for part in ("train", "val"))
         # Datasets built outside the strategy's scope, model and fit inside: Keras distributes
         # the batches itself (as TensorFlow's distributed-training guide shows for model.fit).
@@ -229,17 +241,18 @@ class Denoiser:
         self.test_metrics_ = stream.stream_metrics(plan, hops["test"], figures, on_skip=skip)
         return self
 
-    def _start_network(self, init: "Denoiser | None", seed: int) -> None:
+    def _start_network(self, init: Denoiser | None, seed: int) -> None:
         """Build the network (inside the caller's strategy scope) with the bundled weights or seeded fresh ones."""
         self.model_ = build_model(self.config)
         if init is not None:
+            assert init.model_ is not None  # a loaded bundled model is fitted
             self.model_.set_weights(init.model_.get_weights())
         else:
             seed_weights(self.model_, np.random.default_rng(seed))
         self._fn = None
 
     def _prepare_fit(self, train: TrainConfig | None, blind: bool, drop_clean: str,
-                     what: str = "data") -> tuple[TrainConfig, "Denoiser | None"]:
+                     what: str = "data") -> tuple[TrainConfig, Denoiser | None]:
         """The training config for a fit with (``blind=False``) or without clean targets, and the start weights.
 
         Without clean data a fit is self-supervised (the config says so, unweighted); with clean data a
@@ -256,7 +269,7 @@ class Denoiser:
             self.config = replace(self.config, blind_spot=train.blind_spot)
         return train, init
 
-    def _init_model(self, name: str) -> "Denoiser | None":
+    def _init_model(self, name: str) -> Denoiser | None:
         """The bundled model whose weights start training (None for fresh weights).
 
         Without a config of its own this Denoiser takes the bundled model's architecture;
@@ -337,7 +350,7 @@ class Denoiser:
         out = np.empty(scaled.shape, np.float64)
         for i in range(0, len(scaled), _CHUNK):
             batch = scaled[i:i + _CHUNK, :, None].astype(np.float32)
-            out[i:i + _CHUNK] = self._fn(batch).numpy()[..., 0]
+            out[i:i + _CHUNK] = self._fn(batch).numpy()[..., 0]  # type: ignore[misc]  # set just above
         return out
 
     def _stats(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -495,7 +508,7 @@ class Denoiser:
         return buf.getvalue()
 
     @classmethod
-    def load(cls, source: str | os.PathLike | bytes | IO[bytes]) -> "Denoiser":
+    def load(cls, source: str | os.PathLike | bytes | IO[bytes]) -> Denoiser:
         """Load a model file saved by :meth:`save`: config as data, weights only.
 
         The file is read and validated by :mod:`denoiser.modelfile` (every resource

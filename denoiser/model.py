@@ -7,7 +7,7 @@ its record in :mod:`denoiser.presets` (which holds everything else about it).
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import keras
 from keras import layers

@@ -151,11 +151,12 @@ def _check_directory(buf: io.BytesIO) -> None:
     (a million duplicate entries took 1.2 GB); the end-of-directory record says how
     many there are and how many bytes they take, so both are checked first.
     """
-    end = zipfile._EndRecData(buf)  # the same record zipfile.ZipFile will use
+    # zipfile's own reader of that record (private: what ZipFile itself will trust), not a copy of it
+    end = zipfile._EndRecData(buf)  # type: ignore[attr-defined]
     if end is None:
         raise InputError("This is not a model file (not a .keras archive, or it is damaged). "
                          "Choose a .keras file saved by Denoiser.")
-    entries, size = end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]
+    entries, size = end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]  # type: ignore[attr-defined]
     if entries > MAX_MEMBERS or size > MAX_DIRECTORY_BYTES:
         raise InputError(f"This .keras file lists {entries:,} entries ({size:,} bytes of directory); a Denoiser "
                          f"model has {len(MEMBER_CAPS)}. The file is refused.")

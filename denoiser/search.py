@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -65,7 +66,7 @@ class SearchResult:
     stopped: bool = False
     n_planned: int = 0
 
-    def to_frame(self) -> "pd.DataFrame":
+    def to_frame(self) -> pd.DataFrame:
         """The table as a pandas DataFrame, best first."""
         import pandas as pd  # only here: importing the search stays light
 
@@ -173,6 +174,7 @@ def _plan(space: dict[str, list], base: ModelConfig, train: TrainConfig,
     total = math.prod(len(a) for a in axes)
     if n_trials is None and total > MAX_GRID:
         raise InputError(f"The grid has {total:,} combinations; give n_trials to try a random sample of them.")
+    picks: Sequence[int] | np.ndarray
     if n_trials is None or n_trials >= total:
         picks = range(total)
     else:  # distinct combinations, decoded from their index in the grid (the grid is never built)

@@ -29,7 +29,8 @@ Inference has two modes (``ModelConfig.blind_spot``):
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import keras
 import numpy as np

@@ -6,8 +6,9 @@ takes ``rng``: a ``numpy.random.Generator`` or an int seed, never global state.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any
 
 import numpy as np
 from scipy.signal import lfilter
@@ -401,17 +402,17 @@ class NoiseParam:
     help: str = ""
     log: bool = True
 
-    def check(self, value: object) -> float:
+    def check(self, value: Any) -> float:
         """``value`` as a float, or InputError when it is not a number in (lo, hi]."""
         ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
         if not ok or not self.lo < value <= self.hi:
             raise InputError(f"{self.label} must be in ({self.lo:g}, {self.hi:g}]; got {value}.")
         return float(value)
 
-    def check_range(self, value: object) -> tuple[float, float]:
+    def check_range(self, value: Any) -> tuple[float, float]:
         """A ``(lo, hi)`` range of values, or InputError."""
         try:
-            lo, hi = (float(v) for v in value)  # type: ignore[union-attr]
+            lo, hi = (float(v) for v in value)
         except (TypeError, ValueError):
             lo = hi = float("nan")
         if not self.lo < lo <= hi <= self.hi:
@@ -483,6 +484,7 @@ def noise_sigma(clean: np.ndarray, *, sigma: float | None = None, snr_db: float 
             raise InputError(f"Noise sigma must be a finite number >= 0; got {sigma}.")
         return float(sigma)
     power = float(np.mean(np.square(clean))) if np.size(clean) else 0.0
+    assert snr_db is not None  # one of the two is given (checked above)
     if not np.isfinite(snr_db):
         raise InputError(f"SNR must be a finite number of dB; got {snr_db}.")
     return float(np.sqrt(power / 10 ** (snr_db / 10)))
@@ -496,7 +498,7 @@ def noise_kind(kind: str) -> NoiseKind:
     return spec
 
 
-def _kind_values(kind: str, given: dict[str, object]) -> tuple[NoiseKind, dict[str, object]]:
+def _kind_values(kind: str, given: dict[str, Any]) -> tuple[NoiseKind, dict[str, Any]]:
     """The kind's record and its parameters' values: given ones (unchecked), else defaults.
 
     Parameters of other kinds are ignored (``rate`` is always passed); a name that no
@@ -533,8 +535,8 @@ def make_noise(shape: int | tuple[int, ...], kind: str = "gaussian", sigma: floa
     -------
     noise : ndarray of ``shape``
     """
-    shape = (shape,) if np.isscalar(shape) else tuple(shape)
-    return sigma * _unit_noise(kind, shape, as_rng(rng), {"rate": rate, **params})
+    dims = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    return sigma * _unit_noise(kind, dims, as_rng(rng), {"rate": rate, **params})
 
 
 def add_noise(clean: np.ndarray, kind: str = "gaussian", *, sigma: float | None = None,
@@ -556,6 +558,7 @@ def add_noise(clean: np.ndarray, kind: str = "gaussian", *, sigma: float | None 
     """
     clean = np.asarray(clean, dtype=np.float64)
     rng = as_rng(rng)
+    sig: Any
     if snr_db is not None and clean.ndim == 2:
         sig = np.array([noise_sigma(row, snr_db=snr_db) for row in clean])[:, None]
     else:
@@ -593,7 +596,7 @@ def training_pairs(family: str | tuple[str, ...] = "mixed", n_signals: int = 200
     """
     rng = as_rng(rng)
     kinds = (noise,) if isinstance(noise, str) else tuple(noise)
-    lo, hi = (sigma, sigma) if np.isscalar(sigma) else sigma
+    lo, hi = (float(sigma), float(sigma)) if isinstance(sigma, (int, float, np.number)) else map(float, sigma)
     clean = make_signals(family, n_signals, length, rng)
     sigmas = np.exp(rng.uniform(np.log(lo), np.log(hi), n_signals)) if lo > 0 else rng.uniform(lo, hi, n_signals)
     which = rng.integers(len(kinds), size=n_signals)

@@ -26,20 +26,29 @@ import itertools
 import math
 import os
 import warnings
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from denoiser import selfsup, windows
-from denoiser.io.listing import expand_inputs
 from denoiser.config import ModelConfig, TrainConfig
 from denoiser.errors import InputError
 from denoiser.io import read_series
-from denoiser.train import (MIN_ROWS_FOR_ROW_SPLIT, EpochHook, StopFlag, make_loss, part_hops, run_fit,
-                            split_indices, split_series)
+from denoiser.io.listing import expand_inputs
+from denoiser.train import (
+    MIN_ROWS_FOR_ROW_SPLIT,
+    EpochHook,
+    StopFlag,
+    make_loss,
+    part_hops,
+    run_fit,
+    split_indices,
+    split_series,
+)
 
 SHUFFLE_BUFFER = 10_000  # windows held for shuffling: 10 MB at window 256 (float32)
 CHUNK = 256              # windows handed to tf.data at a time (a copy of at most this many)

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 __all__ = ["MAX_ECHO", "MAX_PATH_ECHO", "cut", "inert_comment", "listed", "markdown", "one_line", "printable", "py_literal", "quoted"]
 

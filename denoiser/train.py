@@ -9,8 +9,9 @@ import functools
 import os
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import keras
 import numpy as np
@@ -273,7 +274,7 @@ def _multiple(batch: int, replicas: int) -> int:
     return -(-batch // replicas) * replicas
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _mirrored(devices: tuple[str, ...] | None) -> tf.distribute.Strategy:
     # One strategy per device set for the whole process: each new MirroredStrategy numbers its
     # collective ops from the same start, so a second fit of another architecture under a fresh
@@ -281,7 +282,7 @@ def _mirrored(devices: tuple[str, ...] | None) -> tf.distribute.Strategy:
     return tf.distribute.MirroredStrategy(list(devices) if devices else None)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _multiworker() -> tf.distribute.Strategy:
     return tf.distribute.MultiWorkerMirroredStrategy()  # TensorFlow allows one per process
 

@@ -9,8 +9,10 @@ Adding a kind is one :class:`CandidateKind` record in :data:`KINDS` (see CONTRIB
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from functools import partial
+from typing import Any
 
 import numpy as np
 from scipy.signal import savgol_coeffs, savgol_filter
@@ -113,7 +115,7 @@ def _savgol(ctx: Context) -> list[Candidate]:
         label = (f"a quadratic fitted to the whole series ({width} samples)" if whole
                  else f"Savitzky-Golay, {width} samples wide, order {SG_ORDER}")
         out.append(Candidate(f"savgol {width}", "savgol", label,
-                             lambda v, w=width: savgol_filter(v, w, SG_ORDER, mode="interp"),
+                             partial(savgol_filter, window_length=width, polyorder=SG_ORDER, mode="interp"),
                              divergence=centre, params={"width": width, "order": SG_ORDER}))
     return out
 

@@ -109,7 +109,6 @@ def denoise(x: np.ndarray, *, sigma: float | None = None, quiet: tuple[int, int]
         med = median_filter(despiked, size=3, mode="nearest")
         probe = ~spikes
         impulse_mse = max(0.0, float(np.mean((med[probe] - despiked[probe]) ** 2)) - 2 / 3 * s * s) * n_spikes / v.size
-    noise_power = s * s + impulse_power
     est_mse, gain, white_band = _estimate(applied_p, applied_c, s, est.low, est.high, v.size, impulse_power,
                                           impulse_mse, bool(cands))
     band = white_band
