@@ -31,7 +31,7 @@ from typing import IO, Any
 
 from denoiser.apply import BUNDLED, Level, Recipe, denoise_table, output_bytes
 from denoiser.errors import InputError
-from denoiser.io.listing import MAX_INPUTS, Inputs, expand_inputs  # noqa: F401 (MAX_INPUTS: public here too)
+from denoiser.io.listing import MAX_INPUTS, SUMMARY_NAME, Inputs, expand_inputs, plan  # noqa: F401 (public here too)
 from denoiser.io.output import (  # noqa: F401
     TEMP_SUFFIX,
     atomic_write,
@@ -48,7 +48,6 @@ __all__ = ["BatchOptions", "BatchReport", "Inputs", "SUMMARY_FIELDS", "check_out
            "process_file", "write_output",
            "run_batch", "warm", "exit_status", "MAX_EXIT_STATUS", "client_for", "close_client"]
 
-SUMMARY_NAME = "summary.csv"
 SUMMARY_FIELDS = ("file", "output", "status", "rows", "columns", "sigma", "sigma_source", "estimated_gain_db",
                   "gain_band_db", "trusted", "method", "seconds", "error")
 MAX_EXIT_STATUS = 100  # exit status = failed files, at most this (shells keep 126+ for themselves)
@@ -140,72 +139,7 @@ def exit_status(report: BatchReport) -> int:
 # --------------------------------------------------------------------------- planning (client side)
 
 
-def _output_for(path: Path, root: Path, out_dir: Path, fmt: str) -> Path:
-    rel = Path(os.path.abspath(path)).relative_to(root)  # the name as listed: a link is not resolved
-    from denoiser.io.formats import output_suffix  # each file keeps its format where a writer exists
-
-    return out_dir / (rel.with_suffix(".parquet") if fmt == "parquet" else rel.with_suffix(output_suffix(rel.suffix)))
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    """``path`` is ``folder`` or below it (both absolute, normalised)."""
-    return path == folder or folder in path.parents
-
-
-def plan(inputs: list[Path], out_dir: Path, fmt: str = "csv",
-         trees: Iterable[Path] = ()) -> list[tuple[Path, Path]]:
-    """Pair every input with its output path: the inputs' folder layout, mirrored under ``out_dir``.
-
-    The output folder and the input tree are kept apart: an output folder that is a folder
-    the inputs come from, or is inside a folder that a ``**`` pattern walks (``trees``), or
-    that holds an input, is refused; so is any output path that resolves (links followed) to
-    an input file. (``denoise 'in/**/*.csv' -o in/a`` once wrote ``in/b/x.csv``'s output over
-    ``in/a/x.csv``.) Explicit files or ``dir/*.csv`` with ``-o dir/denoised`` stay allowed:
-    nothing there can be an input, now or on a rerun.
-
-    Raises
-    ------
-    InputError
-        If the output folder overlaps the input tree, an output would be an input, or
-        two inputs map to one output.
-    """
-    if not inputs:
-        raise InputError("No input files; nothing to do.")
-    out_abs = Path(os.path.abspath(out_dir))
-    out_real = Path(os.path.realpath(out_dir))
-    parents = {Path(os.path.abspath(p)).parent for p in inputs}
-    walked = {Path(os.path.abspath(t)) for t in trees}
-    parents |= {Path(os.path.realpath(f)) for f in parents}
-    walked |= {Path(os.path.realpath(f)) for f in walked}
-    for folder in sorted(parents | walked):
-        inside = _inside if folder in walked else (lambda a, b: a == b)
-        if inside(out_abs, folder) or inside(out_real, folder):
-            raise InputError(f"The output folder {quoted(str(out_dir), MAX_PATH_ECHO)} is inside the input tree "
-                             f"{quoted(str(folder), MAX_PATH_ECHO)}: outputs could replace input files, and a "
-                             "rerun would read them as inputs. Choose an output folder outside it.")
-    real_inputs = {os.path.realpath(p): p for p in inputs}
-    for real, src in real_inputs.items():
-        if _inside(Path(real), out_real) or _inside(Path(os.path.abspath(src)), out_abs):
-            raise InputError(f"The input {quoted(str(src), MAX_PATH_ECHO)} is inside the output folder "
-                             f"{quoted(str(out_dir), MAX_PATH_ECHO)}; choose an output folder that holds no input.")
-    root = Path(os.path.commonpath([str(Path(os.path.abspath(p)).parent) for p in inputs]))
-    pairs = [(p, _output_for(p, root, out_abs, fmt)) for p in inputs]
-    seen: dict[Path, Path] = {}
-    for src, dst in pairs:
-        if os.path.realpath(dst) in real_inputs:
-            raise InputError(f"The output for {quoted(str(src), MAX_PATH_ECHO)} would be the input file "
-                             f"{quoted(real_inputs[os.path.realpath(dst)], MAX_PATH_ECHO)}; choose another output "
-                             "folder.")
-        if dst in seen:
-            raise InputError(f"{quoted(str(seen[dst]), MAX_PATH_ECHO)} and {quoted(str(src), MAX_PATH_ECHO)} would "
-                             f"both be written to {quoted(str(dst), MAX_PATH_ECHO)}.")
-        if dst.name == SUMMARY_NAME and dst.parent == out_abs:
-            raise InputError(f"An input named {SUMMARY_NAME} would be overwritten by the batch summary; rename it.")
-        seen[dst] = src
-    return pairs
-
-
-# --------------------------------------------------------------------------- outputs: fingerprints, safe writes
+# --------------------------------------------------------------------------- records: what made an output
 
 def settings(options: BatchOptions) -> dict[str, Any]:
     """The options that decide an output's bytes, as JSON-able data; a model file by its content too."""

@@ -16,8 +16,9 @@ import json
 import os
 import stat
 import threading
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from denoiser.errors import InputError
 from denoiser.text import MAX_PATH_ECHO, quoted
