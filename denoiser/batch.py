@@ -1,5 +1,10 @@
 """Denoise many files on a Dask cluster: ``python -m denoiser denoise 'dir/**/*.csv' -o out/``.
 
+What is here is the batch itself: options, the per-file task (:mod:`denoiser.apply` does the
+denoising, :mod:`denoiser.io.output` the safe write), the records that let a rerun skip
+finished files, progress, the summary and the Dask client. Listing and planning are in
+:mod:`denoiser.io.listing`.
+
 One task per file. By default a `dask.distributed.LocalCluster` with one worker process
 per core (one thread each, so NumPy, SciPy and TensorFlow do not oversubscribe the
 cores); ``scheduler="tcp://host:8786"`` sends the same tasks to a running cluster, whose

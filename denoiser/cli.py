@@ -1,5 +1,9 @@
 """Command line: ``python -m denoiser {denoise, train, search, generate} ...``.
 
+(One module for the four commands: each is a thin front of the package (:mod:`denoiser.apply`,
+:mod:`denoiser.batch`, :class:`denoiser.core.Denoiser`, :mod:`denoiser.search`) and they share
+the argument parsing and the one-line error reporting, which is most of the length.)
+
 Errors in the input print one line on stderr and exit with status 2; no traceback.
 A batch (``denoise 'dir/**/*.csv' -o out/``) exits with the number of failed files
 (0 when all are fine, at most 100); see `denoiser.batch`.

@@ -1,5 +1,9 @@
 """The Denoiser: window, scale, run the network, unscale, blend -- plus fit, save and load.
 
+(One class, one concept: its methods share the window pipeline and the fitted state, so they
+stay together past the ~500-line mark; training loops live in :mod:`denoiser.train`, the file
+format in :mod:`denoiser.modelfile`.)
+
 A saved model is one ``.keras`` file: Keras' own archive (so ``keras.models.load_model``
 works in a notebook for files you trust) plus ``denoiser.json`` with our config and
 training record. Loading never uses Keras deserialisation: it reads only

@@ -1,5 +1,8 @@
 """Read a ``.keras`` model file as untrusted data, bounding every resource before it is spent.
 
+(One concept, the untrusted-file boundary: every check a hostile file meets is in this one
+module so that none can be bypassed by a second reader.)
+
 A model file is a ZIP archive. Before anything is decompressed or parsed this module
 checks the archive's directory (member count, directory size, zip64), then reads
 each member through a streaming reader that stops at the member's declared size and

@@ -1,5 +1,9 @@
 """Clean signal families and noise kinds.
 
+(Families and noise kinds stay in one module: each is a registry record plus its generator, and
+``training_pairs`` draws both with one seeded Generator; splitting them would split the seeding
+rule that keeps every bundled model reproducible.)
+
 Shape rule (stated once for the package): a raw signal is a 1-D float64 array of
 any length; a batch of signals is (n_signals, length). Every random function
 takes ``rng``: a ``numpy.random.Generator`` or an int seed, never global state.
