@@ -67,6 +67,13 @@ class ReadReport:
         The part that was read.
     rows_left : int
         Rows not read because of ``read_series(max_samples=...)`` (about; 0 when all were read).
+    codec : str
+        The Python codec the text was decoded with (``"utf-16-le"``, ``"cp1252"``...; empty for
+        binary formats): with ``bom``, what a write-back in the input's form encodes with.
+    bom : bool
+        The text started with a byte-order mark.
+    newline : str
+        The line end of the table's rows: ``"\n"``, ``"\r\n"`` or ``"\r"``.
     """
 
     rows: int
@@ -88,6 +95,9 @@ class ReadReport:
     parts: list[str] = field(default_factory=list)
     part: str | None = None
     rows_left: int = 0
+    codec: str = ""
+    bom: bool = False
+    newline: str = "\n"
 
     def summary(self) -> str:
         """Return a few lines of plain text describing the file.
@@ -151,12 +161,22 @@ class SeriesTable:
     origin : object
         What a writer of the file's own format needs to write it back alike (a WAV's rate and
         sample type, an EDF's header...); None for CSV. See `denoiser.io.formats.write_like`.
+    time_text : dict of str to numpy.ndarray
+        The time column's cells as the file wrote them (``"01.02.2024 10:00"``), by the file's
+        column name (two for a date and a time-of-day column), one entry per row ("" where
+        empty): a write-back in the input's form writes them verbatim. Empty when the time
+        column was numbers or the file was not text.
+    filled_at : dict of str to numpy.ndarray
+        Per value column, the rows whose empty cells were filled by interpolation (sorted int
+        indices); columns without filled cells are absent.
     """
 
     values: pd.DataFrame
     time: pd.Series | None
     report: ReadReport
     origin: Any = field(default=None, repr=False, compare=False)
+    time_text: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    filled_at: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def column(self, name: str) -> np.ndarray:
         """Return one value column as a 1-D float64 array.
