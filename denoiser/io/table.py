@@ -178,6 +178,31 @@ class SeriesTable:
     time_text: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
     filled_at: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
+    @classmethod
+    def from_arrays(cls, columns: dict[str, np.ndarray], time: np.ndarray | None = None,
+                    time_name: str = "x") -> "SeriesTable":
+        """A table of series made in memory (a generated signal), as if read from a plain CSV.
+
+        Parameters
+        ----------
+        columns : name -> ndarray of shape (rows,), the value columns in order
+        time : ndarray of shape (rows,), optional: the x axis (numbers)
+        time_name : the x axis' column name
+
+        Returns
+        -------
+        SeriesTable
+        """
+        values = pd.DataFrame({k: np.asarray(v, dtype=np.float64) for k, v in columns.items()})
+        rows = len(values)
+        axis = None if time is None else pd.Series(np.asarray(time, dtype=np.float64), name=time_name)
+        missing = {k: int(np.count_nonzero(np.isnan(values[k].to_numpy()))) for k in values.columns}
+        report = ReadReport(rows=rows, columns=list(values.columns), delimiter=",", decimal=".", encoding="utf-8",
+                            header=True, skipped_lines=0, time_column=None if time is None else time_name,
+                            time_kind=None if time is None else "seconds", missing=missing,
+                            filled={k: 0 for k in values.columns}, codec="utf-8")
+        return cls(values=values, time=axis, report=report)
+
     def column(self, name: str) -> np.ndarray:
         """Return one value column as a 1-D float64 array.
 
