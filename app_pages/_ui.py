@@ -352,7 +352,12 @@ def network_words(label: str) -> str:
     """The model in use in words, as plain text (escape with :func:`plain` before Markdown)."""
     which = bundled_recipe(label)
     return {"parabola": "the bundled x² specialist", "default": "the bundled default model"}.get(
-        which or "", f"your model {cut(label, NAME)}")
+        which or "", f"your model: {cut(label, NAME)}")
+
+
+def network_md(label: str) -> str:
+    """:func:`network_words` for Markdown: a user's model's name escaped, the rest as written."""
+    return network_words(label) if bundled_recipe(label) else f"your model: {plain(label, NAME)}"
 
 
 def model_caption(label: str, res: "DenoiseResult | None" = None, *, classical_only: bool = False) -> str:
@@ -365,9 +370,9 @@ def model_caption(label: str, res: "DenoiseResult | None" = None, *, classical_o
     words = network_words(label)
     note = MODEL_NOTES.get(bundled_recipe(label) or "", "choose another on the Model page")
     if res is None:
-        return f"Network only: **{plain(words)}** alone ({plain(note)}), unchecked."
+        return f"Network only: **{network_md(label)}** alone ({plain(note)}), unchecked."
     weighed = ("the classical filters only (the network was left out)" if classical_only else
-               f"**{plain(words)}** ({plain(note)}) against classical filters and the input itself")
+               f"**{network_md(label)}** ({plain(note)}) against classical filters and the input itself")
     return f"Automatic (no-harm check) weighed {weighed}. Applied: {plain(res.describe(network=words))}"
 
 
@@ -753,7 +758,7 @@ def demo_scores(signal: Signal, network: np.ndarray, auto: "DenoiseResult", labe
     metric_cards(signal.clean, signal.noisy, main, name=name, other=other, other_name=other_name)
     words = network_words(label)
     note = MODEL_NOTES.get(bundled_recipe(label) or "", "choose another on the Model page")
-    st.caption(f"**Network** (blue): {plain(words)} alone ({plain(note)}).")
+    st.caption(f"**Network** (blue): {network_md(label)}, alone ({plain(note)}).")
     estimate_line(auto, metrics.gain_db(signal.clean, signal.noisy, auto.denoised), network=words)
 
 
