@@ -167,6 +167,8 @@ def page_setup() -> None:
             st.caption(f"The link names the model **{plain(st.session_state.qp_missing_model, NAME)}**, which only "
                        "lived in the session that trained it: upload its .keras file on the Model page. The "
                        "bundled model is used meanwhile.")
+        if missing_upload() is not None:
+            st.caption(missing_upload())
         st.caption("Uploads and trained models live in this tab only: keep a model across a reload by "
                    "downloading it (Model page) and uploading it again. To share the settings, copy the link "
                    "below.")
@@ -513,8 +515,22 @@ def _layout(fig: go.Figure, x_title: str, y_title: str, height: int, title: str 
     return fig
 
 
-def show(fig: go.Figure, key: str | None = None) -> None:
-    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
+PROJECTION_FONT = 22  # px: chart text in the lesson's projection mode (Plotly's default is 12)
+
+
+def projected(fig: go.Figure) -> go.Figure:
+    """A chart for a projector: every font (ticks, axis titles, legend, title, hover) and the height enlarged."""
+    size = PROJECTION_FONT
+    fig.update_layout(font={"size": size}, legend={"font": {"size": size}}, title={"font": {"size": size + 4}},
+                      hoverlabel={"font": {"size": size}}, height=int((fig.layout.height or 380) * 1.25))
+    fig.update_xaxes(tickfont={"size": size}, title_font={"size": size})
+    fig.update_yaxes(tickfont={"size": size}, title_font={"size": size})
+    return fig
+
+
+def show(fig: go.Figure, key: str | None = None, *, projection: bool = False) -> None:
+    """A chart, full width; ``projection``: enlarged for a projector (:func:`projected`)."""
+    st.plotly_chart(projected(fig) if projection else fig, width="stretch", key=key, config={"displaylogo": False})
 
 
 def history_as_logs(history: dict[str, list[float]]) -> list[dict[str, float]]:
@@ -675,6 +691,7 @@ def noise_level_controls(signal: Signal, prefix: str) -> tuple[float | None, tup
     """
     mode = st.radio("Noise level", list(NOISE_MODES), format_func=NOISE_MODES.get, horizontal=True,
                     key=f"{prefix}_noise_mode", index=index_of(list(NOISE_MODES), f"{prefix}_noise_mode", "estimate"),
+                    persist_state="session",
                     help="Without a clean reference the noise level decides how much may be removed. "
                          "Estimated: from the finest time scale (an upper bound on broadband recordings). "
                          "Known: e.g. from the instrument's datasheet. Quiet stretch: where the recording "
@@ -683,6 +700,7 @@ def noise_level_controls(signal: Signal, prefix: str) -> tuple[float | None, tup
         guess = float(np.nanstd(np.diff(signal.noisy)) / np.sqrt(2)) if signal.length > 2 else 0.1
         sigma = st.number_input("Noise sigma (in the data's units)", min_value=0.0, value=initial(f"{prefix}_sigma", None),
                                 placeholder=f"e.g. {guess:.3g}", format="%.6g", key=f"{prefix}_sigma",
+                                persist_state="session",
                                 help="The standard deviation of the noise. With the right value the result "
                                      "is never worse than the input.")
         return (float(sigma) if sigma is not None else None), None
@@ -700,7 +718,9 @@ def quiet_stretch(signal: Signal, prefix: str) -> tuple[int, int]:
                                  line={"color": COLORS["noisy"], "width": 1}))
     stored = st.session_state.get(key)
     if not (isinstance(stored, tuple) and 0 <= stored[0] < stored[1] <= n):
-        st.session_state[key] = (0, min(n, max(16, n // 10)))  # a new series: start at its beginning
+        link = initial(key, None)  # a shared link's stretch, where it fits this series
+        fits = isinstance(link, tuple) and 0 <= link[0] and link[1] <= n and link[1] - link[0] >= 16
+        st.session_state[key] = link if fits else (0, min(n, max(16, n // 10)))  # else start at the beginning
     lo, hi = st.session_state[key]
     fig.add_vrect(x0=lo, x1=hi, fillcolor=COLORS["clean"], opacity=0.15, line_width=0)
     _layout(fig, "sample", "value", 220, None).update_layout(dragmode="select", showlegend=False)
@@ -712,7 +732,7 @@ def quiet_stretch(signal: Signal, prefix: str) -> tuple[int, int]:
         picked = (max(0, a), min(n, b))
         if picked[1] - picked[0] >= 16 and picked != st.session_state.get(key):
             st.session_state[key] = picked
-    return st.slider("Quiet stretch (samples)", 0, n, key=key,
+    return st.slider("Quiet stretch (samples)", 0, n, key=key, persist_state="session",
                      help="Drag on the plot above (box select) or move the ends here: a stretch with only "
                           "noise, at least 16 samples.")
 
@@ -1018,6 +1038,44 @@ def _text(limit: int = QUERY_TEXT) -> Any:
     return lambda v: v if v and len(v) <= limit and v.isprintable() else None
 
 
+def _flag() -> Any:
+    """A toggle or checkbox: "true" or "false" (as :func:`sync_query_params` writes them), "1" or "0"."""
+    return lambda v: {"true": True, "1": True, "false": False, "0": False}.get(str(v).strip().lower())
+
+
+def _span(hi: int = 10**9) -> Any:
+    """A stretch of samples written "START-STOP" with 0 <= START < STOP <= ``hi``; anything else is ignored."""
+    def parse(v: str) -> Any:
+        text = str(v).strip()
+        if len(text) > 24 or text.count("-") != 1:
+            return None
+        a, b = text.split("-")
+        if not (a.isdigit() and b.isdigit()):
+            return None
+        lo, high = int(a), int(b)
+        return (lo, high) if 0 <= lo < high <= hi else None
+    return parse
+
+
+def _link_text(value: Any) -> str:
+    """A setting as its link writes it: floats short, flags true/false, a stretch START-STOP."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        return f"{int(value[0])}-{int(value[1])}"
+    return str(value)
+
+
+#: Compare settings that belong to the sender's uploaded file: a link with data=upload opened without
+#: that file drops them, so the sender's noise level is never applied to other data.
+UPLOAD_ONLY = ("cmp_noise_mode", "cmp_sigma", "cmp_quiet", "cmp_long_net")
+LEARN_UNET = {"bottleneck": "the bottleneck only", "skips": "the bottleneck and the skips (detail shrunk)"}
+LEARN_FAMILIES = ("sines", "square", "chirp", "spikes", "smooth", "piecewise")
+LEARN_STEPS = 7
+
+
 def _query_fields() -> dict[str, Any]:
     """URL parameter -> parser (text -> the widget's value, or None when invalid)."""
     from denoiser.signals import FAMILIES, NOISES, noise_params
@@ -1031,8 +1089,14 @@ def _query_fields() -> dict[str, Any]:
         "gen_seed": _number(int, 0, 1_000_000),
         "gen_method": _choice(list(METHOD_LABELS)), "cmp_method": _choice(list(METHOD_LABELS)),
         "cmp_sg": _number(int, 5, 301), "cmp_noise_mode": _choice(list(NOISE_MODES)),
-        "cmp_sigma": _number(float, 0.0, 1e12), "model": _text(),
-        "data": _choice(["generated", "upload"]),
+        "cmp_sigma": _number(float, 0.0, 1e12), "cmp_quiet": _span(), "cmp_long_net": _flag(),
+        "home_sigma": _number(float, 0.01, 0.30), "home_seed": _number(int, 0, 1_000_000),
+        "home_method": _choice(list(METHOD_LABELS)),
+        "learn_step": _number(int, 1, LEARN_STEPS), "learn_projection": _flag(),
+        "learn_sigma": _number(float, 0.0, 0.3), "learn_rf_pos": _number(int, 0, 149),
+        "learn_mm_sigma": _number(float, 0.0, 0.3), "learn_unet": _choice(list(LEARN_UNET)),
+        "learn_vs_family": _choice(list(LEARN_FAMILIES)),
+        "model": _text(), "data": _choice(["generated", "upload"]),
     }
 
 
@@ -1056,6 +1120,11 @@ def apply_query_params() -> None:
             value = None
         if value is not None:
             initial[key] = value
+    if initial.get("data") == "upload" and st.session_state.get("table") is None:
+        # The sender's upload did not come with the link: say so, show the generated signal, and keep
+        # the settings that were made for that file (its noise level) off whatever is shown instead.
+        st.session_state.qp_missing_upload = {k: initial.pop(k) for k in UPLOAD_ONLY if k in initial}
+        initial["data"] = "generated"
     st.session_state.qp_initial = initial
     if initial.get("model") not in (None, "bundled"):
         if initial["model"] in st.session_state.models:
@@ -1064,6 +1133,17 @@ def apply_query_params() -> None:
             st.session_state.qp_missing_model = initial["model"]
     if "data" in initial:
         st.session_state.active = initial["data"]
+
+
+def missing_upload() -> str | None:
+    """The one line for a link that refers to an upload this session does not have (None: nothing to say)."""
+    dropped = st.session_state.get("qp_missing_upload")
+    if dropped is None or st.session_state.get("table") is not None:
+        return None
+    sigma = dropped.get("cmp_sigma") if dropped.get("cmp_noise_mode") == "given" else None
+    return ("This link refers to an uploaded file you don't have; showing the generated signal instead, without "
+            "the file's noise settings" + (f" (σ {sigma:g})" if sigma is not None else "")
+            + ". Upload the file on the Upload page to denoise it.")
 
 
 def initial(key: str, default: Any) -> Any:
@@ -1088,7 +1168,7 @@ def sync_query_params() -> None:
     choice = st.session_state.get("model_choice", BUNDLED)
     values["model"] = "bundled" if choice == BUNDLED else choice
     values["data"] = st.session_state.get("active", "generated")
-    text = {k: (f"{v:g}" if isinstance(v, float) else str(v)) for k, v in values.items() if v is not None}
+    text = {k: _link_text(v) for k, v in values.items() if v is not None}
     if text != {k: st.query_params.get(k) for k in st.query_params}:
         st.query_params.from_dict(text)
     # The address bar now carries them too (the browser applies the change with history.pushState;

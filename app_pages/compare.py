@@ -58,6 +58,8 @@ if fallback:  # opened before Generate: a shared link's signal, else the tutoria
         st.session_state.generated = ui.generated_signal("x2", 150, "gaussian", sigma=0.05)
     fallback = not any(k.startswith("gen_") for k in st.session_state.qp_initial)
 available = ["generated"] + (["upload"] if st.session_state.table is not None else [])
+if ui.missing_upload() is not None:
+    st.info(ui.missing_upload(), icon=":material/link_off:")
 
 pick, column_pick, sg_pick = st.columns([2, 2, 1])
 active = st.session_state.active if st.session_state.active in available else available[0]
@@ -114,14 +116,15 @@ if second is not None:
     networks.setdefault(f"Network ({label2})", model2)
 method_col, level_col = st.columns([1, 3])
 method = method_col.radio("Method", list(ui.METHOD_LABELS), key="cmp_method", format_func=ui.METHOD_LABELS.get,
-                          index=ui.index_of(list(ui.METHOD_LABELS), "cmp_method", ui.AUTOMATIC),
+                          index=ui.index_of(list(ui.METHOD_LABELS), "cmp_method", ui.AUTOMATIC), persist_state="session",
                           help="Automatic: the network, wavelet shrinkage and Savitzky-Golay are weighed against "
                                "the input itself with a risk estimate, region by region, so only what the data "
                                "support is applied. Network only: the network's output as it is.")
 sigma = quiet = None
 use_net = True  # long recordings: the network (the slow part, ~20 s per million samples on 2 cores) on request
 if method == ui.AUTOMATIC and signal.length > ui.LONG_SERIES:
-    use_net = method_col.checkbox("Include the network", False, key="cmp_long_net",
+    use_net = method_col.checkbox("Include the network", bool(ui.initial("cmp_long_net", False)), key="cmp_long_net",
+                                  persist_state="session",
                                   help=f"This recording has {signal.length:,} samples. Without the network the "
                                        "automatic pipeline weighs wavelet shrinkage and Savitzky-Golay only and "
                                        "finishes in seconds; with it, expect about "

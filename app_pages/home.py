@@ -37,6 +37,7 @@ st.subheader("Demo: the tutorial's x² curve with Gaussian noise")
 left, right = st.columns([1, 3])
 with left:
     sigma = st.slider("Noise sigma", 0.01, 0.30, float(ui.initial("home_sigma", 0.05)), 0.01, key="home_sigma",
+                      persist_state="session",
                       help="Standard deviation of the Gaussian noise added to y = x².")
     st.session_state.setdefault("home_seed", int(ui.initial("home_seed", 0)))
     if st.button("New noise draw", icon=":material/casino:"):

@@ -5,6 +5,7 @@ models load once per process, so only the first test pays for them.
 """
 from __future__ import annotations
 
+import json
 import math
 import threading
 import time
@@ -552,6 +553,71 @@ def test_a_shared_link_reproduces_generate_and_compare_settings() -> None:
     assert bad.selectbox(key="gen_family").value == "x2" and bad.slider(key="gen_length").value == 150
 
 
+def test_every_control_that_changes_what_is_shown_is_in_the_link() -> None:
+    """Issue 19, item 3: Generate's headline, Home's demo, the Learn step and projection mode, Compare's
+    method, noise level and quiet stretch are in the link, kept across pages, and a second session
+    opened on that link shows the same."""
+    a = start("generate")
+    a.radio(key="gen_method").set_value("auto").run()
+    a.selectbox(key="gen_family").set_value("sines").run()
+    a.switch_page("app_pages/compare.py").run()       # Generate's widgets are not drawn here...
+    assert a.query_params["gen_method"] == "auto"      # ...and the link still carries its headline
+    a.radio(key="cmp_method").set_value("auto").run()
+    a.radio(key="cmp_noise_mode").set_value("quiet").run()
+    a.slider(key="cmp_quiet").set_value((40, 120)).run()
+    assert a.query_params["cmp_quiet"] == "40-120" and a.query_params["cmp_noise_mode"] == "quiet"
+    a.switch_page("app_pages/home.py").run()
+    a.slider(key="home_sigma").set_value(0.12).run()
+    button(a, "New noise draw").click().run()
+    a.radio(key="home_method").set_value("auto").run()
+    home_a = {m.label: m.value for m in a.metric}
+    assert (a.query_params["home_sigma"], a.query_params["home_seed"], a.query_params["home_method"]) == (
+        "0.12", "1", "auto")
+    a.switch_page("app_pages/learn.py").run()
+    next(b for b in a.button if b.key == "learn_next").click().run()
+    next(b for b in a.button if b.key == "learn_next").click().run()
+    a.toggle(key="learn_projection").set_value(True).run()
+    assert a.query_params["learn_step"] == "3" and a.query_params["learn_projection"] == "true"
+    assert not a.exception
+
+    b = AppTest.from_file(APP, default_timeout=TIMEOUT)   # another session, nothing shared but the link
+    b.query_params.update({k: a.query_params[k] for k in a.query_params})
+    b.run()
+    assert {m.label: m.value for m in b.metric} == home_a        # the same demo: sigma, draw and headline
+    assert b.radio(key="home_method").value == "auto"
+    b.switch_page("app_pages/generate.py").run()
+    assert b.radio(key="gen_method").value == "auto" and b.selectbox(key="gen_family").value == "sines"
+    b.switch_page("app_pages/compare.py").run()
+    assert b.radio(key="cmp_noise_mode").value == "quiet" and b.slider(key="cmp_quiet").value == (40, 120)
+    assert "from a quiet segment" in texts(b.caption)
+    b.switch_page("app_pages/learn.py").run()
+    assert b.session_state.learn_step == 3 and b.toggle(key="learn_projection").value is True
+    assert "Step 3 of 7" in texts(b.subheader)
+    assert not b.exception
+
+
+def test_a_link_to_an_upload_the_recipient_lacks_says_so_and_applies_nothing_of_it() -> None:
+    """Issue 19, item 3: data=upload with the sender's sigma, opened without the file: one line says so,
+    the generated signal is shown, and the sender's noise level is not applied to it."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"data": "upload", "cmp_noise_mode": "given", "cmp_sigma": "12.77", "cmp_method": "auto",
+                            "model": "bundled"})
+    at.run()
+    line = "This link refers to an uploaded file you don't have"
+    assert line in texts(at.sidebar.caption) and "12.77" in texts(at.sidebar.caption)
+    at.switch_page("app_pages/compare.py").run()
+    assert not at.exception and not at.error
+    assert line in texts(at.info)
+    assert at.session_state.active == "generated"
+    assert at.radio(key="cmp_noise_mode").value == "estimate"          # not the sender's typed sigma
+    assert metric(at, "Noise level σ") != "12.8" and "12.77" not in texts(at.code)
+    assert "cmp_sigma" not in at.query_params and at.query_params["data"] == "generated"
+    # Once a file is uploaded the line goes (it was about the missing file).
+    at.switch_page("app_pages/upload.py").run()
+    upload(at, "mine.csv", GOOD_CSV)
+    assert line not in texts(at.sidebar.caption)
+
+
 def test_a_link_to_a_model_of_another_session_says_so() -> None:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.query_params["model"] = "U-Net on sines"
@@ -581,21 +647,27 @@ def test_the_lesson_steps_each_have_one_control() -> None:
     for i in range(7):
         assert not at.exception and not at.error, at.session_state.learn_step
         seen.append(at.session_state.learn_step)
+        title = texts(at.subheader)
         keys = [w.key for kind in ("slider", "selectbox", "radio", "button") for w in getattr(at, kind)
                 if w.key and w.key.startswith("learn_") and w.key not in ("learn_back", "learn_next")]
         assert len(keys) == 1, (at.session_state.learn_step, keys)
-        if at.session_state.learn_step.startswith("The tutorial's network"):
+        if "The tutorial's network" in title:
             assert metric(at, "Inputs that reach this output") == "11"   # measured on the network itself
-        if at.session_state.learn_step.startswith("Per-signal min-max"):
+        if "Per-signal min-max" in title:
             at.slider(key="learn_mm_sigma").set_value(0.2).run()
             assert float(metric(at, "MSE of the perfect network, unscaled")) > 0   # scaling alone errs
         if i < 6:
             next(b for b in at.button if b.key == "learn_next").click().run()
-    assert len(set(seen)) == 7
+    assert seen == [1, 2, 3, 4, 5, 6, 7]
     assert next(b for b in at.button if b.key == "learn_next").disabled   # the last step
     at.toggle(key="learn_projection").set_value(True).run()
     assert not at.exception
     assert any("stSidebar" in str(h.proto) for h in at.get("html"))
+    # Projection mode scales the charts too, not only the text: every font of every chart is large.
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]
+    assert spec["font"]["size"] >= 20 and spec["xaxis"]["tickfont"]["size"] >= 20
+    assert spec["legend"]["font"]["size"] >= 20
+    assert any("stWidgetLabel" in str(h.proto) for h in at.get("html"))   # and the widgets' labels
 
 
 def _finished_job(model, family: str):  # noqa: ANN001, ANN202
