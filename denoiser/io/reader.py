@@ -184,11 +184,11 @@ def _read_bytes(
 
 
 def _newline(text: str) -> str:
-    """The line end the file's first line ends with: ``"\r\n"``, ``"\r"`` or ``"\n"``."""
-    at = next((i for i, c in enumerate(text[:1_000_000]) if c in "\r\n"), None)
-    if at is None or text[at] == "\n":
-        return "\n"
-    return "\r\n" if text[at + 1: at + 2] == "\n" else "\r"
+    """The line end most lines of the sample end with: ``"\r\n"``, ``"\r"`` or ``"\n"`` (a line break
+    inside a quoted header cell does not decide it)."""
+    crlf = text.count("\r\n")
+    counts = {"\n": text.count("\n") - crlf, "\r\n": crlf, "\r": text.count("\r") - crlf}
+    return max(counts, key=lambda k: (counts[k], k == "\n"))
 
 
 def _raw_cells(series: pd.Series) -> np.ndarray:
