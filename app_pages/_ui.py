@@ -395,12 +395,14 @@ def fmt(value: float) -> str:
 
 
 def metric_cards(clean: np.ndarray, noisy: np.ndarray, denoised: np.ndarray, *, name: str = "denoised",
-                 other: np.ndarray | None = None, other_name: str = "") -> None:
+                 other: np.ndarray | None = None, other_name: str = "", per_row: int = 4) -> None:
     """MSE, MAE and gain of ``denoised`` (called ``name``) against the clean signal, each beside the noisy
-    input's; with ``other``, a fourth card: the gain of the other result, scored the same way."""
+    input's; with ``other``, a fourth card: the gain of the other result, scored the same way.
+    ``per_row``: cards side by side (2 in a narrow column: a value such as 2.97e-05 needs ~160 px)."""
     mse_n, mse_d = metrics.mse(clean, noisy), metrics.mse(clean, denoised)
     mae_n, mae_d = metrics.mae(clean, noisy), metrics.mae(clean, denoised)
-    cols = st.columns(3 if other is None else 4)
+    n = 3 if other is None else 4
+    cols = [c for _ in range(0, n, per_row) for c in st.columns(min(per_row, n))][:n]
     card = {"border": True, "height": "stretch"}  # equal heights, though not every card has a delta
     cols[0].metric(f"MSE ({name})", fmt(mse_d), _change(mse_n, mse_d), delta_color="inverse",
                    help=f"Mean squared error against the clean signal. Noisy input: {fmt(mse_n)}.", **card)
@@ -771,11 +773,12 @@ def demo_figure(signal: Signal, network: np.ndarray, auto: "DenoiseResult", head
                                     first, second], x_title=signal.x_title, height=height)
 
 
-def demo_scores(signal: Signal, network: np.ndarray, auto: "DenoiseResult", label: str, headline: str) -> None:
+def demo_scores(signal: Signal, network: np.ndarray, auto: "DenoiseResult", label: str, headline: str, *,
+                per_row: int = 4) -> None:
     """The headline's metric cards with the other result's gain beside them, and what each one did."""
     main, other = (network, auto.denoised) if headline == NETWORK_ONLY else (auto.denoised, network)
     name, other_name = DEMO_NAMES[headline], DEMO_NAMES[AUTOMATIC if headline == NETWORK_ONLY else NETWORK_ONLY]
-    metric_cards(signal.clean, signal.noisy, main, name=name, other=other, other_name=other_name)
+    metric_cards(signal.clean, signal.noisy, main, name=name, other=other, other_name=other_name, per_row=per_row)
     words = network_words(label)
     note = MODEL_NOTES.get(bundled_recipe(label) or "", "choose another on the Model page")
     st.caption(f"**Network** (blue): {network_md(label)}, alone ({plain(note)}).")
@@ -1095,7 +1098,7 @@ def _query_fields() -> dict[str, Any]:
         "learn_step": _number(int, 1, LEARN_STEPS), "learn_projection": _flag(),
         "learn_sigma": _number(float, 0.0, 0.3), "learn_rf_pos": _number(int, 0, 149),
         "learn_mm_sigma": _number(float, 0.0, 0.3), "learn_unet": _choice(list(LEARN_UNET)),
-        "learn_vs_family": _choice(list(LEARN_FAMILIES)),
+        "learn_vs_family": _choice(list(LEARN_FAMILIES)), "learn_data": _choice(sample_names()),  # a sample: an upload stays home
         "model": _text(), "data": _choice(["generated", "upload"]),
     }
 

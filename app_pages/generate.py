@@ -64,7 +64,7 @@ auto = ui.auto_result(signal, model, sigma=ui.known_sigma(signal))
 
 with plot:
     ui.show(ui.demo_figure(signal, network, auto, headline, height=420))
-    ui.demo_scores(signal, network, auto, label, headline)
+    ui.demo_scores(signal, network, auto, label, headline, per_row=2)  # three quarters of the page: 2 a row
     if NOISES[kind].note:
         st.caption(NOISES[kind].note)
     if ui.bundled_recipe(label) == "default" and family in ui.SPECIALIST_FAMILIES:

@@ -34,9 +34,9 @@ PROJECTION_CSS = """
 h1 {font-size: 2.6rem !important;} h2, h3 {font-size: 2rem !important;}
 /* Widgets: Streamlit has no size option for labels, values and buttons (the charts scale through Plotly). */
 [data-testid="stWidgetLabel"] p, [data-testid="stWidgetLabel"] label, .stButton button p,
-[data-testid="stSegmentedControl"] button p, [data-testid="stMetricLabel"] p,
+[data-testid="stButtonGroup"] button p, [data-testid="stMetricLabel"] p,
 [data-testid="stSliderThumbValue"], [data-testid="stSliderTickBarMin"], [data-testid="stSliderTickBarMax"],
-[data-baseweb="select"] div, .stRadio label p, .stToggle label p {font-size: 1.35rem !important;}
+[data-baseweb="select"] *, .stRadio label p, .stToggle label p {font-size: 1.35rem !important;}
 [data-testid="stMetricValue"] {font-size: 3rem !important;}
 [data-testid="stDataFrame"] {zoom: 1.3;}
 </style>
@@ -213,7 +213,7 @@ def step_own_data() -> None:
                 "estimate (SURE) and applies only what the data support: with the right noise level it is never "
                 "worse than the input. It says how good the result probably is, and how sure it is of that.")
     sources = (["upload"] if st.session_state.table is not None else []) + ui.sample_names()
-    source = st.selectbox("Data", sources, key="learn_data",
+    source = st.selectbox("Data", sources, key="learn_data", index=ui.index_of(sources, "learn_data", sources[0]),
                           format_func=lambda s: f"your upload: {st.session_state.table_name}" if s == "upload" else
                           f"sample: {s}")
     if source == "upload":
