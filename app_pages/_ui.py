@@ -1161,7 +1161,7 @@ def index_of(options: Sequence[Any], key: str, default: Any) -> int:
 
 
 def sync_query_params() -> None:
-    """After every run: the URL carries the current Generate, Model and Compare settings."""
+    """After every run: the URL carries every setting that changes what is shown (see :func:`_query_fields`)."""
     if "qp_initial" not in st.session_state:
         return
     values = {k: v for k, v in st.session_state.qp_initial.items() if k not in ("model", "data")}
@@ -1181,8 +1181,8 @@ def sync_query_params() -> None:
 
     base = (st.context.url or "").split("?")[0]
     with st.sidebar:
-        st.caption("**Link to these settings** (Generate, model, Compare): open it anywhere to get the same "
-                   "signal, noise, seed and model choice.")
+        st.caption("**Link to these settings** (Home, Generate, model, Compare, the lesson's step): open it "
+                   "anywhere to see the same. An uploaded file is not in it.")
         st.code(f"{base}?{urlencode(text)}", language=None, wrap_lines=True)
 
 
