@@ -27,6 +27,7 @@ from denoiser.text import MAX_ECHO as NAME, cut, markdown
 from app_pages import _sessions, _training
 
 if TYPE_CHECKING:  # the real imports pull in TensorFlow or pandas parsing: keep them lazy
+    from denoiser.auto import DenoiseResult
     from denoiser.core import Denoiser
     from denoiser.io import SeriesTable
 
@@ -47,6 +48,7 @@ COLORS = {
     "noisy": "#94a3b8", "series2": "#0ea5e9", "series3": "#f43f5e", "clean": "#15803d", "denoised": "#2563eb",
     "denoised2": "#db2777", "savgol": "#f59e0b", "wavelet": "#a855f7", "removed": "#ef4444", "error": "#0f172a",
     "loss": "#2563eb", "val_loss": "#f97316", "auto": "#0d9488",
+    "denoised_side": "#2563eb", "auto_side": "#0d9488",   # a demo's second result: same colour, dotted
 }
 
 
@@ -108,7 +110,6 @@ def _defaults() -> dict[str, Any]:
         "upload_columns": [],     # value columns picked on the Upload page
         "clean_refs": {},         # value column -> its clean reference column (or None)
         "active": "generated",    # which data Compare shows: "generated" or "upload"
-        "demo_seed": 0,           # Home demo's noise draw
         "csv_cache": {},          # Compare's denoised CSV: {"key": (model, data, columns), "data": bytes}
         "auto_cache": {},         # automatic-pipeline results: (model, data, noise level) -> DenoiseResult
         "data_gen": 0,            # +1 whenever the uploaded data change: column widgets get new keys (never stale)
@@ -166,6 +167,8 @@ def page_setup() -> None:
             st.caption(f"The link names the model **{plain(st.session_state.qp_missing_model, NAME)}**, which only "
                        "lived in the session that trained it: upload its .keras file on the Model page. The "
                        "bundled model is used meanwhile.")
+        if missing_upload() is not None:
+            st.caption(missing_upload())
         st.caption("Uploads and trained models live in this tab only: keep a model across a reload by "
                    "downloading it (Model page) and uploading it again. To share the settings, copy the link "
                    "below.")
@@ -342,14 +345,37 @@ def bundled_recipe(label: str) -> str | None:
     return next((name for name, text in BUNDLED_LABELS.items() if text == label), None)
 
 
-def model_caption(signal: Signal | None, label: str) -> str:
+#: What each bundled model is, for captions.
+MODEL_NOTES = {"parabola": "trained on parabolas a·(x−b)²+c on the tutorial's 150-point grid; this signal is one of those",
+               "default": "a general blind denoiser, window 256"}
+
+
+def network_words(label: str) -> str:
+    """The model in use in words, as plain text (escape with :func:`plain` before Markdown)."""
     which = bundled_recipe(label)
-    if which == "parabola":
-        return ("Denoised by the **bundled x² specialist** (trained on parabolas a·(x−b)²+c on the "
-                "tutorial's 150-point grid), because this signal is one of those.")
-    if which == "default":
-        return "Denoised by the **bundled default model** (a general blind denoiser, window 256)."
-    return f"Denoised by **your model: {plain(label, NAME)}** (choose another on the Model page)."
+    return {"parabola": "the bundled x² specialist", "default": "the bundled default model"}.get(
+        which or "", f"your model: {cut(label, NAME)}")
+
+
+def network_md(label: str) -> str:
+    """:func:`network_words` for Markdown: a user's model's name escaped, the rest as written."""
+    return network_words(label) if bundled_recipe(label) else f"your model: {plain(label, NAME)}"
+
+
+def model_caption(label: str, res: "DenoiseResult | None" = None, *, classical_only: bool = False) -> str:
+    """What was applied, for a caption (Markdown): the network alone, or what the automatic mode chose.
+
+    ``res``: the automatic result (None: the network alone); ``classical_only``: the automatic mode
+    ran without the network (a long recording). Made from ``DenoiseResult.describe``, so the caption
+    names what was done, not merely the model that was offered.
+    """
+    words = network_words(label)
+    note = MODEL_NOTES.get(bundled_recipe(label) or "", "choose another on the Model page")
+    if res is None:
+        return f"Network only: **{network_md(label)}** alone ({plain(note)}), unchecked."
+    weighed = ("the classical filters only (the network was left out)" if classical_only else
+               f"**{network_md(label)}** ({plain(note)}) against classical filters and the input itself")
+    return f"Automatic (no-harm check) weighed {weighed}. Applied: {plain(res.describe(network=words))}"
 
 
 def model_file_bytes(name: str, model: "Denoiser") -> bytes:
@@ -368,21 +394,29 @@ def fmt(value: float) -> str:
     return f"{value:.3g}"
 
 
-def metric_cards(clean: np.ndarray, noisy: np.ndarray, denoised: np.ndarray) -> None:
-    """MSE, MAE and gain of the denoised signal, each with the noisy input's value beside it."""
+def metric_cards(clean: np.ndarray, noisy: np.ndarray, denoised: np.ndarray, *, name: str = "denoised",
+                 other: np.ndarray | None = None, other_name: str = "", per_row: int = 4) -> None:
+    """MSE, MAE and gain of ``denoised`` (called ``name``) against the clean signal, each beside the noisy
+    input's; with ``other``, a fourth card: the gain of the other result, scored the same way.
+    ``per_row``: cards side by side (2 in a narrow column: a value such as 2.97e-05 needs ~160 px)."""
     mse_n, mse_d = metrics.mse(clean, noisy), metrics.mse(clean, denoised)
     mae_n, mae_d = metrics.mae(clean, noisy), metrics.mae(clean, denoised)
-    cols = st.columns(3)
-    card = {"border": True, "height": "stretch"}  # equal heights, though only two cards have a delta
-    cols[0].metric("MSE (denoised)", fmt(mse_d), _change(mse_n, mse_d), delta_color="inverse",
+    n = 3 if other is None else 4
+    cols = [c for _ in range(0, n, per_row) for c in st.columns(min(per_row, n))][:n]
+    card = {"border": True, "height": "stretch"}  # equal heights, though not every card has a delta
+    cols[0].metric(f"MSE ({name})", fmt(mse_d), _change(mse_n, mse_d), delta_color="inverse",
                    help=f"Mean squared error against the clean signal. Noisy input: {fmt(mse_n)}.", **card)
-    cols[1].metric("MAE (denoised)", fmt(mae_d), _change(mae_n, mae_d), delta_color="inverse",
+    cols[1].metric(f"MAE ({name})", fmt(mae_d), _change(mae_n, mae_d), delta_color="inverse",
                    help=f"Mean absolute error against the clean signal. Noisy input: {fmt(mae_n)}.", **card)
     gain = metrics.gain_db(clean, noisy, denoised)
-    cols[2].metric("Gain", f"{fmt(gain)} dB" if mse_n > 0 else "— (no noise)",
-                   help="10·log10(MSE noisy / MSE denoised): how much of the noise power was removed."
-                   + ("" if mse_n > 0 else " With no noise there is nothing to remove, so no gain is defined."),
-                   **card)
+    about = ("10·log10(MSE noisy / MSE denoised): how much of the noise power was removed."
+             + ("" if mse_n > 0 else " With no noise there is nothing to remove, so no gain is defined."))
+    cols[2].metric(f"Gain ({name})", f"{fmt(gain)} dB" if mse_n > 0 else "— (no noise)", help=about, **card)
+    if other is not None:
+        gain2 = metrics.gain_db(clean, noisy, other)
+        delta = f"{gain2 - gain:+.1f} dB vs the {name}" if mse_n > 0 and np.isfinite(gain2 - gain) else None
+        cols[3].metric(f"Gain ({other_name})", f"{fmt(gain2)} dB" if mse_n > 0 else "— (no noise)", delta,
+                       help=f"The {other_name} result, scored against the same clean signal. " + about, **card)
     st.caption(f"Noisy input: MSE {fmt(mse_n)}, MAE {fmt(mae_n)}.")
 
 
@@ -420,10 +454,11 @@ def signal_figure(x: Any, traces: Sequence[tuple[str, np.ndarray, str]], *, x_ti
     Click a legend entry to hide a trace; drag to zoom, double-click to reset.
     """
     style = {"noisy": {"width": 1}, "clean": {"width": 2, "dash": "dash"}, "denoised": {"width": 3},
-             "denoised2": {"width": 2.5, "dash": "dot"}, "auto": {"width": 3}}
+             "denoised2": {"width": 2.5, "dash": "dot"}, "auto": {"width": 3},
+             "denoised_side": {"width": 2, "dash": "dot"}, "auto_side": {"width": 2, "dash": "dot"}}
     lines = [_line(x, y, name, kind, **style.get(kind, {"width": 1.5})) for name, y, kind in traces]
     for line, (_, _, kind) in zip(lines, traces):
-        if kind in ("denoised", "denoised2", "auto"):
+        if kind in ("denoised", "denoised2", "auto", "denoised_side", "auto_side"):
             line.opacity = 0.7  # the dashed clean line on top stays readable where the two agree
     for rank, line in enumerate(lines):
         line.legendrank = 1000 + rank  # the legend keeps the caller's order...
@@ -482,8 +517,22 @@ def _layout(fig: go.Figure, x_title: str, y_title: str, height: int, title: str 
     return fig
 
 
-def show(fig: go.Figure, key: str | None = None) -> None:
-    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
+PROJECTION_FONT = 22  # px: chart text in the lesson's projection mode (Plotly's default is 12)
+
+
+def projected(fig: go.Figure) -> go.Figure:
+    """A chart for a projector: every font (ticks, axis titles, legend, title, hover) and the height enlarged."""
+    size = PROJECTION_FONT
+    fig.update_layout(font={"size": size}, legend={"font": {"size": size}}, title={"font": {"size": size + 4}},
+                      hoverlabel={"font": {"size": size}}, height=int((fig.layout.height or 380) * 1.25))
+    fig.update_xaxes(tickfont={"size": size}, title_font={"size": size})
+    fig.update_yaxes(tickfont={"size": size}, title_font={"size": size})
+    return fig
+
+
+def show(fig: go.Figure, key: str | None = None, *, projection: bool = False) -> None:
+    """A chart, full width; ``projection``: enlarged for a projector (:func:`projected`)."""
+    st.plotly_chart(projected(fig) if projection else fig, width="stretch", key=key, config={"displaylogo": False})
 
 
 def history_as_logs(history: dict[str, list[float]]) -> list[dict[str, float]]:
@@ -521,6 +570,14 @@ def data_key(signal: Signal) -> tuple:
     return ("generated", id(signal.noisy))
 
 
+def generated_table(signal: Signal) -> "SeriesTable":
+    """A generated signal as a table (x, noisy, clean), what Compare's download and its script denoise."""
+    from denoiser.io import SeriesTable
+
+    return _cached(("table", data_key(signal)), (signal.noisy,),
+                   lambda: SeriesTable.from_arrays({"noisy": signal.noisy, "clean": signal.clean}, time=signal.x))
+
+
 def network_output(signal: Signal, model: "Denoiser") -> np.ndarray:
     """The network alone on ``signal``, computed once per model and data, kept in the session."""
     return _cached(("network", id(model), data_key(signal)), (model, signal.noisy, st.session_state.table),
@@ -551,9 +608,11 @@ def auto_result(signal: Signal, model: "Denoiser", *, sigma: float | None = None
                    (model, signal.noisy, st.session_state.table), compute)
 
 
-def estimate_panel(res: "DenoiseResult", *, true_gain: float | None = None, fixes: str | None = None) -> None:
+def estimate_panel(res: "DenoiseResult", *, true_gain: float | None = None, fixes: str | None = None,
+                   network: str | None = None) -> None:
     """What the automatic pipeline applied, how good it probably is, and how sure it is of that.
 
+    ``network``: the model's name in words (:func:`network_words`), for what was applied;
     ``fixes``: the key prefix of the page's noise-level controls (:func:`noise_level_controls`);
     when the data could not show the noise level, the two fixes are offered as buttons that switch
     those controls (type sigma, select a quiet stretch).
@@ -564,18 +623,21 @@ def estimate_panel(res: "DenoiseResult", *, true_gain: float | None = None, fixe
     if unknown:
         cannot_tell(res, fixes)
     card = {"border": True, "height": "stretch"}
-    cols = st.columns([1, 1, 1.4, 1])
+    cols = st.columns(3)
     cols[0].metric("Noise level σ", fmt(res.sigma), help=f"Source: {source}. Standard deviation of the white "
                    "noise, in the data's units." + (f" The data only bound it (at most {fmt(res.sigma_bound)}), so a "
                    "cautious part of the bound was used." if res.sigma_is_upper_bound else ""), **card)
-    cols[1].metric("Estimated gain", f"{res.estimated_gain_db:+.1f} dB", help="10·log10(noise power / estimated "
-                   "error left), from Stein's unbiased risk estimate: no clean reference is needed.", **card)
-    cols[2].metric("Likely range (dB)", f"{lo:+.1f} to {hi:+.1f}", help="Where the true gain probably lies, "
-                   "given the length of the recording and the uncertainty of the noise level.", **card)
-    cols[3].metric("Removal like noise", f"{res.whiteness:.0%}", help="100 % means what was "
+    # The likely range is the estimate's own second line (its delta), not a card of its own: two signed
+    # numbers in a card's large type did not fit a quarter of the page at 1400 px ("+19.1 … +…").
+    cols[1].metric("Estimated gain", f"{res.estimated_gain_db:+.1f} dB", f"likely {lo:+.1f} to {hi:+.1f} dB",
+                   delta_color="off", delta_arrow="off", help="10·log10(noise power / estimated error left), "
+                   "from Stein's unbiased risk estimate: no clean reference is needed. The likely range: where the "
+                   "true gain probably lies, given the length of the recording and the uncertainty of the noise "
+                   "level.", **card)
+    cols[2].metric("Removal like noise", f"{res.whiteness:.0%}", help="100 % means what was "
                    "removed is spread evenly over time, as noise is; signal taken by mistake comes in bursts.",
                    **card)
-    st.caption(f"Applied: {plain(res.describe())} Noise level: {source}.",
+    st.caption(f"Applied: {plain(res.describe(network=network))} Noise level: {source}.",
                help=f"Compact form: {res.describe(compact=True)}")
     if true_gain is not None and np.isfinite(true_gain):
         st.caption(f"True gain, measured against the clean reference (the estimate never sees it): "
@@ -631,6 +693,7 @@ def noise_level_controls(signal: Signal, prefix: str) -> tuple[float | None, tup
     """
     mode = st.radio("Noise level", list(NOISE_MODES), format_func=NOISE_MODES.get, horizontal=True,
                     key=f"{prefix}_noise_mode", index=index_of(list(NOISE_MODES), f"{prefix}_noise_mode", "estimate"),
+                    persist_state="session",
                     help="Without a clean reference the noise level decides how much may be removed. "
                          "Estimated: from the finest time scale (an upper bound on broadband recordings). "
                          "Known: e.g. from the instrument's datasheet. Quiet stretch: where the recording "
@@ -639,6 +702,7 @@ def noise_level_controls(signal: Signal, prefix: str) -> tuple[float | None, tup
         guess = float(np.nanstd(np.diff(signal.noisy)) / np.sqrt(2)) if signal.length > 2 else 0.1
         sigma = st.number_input("Noise sigma (in the data's units)", min_value=0.0, value=initial(f"{prefix}_sigma", None),
                                 placeholder=f"e.g. {guess:.3g}", format="%.6g", key=f"{prefix}_sigma",
+                                persist_state="session",
                                 help="The standard deviation of the noise. With the right value the result "
                                      "is never worse than the input.")
         return (float(sigma) if sigma is not None else None), None
@@ -656,7 +720,9 @@ def quiet_stretch(signal: Signal, prefix: str) -> tuple[int, int]:
                                  line={"color": COLORS["noisy"], "width": 1}))
     stored = st.session_state.get(key)
     if not (isinstance(stored, tuple) and 0 <= stored[0] < stored[1] <= n):
-        st.session_state[key] = (0, min(n, max(16, n // 10)))  # a new series: start at its beginning
+        link = initial(key, None)  # a shared link's stretch, where it fits this series
+        fits = isinstance(link, tuple) and 0 <= link[0] and link[1] <= n and link[1] - link[0] >= 16
+        st.session_state[key] = link if fits else (0, min(n, max(16, n // 10)))  # else start at the beginning
     lo, hi = st.session_state[key]
     fig.add_vrect(x0=lo, x1=hi, fillcolor=COLORS["clean"], opacity=0.15, line_width=0)
     _layout(fig, "sample", "value", 220, None).update_layout(dragmode="select", showlegend=False)
@@ -668,7 +734,7 @@ def quiet_stretch(signal: Signal, prefix: str) -> tuple[int, int]:
         picked = (max(0, a), min(n, b))
         if picked[1] - picked[0] >= 16 and picked != st.session_state.get(key):
             st.session_state[key] = picked
-    return st.slider("Quiet stretch (samples)", 0, n, key=key,
+    return st.slider("Quiet stretch (samples)", 0, n, key=key, persist_state="session",
                      help="Drag on the plot above (box select) or move the ends here: a stretch with only "
                           "noise, at least 16 samples.")
 
@@ -677,23 +743,58 @@ QUIET_POINTS = 4000  # the quiet-stretch picker draws at most this many points
 LONG_SERIES = 250_000  # Compare: above this many samples the network joins the automatic pipeline on request
 
 
+#: The demos' (Home, Generate) headline choice: both results are shown and scored, one leads.
+DEMO_LABELS = {NETWORK_ONLY: "The network (autoencoder)", AUTOMATIC: "Automatic (no-harm check)"}
+DEMO_NAMES = {NETWORK_ONLY: "network", AUTOMATIC: "automatic"}
+
+
 def method_choice(key: str) -> str:
-    """Automatic (the default) or the network alone: one choice away."""
-    return st.radio("Method", list(METHOD_LABELS), key=key, horizontal=True, format_func=METHOD_LABELS.get,
-                    index=index_of(list(METHOD_LABELS), key, AUTOMATIC),
-                    help="Automatic: the network, wavelet shrinkage and Savitzky-Golay are weighed against the "
-                         "input itself with a risk estimate, so only what the data support is applied. "
-                         "Network only: the network's output as it is, unchecked.")
+    """Which result of a demo leads (the trace drawn bold, the metric cards): the network by default.
+
+    On synthetic signals the truth is known, so both the network alone and the automatic mode are
+    computed and scored; the demo teaches the autoencoder, so its output leads unless the user
+    (or a link) picks the automatic result. Kept across pages and in the link.
+    """
+    options = list(DEMO_LABELS)
+    return st.radio("Headline result", options, key=key, horizontal=True, format_func=DEMO_LABELS.get,
+                    index=index_of(options, key, NETWORK_ONLY), persist_state="session",
+                    help="Both are shown and scored against the clean signal. The network: the autoencoder's "
+                         "output as it is. Automatic: the network, wavelet shrinkage and Savitzky-Golay weighed "
+                         "against the input itself with a risk estimate, so only what the data support is applied.")
 
 
-def estimate_line(res: "DenoiseResult", true_gain: float | None = None) -> None:
-    """One caption: the pipeline's own estimate next to the true gain (generated data)."""
+def demo_figure(signal: Signal, network: np.ndarray, auto: "DenoiseResult", headline: str, *,
+                height: int = 380, clean_name: str = "clean") -> go.Figure:
+    """Noisy, clean, the network's output and the automatic result; the headline drawn bold, the other dotted."""
+    net = ("network", network, "denoised" if headline == NETWORK_ONLY else "denoised_side")
+    automatic = ("automatic (no-harm check)", auto.denoised, "auto" if headline == AUTOMATIC else "auto_side")
+    first, second = (net, automatic) if headline == NETWORK_ONLY else (automatic, net)
+    return signal_figure(signal.x, [("noisy", signal.noisy, "noisy"), (clean_name, signal.clean, "clean"),
+                                    first, second], x_title=signal.x_title, height=height)
+
+
+def demo_scores(signal: Signal, network: np.ndarray, auto: "DenoiseResult", label: str, headline: str, *,
+                per_row: int = 4) -> None:
+    """The headline's metric cards with the other result's gain beside them, and what each one did."""
+    main, other = (network, auto.denoised) if headline == NETWORK_ONLY else (auto.denoised, network)
+    name, other_name = DEMO_NAMES[headline], DEMO_NAMES[AUTOMATIC if headline == NETWORK_ONLY else NETWORK_ONLY]
+    metric_cards(signal.clean, signal.noisy, main, name=name, other=other, other_name=other_name, per_row=per_row)
+    words = network_words(label)
+    note = MODEL_NOTES.get(bundled_recipe(label) or "", "choose another on the Model page")
+    st.caption(f"**Network** (blue): {network_md(label)}, alone ({plain(note)}).")
+    estimate_line(auto, metrics.gain_db(signal.clean, signal.noisy, auto.denoised), network=words)
+
+
+def estimate_line(res: "DenoiseResult", true_gain: float | None = None, *, network: str | None = None) -> None:
+    """One caption: what the automatic mode applied (``network``: the model's name in words), its own
+    estimate and, on generated data, the true gain."""
     lo, hi = res.gain_band_db
-    text = (f"Automatic: {plain(res.describe())} Its own estimate, without the clean signal: {res.estimated_gain_db:+.1f} dB "
-            f"(likely {lo:+.1f} to {hi:+.1f}), noise σ {fmt(res.sigma)} ({res.sigma_source})")
+    text = (f"**Automatic** (teal): {plain(res.describe(network=network))} Its own estimate, without the "
+            f"clean signal: {res.estimated_gain_db:+.1f} dB (likely {lo:+.1f} to {hi:+.1f}), noise σ {fmt(res.sigma)} "
+            f"({res.sigma_source})")
     if true_gain is not None and np.isfinite(true_gain):
         text += f"; measured against the clean signal: {true_gain:+.1f} dB"
-    st.caption(text + ".")
+    st.caption(text + ".", help=f"Compact form: {res.describe(compact=True)}")
 
 
 # ------------------------------------------------------------------ big series: downsample and zoom
@@ -940,6 +1041,44 @@ def _text(limit: int = QUERY_TEXT) -> Any:
     return lambda v: v if v and len(v) <= limit and v.isprintable() else None
 
 
+def _flag() -> Any:
+    """A toggle or checkbox: "true" or "false" (as :func:`sync_query_params` writes them), "1" or "0"."""
+    return lambda v: {"true": True, "1": True, "false": False, "0": False}.get(str(v).strip().lower())
+
+
+def _span(hi: int = 10**9) -> Any:
+    """A stretch of samples written "START-STOP" with 0 <= START < STOP <= ``hi``; anything else is ignored."""
+    def parse(v: str) -> Any:
+        text = str(v).strip()
+        if len(text) > 24 or text.count("-") != 1:
+            return None
+        a, b = text.split("-")
+        if not (a.isdigit() and b.isdigit()):
+            return None
+        lo, high = int(a), int(b)
+        return (lo, high) if 0 <= lo < high <= hi else None
+    return parse
+
+
+def _link_text(value: Any) -> str:
+    """A setting as its link writes it: floats short, flags true/false, a stretch START-STOP."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        return f"{int(value[0])}-{int(value[1])}"
+    return str(value)
+
+
+#: Compare settings that belong to the sender's uploaded file: a link with data=upload opened without
+#: that file drops them, so the sender's noise level is never applied to other data.
+UPLOAD_ONLY = ("cmp_noise_mode", "cmp_sigma", "cmp_quiet", "cmp_long_net")
+LEARN_UNET = {"bottleneck": "the bottleneck only", "skips": "the bottleneck and the skips (detail shrunk)"}
+LEARN_FAMILIES = ("sines", "square", "chirp", "spikes", "smooth", "piecewise")
+LEARN_STEPS = 7
+
+
 def _query_fields() -> dict[str, Any]:
     """URL parameter -> parser (text -> the widget's value, or None when invalid)."""
     from denoiser.signals import FAMILIES, NOISES, noise_params
@@ -953,8 +1092,14 @@ def _query_fields() -> dict[str, Any]:
         "gen_seed": _number(int, 0, 1_000_000),
         "gen_method": _choice(list(METHOD_LABELS)), "cmp_method": _choice(list(METHOD_LABELS)),
         "cmp_sg": _number(int, 5, 301), "cmp_noise_mode": _choice(list(NOISE_MODES)),
-        "cmp_sigma": _number(float, 0.0, 1e12), "model": _text(),
-        "data": _choice(["generated", "upload"]),
+        "cmp_sigma": _number(float, 0.0, 1e12), "cmp_quiet": _span(), "cmp_long_net": _flag(),
+        "home_sigma": _number(float, 0.01, 0.30), "home_seed": _number(int, 0, 1_000_000),
+        "home_method": _choice(list(METHOD_LABELS)),
+        "learn_step": _number(int, 1, LEARN_STEPS), "learn_projection": _flag(),
+        "learn_sigma": _number(float, 0.0, 0.3), "learn_rf_pos": _number(int, 0, 149),
+        "learn_mm_sigma": _number(float, 0.0, 0.3), "learn_unet": _choice(list(LEARN_UNET)),
+        "learn_vs_family": _choice(list(LEARN_FAMILIES)), "learn_data": _choice(sample_names()),  # a sample: an upload stays home
+        "model": _text(), "data": _choice(["generated", "upload"]),
     }
 
 
@@ -978,6 +1123,11 @@ def apply_query_params() -> None:
             value = None
         if value is not None:
             initial[key] = value
+    if initial.get("data") == "upload" and st.session_state.get("table") is None:
+        # The sender's upload did not come with the link: say so, show the generated signal, and keep
+        # the settings that were made for that file (its noise level) off whatever is shown instead.
+        st.session_state.qp_missing_upload = {k: initial.pop(k) for k in UPLOAD_ONLY if k in initial}
+        initial["data"] = "generated"
     st.session_state.qp_initial = initial
     if initial.get("model") not in (None, "bundled"):
         if initial["model"] in st.session_state.models:
@@ -986,6 +1136,17 @@ def apply_query_params() -> None:
             st.session_state.qp_missing_model = initial["model"]
     if "data" in initial:
         st.session_state.active = initial["data"]
+
+
+def missing_upload() -> str | None:
+    """The one line for a link that refers to an upload this session does not have (None: nothing to say)."""
+    dropped = st.session_state.get("qp_missing_upload")
+    if dropped is None or st.session_state.get("table") is not None:
+        return None
+    sigma = dropped.get("cmp_sigma") if dropped.get("cmp_noise_mode") == "given" else None
+    return ("This link refers to an uploaded file you don't have; showing the generated signal instead, without "
+            "the file's noise settings" + (f" (σ {sigma:g})" if sigma is not None else "")
+            + ". Upload the file on the Upload page to denoise it.")
 
 
 def initial(key: str, default: Any) -> Any:
@@ -1000,7 +1161,7 @@ def index_of(options: Sequence[Any], key: str, default: Any) -> int:
 
 
 def sync_query_params() -> None:
-    """After every run: the URL carries the current Generate, Model and Compare settings."""
+    """After every run: the URL carries every setting that changes what is shown (see :func:`_query_fields`)."""
     if "qp_initial" not in st.session_state:
         return
     values = {k: v for k, v in st.session_state.qp_initial.items() if k not in ("model", "data")}
@@ -1010,7 +1171,7 @@ def sync_query_params() -> None:
     choice = st.session_state.get("model_choice", BUNDLED)
     values["model"] = "bundled" if choice == BUNDLED else choice
     values["data"] = st.session_state.get("active", "generated")
-    text = {k: (f"{v:g}" if isinstance(v, float) else str(v)) for k, v in values.items() if v is not None}
+    text = {k: _link_text(v) for k, v in values.items() if v is not None}
     if text != {k: st.query_params.get(k) for k in st.query_params}:
         st.query_params.from_dict(text)
     # The address bar now carries them too (the browser applies the change with history.pushState;
@@ -1020,8 +1181,8 @@ def sync_query_params() -> None:
 
     base = (st.context.url or "").split("?")[0]
     with st.sidebar:
-        st.caption("**Link to these settings** (Generate, model, Compare): open it anywhere to get the same "
-                   "signal, noise, seed and model choice.")
+        st.caption("**Link to these settings** (Home, Generate, model, Compare, the lesson's step): open it "
+                   "anywhere to see the same. An uploaded file is not in it.")
         st.code(f"{base}?{urlencode(text)}", language=None, wrap_lines=True)
 
 

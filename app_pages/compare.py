@@ -1,41 +1,42 @@
-"""Compare: the network against the noisy input and two classical filters, with downloads."""
+"""Compare: the network against the noisy input and two classical filters, with downloads.
+
+The page builds one :class:`denoiser.apply.Recipe` from its widgets (model, method, columns, the
+noise level of the column shown, part and row limit of the upload) and uses it for the download
+(``denoise_table`` + ``output_bytes``), for the script (``denoiser.script``) and for the caption
+that says what the download holds, so the three tell one story.
+"""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from denoiser.apply import Level, Recipe, TableResult, denoise_table, output_bytes
 from denoiser.classical import savgol, wavelet
 from denoiser.errors import InputError
 from denoiser.metrics import gain_db
+from denoiser.script import GENERATED_OUT, MODEL_FILE, file_script, generated_script, out_name
 from app_pages import _ui as ui
-from app_pages._script import out_name, reproduce_script
 
 DATA_LABELS = {"generated": "Generated signal", "upload": "Uploaded data"}
 
 
-def csv_bytes(signal: ui.Signal, model, columns: list[str], method: tuple, denoise_column, denoised) -> bytes:  # noqa: ANN001
-    """The denoised CSV, made once per (model, data, columns, method) and kept in the session.
+def download(table, recipe: Recipe, model, known: dict) -> tuple[bytes, TableResult]:  # noqa: ANN001
+    """The denoised CSV and what it holds, made once per (recipe, model, data) and kept in the session.
 
-    Built during the run rather than in a deferred download callable: the deferred
-    callable ran outside the script and, rarely, never returned (the button spun).
+    Built during the run rather than in a deferred download callable: the deferred callable ran
+    outside the script and, rarely, never returned (the button spun). ``known``: the result of
+    the column on screen, computed with this recipe already (not computed twice).
     """
-    upload = signal.recipe.get("origin") == "upload"
-    table = st.session_state.table
-    key = (id(model), id(table) if upload else id(signal.noisy), tuple(columns), method)
+    key = (recipe, id(model), id(table), id(table.values))
     cache = st.session_state.csv_cache
     if cache.get("key") != key:
-        if upload:
-            from denoiser.io import to_csv_bytes
-
-            data = to_csv_bytes(table, {c: denoise_column(c) for c in columns})
-        else:
-            frame = {"x": signal.x, "noisy": signal.noisy, "clean": signal.clean,
-                     "denoised": denoised}
-            data = pd.DataFrame(frame).to_csv(index=False).encode()
+        with st.spinner("Denoising the columns of the download…"):
+            done = denoise_table(table, recipe, model, known=known)
+            data = output_bytes(table, done)
         cache.clear()
-        cache.update(key=key, data=data)
-    return cache["data"]
+        cache.update(key=key, data=data, done=done, refs=(table, model))  # refs: ids stay theirs
+    return cache["data"], cache["done"]
 
 
 def spread(removed: np.ndarray) -> dict[str, float]:
@@ -57,6 +58,8 @@ if fallback:  # opened before Generate: a shared link's signal, else the tutoria
         st.session_state.generated = ui.generated_signal("x2", 150, "gaussian", sigma=0.05)
     fallback = not any(k.startswith("gen_") for k in st.session_state.qp_initial)
 available = ["generated"] + (["upload"] if st.session_state.table is not None else [])
+if ui.missing_upload() is not None:
+    st.info(ui.missing_upload(), icon=":material/link_off:")
 
 pick, column_pick, sg_pick = st.columns([2, 2, 1])
 active = st.session_state.active if st.session_state.active in available else available[0]
@@ -113,14 +116,15 @@ if second is not None:
     networks.setdefault(f"Network ({label2})", model2)
 method_col, level_col = st.columns([1, 3])
 method = method_col.radio("Method", list(ui.METHOD_LABELS), key="cmp_method", format_func=ui.METHOD_LABELS.get,
-                          index=ui.index_of(list(ui.METHOD_LABELS), "cmp_method", ui.AUTOMATIC),
+                          index=ui.index_of(list(ui.METHOD_LABELS), "cmp_method", ui.AUTOMATIC), persist_state="session",
                           help="Automatic: the network, wavelet shrinkage and Savitzky-Golay are weighed against "
                                "the input itself with a risk estimate, region by region, so only what the data "
                                "support is applied. Network only: the network's output as it is.")
 sigma = quiet = None
 use_net = True  # long recordings: the network (the slow part, ~20 s per million samples on 2 cores) on request
 if method == ui.AUTOMATIC and signal.length > ui.LONG_SERIES:
-    use_net = method_col.checkbox("Include the network", False, key="cmp_long_net",
+    use_net = method_col.checkbox("Include the network", bool(ui.initial("cmp_long_net", False)), key="cmp_long_net",
+                                  persist_state="session",
                                   help=f"This recording has {signal.length:,} samples. Without the network the "
                                        "automatic pipeline weighs wavelet shrinkage and Savitzky-Golay only and "
                                        "finishes in seconds; with it, expect about "
@@ -144,7 +148,8 @@ denoised = auto.denoised if auto is not None else outputs[main_net]
 estimates = {**({auto_name: auto.denoised} if auto is not None else {}), **outputs,
              f"Savitzky-Golay (window {sg_window}, order 2)": savgol(signal.noisy, sg_window, 2),
              "Wavelet shrinkage (BayesShrink)": wavelet(signal.noisy)}
-st.caption(ui.model_caption(signal, label) + (f" Second model: **{ui.plain(label2, ui.NAME)}**." if len(networks) > 1 else ""))
+st.caption(ui.model_caption(label, auto, classical_only=not use_net)
+           + (f" Second model: **{ui.plain(label2, ui.NAME)}**." if len(networks) > 1 else ""))
 
 # Long series: the range to draw (full resolution up to ui.MAX_POINTS samples, else min/max-preserving)
 zoom_key = "cmp_zoom"
@@ -171,7 +176,7 @@ ui.show(ui.residual_figure(view.x, removed[part], error[part] if error is not No
 if auto is not None:
     st.subheader("How good is the result?")
     true_gain = gain_db(signal.clean, signal.noisy, auto.denoised) if signal.clean is not None else None
-    ui.estimate_panel(auto, true_gain=true_gain, fixes="cmp")
+    ui.estimate_panel(auto, true_gain=true_gain, fixes="cmp", network=ui.network_words(label))
 else:
     st.info("The network alone is applied as it is: nothing checks that it does no harm. Choose "
             "**Automatic** above for a result weighed against the input, with an estimate of its quality.",
@@ -199,34 +204,51 @@ else:
     with right:
         ui.show(ui.spectrum_figure(removed, "Removed: spectrum"))
 
-# ---- downloads
+# ---- downloads: one recipe for the file, the script and the caption that says what the file holds
 st.subheader("Downloads")
-out_columns = columns or [signal.name]
-file_name = out_name(signal.recipe["file"]) if active == "upload" else "denoised_signal.csv"
-left, right = st.columns(2)
-if auto is not None:
-    auto_args = {"sigma": sigma} if sigma is not None else {"quiet": tuple(quiet)} if quiet is not None else {}
-    method_key = ("auto", sigma, quiet, use_net)
-    shown = signal.name
-
-    def denoise_column(name: str):  # noqa: ANN202 - the column shown keeps its noise-level choice
-        col = signal if name == shown else ui.upload_signal(st.session_state.table, name, None,
-                                                            st.session_state.table_name)
-        return ui.auto_result(col, auto_model, **({"sigma": sigma, "quiet": quiet} if name == shown else {})).denoised
+noise = (Level(sigma=float(sigma)) if sigma is not None else
+         Level(quiet=(int(quiet[0]), int(quiet[1]))) if quiet is not None else Level())
+# The model as the script names it: a bundled one, "none" (the long-recording network left out), or the
+# user's model under the name the Model page downloads it as.
+spec = "none" if auto is not None and not use_net else (ui.bundled_recipe(label) or MODEL_FILE)
+if active == "upload":
+    data_table, report = st.session_state.table, st.session_state.table.report
+    # The Upload page's columns plus the one shown; the shown one keeps its noise-level choice, the
+    # others are estimated from their own data.
+    recipe = Recipe(model=spec, method=method, columns=tuple(columns),
+                    levels=((signal.name, noise),) if auto is not None and noise != Level() else (),
+                    part=report.part if len(report.parts) > 1 else None,
+                    max_samples=ui.MAX_UPLOAD_SAMPLES if report.rows_left else None)
+    shown_column, file_name = signal.name, out_name(signal.recipe["file"])
 else:
-    auto_args, method_key = None, ("network",)
-
-    def denoise_column(name: str):  # noqa: ANN202
-        return model.denoise(st.session_state.table.column(name))
+    data_table = ui.generated_table(signal)
+    recipe = Recipe(model=spec, method=method, columns=("noisy",), level=noise if auto is not None else Level())
+    shown_column, file_name = "noisy", GENERATED_OUT
+known = {shown_column: auto if auto is not None else outputs[main_net]}
+try:
+    data, done = download(data_table, recipe, auto_model if auto is not None else model, known)
+except InputError as err:
+    st.error(ui.plain(err))
+    st.stop()
+left, right = st.columns(2)
 # on_click="ignore": a download needs no rerun (on 1M rows the rerun before the file came cost ~4 s)
-left.download_button("Denoised CSV", csv_bytes(signal, model, columns, method_key, denoise_column, denoised),
-                     file_name=file_name, mime="text/csv",
+left.download_button("Denoised CSV", data, file_name=file_name, mime="text/csv",
                      icon=":material/download:", type="primary", key="download_csv", on_click="ignore",
-                     help="The original columns plus NAME_denoised for every column picked on the Upload page."
-                     if active == "upload" else "x, noisy, clean and denoised.")
-script = reproduce_script(signal.recipe, label, ui.bundled_recipe(label), out_columns, auto_args)
+                     help="The file as it came in (its delimiter, decimal mark, encoding and time column), plus "
+                          "NAME_denoised for every column picked on the Upload page and the one shown, NAME_filled "
+                          "where gaps were filled, and a few # lines on top that say what was applied."
+                     if active == "upload" else "x, noisy, clean and noisy_denoised, with # lines on top that say "
+                                                "what was applied.")
+if active == "upload":
+    r = signal.recipe
+    clean = (signal.name, r["clean"], r.get("clean_file")) if r.get("clean") else None
+    script = file_script(recipe, r["file"], model_label=label if spec == MODEL_FILE else None, clean=clean)
+else:
+    script = generated_script(recipe, signal.recipe, model_label=label if spec == MODEL_FILE else None)
 right.download_button("Python script", script, file_name="reproduce.py",
                       mime="text/x-python", icon=":material/code:", on_click="ignore",
-                      help="Makes this result again with the denoiser package.")
+                      help="Makes the download again with the denoiser package: the same recipe (columns, noise "
+                           "level per column, method, model).")
+st.caption("**The download holds:** " + " ".join(ui.plain(line) for line in done.describe(5)))
 with st.expander("Show the script"):
     st.code(script, language="python")

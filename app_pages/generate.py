@@ -56,18 +56,15 @@ st.session_state.active = "generated"
 
 model, label = ui.model_in_use(signal)
 with controls:
-    method = ui.method_choice("gen_method")
-# The app added the noise, so for white noise it knows sigma; other kinds are estimated.
-auto = ui.auto_result(signal, model, sigma=ui.known_sigma(signal)) if method == ui.AUTOMATIC else None
-denoised = auto.denoised if auto is not None else ui.network_output(signal, model)
+    headline = ui.method_choice("gen_method")
+# The truth is known, so both are computed and scored: the network alone (the autoencoder this page
+# teaches) and the automatic mode; for white noise the app knows sigma (it added the noise), else estimated.
+network = ui.network_output(signal, model)
+auto = ui.auto_result(signal, model, sigma=ui.known_sigma(signal))
 
 with plot:
-    ui.show(ui.signal_figure(signal.x, [("noisy", noisy, "noisy"), ("clean", clean, "clean"),
-                                        ("denoised", denoised, "denoised")], x_title="x", height=420))
-    ui.metric_cards(clean, noisy, denoised)
-    st.caption(ui.model_caption(signal, label))
-    if auto is not None:
-        ui.estimate_line(auto, ui.metrics.gain_db(clean, noisy, denoised))
+    ui.show(ui.demo_figure(signal, network, auto, headline, height=420))
+    ui.demo_scores(signal, network, auto, label, headline, per_row=2)  # three quarters of the page: 2 a row
     if NOISES[kind].note:
         st.caption(NOISES[kind].note)
     if ui.bundled_recipe(label) == "default" and family in ui.SPECIALIST_FAMILIES:

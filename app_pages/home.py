@@ -36,33 +36,32 @@ digraph {
 st.subheader("Demo: the tutorial's x² curve with Gaussian noise")
 left, right = st.columns([1, 3])
 with left:
-    sigma = st.slider("Noise sigma", 0.01, 0.30, 0.05, 0.01, key="home_sigma",
+    sigma = st.slider("Noise sigma", 0.01, 0.30, float(ui.initial("home_sigma", 0.05)), 0.01, key="home_sigma",
+                      persist_state="session",
                       help="Standard deviation of the Gaussian noise added to y = x².")
+    st.session_state.setdefault("home_seed", int(ui.initial("home_seed", 0)))
     if st.button("New noise draw", icon=":material/casino:"):
-        st.session_state.demo_seed += 1
-    method = ui.method_choice("home_method")
+        st.session_state.home_seed += 1
+    headline = ui.method_choice("home_method")
 
 clean = make_signal("x2")
-noisy = add_noise(clean, "gaussian", sigma=sigma, rng=st.session_state.demo_seed)
+noisy = add_noise(clean, "gaussian", sigma=sigma, rng=st.session_state.home_seed)
 signal = ui.Signal("x²", noisy, clean, x_grid(), "x", family="x2",
                    recipe={"origin": "generated", "kind": "gaussian", "sigma": sigma})
 model, label = ui.model_in_use(signal)
 with left:
-    st.caption(f"Noise seed {st.session_state.demo_seed}. "
+    st.caption(f"Noise seed {st.session_state.home_seed}. "
                + (f"No training needed: the {label} is used." if label.startswith("bundled") else
                   f"Model in use: your model **{ui.plain(label, ui.NAME)}** (the Model page switches back to the "
                   "bundled one)."))
-# The demo added the noise itself, so it knows sigma: the automatic result uses it.
-auto = ui.auto_result(signal, model, sigma=sigma) if method == ui.AUTOMATIC else None
-denoised = auto.denoised if auto is not None else ui.network_output(signal, model)
+# The truth is known here, so both are computed and scored: the network alone (the autoencoder this demo
+# teaches) and the automatic mode, which knows sigma because the demo added the noise itself.
+network = ui.network_output(signal, model)
+auto = ui.auto_result(signal, model, sigma=sigma)
 
 with right:
-    ui.show(ui.signal_figure(signal.x, [("noisy", noisy, "noisy"), ("clean x²", clean, "clean"),
-                                        ("denoised", denoised, "denoised")], x_title="x"))
-ui.metric_cards(clean, noisy, denoised)
-st.caption(ui.model_caption(signal, label))
-if auto is not None:
-    ui.estimate_line(auto, ui.metrics.gain_db(clean, noisy, denoised))
+    ui.show(ui.demo_figure(signal, network, auto, headline, clean_name="clean x²"))
+ui.demo_scores(signal, network, auto, label, headline)
 
 st.subheader("Next")
 top, bottom = st.columns(2), st.columns(2)  # 2x2: whole labels, even in a narrow window

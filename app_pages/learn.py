@@ -1,8 +1,9 @@
 """Learn: a lesson in seven steps for a 15-minute class, each step with one control.
 
-A teacher steps through with Back / Next (or the step chips); "Projection mode" hides the
-app's sidebar, menu and toolbar and enlarges the text for a projector. Every number on
-the page is computed here and now by the ``denoiser`` package, nothing is pre-drawn.
+A teacher steps through with Back / Next (or the step chips); "Projection mode" hides the sidebar,
+menu and toolbar and enlarges the text, the widgets' labels and the charts (fonts, ticks, legends)
+for a projector. The step, projection mode and each step's control are in the shared link.
+Every number on the page is computed here and now by the ``denoiser`` package, nothing is pre-drawn.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from denoiser.classical import savgol, wavelet
 from denoiser.signals import FAMILY_LABELS, add_noise, make_signal, x_grid
 from app_pages import _training, _ui as ui
 
-STEPS = (
+STEPS = (  # the link's learn_step is the position here, from 1
     "Noise, MSE and MAE",
     "The tutorial's network sees 11 samples",
     "Training, live",
@@ -31,22 +32,34 @@ PROJECTION_CSS = """
 .stMainBlockContainer, [data-testid="stMainBlockContainer"] {padding-top: 1rem; max-width: 100%;}
 .stMarkdown p, .stMarkdown li, [data-testid="stCaptionContainer"] {font-size: 1.35rem !important;}
 h1 {font-size: 2.6rem !important;} h2, h3 {font-size: 2rem !important;}
+/* Widgets: Streamlit has no size option for labels, values and buttons (the charts scale through Plotly). */
+[data-testid="stWidgetLabel"] p, [data-testid="stWidgetLabel"] label, .stButton button p,
+[data-testid="stButtonGroup"] button p, [data-testid="stMetricLabel"] p,
+[data-testid="stSliderThumbValue"], [data-testid="stSliderTickBarMin"], [data-testid="stSliderTickBarMax"],
+[data-baseweb="select"] *, .stRadio label p, .stToggle label p {font-size: 1.35rem !important;}
+[data-testid="stMetricValue"] {font-size: 3rem !important;}
+[data-testid="stDataFrame"] {zoom: 1.3;}
 </style>
 """
 
 
+def _show(fig, key: str) -> None:  # noqa: ANN001 -- a Plotly figure
+    """A chart of the lesson: in projection mode its fonts, ticks and legend are enlarged too."""
+    ui.show(fig, key=key, projection=bool(st.session_state.get("learn_projection")))
+
+
 def _go(delta: int) -> None:
-    st.session_state.learn_step = STEPS[min(len(STEPS) - 1, max(0, STEPS.index(st.session_state.learn_step) + delta))]
+    st.session_state.learn_step = min(len(STEPS), max(1, st.session_state.learn_step + delta))
 
 
 def step_noise() -> None:
     st.markdown("A clean signal (the tutorial's x²) plus random noise of standard deviation **σ**. Two numbers "
                 "say how far a trace is from the clean one: **MSE**, the mean of the squared differences, and "
                 "**MAE**, the mean of their sizes. For Gaussian noise MSE ≈ σ² and MAE ≈ 0.80·σ.")
-    sigma = st.slider("Noise σ", 0.0, 0.3, 0.05, 0.01, key="learn_sigma")
+    sigma = st.slider("Noise σ", 0.0, 0.3, float(ui.initial("learn_sigma", 0.05)), 0.01, key="learn_sigma")
     clean = make_signal("x2")
     noisy = add_noise(clean, "gaussian", sigma=sigma, rng=0)
-    ui.show(ui.signal_figure(x_grid(), [("noisy", noisy, "noisy"), ("clean x²", clean, "clean")], height=320),
+    _show(ui.signal_figure(x_grid(), [("noisy", noisy, "noisy"), ("clean x²", clean, "clean")], height=320),
             key="learn_noise_plot")
     cols = st.columns(3)
     cols[0].metric("MSE of the noisy trace", ui.fmt(metrics.mse(clean, noisy)), border=True)
@@ -75,7 +88,7 @@ def step_receptive_field() -> None:
                 "sample on each side, so an output sample can only depend on **11 input samples**. Below, the "
                 "shaded inputs are the ones that move the chosen output: measured by nudging each input of an "
                 "(untrained) copy of the network in turn.")
-    i = st.slider("Output sample", 0, 149, 75, key="learn_rf_pos")
+    i = st.slider("Output sample", 0, 149, int(ui.initial("learn_rf_pos", 75)), key="learn_rf_pos")
     dep = _receptive_field()
     inputs = np.flatnonzero(dep[:, i])
     clean = make_signal("x2")
@@ -86,7 +99,7 @@ def step_receptive_field() -> None:
         fig.add_vrect(x0=x[inputs[0]] - 0.005, x1=x[inputs[-1]] + 0.005, fillcolor=ui.COLORS["denoised"],
                       opacity=0.2, line_width=0)
     fig.add_vline(x=x[i], line_color=ui.COLORS["removed"])
-    ui.show(fig, key="learn_rf_plot")
+    _show(fig, key="learn_rf_plot")
     st.metric("Inputs that reach this output", f"{inputs.size}", border=True)
     st.caption("11 samples are 7 % of the 150-sample curve: the network cannot see the parabola's overall "
                "shape, only a short stretch. The U-Net's bottleneck (step 5) sees the whole window.")
@@ -118,7 +131,7 @@ def _live_curve(job: _training.TrainingJob) -> None:
     if job.status == "queued":
         st.info(f"Queued: position {job.position()}.", icon=":material/hourglass_top:")
     elif job.kind == "train" and job.logs:
-        ui.show(ui.loss_figure(job.logs, height=300), key="learn_loss")
+        _show(ui.loss_figure(job.logs, height=300), key="learn_loss")
         st.caption(f"Epoch {len(job.logs)} of {job.epochs}" + (" (running)." if job.running else "."))
     elif job.running:
         st.caption("Starting…")
@@ -133,12 +146,12 @@ def step_minmax() -> None:
                 "max, which nobody has at use time; only the noisy ones are known, and noise pushes them "
                 "outwards. Below, even a *perfect* network (it returns the clean shape exactly) is scaled back "
                 "with the noisy min and max.")
-    sigma = st.slider("Noise σ", 0.0, 0.3, 0.1, 0.01, key="learn_mm_sigma")
+    sigma = st.slider("Noise σ", 0.0, 0.3, float(ui.initial("learn_mm_sigma", 0.1)), 0.01, key="learn_mm_sigma")
     clean = make_signal("x2")
     noisy = add_noise(clean, "gaussian", sigma=sigma, rng=0)
     shape = (clean - clean.min()) / np.ptp(clean)          # what a perfect network would output in [0, 1]
     back = shape * np.ptp(noisy) + noisy.min()              # undone with the only statistics available
-    ui.show(ui.signal_figure(x_grid(), [("noisy", noisy, "noisy"), ("perfect output, unscaled with noisy min/max",
+    _show(ui.signal_figure(x_grid(), [("noisy", noisy, "noisy"), ("perfect output, unscaled with noisy min/max",
                                                                      back, "denoised"), ("clean x²", clean, "clean")],
                              height=320), key="learn_mm_plot")
     cols = st.columns(2)
@@ -155,18 +168,18 @@ def step_unet() -> None:
                 "**skip connections** that carry each level's detail around the bottleneck, so the decoder can "
                 "keep edges and remove only what looks like noise. The same idea, with a Haar wavelet pyramid "
                 "standing in for the learned levels:")
-    how = st.radio("Decoder gets", ["the bottleneck only", "the bottleneck and the skips (detail shrunk)"],
-                   key="learn_unet", horizontal=True)
+    how = st.radio("Decoder gets", list(ui.LEARN_UNET), format_func=ui.LEARN_UNET.get, key="learn_unet",
+                   horizontal=True, index=ui.index_of(list(ui.LEARN_UNET), "learn_unet", "bottleneck"))
     clean = make_signal("square", 512, np.random.default_rng(3))
     noisy = add_noise(clean, "gaussian", sigma=0.1, rng=3)
     coeffs = pywt.wavedec(noisy, "haar", level=4)
-    if how.startswith("the bottleneck only"):
+    if how == "bottleneck":
         coeffs = [coeffs[0], *[np.zeros_like(c) for c in coeffs[1:]]]
     else:  # the skips: detail kept where it is bigger than the noise (soft threshold, universal rule)
         thr = 0.1 * np.sqrt(2 * np.log(noisy.size))
         coeffs = [coeffs[0], *[pywt.threshold(c, thr, "soft") for c in coeffs[1:]]]
     out = pywt.waverec(coeffs, "haar")[: noisy.size]
-    ui.show(ui.signal_figure(np.arange(512), [("noisy", noisy, "noisy"), ("decoded", out, "denoised"),
+    _show(ui.signal_figure(np.arange(512), [("noisy", noisy, "noisy"), ("decoded", out, "denoised"),
                                               ("clean", clean, "clean")], x_title="sample", height=320),
             key="learn_unet_plot")
     st.metric("Gain over the noisy input", f"{ui.fmt(metrics.gain_db(clean, noisy, out))} dB", border=True)
@@ -176,9 +189,9 @@ def step_versus() -> None:
     st.markdown("The bundled network against two classical filters on the same noisy signal: **Savitzky-Golay** "
                 "(a local quadratic fit, 21 samples) and **wavelet shrinkage** (BayesShrink). Which wins depends "
                 "on the signal.")
-    families = ["sines", "square", "chirp", "spikes", "smooth", "piecewise"]
+    families = list(ui.LEARN_FAMILIES)
     family = st.selectbox("Signal", families, format_func=lambda f: FAMILY_LABELS[f].split(" (")[0],
-                          key="learn_vs_family")
+                          key="learn_vs_family", index=ui.index_of(families, "learn_vs_family", families[0]))
     clean = make_signal(family, 512, np.random.default_rng(1))
     noisy = add_noise(clean, "gaussian", sigma=0.1 * float(np.std(clean)) + 0.02, rng=1)
     signal = ui.Signal(FAMILY_LABELS[family], noisy, clean, np.arange(512), "sample", family=family,
@@ -188,7 +201,7 @@ def step_versus() -> None:
                  "Savitzky-Golay (21, order 2)": savgol(noisy, 21, 2), "Wavelet shrinkage": wavelet(noisy)}
     traces = [("noisy", noisy, "noisy"), ("clean", clean, "clean")]
     traces += [(name, est, kind) for (name, est), kind in zip(estimates.items(), ("denoised", "savgol", "wavelet"))]
-    ui.show(ui.signal_figure(np.arange(512), traces, x_title="sample", height=340), key="learn_vs_plot")
+    _show(ui.signal_figure(np.arange(512), traces, x_title="sample", height=340), key="learn_vs_plot")
     table = ui.comparison_table(clean, noisy, estimates)
     st.dataframe(table.style.format("{:.4g}"), width="stretch")
     st.caption(f"Best here: **{ui.plain(table['MSE'].idxmin())}**.")
@@ -200,7 +213,7 @@ def step_own_data() -> None:
                 "estimate (SURE) and applies only what the data support: with the right noise level it is never "
                 "worse than the input. It says how good the result probably is, and how sure it is of that.")
     sources = (["upload"] if st.session_state.table is not None else []) + ui.sample_names()
-    source = st.selectbox("Data", sources, key="learn_data",
+    source = st.selectbox("Data", sources, key="learn_data", index=ui.index_of(sources, "learn_data", sources[0]),
                           format_func=lambda s: f"your upload: {st.session_state.table_name}" if s == "upload" else
                           f"sample: {s}")
     if source == "upload":
@@ -215,7 +228,7 @@ def step_own_data() -> None:
     res = ui.auto_result(signal, model)
     part = slice(0, min(signal.length, ui.MAX_POINTS))
     view = ui.sliced(signal, part)
-    ui.show(ui.signal_figure(view.x, [("noisy", view.noisy, "noisy"), ("automatic", res.denoised[part], "auto")],
+    _show(ui.signal_figure(view.x, [("noisy", view.noisy, "noisy"), ("automatic", res.denoised[part], "auto")],
                              x_title=signal.x_title, height=300), key="learn_own_plot")
     ui.estimate_panel(res)
 
@@ -230,31 +243,35 @@ def _sample_table(name: str):  # noqa: ANN202 -- a SeriesTable, shared read-only
 VIEWS = dict(zip(STEPS, (step_noise, step_receptive_field, step_training, step_minmax, step_unet, step_versus,
                          step_own_data)))
 
-st.session_state.setdefault("learn_step", STEPS[0])
+# The step in use: its number from 1 (also the link's learn_step); a link may start on any step.
+if not isinstance(st.session_state.get("learn_step"), int):
+    st.session_state.learn_step = int(ui.initial("learn_step", 1))
 top = st.columns([3, 1])
 top[0].title("Learn: denoising in seven steps")
-projection = top[1].toggle("Projection mode", key="learn_projection",
-                           help="Hides the sidebar, the page menu and the toolbar and enlarges the text, for a "
-                                "projector. Each step's one control stays.")
+projection = top[1].toggle("Projection mode", bool(ui.initial("learn_projection", False)), key="learn_projection",
+                           help="Hides the sidebar, the page menu and the toolbar and enlarges the text, the "
+                                "controls and the charts, for a projector. Each step's one control stays.")
 if projection:
     st.html(PROJECTION_CSS)
 else:
     st.caption("For a 15-minute class: one idea per step, each with one control to try. Step with Back / Next.")
-st.session_state.learn_chip = st.session_state.learn_step  # the chips show the step in use
+st.session_state.learn_chip = STEPS[st.session_state.learn_step - 1]  # the chips show the step in use
 
 
 def _chip() -> None:
     if st.session_state.learn_chip is not None:  # a click on the chosen chip deselects it: stay on the step
-        st.session_state.learn_step = st.session_state.learn_chip
+        st.session_state.learn_step = STEPS.index(st.session_state.learn_chip) + 1
 
 
 st.segmented_control("Step", STEPS, key="learn_chip", label_visibility="collapsed", on_change=_chip,
                      format_func=lambda s: f"{STEPS.index(s) + 1}. {s}")
-number = STEPS.index(st.session_state.learn_step)
-st.subheader(f"Step {number + 1} of {len(STEPS)}: {st.session_state.learn_step}")
+number = st.session_state.learn_step - 1
+# Back / Next beside the step's title, above its content: on a 1280x720 screen they stay above the fold.
+head, back, forward = st.columns([6, 1, 1], vertical_alignment="bottom")
+head.subheader(f"Step {number + 1} of {len(STEPS)}: {STEPS[number]}")
+back.button("Back", key="learn_back", icon=":material/arrow_back:", disabled=number == 0, on_click=_go, args=(-1,),
+            width="stretch")
+forward.button("Next", key="learn_next", icon=":material/arrow_forward:", type="primary",
+               disabled=number == len(STEPS) - 1, on_click=_go, args=(1,), width="stretch")
 with st.container(key="lesson_step"):
-    VIEWS[st.session_state.learn_step]()
-nav = st.columns([1, 1, 4])
-nav[0].button("Back", key="learn_back", icon=":material/arrow_back:", disabled=number == 0, on_click=_go, args=(-1,))
-nav[1].button("Next", key="learn_next", icon=":material/arrow_forward:", type="primary",
-              disabled=number == len(STEPS) - 1, on_click=_go, args=(1,))
+    VIEWS[STEPS[number]]()

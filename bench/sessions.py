@@ -128,7 +128,7 @@ def sessions_run(root: Path, csv: Path, waves: int, label: str, arenas: str | No
                 page = ctx.new_page()
                 page.set_default_timeout(240_000)
                 page.goto(url)
-                page.get_by_text("MSE (denoised)").first.wait_for()   # TensorFlow and the bundled model
+                page.get_by_text("MSE (network)").first.wait_for()   # TensorFlow and the bundled model
                 ctx.close()
                 out["start"] = _settled_rss(proc.pid, TTL_S + 5 + 2 * SWEEP_S)
                 log(f"sessions[{label}]: start RSS {out['start']:.0f} MB")

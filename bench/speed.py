@@ -229,7 +229,7 @@ def csv_cli(quick: bool, report: Report) -> None:
     from denoiser.bundled import pretrained
 
     x = read_series(src).column("value")
-    cli = pd.read_csv(dst)["value_denoised"].to_numpy(np.float64)
+    cli = pd.read_csv(dst, comment="#")["value_denoised"].to_numpy(np.float64)  # what was applied: "#" lines on top
     den = pretrained("default")
     whole = den.denoise(x)
     pieces = _in_pieces(den, x)

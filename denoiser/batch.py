@@ -83,6 +83,8 @@ class BatchOptions:
     fmt : {"csv", "parquet"}
         Output format: "csv" keeps each file's own format where a writer exists (a WAV stays a
         WAV, an EDF an EDF; CSV-like text and formats without a writer give CSV); "parquet" for all.
+    plain : bool
+        A CSV output in the plain form (`denoiser.apply.output_bytes`), not the input's.
     """
 
     model: str = "default"
@@ -92,6 +94,7 @@ class BatchOptions:
     raw: bool = False
     seed: int = 0
     fmt: str = "csv"
+    plain: bool = False
 
     def recipe(self) -> Recipe:
         """The table service's recipe for every file of the batch (:mod:`denoiser.apply`)."""
@@ -297,7 +300,7 @@ def process_file(src: str, dst: str, options: BatchOptions, setup: dict[str, Any
                        trusted=_joined([bool(r.trusted) for r in res]),
                        method=_joined([r.method for r in res]))
         suffix = ".parquet" if options.fmt == "parquet" else Path(dst).suffix
-        write_output(Path(dst), output_bytes(table, done, suffix), [src], record=fingerprint)
+        write_output(Path(dst), output_bytes(table, done, suffix, plain=options.plain), [src], record=fingerprint)
         row.update(status="ok")
     except InputError as err:
         row.update(error=_one_line(err))

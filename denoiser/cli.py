@@ -106,7 +106,8 @@ def cmd_denoise(args: argparse.Namespace) -> int:
     names, results = done.columns, done.results
     # -o out.wav, out.edf, out.xlsx...: that format (the input's header where it is the same); else CSV.
     # The one writer of denoised tables: never the input itself (by path, link or hard link), atomic.
-    write_output(args.output, output_bytes(table, done, suffix_for(args.output, args.format)), [args.input])
+    write_output(args.output, output_bytes(table, done, suffix_for(args.output, args.format), plain=args.plain),
+                 [args.input])
     if not args.quiet:
         for line in table.report.summary().split("\n"):
             print(_one_line(line), file=sys.stderr)
@@ -129,7 +130,7 @@ def _denoise_batch(args: argparse.Namespace) -> int:
 
     options = BatchOptions(model=args.model, columns=tuple(args.column) if args.column else None, sigma=args.sigma,
                            quiet=_quiet_range(args.quiet_range), raw=args.raw, seed=args.seed,
-                           fmt=args.format or "csv")
+                           fmt=args.format or "csv", plain=args.plain)
     if args.workers is not None and args.workers < 1:
         raise InputError("--workers must be at least 1.")
     report = run_batch([args.input, *args.more], args.output, options, scheduler=args.scheduler,
@@ -440,6 +441,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("csv", "parquet"),
                    help="output format (default: by the extension of -o: .wav, .flac, .edf, .tdms, .xlsx, .h5, .mat, "
                         ".parquet; CSV otherwise; a batch keeps each file's own format)")
+    p.add_argument("--plain", action="store_true",
+                   help="CSV output comma-separated with a decimal point, UTF-8 and ISO 8601 times, no '#' lines on "
+                        "top (default: as the input came, with what was applied in '#' lines)")
     p.add_argument("--part", help="the sheet, group, dataset, variable or rate group of a multi-part file "
                                   "(default: the first; the summary lists them)")
     b = p.add_argument_group("batch", "Several files run as Dask tasks, one worker process per core by default. "

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from denoiser.auto import denoise  # noqa: E402
 from denoiser.bundled import pretrained  # noqa: E402
+from denoiser.io import read_series  # noqa: E402
 
 from test_app import metric, start, texts  # noqa: E402  (one AppTest start-up for both files)
 
@@ -30,16 +31,36 @@ def upload(at: AppTest, name: str, data: bytes) -> AppTest:
     return at.run()
 
 
-def test_home_demo_is_automatic_with_the_known_sigma() -> None:
+def test_home_demo_leads_with_the_network_and_scores_the_automatic_result_beside_it() -> None:
+    """Issue 19: the demo teaches the autoencoder. Its output is the headline (trace and cards), the
+    automatic result (which knows sigma: the demo added the noise) is drawn and scored beside it, and
+    each caption names what was done, not merely the model offered."""
+    from denoiser import gain_db, make_signal
+    from denoiser.signals import add_noise
+
     at = start()
-    assert at.radio(key="home_method").value == "auto"
-    line = next(c.value for c in at.caption if c.value.startswith("Automatic:"))
-    assert "(given)" in line and "measured against the clean signal" in line
-    # The network alone is one choice away (on x² the pipeline keeps ~all of the specialist's output).
-    at.radio(key="home_method").set_value("network").run()
+    assert at.radio(key="home_method").value == "network"
+    clean = make_signal("x2")
+    noisy = add_noise(clean, "gaussian", sigma=0.05, rng=0)
+    specialist = pretrained("parabola")
+    network = specialist.denoise(noisy)
+    auto = denoise(noisy, sigma=0.05, model=specialist)
+    assert metric(at, "Gain (network)") == f"{gain_db(clean, noisy, network):.3g} dB"
+    assert metric(at, "Gain (automatic)") == f"{gain_db(clean, noisy, auto.denoised):.3g} dB"
+    captions = texts(at.caption).replace("\\", "")
+    assert "**Network** (blue): the bundled x² specialist, alone" in captions
+    # The automatic caption says what it applied (here a quadratic, not the network), in plain words.
+    assert auto.describe(network="the bundled x² specialist") in captions
+    assert "(given)" in captions and "measured against the clean signal" in captions
+    traces = sorted(json.loads(at.get("plotly_chart")[0].proto.spec)["data"], key=lambda t: t["legendrank"])
+    assert [t["name"] for t in traces] == ["noisy", "clean x²", "network", "automatic (no-harm check)"], traces
+    assert traces[2]["line"]["width"] > traces[3]["line"]["width"] and traces[3]["line"]["dash"] == "dot"
+    # The automatic result can lead instead: its cards, the network's gain beside them.
+    at.radio(key="home_method").set_value("auto").run()
     assert not at.exception
-    assert not any(c.value.startswith("Automatic:") for c in at.caption)
-    assert float(metric(at, "MSE (denoised)")) > 0
+    assert metric(at, "Gain (automatic)") == f"{gain_db(clean, noisy, auto.denoised):.3g} dB"
+    assert metric(at, "Gain (network)") == f"{gain_db(clean, noisy, network):.3g} dB"
+    assert float(metric(at, "MSE (automatic)")) > 0
 
 
 def test_compare_on_a_recording_without_clean_reference_shows_the_estimate() -> None:
@@ -92,9 +113,11 @@ def test_the_download_holds_the_automatic_result() -> None:
     at = upload(start(), "rec.csv", data)
     at.switch_page("app_pages/compare.py").run()
     csv = at.session_state.csv_cache["data"]
-    out = pd.read_csv(__import__("io").BytesIO(csv))
-    expected = denoise(noisy, model=pretrained("default")).denoised
-    np.testing.assert_allclose(out["volts_denoised"].to_numpy(), expected, rtol=1e-5, atol=1e-6)
+    out = read_series(csv)  # the comment lines on top are skipped
+    expected = denoise(noisy, model=pretrained("default"))
+    np.testing.assert_allclose(out.column("volts_denoised"), expected.denoised, rtol=1e-5, atol=1e-6)
+    # The header says what was applied, as the package describes it.
+    assert f"# volts: {expected.describe(network='the bundled default model')}" in csv.decode()
 
 
 def test_plot_names_from_files_are_not_plotly_html() -> None:

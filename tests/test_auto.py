@@ -332,3 +332,15 @@ def test_region_weights_blend_linearly_between_region_centres():
     np.testing.assert_allclose(applied, np.einsum("ij,ij->i", w, r), atol=1e-12)
     assert c == pytest.approx(np.mean(w.sum(axis=1) - np.einsum("ij,ij->i", w, d)))
     np.testing.assert_allclose(mean_w, w.mean(axis=0), atol=1e-12)
+
+
+def test_the_short_recording_note_only_where_it_applies() -> None:
+    """Issue 19, item 6: "short recording" was said of 1,000,000-sample recordings too."""
+    rng = np.random.default_rng(0)
+    notes = {}
+    for n in (3000, 1_000_000):
+        t = np.arange(n)
+        res = denoise(np.sin(2 * np.pi * t / 5000) + 0.3 * rng.standard_normal(n), model=False)
+        notes[n] = " ".join(x for x in res.notes if x.startswith("The estimate is uncertain"))
+    assert "a short recording, 3,000 samples" in notes[3000]
+    assert notes[1_000_000] and "short" not in notes[1_000_000] and "a high gain" in notes[1_000_000]

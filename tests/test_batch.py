@@ -83,7 +83,9 @@ def test_integer_index_and_precision_survive_a_batch(tmp_path: Path, client) -> 
     rec = _folder(tmp_path)
     out = tmp_path / "out"
     run_batch([str(rec / "b.csv")], out, NONE, client=client, progress=None)
-    lines = (out / "b.csv").read_text().splitlines()
+    text = (out / "b.csv").read_text()
+    assert text.startswith("# Denoised with denoiser ")   # what was applied, in '#' lines on top
+    lines = [line for line in text.splitlines() if not line.startswith("#")]
     assert lines[0] == "sample,v,w,v_denoised,w_denoised"
     assert [line.split(",")[0] for line in lines[1:4]] == ["0", "1", "2"]
     assert max(len(c.partition(".")[2]) for line in lines[1:] for c in line.split(",")[1:3]) <= 4

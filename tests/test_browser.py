@@ -410,13 +410,14 @@ def model_options(page) -> list[str]:  # noqa: ANN001
 
 # ------------------------------------------------------------------ tests
 def test_home_demo_shows_metrics(page) -> None:  # noqa: ANN001
-    """Home: the x² demo paints with the bundled model's MSE/MAE and the three traces, no training."""
-    open_page(page, "/", expect="MSE (denoised)", timeout=FIRST_PAINT_MS)
-    shown = metrics(page, "MSE (denoised)", "MAE (denoised)", "Gain")
-    assert number(shown["MSE (denoised)"]) > 0, shown
-    assert number(shown["MAE (denoised)"]) > 0, shown
-    assert "dB" in shown["Gain"], shown
-    assert len(plot_lines(page)) == 3, "noisy, clean and denoised traces"
+    """Home: the x² demo paints with the network's MSE/MAE/gain and the automatic result's gain beside
+    them, four traces (noisy, clean, network, automatic), no training."""
+    open_page(page, "/", expect="MSE (network)", timeout=FIRST_PAINT_MS)
+    shown = metrics(page, "MSE (network)", "MAE (network)", "Gain (network)", "Gain (automatic)")
+    assert number(shown["MSE (network)"]) > 0, shown
+    assert number(shown["MAE (network)"]) > 0, shown
+    assert "dB" in shown["Gain (network)"] and "dB" in shown["Gain (automatic)"], shown
+    assert len(plot_lines(page)) == 4, "noisy, clean, network and automatic traces"
     page.get_by_text("Noisy input: MSE").wait_for()
     assert_healthy(page)
     screenshot(page, "home.png")
@@ -424,9 +425,9 @@ def test_home_demo_shows_metrics(page) -> None:  # noqa: ANN001
 
 def test_generate_noise_level_changes_plot_and_metrics(page) -> None:  # noqa: ANN001
     """Generate: moving the noise sigma slider redraws the plot and changes the metrics."""
-    open_page(page, "/generate", expect="MSE (denoised)", timeout=FIRST_PAINT_MS)
-    before, lines_before = metrics(page, "MSE (denoised)", "MAE (denoised)", "Gain"), plot_lines(page)
-    assert len(lines_before) == 3, "noisy, clean and denoised traces"
+    open_page(page, "/generate", expect="MSE (network)", timeout=FIRST_PAINT_MS)
+    before, lines_before = metrics(page, "MSE (network)", "MAE (network)", "Gain (network)"), plot_lines(page)
+    assert len(lines_before) == 4, "noisy, clean, network and automatic traces"
 
     sigma = page.get_by_role("slider", name="Noise sigma")
     assert sigma.get_attribute("aria-valuetext") == "0.050"
@@ -437,14 +438,14 @@ def test_generate_noise_level_changes_plot_and_metrics(page) -> None:  # noqa: A
     def redrawn() -> bool:
         assert_no_exception(page)
         now, lines = metrics(page), plot_lines(page)
-        return (now.get("MSE (denoised)") not in (None, before["MSE (denoised)"])
-                and now.get("MAE (denoised)") not in (None, before["MAE (denoised)"])
-                and len(lines) == 3 and lines[0] != lines_before[0] and lines[2] != lines_before[2])
+        return (now.get("MSE (network)") not in (None, before["MSE (network)"])
+                and now.get("MAE (network)") not in (None, before["MAE (network)"])
+                and len(lines) == 4 and lines[0] != lines_before[0] and lines[2] != lines_before[2])
 
     poll("new metrics and a redrawn noisy and denoised trace", redrawn)
     wait_idle(page)
-    after = metrics(page, "Gain")
-    assert number(after["MSE (denoised)"]) > number(before["MSE (denoised)"]), (before, after)
+    after = metrics(page, "Gain (network)")
+    assert number(after["MSE (network)"]) > number(before["MSE (network)"]), (before, after)
     page.get_by_text("Noisy input: MSE").wait_for()
     assert_healthy(page)
     screenshot(page, "generate.png")
@@ -548,8 +549,10 @@ def test_train_two_epochs_live_then_stop(page) -> None:  # noqa: ANN001
 
 
 def test_upload_then_compare_downloads_denoised_csv(page, tmp_path: Path) -> None:  # noqa: ANN001
-    """Upload → pick two columns → Compare (same session) → the denoised CSV has the original
-    columns plus NAME_denoised for each picked column, and the network really removed noise."""
+    """Upload a semicolon/decimal-comma file → pick two columns → Compare (same session) with a typed sigma
+    → the denoised CSV comes back in the file's own form (';', decimal commas, what was applied in '#'
+    lines, the filled gap empty and flagged), the network really removed noise, and the page's Python
+    script, run on the original file, makes the same file (issue 19, items 1 and 4)."""
     csv_path = tmp_path / "sensor_log.csv"
     written = sensor_csv(csv_path)
     open_page(page, "/upload", expect="No data yet")
@@ -567,6 +570,13 @@ def test_upload_then_compare_downloads_denoised_csv(page, tmp_path: Path) -> Non
     wait_for_text(page, "Metrics against the clean reference")  # clean_a was recognised
     assert page.get_by_role("radio", name="Uploaded data").is_checked(), "Compare should show the upload"
     assert len(plot_lines(page)) >= 3, "noisy, clean and network traces"
+    page.locator('[data-testid="stRadio"]').filter(has_text="Noise level").get_by_text("I know sigma").click()
+    box = page.get_by_role("spinbutton", name="Noise sigma (in the data's units)")
+    box.wait_for()
+    box.fill("0.2")
+    box.press("Enter")
+    poll("the typed sigma in use", lambda: "given: 0.2" in page.locator('[data-testid="stMain"]').inner_text())
+    wait_idle(page)
     assert_healthy(page)
     screenshot(page, "compare.png")
 
@@ -574,17 +584,44 @@ def test_upload_then_compare_downloads_denoised_csv(page, tmp_path: Path) -> Non
         page.get_by_role("button", name="Denoised CSV").click()
     download = info.value
     assert download.suggested_filename == "sensor_log_denoised.csv"
-    text = Path(download.path()).read_text(encoding="utf-8")
-    rows = list(csv.reader(io.StringIO(text)))
+    data = Path(download.path()).read_bytes()
+    text = data.decode("utf-8")
+    lines = text.splitlines()
+    comments = [line for line in lines if line.startswith("#")]
+    assert comments[0].startswith("# Denoised with denoiser ") and len(comments) == 4, comments
+    assert "(given: 0.2)" in comments[1] and comments[1].startswith("# sensor_a: ")
+    assert "(estimated from the data)" in comments[2] and comments[2].startswith("# sensor_b: ")
+    rows = list(csv.reader(io.StringIO("\n".join(lines[len(comments):])), delimiter=";"))  # the file's own ';'
     header, body = rows[0], rows[1:]
-    assert header == ["time_s", "sensor_a", "sensor_b", "clean_a", "sensor_a_denoised", "sensor_b_denoised"], header
-    assert len(body) == 400
-    table = {name: np.array([float(r[i]) for r in body]) for i, name in enumerate(header)}
+    assert header == ["time_s", "sensor_a", "sensor_b", "clean_a", "sensor_a_denoised", "sensor_b_denoised",
+                      "sensor_a_filled"], header
+    assert len(body) == 400 and body[1][0] == "0,5" and "." not in "".join(body[1])   # decimal commas
+    assert body[10][1] == "" and body[10][-1] == "1" and body[11][-1] == "0"   # the gap: as it came, flagged
+    table = {name: np.array([float(r[i].replace(",", ".")) if r[i] else np.nan for r in body])
+             for i, name in enumerate(header)}
     assert np.allclose(table["time_s"], written["time_s"])
     assert all(math.isfinite(v) for v in table["sensor_a_denoised"])
-    err_noisy = np.mean((table["sensor_a"] - written["clean_a"]) ** 2)
+    err_noisy = np.nanmean((table["sensor_a"] - written["clean_a"]) ** 2)
     err_denoised = np.mean((table["sensor_a_denoised"] - written["clean_a"]) ** 2)
     assert err_denoised < err_noisy, (err_noisy, err_denoised)
+
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Python script").click()
+    work = tmp_path / "script_run"
+    work.mkdir()
+    (work / "sensor_log.csv").write_bytes(csv_path.read_bytes())
+    (work / "reproduce.py").write_bytes(Path(info.value.path()).read_bytes())
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run([sys.executable, "reproduce.py"], cwd=work, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    made = (work / "sensor_log_denoised.csv").read_bytes()
+    from denoiser.io import read_series
+
+    mine, theirs = read_series(made), read_series(data)
+    assert made.splitlines()[:2] == data.splitlines()[:2] and list(mine.values.columns) == list(theirs.values.columns)
+    for name in theirs.values.columns:   # to the file's last digit (the network is float32)
+        np.testing.assert_allclose(mine.column(name), theirs.column(name), rtol=0, atol=1.01e-6)
     assert_healthy(page)
 
 
@@ -742,7 +779,10 @@ def test_hostile_column_names_are_text_and_neutralised_in_the_download(page, tmp
         page.get_by_role("button", name="Denoised CSV").click()
     download = info.value
     assert download.suggested_filename == "hostile_header_denoised.csv"
-    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    text = Path(download.path()).read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO("".join(line for line in text.splitlines(keepends=True)
+                                               if not line.startswith("#")))))   # what was applied: '#' lines
+    assert text.startswith("# Denoised with denoiser ")
     header = rows[0]
     assert header == ["time_s", script, "'" + formula, f"{script}_denoised", f"'{formula}_denoised"], header
     assert not [c for c in header if c.startswith(("=", "+", "-", "@"))], header
@@ -852,7 +892,7 @@ def test_switching_files_the_column_chips_follow(page, tmp_path: Path) -> None: 
 def test_a_shared_url_reproduces_the_state_in_a_second_context(new_page) -> None:  # noqa: ANN001
     a = new_page("a")
     open_page(a, "/generate", expect="Generate a signal", timeout=FIRST_PAINT_MS)
-    metrics(a, "MSE (denoised)")
+    metrics(a, "MSE (network)")
     shared = a.locator('[data-testid="stSidebar"] [data-testid="stCode"]').first
 
     def link() -> str:
@@ -868,29 +908,62 @@ def test_a_shared_url_reproduces_the_state_in_a_second_context(new_page) -> None
     a.get_by_role("option", name="Sums of sines").click()
     poll("the family in the link", lambda: "gen_family=sines" in link())
     wait_idle(a)
-    shown_a = metrics(a, "MSE (denoised)", "MAE (denoised)", "Gain")
+    # Issue 19: the headline choice is in the link too, and stays there when the user moves on to Compare.
+    a.locator('[data-testid="stRadio"]').filter(has_text="Headline result").get_by_text(
+        "Automatic (no-harm check)").click()
+    poll("the headline in the link", lambda: "gen_method=auto" in link())
+    wait_idle(a)
+    shown_a = metrics(a, "MSE (automatic)", "MAE (automatic)", "Gain (automatic)", "Gain (network)")
     url = link()
     assert url.startswith(a.app_url) and "model=bundled" in url, url
     # the address bar itself carries the same settings (page.url lags behind history.pushState)
     poll("the address bar", lambda: a.evaluate("location.href") == url)
+    go(a, "Compare", expect="Downloads")
+    poll("the link on Compare", lambda: "/compare?" in link())
+    url = link()
+    assert "gen_method=auto" in url and "gen_family=sines" in url and "gen_seed=42" in url, url
 
     b = new_page("b")  # another browser context: another session, nothing shared but the link
     b.goto(url)
-    wait_for_text(b, "Generate a signal", FIRST_PAINT_MS)
+    wait_for_text(b, "Downloads", FIRST_PAINT_MS)
+    go(b, "Generate", expect="Generate a signal")
     wait_idle(b)
     shown_b = metrics(b, *shown_a)  # every card A showed (the browser may paint the last one late)
     assert shown_b == shown_a, (shown_a, shown_b)
     assert b.get_by_label("Seed", exact=True).input_value() == "42"
+    assert b.get_by_role("radio", name="Automatic (no-harm check)").is_checked()
     b_link = b.locator('[data-testid="stSidebar"] [data-testid="stCode"]').first.inner_text().strip()
-    assert b_link.split("?")[1] == url.split("?")[1], (b_link, url)   # the same settings, family included
+    gen = lambda u: sorted(p for p in u.split("?")[1].split("&") if p.startswith("gen_"))  # noqa: E731
+    assert gen(b_link) == gen(url), (b_link, url)   # the same Generate settings, headline included
     assert_healthy(b)
     screenshot(b, "shared_link.png")
 
 
+FONT_JS = """sel => [...document.querySelectorAll(sel)].map(e => parseFloat(getComputedStyle(e).fontSize))"""
+
+
+def above_the_fold(page, name: str) -> bool:  # noqa: ANN001
+    """Whether the button ``name`` is on the first screen, whole (no scrolling needed)."""
+    box = page.get_by_role("button", name=name).bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= page.viewport_size["height"]
+
+
+def at_size(page, width: int, height: int) -> None:  # noqa: ANN001
+    """Resize the window and wait for the page to lay itself out again."""
+    page.set_viewport_size({"width": width, "height": height})
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
 def test_the_lesson_steps_and_projection(page) -> None:  # noqa: ANN001
+    """Seven steps with Back / Next; at 1280x720 Next is above the fold on every step's first screen; in
+    projection mode the charts (ticks, legends, axis titles) and the widgets' labels are enlarged too,
+    not only the text; the step and the mode are in the link (issue 19, items 3 and 6)."""
     open_page(page, "/learn", expect="Step 1 of 7", timeout=FIRST_PAINT_MS)
     assert_healthy(page)
     screenshot(page, "learn.png")
+    at_size(page, 1280, 720)
+    assert above_the_fold(page, "Next"), "Next is below the fold at 1280x720"
+    at_size(page, VIEWPORT["width"], VIEWPORT["height"])
     for k in range(2, 8):
         page.get_by_role("button", name="Next").click()
         wait_for_text(page, f"Step {k} of 7", FIRST_PAINT_MS)
@@ -899,11 +972,74 @@ def test_the_lesson_steps_and_projection(page) -> None:  # noqa: ANN001
             assert metrics(page, "Inputs that reach this output")["Inputs that reach this output"] == "11"
             screenshot(page, "learn_receptive_field.png")
     assert page.get_by_role("button", name="Next").is_disabled()
+    ticks = lambda: page.evaluate(FONT_JS, '[data-testid="stPlotlyChart"] .xtick text')  # noqa: E731
+    labels = lambda: page.evaluate(FONT_JS, '[data-testid="stWidgetLabel"] p')  # noqa: E731
+    small_ticks, small_labels = max(ticks()), max(labels())
     page.get_by_text("Projection mode").click()
     poll("the sidebar hidden", lambda: not page.locator('[data-testid="stSidebar"]').is_visible())
     wait_idle(page)
+    poll("the charts redrawn large", lambda: ticks() and min(ticks()) >= 20)
+    assert min(labels()) >= 20 > small_labels and small_ticks < 20, (small_ticks, small_labels, labels())
+    legend = page.evaluate(FONT_JS, '[data-testid="stPlotlyChart"] .legendtext')
+    assert legend and min(legend) >= 20, legend
+    assert "learn_step=7" in page.evaluate("location.href") and "learn_projection=true" in page.evaluate(
+        "location.href")
     assert_healthy(page)
     screenshot(page, "learn_projection.png")
+    at_size(page, 1280, 720)
+    page.get_by_role("radio", name="1. Noise, MSE and MAE").click()
+    wait_for_text(page, "Step 1 of 7")
+    assert above_the_fold(page, "Next"), "Next is below the fold at 1280x720 in projection mode"
+    page.screenshot(path=str(ARTIFACTS / "learn_projection_1280x720.png"))
+
+
+FIT_JS = """() => [...document.querySelectorAll('[data-testid="stMetric"]')].map(card => {
+    const parts = [...card.querySelectorAll('[data-testid="stMetricValue"] div, [data-testid="stMetricDelta"] div')];
+    const cut = parts.filter(e => e.scrollWidth > e.clientWidth + 1 || e.innerText.includes('…'));
+    return cut.map(e => e.innerText); }).flat()"""
+
+
+def test_metric_cards_fit_at_common_screen_sizes(page) -> None:  # noqa: ANN001
+    """No card is cut ("+19.1 … +…" at 1400 px before): Compare's estimate on a recording without a clean
+    version, Home's and Generate's four cards, at 1280x720, 1400x900 and 1920x1080 (issue 19, item 6)."""
+    open_page(page, "/upload", expect="Or try a sample", timeout=FIRST_PAINT_MS)
+    page.get_by_role("button", name="Temperature log").click()
+    wait_for_text(page, "Read: temperature_semicolon.csv")
+    go(page, "Compare", expect="How good is the result?", timeout=FIRST_PAINT_MS)
+    shown = metrics(page, "Noise level σ", "Estimated gain", "Removal like noise")
+    assert "likely" in page.locator(METRIC).filter(has_text="Estimated gain").inner_text(), shown
+    for width, height in ((1280, 720), (1400, 900), (1920, 1080)):
+        at_size(page, width, height)
+        assert page.evaluate(FIT_JS) == [], (width, page.evaluate(FIT_JS))
+        page.screenshot(path=str(ARTIFACTS / f"compare_estimate_{width}.png"), full_page=False)
+    for path, title in (("Generate", "Generate a signal"), ("Home", "Demo: the tutorial")):
+        at_size(page, *VIEWPORT.values())
+        go(page, path, expect=title)
+        metrics(page, "Gain (network)", "Gain (automatic)")
+        for width, height in ((1280, 720), (1400, 900), (1920, 1080)):
+            at_size(page, width, height)
+            assert page.evaluate(FIT_JS) == [], (path, width, page.evaluate(FIT_JS))
+            page.screenshot(path=str(ARTIFACTS / f"{path.lower()}_{width}.png"), full_page=True)
+    at_size(page, *VIEWPORT.values())
+    assert_healthy(page)
+
+
+def test_a_link_to_an_upload_the_recipient_lacks(page) -> None:  # noqa: ANN001
+    """A link made after an upload (data=upload, the sender's sigma 12.77) opened in a fresh browser: one
+    line says the file is missing, the generated signal is shown, and the sender's sigma is not applied."""
+    open_page(page, "/compare?data=upload&cmp_noise_mode=given&cmp_sigma=12.77&cmp_method=auto&model=bundled",
+              expect="Downloads", timeout=FIRST_PAINT_MS)
+    main = page.locator('[data-testid="stMain"]')
+    assert "This link refers to an uploaded file you don't have" in main.inner_text()
+    assert "σ 12.77" in sidebar_text(page)
+    assert page.get_by_role("radio", name="Generated signal").count() == 0 or page.get_by_role(
+        "radio", name="Generated signal").is_checked()
+    assert page.get_by_role("radio", name="Estimate it from the data").is_checked()
+    sigma = metrics(page, "Noise level σ")["Noise level σ"]
+    assert number(sigma) < 1, sigma                      # the x² demo's own level, not the sender's 12.77
+    assert "cmp_sigma" not in page.evaluate("location.href")
+    assert_healthy(page)
+    screenshot(page, "link_without_upload.png")
 
 
 def test_a_million_row_file_stays_interactive(page, tmp_path: Path) -> None:  # noqa: ANN001
@@ -937,7 +1073,9 @@ def test_a_million_row_file_stays_interactive(page, tmp_path: Path) -> None:  # 
     assert points and min(points) > 0 and max(points) <= 50_000, points
     with page.expect_download() as info:
         page.get_by_role("button", name="Denoised CSV").click()
-    head = Path(info.value.path()).read_text(encoding="utf-8").splitlines()[:2]
+    head = [line for line in Path(info.value.path()).read_text(encoding="utf-8").splitlines()[:8]
+            if not line.startswith("#")]
     assert head[0].startswith("time_s,signal,signal_denoised"), head
+    assert "short recording" not in main.inner_text()   # issue 19: said of a million samples before
     assert_healthy(page)
     screenshot(page, "compare_big.png")

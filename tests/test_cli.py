@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from conftest import cli_subprocess
+from denoiser.io import read_series
 
 run_subprocess = partial(cli_subprocess, quiet_tf=False)
 
@@ -43,10 +44,21 @@ def test_generate_then_denoise_messy_csv(tmp_path, cli):
     assert "noise sigma 0.1 (given)" in res.stderr
     # TensorFlow's start-up lines (cpu_feature_guard, oneDNN, "I0000 ...") are kept off stderr
     assert "tensorflow" not in res.stderr.lower() and "oneDNN" not in res.stderr, res.stderr
-    out = pd.read_csv(tmp_path / "out.csv")
-    assert "signal_denoised" in out.columns and "signal" in out.columns and len(out) == 150
+    # Written back as it came in (';', decimal commas), what was applied in '#' lines on top (issue 19).
+    text = (tmp_path / "out.csv").read_text(encoding="utf-8")
+    assert text.startswith("# Denoised with denoiser ") and "\n# signal: " in text and "(given: 0.1)" in text
+    assert "\ntime;signal;signal_denoised\n" in text and "\n-0,5;" in text
+    table = read_series(tmp_path / "out.csv")   # the comment lines are skipped
+    out = {c: table.column(c) for c in ("signal", "signal_denoised")}
+    assert table.report.rows == 150
     clean = gen["clean"].to_numpy()
     assert np.mean((out["signal_denoised"] - clean) ** 2) < 0.3 * np.mean((out["signal"] - clean) ** 2)
+    # --plain: the form of earlier versions (comma, decimal point, no comment lines), the same numbers.
+    res = run("denoise", str(messy), "-o", "plain.csv", "--model", "parabola", "--sigma", "0.1", "--plain", "-q")
+    assert res.returncode == 0, res.stderr
+    plain = pd.read_csv(tmp_path / "plain.csv")
+    assert list(plain.columns) == ["time", "signal", "signal_denoised"]
+    np.testing.assert_allclose(plain["signal_denoised"], out["signal_denoised"])
 
 
 def test_train_saves_a_model_that_denoise_uses(cli):
@@ -57,7 +69,7 @@ def test_train_saves_a_model_that_denoise_uses(cli):
     assert cli("generate", "--family", "sines", "--length", "500", "-o", "s.csv").returncode == 0
     res = cli("denoise", "s.csv", "-o", "o.csv", "--column", "noisy", "--model", "m.keras")
     assert res.returncode == 0, res.stderr
-    assert list(pd.read_csv("o.csv").columns) == ["t", "noisy", "clean", "noisy_denoised"]
+    assert list(pd.read_csv("o.csv", comment="#").columns) == ["t", "noisy", "clean", "noisy_denoised"]
 
 
 def test_denoise_reports_the_estimate_and_raw_skips_it(tmp_path, cli):
@@ -69,7 +81,7 @@ def test_denoise_reports_the_estimate_and_raw_skips_it(tmp_path, cli):
     assert res.returncode == 0, res.stderr
     line = next(x for x in res.stderr.splitlines() if x.startswith("v: "))
     assert "(estimated)" in line and "estimated gain +" in line and "dB [" in line
-    auto = pd.read_csv(tmp_path / "auto.csv")["v_denoised"].to_numpy()
+    auto = pd.read_csv(tmp_path / "auto.csv", comment="#")["v_denoised"].to_numpy()
     assert np.mean((auto - clean) ** 2) < 0.2 * np.mean((noisy - clean) ** 2)
     res = cli("denoise", "r.csv", "-o", "raw.csv", "--raw")
     assert res.returncode == 0 and "network only (--raw)" in res.stderr

@@ -68,11 +68,11 @@ def test_cli_denoises_only_signal_columns_unless_told(tmp_path: Path, cli) -> No
     _csv(tmp_path / "r.csv")
     res = cli("denoise", "r.csv", "-o", "out.csv", "--model", "none", "-q")
     assert res.returncode == 0, res.stderr
-    out = pd.read_csv(tmp_path / "out.csv")
+    out = pd.read_csv(tmp_path / "out.csv", comment="#")
     assert [c for c in out.columns if c.endswith("_denoised")] == ["sensor_denoised", "other_denoised"]
     res = cli("denoise", "r.csv", "-o", "n.csv", "--model", "none", "-q", "--column", "n")
     assert res.returncode == 0, res.stderr
-    assert [c for c in pd.read_csv(tmp_path / "n.csv").columns if c.endswith("_denoised")] == ["n_denoised"]
+    assert [c for c in pd.read_csv(tmp_path / "n.csv", comment="#").columns if c.endswith("_denoised")] == ["n_denoised"]
 
 
 def test_batch_file_denoises_only_signal_columns(tmp_path: Path) -> None:
@@ -80,7 +80,7 @@ def test_batch_file_denoises_only_signal_columns(tmp_path: Path) -> None:
     row = process_file(str(src), str(tmp_path / "o.csv"), BatchOptions(model="none"))
     assert row["status"] == "ok", row["error"]
     assert row["columns"] == "sensor | other"
-    cols = pd.read_csv(tmp_path / "o.csv").columns
+    cols = pd.read_csv(tmp_path / "o.csv", comment="#").columns
     assert [c for c in cols if c.endswith("_denoised")] == ["sensor_denoised", "other_denoised"]
     row = process_file(str(src), str(tmp_path / "p.csv"), BatchOptions(model="none", columns=("Jahr",)))
     assert row["status"] == "ok" and row["columns"] == "Jahr"

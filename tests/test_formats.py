@@ -291,7 +291,7 @@ def test_cli_picks_the_output_format_by_extension(tmp_path: Path, cli) -> None: 
     assert read_series(tmp_path / "out.edf").report.format == "edf"
     res = cli("denoise", "rec.edf", "-o", "out.csv", "--model", "none", "-q", "--part", "1 Hz: 'Temp'")
     assert res.returncode == 0, res.stderr
-    assert list(pd.read_csv(tmp_path / "out.csv").columns) == ["time [s]", "Temp", "Temp_denoised"]
+    assert list(pd.read_csv(tmp_path / "out.csv", comment="#").columns) == ["time [s]", "Temp", "Temp_denoised"]
     res = cli("denoise", "rec.edf", "-o", "o.csv", "--model", "none", "--part", "nope")
     assert res.returncode == 2 and res.stderr.count("\n") == 1 and "no signal named 'nope'" in res.stderr
 

@@ -292,7 +292,7 @@ def test_old_shared_links_still_work_and_choices_are_keys():
     assert at.radio(key="gen_level_by").value == "snr" and at.slider(key="gen_snr").value == 5
     assert at.radio(key="gen_level_by").options == ["sigma", "SNR (dB)"]  # shown as before
     assert at.radio(key="gen_method").value == "network"
-    assert at.radio(key="gen_method").options == ["Automatic (no-harm check)", "Network only"]
+    assert at.radio(key="gen_method").options == ["The network (autoencoder)", "Automatic (no-harm check)"]
     recipe = at.session_state.generated.recipe
     assert recipe["noise_params"] == {"rate": 0.2} and recipe["snr_db"] == 5
     assert at.query_params["gen_level_by"] == "snr"  # links written now carry the key

@@ -298,9 +298,11 @@ SCRIPT_PAYLOADS = [
 
 def _script_case(folder: Path, payload: str, field: str, model: bytes) -> str:
     """One upload with ``payload`` in ``field`` (file, column, clean, clean_file, model), written to
-    ``folder`` as the user would have it (data, clean file, model file); returns the script."""
-    from app_pages._script import MODEL_FILE, reproduce_script
+    ``folder`` as the user would have it (data, clean file, model file); returns the script the
+    Compare page writes for it (the same recipe as its download: a typed sigma on the column shown)."""
+    from denoiser.apply import Level, Recipe
     from denoiser.io import read_series
+    from denoiser.script import MODEL_FILE, file_script
 
     folder.mkdir()
     safe = "recording"
@@ -319,9 +321,9 @@ def _script_case(folder: Path, payload: str, field: str, model: bytes) -> str:
     if field in ("column", "clean"):
         name = column if field == "column" else clean
         assert len(name.splitlines()) > 1 or "'" in name, name  # still hostile
-    recipe = {"origin": "upload", "file": file, "column": column, "clean": clean, "clean_file": clean_file}
     label = payload if field == "model" else "my model"
-    return reproduce_script(recipe, label, None, [column], {"sigma": 0.1})
+    recipe = Recipe(model=MODEL_FILE, columns=(column,), levels=((column, Level(sigma=0.1)),))
+    return file_script(recipe, file, model_label=label, clean=(column, clean, clean_file))
 
 
 def test_no_header_file_or_model_name_can_put_code_into_the_script(tmp_path: Path) -> None:
@@ -337,8 +339,8 @@ def test_no_header_file_or_model_name_can_put_code_into_the_script(tmp_path: Pat
             script = _script_case(folder, payload, field, model)
             tree = ast.parse(script)  # it parses, and holds only the statements a plain name gives:
             kinds = [type(node).__name__ for node in tree.body]
-            assert kinds == ["Expr", "Import", "ImportFrom", "Assign", "Assign", "Assign", "With", "Assign",
-                             "Assign", "Assign", "Expr"], (field, payload, script)
+            assert kinds == ["Expr", "Import", "ImportFrom", "Assign", "Assign", "Assign", "With", "Expr",
+                             "Assign", "Assign", "Assign", "Expr"], (field, payload, script)
             (folder / "reproduce.py").write_text(script, encoding="utf-8")
             cases.append(folder)
     runner = ("import os, runpy, sys\n"
@@ -350,7 +352,7 @@ def test_no_header_file_or_model_name_can_put_code_into_the_script(tmp_path: Pat
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert not list(tmp_path.rglob("PWNED")), "a payload ran"
-    from app_pages._script import out_name
+    from denoiser.script import out_name
 
     for folder in cases:
         data = next(p for p in folder.iterdir() if p.suffix == ".csv" and "_clean" not in p.name and

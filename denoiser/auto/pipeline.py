@@ -29,6 +29,8 @@ from denoiser.windows import bridge_gaps
 
 MIN_LENGTH = 64   # shorter series: nothing reliable can be said, returned as is
 TRUSTED_WIDTH = 4.0   # dB: a trusted estimate's band (10-90 %) is at most this wide
+SHORT_RECORDING = 10_000  # samples: below this SURE's own scatter alone widens the band by decibels
+HIGH_GAIN_DB = 15.0       # above this the error left is small next to the noise: its estimate is loose
 
 
 def denoise(x: np.ndarray, *, sigma: float | None = None, quiet: tuple[int, int] | None = None,
@@ -126,8 +128,8 @@ def denoise(x: np.ndarray, *, sigma: float | None = None, quiet: tuple[int, int]
                      "heavier tails than noise): part of it may be signal, or coloured noise may lie below it, "
                      f"so the gain could be anywhere from {band[0]:+.1f} to {band[1]:+.1f} dB.")
     elif identifiable and white_band[1] - white_band[0] > TRUSTED_WIDTH:
-        notes.append(f"The estimate is uncertain (short recording or high gain): the gain could be anywhere "
-                     f"from {band[0]:+.1f} to {band[1]:+.1f} dB.")
+        notes.append(f"The estimate is uncertain ({_why_uncertain(v.size, gain, est.low, est.high)}): the gain "
+                     f"could be anywhere from {band[0]:+.1f} to {band[1]:+.1f} dB.")
     if n_spikes:
         trusted = False
         notes.append("With impulse noise the estimate covers only the spikes that were found; smaller ones are "
@@ -149,6 +151,19 @@ def denoise(x: np.ndarray, *, sigma: float | None = None, quiet: tuple[int, int]
     return DenoiseResult(final, s, est.source, est.upper_bound, est_mse, gain, band, trusted, method,
                          tuple(notes), white, n_spikes, mean_w, parts, est.bound, identifiable,
                          "" if identifiable else "too little")
+
+
+def _why_uncertain(n: int, gain: float, lo_s: float, hi_s: float) -> str:
+    """Why a band is wide, in words, naming only the reasons that apply (a million samples are not short)."""
+    reasons = []
+    if n < SHORT_RECORDING:
+        reasons.append(f"a short recording, {n:,} samples")
+    if gain >= HIGH_GAIN_DB:
+        reasons.append(f"a high gain, {gain:+.0f} dB: the error left is small next to the noise, so it is "
+                       "estimated loosely")
+    if hi_s > lo_s * 1.05 or not reasons:
+        reasons.append("the noise level is known within a range only")
+    return "; ".join(reasons)
 
 
 def _estimate(applied_p: float, applied_c: float, s: float, lo_s: float, hi_s: float, n: int,

@@ -101,8 +101,14 @@ class DenoiseResult:
         d["description"] = self.describe()
         return d
 
-    def describe(self, *, compact: bool = False) -> str:
+    def describe(self, *, compact: bool = False, network: str | None = None) -> str:
         """What was applied, in plain words (or the compact expert form).
+
+        Parameters
+        ----------
+        compact : the expert string (``method``) instead
+        network : what to call the network part ("the bundled x² specialist"); default "the
+            neural network"
 
         Returns
         -------
@@ -112,26 +118,27 @@ class DenoiseResult:
         """
         if compact:
             return self.method
-        return describe_parts(self.parts, self.impulses)
+        return describe_parts(self.parts, self.impulses, network)
 
     def summary(self) -> str:
         """One line for a terminal or a caption."""
         lo, hi = self.gain_band_db
         trust = "trusted" if self.trusted else "NOT trusted"
         bound = " (upper bound)" if self.sigma_is_upper_bound else ""
-        return (f"{self.describe()}; noise sigma {self.sigma:.4g} ({self.sigma_source}{bound}); "
+        return (f"{self.describe().rstrip('.')}; noise sigma {self.sigma:.4g} ({self.sigma_source}{bound}); "
                 f"estimated gain {self.estimated_gain_db:+.1f} dB [{lo:+.1f}, {hi:+.1f}], {trust}")
 
 
-def describe_parts(parts: tuple[MethodPart, ...] | list[MethodPart], impulses: int = 0) -> str:
-    """Plain words for a blend (see :meth:`DenoiseResult.describe`)."""
+def describe_parts(parts: tuple[MethodPart, ...] | list[MethodPart], impulses: int = 0,
+                   network: str | None = None) -> str:
+    """Plain words for a blend (see :meth:`DenoiseResult.describe`); ``network`` names the network part."""
     shown = [p for p in parts if p.kind not in ("input", "despike") and p.weight >= MIN_WEIGHT]
     rest = sum(p.weight for p in parts if p.kind == "input")
     spikes = f"Spikes removed ({impulses:,} sample{'s' if impulses != 1 else ''})" if impulses else ""
     if not shown:
         text = "kept as is: no filter was expected to improve it" if not spikes else "nothing else changed"
         return f"{spikes}; {text}." if spikes else "Kept as is: no filter was expected to improve it."
-    pieces = [f"{p.label}: {100 * p.weight:.0f} %" for p in shown]
+    pieces = [f"{network if p.kind == 'network' and network else p.label}: {100 * p.weight:.0f} %" for p in shown]
     if rest >= MIN_WEIGHT:
         pieces.append(f"the input kept: {100 * rest:.0f} %")
     body = ", ".join(pieces)

@@ -48,8 +48,18 @@ def is_reference(column: str) -> bool:
     return any(w in column.lower() for w in _REFERENCE_WORDS)
 
 
+def is_flag(column: str, values: np.ndarray) -> bool:
+    """A ``NAME_filled`` column of 0 and 1 that a write-back added (which cells were filled gaps)."""
+    if not str(column).endswith("_filled"):
+        return False
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    return bool(np.isin(v, (0.0, 1.0)).all())
+
+
 def signal_columns(table: SeriesTable) -> list[str]:
-    """Value columns worth denoising: not a clean reference, not an index, time or year column.
+    """Value columns worth denoising: not a clean reference, not an index, time or year column,
+    nor the ``NAME_filled`` flags of a denoised file read back.
 
     Parameters
     ----------
@@ -62,5 +72,5 @@ def signal_columns(table: SeriesTable) -> list[str]:
         those, all value columns): a caller always gets at least one column to offer.
     """
     names = list(table.values.columns)
-    signals = [c for c in names if not is_reference(str(c))]
+    signals = [c for c in names if not is_reference(str(c)) and not is_flag(c, table.values[c].to_numpy())]
     return [c for c in signals if not axis_like(table.values[c].to_numpy())] or signals or names

@@ -24,24 +24,27 @@ import pandas as pd
 
 CHUNK_ROWS = 1 << 16  # rows formatted at once, so the byte matrices stay a few MB
 _FAST_LIMIT = 1e15  # |m| below this: at most 15 significant digits, the shortest round-trip form
-_SPECIAL = np.frombuffer(b',"\r\n', dtype=np.uint8)  # text cells holding these need csv quoting
+_QUOTE_ALWAYS = b'"\r\n'  # text cells holding these, or the delimiter, need csv quoting
 
 Spec = tuple[str, int] | None
 
 
-def csv_rows(cells: list[Any], specs: list[Spec]) -> bytes | None:
+def csv_rows(cells: list[Any], specs: list[Spec], *, delimiter: str = ",", decimal: str = ".") -> bytes | None:
     """Return the data rows of a CSV (``","``, ``"\\n"``, NaN as an empty cell).
 
     Parameters
     ----------
     cells : list of array-like, each shape (rows,)
         The columns: float64 or int64 NumPy arrays, pandas ``IntegerArray`` (NA is an
-        empty cell), or object arrays of ASCII text (written as they are).
+        empty cell), object arrays of ASCII text or bytes arrays (written as they are).
     specs : list of tuple (str, int) or None
         Per column, how its floats were rounded: ``("f", d)`` to ``d`` decimal places,
         ``("g", s)`` to ``s`` significant digits; None: not rounded. A spec is a hint
         for speed only: every cell is checked, and one it does not fit is written by
         NumPy's ``str``, as pandas writes it.
+    delimiter, decimal : str
+        One ASCII character each: between cells (``";"`` for a decimal-comma file), and the
+        decimal mark of float cells (``","``: what pandas' ``to_csv(decimal=",")`` writes).
 
     Returns
     -------
@@ -49,16 +52,17 @@ def csv_rows(cells: list[Any], specs: list[Spec]) -> bytes | None:
         The rows, UTF-8 (ASCII); None when a column is of another kind or holds text
         that would need quoting (then pandas should write the table).
     """
-    if not cells or any(not _supported(c) for c in cells):
-        return None
+    if not cells or any(not _supported(c) for c in cells) or delimiter == decimal:
+        return None  # a decimal mark that is also the delimiter needs quoting: pandas writes it
     rows = len(cells[0])
+    special = np.frombuffer(_QUOTE_ALWAYS + delimiter.encode("ascii"), dtype=np.uint8)
     parts = []
     for lo in range(0, rows, CHUNK_ROWS):
         hi = min(rows, lo + CHUNK_ROWS)
-        blocks = [_column_cells(c[lo:hi], s) for c, s in zip(cells, specs)]
+        blocks = [_column_cells(c[lo:hi], s, special, ord(decimal)) for c, s in zip(cells, specs)]
         if any(b is None for b in blocks):
             return None
-        parts.append(_join_rows(blocks, hi - lo))  # type: ignore[arg-type]
+        parts.append(_join_rows(blocks, hi - lo, ord(delimiter)))  # type: ignore[arg-type]
     return b"".join(parts)
 
 
@@ -66,7 +70,7 @@ def _supported(column: Any) -> bool:
     if isinstance(column, pd.arrays.IntegerArray):
         return True
     return isinstance(column, np.ndarray) and column.ndim == 1 and (
-        column.dtype == np.float64 or column.dtype == np.int64 or column.dtype == object
+        column.dtype == np.float64 or column.dtype == np.int64 or column.dtype == object or column.dtype.kind == "S"
     )
 
 
@@ -75,8 +79,8 @@ def _supported(column: Any) -> bool:
 _Cells = tuple[int, Callable[[np.ndarray], None]]
 
 
-def _join_rows(blocks: list[_Cells], n: int) -> bytes:
-    """Lay the cells out with ``,`` between columns and ``\\n`` after each row; drop the NULs."""
+def _join_rows(blocks: list[_Cells], n: int, delimiter: int = ord(",")) -> bytes:
+    """Lay the cells out with ``delimiter`` between columns and ``\\n`` after each row; drop the NULs."""
     widths = [w for w, _ in blocks]
     lone = len(blocks) == 1
     if lone:
@@ -85,7 +89,7 @@ def _join_rows(blocks: list[_Cells], n: int) -> bytes:
     at = 0
     for (_, write), width in zip(blocks, widths):
         write(out[:, at : at + width])
-        out[:, at + width] = ord(",")
+        out[:, at + width] = delimiter
         at += width + 1
     out[:, -1] = ord("\n")
     if lone:
@@ -95,27 +99,34 @@ def _join_rows(blocks: list[_Cells], n: int) -> bytes:
     return out.tobytes().translate(None, b"\0")
 
 
-def _column_cells(column: Any, spec: Spec) -> _Cells | None:
+def _column_cells(column: Any, spec: Spec, special: np.ndarray | None = None, decimal: int = ord(".")) -> _Cells | None:
     if isinstance(column, pd.arrays.IntegerArray):
         present = ~column.isna()
         return _int_cells(column.to_numpy(dtype=np.int64, na_value=0), present)
     if column.dtype == np.int64:
         return _int_cells(column, None)
-    if column.dtype == object:
-        return _text_cells(column)
-    return _float_cells(column, spec)
+    if column.dtype == object or column.dtype.kind == "S":
+        return _text_cells(column, np.frombuffer(_QUOTE_ALWAYS + b",", dtype=np.uint8) if special is None else special)
+    return _float_cells(column, spec, decimal)
 
 
-def _text_cells(column: np.ndarray) -> _Cells | None:
-    """ASCII text cells as they are; None if a cell is not ASCII text or needs quoting."""
-    if not all(type(c) is str for c in column):
-        return None
-    try:
-        raw = column.astype("S")
-    except UnicodeEncodeError:
-        return None
+def _text_cells(column: np.ndarray, special: np.ndarray) -> _Cells | None:
+    """ASCII text cells as they are; None if a cell is not ASCII text or needs quoting (holds a byte of ``special``)."""
+    if column.dtype.kind == "S":
+        raw = column
+        if raw.size and (raw.view(np.uint8) > 127).any():
+            return None
+    else:
+        if not all(type(c) is str for c in column):
+            return None
+        try:
+            raw = column.astype("S")
+        except UnicodeEncodeError:
+            return None
+    if raw.dtype.itemsize == 0:  # every cell empty
+        raw = raw.astype("S1")
     chars = raw.view(np.uint8).reshape(len(column), raw.dtype.itemsize)
-    if np.isin(chars, _SPECIAL).any():
+    if np.isin(chars, special).any():
         return None
 
     def write(view: np.ndarray) -> None:
@@ -129,7 +140,7 @@ def _width(a: np.ndarray) -> int:
     return len(str(int(a.max()))) if a.size else 1
 
 
-def _write_digits(view: np.ndarray, a: np.ndarray, frac: int, show: np.ndarray | None) -> None:
+def _write_digits(view: np.ndarray, a: np.ndarray, frac: int, show: np.ndarray | None, decimal: int = ord(".")) -> None:
     """Write ``a / 10**frac`` positionally into ``view[:, 1:]`` (``frac`` 0: a plain integer).
 
     Integer digits without leading zeros (at least one); with ``frac`` places, a ``.`` and
@@ -153,7 +164,7 @@ def _write_digits(view: np.ndarray, a: np.ndarray, frac: int, show: np.ndarray |
         chars *= keep
         view[:, col] = chars
     if frac:
-        view[:, view.shape[1] - 1 - frac] = np.where(show, ord("."), 0) if show is not None else ord(".")
+        view[:, view.shape[1] - 1 - frac] = np.where(show, decimal, 0) if show is not None else decimal
 
 
 def _int_cells(v: np.ndarray, present: np.ndarray | None) -> _Cells:
@@ -170,17 +181,19 @@ def _int_cells(v: np.ndarray, present: np.ndarray | None) -> _Cells:
     return 1 + _width(a), write
 
 
-def _float_cells(x: np.ndarray, spec: Spec) -> _Cells:
-    """float64 cells as NumPy's ``str`` writes them; NaN is an empty cell."""
+def _float_cells(x: np.ndarray, spec: Spec, decimal: int = ord(".")) -> _Cells:
+    """float64 cells as NumPy's ``str`` writes them (``decimal`` as the mark); NaN is an empty cell."""
     fast = np.zeros(x.size, dtype=bool)
     groups = []  # (rows or None for all, width, writer)
     for rows, d in _groups(x, spec):
         sub = x if rows is None else x[rows]
-        ok, width, write = _fixed(sub, d)
+        ok, width, write = _fixed(sub, d, decimal)
         fast[ok if rows is None else rows[ok]] = True
         groups.append((rows, width, write))
     slow = np.flatnonzero(~fast & ~np.isnan(x))  # inf is written "inf"; NaN is the empty cell
     slow_chars = _numpy_str(x[slow])
+    if decimal != ord("."):
+        slow_chars[slow_chars == ord(".")] = decimal
     width = max([w for _, w, _ in groups] + [slow_chars.shape[1], 1])
 
     def write(view: np.ndarray) -> None:
@@ -213,7 +226,7 @@ def _groups(x: np.ndarray, spec: Spec) -> list[tuple[np.ndarray | None, int]]:
     return [(np.flatnonzero(finite & (places == d)), d) for d in np.unique(places[finite]).tolist()]
 
 
-def _fixed(x: np.ndarray, d: int) -> tuple[np.ndarray, int, Callable[[np.ndarray], None]]:
+def _fixed(x: np.ndarray, d: int, decimal: int = ord(".")) -> tuple[np.ndarray, int, Callable[[np.ndarray], None]]:
     """Cells that are ``m / 10**d`` with ``|m| < 1e15``, their text's width and its writer.
 
     The text is positional: sign, integer digits without leading zeros (at least one),
@@ -232,7 +245,7 @@ def _fixed(x: np.ndarray, d: int) -> tuple[np.ndarray, int, Callable[[np.ndarray
 
     def write(view: np.ndarray) -> None:
         view[:, 0] = np.where(ok & np.signbit(x), ord("-"), 0)
-        _write_digits(view, a, frac, ok)
+        _write_digits(view, a, frac, ok, decimal)
 
     return ok, 2 + digits, write
 

@@ -174,12 +174,34 @@ def _read_bytes(
     df = _parse(data, offset, enc, layout, first.first_phys, name, nrows)
     _tick("parsing the rows")
     table = _build_table(df, layout, enc, max_gap, name)
+    table.report.newline = _newline(text)
     if nrows is not None and len(df) >= nrows:
         table.report.rows_left = max(1, about - len(df))
         table.report.notes.append(
             f"Only the first {_count(len(df), 'row')} of about {about:,} were read: at most {max_samples:,} values "
             f"({len(layout.names):,} per row) are read from one file here.")
     return table
+
+
+def _newline(text: str) -> str:
+    """The line end most lines of the sample end with: ``"\r\n"``, ``"\r"`` or ``"\n"`` (a line break
+    inside a quoted header cell does not decide it)."""
+    crlf = text.count("\r\n")
+    counts = {"\n": text.count("\n") - crlf, "\r\n": crlf, "\r": text.count("\r") - crlf}
+    return max(counts, key=lambda k: (counts[k], k == "\n"))
+
+
+def _raw_cells(series: pd.Series) -> np.ndarray:
+    """A text column's cells as the file wrote them ("" where empty), compact: bytes when ASCII.
+
+    Kept for a write-back in the input's form; 1M timestamps cost ~20 MB as bytes, ~70 MB as str.
+    """
+    cells = series.astype(str).to_numpy(dtype=object)
+    cells[series.isna().to_numpy()] = ""
+    try:
+        return cells.astype("S")
+    except UnicodeEncodeError:
+        return cells.astype(str)
 
 
 def _row_limit(data: bytes, offset: int, columns: int, max_samples: int | None) -> tuple[int | None, int]:
@@ -253,7 +275,13 @@ def _build_table(
     if not values:
         raise _no_values_error(dropped_text, dropped_empty, time_name, name)
     _note_dropped(dropped_text, dropped_empty, notes)
+    gaps = {col: np.flatnonzero(np.isnan(arr)) for col, arr in values.items()}
     filled = {col: _fill_gaps(arr, col, max_gap, notes) for col, arr in values.items()}
+    # Which cells were filled, so a write-back can leave them empty again and flag them.
+    filled_at = {col: at[np.isfinite(values[col][at])] for col, at in gaps.items() if filled[col]}
+    text = enc.name != "binary"  # a text file: keep the time column's cells as written
+    time_text = {col: _raw_cells(df[col]) for col in df.columns
+                 if text and col in used and not pd.api.types.is_numeric_dtype(df[col].dtype)}
     frame = pd.DataFrame(values, index=pd.RangeIndex(rows), copy=False)  # arrays are ours already
     report = ReadReport(
         rows=rows,
@@ -268,8 +296,10 @@ def _build_table(
         missing=missing,
         filled=filled,
         notes=notes,
+        codec=enc.codec,
+        bom=enc.bom > 0,
     )
-    return SeriesTable(values=frame, time=time, report=report)
+    return SeriesTable(values=frame, time=time, report=report, time_text=time_text, filled_at=filled_at)
 
 
 def _no_values_error(

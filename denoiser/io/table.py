@@ -67,6 +67,13 @@ class ReadReport:
         The part that was read.
     rows_left : int
         Rows not read because of ``read_series(max_samples=...)`` (about; 0 when all were read).
+    codec : str
+        The Python codec the text was decoded with (``"utf-16-le"``, ``"cp1252"``...; empty for
+        binary formats): with ``bom``, what a write-back in the input's form encodes with.
+    bom : bool
+        The text started with a byte-order mark.
+    newline : str
+        The line end of the table's rows: ``"\n"``, ``"\r\n"`` or ``"\r"``.
     """
 
     rows: int
@@ -88,6 +95,9 @@ class ReadReport:
     parts: list[str] = field(default_factory=list)
     part: str | None = None
     rows_left: int = 0
+    codec: str = ""
+    bom: bool = False
+    newline: str = "\n"
 
     def summary(self) -> str:
         """Return a few lines of plain text describing the file.
@@ -151,12 +161,47 @@ class SeriesTable:
     origin : object
         What a writer of the file's own format needs to write it back alike (a WAV's rate and
         sample type, an EDF's header...); None for CSV. See `denoiser.io.formats.write_like`.
+    time_text : dict of str to numpy.ndarray
+        The time column's cells as the file wrote them (``"01.02.2024 10:00"``), by the file's
+        column name (two for a date and a time-of-day column), one entry per row ("" where
+        empty): a write-back in the input's form writes them verbatim. Empty when the time
+        column was numbers or the file was not text.
+    filled_at : dict of str to numpy.ndarray
+        Per value column, the rows whose empty cells were filled by interpolation (sorted int
+        indices); columns without filled cells are absent.
     """
 
     values: pd.DataFrame
     time: pd.Series | None
     report: ReadReport
     origin: Any = field(default=None, repr=False, compare=False)
+    time_text: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    filled_at: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_arrays(cls, columns: dict[str, np.ndarray], time: np.ndarray | None = None,
+                    time_name: str = "x") -> "SeriesTable":
+        """A table of series made in memory (a generated signal), as if read from a plain CSV.
+
+        Parameters
+        ----------
+        columns : name -> ndarray of shape (rows,), the value columns in order
+        time : ndarray of shape (rows,), optional: the x axis (numbers)
+        time_name : the x axis' column name
+
+        Returns
+        -------
+        SeriesTable
+        """
+        values = pd.DataFrame({k: np.asarray(v, dtype=np.float64) for k, v in columns.items()})
+        rows = len(values)
+        axis = None if time is None else pd.Series(np.asarray(time, dtype=np.float64), name=time_name)
+        missing = {k: int(np.count_nonzero(np.isnan(values[k].to_numpy()))) for k in values.columns}
+        report = ReadReport(rows=rows, columns=list(values.columns), delimiter=",", decimal=".", encoding="utf-8",
+                            header=True, skipped_lines=0, time_column=None if time is None else time_name,
+                            time_kind=None if time is None else "seconds", missing=missing,
+                            filled={k: 0 for k in values.columns}, codec="utf-8")
+        return cls(values=values, time=axis, report=report)
 
     def column(self, name: str) -> np.ndarray:
         """Return one value column as a 1-D float64 array.

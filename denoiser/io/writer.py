@@ -1,21 +1,26 @@
 """Safe writing: the table and its denoised columns as CSV (or a frame for Parquet).
 
 Values keep the precision the input was written with (denoised columns one digit
-finer), integer columns stay integers, datetimes are ISO 8601, and header cells a
-spreadsheet would run as a formula are neutralised.
+finer), integer columns stay integers, and header cells a spreadsheet would run as a
+formula are neutralised. Two forms (`to_csv_bytes`): the plain one (comma, decimal point,
+UTF-8, ISO 8601 datetimes) and the input's own (its delimiter, decimal mark, encoding,
+line ends, header row or none, and the time column's text as the file wrote it), with
+optional ``# `` comment lines on top and ``NAME_filled`` flags for gaps filled on reading.
 """
 
 from __future__ import annotations
 
 import os
 import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import IO, Any
 
 import numpy as np
 import pandas as pd
 
 from denoiser.errors import InputError
-from denoiser.text import quoted
+from denoiser.text import cut, quoted
 from denoiser.io.fastcsv import csv_rows
 from denoiser.io.table import SeriesTable
 
@@ -65,8 +70,19 @@ def write_series(
         dest.write(data)  # type: ignore[arg-type]
 
 
-def to_csv_bytes(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:
-    """Return what `write_series` would write, as UTF-8 bytes (for download buttons).
+FORMS = ("plain", "input")  # how a CSV is written: see `to_csv_bytes`
+FILLED = "_filled"  # suffix of the column that flags a value column's filled gaps (1 filled, 0 read)
+
+
+def to_csv_bytes(
+    table: SeriesTable,
+    denoised: dict[str, np.ndarray],
+    *,
+    form: str = "plain",
+    comment: Sequence[str] = (),
+    filled: bool = False,
+) -> bytes:
+    """Return what `write_series` would write, as bytes (for download buttons), or the input's form.
 
     Parameters
     ----------
@@ -74,27 +90,85 @@ def to_csv_bytes(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:
         The table that was denoised.
     denoised : dict of str to numpy.ndarray
         Denoised signals by name.
+    form : {"plain", "input"}
+        ``"plain"``: comma-separated, decimal point, UTF-8, ISO 8601 times (what `write_series`
+        writes). ``"input"``: as the CSV came in -- its delimiter, decimal mark, encoding (and
+        byte-order mark), line ends, header row or none, and the time column's text verbatim
+        (a numeric time column at its own decimal places). Files that were not CSV text are
+        written in the plain form.
+    comment : sequence of str
+        Lines written first, each as ``# line`` (what was applied; `read_series` skips them).
+        Each is put on one line (`denoiser.text.cut`); in an 8-bit encoding, characters it
+        lacks become ``?``.
+    filled : bool
+        Flag filled gaps: a value column whose empty cells were filled by interpolation is
+        written with those cells empty again (as they came in), and a column ``NAME_filled``
+        (1 where the cell was filled, else 0) follows the denoised columns.
 
     Returns
     -------
     bytes
         The CSV file content.
     """
-    return _csv_bytes(table, denoised)
+    if form not in FORMS:
+        raise ValueError(f"form is one of {FORMS}; got {form!r}")
+    if form == "plain" or table.report.format != "csv":
+        dialect = _Dialect()
+    else:
+        r = table.report
+        dialect = _Dialect(r.delimiter or ",", r.decimal, r.codec or "utf-8", r.bom, r.header, r.newline,
+                           raw_times=True)
+    return _csv_bytes(table, denoised, dialect, comment, filled)
 
 
-def _csv_bytes(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:
+@dataclass(frozen=True)
+class _Dialect:
+    """How a CSV is written: the plain form by default."""
+
+    delimiter: str = ","
+    decimal: str = "."
+    codec: str = "utf-8"
+    bom: bool = False
+    header: bool = True
+    newline: str = "\n"
+    raw_times: bool = False   # the time column's cells as the file wrote them, where kept
+
+    def encode(self, text: str, errors: str = "strict") -> bytes:
+        return text.encode(self.codec, errors)
+
+    def start(self) -> bytes:
+        """The byte-order mark, where the input had one."""
+        return "\ufeff".encode(self.codec) if self.bom else b""
+
+
+def _csv_bytes(table: SeriesTable, denoised: dict[str, np.ndarray], dialect: _Dialect = _Dialect(),
+               comment: Sequence[str] = (), filled: bool = False) -> bytes:
     """The CSV: the rows formatted with NumPy, or by pandas for a column the fast path does not take."""
-    columns, specs = _output_columns(table, denoised, text_times=True)
+    columns, specs = _output_columns(table, denoised, text_times=True, raw_times=dialect.raw_times, filled=filled)
     names = [_neutralise(c) for c in columns]
-    rows = csv_rows(list(columns.values()), [specs[c] for c in columns])
+    d = dialect
+    sep = " " if d.delimiter == " " else d.delimiter
+    head = d.start() + b"".join(d.encode(f"{inert_line(line)}{d.newline}", "replace") for line in comment)
+    rows = csv_rows(list(columns.values()), [specs[c] for c in columns], delimiter=sep, decimal=d.decimal)
     if rows is None:
-        frame = pd.DataFrame(columns)
+        frame = pd.DataFrame({k: v.astype(str).astype(object) if getattr(v, "dtype", None) is not None
+                              and v.dtype.kind == "S" else v for k, v in columns.items()})
         frame.columns = names
-        return frame.to_csv(index=False, na_rep="", lineterminator="\n").encode("utf-8")
+        text = frame.to_csv(index=False, na_rep="", lineterminator=d.newline, sep=sep, decimal=d.decimal,
+                            header=d.header)
+        return head + d.encode(text)
     # The header through pandas' own csv writer, so names are quoted exactly as before.
-    header = pd.DataFrame(columns=names).to_csv(index=False, lineterminator="\n")
-    return header.encode("utf-8") + rows
+    header = pd.DataFrame(columns=names).to_csv(index=False, lineterminator=d.newline, sep=sep) if d.header else ""
+    if d.newline != "\n":
+        rows = rows.replace(b"\n", d.newline.encode("ascii"))  # no cell of the fast path holds a line break
+    if d.codec not in ("utf-8", "utf-8-sig"):
+        rows = rows.decode("ascii").encode(d.codec)  # the fast path writes ASCII; UTF-16 needs its code units
+    return head + d.encode(header) + rows
+
+
+def inert_line(text: str) -> str:
+    """A comment line of a written CSV: ``# `` and the text on one line (`denoiser.text.cut`, 300 characters)."""
+    return "# " + cut(text, 300)
 
 
 def output_frame(table: SeriesTable, denoised: dict[str, np.ndarray], *, text_times: bool = True) -> pd.DataFrame:
@@ -122,13 +196,22 @@ def output_frame(table: SeriesTable, denoised: dict[str, np.ndarray], *, text_ti
 
 
 def _output_columns(
-    table: SeriesTable, denoised: dict[str, np.ndarray], *, text_times: bool
+    table: SeriesTable, denoised: dict[str, np.ndarray], *, text_times: bool, raw_times: bool = False,
+    filled: bool = False,
 ) -> tuple[dict[str, Any], dict[str, tuple[str, int] | None]]:
-    """The output columns by (unique, not yet neutralised) name, and how each was rounded."""
+    """The output columns by (unique, not yet neutralised) name, and how each was rounded.
+
+    ``raw_times``: the time column's cells as the file wrote them, where the reader kept them;
+    ``filled``: filled gap cells left empty and a ``NAME_filled`` flag column per column that had any.
+    """
     rows = len(table.values)
     columns: dict[str, Any] = {}
     specs: dict[str, tuple[str, int] | None] = {}
-    if table.time is not None:
+    if raw_times and table.time_text:
+        for name, cells in table.time_text.items():  # a date and a time-of-day column stay two
+            key = _unique(str(name), columns)
+            columns[key], specs[key] = cells, None
+    elif table.time is not None:
         time_name = table.report.time_column or "time"
         if text_times or not pd.api.types.is_datetime64_any_dtype(table.time.dtype):
             columns[time_name], specs[time_name] = _time_cells(table.time)
@@ -139,6 +222,9 @@ def _output_columns(
         arr = table.values[col].to_numpy(dtype=np.float64)
         # Interpolated gap cells are off the input's grid: that many may miss it.
         places[col] = precision(arr, misses=table.report.filled.get(col, 0))
+        if filled and col in table.filled_at:
+            arr = arr.copy()
+            arr[table.filled_at[col]] = np.nan  # the cell came in empty: it goes out empty
         name = _unique(str(col), columns)
         columns[name], specs[name] = _at_precision(arr, places[col]), places[col]
     for key, arr in denoised.items():
@@ -154,6 +240,11 @@ def _output_columns(
         name = _unique(f"{key}_denoised", columns)
         columns[name] = _at_precision(values, spec, finer=1)
         specs[name] = None if spec is None else (spec[0], spec[1] + 1)
+    for col, at in table.filled_at.items() if filled else ():
+        flag = np.zeros(rows, dtype=np.int64)
+        flag[at] = 1
+        name = _unique(f"{col}{FILLED}", columns)
+        columns[name], specs[name] = flag, ("f", 0)
     return columns, specs
 
 
