@@ -107,7 +107,7 @@ def private_imports(root: Path = ROOT) -> list[str]:
     for name, path in known.items():
         for target, taken, line in imports(name, path, known):
             for t in taken:
-                if t.startswith("_") and target != name:
+                if t.startswith("_") and not t.endswith("__") and target != name:   # a dunder (__version__) is public
                     out.append(f"{name}:{line} imports {t} from {target}")
     return out
 
