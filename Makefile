@@ -14,7 +14,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8501
 STAMP  := $(VENV)/.installed
 
-.PHONY: print-python run test bench bench-quick bench-deps model venv clean
+.PHONY: print-python run test lint bench bench-quick bench-deps model venv clean
 
 # The stamp is newer than requirements.txt only after a successful install,
 # so an edited requirements.txt refreshes the venv on the next run/test.
@@ -35,6 +35,14 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+# ruff (pyflakes, pycodestyle, import order, bugbear, pyupgrade) and its formatter over the whole tree,
+# mypy over the package; settings in pyproject.toml. CI runs it before the tests.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(PY) tools/imports.py
 
 print-python:
 	@echo $(PYTHON)

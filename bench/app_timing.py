@@ -192,7 +192,7 @@ def _drive(page: Any, proc: subprocess.Popen, url: str, t0: float, steps: int, n
         slider.wait_for(state="attached", timeout=30_000)
         page.wait_for_timeout(1000)                  # let the first run settle
         times = []
-        for k in range(steps):
+        for _ in range(steps):
             before = page.evaluate(METRICS_JS)
             slider.focus()
             t = time.perf_counter()

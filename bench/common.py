@@ -11,9 +11,10 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -124,7 +125,7 @@ class Report:
 class Timer:
     """``with Timer() as t: ...``; ``t.s`` is the elapsed wall time in seconds."""
 
-    def __enter__(self) -> "Timer":
+    def __enter__(self) -> Timer:
         self.t0 = time.perf_counter()
         self.s = float("nan")
         return self

@@ -19,8 +19,9 @@ sets the limit, a least-squares quadratic per signal.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -171,8 +172,8 @@ def parabola_sets(s: Settings, nets: dict[str, Any], report: Report) -> dict[str
             for name, den in nets.items():
                 if den is not None:
                     est[name] = batch_denoise(den, noisy)
-            est[SG] = rows_apply(lambda r: classical.savgol(r, w_sg), noisy)
-            est[MA] = rows_apply(lambda r: classical.moving_average(r, w_ma), noisy)
+            est[SG] = rows_apply(lambda r, w=w_sg: classical.savgol(r, w), noisy)
+            est[MA] = rows_apply(lambda r, w=w_ma: classical.moving_average(r, w), noisy)
             est[WAV] = rows_apply(classical.wavelet, noisy)
             est[LIMIT] = polyfit_limit(noisy)
             results[family][sigma] = {k: tuple(float(np.mean(m)) for m in per_signal(clean, v)) for k, v in est.items()}
@@ -228,8 +229,8 @@ def mixed_set(s: Settings, nets: dict[str, Any], report: Report) -> dict[str, An
                 for name, den in nets.items():
                     if den is not None and name != SPEC:
                         est[name] = batch_denoise(den, noisy)
-                est[SG] = rows_apply(lambda r: classical.savgol(r, w_sg), noisy)
-                est[MA] = rows_apply(lambda r: classical.moving_average(r, w_ma), noisy)
+                est[SG] = rows_apply(lambda r, w=w_sg: classical.savgol(r, w), noisy)
+                est[MA] = rows_apply(lambda r, w=w_ma: classical.moving_average(r, w), noisy)
                 est[WAV] = rows_apply(classical.wavelet, noisy)
                 mse = {k: per_signal(clean, v)[0] for k, v in est.items()}
                 mae = {k: per_signal(clean, v)[1] for k, v in est.items()}
@@ -280,7 +281,7 @@ def mixed_set(s: Settings, nets: dict[str, Any], report: Report) -> dict[str, An
             cell_rows.append(row)
     report.table("Quality: mixed family per cell, gain dB: default / Savitzky-Golay / wavelet", ["kind", "noise",
                  *[f"length {length}" for length, _ in s.mixed_counts]], cell_rows)
-    worst = min(((float(np.mean(db(r, DEFAULT))), f"{r['kind']}/{r['noise']}/{r['length']}") for r in recs))
+    worst = min((float(np.mean(db(r, DEFAULT))), f"{r['kind']}/{r['noise']}/{r['length']}") for r in recs)
     return {"per_kind": per_kind, "average": average, "worst_cell": worst}
 
 

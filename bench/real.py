@@ -46,8 +46,9 @@ import os
 import sys
 import time
 import zlib
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")   # before anything imports TensorFlow
 
@@ -234,7 +235,7 @@ def method_fn(name: str) -> Callable[[np.ndarray, float], Any]:
 
 def evaluate(fn: Callable[[np.ndarray, float], Any] | str, *, quick: bool = True,
              channels: Iterable[str] | None = None, noises: Iterable[str] | None = None,
-             cases: Sequence[Case] | None = None, name: str = "") -> "Any":
+             cases: Sequence[Case] | None = None, name: str = "") -> Any:
     """Score a denoiser on the real channels.
 
     Parameters
@@ -290,7 +291,7 @@ def evaluate(fn: Callable[[np.ndarray, float], Any] | str, *, quick: bool = True
     return pd.DataFrame(rows)
 
 
-def summarize(df: "Any") -> "Any":
+def summarize(df: Any) -> Any:
     """Per noise kind (and over all): mean / worst gain, harmed count, estimate accuracy, speed.
 
     Parameters
@@ -357,7 +358,7 @@ def _speed(length: int) -> dict[str, float]:
     return {"samples_per_s": length / wall, "cpu_s": cpu, "net_cpu_s": net_cpu, "ratio": cpu / net_cpu}
 
 
-def run_all(cases: Sequence[Case], methods: Sequence[str] = METHODS) -> "Any":
+def run_all(cases: Sequence[Case], methods: Sequence[str] = METHODS) -> Any:
     """Every method on every case; one long frame (auto_sigma on white noise only)."""
     import pandas as pd
 
@@ -373,7 +374,7 @@ def run_all(cases: Sequence[Case], methods: Sequence[str] = METHODS) -> "Any":
     return pd.concat(frames, ignore_index=True)
 
 
-def wide(df: "Any") -> "Any":
+def wide(df: Any) -> Any:
     """One row per (channel, noise): the gain of each method and the pipeline's estimate."""
     g = df.pivot_table(index=["channel", "noise"], columns="method", values="gain_db", sort=False)
     auto = df[df.method == "auto"].set_index(["channel", "noise"])
@@ -383,7 +384,7 @@ def wide(df: "Any") -> "Any":
     return g.reset_index()
 
 
-def report_frames(df: "Any", report: Report, *, per_channel: bool = True) -> dict[str, Any]:
+def report_frames(df: Any, report: Report, *, per_channel: bool = True) -> dict[str, Any]:
     """Tables and targets of the real section from a run_all frame; returns the headline figures."""
     methods = [m for m in METHODS + ("auto_classical",) if (df.method == m).any()]
     figures: dict[str, Any] = {}
@@ -425,7 +426,7 @@ def report_frames(df: "Any", report: Report, *, per_channel: bool = True) -> dic
     return figures
 
 
-def band_table(df: "Any", report: Report) -> "Any":
+def band_table(df: Any, report: Report) -> Any:
     """Per length band and white-noise SNR: blind, informed, the two peers, band coverage, kept cases.
 
     Returns
@@ -508,13 +509,13 @@ def x2_demo(report: Report, seeds: int = 20) -> dict[str, float]:
     return figures
 
 
-def _white_mean(s: "Any") -> float:
+def _white_mean(s: Any) -> float:
     """Mean gain over the white-noise rows of a :func:`summarize` frame (all rows if only one kind ran)."""
     return float(s.loc["white", "mean_db"] if "white" in s.index else s.loc["all", "mean_db"])
 
 
-def judge(df: "Any", report: Report, figures: dict[str, Any], speed: dict[str, float] | None,
-          speed_length: int = SPEED_LENGTH, bands: "Any" = None, x2: dict[str, float] | None = None) -> None:
+def judge(df: Any, report: Report, figures: dict[str, Any], speed: dict[str, float] | None,
+          speed_length: int = SPEED_LENGTH, bands: Any = None, x2: dict[str, float] | None = None) -> None:
     """The issue's targets for the real benchmark (issue 18's first, then the earlier ones)."""
     have = set(df.method)
     if bands is not None and len(bands):

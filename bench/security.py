@@ -131,7 +131,7 @@ class HealthProbe:
             self.samples.append(time.perf_counter() - t0)
             self._stop.wait(0.05)
 
-    def __enter__(self) -> "HealthProbe":
+    def __enter__(self) -> HealthProbe:
         self._thread.start()
         return self
 

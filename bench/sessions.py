@@ -71,7 +71,7 @@ class Sampler:
             self.peak = max(self.peak, proc_status_mb(self.pid))
             self._stop.wait(0.2)
 
-    def __enter__(self) -> "Sampler":
+    def __enter__(self) -> Sampler:
         self._thread.start()
         return self
 

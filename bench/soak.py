@@ -32,8 +32,20 @@ from typing import Any
 
 from bench.app_timing import CHROMIUM_ARGS, EXCEPTIONS_JS, _chromium
 from bench.common import PY, ROOT, Report, fixed, log
-from bench.load import (CAPTION_JS, METRICS_OR_ERROR_JS, STATE_JS, VIEWPORT, Server, browser_missing,
-                        fill_tiny_training, proc_status_mb, run_state, short, start_button, streamlit_server)
+from bench.load import (
+    CAPTION_JS,
+    METRICS_OR_ERROR_JS,
+    STATE_JS,
+    VIEWPORT,
+    Server,
+    browser_missing,
+    fill_tiny_training,
+    proc_status_mb,
+    run_state,
+    short,
+    start_button,
+    streamlit_server,
+)
 
 GOAL_MB = 200.0
 RECONNECT_TTL_S = 120      # streamlit.runtime.memory_session_storage: disconnected sessions kept this long
@@ -216,8 +228,8 @@ def run(quick: bool, report: Report) -> None:
                 peak = server.rss_mb("VmHWM")
         if ui is not None:
             rows = ui["rows"]
-            report.table(f"Soak, UI mode: one server, a new browser context per cycle (train 1 tiny epoch, "
-                         f"denoise on Generate, close)",
+            report.table("Soak, UI mode: one server, a new browser context per cycle (train 1 tiny epoch, "
+                         "denoise on Generate, close)",
                          ["cycle", "s", "training s", "server RSS MB", "growth since cycle 1 MB", "threads",
                           "worse than input", "error"],
                          [[r["cycle"], fixed(r["s"], 1), fixed(r["train_s"], 1), fixed(r["rss"], 0),

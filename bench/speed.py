@@ -225,8 +225,8 @@ def csv_cli(quick: bool, report: Report) -> None:
     report.table(f"Speed: {n:,}-row CSV (time,value; {src.stat().st_size / 1e6:.0f} MB) through the CLI, default model",
                  ["step", "wall s", "peak RSS MB"], rows, f"Measured with {run['tool']}.")
 
-    from denoiser.io import read_series
     from denoiser.bundled import pretrained
+    from denoiser.io import read_series
 
     x = read_series(src).column("value")
     cli = pd.read_csv(dst, comment="#")["value_denoised"].to_numpy(np.float64)  # what was applied: "#" lines on top

@@ -89,7 +89,8 @@ def main() -> None:
     reached = killed + status["survived"]
     total = sum(status.values()) - status["not checked"]
     lo, hi = wilson(killed, total)
-    print(f"{args.prefix}: {len(names)} mutants ({'sample k=%d seed=%d' % (args.k, args.seed) if args.k > 0 else 'from ' + str(args.log) if args.log else 'all'}): "
+    source = f"sample k={args.k} seed={args.seed}" if args.k > 0 else f"from {args.log}" if args.log else "all"
+    print(f"{args.prefix}: {len(names)} mutants ({source}): "
           + ", ".join(f"{key} {value}" for key, value in sorted(status.items())))
     print(f"kill rate over all checked {killed}/{total} = {killed / max(total, 1):.1%} (95 % CI {lo:.1%}-{hi:.1%}); "
           f"over reached {killed}/{reached} = {killed / max(reached, 1):.1%}")
