@@ -347,6 +347,7 @@ class Progress:
         self.tty = bool(stream is not None and getattr(stream, "isatty", lambda: False)())
 
     def update(self, row: dict[str, Any]) -> None:
+        """Count one finished file (its summary row) and print the progress line when it is due."""
         self.files += 1
         self.rows += int(row.get("rows") or 0)
         self.failed += row.get("status") == "failed"
@@ -357,6 +358,7 @@ class Progress:
             print(("\r" if self.tty else "") + self.line(now), end=end, file=self.stream, flush=True)
 
     def line(self, now: float | None = None) -> str:
+        """The progress line: a bar, files done of total, failures, rows per second and the time left."""
         elapsed = max((now or time.perf_counter()) - self.t0, 1e-9)
         done = self.files / self.total if self.total else 1.0
         eta = elapsed / self.files * (self.total - self.files) if self.files else math.nan
@@ -518,6 +520,8 @@ def _check_writable(out: Path) -> None:
 
 
 def client_for(scheduler: str | None, workers: int | None) -> Any:
+    """A Dask client: on the scheduler at ``scheduler``, else on a local cluster of ``workers``
+    single-threaded processes (default: one per core), with no dashboard or HTTP routes."""
     import logging
 
     import dask
@@ -546,6 +550,7 @@ def client_for(scheduler: str | None, workers: int | None) -> Any:
 
 
 def close_client(client: Any) -> None:
+    """Close a client from :func:`client_for` and the local cluster it started, if any."""
     cluster = getattr(client, "cluster", None)
     client.close()
     if cluster is not None:

@@ -125,6 +125,7 @@ def default_model() -> Denoiser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Retrain the named bundled models (default: all) from their seeded recipes into ``assets/``."""
     parser = argparse.ArgumentParser(prog="python -m denoiser.bundled", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("names", nargs="*", default=list(RECIPES), help="which models (default: all)")

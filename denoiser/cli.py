@@ -85,6 +85,7 @@ def _is_batch(args: argparse.Namespace) -> bool:
 
 
 def cmd_denoise(args: argparse.Namespace) -> int:
+    """``denoise``: one file to one output, or many files (a glob or folder) through the batch runner."""
     if _is_batch(args):
         return _denoise_batch(args)
     from denoiser.apply import Level, Recipe, denoise_table, output_bytes, pick_columns
@@ -198,6 +199,7 @@ def cmd_search(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
+    """``train``: fit a model on generated pairs or a file's columns and save it as one ``.keras`` file."""
     from denoiser.config import ModelConfig, TrainConfig
     from denoiser.core import Denoiser
     from denoiser.signals import training_pairs
@@ -359,6 +361,7 @@ def _train_stream(args: argparse.Namespace, config) -> None:  # noqa: ANN001 -- 
 
 
 def cmd_generate(args: argparse.Namespace) -> None:
+    """``generate``: write a clean/noisy signal pair as CSV (family, length, noise kind, level, seed)."""
     import pandas as pd
 
     if args.sigma is None and args.snr_db is None:
@@ -414,6 +417,7 @@ def _noise_values(args: argparse.Namespace) -> dict[str, float]:
 
 
 def parser() -> argparse.ArgumentParser:
+    """The command line: ``denoise``, ``train``, ``search``, ``generate`` and their options (``--help``)."""
     top = argparse.ArgumentParser(prog="python -m denoiser", description="Denoise 1-D signals with Conv1D autoencoders.")
     sub = top.add_subparsers(dest="command", required=True)
 
@@ -582,6 +586,8 @@ def _check_inputs(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line on ``argv`` (default ``sys.argv[1:]``) and return the exit status: 0 done,
+    2 bad input (one ``error:`` line), 1 an internal error, 130 interrupted; a batch returns its failed files."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up chatter off stderr
     args = parser().parse_args(argv)
     try:

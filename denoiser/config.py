@@ -99,6 +99,7 @@ class ModelConfig:
         return self.hop or max(1, self.window // 2)
 
     def to_dict(self) -> dict[str, Any]:
+        """Every field as plain values (what a saved model file stores)."""
         return asdict(self)
 
     @classmethod
@@ -223,4 +224,5 @@ class TrainConfig:
         return cls(**{**SELFSUP_DEFAULTS, **changes})
 
     def with_(self, **changes: Any) -> TrainConfig:
+        """A copy with ``changes`` applied (the config is frozen)."""
         return replace(self, **changes)

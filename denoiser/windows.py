@@ -36,6 +36,7 @@ class Framing:
 
     @property
     def n_windows(self) -> int:
+        """How many windows cover the padded series."""
         return 1 + (self.padded - self.window) // self.hop
 
 

@@ -36,6 +36,7 @@ class MethodPart:
     params: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
+        """The part as plain JSON-ready values (what the shared link and the records carry)."""
         return {"name": self.name, "kind": self.kind, "label": self.label, "weight": float(self.weight),
                 "params": dict(self.params)}
 
