@@ -119,7 +119,7 @@ class DenoiseResult:
         lo, hi = self.gain_band_db
         trust = "trusted" if self.trusted else "NOT trusted"
         bound = " (upper bound)" if self.sigma_is_upper_bound else ""
-        return (f"{self.describe()}; noise sigma {self.sigma:.4g} ({self.sigma_source}{bound}); "
+        return (f"{self.describe().rstrip('.')}; noise sigma {self.sigma:.4g} ({self.sigma_source}{bound}); "
                 f"estimated gain {self.estimated_gain_db:+.1f} dB [{lo:+.1f}, {hi:+.1f}], {trust}")
 
 
