@@ -600,7 +600,7 @@ def test_a_smooth_blind_result_says_how_its_noise_level_was_found():
 
 def test_the_estimated_gain_of_a_short_series_is_cautious_and_its_band_holds_the_truth():
     # 150 samples: SURE scatters by sqrt(2/150) sigma^2, far more than the fit's error, so the MSE
-    # given SURE is taken with that scatter (cautious); the band still reaches the true gain.
+    # given SURE is taken with that scatter (cautious): the band's low end stays below the true gain.
     # sigma 0.05: a formula that confused sigma with sigma^2 would be off by orders of magnitude.
     for seed in range(3):
         clean, noisy = _x2(seed)
@@ -609,7 +609,7 @@ def test_the_estimated_gain_of_a_short_series_is_cautious_and_its_band_holds_the
             true_gain = denoiser.gain_db(clean, noisy, res.denoised)
             lo, hi = res.gain_band_db
             assert 8.0 < res.estimated_gain_db < true_gain, (seed, sigma)
-            assert lo < res.estimated_gain_db < hi and lo - 1.0 <= true_gain <= hi + 1.0
+            assert lo < res.estimated_gain_db < hi and lo <= true_gain   # never promises more than it gives
             assert hi < 26
 
 
