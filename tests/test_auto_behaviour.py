@@ -157,6 +157,8 @@ def test_spikes_in_bursts_or_in_rhythm_are_not_like_independent_hits():
     assert _poisson_like(mask([3, 2, 2, 2, 3, 2, 3, 2, 2, 2, 3, 2, 2, 3, 2, 2, 2, 3, 2, 2])) is False  # too regular
     assert _poisson_like(mask([0, 5] * 10)) is False      # bursty: index of dispersion 2.6
     assert _poisson_like(mask([2] * 20)) is False         # a rhythm
+    edge = [0, 3, 0, 0, 6, 2, 5, 5, 0, 1, 6, 6, 5, 0, 6, 5, 1, 5, 1, 3]   # dispersion exactly 2.0: still in
+    assert np.var(edge, ddof=1) / np.mean(edge) == 2.0 and _poisson_like(mask(edge)) is True
     assert _poisson_like(mask([1, 3, 2, 4, 0, 2, 3, 1, 5, 2, 2, 3, 1, 2, 4, 0, 3, 2, 1, 3])) is True   # ~1
     assert _poisson_like(mask([2] * 10 + [0] * 10)) is True   # too few (20) to judge: enough spikes count
     assert _poisson_like(np.zeros(100, dtype=bool)) is False
@@ -175,6 +177,10 @@ def test_two_sample_bumps_are_counted_single_spikes_and_steps_are_not():
     step[102:] += 0.5
     assert _wide_bumps(step) == 0
     assert _wide_bumps(np.ones(7)) == 0
+    # on a falling ramp the baseline under the bump is the straight line between its sides
+    ramp = -np.arange(200.0)
+    ramp[100:102] += 6.6          # just above 6 spreads of the ramp's steps over that line
+    assert _wide_bumps(ramp) == 1
 
 
 def test_a_few_tall_spikes_on_a_noisy_recording_are_left_alone_a_population_is_removed():
@@ -222,6 +228,10 @@ def test_the_description_of_removed_spikes_counts_them_in_words():
     assert describe_parts([spikes, rest], 1234) == "Spikes removed (1,234 samples); nothing else changed."
     assert describe_parts([_part("input", "input", 1.0)]) == "Kept as is: no filter was expected to improve it."
     assert compact_method([spikes, wav, rest], 3) == "despike + wavelet 0.90 (+ input 0.10)"
+    many = _part("despike", "despike", 0.05, "spikes replaced")     # 5 % of samples: still not a filter
+    assert compact_method([many, wav, rest], 300) == "despike + wavelet 0.90 (+ input 0.10)"
+    assert describe_parts([many, wav, rest], 300) == ("Spikes removed (300 samples); then wavelet shrinkage: 90 %, "
+                                                      "the input kept: 10 %.")
     assert compact_method([spikes, rest], 3) == "despike + none (kept as is)"
     assert compact_method([_part("input", "input", 1.0)], 0) == "none (kept as is)"
 
@@ -526,6 +536,44 @@ def test_a_recording_that_looks_like_noise_uses_at_most_thirty_percent_of_its_bo
         "stretch, for a full result.",)
 
 
+def test_a_short_recording_whose_finest_detail_has_heavy_tails_is_only_bounded():
+    # Student-t noise (3 degrees of freedom) on 300 samples: more values beyond 3 robust spreads than
+    # Gaussian noise makes (1 % or more): the bound may hold signal detail, so half of it is used
+    rng = np.random.default_rng(0)
+    x = denoiser.make_signal("x2", 300, rng) + 0.05 * rng.standard_t(3, 300)
+    est = estimate_noise(x)
+    assert est.reasons == ("heavy tails",) and est.upper_bound
+    assert est.sigma == pytest.approx(0.5 * est.bound)
+    assert "its finest detail comes in bursts that noise does not make" in est.notes[0]
+    rng = np.random.default_rng(0)
+    gauss = denoiser.make_signal("x2", 300, rng) + 0.05 * rng.standard_normal(300)
+    assert estimate_noise(gauss).reasons == ()
+
+
+def test_a_signal_filling_the_band_below_the_top_leaves_the_floor_visible_above_it():
+    from scipy.signal import butter, sosfiltfilt
+
+    rng = np.random.default_rng(1)
+    sos = butter(8, [0.52, 0.74], btype="band", output="sos")      # [0.26, 0.37) cycles per sample
+    signal = sosfiltfilt(sos, rng.standard_normal(8192))
+    x = 3 * signal / signal.std() + 0.1 * rng.standard_normal(8192)
+    assert noise_floor(x) == pytest.approx(0.1, rel=0.05)
+
+
+def test_a_spectrum_still_falling_where_the_floor_was_found_is_not_flat_in_any_units():
+    # noise low-passed at 0.4 fs (an anti-aliasing roll-off): the floor is found in the top band,
+    # where the spectrum keeps falling: no noise floor in sight, whatever the units
+    from scipy.signal import butter, filtfilt
+
+    rng = np.random.default_rng(1)
+    b, a = butter(8, 0.8)
+    x = filtfilt(b, a, rng.standard_normal(4096)) + np.sin(2 * np.pi * np.arange(4096) / 300)
+    for k in (1e-3, 1.0, 1e3):
+        est = estimate_noise(k * x)
+        assert est.reasons == ("not flat",) and est.upper_bound, k
+        assert est.sigma == pytest.approx(0.2 * est.bound)
+
+
 def test_short_recordings_get_the_flatness_check_from_128_samples():
     # the tutorial's x² (150 samples) and a 128-sample sine can show a clean white floor
     assert any(estimate_noise(_x2(seed)[1]).clean_floor for seed in range(3))
@@ -653,7 +701,7 @@ def test_spikes_are_counted_in_the_notes_in_the_singular_and_the_plural():
         assert res.parts[-1].name == "input" and res.parts[-1].kind == "input"
 
 
-def test_impulse_noise_that_is_all_found_gets_a_fair_estimate():
+def test_impulse_noise_that_is_all_found_gets_a_fair_estimate_never_a_trusted_one():
     # spikes of 50 sigma at 4 % of samples, none adjacent: every one is found, so the estimate
     # (noise power = white + impulse power; error = the blend's + the replacements') is fair
     for seed in range(2):
@@ -666,11 +714,53 @@ def test_impulse_noise_that_is_all_found_gets_a_fair_estimate():
         noisy[hit] += rng.choice([-1.0, 1.0], hit.size)
         for sigma in (0.02, None):
             res = denoise(noisy, sigma=sigma, model=False)
-            assert res.impulses == hit.size
+            assert res.impulses == hit.size and res.trusted is False
             true_gain = denoiser.gain_db(clean, noisy, res.denoised)
             lo, hi = res.gain_band_db
             assert abs(res.estimated_gain_db - true_gain) < 2.5, (seed, sigma)
             assert lo - 1.0 <= true_gain <= hi + 0.5
+            if sigma is None:
+                # the low end: coloured noise twice the white power under the floor, and a fifth of the
+                # removed spikes' energy missed or taken from the signal (the spikes' power comes back
+                # from the estimated gain: noise power = sigma^2 + impulse power)
+                s2, mse = res.sigma**2, res.estimated_mse
+                spikes = mse * 10 ** (res.estimated_gain_db / 10) - s2
+                assert spikes > 100 * s2
+                assert lo == pytest.approx(10 * math.log10((3 * s2 + spikes) / (mse + 2 * s2 + 0.2 * spikes)), abs=1e-6)
+                assert lo > 3.0
+
+
+def test_spikes_on_an_otherwise_trusted_estimate_take_the_trust_away():
+    # 20,000 samples with a given level: the band is narrow and what was removed looks like noise,
+    # so only the spikes (smaller ones may be left and are not counted) stand between it and trust
+    rng = np.random.default_rng(0)
+    t = np.arange(20_000)
+    clean = np.sin(2 * np.pi * t / 400) + 0.5 * np.sin(2 * np.pi * t / 97)
+    noisy = clean + 0.02 * rng.standard_normal(t.size)
+    hit = np.flatnonzero(rng.random(t.size) < 0.04)
+    hit = hit[np.r_[True, np.diff(hit) > 2]]
+    noisy[hit] += rng.choice([-1.0, 1.0], hit.size)
+    res = denoise(noisy, sigma=0.02, model=False)
+    lo, hi = res.gain_band_db
+    assert res.impulses == hit.size and hi - lo <= 4.0 and res.whiteness >= 0.5
+    assert res.trusted is False
+    clean_run = denoise(clean + 0.02 * rng.standard_normal(t.size), sigma=0.02, model=False)
+    assert clean_run.trusted is True
+
+
+def test_replacing_spikes_on_a_fast_oscillation_counts_the_replacement_error():
+    # a sine of period 8: the neighbours' mean misses the curve by 29 % of its amplitude, an error the
+    # estimate measures where the median of three replaces clean samples
+    rng = np.random.default_rng(1)
+    t = np.arange(6000)
+    clean = np.sin(2 * np.pi * t / 8)
+    noisy = clean + 0.01 * rng.standard_normal(t.size)
+    hit = np.flatnonzero(rng.random(t.size) < 0.02)
+    hit = hit[np.r_[True, np.diff(hit) > 2]]
+    noisy[hit] += rng.choice([-10.0, 10.0], hit.size)
+    res = denoise(noisy, sigma=0.01, model=False)
+    assert res.impulses == hit.size
+    assert abs(res.estimated_gain_db - denoiser.gain_db(clean, noisy, res.denoised)) < 2.5
 
 
 def test_removing_a_burst_of_fast_detail_is_flagged():
