@@ -25,6 +25,7 @@ from denoiser.auto.impulses import _continuous_tail, _poisson_like, _spread, _wi
 from denoiser.auto.noise import NoiseEstimate, residual_sigma
 from denoiser.auto.pipeline import _hidden_noise_gain
 from denoiser.auto.result import DenoiseResult, compact_method
+from denoiser.classical import bayes_shrink
 from denoiser.errors import InputError
 
 
@@ -98,8 +99,9 @@ def test_a_spike_next_to_a_corner_of_the_curve_is_left_alone():
         x[i] += 7.0
         assert not despike(x)[1].any(), i
     x = tri.copy()
-    x[125] += 7.0   # far from a corner: a lone spike on a clean curve
-    assert np.flatnonzero(despike(x)[1]).tolist() == [125]
+    x[125] += 7.0   # far from a corner: a lone spike on a clean curve, in any units
+    for k in (1.0, 1e-13):
+        assert np.flatnonzero(despike(k * x)[1]).tolist() == [125], k
 
 
 def test_a_spike_with_a_spiky_neighbour_is_predicted_from_the_wider_median():
@@ -135,6 +137,18 @@ def test_a_burst_of_activity_is_judged_against_its_local_spread():
     assert mask[500:600].sum() <= 2 and not mask[:500].any() and not mask[600:].any()
 
 
+def test_a_precomputed_spread_gives_the_same_impulses():
+    rng = np.random.default_rng(2)
+    x = _curve(3000) + 0.01 * rng.standard_normal(3000)
+    x[1000:1100] += 0.5 * rng.standard_normal(100)
+    x[[200, 1500, 2500]] += [1.0, -1.0, 1.0]
+    mask, pred = find_impulses(x)
+    given, pred2 = find_impulses(x, spread=_spread(x))
+    np.testing.assert_array_equal(given, mask)
+    np.testing.assert_array_equal(pred2, pred)
+    assert {200, 1500, 2500} <= set(np.flatnonzero(mask).tolist())
+
+
 def test_the_local_spread_at_chosen_samples_equals_the_full_one():
     rng = np.random.default_rng(1)
     x = np.r_[rng.standard_normal(300), 0.01 * rng.standard_normal(2000), 3 * rng.standard_normal(100)]
@@ -159,8 +173,11 @@ def test_spikes_in_bursts_or_in_rhythm_are_not_like_independent_hits():
     assert _poisson_like(mask([2] * 20)) is False         # a rhythm
     edge = [0, 3, 0, 0, 6, 2, 5, 5, 0, 1, 6, 6, 5, 0, 6, 5, 1, 5, 1, 3]   # dispersion exactly 2.0: still in
     assert np.var(edge, ddof=1) / np.mean(edge) == 2.0 and _poisson_like(mask(edge)) is True
+    low = [3, 2, 2, 1, 4, 1, 3, 2, 2, 4, 2, 3, 3, 2, 4, 4, 2, 2, 3, 1]     # exactly 0.4: in too
+    assert np.var(low, ddof=1) / np.mean(low) == 0.4 and _poisson_like(mask(low)) is True
     assert _poisson_like(mask([1, 3, 2, 4, 0, 2, 3, 1, 5, 2, 2, 3, 1, 2, 4, 0, 3, 2, 1, 3])) is True   # ~1
     assert _poisson_like(mask([2] * 10 + [0] * 10)) is True   # too few (20) to judge: enough spikes count
+    assert _poisson_like(mask([1] * 20)) is True              # evenly spread, but too few to judge
     assert _poisson_like(np.zeros(100, dtype=bool)) is False
 
 
@@ -300,12 +317,16 @@ def test_wavelet_candidates_say_what_they_average():
     (short,) = KINDS["wavelet"].offer(Context(x, 0.1, None))
     assert short.label == "wavelet shrinkage (BayesShrink, sym8, 8 shifts averaged)"
     assert short.params == {"wavelet": "sym8", "sigma": 0.1, "shifts": 8} and short.apply_div is None
+    assert (short.name, short.kind, short.divergence) == ("wavelet", "wavelet", None)
     long_x = np.sin(np.linspace(0, 2000, 131_072)) + 0.1 * np.random.default_rng(0).standard_normal(131_072)
     (long,) = KINDS["wavelet"].offer(Context(long_x, 0.1, None))
     assert long.label == "wavelet shrinkage (BayesShrink, sym8)"
     assert long.params == {"wavelet": "sym8", "sigma": 0.1, "shifts": 1}
     out, div = long.apply_div(long_x)
     np.testing.assert_allclose(out, long.apply(long_x))
+    # the level it is given, not one of its own: at 0.1 most of the fast oscillation is kept
+    np.testing.assert_array_equal(long.apply(long_x), bayes_shrink(long_x, 0.1))
+    assert (long.name, long.kind) == ("wavelet", "wavelet")
     assert div.shape == long_x.shape and 0 < div.mean() < 0.5 and set(np.unique(div)) <= {0.0, 1.0} | set(np.unique(div))
 
 
@@ -429,6 +450,7 @@ def test_removed_noise_scores_white_bursts_do_not():
         warnings.simplefilter("error")
         assert risk.whiteness(np.zeros(4096)) == 1.0     # nothing removed
     assert risk.whiteness(np.ones(1000)) == 1.0          # too short to judge
+    assert risk.whiteness(np.r_[np.ones(256), np.zeros(768)]) < 0.1   # four blocks are enough
 
 
 # --------------------------------------------------------------------------------------------- noise
@@ -475,6 +497,9 @@ def test_the_residual_of_a_quadratic_over_the_whole_short_series_shows_the_noise
     _, noisy = _x2(0)
     sigma, rel = residual_sigma(noisy)
     assert sigma == pytest.approx(0.05, rel=0.1) and rel == pytest.approx(1 / math.sqrt(2 * 147))
+    t = np.linspace(-1, 1, 2048)    # up to 2048 samples a series may still be one quadratic
+    sigma, rel = residual_sigma(3 * t**2 + 0.05 * np.random.default_rng(1).standard_normal(2048))
+    assert sigma == pytest.approx(0.05, rel=0.05) and rel == pytest.approx(1 / math.sqrt(2 * 2045))
     long_sigma, long_rel = residual_sigma(np.zeros(70_000))   # long: left to the wavelet levels
     assert math.isnan(long_sigma) and long_rel == math.inf
     assert residual_sigma(np.arange(4.0))[1] == math.inf      # nothing wider than 3 fits
@@ -528,6 +553,9 @@ def test_a_recording_that_looks_like_noise_uses_at_most_thirty_percent_of_its_bo
     est = estimate_noise(x)
     assert est.reasons == ("looks like noise",) and est.upper_bound and not est.clean_floor
     assert 0.1 * est.bound <= est.sigma <= 0.3 * est.bound
+    # the part used grows with the apparent SNR: a tenth at most 2 dB, 30 % at 4 dB
+    asnr = 10 * math.log10(np.var(x) / est.bound**2)
+    assert 2.0 < asnr < 4.0 and est.sigma == pytest.approx(est.bound * 0.3 * (asnr - 1.0) / 3.0)
     assert (est.low, est.high) == (0.1 * est.bound, est.bound)
     assert est.notes == (
         "The noise level could not be told apart from the signal: the recording looks like noise throughout "
@@ -643,6 +671,8 @@ def test_a_smooth_blind_result_says_how_its_noise_level_was_found():
         "drift, 1/f) looks like signal and is left in place; the low end of the range "
         f"({lo:+.1f} dB) is the gain if as much of it hides under the floor.")
     assert 0.0 <= res.whiteness <= 1.0 and isinstance(res.whiteness, float)
+    assert res.weights and all(w == round(w, 3) for w in res.weights.values())   # shares to 0.1 %
+    assert any(w != round(w, 2) for w in res.weights.values())
     true_gain = denoiser.gain_db(clean, noisy, res.denoised)
     assert abs(res.estimated_gain_db - true_gain) < 1.0
     # the band's low end is the gain with coloured noise twice the white power under the floor
