@@ -467,6 +467,8 @@ def test_a_given_or_measured_noise_level_is_its_own_bound():
     assert estimate_noise(x, quiet=(-50, 20)).sigma > 0     # clipped to the series
     with pytest.raises(InputError, match=r"^The quiet stretch needs at least 16 samples; got 15\. Select a longer"):
         estimate_noise(x, quiet=(985, 2000))
+    with pytest.raises(InputError, match=r"^The quiet stretch needs at least 16 samples; got 0\. "):
+        estimate_noise(x, quiet=(500, 400))
     with pytest.raises(InputError, match=r"^The noise sigma must be a finite number >= 0; got nan\.$"):
         estimate_noise(x, sigma=float("nan"))
 
@@ -672,6 +674,9 @@ def test_a_smooth_blind_result_says_how_its_noise_level_was_found():
         f"({lo:+.1f} dB) is the gain if as much of it hides under the floor.")
     assert 0.0 <= res.whiteness <= 1.0 and isinstance(res.whiteness, float)
     assert res.weights and all(w == round(w, 3) for w in res.weights.values())   # shares to 0.1 %
+    shares = [p.weight for p in res.parts[:-1]]                # largest share first, the input's last
+    assert len(shares) >= 2 and shares == sorted(shares, reverse=True) and res.parts[-1].kind == "input"
+    assert [p.name for p in res.parts[:-1]] == [n for n, w in sorted(res.weights.items(), key=lambda i: -i[1]) if w > 0]
     assert any(w != round(w, 2) for w in res.weights.values())
     true_gain = denoiser.gain_db(clean, noisy, res.denoised)
     assert abs(res.estimated_gain_db - true_gain) < 1.0
@@ -733,6 +738,14 @@ def test_spikes_are_counted_in_the_notes_in_the_singular_and_the_plural():
         assert res.parts[0] == MethodPart("despike", "despike", "spikes replaced by the median of their neighbours",
                                           count / 2000, {"samples": count})
         assert res.parts[-1].name == "input" and res.parts[-1].kind == "input"
+
+
+def test_with_a_level_of_zero_given_only_the_spikes_are_removed_and_the_gain_is_theirs():
+    x = _curve(2000) + 1e-3 * np.sin(np.arange(2000) * 1.7)
+    x[[500, 1200]] += 3.0
+    res = denoise(x, sigma=0.0, model=False)
+    assert res.impulses == 2 and res.weights == {} and res.method == "despike + none (kept as is)"
+    assert res.estimated_gain_db > 20 and res.gain_band_db == (res.estimated_gain_db, res.estimated_gain_db)
 
 
 def test_impulse_noise_that_is_all_found_gets_a_fair_estimate_never_a_trusted_one():
