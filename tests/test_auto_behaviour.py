@@ -377,6 +377,15 @@ def test_one_candidate_is_preferred_to_a_mix_that_gains_less_than_its_extra_weig
     assert w[1] == pytest.approx(1.0, abs=0.05) and w[0] < 0.05
 
 
+def test_each_weight_in_use_is_charged_two_sigma_squared_over_n():
+    # two orthogonal candidates (R'R/N = I): the second one's gain sigma^4 c^2 is worth its charge
+    # 2 sigma^2 / N at c = 0.05 (0.0025 > 0.002), not at c = 0.04 (0.0016)
+    n = 1000
+    r = np.stack([np.ones(n), np.tile([1.0, -1.0], n // 2)], axis=1)
+    np.testing.assert_allclose(risk.region_weights(r, np.array([0.5, 0.05]), 1.0), [0.5, 0.05], atol=1e-9)
+    np.testing.assert_allclose(risk.region_weights(r, np.array([0.5, 0.04]), 1.0), [0.5, 0.0], atol=1e-9)
+
+
 def test_one_region_blends_with_its_own_weights_and_counts_the_divergence():
     rng = np.random.default_rng(6)
     r, d = rng.standard_normal((500, 2)), rng.random((500, 2))
@@ -538,6 +547,8 @@ def test_a_million_sample_recordings_floor_comes_from_every_kth_value():
     rng = np.random.default_rng(14)
     x = np.sin(np.linspace(0, 3000, 600_000)) + 0.2 * rng.standard_normal(600_000)
     assert noise_floor(x) == pytest.approx(0.2, rel=0.03)
+    est = estimate_noise(x)     # its checks too (tail counts on every k-th finest-scale value)
+    assert est.sigma == pytest.approx(0.2, rel=0.03) and est.reasons == ()
 
 
 def test_a_sine_at_0_db_is_not_taken_for_a_recording_that_looks_like_noise():
@@ -606,6 +617,24 @@ def test_a_spectrum_still_falling_where_the_floor_was_found_is_not_flat_in_any_u
         est = estimate_noise(k * x)
         assert est.reasons == ("not flat",) and est.upper_bound, k
         assert est.sigma == pytest.approx(0.2 * est.bound)
+
+
+def test_a_recording_failing_two_checks_names_both():
+    rng = np.random.default_rng(0)
+    est = estimate_noise(rng.standard_t(3, 300))    # heavy-tailed noise alone, 300 samples
+    assert est.reasons == ("looks like noise", "heavy tails")
+    assert est.notes[0].startswith(
+        "The noise level could not be told apart from the signal: the recording looks like noise throughout "
+        "(its signal may itself look like noise); its finest detail comes in bursts that noise does not make. ")
+
+
+def test_under_128_samples_no_floor_is_called_clean():
+    # too short to split the top octave in two and compare the halves: never a clean floor
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        x = denoiser.make_signal("x2", 100, rng) + 0.05 * rng.standard_normal(100)
+        est = estimate_noise(x)
+        assert not est.upper_bound and not est.clean_floor
 
 
 def test_short_recordings_get_the_flatness_check_from_128_samples():
