@@ -198,6 +198,11 @@ def test_two_sample_bumps_are_counted_single_spikes_and_steps_are_not():
     ramp = -np.arange(200.0)
     ramp[100:102] += 6.6          # just above 6 spreads of the ramp's steps over that line
     assert _wide_bumps(ramp) == 1
+    # where most steps are zero (a held value), the spread comes from the steps there are, in any units
+    held = np.zeros(400)
+    for i in (50, 150, 250):
+        held[i:i + 2] = 10.0
+    assert _wide_bumps(held) == _wide_bumps(1e-3 * held) == _wide_bumps(1e3 * held) == 3
 
 
 def test_a_few_tall_spikes_on_a_noisy_recording_are_left_alone_a_population_is_removed():
@@ -503,6 +508,38 @@ def test_an_identified_noise_level_has_a_narrow_range_and_is_its_bound():
     assert est.sigma < est.high < 1.1 * est.sigma and 0.5 * est.sigma < est.low < est.sigma
 
 
+def test_a_dead_stretch_of_equal_values_is_left_out_of_the_noise_estimate():
+    # A sensor that was off for 8,000 of 20,000 samples: its zeros have no noise, and used to pull
+    # the level down to 3e-16, so nothing was smoothed (0 dB where 13 were there).
+    rng = np.random.default_rng(0)
+    t = np.arange(20_000)
+    clean = np.sin(2 * np.pi * t / 500)
+    clean[6000:14000] = 0.0
+    noisy = clean + 0.1 * rng.standard_normal(t.size)
+    noisy[6000:14000] = 0.0
+    est = estimate_noise(noisy)
+    assert est.sigma == pytest.approx(0.1, rel=0.1)
+    assert est.notes[0] == ("8,000 samples in stretches of 32 or more equal values (a sensor off, a held value) "
+                            "were left out of the noise estimate.")
+    res = denoise(noisy, model=False)
+    assert denoiser.gain_db(clean, noisy, res.denoised) > 10
+
+
+def test_short_runs_of_equal_values_and_a_mostly_dead_recording_are_all_used():
+    from denoiser.auto.noise import DEAD_RUN, live_samples
+    rng = np.random.default_rng(1)
+    x = np.round(rng.standard_normal(1000), 1)          # coarse steps: runs of 2-3 equal values happen
+    x[100:100 + DEAD_RUN - 1] = 5.0                      # one short of a dead stretch
+    live, dead = live_samples(x)
+    assert dead == 0 and live is x
+    x[100:100 + DEAD_RUN] = 5.0
+    live, dead = live_samples(x)
+    assert dead == DEAD_RUN and np.array_equal(live, np.r_[x[:100], x[100 + DEAD_RUN:]])
+    mostly = np.zeros(1000)
+    mostly[:100] = rng.standard_normal(100)              # too little left to measure on: keep it all
+    assert live_samples(mostly)[1] == 0
+
+
 def test_the_residual_of_a_quadratic_over_the_whole_short_series_shows_the_noise():
     # the docstring's example: a quadratic over 150 samples leaves 147 degrees of freedom
     _, noisy = _x2(0)
@@ -664,6 +701,32 @@ def test_the_result_keeps_its_promises_in_any_units():
                 base.method, base.trusted, base.impulses, base.identifiable)
 
 
+def test_values_whose_squares_overflow_or_vanish_are_denoised_in_their_own_units():
+    # 1e160 squared overflows and 1e-160 squared vanishes: both once ended in an exception.
+    rng = np.random.default_rng(16)
+    smooth = np.sin(np.arange(3000) / 40) + 0.1 * rng.standard_normal(3000)
+    noise_like = rng.standard_normal(300)               # only bounded: its note gives numbers in units
+    for x in (smooth, noise_like):
+        base = denoise(x, model=False)
+        for k in (1e-160, 1e160, 1e300):
+            res = denoise(k * x, model=False)
+            np.testing.assert_allclose(res.denoised, k * base.denoised, rtol=1e-9, atol=1e-9 * k * np.ptp(x))
+            assert res.sigma == pytest.approx(k * base.sigma, rel=1e-9)
+            assert res.sigma_bound == pytest.approx(k * base.sigma_bound, rel=1e-9)
+            assert res.estimated_gain_db == pytest.approx(base.estimated_gain_db, abs=1e-6)
+            assert res.method == base.method and len(res.notes) == len(base.notes)
+            if base.sigma_is_upper_bound:
+                assert f"{k * base.sigma_bound:.3g} is only an upper bound" in res.notes[0]
+    given = denoise(1e160 * smooth, sigma=1e159, model=False)
+    assert given.sigma == 1e159 and given.estimated_gain_db > 10
+
+
+def test_no_candidate_changing_a_region_gives_it_no_weight():
+    for r in (np.zeros((50, 3)), np.full((50, 2), 1e-200)):
+        assert np.array_equal(risk.blend_weights(r, np.ones(r.shape[1]), 0.01), np.zeros(r.shape[1]))
+        assert np.array_equal(risk.region_weights(r, np.ones(r.shape[1]), 0.01), np.zeros(r.shape[1]))
+
+
 def test_a_series_of_64_valid_samples_is_denoised_63_are_kept():
     _, noisy = _x2(0)
     assert not denoise(noisy[:64], model=False).kept
@@ -736,7 +799,8 @@ def test_with_a_given_level_the_band_is_sures_scatter_only():
     assert lo < res.estimated_gain_db < hi <= denoiser.gain_db(clean, noisy, res.denoised) + 1.0
     blind = denoise(noisy, model=False)
     assert hi - lo < blind.gain_band_db[1] - blind.gain_band_db[0]   # the level's own range is not in it
-    assert res.notes == (f"The estimate is uncertain (short recording or high gain): the gain could be anywhere "
+    # The only reason named is the length: a given level is not "known within a range only".
+    assert res.notes == (f"The estimate is uncertain (a short recording, 150 samples): the gain could be anywhere "
                          f"from {lo:+.1f} to {hi:+.1f} dB.",)
 
 

@@ -125,7 +125,9 @@ def _wide_bumps(x: np.ndarray, threshold: float = THRESHOLD) -> int:
     """
     if x.size < 8:
         return 0
-    spread = float(np.median(np.abs(np.diff(x))) / MAD / math.sqrt(2)) or 1.0
+    steps = np.diff(x)
+    # as _global_spread, from every change: where most are zero, their std, not 1.0 in data units
+    spread = float(np.median(np.abs(steps)) / MAD / math.sqrt(2)) or float(np.std(steps)) or 1.0
     a, b, c, d = x[:-3], x[1:-2], x[2:-1], x[3:]
     base_b, base_c = a + (d - a) / 3, a + 2 * (d - a) / 3
     eb, ec = b - base_b, c - base_c

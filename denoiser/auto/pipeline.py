@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -60,6 +61,29 @@ def denoise(x: np.ndarray, *, sigma: float | None = None, quiet: tuple[int, int]
     bad = ~np.isfinite(y)
     if bad.all() or y.size - bad.sum() < MIN_LENGTH:
         return _kept(y, f"The series has fewer than {MIN_LENGTH} valid samples; it was kept as is.")
+    k = _safe_scale(y[~bad])
+    if k == 1.0:
+        return _denoise(y, bad, sigma, quiet, model, rng)
+    # Squares of values beyond 1e150 overflow and of values below 1e-150 vanish: work on the data
+    # times a power of two (exact both ways) and give every figure back in the data's units.
+    res = _denoise(y * k, bad, None if sigma is None else sigma * k, quiet, model, rng, unit=1 / k)
+    parts = tuple(replace(p, params={n: v / k if n == "sigma" else v for n, v in p.params.items()})
+                  for p in res.parts)
+    return replace(res, denoised=res.denoised / k, sigma=res.sigma / k, estimated_mse=res.estimated_mse / k / k,
+                   sigma_bound=res.sigma_bound / k, parts=parts)
+
+
+def _safe_scale(finite: np.ndarray) -> float:
+    """A power of two that brings the largest magnitude near 1 when it is beyond 1e±100, else 1."""
+    top = float(np.max(np.abs(finite)))
+    if top == 0.0 or 1e-100 <= top <= 1e100:
+        return 1.0
+    return math.ldexp(1.0, -math.frexp(top)[1])
+
+
+def _denoise(y: np.ndarray, bad: np.ndarray, sigma: float | None, quiet: tuple[int, int] | None, model: Any,
+             rng: np.random.Generator, unit: float = 1.0) -> DenoiseResult:
+    """:func:`denoise` on values of a safe size; ``unit`` converts them back for the notes."""
     v = bridge_gaps(y)
 
     # 1. impulses: replaced by the local median before anything else sees them
@@ -73,7 +97,7 @@ def denoise(x: np.ndarray, *, sigma: float | None = None, quiet: tuple[int, int]
 
     # 2. noise level
     est = estimate_noise(despiked, sigma=sigma, quiet=quiet)
-    notes.extend(est.notes)
+    notes.extend(est.in_units(unit).notes)
     s = est.sigma
     if model is None:
         from denoiser.bundled import default_model

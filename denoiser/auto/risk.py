@@ -99,7 +99,9 @@ def blend_weights(r: np.ndarray, c: np.ndarray, sigma2: float) -> np.ndarray:
     """
     n, k = r.shape
     g = r.T @ r / n
-    g = g + np.eye(k) * (1e-9 * max(float(np.trace(g)) / k, 1e-300))
+    if not float(np.trace(g)) > 0:   # no candidate changes anything here: nothing to weigh
+        return np.zeros(k)
+    g = g + np.eye(k) * (1e-9 * float(np.trace(g)) / k)
     try:
         chol = np.linalg.cholesky(g)
     except np.linalg.LinAlgError:
