@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from denoiser.errors import InputError
-from denoiser.io._common import _count, _the_file
+from denoiser.io._common import counted, the_file
 from denoiser.io.formats._build import (
     TIME_NAME,
     Limits,
@@ -24,14 +24,15 @@ from denoiser.io.formats._build import (
     check_columns,
     check_values,
     choose_part,
-    cut,
     listed,
     parts_note,
     seconds,
     table_from_frame,
     unique_names,
 )
+from denoiser.io.formats.audio import rate_of
 from denoiser.io.table import SeriesTable
+from denoiser.text import cut
 
 _TODO = "Check that the recording was saved completely, or export it again from the recording software."
 _DATE = re.compile(rb"\d\d[.:/-]\d\d[.:/-]\d\d")
@@ -77,7 +78,7 @@ def _check_header(data: bytes, name: str | None, limits: Limits) -> None:
                  f"declares {records:,} data records of {sum(per_record):,} samples")
     if records > held:
         raise InputError(
-            f"{_the_file(name)} declares {records:,} data records, but holds only {held:,} "
+            f"{the_file(name)} declares {records:,} data records, but holds only {held:,} "
             f"({len(data):,} bytes). The recording was cut short or the header is damaged: export it again.")
 
 
@@ -117,7 +118,7 @@ def _annotation_notes(rec: object) -> list[str]:
         return []
     shown = "; ".join(f"{cut(a.text, 60)!r} at {a.onset:g} s" for a in annotations[:_MAX_NOTED])
     more = f" and {len(annotations) - _MAX_NOTED:,} more" if len(annotations) > _MAX_NOTED else ""
-    return [f"{_count(len(annotations), 'annotation')}: {shown}{more} (kept in a written EDF)."]
+    return [f"{counted(len(annotations), 'annotation')}: {shown}{more} (kept in a written EDF)."]
 
 
 def write_edf(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:
@@ -133,9 +134,7 @@ def write_edf(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:
     if origin is None:
         rate = next(iter(set(table.report.rates.values())), None)
         if rate is None:
-            from denoiser.io.formats.audio import _rate_of
-
-            rate = _rate_of(table)
+            rate = rate_of(table)
         sigs = []
         for col in table.values.columns:
             for label, values in ((str(col), table.column(col)), (f"{col} dn", denoised.get(col))):
