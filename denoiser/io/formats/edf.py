@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,9 @@ from denoiser.io.formats._build import (
 from denoiser.io.formats.audio import rate_of
 from denoiser.io.table import SeriesTable
 from denoiser.text import cut
+
+if TYPE_CHECKING:
+    import edfio
 
 _TODO = "Check that the recording was saved completely, or export it again from the recording software."
 _DATE = re.compile(rb"\d\d[.:/-]\d\d[.:/-]\d\d")
@@ -82,19 +86,24 @@ def _check_header(data: bytes, name: str | None, limits: Limits) -> None:
             f"({len(data):,} bytes). The recording was cut short or the header is damaged: export it again.")
 
 
-def read_edf(data: bytes, name: str | None, part: str | None, limits: Limits) -> SeriesTable:
-    """Read one rate group of an EDF/EDF+/BDF recording, in physical units."""
+def _open(data: bytes, bdf: bool) -> edfio.Edf | edfio.Bdf:
+    """The recording with its samples in memory (edfio reads a BDF so always, an EDF when asked)."""
     import edfio
 
+    return edfio.read_bdf(io.BytesIO(data)) if bdf else edfio.read_edf(io.BytesIO(data), lazy_load_data=False)
+
+
+def read_edf(data: bytes, name: str | None, part: str | None, limits: Limits) -> SeriesTable:
+    """Read one rate group of an EDF/EDF+/BDF recording, in physical units."""
     _check_header(data, name, limits)
     bdf = data[:1] == b"\xff"
     try:
-        rec = (edfio.read_bdf if bdf else edfio.read_edf)(io.BytesIO(data), lazy_load_data=False)
+        rec = _open(data, bdf)
     except Exception as exc:  # noqa: BLE001 -- edfio's ValueError etc. on a damaged header: one line
         raise bad_file(name, "an EDF/BDF recording", exc, _TODO) from None
-    signals = [(i, s) for i, s in enumerate(rec.signals)]
+    signals: list[edfio.EdfSignal | edfio.BdfSignal] = list(rec.signals)
     groups: dict[float, list[int]] = {}
-    for i, s in signals:
+    for i, s in enumerate(signals):
         groups.setdefault(float(s.sampling_frequency), []).append(i)
     labels = unique_names([s.label for s in rec.signals])
     parts = {f"{rate:g} Hz: {listed([labels[i] for i in idx], 4)}": (rate, idx) for rate, idx in groups.items()}
@@ -143,7 +152,7 @@ def write_edf(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:
                                                 label=label[:16], physical_dimension=table.report.units.get(col, "")[:8]))
         edfio.Edf(sigs).write(buffer)
         return buffer.getvalue()
-    rec = (edfio.read_bdf if origin["bdf"] else edfio.read_edf)(io.BytesIO(origin["data"]), lazy_load_data=False)
+    rec = _open(origin["data"], origin["bdf"])
     for col, i in origin["signals"].items():
         if col in denoised:
             sig = rec.signals[i]
