@@ -45,7 +45,10 @@ def is_reference(column: str) -> bool:
 
 
 def is_flag(column: str, values: np.ndarray) -> bool:
-    """A ``NAME_filled`` column of 0 and 1 that a write-back added (which cells were filled gaps)."""
+    """A ``NAME_filled`` column of 0 and 1 that a write-back added (which cells were filled gaps).
+
+    ``values``: the column, shape (rows,) (NaN ignored).
+    """
     if not str(column).endswith("_filled"):
         return False
     v = np.asarray(values, dtype=np.float64)

@@ -212,8 +212,8 @@ class SeriesTable:
 
         Returns
         -------
-        numpy.ndarray
-            The column's values.
+        numpy.ndarray, shape (rows,)
+            A copy of the column's values (NaN where a gap was left).
 
         Raises
         ------

@@ -88,7 +88,7 @@ def to_csv_bytes(
     table : SeriesTable
         The table that was denoised.
     denoised : dict of str to numpy.ndarray
-        Denoised signals by name.
+        Denoised signals by name, each of shape (rows,).
     form : {"plain", "input"}
         ``"plain"``: comma-separated, decimal point, UTF-8, ISO 8601 times (what `write_series`
         writes). ``"input"``: as the CSV came in -- its delimiter, decimal mark, encoding (and

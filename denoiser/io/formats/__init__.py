@@ -34,6 +34,7 @@ from denoiser.io.writer import to_csv_bytes
 __all__ = ["FORMATS", "Format", "MAX_VALUES", "detect", "output_bytes", "output_suffix", "read_format",
            "suffix_for", "supported", "write_like", "writable"]
 
+# reader(data, name, part, limits) -> SeriesTable, and writer(table, denoised) -> bytes
 Reader = Callable[[bytes, "str | None", "str | None", Limits], SeriesTable]
 Writer = Callable[[SeriesTable, "dict[str, np.ndarray]"], bytes]
 

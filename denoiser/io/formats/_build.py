@@ -67,6 +67,7 @@ def check_values(count: int, limits: Limits, name: str | None, what: str) -> Non
 
 
 def check_columns(width: int, limits: Limits, name: str | None) -> None:
+    """Refuse a file of more channels or columns than ``limits.max_columns``, before any is read."""
     if width > limits.max_columns:
         raise InputError(
             f"{the_file(name)} has {width:,} channels or columns; at most {limits.max_columns:,} are "

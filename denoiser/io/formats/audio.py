@@ -41,10 +41,12 @@ _FLOAT_WORDS = {"FLOAT": "32-bit float", "DOUBLE": "64-bit float"}
 
 
 def is_wav(data: bytes) -> bool:
+    """A RIFF, RIFX or RF64 container of WAVE data."""
     return data[:4] in (b"RIFF", b"RIFX", b"RF64") and data[8:12] == b"WAVE"
 
 
 def is_flac(data: bytes) -> bool:
+    """A FLAC stream: it starts with ``fLaC``."""
     return data.startswith(b"fLaC")
 
 

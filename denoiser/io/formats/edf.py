@@ -45,7 +45,8 @@ _MAX_NOTED = 5  # annotations quoted in the notes
 
 
 def is_edf(data: bytes) -> bool:
-    # "0" and seven spaces (EDF) or 0xFF "BIOSEMI" (BDF), then a start date and time in their fixed places.
+    """An EDF or BDF header: "0" and seven spaces (EDF) or 0xFF "BIOSEMI" (BDF), then a start date and time
+    in their fixed places."""
     return (data[:8] in (b"0       ", b"\xffBIOSEMI") and bool(_DATE.fullmatch(data[168:176]))
             and bool(_DATE.fullmatch(data[176:184])))
 

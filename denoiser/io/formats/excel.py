@@ -51,15 +51,17 @@ _EXCEL_TODO = "Open it in Excel and save it again, or use File > Save As > CSV a
 
 
 def is_xlsx(data: bytes) -> bool:
+    """A ZIP archive that holds ``xl/workbook`` (an ``.xlsx`` or ``.xlsm`` workbook)."""
     return data.startswith(b"PK\x03\x04") and (b"xl/workbook" in data[-65536:] or b"xl/workbook" in data[:65536])
 
 
 def is_ods(data: bytes) -> bool:
+    """A ZIP archive whose first member is the ``mimetype`` of an OpenDocument spreadsheet."""
     return data.startswith(b"PK\x03\x04") and data[30:38] == b"mimetype" and b"opendocument.spreadsheet" in data[38:100]
 
 
 def is_xls(data: bytes) -> bool:
-    # An OLE compound file whose directory names a "Workbook" (BIFF8) or "Book" (BIFF5) stream.
+    """An OLE compound file whose directory names a "Workbook" (BIFF8) or "Book" (BIFF5) stream."""
     return data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") and (
         "Workbook".encode("utf-16-le") in data or "Book\x00".encode("utf-16-le") in data)
 

@@ -43,7 +43,7 @@ _MATLAB_NUMERIC = {b"double", b"single", b"int8", b"uint8", b"int16", b"uint16",
 
 
 def is_hdf5(data: bytes) -> bool:
-    # The signature sits at 0, or after a user block of 512, 1024, 2048... bytes (MAT v7.3 uses 512).
+    """The HDF5 signature at 0, or after a user block of 512, 1024, 2048... bytes; not a MAT-file v7.3."""
     if data.startswith(b"MATLAB "):
         return False  # a MAT-file v7.3: the MAT record reads it (variables are transposed)
     return any(data[at:at + 8] == _SIGNATURE for at in (0, 512, 1024, 2048, 4096))

@@ -43,6 +43,7 @@ _TODO = "Save it again in MATLAB (save -v7), or export the signal as CSV."
 
 
 def is_mat(data: bytes) -> bool:
+    """A MAT-file v5 to v7.3 by its header text (v4 files have none: they are known by extension)."""
     return data[:10] == b"MATLAB 5.0" or _is_v73(data)
 
 

@@ -12,6 +12,7 @@ from denoiser.io.writer import output_frame
 
 
 def is_parquet(data: bytes) -> bool:
+    """A Parquet file: ``PAR1`` at both ends."""
     return len(data) >= 12 and data.startswith(b"PAR1") and data.endswith(b"PAR1")
 
 

@@ -42,6 +42,7 @@ _TODO = "Check that LabVIEW finished writing the file, or export the channels as
 
 
 def is_tdms(data: bytes) -> bool:
+    """A TDMS file: its first segment's lead-in starts with ``TDSm``."""
     return data.startswith(b"TDSm")
 
 
