@@ -250,6 +250,22 @@ def test_edf_denoised_replaces_the_signal_with_the_same_header(edf_path: Path, t
     assert any("annotation" in n for n in back.report.notes)
 
 
+def test_bdf_is_read_and_written_back_as_bdf(tmp_path: Path) -> None:
+    # edfio reads a BDF eagerly and takes no lazy_load_data for it: that argument once refused every BDF.
+    import edfio
+
+    buffer = io.BytesIO()
+    wave = np.round(100 * np.sin(np.arange(512) / 10), 3)
+    edfio.Bdf([edfio.BdfSignal(wave, 256, label="EEG", physical_range=(-200, 200))]).write(buffer)
+    table = read_series(buffer.getvalue())
+    assert table.report.format == "edf" and table.report.details.startswith("BDF recording")
+    assert np.abs(table.column("EEG") - wave).max() < 1e-4   # 24-bit samples
+    out = tmp_path / "out.bdf"
+    assert write_like(out, table, {"EEG": table.column("EEG") * 0.5}) == "edf"
+    assert out.read_bytes()[:8] == b"\xffBIOSEMI"
+    assert np.abs(read_series(out).column("EEG") - wave * 0.5).max() < 1e-4
+
+
 def test_csv_output_stays_byte_identical(tmp_path: Path) -> None:
     table = read_series(b"t;v\n0,0;1,5\n0,1;2,25\n0,2;3,0\n")
     den = {"v": np.array([1.0, 2.0, 3.0])}

@@ -17,8 +17,8 @@ import pytest
 
 from denoiser.errors import InputError
 from denoiser.io import ReadReport, SeriesTable, guards, read_series
-from denoiser.io._common import _count, _the_file
-from denoiser.io.encoding import _Encoding
+from denoiser.io._common import counted, the_file
+from denoiser.io.encoding import Encoding
 
 MB = 1024**2
 
@@ -31,14 +31,14 @@ def _message(source, exc=InputError, **kwargs) -> str:
 
 # ------------------------------------------------------------------ wording helpers
 def test_counts_and_file_names_read_as_sentences():
-    assert _count(1, "value") == "1 value"
-    assert _count(0, "value") == "0 values"
-    assert _count(2_500, "line") == "2,500 lines"
-    assert _count(2, "entry", "entries") == "2 entries"
-    assert _count(1, "entry", "entries") == "1 entry"
-    assert _the_file("a.csv") == "The file 'a.csv'"
-    assert _the_file("a.csv", False) == "the file 'a.csv'"
-    assert _the_file(None) == "The file" and _the_file("", False) == "the file"
+    assert counted(1, "value") == "1 value"
+    assert counted(0, "value") == "0 values"
+    assert counted(2_500, "line") == "2,500 lines"
+    assert counted(2, "entry", "entries") == "2 entries"
+    assert counted(1, "entry", "entries") == "1 entry"
+    assert the_file("a.csv") == "The file 'a.csv'"
+    assert the_file("a.csv", False) == "the file 'a.csv'"
+    assert the_file(None) == "The file" and the_file("", False) == "the file"
 
 
 # ------------------------------------------------------------------ size limits, in MB
@@ -169,21 +169,17 @@ def test_empty_bzip2_and_html_files_are_named():
 
 def test_text_likeness_counts_control_characters_against_the_length():
     ok, bad = "a\n" + "1\n" * 49, "a\n" + "1\n" * 549        # 100 and 1,100 characters
-    guards._check_text_like(ok[:-2] + "\x01\x02", None)            # 2 controls: allowed in a short text
-    with pytest.raises(InputError, match="does not look like a text file"):
-        guards._check_text_like(ok[:-3] + "\x01\x02\x03", None)
-    guards._check_text_like(bad[:-11] + "\x01" * 11, None)         # 11 of 1,100: 1 %, allowed
-    with pytest.raises(InputError):
-        guards._check_text_like(bad[:-12] + "\x01" * 12, None)
-    guards._check_text_like("\t\f\v\r\n" * 20, None)              # whitespace controls do not count
-    with pytest.raises(InputError):
-        guards._check_text_like("a\n1\n2\n\x7f\x7f\x7f", None)      # DEL counts
-    with pytest.raises(InputError):
-        guards._check_text_like("a,b\n1,2\n\x00", None)               # one NUL is enough
-    guards._check_text_like("x" * 97 + "\ufffd" * 7, None)          # 104 // 20 + 2 = 7 replacement chars
-    with pytest.raises(InputError) as err:
-        guards._check_text_like("x" * 96 + "\ufffd" * 8, "f.csv")
-    assert str(err.value) == ("The file 'f.csv' does not look like a text file (it contains binary data), nor like "
+    assert guards.looks_like_text(ok[:-2] + "\x01\x02")            # 2 controls: allowed in a short text
+    assert not guards.looks_like_text(ok[:-3] + "\x01\x02\x03")
+    assert guards.looks_like_text(bad[:-11] + "\x01" * 11)         # 11 of 1,100: 1 %, allowed
+    assert not guards.looks_like_text(bad[:-12] + "\x01" * 12)
+    assert guards.looks_like_text("\t\f\v\r\n" * 20)              # whitespace controls do not count
+    assert not guards.looks_like_text("a\n1\n2\n\x7f\x7f\x7f")      # DEL counts
+    assert not guards.looks_like_text("a,b\n1,2\n\x00")               # one NUL is enough
+    assert guards.looks_like_text("x" * 97 + "\ufffd" * 7)          # 104 // 20 + 2 = 7 replacement chars
+    assert not guards.looks_like_text("x" * 96 + "\ufffd" * 8)
+    # the refusal names the formats that are read (the reader words it: it knows the registry)
+    assert _message(_named(b"a\n1\n2\n\x01\x02\x03", "f.csv")) == ("The file 'f.csv' does not look like a text file (it contains binary data), nor like "
                               "a format read here (.xlsx, .xlsm, .xls, .ods, .parquet, .pq, .h5, .hdf5, .hdf, .he5, "
                               ".mat, .wav, .wave, .flac, .tdms, .edf, .bdf, .mseed, .miniseed, .ms, .sac). Choose a "
                               "CSV file, or export your data as CSV from the program that made it.")
@@ -219,7 +215,7 @@ def test_line_lengths_count_code_units_after_the_bom():
 
 
 def test_a_long_line_is_found_across_scan_chunks(monkeypatch):
-    monkeypatch.setattr(guards, "_SCAN_CHUNK", 16)       # many chunks from a small file
+    monkeypatch.setattr(guards, "SCAN_CHUNK", 16)        # many chunks from a small file
     lines = [b"a"] + [b"1"] * 40 + [b"2" * 25] + [b"3"] * 5
     data = b"\n".join(lines) + b"\n"
     assert _message(data, max_line_chars=24).startswith("Line 42 of the file is longer than 24 characters")
@@ -228,10 +224,10 @@ def test_a_long_line_is_found_across_scan_chunks(monkeypatch):
     data = b"a\n1\n" + b"2" * 40 + b"\n3\n"
     assert _message(data, max_line_chars=39).startswith("Line 3 of the file")
     assert read_series(data, max_line_chars=40).report.rows == 3
-    enc = _Encoding("utf-8", "utf-8", 0, 1)
-    guards._check_line_lengths(b"ab\n" * 20, enc, 2, None)                      # many chunks, none too long
+    enc = Encoding("utf-8", "utf-8", 0, 1)
+    guards.check_line_lengths(b"ab\n" * 20, enc, 2, None)                       # many chunks, none too long
     with pytest.raises(InputError, match="Line 21 of"):
-        guards._check_line_lengths(b"ab\n" * 20 + b"abc", enc, 2, None)         # the tail after the last break
+        guards.check_line_lengths(b"ab\n" * 20 + b"abc", enc, 2, None)          # the tail after the last break
 
 
 def test_too_many_columns_names_both_counts():
@@ -244,19 +240,19 @@ def test_too_many_columns_names_both_counts():
 
 # ------------------------------------------------------------------ the time budget
 def test_a_spent_time_budget_stops_the_read_saying_where():
-    budget = guards._BUDGET
+    budget = guards.BUDGET
     saved = (budget.deadline, budget.seconds, budget.name)
     try:
         budget.deadline, budget.seconds, budget.name = time.monotonic() - 1.0, 2.5, "slow.csv"
         with pytest.raises(InputError) as err:
-            guards._tick("sniffing the format")
+            guards.tick("sniffing the format")
         assert str(err.value) == (
             "Reading the file 'slow.csv' took longer than 2.5 s (while sniffing the format), so it was stopped. "
             "A table of numbers reads much faster: check that this is the right file, or split it into smaller files.")
         budget.deadline = time.monotonic() + 3600.0
-        guards._tick("anything")                     # time left: no error
+        guards.tick("anything")                      # time left: no error
         budget.deadline = None
-        guards._tick("anything")
+        guards.tick("anything")
     finally:
         budget.deadline, budget.seconds, budget.name = saved
 
@@ -395,10 +391,10 @@ def test_whitespace_separated_headers_lose_their_quotes():
 
 
 def test_number_cells_are_bounded_at_100_characters():
-    from denoiser.io import _NUM_DOT, _cell_kind
-    assert _cell_kind("1" * 100, _NUM_DOT) == "num"
-    assert _cell_kind("1" * 101, _NUM_DOT) == "text"
-    assert _cell_kind("NA", _NUM_DOT) == "missing" and _cell_kind("abc", _NUM_DOT) == "text"
+    from denoiser.io.dialect import NUM_DOT, cell_kind
+    assert cell_kind("1" * 100, NUM_DOT) == "num"
+    assert cell_kind("1" * 101, NUM_DOT) == "text"
+    assert cell_kind("NA", NUM_DOT) == "missing" and cell_kind("abc", NUM_DOT) == "text"
 
 
 def test_a_text_row_at_the_end_is_not_a_header():
@@ -669,9 +665,9 @@ def test_a_failure_inside_the_reader_is_an_input_error_with_a_short_reason(monke
     def fail(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr(reader, "_read_bytes", fail)
+    monkeypatch.setattr(reader, "read_text_table", fail)
     assert _message(_named(b"a\n1\n2\n")) == expected
-    assert guards._BUDGET.deadline is None                  # the budget is cleared however the read ends
+    assert guards.BUDGET.deadline is None                   # the budget is cleared however the read ends
 
 
 def test_unreadable_time_stamps_are_counted_in_singular_and_plural():

@@ -199,17 +199,17 @@ def test_digit_runs_read_in_bounded_time() -> None:
 def test_number_patterns_accept_what_they_accepted_before() -> None:
     import re
 
-    from denoiser import io as dio
+    from denoiser.io import dialect as dio
 
     old_dot = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:inf|infinity)", re.I)
     old_comma = re.compile(r"[+-]?(?:\d+,?\d*|,\d+)(?:[eE][+-]?\d+)?|[+-]?(?:inf|infinity)", re.I)
     cells = ["1", "12", "1.", "1.5", ".5", "-.5", "+3", "1e5", "1.5e-3", "1E+07", "inf", "-Infinity", "1.2.3",
              "e5", "1e", ".", "-", "1,5", ",5", "1,", "12a", "a12", "1 2", "0x1f", "１２", "1_000"]
     for cell in cells:
-        assert bool(dio._NUM_DOT.fullmatch(cell)) == bool(old_dot.fullmatch(cell)), cell
-        assert bool(dio._NUM_COMMA.fullmatch(cell)) == bool(old_comma.fullmatch(cell)), cell
-    assert dio._cell_kind("1" * 101, dio._NUM_DOT) == "text"  # too long to be a measurement
-    assert dio._cell_kind("1" * 100, dio._NUM_DOT) == "num"
+        assert bool(dio.NUM_DOT.fullmatch(cell)) == bool(old_dot.fullmatch(cell)), cell
+        assert bool(dio.NUM_COMMA.fullmatch(cell)) == bool(old_comma.fullmatch(cell)), cell
+    assert dio.cell_kind("1" * 101, dio.NUM_DOT) == "text"  # too long to be a measurement
+    assert dio.cell_kind("1" * 100, dio.NUM_DOT) == "num"
 
 
 def test_a_read_over_its_time_budget_stops_with_a_clear_message() -> None:
@@ -219,14 +219,14 @@ def test_a_read_over_its_time_budget_stops_with_a_clear_message() -> None:
 
 
 def test_dates_parsed_in_chunks_equal_one_pass(monkeypatch) -> None:  # noqa: ANN001
-    from denoiser.io import times as dio  # the module that reads the chunk size and calls _tick
+    from denoiser.io import times as dio  # the module that reads the chunk size and calls tick
 
     data = ("t,v\n" + "\n".join(f"2024/01/{1 + i % 28:02d} 12:{i % 60:02d}:00,{i}" for i in range(250))).encode()
     whole = read_series(data).time
     monkeypatch.setattr(dio, "_DATE_CHUNK", 40)
     calls = []
-    real_tick = dio._tick
-    monkeypatch.setattr(dio, "_tick", lambda stage: (calls.append(stage), real_tick(stage)))
+    real_tick = dio.tick
+    monkeypatch.setattr(dio, "tick", lambda stage: (calls.append(stage), real_tick(stage)))
     chunked = read_series(data).time
     assert calls.count("reading time stamps") == 7  # 250 rows in chunks of 40: the budget is checked between
     assert whole.equals(chunked)

@@ -7,20 +7,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 import imports  # noqa: E402  (tools/imports.py: the import graph, also runnable alone)
 
-# The io package's modules share internals among themselves; they are made public names when the
-# reader is next reworked (issue 20 leaves them for after the write-back rework). Everything else
-# is held to the rule now.
-KNOWN_IO = "denoiser.io"
+
+def test_no_import_cycles():
+    assert imports.cycles(imports.graph()) == []
 
 
-def test_no_import_cycles_outside_io():
-    cycles = [c for c in imports.cycles(imports.graph()) if not all(m.startswith(KNOWN_IO) for m in c)]
-    assert cycles == []
-
-
-def test_no_private_names_across_modules_outside_io():
-    private = [p for p in imports.private_imports() if not p.startswith(KNOWN_IO)]
-    assert private == []
+def test_no_private_names_across_modules():
+    assert imports.private_imports() == []
 
 
 def test_the_checker_finds_a_cycle_and_a_private_import(tmp_path):

@@ -19,7 +19,8 @@ Modules, in the order a read runs through them:
 * `encoding`: the text encoding and the decoded sample;
 * `dialect`: delimiter, decimal comma, header and preamble;
 * `times`: the time column and filling short gaps;
-* `reader`: `read_series`, the parse and the value columns;
+* `reader`: `read_series`: the guards, then another format's reader or the CSV path and its parse;
+* `values`: the parsed frame made a table: the value columns, their gaps and notes;
 * `table`: `SeriesTable` and `ReadReport`;
 * `columns`: which value columns are signals (`SeriesTable.signal_columns`), axes or clean references;
 * `writer`: `write_series`, `to_csv_bytes`, `output_frame` and the precision they keep;
@@ -31,15 +32,18 @@ Modules, in the order a read runs through them:
 from __future__ import annotations
 
 from denoiser.io.guards import MAX_BYTES, MAX_COLUMNS, MAX_LINE_CHARS, MAX_SECONDS
-from denoiser.io.reader import ABSURD_SCALE, read_series  # noqa: F401 (ABSURD_SCALE: public, not in __all__)
+from denoiser.io.reader import read_series
 from denoiser.io.table import ReadReport, SeriesTable
 from denoiser.io.times import MAX_GAP
-from denoiser.io.writer import significant  # noqa: F401 (public, not in __all__)
-from denoiser.io.writer import decimals, output_frame, precision, to_csv_bytes, write_series
-
-# Private helpers that tests use directly, read-only: to patch one, patch it in its own module.
-from denoiser.io.dialect import _NUM_COMMA, _NUM_DOT, _cell_kind  # noqa: F401
-from denoiser.io.guards import _tick  # noqa: F401
+from denoiser.io.values import ABSURD_SCALE  # noqa: F401 (public, not in __all__)
+from denoiser.io.writer import (
+    decimals,
+    output_frame,
+    precision,
+    significant,  # noqa: F401 (public, not in __all__)
+    to_csv_bytes,
+    write_series,
+)
 
 __all__ = [
     "MAX_BYTES",

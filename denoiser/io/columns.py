@@ -8,12 +8,8 @@ denoised by default. An explicit column choice always wins.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
-
-if TYPE_CHECKING:
-    from denoiser.io.table import SeriesTable
+import pandas as pd
 
 _REFERENCE_WORDS = ("clean", "truth", "reference")
 _MIN_AXIS = 16  # fewer finite values than this: too short to call a ramp an axis
@@ -49,7 +45,10 @@ def is_reference(column: str) -> bool:
 
 
 def is_flag(column: str, values: np.ndarray) -> bool:
-    """A ``NAME_filled`` column of 0 and 1 that a write-back added (which cells were filled gaps)."""
+    """A ``NAME_filled`` column of 0 and 1 that a write-back added (which cells were filled gaps).
+
+    ``values``: the column, shape (rows,) (NaN ignored).
+    """
     if not str(column).endswith("_filled"):
         return False
     v = np.asarray(values, dtype=np.float64)
@@ -57,13 +56,14 @@ def is_flag(column: str, values: np.ndarray) -> bool:
     return bool(np.isin(v, (0.0, 1.0)).all())
 
 
-def signal_columns(table: SeriesTable) -> list[str]:
+def signal_columns(values: pd.DataFrame) -> list[str]:
     """Value columns worth denoising: not a clean reference, not an index, time or year column,
     nor the ``NAME_filled`` flags of a denoised file read back.
 
     Parameters
     ----------
-    table : SeriesTable
+    values : pandas.DataFrame, shape (rows, columns)
+        A table's value columns (`SeriesTable.values`).
 
     Returns
     -------
@@ -71,6 +71,6 @@ def signal_columns(table: SeriesTable) -> list[str]:
         In file order. When every column is excluded, the non-reference columns (or, failing
         those, all value columns): a caller always gets at least one column to offer.
     """
-    names = list(table.values.columns)
-    signals = [c for c in names if not is_reference(str(c)) and not is_flag(c, table.values[c].to_numpy())]
-    return [c for c in signals if not axis_like(table.values[c].to_numpy())] or signals or names
+    names = list(values.columns)
+    signals = [c for c in names if not is_reference(str(c)) and not is_flag(c, values[c].to_numpy())]
+    return [c for c in signals if not axis_like(values[c].to_numpy())] or signals or names

@@ -187,9 +187,9 @@ def _float_cells(x: np.ndarray, spec: Spec, decimal: int = ord(".")) -> _Cells:
     groups = []  # (rows or None for all, width, writer)
     for rows, d in _groups(x, spec):
         sub = x if rows is None else x[rows]
-        ok, width, write = _fixed(sub, d, decimal)
+        ok, width, fill = _fixed(sub, d, decimal)
         fast[ok if rows is None else rows[ok]] = True
-        groups.append((rows, width, write))
+        groups.append((rows, width, fill))
     slow = np.flatnonzero(~fast & ~np.isnan(x))  # inf is written "inf"; NaN is the empty cell
     slow_chars = _numpy_str(x[slow])
     if decimal != ord("."):

@@ -14,23 +14,19 @@ import re
 import stat
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from denoiser.errors import InputError
-from denoiser.io._common import _the_file
+from denoiser.io._common import SCAN_CHUNK, the_file
+from denoiser.io.encoding import Encoding
 from denoiser.text import MAX_PATH_ECHO, quoted
 
-if TYPE_CHECKING:
-    from denoiser.io.encoding import _Encoding
-
-
-MAX_BYTES: int = 200 * 1024**2
-MAX_COLUMNS: int = 1000
-MAX_LINE_CHARS: int = 1_000_000
+MAX_BYTES: int = 200 * 1024**2  # a larger input is refused before it is read
+MAX_COLUMNS: int = 1000  # a table with more columns is refused
+MAX_LINE_CHARS: int = 1_000_000  # a longer line is refused: no table has one
 MAX_SECONDS: float = 30.0  # a read that runs longer is stopped with a message (see read_series)
-_SCAN_CHUNK = 8 * 1024**2  # chunk for byte scans, so temporaries stay small
 _EXCEL_HINT = (
     "In Excel use File > Save As > CSV (comma delimited) and choose the saved .csv file."
 )
@@ -55,23 +51,37 @@ _MAGIC: tuple[tuple[bytes, str, str], ...] = (
 )
 
 
-class _Budget(threading.local):
-    """The running read's deadline (per thread: app sessions read files in parallel)."""
+class Budget(threading.local):
+    """The running read's deadline (per thread: app sessions read files in parallel).
+
+    `read_series` sets it and clears it when the read ends; `tick` checks it.
+    """
 
     deadline: float | None = None
     seconds: float = MAX_SECONDS
     name: str | None = None
 
 
-_BUDGET = _Budget()
+BUDGET = Budget()  # the one budget, per thread
 
 
-def _tick(stage: str) -> None:
-    """Stop a read that has used up its time budget, saying where it was."""
-    deadline = _BUDGET.deadline
+def tick(stage: str) -> None:
+    """Stop a read that has used up its time budget, saying where it was.
+
+    Parameters
+    ----------
+    stage : str
+        What the read is doing, for the message ("splitting lines").
+
+    Raises
+    ------
+    InputError
+        When the deadline in `BUDGET` has passed.
+    """
+    deadline = BUDGET.deadline
     if deadline is not None and time.monotonic() > deadline:
         raise InputError(
-            f"Reading {_the_file(_BUDGET.name, False)} took longer than {_BUDGET.seconds:g} s "
+            f"Reading {the_file(BUDGET.name, False)} took longer than {BUDGET.seconds:g} s "
             f"(while {stage}), so it was stopped. A table of numbers reads much faster: check "
             "that this is the right file, or split it into smaller files."
         )
@@ -79,13 +89,33 @@ def _tick(stage: str) -> None:
 
 def _too_big(size: int, limit: int, name: str | None) -> InputError:
     return InputError(
-        f"{_the_file(name)} is {size / 1024**2:,.1f} MB, more than the limit of "
+        f"{the_file(name)} is {size / 1024**2:,.1f} MB, more than the limit of "
         f"{limit / 1024**2:,.1f} MB. Split it into smaller files or keep fewer columns."
     )
 
 
-def _load(source: Any, max_bytes: int) -> tuple[bytes, str | None]:
-    """Return the bytes of ``source``, refusing oversized input before reading it."""
+def load_source(source: Any, max_bytes: int) -> tuple[bytes, str | None]:
+    """Return the bytes of ``source`` and its file name, refusing oversized input before reading it.
+
+    Parameters
+    ----------
+    source : str, os.PathLike, bytes or binary file-like
+        What `read_series` was given.
+    max_bytes : int
+        Larger inputs are refused.
+
+    Returns
+    -------
+    tuple of (bytes, str or None)
+        The content and the file's base name (None for bytes, or a buffer without a name).
+
+    Raises
+    ------
+    InputError
+        Too large, a folder, a pipe or device, missing or unreadable.
+    TypeError
+        ``source`` is none of those types.
+    """
     if isinstance(source, (bytes, bytearray, memoryview)):
         if len(source) > max_bytes:
             raise _too_big(len(source), max_bytes, None)
@@ -132,7 +162,7 @@ def _load_path(source: str | os.PathLike[str], max_bytes: int) -> tuple[bytes, s
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise InputError(
-            f"{_the_file(name)} could not be opened ({reason}). "
+            f"{the_file(name)} could not be opened ({reason}). "
             "Check the path and that you may read the file."
         ) from None
     if len(data) > max_bytes:
@@ -173,7 +203,7 @@ def _load_buffer(buffer: Any, max_bytes: int) -> tuple[bytes, str | None]:
         data = buffer.read(max_bytes + 1)
     except (OSError, ValueError) as exc:
         raise InputError(
-            f"{_the_file(name)} could not be read ({exc}). Try uploading it again."
+            f"{the_file(name)} could not be read ({exc}). Try uploading it again."
         ) from None
     if isinstance(data, str):  # a text buffer: its content is already decoded
         data = data.encode("utf-8")
@@ -184,43 +214,57 @@ def _load_buffer(buffer: Any, max_bytes: int) -> tuple[bytes, str | None]:
     return bytes(data), name
 
 
-def _check_magic(data: bytes, name: str | None) -> None:
-    """Refuse known binary formats by their first bytes; never decompress anything."""
+def check_magic(data: bytes, name: str | None) -> None:
+    """Refuse an empty file, known binary formats by their first bytes, and web pages; never decompress anything.
+
+    Raises
+    ------
+    InputError
+        Saying what the file looks like and what to do instead.
+    """
     if not data or data.isspace():  # isspace stops at the first other byte; strip() would copy
         raise InputError(
-            f"{_the_file(name)} is empty. Choose a CSV file with at least one column of numbers."
+            f"{the_file(name)} is empty. Choose a CSV file with at least one column of numbers."
         )
     for magic, what, todo in _MAGIC:
         if data.startswith(magic):
-            raise InputError(f"{_the_file(name)} looks like {what}, not a CSV text file. {todo}")
+            raise InputError(f"{the_file(name)} looks like {what}, not a CSV text file. {todo}")
     if re.match(rb"BZh[1-9]1AY&SY", data):
-        raise InputError(f"{_the_file(name)} looks like a bzip2-compressed file. {_COMPRESSED_HINT}")
+        raise InputError(f"{the_file(name)} looks like a bzip2-compressed file. {_COMPRESSED_HINT}")
     head = data[:512].lstrip().lower()
     if head.startswith((b"<!doctype html", b"<html")):
         raise InputError(
-            f"{_the_file(name)} looks like a web page (HTML), not a CSV file. "
+            f"{the_file(name)} looks like a web page (HTML), not a CSV file. "
             "Download the data itself as CSV and choose that file."
         )
 
 
-def _not_text(name: str | None) -> InputError:
-    from denoiser.io.formats import supported  # the registry lists what else is read
+def check_line_lengths(data: bytes, enc: Encoding, max_line_chars: int, name: str | None) -> None:
+    """Refuse over-long lines on the raw bytes, before any parser sees them.
 
-    return InputError(
-        f"{_the_file(name)} does not look like a text file (it contains binary data), nor like a format read "
-        f"here ({supported()}). Choose a CSV file, or export your data as CSV from the program that made it."
-    )
+    Parameters
+    ----------
+    data : bytes
+        The whole file.
+    enc : Encoding
+        Its encoding: the limit is counted in its code units, after its byte-order mark.
+    max_line_chars : int
+        The longest line allowed.
+    name : str or None
+        The file's name, for the message.
 
-
-def _check_line_lengths(data: bytes, enc: _Encoding, max_line_chars: int, name: str | None) -> None:
-    """Refuse over-long lines on the raw bytes, before any parser sees them."""
+    Raises
+    ------
+    InputError
+        Naming the first line that is too long.
+    """
     limit = max_line_chars * enc.unit
     if len(data) - enc.bom <= limit:
         return
     arr = np.frombuffer(data, dtype=np.uint8)
     prev = enc.bom - 1  # position of the last line break seen
-    for lo in range(enc.bom, len(arr), _SCAN_CHUNK):
-        chunk = arr[lo : lo + _SCAN_CHUNK]
+    for lo in range(enc.bom, len(arr), SCAN_CHUNK):
+        chunk = arr[lo : lo + SCAN_CHUNK]
         breaks = np.flatnonzero((chunk == 10) | (chunk == 13)) + lo
         if breaks.size:
             gaps = np.diff(breaks, prepend=prev) - 1
@@ -232,28 +276,32 @@ def _check_line_lengths(data: bytes, enc: _Encoding, max_line_chars: int, name: 
         _raise_long_line(data, enc, len(arr), max_line_chars, name)
 
 
-def _raise_long_line(data: bytes, enc: _Encoding, end: int, limit: int, name: str | None) -> None:
+def _raise_long_line(data: bytes, enc: Encoding, end: int, limit: int, name: str | None) -> None:
     newline = "\n".encode(enc.codec)
     if newline not in data:  # old Mac files end lines with CR only
         newline = "\r".encode(enc.codec)
     line_no = data.count(newline, enc.bom, end) + 1
     raise InputError(
-        f"Line {line_no:,} of {_the_file(name, False)} is longer than "
+        f"Line {line_no:,} of {the_file(name, False)} is longer than "
         f"{limit:,} characters, so it is not a table with one row per line. "
         "Check that you chose the right file, or put each measurement on its own line."
     )
 
 
-def _check_text_like(text: str, name: str | None) -> None:
-    """Binary files renamed to .csv decode to many control characters."""
+def looks_like_text(text: str) -> bool:
+    """Whether a decoded sample is text: binary files renamed to .csv decode to many control characters.
+
+    A NUL, more control characters than 1 % of the sample (at least 3), or more undecodable
+    characters than 5 % (plus 2) make it binary.
+    """
     controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f\v") + text.count("\x7f")
     undecodable = text.count("\ufffd")
-    if "\x00" in text or controls > max(2, len(text) // 100) or undecodable > len(text) // 20 + 2:
-        raise _not_text(name)
+    return not ("\x00" in text or controls > max(2, len(text) // 100) or undecodable > len(text) // 20 + 2)
 
 
-def _too_many_columns(width: int, max_columns: int, name: str | None) -> InputError:
+def too_many_columns(width: int, max_columns: int, name: str | None) -> InputError:
+    """The refusal of a table ``width`` columns wide, more than ``max_columns`` (to raise)."""
     return InputError(
-        f"{_the_file(name)} has {width:,} columns; at most {max_columns:,} "
+        f"{the_file(name)} has {width:,} columns; at most {max_columns:,} "
         "are supported. Remove unused columns or split the file, then try again."
     )

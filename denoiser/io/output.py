@@ -59,6 +59,7 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
 
 
 def read_record(dst: Path) -> dict[str, Any] | None:
+    """The record beside ``dst`` (what made it), or None when there is none or it is unreadable or of another version."""
     try:
         with open(record_path(dst), encoding="utf-8") as handle:
             record = json.load(handle)

@@ -9,11 +9,10 @@ import numpy as np
 import pandas as pd
 
 from denoiser.errors import InputError
-from denoiser.text import listed, quoted
-from denoiser.io._common import _count
+from denoiser.io._common import counted
 from denoiser.io.columns import signal_columns
-from denoiser.io.dialect import _DELIMITER_WORDS
-
+from denoiser.io.dialect import DELIMITER_WORDS
+from denoiser.text import listed, quoted
 
 SUMMARY_NAMES = 8   # column names a summary line lists (then "and N more"): a line stays a few hundred characters
 SUMMARY_NAME = 40   # characters of each of them
@@ -108,15 +107,15 @@ class ReadReport:
             Newline-separated sentences for a CLI or a UI.
         """
         names = listed(self.columns, SUMMARY_NAME, SUMMARY_NAMES)  # names from the file: a few, cut
-        lines = [f"Read {_count(self.rows, 'row')} and {_count(len(self.columns), 'value column')}: {names}."]
+        lines = [f"Read {counted(self.rows, 'row')} and {counted(len(self.columns), 'value column')}: {names}."]
         if self.format != "csv":
             lines.extend(self._format_lines())
         else:
             lines.append(
-                f"Format: {_DELIMITER_WORDS.get(self.delimiter, repr(self.delimiter))}-separated, "
+                f"Format: {DELIMITER_WORDS.get(self.delimiter, repr(self.delimiter))}-separated, "
                 f"decimal {'comma' if self.decimal == ',' else 'point'}, {self.encoding} encoding, "
                 f"{'with' if self.header else 'without'} a header row"
-                + (f"; skipped {_count(self.skipped_lines, 'metadata line')}." if self.skipped_lines else "."))
+                + (f"; skipped {counted(self.skipped_lines, 'metadata line')}." if self.skipped_lines else "."))
         if self.time_column is not None:
             kind = "date and time" if self.time_kind == "datetime" else "numeric, increasing"
             lines.append(f"Time column: {quoted(self.time_column)} ({kind}).")
@@ -180,7 +179,7 @@ class SeriesTable:
 
     @classmethod
     def from_arrays(cls, columns: dict[str, np.ndarray], time: np.ndarray | None = None,
-                    time_name: str = "x") -> "SeriesTable":
+                    time_name: str = "x") -> SeriesTable:
         """A table of series made in memory (a generated signal), as if read from a plain CSV.
 
         Parameters
@@ -213,8 +212,8 @@ class SeriesTable:
 
         Returns
         -------
-        numpy.ndarray
-            The column's values.
+        numpy.ndarray, shape (rows,)
+            A copy of the column's values (NaN where a gap was left).
 
         Raises
         ------
@@ -234,4 +233,4 @@ class SeriesTable:
         What the app offers first and what the CLI and a batch denoise when no column is named
         (see `denoiser.io.columns.signal_columns`).
         """
-        return signal_columns(self)
+        return signal_columns(self.values)

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import re
 import warnings
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from denoiser.io._common import _count
-from denoiser.io.guards import _tick
+from denoiser.io._common import counted
+from denoiser.io.guards import tick
 from denoiser.text import quoted
 
-if TYPE_CHECKING:
-    from denoiser.io.dialect import _Layout
-
-
-MAX_GAP: int = 10
+MAX_GAP: int = 10  # interior runs of at most this many missing values are filled by default
 _MAX_TIME_CHARS = 64  # a longer cell is not a time stamp
 _ISO_DATETIME = re.compile(
     r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?"
@@ -35,7 +30,8 @@ _TIME_WORDS = frozenset(
 )
 
 
-def _looks_like_datetime(cell: str) -> bool:
+def looks_like_datetime(cell: str) -> bool:
+    """Whether a cell is written like a date or a time stamp (ISO 8601, day.month.year, year/month/day)."""
     if len(cell) > _MAX_TIME_CHARS:
         return False
     return bool(_ISO_DATETIME.fullmatch(cell) or _DMY.fullmatch(cell) or _YMD_SLASH.fullmatch(cell))
@@ -46,30 +42,47 @@ def _time_name_like(name: str) -> bool:
     return bool(words) and words[0] in _TIME_WORDS
 
 
-def _find_time_column(
-    df: pd.DataFrame, layout: _Layout, notes: list[str]
+def find_time_column(
+    df: pd.DataFrame, notes: list[str], *, header: bool, raw_header: list[str], decimal: str
 ) -> tuple[str | None, pd.Series | None, str | None, set[str]]:
     """Find the time column: only the first column or one named like time qualifies.
 
-    Returns its name, parsed values, kind and the set of columns it used up
-    (two when a date column and a time-of-day column were combined).
+    Parameters
+    ----------
+    df : pandas.DataFrame, shape (rows, columns)
+        The parsed table, columns as the file holds them.
+    notes : list of str
+        Notes of the read; what was decided about dates is added.
+    header : bool
+        Whether the names came from a header row (only then can a name say "time").
+    raw_header : list of str
+        The header cells as written ("" where a name was invented).
+    decimal : str
+        The table's decimal mark (a decimal-comma file may write its time with a point).
+
+    Returns
+    -------
+    tuple
+        Its name, parsed values (a Series of shape (rows,)), kind (``"datetime"`` or
+        ``"seconds"``) and the set of columns it used up (two when a date column and a
+        time-of-day column were combined); ``(None, None, None, set())`` when there is none.
     """
     names = list(df.columns)
-    candidates = [names[0]] + [n for n in names[1:] if layout.header and _time_name_like(n)]
+    candidates = [names[0]] + [n for n in names[1:] if header and _time_name_like(n)]
     for pos, col in enumerate(candidates):
         series = df[col]
-        named = layout.header and _time_name_like(col)
+        named = header and _time_name_like(col)
         if not pd.api.types.is_numeric_dtype(series.dtype):
             parsed = _parse_datetimes(series, notes, col)
             if parsed is not None:
                 return _with_time_of_day(df, col, parsed, notes)
-            point = _point_time(series, layout.decimal) if named or pos == 0 else None
+            point = _point_time(series, decimal) if named or pos == 0 else None
             if point is not None:  # "Zeit [s]" written 0.001 while the values use decimal commas
                 return col, point.rename(col), "seconds", {col}
             continue
         # A first column without a name (a written DataFrame index, or a headerless file's
         # sample number) is the time axis when it counts up evenly.
-        unnamed_index = pos == 0 and (not layout.header or not layout.raw_header[0])
+        unnamed_index = pos == 0 and (not header or not raw_header[0])
         if (named or unnamed_index) and _is_time_axis(series, exact_index=unnamed_index and not named):
             return col, series.astype(np.float64).rename(col).reset_index(drop=True), "seconds", {col}
     return None, None, None, set()
@@ -136,14 +149,14 @@ def _parse_datetimes(series: pd.Series, notes: list[str], col: str) -> pd.Series
     if text.empty:
         return None
     probe = text.iloc[:1000]
-    if probe.map(_looks_like_datetime).mean() < 0.9:
+    if probe.map(looks_like_datetime).mean() < 0.9:
         return None
     parsed = _to_datetime(series.astype(str).str.strip(), probe, notes)
     if parsed is None or parsed.notna().sum() < 0.9 * len(text):
         return None
     bad = int(series.notna().sum() - parsed.notna().sum())
     if bad:
-        notes.append(f"{_count(bad, 'time stamp')} in {quoted(col)} could not be read and "
+        notes.append(f"{counted(bad, 'time stamp')} in {quoted(col)} could not be read and "
                      f"{'was' if bad == 1 else 'were'} left empty.")
     return parsed.rename(col).reset_index(drop=True)
 
@@ -176,7 +189,7 @@ def _mixed_datetimes(text: pd.Series, dayfirst: bool) -> pd.Series:
     """``format="mixed"`` parses cell by cell (~20 us each): in chunks, so the budget can stop it."""
     parts = []
     for start in range(0, len(text), _DATE_CHUNK):
-        _tick("reading time stamps")
+        tick("reading time stamps")
         parts.append(pd.to_datetime(text.iloc[start : start + _DATE_CHUNK], format="mixed",
                                     dayfirst=dayfirst, errors="coerce"))
     if len(parts) <= 1:
@@ -207,11 +220,27 @@ def _dmy_format(match: re.Match[str], dayfirst: bool) -> str:
     return fmt
 
 
-def _fill_gaps(arr: np.ndarray, col: str, max_gap: int, notes: list[str]) -> int:
+def fill_gaps(arr: np.ndarray, col: str, max_gap: int, notes: list[str]) -> int:
     """Fill interior runs of <= max_gap NaNs in place by linear interpolation.
 
     Edge runs are never extrapolated and long runs stay NaN, because inventing
     many values would hide real outages from the user.
+
+    Parameters
+    ----------
+    arr : numpy.ndarray, shape (rows,)
+        A float64 value column; changed in place.
+    col : str
+        Its name, for the notes.
+    max_gap : int
+        The longest run filled.
+    notes : list of str
+        What was filled and what was left is added here.
+
+    Returns
+    -------
+    int
+        How many values were filled.
     """
     nan = np.isnan(arr)
     if not nan.any():
@@ -228,15 +257,15 @@ def _fill_gaps(arr: np.ndarray, col: str, max_gap: int, notes: list[str]) -> int
         good = np.flatnonzero(~nan)
         arr[fill] = np.interp(np.flatnonzero(fill), good, arr[good])
         notes.append(
-            f"Filled {_count(int(short.sum()), 'short gap')} "
-            f"({_count(int(lengths[short].sum()), 'value')}) in "
+            f"Filled {counted(int(short.sum()), 'short gap')} "
+            f"({counted(int(lengths[short].sum()), 'value')}) in "
             f"{quoted(col)} by linear interpolation."
         )
     long = interior & (lengths > max_gap)
     if long.any():
         notes.append(
-            f"{quoted(col)} has {_count(int(long.sum()), 'gap')} longer than {_count(max_gap, 'value')} "
-            f"({_count(int(lengths[long].sum()), 'value')} in all); "
+            f"{quoted(col)} has {counted(int(long.sum()), 'gap')} longer than {counted(max_gap, 'value')} "
+            f"({counted(int(lengths[long].sum()), 'value')} in all); "
             f"{'it was' if long.sum() == 1 else 'they were'} left as missing (NaN) "
             "rather than invented."
         )
@@ -249,10 +278,10 @@ def _note_edges(starts: np.ndarray, ends: np.ndarray, size: int, col: str, notes
     trail = int(size - starts[-1]) if ends[-1] == size else 0
     if lead == size or not (lead or trail):
         return
-    parts = [f"{_count(lead, 'missing value')} at the start"] if lead else []
+    parts = [f"{counted(lead, 'missing value')} at the start"] if lead else []
     if trail:
-        counted = f"{trail:,}" if lead else _count(trail, "missing value")
-        parts.append(f"{counted} at the end")
+        at_end = f"{trail:,}" if lead else counted(trail, "missing value")
+        parts.append(f"{at_end} at the end")
     pronoun = "it was" if lead + trail == 1 else "they were"
     notes.append(
         f"{quoted(col)} has {' and '.join(parts)}; {pronoun} left as missing (NaN), because values "

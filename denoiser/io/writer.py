@@ -14,16 +14,15 @@ import os
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, Literal, cast
 
 import numpy as np
 import pandas as pd
 
 from denoiser.errors import InputError
-from denoiser.text import cut, quoted
 from denoiser.io.fastcsv import csv_rows
 from denoiser.io.table import SeriesTable
-
+from denoiser.text import cut, quoted
 
 _MAX_DECIMALS = 12  # more places than this: the column is written in full (shortest round-trip form)
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -64,10 +63,10 @@ def write_series(
         with open(dest, "wb") as handle:
             handle.write(data)
         return
-    try:
-        dest.write(data.decode("utf-8"))  # type: ignore[arg-type]
+    try:  # a text buffer, or else a binary one: only writing tells them apart
+        cast(IO[str], dest).write(data.decode("utf-8"))
     except TypeError:  # a binary buffer refuses str before writing anything
-        dest.write(data)  # type: ignore[arg-type]
+        cast(IO[bytes], dest).write(data)
 
 
 FORMS = ("plain", "input")  # how a CSV is written: see `to_csv_bytes`
@@ -89,7 +88,7 @@ def to_csv_bytes(
     table : SeriesTable
         The table that was denoised.
     denoised : dict of str to numpy.ndarray
-        Denoised signals by name.
+        Denoised signals by name, each of shape (rows,).
     form : {"plain", "input"}
         ``"plain"``: comma-separated, decimal point, UTF-8, ISO 8601 times (what `write_series`
         writes). ``"input"``: as the CSV came in -- its delimiter, decimal mark, encoding (and
@@ -141,7 +140,10 @@ class _Dialect:
         return "\ufeff".encode(self.codec) if self.bom else b""
 
 
-def _csv_bytes(table: SeriesTable, denoised: dict[str, np.ndarray], dialect: _Dialect = _Dialect(),
+_PLAIN = _Dialect()  # comma, decimal point, UTF-8, "\n": what `write_series` writes
+
+
+def _csv_bytes(table: SeriesTable, denoised: dict[str, np.ndarray], dialect: _Dialect = _PLAIN,
                comment: Sequence[str] = (), filled: bool = False) -> bytes:
     """The CSV: the rows formatted with NumPy, or by pandas for a column the fast path does not take."""
     columns, specs = _output_columns(table, denoised, text_times=True, raw_times=dialect.raw_times, filled=filled)
@@ -437,6 +439,8 @@ def _time_cells(time: pd.Series) -> tuple[Any, tuple[str, int] | None]:
     # The coarsest unit that loses nothing, so whole seconds do not print ".000000".
     native = np.datetime_data(stamps.dtype)[0]
     units = [(u, per_second // d) for u, d in (("s", 1), ("ms", 10**3), ("us", 10**6)) if d <= per_second]
-    unit = next((u for u, step in units if (ticks % step == 0).all()), native)
-    cells = np.datetime_as_string(stamps, unit=unit, timezone="UTC" if aware else "naive")
+    # (datetime_data says "str": pandas keeps datetimes in one of these four units)
+    unit = cast(Literal["s", "ms", "us", "ns"], next((u for u, step in units if (ticks % step == 0).all()), native))
+    zone: Literal["UTC", "naive"] = "UTC" if aware else "naive"
+    cells = np.datetime_as_string(stamps, unit=unit, timezone=zone)
     return np.where(np.isnat(stamps), "", cells).astype(object), None

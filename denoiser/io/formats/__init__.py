@@ -19,7 +19,6 @@ numpy/pandas only.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
@@ -28,12 +27,14 @@ import numpy as np
 
 from denoiser.errors import InputError
 from denoiser.io.formats import audio, edf, excel, hdf5, matlab, seismic, tables, tdms
-from denoiser.io.formats._build import MAX_VALUES, Limits
+from denoiser.io.formats._build import MAX_VALUES, Limits, article, bad_file
 from denoiser.io.table import SeriesTable
+from denoiser.io.writer import to_csv_bytes
 
 __all__ = ["FORMATS", "Format", "MAX_VALUES", "detect", "output_bytes", "output_suffix", "read_format",
            "suffix_for", "supported", "write_like", "writable"]
 
+# reader(data, name, part, limits) -> SeriesTable, and writer(table, denoised) -> bytes
 Reader = Callable[[bytes, "str | None", "str | None", Limits], SeriesTable]
 Writer = Callable[[SeriesTable, "dict[str, np.ndarray]"], bytes]
 
@@ -138,11 +139,11 @@ def detect(data: bytes, name: str | None) -> Format | None:
     for fmt in FORMATS.values():
         if fmt.magic is not None and fmt.magic(data):
             return fmt
-    fmt = by_suffix(_suffix(name))
+    named = by_suffix(_suffix(name))
     # By extension: formats without magic (MAT v4, SAC, miniSEED), and a binary file named like a
     # format (its reader then says what is wrong with it). Text named .mat still goes the CSV way.
-    if fmt is not None and (fmt.magic is None or b"\x00" in data[:1024]):
-        return fmt
+    if named is not None and (named.magic is None or b"\x00" in data[:1024]):
+        return named
     return None
 
 
@@ -156,8 +157,6 @@ def read_format(fmt: Format, data: bytes, name: str | None, part: str | None, li
         raise InputError(f"The file {name!r} needs more memory than is available. Export a shorter stretch "
                          "or fewer channels.") from None
     except Exception as exc:  # noqa: BLE001 -- a library's parser on a damaged file: its reason, one line
-        from denoiser.io.formats._build import article, bad_file
-
         raise bad_file(name, article(fmt.label), f"{type(exc).__name__}: {exc}",
                        "Check that the file is complete, or export the signal as CSV.") from None
 
@@ -205,8 +204,6 @@ def output_bytes(table: SeriesTable, denoised: dict[str, np.ndarray], suffix: st
         A format that has no writer (``.xls``, ``.ods``, miniSEED), or a table the format
         cannot hold (a WAV without a sample rate).
     """
-    from denoiser.io.writer import to_csv_bytes
-
     if suffix is None:
         own = FORMATS.get(table.report.format)
         fmt = own if own is not None and own.writer is not None else None
@@ -215,14 +212,15 @@ def output_bytes(table: SeriesTable, denoised: dict[str, np.ndarray], suffix: st
         if fmt is not None and fmt.writer is None:
             raise InputError(f"{fmt.label} files ({suffix}) cannot be written here. Write the result as .csv"
                              + (" or .xlsx" if fmt.key in ("xls", "ods") else "") + " instead.")
-    if fmt is None:
+    writer = None if fmt is None else fmt.writer  # (a format without a writer was refused or became None)
+    if writer is None:
         return to_csv_bytes(table, denoised)
     rows = len(table.values)
     for key, arr in denoised.items():
         if np.shape(arr) != (rows,):
             raise InputError(f"The denoised signal {key!r} has shape {np.shape(arr)}, but the table has {rows:,} "
                              "rows. Denoise the column again before saving.")
-    return fmt.writer(table, denoised)
+    return writer(table, denoised)
 
 
 def write_like(dest: str | os.PathLike[str] | IO[bytes], table: SeriesTable, denoised: dict[str, np.ndarray],
@@ -256,17 +254,3 @@ def write_like(dest: str | os.PathLike[str] | IO[bytes], table: SeriesTable, den
         dest.write(data)
     fmt = by_suffix(suffix) if suffix is not None else FORMATS.get(table.report.format)
     return fmt.key if fmt is not None and fmt.writer is not None else "csv"
-
-
-def _identifier(name: str, taken: set[str], limit: int = 63) -> str:
-    """A MATLAB/HDF5-safe identifier from a column name: letters, digits and '_', unique."""
-    base = re.sub(r"\W", "_", name, flags=re.ASCII)[:limit] or "x"
-    if not base[0].isalpha():
-        base = ("x" + base)[:limit]
-    candidate, k = base, 2
-    while candidate in taken:
-        tail = f"_{k}"
-        candidate, k = base[: limit - len(tail)] + tail, k + 1
-    taken.add(candidate)
-    return candidate
-

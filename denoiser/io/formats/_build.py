@@ -18,11 +18,13 @@ import numpy as np
 import pandas as pd
 
 from denoiser.errors import InputError
-from denoiser.io._common import _count, _the_file
-from denoiser.io.dialect import _column_names, _Layout
-from denoiser.io.encoding import _Encoding
-from denoiser.io.guards import _tick
+from denoiser.io._common import counted, the_file
+from denoiser.io.dialect import Layout, column_names
+from denoiser.io.encoding import Encoding
+from denoiser.io.guards import tick
 from denoiser.io.table import SeriesTable
+from denoiser.io.values import build_table
+from denoiser.text import cut
 
 # Values of all columns together that a binary file may make: 200 MB as float64, the byte limit of
 # a CSV. Checked from a file's metadata (declared shapes, record counts) before anything is read.
@@ -39,12 +41,6 @@ class Limits:
     max_columns: int
     max_gap: int
     max_values: int = MAX_VALUES
-
-
-def cut(text: object, limit: int = MAX_NAME_CHARS) -> str:
-    """A name from a file's metadata as one line of plain text, at most ``limit`` characters."""
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def listed(names: Sequence[str], limit: int = 8) -> str:
@@ -65,15 +61,16 @@ def check_values(count: int, limits: Limits, name: str | None, what: str) -> Non
     """
     if count > limits.max_values:
         raise InputError(
-            f"{_the_file(name)} {what}: {count:,} values, more than the limit of {limits.max_values:,}. "
+            f"{the_file(name)} {what}: {count:,} values, more than the limit of {limits.max_values:,}. "
             "Export a shorter stretch or fewer channels, or check that the file is not damaged."
         )
 
 
 def check_columns(width: int, limits: Limits, name: str | None) -> None:
+    """Refuse a file of more channels or columns than ``limits.max_columns``, before any is read."""
     if width > limits.max_columns:
         raise InputError(
-            f"{_the_file(name)} has {width:,} channels or columns; at most {limits.max_columns:,} are "
+            f"{the_file(name)} has {width:,} channels or columns; at most {limits.max_columns:,} are "
             "supported. Export fewer channels, then try again."
         )
 
@@ -90,19 +87,19 @@ def choose_part(parts: Sequence[str], part: str | None, name: str | None, kind: 
     """
     if not parts:
         raise InputError(
-            f"{_the_file(name)} has no {kind} with a column of numbers. "
+            f"{the_file(name)} has no {kind} with a column of numbers. "
             "Check that you chose the right file, or export the signal as CSV."
         )
     if len(parts) > MAX_PARTS:
         raise InputError(
-            f"{_the_file(name)} has {len(parts):,} {kind}s; at most {MAX_PARTS:,} are supported. "
+            f"{the_file(name)} has {len(parts):,} {kind}s; at most {MAX_PARTS:,} are supported. "
             "Export the one you need on its own."
         )
     if part is None:
         return parts[0]
     if part not in parts:
         raise InputError(
-            f"{_the_file(name)} has no {kind} named {cut(part, 80)!r}. Choose one of: {listed(parts)}."
+            f"{the_file(name)} has no {kind} named {cut(part, 80)!r}. Choose one of: {listed(parts)}."
         )
     return part
 
@@ -112,14 +109,14 @@ def parts_note(parts: Sequence[str], chosen: str, kind: str) -> list[str]:
     others = [p for p in parts if p != chosen]
     if not others:
         return []
-    return [f"This file has {_count(len(parts), kind)}; read {cut(chosen, 80)!r}. "
+    return [f"This file has {counted(len(parts), kind)}; read {cut(chosen, 80)!r}. "
             f"The other {'one is' if len(others) == 1 else 'ones are'} {listed(others)}: "
             f"choose one with part=NAME (command line: --part NAME)."]
 
 
 def unique_names(names: Sequence[object]) -> list[str]:
     """Column names as one line of text each, cut, empty ones invented, duplicates numbered (as the CSV's)."""
-    return _column_names([cut(n) for n in names], len(names))[0]
+    return column_names([cut(n, MAX_NAME_CHARS) for n in names], len(names))[0]
 
 
 def table_from_frame(
@@ -161,11 +158,8 @@ def table_from_frame(
     -------
     SeriesTable
     """
-    # Imported here: reader imports this package to dispatch to it.
-    from denoiser.io.reader import _build_table
-
     check_columns(frame.shape[1], limits, name)
-    _tick("reading the file")
+    tick("reading the file")
     notes = list(notes)
     complex_cols = [c for c in frame.columns if np.iscomplexobj(frame[c].to_numpy())]
     if complex_cols:  # a denoiser works on real series: keep the real part and say so
@@ -173,10 +167,10 @@ def table_from_frame(
         notes.append(f"Kept the real part of the complex {'column' if len(complex_cols) == 1 else 'columns'} "
                      f"{listed([str(c) for c in complex_cols])}; the imaginary part was left out.")
     names = [str(c) for c in frame.columns]
-    layout = _Layout(delimiter="", decimal=".", names=names, header=header, raw_header=names if header else [""] * len(names),
+    layout = Layout(delimiter="", decimal=".", names=names, header=header, raw_header=names if header else [""] * len(names),
                      data_line=0, skipped=0, score=(), notes=list(notes))
     frame = frame.reset_index(drop=True)
-    table = _build_table(frame, layout, _Encoding("binary", "", 0, 1), limits.max_gap, name)
+    table = build_table(frame, layout, Encoding("binary", "", 0, 1), limits.max_gap, name)
     kept = set(table.values.columns)
     report = dataclasses.replace(
         table.report, format=fmt, details=details,
@@ -200,4 +194,4 @@ def article(label: str) -> str:
 def bad_file(name: str | None, what: str, reason: object, todo: str) -> InputError:
     """'The file 'x.edf' looks like an EDF file but could not be read (reason). todo' on one line."""
     text = cut(reason, 120)
-    return InputError(f"{_the_file(name)} looks like {what} but could not be read ({text}). {todo}")
+    return InputError(f"{the_file(name)} looks like {what} but could not be read ({text}). {todo}")

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import io
 import struct
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from denoiser.errors import InputError
-from denoiser.io._common import _the_file
+from denoiser.io._common import the_file
 from denoiser.io.formats._build import (
     TIME_NAME,
     Limits,
@@ -40,10 +41,12 @@ _FLOAT_WORDS = {"FLOAT": "32-bit float", "DOUBLE": "64-bit float"}
 
 
 def is_wav(data: bytes) -> bool:
+    """A RIFF, RIFX or RF64 container of WAVE data."""
     return data[:4] in (b"RIFF", b"RIFX", b"RF64") and data[8:12] == b"WAVE"
 
 
 def is_flac(data: bytes) -> bool:
+    """A FLAC stream: it starts with ``fLaC``."""
     return data.startswith(b"fLaC")
 
 
@@ -79,7 +82,7 @@ def read_audio(data: bytes, name: str | None, part: str | None, limits: Limits) 
     check_values(int(info.frames) * int(info.channels), limits, name,
                  f"holds {info.frames:,} frames of {info.channels} channels")
     if info.frames < 2:
-        raise InputError(f"{_the_file(name)} holds {info.frames} audio frames; denoising needs at least 2. "
+        raise InputError(f"{the_file(name)} holds {info.frames} audio frames; denoising needs at least 2. "
                          "Choose a longer recording.")
     spec = _INTEGER.get(info.subtype)
     with sf.SoundFile(io.BytesIO(data)) as f:
@@ -113,7 +116,7 @@ def _check_data_chunk(data: bytes, name: str | None) -> None:
             held = len(data) - at - 8
             if size not in (0, 0xFFFFFFFF) and size > held + 1:
                 raise InputError(
-                    f"{_the_file(name)} declares {size:,} bytes of samples but holds only {held:,}: the recording "
+                    f"{the_file(name)} declares {size:,} bytes of samples but holds only {held:,}: the recording "
                     "was cut short or its header is damaged. Export it again from the recorder.")
             return
         at += 8 + size + (size & 1)
@@ -123,12 +126,13 @@ def _write(table: SeriesTable, denoised: dict[str, np.ndarray], container: str) 
     """The channels (denoised ones in place of their originals) at the input's rate and sample type."""
     import soundfile as sf
 
-    origin = table.origin if isinstance(table.origin, dict) and "subtype" in table.origin else {}
-    rate = origin.get("rate") or _rate_of(table)
+    origin: dict[str, Any] = table.origin if isinstance(table.origin, dict) and "subtype" in table.origin else {}
+    rate = origin.get("rate") or rate_of(table)
+    own: str | None = origin.get("subtype")
     if container == "FLAC":
-        subtype = origin.get("subtype") if origin.get("subtype") in ("PCM_16", "PCM_24", "PCM_S8") else "PCM_24"
+        subtype = own if own in ("PCM_16", "PCM_24", "PCM_S8") else "PCM_24"
     else:
-        subtype = origin.get("subtype") or "FLOAT"
+        subtype = own or "FLOAT"
     names = list(table.values.columns)
     channels = np.column_stack([np.asarray(denoised.get(c, table.values[c].to_numpy()), dtype=np.float64)
                                 for c in names])
@@ -144,8 +148,14 @@ def _write(table: SeriesTable, denoised: dict[str, np.ndarray], container: str) 
     return buffer.getvalue()
 
 
-def _rate_of(table: SeriesTable) -> int:
-    """The sample rate of a table from another format: its report's rate, or its time column's step."""
+def rate_of(table: SeriesTable) -> int:
+    """The sample rate of a table from another format: its report's rate, or its time column's step.
+
+    Raises
+    ------
+    InputError
+        Neither is there (an audio or EDF file cannot be written without a rate).
+    """
     rates = set(table.report.rates.values())
     if len(rates) == 1:
         return int(round(rates.pop()))

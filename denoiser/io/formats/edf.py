@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import io
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from denoiser.errors import InputError
-from denoiser.io._common import _count, _the_file
+from denoiser.io._common import counted, the_file
 from denoiser.io.formats._build import (
     TIME_NAME,
     Limits,
@@ -24,14 +25,18 @@ from denoiser.io.formats._build import (
     check_columns,
     check_values,
     choose_part,
-    cut,
     listed,
     parts_note,
     seconds,
     table_from_frame,
     unique_names,
 )
+from denoiser.io.formats.audio import rate_of
 from denoiser.io.table import SeriesTable
+from denoiser.text import cut
+
+if TYPE_CHECKING:
+    import edfio
 
 _TODO = "Check that the recording was saved completely, or export it again from the recording software."
 _DATE = re.compile(rb"\d\d[.:/-]\d\d[.:/-]\d\d")
@@ -40,7 +45,8 @@ _MAX_NOTED = 5  # annotations quoted in the notes
 
 
 def is_edf(data: bytes) -> bool:
-    # "0" and seven spaces (EDF) or 0xFF "BIOSEMI" (BDF), then a start date and time in their fixed places.
+    """An EDF or BDF header: "0" and seven spaces (EDF) or 0xFF "BIOSEMI" (BDF), then a start date and time
+    in their fixed places."""
     return (data[:8] in (b"0       ", b"\xffBIOSEMI") and bool(_DATE.fullmatch(data[168:176]))
             and bool(_DATE.fullmatch(data[176:184])))
 
@@ -77,23 +83,28 @@ def _check_header(data: bytes, name: str | None, limits: Limits) -> None:
                  f"declares {records:,} data records of {sum(per_record):,} samples")
     if records > held:
         raise InputError(
-            f"{_the_file(name)} declares {records:,} data records, but holds only {held:,} "
+            f"{the_file(name)} declares {records:,} data records, but holds only {held:,} "
             f"({len(data):,} bytes). The recording was cut short or the header is damaged: export it again.")
+
+
+def _open(data: bytes, bdf: bool) -> edfio.Edf | edfio.Bdf:
+    """The recording with its samples in memory (edfio reads a BDF so always, an EDF when asked)."""
+    import edfio
+
+    return edfio.read_bdf(io.BytesIO(data)) if bdf else edfio.read_edf(io.BytesIO(data), lazy_load_data=False)
 
 
 def read_edf(data: bytes, name: str | None, part: str | None, limits: Limits) -> SeriesTable:
     """Read one rate group of an EDF/EDF+/BDF recording, in physical units."""
-    import edfio
-
     _check_header(data, name, limits)
     bdf = data[:1] == b"\xff"
     try:
-        rec = (edfio.read_bdf if bdf else edfio.read_edf)(io.BytesIO(data), lazy_load_data=False)
+        rec = _open(data, bdf)
     except Exception as exc:  # noqa: BLE001 -- edfio's ValueError etc. on a damaged header: one line
         raise bad_file(name, "an EDF/BDF recording", exc, _TODO) from None
-    signals = [(i, s) for i, s in enumerate(rec.signals)]
+    signals: list[edfio.EdfSignal | edfio.BdfSignal] = list(rec.signals)
     groups: dict[float, list[int]] = {}
-    for i, s in signals:
+    for i, s in enumerate(signals):
         groups.setdefault(float(s.sampling_frequency), []).append(i)
     labels = unique_names([s.label for s in rec.signals])
     parts = {f"{rate:g} Hz: {listed([labels[i] for i in idx], 4)}": (rate, idx) for rate, idx in groups.items()}
@@ -117,7 +128,7 @@ def _annotation_notes(rec: object) -> list[str]:
         return []
     shown = "; ".join(f"{cut(a.text, 60)!r} at {a.onset:g} s" for a in annotations[:_MAX_NOTED])
     more = f" and {len(annotations) - _MAX_NOTED:,} more" if len(annotations) > _MAX_NOTED else ""
-    return [f"{_count(len(annotations), 'annotation')}: {shown}{more} (kept in a written EDF)."]
+    return [f"{counted(len(annotations), 'annotation')}: {shown}{more} (kept in a written EDF)."]
 
 
 def write_edf(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:
@@ -133,9 +144,7 @@ def write_edf(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:
     if origin is None:
         rate = next(iter(set(table.report.rates.values())), None)
         if rate is None:
-            from denoiser.io.formats.audio import _rate_of
-
-            rate = _rate_of(table)
+            rate = rate_of(table)
         sigs = []
         for col in table.values.columns:
             for label, values in ((str(col), table.column(col)), (f"{col} dn", denoised.get(col))):
@@ -144,7 +153,7 @@ def write_edf(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:
                                                 label=label[:16], physical_dimension=table.report.units.get(col, "")[:8]))
         edfio.Edf(sigs).write(buffer)
         return buffer.getvalue()
-    rec = (edfio.read_bdf if origin["bdf"] else edfio.read_edf)(io.BytesIO(origin["data"]), lazy_load_data=False)
+    rec = _open(origin["data"], origin["bdf"])
     for col, i in origin["signals"].items():
         if col in denoised:
             sig = rec.signals[i]

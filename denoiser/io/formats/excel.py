@@ -15,28 +15,32 @@ bounding box, so two cells at A1 and XFD1048576 (17 billion cells from 1 KB) are
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import re
 import struct
 import zipfile
+from dataclasses import dataclass
 from xml.parsers import expat
 
 import numpy as np
 
 from denoiser.errors import InputError
-from denoiser.io._common import _the_file
+from denoiser.io._common import the_file
 from denoiser.io.formats._build import (
+    MAX_NAME_CHARS,
     MAX_PARTS,
     Limits,
     bad_file,
     choose_part,
-    cut,
     listed,
     parts_note,
 )
-from denoiser.io.guards import _tick
+from denoiser.io.guards import tick
 from denoiser.io.table import SeriesTable
+from denoiser.io.writer import output_frame
+from denoiser.text import cut
 
 MAX_CELLS: int = 5_000_000           # a sheet's bounding box: calamine holds ~32 bytes per cell, Python more
 MAX_MEMBERS: int = 10_000            # ZIP members of a workbook
@@ -47,15 +51,17 @@ _EXCEL_TODO = "Open it in Excel and save it again, or use File > Save As > CSV a
 
 
 def is_xlsx(data: bytes) -> bool:
+    """A ZIP archive that holds ``xl/workbook`` (an ``.xlsx`` or ``.xlsm`` workbook)."""
     return data.startswith(b"PK\x03\x04") and (b"xl/workbook" in data[-65536:] or b"xl/workbook" in data[:65536])
 
 
 def is_ods(data: bytes) -> bool:
+    """A ZIP archive whose first member is the ``mimetype`` of an OpenDocument spreadsheet."""
     return data.startswith(b"PK\x03\x04") and data[30:38] == b"mimetype" and b"opendocument.spreadsheet" in data[38:100]
 
 
 def is_xls(data: bytes) -> bool:
-    # An OLE compound file whose directory names a "Workbook" (BIFF8) or "Book" (BIFF5) stream.
+    """An OLE compound file whose directory names a "Workbook" (BIFF8) or "Book" (BIFF5) stream."""
     return data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") and (
         "Workbook".encode("utf-16-le") in data or "Book\x00".encode("utf-16-le") in data)
 
@@ -68,7 +74,7 @@ def _zip_members(data: bytes, name: str | None, what: str) -> list[zipfile.ZipIn
         raise bad_file(name, what, "no ZIP end record: the file is cut short", _EXCEL_TODO)
     count = struct.unpack("<H", data[end + 10:end + 12])[0]
     if count == 0xFFFF or count > MAX_MEMBERS:  # 0xFFFF: a ZIP64 count follows (no workbook needs one)
-        raise InputError(f"{_the_file(name)} looks like {what} with {'over 65,535' if count == 0xFFFF else f'{count:,}'} "
+        raise InputError(f"{the_file(name)} looks like {what} with {'over 65,535' if count == 0xFFFF else f'{count:,}'} "
                          f"parts inside; a workbook has a few dozen. {_EXCEL_TODO}")
     try:
         infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
@@ -76,14 +82,14 @@ def _zip_members(data: bytes, name: str | None, what: str) -> list[zipfile.ZipIn
         raise bad_file(name, what, exc, _EXCEL_TODO) from None
     declared = sum(i.file_size for i in infos)
     if len(infos) > MAX_MEMBERS or declared > MAX_INFLATED:
-        raise InputError(f"{_the_file(name)} looks like {what} that expands to {declared / 1024**2:,.0f} MB, more "
+        raise InputError(f"{the_file(name)} looks like {what} that expands to {declared / 1024**2:,.0f} MB, more "
                          f"than the limit of {MAX_INFLATED / 1024**2:,.0f} MB. Split the workbook, or save the "
                          "sheet as CSV.")
     return infos
 
 
 def _scan(data: bytes, infos: list[zipfile.ZipInfo], name: str | None, what: str,
-          is_sheet: "re.Pattern[str]") -> dict[str, int]:
+          is_sheet: re.Pattern[str]) -> dict[str, int]:
     """Inflate every member once (bounded, CRC-checked); return each sheet's cell bounding box."""
     boxes: dict[str, int] = {}
     try:
@@ -95,7 +101,7 @@ def _scan(data: bytes, infos: list[zipfile.ZipInfo], name: str | None, what: str
                 tail = b""
                 with zf.open(info) as member:
                     while chunk := member.read(_CHUNK):
-                        _tick("checking the workbook")
+                        tick("checking the workbook")
                         if not sheet:
                             continue
                         text = tail + chunk
@@ -137,12 +143,26 @@ def _column_number(letters: bytes) -> int:
 def _check_box(cells: int, name: str | None, sheet: str) -> None:
     if cells > MAX_CELLS:
         raise InputError(
-            f"The sheet {cut(sheet, 80)!r} of {_the_file(name, False)} spans {cells:,} cells from its first to its "
+            f"The sheet {cut(sheet, 80)!r} of {the_file(name, False)} spans {cells:,} cells from its first to its "
             f"last used cell, more than the limit of {MAX_CELLS:,}. Delete stray cells far from the table, or "
             "save the sheet as CSV.")
 
 
 # ------------------------------------------------------------------ ODS: repeated rows and cells, counted by expat
+@dataclass
+class _OdsWalk:
+    """Where expat's walk through content.xml is, and the current sheet's box so far."""
+
+    sheet: str = ""
+    row: int = 0  # rows of the sheet so far, repeated ones counted
+    rep: int = 1  # how often the current row repeats
+    col: int = 0  # cells of the current row so far, repeated ones counted
+    row_last: int = 0  # the current row's last cell with a value
+    rows: int = 0  # the box: up to the last row with a value...
+    cols: int = 0  # ...and the widest such row
+    events: int = 0  # elements seen, in all sheets
+
+
 def _ods_boxes(data: bytes, infos: list[zipfile.ZipInfo], name: str | None) -> dict[str, int]:
     """Each sheet's bounding box up to its last value cell, with repeated rows and columns expanded."""
     what = "an OpenDocument spreadsheet"
@@ -150,38 +170,38 @@ def _ods_boxes(data: bytes, infos: list[zipfile.ZipInfo], name: str | None) -> d
     if content is None:
         raise bad_file(name, what, "no content.xml inside", "Save it again from its spreadsheet program.")
     boxes: dict[str, int] = {}
-    state = {"sheet": "", "row": 0, "rep": 1, "col": 0, "row_last": 0, "rows": 0, "cols": 0, "events": 0}
+    state = _OdsWalk()
     ns = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
     office = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 
     def start(tag: str, attrs: dict[str, str]) -> None:
-        state["events"] += 1
+        state.events += 1
         if tag == f"{ns} table":
-            state.update(sheet=attrs.get(f"{ns} name", f"Sheet{len(boxes) + 1}"), row=0, rows=0, cols=0)
+            state.sheet, state.row, state.rows, state.cols = attrs.get(f"{ns} name", f"Sheet{len(boxes) + 1}"), 0, 0, 0
         elif tag == f"{ns} table-row":
-            state.update(rep=_repeat(attrs.get(f"{ns} number-rows-repeated")), col=0, row_last=0)
+            state.rep, state.col, state.row_last = _repeat(attrs.get(f"{ns} number-rows-repeated")), 0, 0
         elif tag in (f"{ns} table-cell", f"{ns} covered-table-cell"):
-            state["col"] += _repeat(attrs.get(f"{ns} number-columns-repeated"))
+            state.col += _repeat(attrs.get(f"{ns} number-columns-repeated"))
             if attrs.get(f"{office} value-type"):
-                state["row_last"] = state["col"]
+                state.row_last = state.col
 
     def end(tag: str) -> None:
         if tag == f"{ns} table-row":
-            state["row"] += state["rep"]
-            if state["row_last"]:
-                state["rows"], state["cols"] = state["row"], max(state["cols"], state["row_last"])
+            state.row += state.rep
+            if state.row_last:
+                state.rows, state.cols = state.row, max(state.cols, state.row_last)
         elif tag == f"{ns} table":
-            boxes[cut(state["sheet"])] = state["rows"] * state["cols"]
+            boxes[cut(state.sheet, MAX_NAME_CHARS)] = state.rows * state.cols
 
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.StartElementHandler, parser.EndElementHandler = start, end
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf, zf.open(content) as member:
             while chunk := member.read(_CHUNK):
-                _tick("checking the spreadsheet")
+                tick("checking the spreadsheet")
                 parser.Parse(chunk, False)
-                if state["events"] > 4 * MAX_CELLS:
-                    raise InputError(f"{_the_file(name)} has more than {4 * MAX_CELLS:,} cells and rows. Split the "
+                if state.events > 4 * MAX_CELLS:
+                    raise InputError(f"{the_file(name)} has more than {4 * MAX_CELLS:,} cells and rows. Split the "
                                      "spreadsheet, or save the sheet as CSV.")
             parser.Parse(b"", True)
     except expat.ExpatError as exc:
@@ -241,8 +261,6 @@ def _read_book(data: bytes, name: str | None, part: str | None, limits: Limits, 
         except InputError as err:
             first_error = first_error or err
             continue
-        import dataclasses
-
         skipped = [] if part is not None else sheets[: sheets.index(chosen)]
         notes = parts_note(sheets, chosen, "sheet") + (
             [f"Passed over {listed(skipped)}: no table of numbers there."] if skipped else []) + list(table.report.notes)
@@ -255,13 +273,15 @@ def _read_book(data: bytes, name: str | None, part: str | None, limits: Limits, 
 
 def _read_sheet(book: object, sheet_name: str, name: str | None, limits: Limits) -> SeriesTable:
     """One sheet through the CSV reader, its box checked again on calamine's own size."""
-    from denoiser.io.reader import _read_bytes
+    # Imported here, the one import of the package inside a function: the reader imports the format
+    # registry, which imports this module, and a sheet is read as the reader reads CSV text.
+    from denoiser.io.reader import read_text_table
 
     sheet = book.get_sheet_by_name(sheet_name)  # type: ignore[attr-defined]
     _check_box(sheet.height * sheet.width, name, sheet_name)
     text = _as_tsv(sheet.to_python(skip_empty_area=False))
     try:
-        return _read_bytes(text, name, limits.max_columns, 1_000_000_000, limits.max_gap)
+        return read_text_table(text, name, limits.max_columns, 1_000_000_000, limits.max_gap)
     except InputError as err:
         raise InputError(f"Sheet {cut(sheet_name, 80)!r}: {err}") from None
 
@@ -272,7 +292,7 @@ def _as_tsv(rows: list[list[object]]) -> bytes:
     writer = csv.writer(out, delimiter="\t", lineterminator="\n")
     for i, row in enumerate(rows):
         if i % 4096 == 0:
-            _tick("reading the sheet")
+            tick("reading the sheet")
         writer.writerow([_cell(v) for v in row])
     return out.getvalue().encode("utf-8")
 
@@ -293,8 +313,6 @@ def _cell(value: object) -> object:
 def write_xlsx(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:
     """One sheet with the CSV's columns; text is never turned into a formula or a link."""
     import pandas as pd
-
-    from denoiser.io.writer import output_frame
 
     frame = output_frame(table, denoised, text_times=True)
     sheet = "denoised"

@@ -18,19 +18,21 @@ import numpy as np
 import pandas as pd
 
 from denoiser.errors import InputError
-from denoiser.io._common import _count, _the_file
+from denoiser.io._common import counted, the_file
 from denoiser.io.formats._build import (
     MAX_PARTS,
     Limits,
+    bad_file,
     check_values,
     choose_part,
-    cut,
     parts_note,
     table_from_frame,
     unique_names,
 )
-from denoiser.io.guards import _tick
+from denoiser.io.guards import tick
 from denoiser.io.table import SeriesTable
+from denoiser.io.writer import output_frame
+from denoiser.text import cut
 
 MAX_OBJECTS = 20_000  # groups and datasets walked; a recording has a handful
 _SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -41,7 +43,7 @@ _MATLAB_NUMERIC = {b"double", b"single", b"int8", b"uint8", b"int16", b"uint16",
 
 
 def is_hdf5(data: bytes) -> bool:
-    # The signature sits at 0, or after a user block of 512, 1024, 2048... bytes (MAT v7.3 uses 512).
+    """The HDF5 signature at 0, or after a user block of 512, 1024, 2048... bytes; not a MAT-file v7.3."""
     if data.startswith(b"MATLAB "):
         return False  # a MAT-file v7.3: the MAT record reads it (variables are transposed)
     return any(data[at:at + 8] == _SIGNATURE for at in (0, 512, 1024, 2048, 4096))
@@ -84,14 +86,14 @@ def _walk(h5: Any, name: str | None) -> list[tuple[str, Any]]:
             if not isinstance(group.get(key, getlink=True), h5py.HardLink):
                 continue  # soft, external and user links may point anywhere: never followed
             if len(found) >= MAX_OBJECTS:
-                raise InputError(f"{_the_file(name)} holds more than {MAX_OBJECTS:,} groups and datasets. "
+                raise InputError(f"{the_file(name)} holds more than {MAX_OBJECTS:,} groups and datasets. "
                                  "Export the signals you need into a smaller file.")
             obj = group[key]
             child = f"{path.rstrip('/')}/{key}"
             found.append((child, obj))
             if isinstance(obj, h5py.Group):
                 queue.append((child, obj))
-        _tick("listing the datasets")
+        tick("listing the datasets")
     return found
 
 
@@ -162,10 +164,10 @@ def _columns(kind: str, obj: Any, matlab: bool, limits: Limits, name: str | None
     length = Counter(max(ds.shape) for _, ds in members).most_common(1)[0][0]
     members = [(k, ds) for k, ds in members if max(ds.shape) == length]
     check_values(length * len(members), limits, name,
-                 f"declares {_count(len(members), 'dataset')} of {length:,} values in {cut(obj.name, 60)!r}")
+                 f"declares {counted(len(members), 'dataset')} of {length:,} values in {cut(obj.name, 60)!r}")
     cols = {}
     for key, ds in members:
-        _tick("reading the datasets")
+        tick("reading the datasets")
         arr = np.asarray(ds[()]).reshape(-1)
         if arr.dtype.kind == "S":
             arr = np.char.decode(arr, "utf-8", "replace").astype(object)
@@ -186,8 +188,6 @@ def read_hdf5(data: bytes, name: str | None, part: str | None, limits: Limits, *
     try:
         h5 = h5py.File(io.BytesIO(data), "r")
     except OSError as exc:
-        from denoiser.io.formats._build import bad_file
-
         raise bad_file(name, f"an {label}" if label[0] in "HM" else f"a {label}", exc,
                        "Check that the file is complete, or export the signal as CSV.") from None
     with h5:
@@ -209,8 +209,6 @@ def read_hdf5(data: bytes, name: str | None, part: str | None, limits: Limits, *
 def write_hdf5(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:
     """One 1-D dataset per column of the CSV's table at the root, in order, with units and rates as attributes."""
     import h5py
-
-    from denoiser.io.writer import output_frame
 
     frame = output_frame(table, denoised, text_times=True)
     buffer = io.BytesIO()

@@ -10,6 +10,7 @@ inflated once in chunks, stopping at the limit, so a zlib bomb is refused, never
 from __future__ import annotations
 
 import io
+import re
 import struct
 import zlib
 from collections import Counter
@@ -18,19 +19,22 @@ import numpy as np
 import pandas as pd
 
 from denoiser.errors import InputError
-from denoiser.io._common import _the_file
+from denoiser.io._common import the_file
 from denoiser.io.formats._build import (
+    MAX_NAME_CHARS,
     Limits,
     bad_file,
     check_values,
     choose_part,
-    cut,
     parts_note,
     table_from_frame,
     unique_names,
 )
-from denoiser.io.guards import _tick
+from denoiser.io.formats.hdf5 import read_hdf5
+from denoiser.io.guards import tick
 from denoiser.io.table import SeriesTable
+from denoiser.io.writer import output_frame
+from denoiser.text import cut
 
 _MI_COMPRESSED = 15
 _NUMERIC = {"double", "single", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64", "logical"}
@@ -39,6 +43,7 @@ _TODO = "Save it again in MATLAB (save -v7), or export the signal as CSV."
 
 
 def is_mat(data: bytes) -> bool:
+    """A MAT-file v5 to v7.3 by its header text (v4 files have none: they are known by extension)."""
     return data[:10] == b"MATLAB 5.0" or _is_v73(data)
 
 
@@ -61,12 +66,12 @@ def _check_compressed(data: bytes, name: str | None, limits: Limits) -> None:
             source, grown = memoryview(data)[at + 8:at + 8 + nbytes], 0
             step = 1 << 20  # output per call: memory stays at a megabyte whatever the stream holds
             for lo in range(0, len(source), step):
-                _tick("checking the MAT-file")
+                tick("checking the MAT-file")
                 grown += len(stream.decompress(source[lo:lo + step], step))
                 while stream.unconsumed_tail and grown <= limit:
                     grown += len(stream.decompress(stream.unconsumed_tail, step))
                 if grown > limit:
-                    raise InputError(f"{_the_file(name)} holds a compressed variable that expands to more than "
+                    raise InputError(f"{the_file(name)} holds a compressed variable that expands to more than "
                                      f"{limit // 1024**2:,} MB, more than the limit. Save fewer or shorter "
                                      "variables, or export the signal as CSV.")
         at += 8 + nbytes + (-nbytes % 8 if mdtype != _MI_COMPRESSED else 0)
@@ -75,8 +80,6 @@ def _check_compressed(data: bytes, name: str | None, limits: Limits) -> None:
 def read_mat(data: bytes, name: str | None, part: str | None, limits: Limits) -> SeriesTable:
     """Read one variable (or all vectors of one length) of a MAT-file."""
     if _is_v73(data):
-        from denoiser.io.formats.hdf5 import read_hdf5
-
         return read_hdf5(data, name, part, limits, matlab=True, label="MATLAB v7.3 MAT-file", fmt="mat")
     import scipy.io
 
@@ -97,7 +100,7 @@ def read_mat(data: bytes, name: str | None, part: str | None, limits: Limits) ->
         parts[_VECTORS.format(n=n)] = [v for v, s in usable if min(s) == 1 and max(s) == n]
     for v, s in usable:
         if min(s) > 1:
-            parts[cut(v)] = [v]
+            parts[cut(v, MAX_NAME_CHARS)] = [v]
     names = list(parts)
     chosen = choose_part(names, part, name, "numeric variable")
     variables = parts[chosen]
@@ -123,9 +126,6 @@ def write_mat(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:
     """A v5 MAT-file: one column vector per column of the CSV's table (names made valid identifiers)."""
     import scipy.io
 
-    from denoiser.io.formats import _identifier
-    from denoiser.io.writer import output_frame
-
     frame = output_frame(table, denoised, text_times=True)
     taken: set[str] = set()
     out = {}
@@ -139,3 +139,16 @@ def write_mat(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:
     buffer = io.BytesIO()
     scipy.io.savemat(buffer, out, do_compression=True, oned_as="column")
     return buffer.getvalue()
+
+
+def _identifier(name: str, taken: set[str], limit: int = 63) -> str:
+    """A MATLAB/HDF5-safe identifier from a column name: letters, digits and '_', unique."""
+    base = re.sub(r"\W", "_", name, flags=re.ASCII)[:limit] or "x"
+    if not base[0].isalpha():
+        base = ("x" + base)[:limit]
+    candidate, k = base, 2
+    while candidate in taken:
+        tail = f"_{k}"
+        candidate, k = base[: limit - len(tail)] + tail, k + 1
+    taken.add(candidate)
+    return candidate

@@ -13,19 +13,19 @@ import numpy as np
 import pandas as pd
 
 from denoiser.errors import InputError
-from denoiser.io._common import _the_file
+from denoiser.io._common import the_file
 from denoiser.io.formats._build import (
     TIME_NAME,
     Limits,
     bad_file,
     check_values,
     choose_part,
-    cut,
     parts_note,
     seconds,
     table_from_frame,
 )
 from denoiser.io.table import SeriesTable
+from denoiser.text import cut
 
 
 def read_seismic(data: bytes, name: str | None, part: str | None, limits: Limits) -> SeriesTable:
@@ -33,7 +33,7 @@ def read_seismic(data: bytes, name: str | None, part: str | None, limits: Limits
     try:
         import obspy
     except Exception:  # noqa: BLE001 -- missing, or installed without its dependencies
-        raise InputError(f"{_the_file(name)} is a miniSEED or SAC waveform, which needs the optional package ObsPy: "
+        raise InputError(f"{the_file(name)} is a miniSEED or SAC waveform, which needs the optional package ObsPy: "
                          "run `pip install obspy`, or export the trace as CSV.") from None
     try:
         headers = obspy.read(io.BytesIO(data), headonly=True)

@@ -8,9 +8,11 @@ import numpy as np
 
 from denoiser.io.formats._build import Limits, check_columns, check_values, table_from_frame, unique_names
 from denoiser.io.table import SeriesTable
+from denoiser.io.writer import output_frame
 
 
 def is_parquet(data: bytes) -> bool:
+    """A Parquet file: ``PAR1`` at both ends."""
     return len(data) >= 12 and data.startswith(b"PAR1") and data.endswith(b"PAR1")
 
 
@@ -36,8 +38,6 @@ def read_parquet(data: bytes, name: str | None, part: str | None, limits: Limits
 
 def write_parquet(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:
     """The CSV's columns (time, values, NAME_denoised) as Parquet; datetimes stay datetimes."""
-    from denoiser.io.writer import output_frame
-
     frame = output_frame(table, denoised, text_times=False)
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False, engine="pyarrow")

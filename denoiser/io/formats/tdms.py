@@ -12,34 +12,37 @@ from __future__ import annotations
 import io
 import logging
 import struct
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from denoiser.errors import InputError
-from denoiser.io._common import _the_file
+from denoiser.io._common import the_file
 from denoiser.io.formats._build import (
+    MAX_NAME_CHARS,
     TIME_NAME,
     Limits,
     bad_file,
     check_values,
     choose_part,
-    cut,
     parts_note,
     seconds,
     table_from_frame,
     unique_names,
 )
-from denoiser.io.guards import _tick
+from denoiser.io.guards import tick
 from denoiser.io.table import SeriesTable
+from denoiser.text import cut
 
 MAX_SEGMENTS = 200_000  # npTDMS keeps an object per segment; a LabVIEW log of a day has a few thousand
 _TODO = "Check that LabVIEW finished writing the file, or export the channels as CSV."
 
 
 def is_tdms(data: bytes) -> bool:
+    """A TDMS file: its first segment's lead-in starts with ``TDSm``."""
     return data.startswith(b"TDSm")
 
 
@@ -49,7 +52,7 @@ def _count_segments(data: bytes, name: str | None) -> int:
     while at + 28 <= len(data) and data[at:at + 4] == b"TDSm":
         count += 1
         if count > MAX_SEGMENTS:
-            raise InputError(f"{_the_file(name)} has more than {MAX_SEGMENTS:,} segments; a TDMS log rarely has "
+            raise InputError(f"{the_file(name)} has more than {MAX_SEGMENTS:,} segments; a TDMS log rarely has "
                              "more than a few thousand. Defragment it in LabVIEW (TDMS Defragment) or export CSV.")
         big = struct.unpack("<I", data[at + 4:at + 8])[0] & (1 << 6)  # kTocBigEndian
         (offset,) = struct.unpack(">Q" if big else "<Q", data[at + 12:at + 20])
@@ -57,7 +60,7 @@ def _count_segments(data: bytes, name: str | None) -> int:
             break  # the last segment, not closed by LabVIEW: runs to the end of the file
         if at + 28 + offset > len(data):
             raise InputError(
-                f"Segment {count:,} of {_the_file(name, False)} declares {offset:,} bytes, but the file ends "
+                f"Segment {count:,} of {the_file(name, False)} declares {offset:,} bytes, but the file ends "
                 f"{len(data) - at - 28:,} bytes after its start. The file was cut short or is damaged: {_TODO}")
         at += 28 + offset
     return count
@@ -106,8 +109,8 @@ def _parts(tdms: Any) -> dict[str, tuple[str, list[str], float | None]]:
                 continue
             sets.setdefault((len(channel), _increment(channel)), []).append(channel.name)
         for (n, dt), names in sets.items():
-            label = cut(group.name) if len(sets) == 1 else (
-                f"{cut(group.name)} ({'%g Hz' % (1 / dt) if dt else 'no rate'}, {n:,} samples)")
+            label = cut(group.name, MAX_NAME_CHARS) if len(sets) == 1 else (
+                f"{cut(group.name, MAX_NAME_CHARS)} ({'%g Hz' % (1 / dt) if dt else 'no rate'}, {n:,} samples)")
             parts[label] = (group.name, names, dt)
     return parts
 
@@ -131,7 +134,7 @@ def read_tdms(data: bytes, name: str | None, part: str | None, limits: Limits) -
         with TdmsFile.open(io.BytesIO(data)) as tdms:
             cols: dict[str, np.ndarray] = {}
             for ch in channels:
-                _tick("reading the channels")
+                tick("reading the channels")
                 cols[ch] = np.asarray(tdms[group][ch][:])
             props = {ch: dict(meta[group][ch].properties) for ch in channels}
     keys = unique_names(channels)
