@@ -2,7 +2,7 @@
 
 This entry script runs before every page: it sets up the browser tab, the
 session's defaults, hands a finished training run's model to the session, draws
-the sidebar (app_pages/_ui.py: page_setup) and runs the page chosen in the navigation.
+the sidebar (app_pages/ui/runtime.py: page_setup) and runs the page chosen in the navigation.
 The page scripts live in app_pages/, not pages/: a folder named pages/ would switch
 Streamlit to its older automatic multipage mode until st.navigation first runs.
 """
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import _ui as ui
+from app_pages.ui import links, runtime
 
 st.set_page_config(page_title="Denoiser", page_icon=":material/graphic_eq:", layout="wide")
-ui.keep_keras_state()  # the one process-wide patch: installed on the first run, a no-op after (see _ui.py)
-ui.page_setup()
+runtime.keep_keras_state()  # the one process-wide patch: installed on the first run, a no-op after
+runtime.page_setup()
 
 page = st.navigation([
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
@@ -27,4 +27,4 @@ page = st.navigation([
 try:
     page.run()
 finally:  # also after st.stop(): the address bar always carries the settings now in use
-    ui.sync_query_params()
+    links.sync_query_params()

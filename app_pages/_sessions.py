@@ -85,7 +85,7 @@ def tune_heap(arenas: int | None = None) -> bool:
     return done
 
 
-HEAP_TUNED = tune_heap()  # on import: app.py imports this (through _ui) before any session reads a file
+HEAP_TUNED = tune_heap()  # on import: app.py imports this (through ui.runtime) before any session reads a file
 
 
 def release_memory() -> bool:
@@ -176,7 +176,7 @@ class Janitor:
         media.remove_orphaned_files()
         self.released.append(session_id)
 
-    def start(self) -> "Janitor":
+    def start(self) -> Janitor:
         if self._thread is None:
             self._thread = threading.Thread(target=self._loop, name="denoiser-session-janitor", daemon=True)
             self._thread.start()

@@ -5,7 +5,7 @@ a widget) aborts the script, so ``Denoiser.fit`` with a progress callback that
 calls ``st.progress`` would be cut short; ``fit`` without ``st.*`` calls would
 freeze the page instead. So ``fit`` runs in a ``threading.Thread`` that never
 calls ``st.*``: it writes per-epoch logs into its :class:`TrainingJob`, which
-lives in ``st.session_state``; the Model page polls the job from a fragment
+lives in the session (``ui.state.Session.job``); the Model page polls the job from a fragment
 (``st.fragment(run_every=...)``) and draws the progress. Reruns, other widgets
 and page switches do not touch the thread.
 
@@ -26,8 +26,9 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, MutableMapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import streamlit as st
@@ -153,7 +154,7 @@ class TrainingJob:
     """
 
     def __init__(self, request: TrainRequest | SearchRequest, queue: TrainingQueue,
-                 work: Callable[["TrainingJob"], Any] | None = None) -> None:
+                 work: Callable[[TrainingJob], Any] | None = None) -> None:
         self.id = uuid.uuid4().hex
         self.request, self.queue = request, queue
         self.kind = "search" if isinstance(request, SearchRequest) else "train"
@@ -175,7 +176,7 @@ class TrainingJob:
         self.thread = threading.Thread(target=self._run, name=f"denoiser-train-{self.id[:8]}", daemon=True)
 
     # -------------------------------------------------- the thread
-    def start(self) -> "TrainingJob":
+    def start(self) -> TrainingJob:
         self.thread.start()
         return self
 
@@ -232,7 +233,7 @@ class TrainingJob:
             self._changed.wait_for(lambda: predicate() or not self.thread.is_alive(), timeout)
         return predicate()
 
-    def model(self) -> "Denoiser | None":
+    def model(self) -> Denoiser | None:
         """The model this job produced: the trained one, or the search's best (None if none)."""
         return getattr(self.result, "best_", None) if self.kind == "search" else self.result
 
@@ -296,7 +297,7 @@ class TrainingJob:
         return f"{preset} on {data}, {plural(len(self.logs), 'epoch')} ({stamp})"
 
 
-def train_work(job: TrainingJob) -> "Denoiser":
+def train_work(job: TrainingJob) -> Denoiser:
     """A job's work for a TrainRequest: make the data, fit one Denoiser with live epochs and Stop."""
     noisy, clean, note = training_data(job.request)
     from denoiser.core import Denoiser  # TensorFlow; already loaded by the bundled models
@@ -364,9 +365,8 @@ def start_job(request: TrainRequest | SearchRequest) -> TrainingJob:
     return TrainingJob(request, training_queue()).start()
 
 
-def take_result(state: MutableMapping[str, Any]) -> tuple[str, "Denoiser"] | None:
+def take_result(job: TrainingJob | None) -> tuple[str, Denoiser] | None:
     """Once this session's job has ended with a model: its name and the model (None otherwise, or again)."""
-    job: TrainingJob | None = state.get("job")
     if job is None or job.running or job.adopted:
         return None
     job.adopted = True

@@ -7,21 +7,31 @@ that says what the download holds, so the three tell one story.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from app_pages.ui import charts, data, estimate, links, models
+from app_pages.ui.choices import AUTOMATIC
+from app_pages.ui.state import BUNDLED, Origin, session
+from app_pages.ui.text import NAME, plain, short
 from denoiser.apply import Level, Recipe, TableResult, denoise_table, output_bytes
 from denoiser.classical import savgol, wavelet
 from denoiser.errors import InputError
 from denoiser.metrics import gain_db
 from denoiser.script import GENERATED_OUT, MODEL_FILE, file_script, generated_script, out_name
-from app_pages import _ui as ui
 
-DATA_LABELS = {"generated": "Generated signal", "upload": "Uploaded data"}
+if TYPE_CHECKING:  # TensorFlow and pandas parsing: loaded when needed
+    from denoiser.core import Denoiser
+    from denoiser.io import SeriesTable
+
+DATA_LABELS = {Origin.GENERATED: "Generated signal", Origin.UPLOAD: "Uploaded data"}
 
 
-def download(table, recipe: Recipe, model, known: dict) -> tuple[bytes, TableResult]:  # noqa: ANN001
+def download(table: SeriesTable, recipe: Recipe, model: Denoiser | bool,
+             known: dict[str, Any]) -> tuple[bytes, TableResult]:
     """The denoised CSV and what it holds, made once per (recipe, model, data) and kept in the session.
 
     Built during the run rather than in a deferred download callable: the deferred callable ran
@@ -29,13 +39,13 @@ def download(table, recipe: Recipe, model, known: dict) -> tuple[bytes, TableRes
     the column on screen, computed with this recipe already (not computed twice).
     """
     key = (recipe, id(model), id(table), id(table.values))
-    cache = st.session_state.csv_cache
+    cache = session().csv_cache
     if cache.get("key") != key:
         with st.spinner("Denoising the columns of the download…"):
             done = denoise_table(table, recipe, model, known=known)
-            data = output_bytes(table, done)
+            csv_bytes = output_bytes(table, done)
         cache.clear()
-        cache.update(key=key, data=data, done=done, refs=(table, model))  # refs: ids stay theirs
+        cache.update(key=key, data=csv_bytes, done=done, refs=(table, model))  # refs: ids stay theirs
     return cache["data"], cache["done"]
 
 
@@ -47,83 +57,72 @@ def spread(removed: np.ndarray) -> dict[str, float]:
             "std": float(v.std()) if v.size else float("nan"), "robust std (1.4826·MAD)": 1.4826 * mad}
 
 
+s = session()
 st.title("Compare")
 
 # ---- which data
-fallback = st.session_state.generated is None
-if fallback:  # opened before Generate: a shared link's signal, else the tutorial's case rather than a blank page
-    try:
-        st.session_state.generated = ui.generated_from_state()
-    except InputError:
-        st.session_state.generated = ui.generated_signal("x2", 150, "gaussian", sigma=0.05)
-    fallback = not any(k.startswith("gen_") for k in st.session_state.qp_initial)
-available = ["generated"] + (["upload"] if st.session_state.table is not None else [])
-if ui.missing_upload() is not None:
-    st.info(ui.missing_upload(), icon=":material/link_off:")
+# Opened before Generate: a shared link's signal, else the tutorial's case (said so) rather than a blank page.
+stand_in = s.generated is None and not links.from_link("gen_")
+if links.missing_upload() is not None:
+    st.info(links.missing_upload(), icon=":material/link_off:")
 
 pick, column_pick, sg_pick = st.columns([2, 2, 1])
-active = st.session_state.active if st.session_state.active in available else available[0]
+available, active = data.available_data(), data.current_origin()
 with pick:
     if len(available) > 1:
         active = st.radio("Data", available, index=available.index(active), format_func=DATA_LABELS.get,
                           horizontal=True)
     else:
         st.caption(f"**Data:** {DATA_LABELS[active].lower()}")
-st.session_state.active = active
+s.active = active
 columns: list[str] = []
-if active == "upload":
-    columns, cleans = ui.upload_selection()
-    every = list(st.session_state.table.values.columns)
+if active == Origin.UPLOAD:
+    columns, _ = data.upload_selection()
+    every = list(s.table.values.columns)
     with column_pick:  # any value column can be shown here; the CSV has the Upload page's columns and this one
-        column = st.selectbox("Column", every, index=every.index(columns[0]), key="cmp_column", format_func=ui.short,
+        column = st.selectbox("Column", every, index=every.index(columns[0]), key="cmp_column", format_func=short,
                               help="The column shown. The CSV holds the columns picked on the Upload page, "
                                    "plus this one.")
     if column not in columns:
         columns = [*columns, column]
-    ref = cleans.get(column, st.session_state.clean_refs.get(column))
-    ref = ref if ref in ui.clean_options(column) else None
-    signal = ui.upload_signal(st.session_state.table, column, ref, st.session_state.table_name)
+    signal = data.current_signal(column)
 else:
-    signal = st.session_state.generated
-    column_pick.caption(f"**{ui.plain(signal.name, ui.NAME)}**, {signal.length} samples")
-    if fallback:
+    signal = data.current_signal()
+    column_pick.caption(f"**{plain(signal.name, NAME)}**, {signal.length} samples")
+    if stand_in:
         st.caption("Showing the tutorial's x² with Gaussian noise (sigma 0.05): change it on the Generate page, "
                    "or upload your own data.")
 with sg_pick:
-    sg_window = int(st.number_input("Savitzky-Golay window", 5, 301, ui.initial("cmp_sg", 21), 2, key="cmp_sg",
+    sg_window = int(st.number_input("Savitzky-Golay window", 5, 301, links.initial("cmp_sg", 21), 2, key="cmp_sg",
                                     persist_state="session",
                                     help="Samples per local quadratic fit (odd). Wider smooths more."))
 
 # ---- a second model, side by side (when the session has another one)
-others = [n for n in [ui.BUNDLED, *st.session_state.models] if n != st.session_state.model_choice]
+others = [n for n in [BUNDLED, *s.models] if n != s.model_choice]
 second = None
 if others:
     second = st.selectbox("Second model (optional)", [None, *others], key="cmp_second",
                           format_func=lambda n: "none" if n is None else
-                          "bundled (default or x² specialist)" if n == ui.BUNDLED else n,
+                          "bundled (default or x² specialist)" if n == BUNDLED else n,
                           help="Show another model of this session beside the one in use: both traces, "
                                "both rows in the metrics table (e.g. a U-Net against an LSTM).")
-    if second is not None and second != ui.BUNDLED and second not in st.session_state.models:
+    if second is not None and second != BUNDLED and second not in s.models:
         second = None
 
 # ---- denoise: the network(s) and the two classical filters
-model, label = ui.model_in_use(signal)
+model, label = models.model_in_use(signal)
 main_net = f"Network ({label})"  # the model in use: its row, trace and output
 networks = {main_net: model}
 label2 = None
 if second is not None:
-    model2, label2 = ui.resolve_model(second, signal)
+    model2, label2 = models.resolve_model(second, signal)
     networks.setdefault(f"Network ({label2})", model2)
 method_col, level_col = st.columns([1, 3])
-method = method_col.radio("Method", list(ui.METHOD_LABELS), key="cmp_method", format_func=ui.METHOD_LABELS.get,
-                          index=ui.index_of(list(ui.METHOD_LABELS), "cmp_method", ui.AUTOMATIC), persist_state="session",
-                          help="Automatic: the network, wavelet shrinkage and Savitzky-Golay are weighed against "
-                               "the input itself with a risk estimate, region by region, so only what the data "
-                               "support is applied. Network only: the network's output as it is.")
+method = estimate.method_choice("cmp_method", estimate.METHOD, where=method_col)
 sigma = quiet = None
 use_net = True  # long recordings: the network (the slow part, ~20 s per million samples on 2 cores) on request
-if method == ui.AUTOMATIC and signal.length > ui.LONG_SERIES:
-    use_net = method_col.checkbox("Include the network", bool(ui.initial("cmp_long_net", False)), key="cmp_long_net",
+if method == AUTOMATIC and signal.length > estimate.LONG_SERIES:
+    use_net = method_col.checkbox("Include the network", bool(links.initial("cmp_long_net", False)), key="cmp_long_net",
                                   persist_state="session",
                                   help=f"This recording has {signal.length:,} samples. Without the network the "
                                        "automatic pipeline weighs wavelet shrinkage and Savitzky-Golay only and "
@@ -134,49 +133,49 @@ if method == ui.AUTOMATIC and signal.length > ui.LONG_SERIES:
                    "quick. Tick **Include the network** to weigh it in too.")
         networks = {}
 auto_model = model if use_net else False
-if method == ui.AUTOMATIC:
+if method == AUTOMATIC:
     with level_col:
-        sigma, quiet = ui.noise_level_controls(signal, "cmp")
+        sigma, quiet = estimate.noise_level_controls(signal, "cmp")
 try:
-    outputs = {name: ui.network_output(signal, net) for name, net in networks.items()}
-    auto = ui.auto_result(signal, auto_model, sigma=sigma, quiet=quiet) if method == ui.AUTOMATIC else None
+    outputs = {name: estimate.network_output(signal, net) for name, net in networks.items()}
+    auto = estimate.auto_result(signal, auto_model, sigma=sigma, quiet=quiet) if method == AUTOMATIC else None
 except InputError as err:
-    st.error(ui.plain(err))
+    st.error(plain(err))
     st.stop()
 auto_name = f"Automatic ({label})" if use_net else "Automatic (classical filters)"
 denoised = auto.denoised if auto is not None else outputs[main_net]
 estimates = {**({auto_name: auto.denoised} if auto is not None else {}), **outputs,
              f"Savitzky-Golay (window {sg_window}, order 2)": savgol(signal.noisy, sg_window, 2),
              "Wavelet shrinkage (BayesShrink)": wavelet(signal.noisy)}
-st.caption(ui.model_caption(label, auto, classical_only=not use_net)
-           + (f" Second model: **{ui.plain(label2, ui.NAME)}**." if len(networks) > 1 else ""))
+st.caption(models.model_caption(label, auto, classical_only=not use_net)
+           + (f" Second model: **{plain(label2, NAME)}**." if len(networks) > 1 else ""))
 
-# Long series: the range to draw (full resolution up to ui.MAX_POINTS samples, else min/max-preserving)
+# Long series: the range to draw (full resolution up to charts.MAX_POINTS samples, else min/max-preserving)
 zoom_key = "cmp_zoom"
-part = ui.zoom(signal.length, zoom_key, signal.x)
-view = ui.sliced(signal, part)
+part = charts.zoom(signal.length, zoom_key, signal.x)
+view = data.sliced(signal, part)
 traces = [("noisy", view.noisy, "noisy")]
 if signal.clean is not None:
     traces.append(("clean", view.clean, "clean"))
 kinds = (["auto"] if auto is not None else []) + ["denoised", "denoised2"][:len(outputs)] + ["savgol", "wavelet"]
 traces += [(name, est[part], kind) for (name, est), kind in zip(estimates.items(), kinds)]
-fig = ui.signal_figure(view.x, traces, x_title=signal.x_title, height=440, title="Signals")
+fig = charts.signal_figure(view.x, traces, x_title=signal.x_title, height=440, title="Signals")
 filters = list(estimates)[len(outputs) + (auto is not None):]
 fig.update_traces(visible="legendonly", selector=lambda t: t.name in filters)  # filters: a click away
-ui.show_zoomable(fig, zoom_key, signal.length)
+charts.show_zoomable(fig, zoom_key, signal.length)
 st.caption("Click a legend entry to show or hide a trace; " + ("drag across the plot to zoom in on a range."
-           if signal.length > ui.MAX_POINTS else "drag to zoom, double-click to reset."))
+           if signal.length > charts.MAX_POINTS else "drag to zoom, double-click to reset."))
 
 removed = signal.noisy - denoised
 error = denoised - signal.clean if signal.clean is not None else None
-ui.show(ui.residual_figure(view.x, removed[part], error[part] if error is not None else None,
+charts.show(charts.residual_figure(view.x, removed[part], error[part] if error is not None else None,
                            x_title=signal.x_title))
 
 # ---- how good is it, without the truth
 if auto is not None:
     st.subheader("How good is the result?")
     true_gain = gain_db(signal.clean, signal.noisy, auto.denoised) if signal.clean is not None else None
-    ui.estimate_panel(auto, true_gain=true_gain, fixes="cmp", network=ui.network_words(label))
+    estimate.estimate_panel(auto, true_gain=true_gain, fixes="cmp", network=models.network_words(label))
 else:
     st.info("The network alone is applied as it is: nothing checks that it does no harm. Choose "
             "**Automatic** above for a result weighed against the input, with an estimate of its quality.",
@@ -185,11 +184,11 @@ else:
 # ---- scores
 if signal.clean is not None:
     st.subheader("Metrics against the clean reference")
-    table = ui.comparison_table(signal.clean, signal.noisy, estimates)
+    table = charts.comparison_table(signal.clean, signal.noisy, estimates)
     st.dataframe(table.style.format("{:.4g}").highlight_min(["MSE", "MAE"], color="#dcfce7")
                  .highlight_max(["Gain (dB)"], color="#dcfce7"), width="stretch")
     best = table["MSE"].idxmin()
-    st.caption(f"Lowest error: **{ui.plain(best, 2 * ui.NAME)}**. Gain = 10·log10(MSE of the noisy input / MSE of the estimate); "
+    st.caption(f"Lowest error: **{plain(best, 2 * NAME)}**. Gain = 10·log10(MSE of the noisy input / MSE of the estimate); "
                "positive means noise was removed. The Savitzky-Golay window is yours to tune above.")
 else:
     st.subheader("No clean reference")
@@ -200,9 +199,9 @@ else:
                  .style.format("{:.4g}"), width="stretch")
     left, right = st.columns(2)
     with left:
-        ui.show(ui.histogram_figure(removed, "Removed: distribution"))
+        charts.show(charts.histogram_figure(removed, "Removed: distribution"))
     with right:
-        ui.show(ui.spectrum_figure(removed, "Removed: spectrum"))
+        charts.show(charts.spectrum_figure(removed, "Removed: spectrum"))
 
 # ---- downloads: one recipe for the file, the script and the caption that says what the file holds
 st.subheader("Downloads")
@@ -210,36 +209,36 @@ noise = (Level(sigma=float(sigma)) if sigma is not None else
          Level(quiet=(int(quiet[0]), int(quiet[1]))) if quiet is not None else Level())
 # The model as the script names it: a bundled one, "none" (the long-recording network left out), or the
 # user's model under the name the Model page downloads it as.
-spec = "none" if auto is not None and not use_net else (ui.bundled_recipe(label) or MODEL_FILE)
-if active == "upload":
-    data_table, report = st.session_state.table, st.session_state.table.report
+spec = "none" if auto is not None and not use_net else (models.bundled_recipe(label) or MODEL_FILE)
+if active == Origin.UPLOAD:
+    data_table, report = s.table, s.table.report
     # The Upload page's columns plus the one shown; the shown one keeps its noise-level choice, the
     # others are estimated from their own data.
     recipe = Recipe(model=spec, method=method, columns=tuple(columns),
                     levels=((signal.name, noise),) if auto is not None and noise != Level() else (),
                     part=report.part if len(report.parts) > 1 else None,
-                    max_samples=ui.MAX_UPLOAD_SAMPLES if report.rows_left else None)
+                    max_samples=data.MAX_UPLOAD_SAMPLES if report.rows_left else None)
     shown_column, file_name = signal.name, out_name(signal.recipe["file"])
 else:
-    data_table = ui.generated_table(signal)
+    data_table = data.generated_table(signal)
     recipe = Recipe(model=spec, method=method, columns=("noisy",), level=noise if auto is not None else Level())
     shown_column, file_name = "noisy", GENERATED_OUT
 known = {shown_column: auto if auto is not None else outputs[main_net]}
 try:
-    data, done = download(data_table, recipe, auto_model if auto is not None else model, known)
+    csv_bytes, done = download(data_table, recipe, auto_model if auto is not None else model, known)
 except InputError as err:
-    st.error(ui.plain(err))
+    st.error(plain(err))
     st.stop()
 left, right = st.columns(2)
 # on_click="ignore": a download needs no rerun (on 1M rows the rerun before the file came cost ~4 s)
-left.download_button("Denoised CSV", data, file_name=file_name, mime="text/csv",
+left.download_button("Denoised CSV", csv_bytes, file_name=file_name, mime="text/csv",
                      icon=":material/download:", type="primary", key="download_csv", on_click="ignore",
                      help="The file as it came in (its delimiter, decimal mark, encoding and time column), plus "
                           "NAME_denoised for every column picked on the Upload page and the one shown, NAME_filled "
                           "where gaps were filled, and a few # lines on top that say what was applied."
-                     if active == "upload" else "x, noisy, clean and noisy_denoised, with # lines on top that say "
+                     if active == Origin.UPLOAD else "x, noisy, clean and noisy_denoised, with # lines on top that say "
                                                 "what was applied.")
-if active == "upload":
+if active == Origin.UPLOAD:
     r = signal.recipe
     clean = (signal.name, r["clean"], r.get("clean_file")) if r.get("clean") else None
     script = file_script(recipe, r["file"], model_label=label if spec == MODEL_FILE else None, clean=clean)
@@ -249,6 +248,6 @@ right.download_button("Python script", script, file_name="reproduce.py",
                       mime="text/x-python", icon=":material/code:", on_click="ignore",
                       help="Makes the download again with the denoiser package: the same recipe (columns, noise "
                            "level per column, method, model).")
-st.caption("**The download holds:** " + " ".join(ui.plain(line) for line in done.describe(5)))
+st.caption("**The download holds:** " + " ".join(plain(line) for line in done.describe(5)))
 with st.expander("Show the script"):
     st.code(script, language="python")

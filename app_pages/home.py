@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages.ui import charts, estimate, links, models
+from app_pages.ui.data import Signal
+from app_pages.ui.state import Origin, session
+from app_pages.ui.text import NAME, plain
 from denoiser.signals import add_noise, make_signal, x_grid
-from app_pages import _ui as ui
 
 st.title("Denoiser")
 st.markdown(
@@ -33,35 +36,37 @@ digraph {
 }
 """, width="stretch")
 
+s = session()
 st.subheader("Demo: the tutorial's x² curve with Gaussian noise")
 left, right = st.columns([1, 3])
 with left:
-    sigma = st.slider("Noise sigma", 0.01, 0.30, float(ui.initial("home_sigma", 0.05)), 0.01, key="home_sigma",
+    sigma = st.slider("Noise sigma", 0.01, 0.30, float(links.initial("home_sigma", 0.05)), 0.01, key="home_sigma",
                       persist_state="session",
                       help="Standard deviation of the Gaussian noise added to y = x².")
-    st.session_state.setdefault("home_seed", int(ui.initial("home_seed", 0)))
+    seed = int(s.widget("home_seed", links.initial("home_seed", 0)))  # the noise draw: in the link, not a widget
     if st.button("New noise draw", icon=":material/casino:"):
-        st.session_state.home_seed += 1
-    headline = ui.method_choice("home_method")
+        seed += 1
+    s.set_widget("home_seed", seed)
+    headline = estimate.method_choice("home_method")
 
 clean = make_signal("x2")
-noisy = add_noise(clean, "gaussian", sigma=sigma, rng=st.session_state.home_seed)
-signal = ui.Signal("x²", noisy, clean, x_grid(), "x", family="x2",
-                   recipe={"origin": "generated", "kind": "gaussian", "sigma": sigma})
-model, label = ui.model_in_use(signal)
+noisy = add_noise(clean, "gaussian", sigma=sigma, rng=seed)
+signal = Signal("x²", noisy, clean, x_grid(), "x", family="x2", recipe={"kind": "gaussian", "sigma": sigma},
+                origin=Origin.GENERATED)
+model, label = models.model_in_use(signal)
 with left:
-    st.caption(f"Noise seed {st.session_state.home_seed}. "
+    st.caption(f"Noise seed {seed}. "
                + (f"No training needed: the {label} is used." if label.startswith("bundled") else
-                  f"Model in use: your model **{ui.plain(label, ui.NAME)}** (the Model page switches back to the "
+                  f"Model in use: your model **{plain(label, NAME)}** (the Model page switches back to the "
                   "bundled one)."))
 # The truth is known here, so both are computed and scored: the network alone (the autoencoder this demo
 # teaches) and the automatic mode, which knows sigma because the demo added the noise itself.
-network = ui.network_output(signal, model)
-auto = ui.auto_result(signal, model, sigma=sigma)
+network = estimate.network_output(signal, model)
+auto = estimate.auto_result(signal, model, sigma=sigma)
 
 with right:
-    ui.show(ui.demo_figure(signal, network, auto, headline, clean_name="clean x²"))
-ui.demo_scores(signal, network, auto, label, headline)
+    charts.show(estimate.demo_figure(signal, network, auto, headline, clean_name="clean x²"))
+estimate.demo_scores(signal, network, auto, label, headline)
 
 st.subheader("Next")
 top, bottom = st.columns(2), st.columns(2)  # 2x2: whole labels, even in a narrow window

@@ -1,16 +1,25 @@
 """Model: use the bundled models, load a model file, or train a new one live; then inspect the one in use."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import streamlit as st
 
+from app_pages import _training
+from app_pages.ui import charts, data, layers, models, offers
+from app_pages.ui.state import BUNDLED, session
+from app_pages.ui.text import plain
 from denoiser import presets
 from denoiser.config import ALL_SCALINGS, SCALING_LABELS, ModelConfig, TrainConfig
 from denoiser.errors import InputError
 from denoiser.presets import PRESETS
 from denoiser.signals import FAMILIES, FAMILY_LABELS, NOISES, noise_params
-from denoiser.windows import bridge_gaps
-from app_pages import _training, _ui as ui
+
+if TYPE_CHECKING:  # TensorFlow: loaded when a model is
+    from streamlit.runtime.uploaded_file_manager import UploadedFile
+
+    from denoiser.core import Denoiser
 
 LOSS_LABELS = {"mse": "MSE (mean squared error)", "mae": "MAE (robust to spikes)", "huber": "Huber (in between)"}
 LOSS_NOTE = ("MSE punishes big errors most: right for Gaussian-like noise. MAE and Huber give outliers less "
@@ -25,22 +34,24 @@ SELFSUP_NOTE = ("Self-supervised: fine-tunes the bundled default network on the 
                 "noise settings. Assumes the noise is independent from sample to sample (white).")
 
 
-def load_model_file(file) -> None:  # noqa: ANN001 -- Streamlit's UploadedFile
+def load_model_file(file: UploadedFile) -> None:
     """Load a user's .keras file once; on failure keep the model in use and remember why."""
     from denoiser.core import Denoiser
 
-    st.session_state.model_file_seen = file.file_id
+    s = session()
+    s.model_file_seen = file.file_id
     try:
         model = Denoiser.load(file)
     except InputError as err:
-        st.session_state.model_error = str(err)
+        s.model_error = str(err)
         return
-    st.session_state.model_error = None
-    ui.add_model(f"Uploaded: {file.name}", model)
+    s.model_error = None
+    models.add_model(f"Uploaded: {file.name}", model)
     st.rerun()  # redraw the sidebar and the "in use" box with the new model
 
 
 def noise_label(kind: str) -> str:
+    """A noise kind as the forms list it."""
     return NOISES[kind].label
 
 
@@ -54,7 +65,7 @@ def noise_param_inputs(prefix: str) -> dict[str, float]:
     for name, p in noise_params().items():
         kinds = " / ".join(k for k, kind in NOISES.items() if any(q.name == name for q in kind.params))
         lo, hi, step = p.ui
-        start = min(hi, max(lo, float(st.session_state.get(f"gen_{name}", p.default))))
+        start = min(hi, max(lo, float(session().widget(f"gen_{name}", p.default))))
         values[name] = st.slider(f"{p.label} ({kinds} noise only)", lo, hi, start, step, key=f"{prefix}_{name}",
                                  help=p.help or None, **KEEP)
     return values
@@ -68,11 +79,12 @@ def fixed_scaling_note() -> str:
 
 def training_form() -> _training.TrainRequest | None:
     """The training settings; returns a request when the user submits valid ones."""
-    busy = st.session_state.job is not None and st.session_state.job.running
-    gen_family = st.session_state.get("gen_family", "mixed")
-    gen_noise = st.session_state.get("gen_noise", "gaussian")
+    s = session()
+    busy = s.job_running
+    gen_family = s.widget("gen_family", "mixed")
+    gen_noise = s.widget("gen_noise", "gaussian")
     with st.form("train_form"):
-        arch, fit, data = st.columns(3, gap="medium")
+        arch, fit, source_col = st.columns(3, gap="medium")
         with arch:
             preset = st.radio("Architecture", list(PRESETS), format_func=lambda p: PRESETS[p].label,
                               key="tr_preset", **KEEP)
@@ -98,7 +110,7 @@ def training_form() -> _training.TrainRequest | None:
                                   help=f"auto: each architecture's own ({presets.learning_rate_text()}).")
             loss = st.radio("Loss", list(LOSS_LABELS), format_func=LOSS_LABELS.get, key="tr_loss", **KEEP)
             st.caption(LOSS_NOTE)
-        with data:
+        with source_col:
             # In a form a choice takes effect on submit, so the note is the radio's help, not a conditional caption.
             source = st.radio("Training data", list(SOURCES), format_func=SOURCES.get, key="tr_source", **KEEP,
                               help=SELFSUP_NOTE)
@@ -136,16 +148,16 @@ def training_form() -> _training.TrainRequest | None:
     if source == "synthetic":
         return _training.TrainRequest(config, train, "synthetic", family, tuple(noise), sigma, n_signals,
                                       noise_params=noise_values)
-    columns, _ = ui.upload_selection()
+    columns, _ = data.upload_selection()
     if not columns:
         st.error("There is no uploaded data yet: load a CSV on the Upload page, or train on synthetic signals.")
         return None
-    values = st.session_state.table.column(columns[0])
-    if values.size > ui.MAX_TRAIN_SAMPLES:  # a copy of the part: the request never holds the whole column
-        st.info(f"Training on the first {ui.MAX_TRAIN_SAMPLES:,} of the column's {values.size:,} samples (the "
+    values = s.table.column(columns[0])
+    if values.size > data.MAX_TRAIN_SAMPLES:  # a copy of the part: the request never holds the whole column
+        st.info(f"Training on the first {data.MAX_TRAIN_SAMPLES:,} of the column's {values.size:,} samples (the "
                 "app's limit per run). To learn from all of it, run `python -m denoiser train --data FILE "
                 "--self-supervised -o model.keras` on your own machine.", icon=":material/content_cut:")
-    return _training.TrainRequest(config, train, "selfsup", series=values[:ui.MAX_TRAIN_SAMPLES].copy(),
+    return _training.TrainRequest(config, train, "selfsup", series=values[:data.MAX_TRAIN_SAMPLES].copy(),
                                   series_name=columns[0], series_total=int(values.size))
 
 
@@ -159,7 +171,8 @@ def model_config(preset: str, window: int | str, filters: int, scaling: str) -> 
 
 def search_form() -> _training.SearchRequest | None:
     """The search settings: a few values per parameter and a budget; returns a request on submit."""
-    busy = st.session_state.job is not None and st.session_state.job.running
+    s = session()
+    busy = s.job_running
     st.caption("Trains one small network per combination on synthetic signals, ranks them on validation "
                "signals and reports the winner on test signals no trial has seen. The defaults (4 trials of "
                "5 epochs on 400 short signals) take about a minute on 2 CPU cores.")
@@ -180,10 +193,10 @@ def search_form() -> _training.SearchRequest | None:
         with data_col:
             options = [*FAMILIES, "mixed", "realistic"]
             # The family and noise chosen on the training form (else on Generate) are the search's defaults.
-            picked = st.session_state.get("tr_family", st.session_state.get("gen_family", "mixed"))
+            picked = s.widget("tr_family", s.widget("gen_family", "mixed"))
             family = st.selectbox("Signal family", options, options.index(picked if picked in options else "mixed"),
                                   format_func=FAMILY_LABELS.get, key="se_family", **KEEP)
-            kinds = st.session_state.get("tr_noise") or [st.session_state.get("gen_noise", "gaussian")]
+            kinds = s.widget("tr_noise") or [s.widget("gen_noise", "gaussian")]
             noise = st.multiselect("Noise kinds", list(NOISES), [k for k in kinds if k in NOISES],
                                    format_func=noise_label, key="se_noise", **KEEP)
             noise_values = noise_param_inputs("se")
@@ -229,7 +242,7 @@ def job_view(job: _training.TrainingJob) -> None:
     elif job.status in ("finished", "stopped"):
         ended(job)
     elif job.status == "failed":
-        st.error(ui.plain(job.error or "Training failed."), icon=":material/error:")
+        st.error(plain(job.error or "Training failed."), icon=":material/error:")
     else:
         st.info("Cancelled while waiting in the queue.")
     if job.kind == "search":
@@ -242,9 +255,9 @@ def job_view(job: _training.TrainingJob) -> None:
     cols[0].metric("Elapsed", f"{job.elapsed():.0f} s")
     cols[1].metric("Left (at most)", "—" if eta is None or not job.running else f"{eta:.0f} s")
     best = min((r["val_loss"] for r in job.logs), default=None)
-    cols[2].metric("Best validation loss", ui.fmt(best) if best is not None else "—")
+    cols[2].metric("Best validation loss", charts.fmt(best) if best is not None else "—")
     if job.logs:
-        ui.show(ui.loss_figure(job.logs, loss_name=job.request.train.loss))
+        charts.show(charts.loss_figure(job.logs, loss_name=job.request.train.loss))
 
 
 def search_view(job: _training.TrainingJob) -> None:
@@ -253,7 +266,7 @@ def search_view(job: _training.TrainingJob) -> None:
     cols[0].metric("Elapsed", f"{job.elapsed():.0f} s")
     cols[1].metric("Trials done", f"{len(job.trials)} of {job.n_trials}")
     best = min((r["val_mse"] for r in job.trials if r["val_mse"] == r["val_mse"]), default=None)
-    cols[2].metric("Best validation MSE", ui.fmt(best) if best is not None else "—")
+    cols[2].metric("Best validation MSE", charts.fmt(best) if best is not None else "—")
     result = None if job.running else job.result
     rows = result.to_frame() if result is not None else pd.DataFrame(job.trials)
     if rows.empty:
@@ -271,11 +284,11 @@ def search_view(job: _training.TrainingJob) -> None:
         return
     tm = result.test_metrics
     if tm:
-        st.markdown(f"**The winner on the test signals** (never used to choose it): MSE {ui.fmt(tm['noisy_mse'])} → "
-                    f"{ui.fmt(tm['mse'])}, MAE {ui.fmt(tm['noisy_mae'])} → {ui.fmt(tm['mae'])}, "
-                    f"gain **{ui.fmt(tm['gain_db'])} dB**.")
-    if job.name in st.session_state.models:
-        st.download_button("Download the best model (.keras)", ui.model_file_bytes(job.name, result.best_),
+        st.markdown(f"**The winner on the test signals** (never used to choose it): MSE {charts.fmt(tm['noisy_mse'])} → "
+                    f"{charts.fmt(tm['mse'])}, MAE {charts.fmt(tm['noisy_mae'])} → {charts.fmt(tm['mae'])}, "
+                    f"gain **{charts.fmt(tm['gain_db'])} dB**.")
+    if job.name in session().models:
+        st.download_button("Download the best model (.keras)", models.model_file_bytes(job.name, result.best_),
                            file_name="denoiser_search_best.keras", mime="application/octet-stream",
                            icon=":material/download:", key="download_search_best", on_click="ignore")
 
@@ -285,8 +298,8 @@ def ended(job: _training.TrainingJob) -> None:
     if job.kind == "search":
         return search_ended(job)
     done, best = len(job.logs), job.best_epoch()
-    worse = job.model() is not None and ui.makes_worse(job.model())
-    in_use = bool(job.name) and st.session_state.model_choice == job.name
+    worse = job.model() is not None and models.makes_worse(job.model())
+    in_use = bool(job.name) and session().model_choice == job.name
     kept = f"best weights from epoch {best} kept" if best else "the best weights so far were kept"
     now = " The new model is now in use." if in_use else ""
     if job.status == "finished":
@@ -301,21 +314,22 @@ def ended(job: _training.TrainingJob) -> None:
 
 def worse_warning(job: _training.TrainingJob, in_use: bool) -> None:
     """A new model that makes its test signals worse is not put in use; say so and offer it anyway."""
-    if job.name not in st.session_state.models:
+    if job.name not in session().models:
         return
     gain = job.model().test_metrics_["gain_db"]
     st.warning(f"This model makes the test signals **worse** than the noisy input (gain {gain:.2f} dB on the "
                "test split), so the previous model stays in use. Try more epochs, more data, another "
                "learning rate or loss.", icon=":material/warning:")
     if not in_use and st.button("Use the new model anyway", key="use_worse_model"):
-        st.session_state.model_choice = job.name
+        session().model_choice = job.name
         st.rerun()
 
 
 def search_ended(job: _training.TrainingJob) -> None:
+    """What a search that ended says: how it ended, the best combination, whether its model is in use."""
     result, n = job.result, len(job.trials)
     model = job.model()
-    in_use = bool(job.name) and st.session_state.model_choice == job.name
+    in_use = bool(job.name) and session().model_choice == job.name
     now = " The best model is now in use." if in_use else ""
     if model is None:
         st.info(f"Stopped after {n} trials: no trial finished, so there is no model.", icon=":material/stop_circle:")
@@ -328,7 +342,7 @@ def search_ended(job: _training.TrainingJob) -> None:
                "because nobody was watching it" if job.abandoned else "by the time budget")
         st.info(f"Stopped after trial {n} of {job.n_trials} {why}; the best of the finished trials was kept.{now}",
                 icon=":material/stop_circle:")
-    if ui.makes_worse(model):
+    if models.makes_worse(model):
         worse_warning(job, in_use)
 
 
@@ -351,13 +365,13 @@ def live_job(job: _training.TrainingJob) -> None:
         st.rerun(scope="fragment")
 
 
-def model_details(model, name: str, *, curve: bool = True) -> None:  # noqa: ANN001 -- a Denoiser
+def model_details(model: Denoiser, name: str, *, curve: bool = True) -> None:
     """Test-split metrics, loss history (unless drawn above already), layer summary of a model."""
     tm = model.test_metrics_
     if "blind_spot_mse" in tm:  # self-supervised: no clean version, so no gain on the test part
         st.markdown(f"**Test part** (never seen in training), against the noisy samples themselves: error "
-                    f"{ui.fmt(tm['blind_spot_mse'])} (each sample predicted without seeing it; this includes the "
-                    f"noise variance), against {ui.fmt(tm['neighbour_mse'])} for the mean of its two neighbours. "
+                    f"{charts.fmt(tm['blind_spot_mse'])} (each sample predicted without seeing it; this includes the "
+                    f"noise variance), against {charts.fmt(tm['neighbour_mse'])} for the mean of its two neighbours. "
                     "How much it gains is estimated when it denoises through the automatic pipeline.")
     elif tm:
         st.markdown("**Test split** (windows never seen in training):")
@@ -365,11 +379,11 @@ def model_details(model, name: str, *, curve: bool = True) -> None:  # noqa: ANN
                              index=["noisy input", "denoised"])
         left, right = st.columns([2, 1])
         left.dataframe(table.style.format("{:.4g}"), width="stretch")
-        right.metric("Gain on the test split", f"{ui.fmt(tm.get('gain_db', float('nan')))} dB")
+        right.metric("Gain on the test split", f"{charts.fmt(tm.get('gain_db', float('nan')))} dB")
     if model.train_info_.get("data"):
-        st.caption(f"Trained on: {ui.plain(model.train_info_['data'])}.")
+        st.caption(f"Trained on: {plain(model.train_info_['data'])}.")
     if curve and model.history_.get("loss"):
-        ui.show(ui.loss_figure(ui.history_as_logs(model.history_)), key=f"hist_{name}")
+        charts.show(charts.loss_figure(charts.history_as_logs(model.history_)), key=f"hist_{name}")
     st.markdown("**Architecture**")
     layers = pd.DataFrame(model.layers())
     st.dataframe(layers, width="stretch", hide_index=True, height=min(38 + 35 * len(layers), 420),
@@ -379,76 +393,11 @@ def model_details(model, name: str, *, curve: bool = True) -> None:  # noqa: ANN
         st.code(model.summary(), language=None)
 
 
-def current_signal() -> ui.Signal:
-    """The data the user works on: the uploaded column shown on Compare, else the generated signal."""
-    columns, cleans = ui.upload_selection()
-    if st.session_state.active == "upload" and columns:
-        return ui.upload_signal(st.session_state.table, columns[0], cleans[columns[0]], st.session_state.table_name)
-    return st.session_state.generated or ui.generated_signal("x2", 150, "gaussian", sigma=0.05)
-
-
-def layers_view() -> None:
-    """One window of the current signal through the model in use: a heatmap of a chosen layer's outputs."""
-    import warnings
-
-    import numpy as np
-    import plotly.graph_objects as go
-
-    signal = current_signal()
-    model, label = ui.model_in_use(signal)
-    w = model.config.window
-    values = np.asarray(signal.noisy, dtype=np.float64)
-    ok = np.isfinite(values)
-    if ok.sum() < 2:
-        st.info("The current signal has too few numbers to show.")
-        return
-    values = bridge_gaps(values)  # as denoise does
-    st.caption(f"A window of **{ui.plain(signal.name, ui.NAME)}** ({signal.length} samples) through **{ui.plain(label, ui.NAME)}** "
-               f"(window {w}). Change the data on the Generate or Upload page.")
-    left, right = st.columns([1, 2])
-    if values.size > w:
-        start = left.slider("Window starts at sample", 0, values.size - w, 0, max(1, w // 8), key="act_start")
-        window = values[start:start + w]
-    else:
-        start, window = 0, np.pad(values, (0, w - values.size), mode="edge")
-        if values.size < w:
-            left.caption(f"The signal is shorter than the window: its last value is repeated to {w} samples.")
-    try:
-        with warnings.catch_warnings():  # Keras notes the probe's input naming on every call: not for users
-            warnings.simplefilter("ignore", UserWarning)
-            acts = model.activations(window)
-    except Exception as err:  # noqa: BLE001 -- an inspection view must not take the page down
-        st.warning(f"Could not read this model's layers ({type(err).__name__}: {ui.plain(err)}).")
-        return
-    names = list(acts)
-    default = names.index("bottleneck") if "bottleneck" in names else len(names) // 2
-    layer = left.selectbox("Layer", names, index=default, key="act_layer",
-                           format_func=lambda n: f"{n}  ({acts[n].shape[0]} positions × {acts[n].shape[1]} channels)")
-    spec = PRESETS.get(model.config.preset)
-    left.markdown(spec.layer_notes if spec else "")
-    a = acts[layer]
-    x = np.arange(start, start + w)
-    pos = start + (np.arange(a.shape[0]) + 0.5) * w / a.shape[0]  # each position's place in the input
-    with right:
-        ui.show(ui.signal_figure(x, [("noisy window", window, "noisy"),
-                                     ("denoised", model.denoise(window), "denoised")],
-                                 x_title="sample", height=220, title="The window"),
-                key="act_window")
-        fig = go.Figure(go.Heatmap(z=a.T, x=pos, y=np.arange(a.shape[1]), colorscale="RdBu_r", zmid=0,
-                                   colorbar={"title": "output"}))
-        fig.update_layout(height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                          title=f"{layer}: what each channel (row) responds to along the window",
-                          xaxis_title="sample", yaxis_title="channel")
-        ui.show(fig, key="act_heatmap")
-    st.caption(f"'{layer}' has {a.shape[0]} positions for the {w} input samples: each covers about "
-               f"{w / a.shape[0]:.3g} input samples. Red is a strong positive response, blue a negative one, white "
-               "none (ReLU layers are never negative; many channels stay silent for a given window).")
-
-
+s = session()
 st.title("Model")
 st.caption("Where the denoising network comes from: the bundled models, a file of yours, or a new one "
            "trained here while you watch.")
-ui.model_offer()  # a new model is offered with its gain beside the current one's, never swapped in silently
+offers.model_offer()  # a new model is offered with its gain beside the current one's, never swapped in silently
 run_box = st.container(key="training_run")  # filled below; at the top, so the live curve and Stop stay in sight
 
 bundled_tab, file_tab, train_tab, search_tab = st.tabs(
@@ -459,29 +408,29 @@ with bundled_tab:
         "pulses and smooth curves with white, impulse and pink noise of many levels. Used for uploads.\n"
         "- **x² specialist**: the same architecture on the tutorial's 150-point grid, trained on parabolas "
         "a·(x−b)²+c. Used automatically for x² and parabola signals of length 150.")
-    if st.button("Use the bundled models", disabled=st.session_state.model_choice == ui.BUNDLED):
-        st.session_state.model_choice = ui.BUNDLED
+    if st.button("Use the bundled models", disabled=s.model_choice == BUNDLED):
+        s.model_choice = BUNDLED
         st.rerun()
 with file_tab:
     st.caption("A .keras file saved by Denoiser (download one below after training). Other Keras files are "
                "refused: a model file is treated as untrusted data and only its weights are read.")
-    model_file = st.file_uploader("Model file", type=["keras"], key=ui.widget_key("model_uploader"))
-    if model_file is not None and model_file.file_id != st.session_state.model_file_seen:
+    model_file = st.file_uploader("Model file", type=["keras"], key=data.widget_key("model_uploader"))
+    if model_file is not None and model_file.file_id != s.model_file_seen:
         load_model_file(model_file)
-    if model_file is not None and st.session_state.model_error:
-        st.error(f"{ui.plain(st.session_state.model_error)} The model in use has not changed.", icon=":material/error:")
+    if model_file is not None and s.model_error:
+        st.error(f"{plain(s.model_error)} The model in use has not changed.", icon=":material/error:")
 with train_tab:
     request = training_form()
     if request is not None:
-        st.session_state.job = _training.start_job(request)
+        s.job = _training.start_job(request)
         st.caption(_training.describe(request))
 with search_tab:
     search_request = search_form()
     if search_request is not None:
-        st.session_state.job = _training.start_job(search_request)
+        s.job = _training.start_job(search_request)
         st.caption(_training.describe(search_request))
 
-job = st.session_state.job
+job = s.job
 if job is not None:
     with run_box:
         st.subheader("Hyperparameter search" if job.kind == "search" else "Training run")
@@ -491,23 +440,25 @@ if job is not None:
             job_view(job)
 
 st.subheader("Model in use")
-names = [ui.BUNDLED, *st.session_state.models]
-st.session_state.model_pick = st.session_state.model_choice  # the selectbox shows the current choice
-st.selectbox("Model in use", names, key="model_pick", label_visibility="collapsed",
-             on_change=lambda: st.session_state.update(model_choice=st.session_state.model_pick),
-             format_func=lambda n: BUNDLED_LABEL if n == ui.BUNDLED else n)
-choice = st.session_state.model_choice
-if choice == ui.BUNDLED:
-    model = ui.bundled_model("default")
+names = [BUNDLED, *s.models]
+s.set_widget("model_pick", s.model_choice)  # the selectbox shows the current choice
+
+
+def _pick_model() -> None:
+    session().model_choice = session().widget("model_pick")
+
+
+st.selectbox("Model in use", names, key="model_pick", label_visibility="collapsed", on_change=_pick_model,
+             format_func=lambda n: BUNDLED_LABEL if n == BUNDLED else n)
+choice, model = models.chosen_model()
+if choice == BUNDLED:
     st.caption("Showing the bundled default model; the x² specialist has the same layers with window 150.")
-else:
-    model = st.session_state.models[choice]
 model_details(model, choice, curve=job is None or job.model() is not model)
-if choice != ui.BUNDLED:
-    st.download_button("Download this model (.keras)", ui.model_file_bytes(choice, model),
+if choice != BUNDLED:
+    st.download_button("Download this model (.keras)", models.model_file_bytes(choice, model),
                        file_name="denoiser_model.keras", mime="application/octet-stream",
                        icon=":material/download:", type="primary", key="download_model",
                        on_click="ignore")
 
 st.subheader("What the layers see")
-layers_view()
+layers.layers_view()

@@ -69,7 +69,7 @@ def _wait_health(url: str, proc: subprocess.Popen, timeout: float) -> float | No
 def import_check(report: Report) -> None:
     """Does importing what app.py and the home page import at the top pull in TensorFlow?"""
     code = ("import sys, time, json; t = time.perf_counter(); import streamlit; "
-            "import app_pages._ui, app_pages._training, denoiser.signals, denoiser.metrics; "
+            "import app_pages.ui.runtime, app_pages._training, denoiser.signals, denoiser.metrics; "
             "print(json.dumps({'tf': 'tensorflow' in sys.modules, 'keras': 'keras' in sys.modules, "
             "'s': time.perf_counter() - t}))")
     proc = subprocess.run([PY, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120,
@@ -83,7 +83,7 @@ def import_check(report: Report) -> None:
     loaded = res["tf"] or res["keras"]
     report.target("TensorFlow not imported before it is needed", "imported at start" if loaded else
                   f"not imported (app modules load in {res['s']:.2f} s)", "not imported by the app's shell",
-                  not loaded, "modules imported by app.py/home.py at the top: streamlit, app_pages._ui, app_pages._training, "
+                  not loaded, "modules imported by app.py/home.py at the top: streamlit, app_pages.ui.runtime, app_pages._training, "
                   "denoiser.signals/metrics")
 
 

@@ -50,12 +50,24 @@ def plan(length: int, window: int, hop: int) -> Framing:
     return Framing(length, (n_windows - 1) * hop + window, window, hop)
 
 
-def _pad(x: np.ndarray, padded: int) -> np.ndarray:
-    """Extend the series at its end by odd reflection, which continues its local trend.
+def extend(x: np.ndarray, padded: int) -> np.ndarray:
+    """Extend a series at its end to ``padded`` samples by odd reflection, which continues its local trend.
 
-    For series much shorter than the window the reflection is repeated.
+    How :func:`frame` (and so every denoise) pads the last window; the app's layer view pads a
+    short window the same way. For series much shorter than the window the reflection is repeated.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n,), n >= 2
+    padded : samples wanted; ``x`` itself when it has that many already
+
+    Returns
+    -------
+    ndarray, shape (max(n, padded),)
     """
-    out = x
+    out = np.asarray(x)
+    if out.size < 2 and out.size < padded:
+        raise InputError(f"The series has {out.size} sample(s); at least 2 are needed to extend it.")
     while out.size < padded:
         n = min(out.size - 1, padded - out.size)
         tail = 2 * out[-1] - out[-2:-n - 2:-1]
@@ -95,7 +107,7 @@ def frame_view(x: np.ndarray, window: int, hop: int) -> tuple[np.ndarray, Framin
     if x.ndim != 1:
         raise InputError(f"Expected a 1-D series; got an array of shape {x.shape}.")
     fr = plan(x.size, window, hop)
-    padded = _pad(x, fr.padded)
+    padded = extend(x, fr.padded)
     return np.lib.stride_tricks.sliding_window_view(padded, window)[::hop], fr
 
 

@@ -17,7 +17,7 @@ pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from app_pages import _training  # noqa: E402
-from app_pages._ui import plain  # noqa: E402
+from app_pages.ui.text import plain  # noqa: E402
 from denoiser.config import ModelConfig, TrainConfig  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -329,7 +329,7 @@ def test_compare_shows_two_models_side_by_side() -> None:
 
 
 def ui_bundled() -> str:
-    from app_pages._ui import BUNDLED
+    from app_pages.ui.state import BUNDLED
     return BUNDLED
 
 
@@ -718,7 +718,7 @@ def test_a_clearly_better_model_is_put_in_use_with_its_scores() -> None:
 
 # ------------------------------------------------------------------ the one process-wide patch
 def test_keras_state_survives_a_rerun() -> None:
-    """app.py installs _ui.keep_keras_state: Streamlit's cleanup no longer clears Keras' session."""
+    """app.py installs ui.runtime.keep_keras_state: Streamlit's cleanup no longer clears Keras' session."""
     import keras
     from streamlit.runtime.scriptrunner import script_runner
 
@@ -732,9 +732,9 @@ def test_keras_state_survives_a_rerun() -> None:
 def test_a_moved_streamlit_hook_is_a_warning(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     from streamlit.runtime.scriptrunner import script_runner
 
-    from app_pages import _ui
+    from app_pages.ui import runtime
 
     monkeypatch.delattr(script_runner, "_clean_problem_modules")
     with caplog.at_level("WARNING"):
-        assert _ui.keep_keras_state() is False
+        assert runtime.keep_keras_state() is False
     assert "has moved" in caplog.text

@@ -59,9 +59,9 @@ def test_axis_like_and_is_reference() -> None:
 
 def test_ui_helpers_are_the_package_ones() -> None:
     pytest.importorskip("streamlit")
-    from app_pages import _ui
+    from app_pages.ui import data
 
-    assert _ui.axis_like is axis_like and _ui.is_reference is is_reference
+    assert data.is_reference is is_reference  # the Upload page's clean-reference guess (data.clean_guess)
 
 
 def test_cli_denoises_only_signal_columns_unless_told(tmp_path: Path, cli) -> None:  # noqa: ANN001

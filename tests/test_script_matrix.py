@@ -122,10 +122,10 @@ CASES = [
 
 def _drive(case: Case, monkeypatch: pytest.MonkeyPatch) -> tuple[bytes, str, list[str]]:
     """The page, as a user would set it: returns the download, the script and the page's captions."""
-    from app_pages import _ui
+    from app_pages.ui import data
 
     if case.cap is not None:
-        monkeypatch.setattr(_ui, "MAX_UPLOAD_SAMPLES", case.cap)
+        monkeypatch.setattr(data, "MAX_UPLOAD_SAMPLES", case.cap)
     at = start()
     if case.file is None:
         at.switch_page("app_pages/generate.py").run()

@@ -140,7 +140,7 @@ def test_markdown_in_train_info_loads_as_plain_data(hostile) -> None:  # noqa: A
     folder, _ = hostile
     den = Denoiser.load(folder / "markdown_info.keras")
     assert den.train_info_["data"] == f"{craft.MARKDOWN_IMAGE} data"
-    from app_pages._ui import plain
+    from app_pages.ui.text import plain
 
     shown = plain(den.train_info_["data"])
     assert "![" not in shown and "](" not in shown and r"\!\[x\]\(" in shown
@@ -498,9 +498,9 @@ LINK_VALUES = ["1e20", "-1e20", "1e400", "nan", "-inf", "9" * 5000, "0x10", "", 
 def test_every_link_parameter_is_parsed_range_checked_or_ignored() -> None:
     """gen_seed=1e20 gave a TypeError with server paths and no sidebar (no Reset): every field of the link
     parser, with every hostile value, leaves a working page, the Reset button and only in-range values."""
-    from app_pages import _ui
+    from app_pages.ui import links
 
-    fields = _ui._query_fields()
+    fields = links.query_fields()
     for key, parse in fields.items():
         for raw in LINK_VALUES:
             value = parse(raw)  # never raises
@@ -606,7 +606,7 @@ def test_inputs_named_twice_or_through_links_are_one_input(tmp_path: Path) -> No
 
 
 def test_names_shown_by_the_app_are_one_short_line() -> None:
-    from app_pages._ui import NAME, plain, short
+    from app_pages.ui.text import NAME, plain, short
 
     for name in ("a\nb.csv", "a\r\nb", "a\u2028b", "x" * 5000, "\x1b[2Jred"):
         for shown in (plain(name, NAME), short(name)):

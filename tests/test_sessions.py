@@ -191,10 +191,10 @@ def test_a_read_stops_at_max_samples_and_says_so() -> None:
 def test_the_app_reads_and_trains_on_a_bounded_part_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     from streamlit.testing.v1 import AppTest
 
-    from app_pages import _ui
+    from app_pages.ui import data
 
-    monkeypatch.setattr(_ui, "MAX_UPLOAD_SAMPLES", 2_000)
-    monkeypatch.setattr(_ui, "MAX_TRAIN_SAMPLES", 600)
+    monkeypatch.setattr(data, "MAX_UPLOAD_SAMPLES", 2_000)
+    monkeypatch.setattr(data, "MAX_TRAIN_SAMPLES", 600)
     rows = "\n".join(f"{np.sin(i / 7) + 0.1 * ((i * 37) % 11 - 5) / 5:.4f}" for i in range(6_000))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     at.switch_page("app_pages/upload.py").run()

@@ -20,6 +20,17 @@ def test_padding_continues_a_line():
     np.testing.assert_allclose(frames[0], np.arange(16.0))
 
 
+def test_extend_is_the_padding_of_frame():
+    x = np.array([0.0, 2.0, 3.0, 3.0])
+    frames, _ = windows.frame(x, 7, 7)
+    np.testing.assert_array_equal(windows.extend(x, 7), frames[0])
+    np.testing.assert_array_equal(windows.extend(x, 4), x)   # long enough already: unchanged
+    np.testing.assert_array_equal(windows.extend(x, 2), x)
+    with pytest.raises(InputError, match="at least 2"):
+        windows.extend(np.array([1.0]), 5)
+    np.testing.assert_array_equal(windows.extend(np.array([1.0]), 1), [1.0])
+
+
 def test_taper_is_positive_and_symmetric():
     w = windows.taper(64)
     assert (w > 0).all()
