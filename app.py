@@ -6,6 +6,7 @@ the sidebar (app_pages/ui/runtime.py: page_setup) and runs the page chosen in th
 The page scripts live in app_pages/, not pages/: a folder named pages/ would switch
 Streamlit to its older automatic multipage mode until st.navigation first runs.
 """
+
 from __future__ import annotations
 
 import streamlit as st
@@ -16,14 +17,16 @@ st.set_page_config(page_title="Denoiser", page_icon=":material/graphic_eq:", lay
 runtime.keep_keras_state()  # the one process-wide patch: installed on the first run, a no-op after
 runtime.page_setup()
 
-page = st.navigation([
-    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("app_pages/generate.py", title="Generate", icon=":material/ssid_chart:"),
-    st.Page("app_pages/upload.py", title="Upload", icon=":material/upload_file:"),
-    st.Page("app_pages/model.py", title="Model", icon=":material/model_training:"),
-    st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
-    st.Page("app_pages/learn.py", title="Learn", icon=":material/school:"),
-])
+page = st.navigation(
+    [
+        st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("app_pages/generate.py", title="Generate", icon=":material/ssid_chart:"),
+        st.Page("app_pages/upload.py", title="Upload", icon=":material/upload_file:"),
+        st.Page("app_pages/model.py", title="Model", icon=":material/model_training:"),
+        st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+        st.Page("app_pages/learn.py", title="Learn", icon=":material/school:"),
+    ]
+)
 try:
     page.run()
 finally:  # also after st.stop(): the address bar always carries the settings now in use

@@ -23,6 +23,7 @@ thread-safe), ``uploaded_file_mgr.remove_session_files`` and ``media_file_mgr.cl
 ``_state``: the session's ``SessionState`` itself (the wrapper is made per script run), cleared whole (widget values such as an uploader's file too). If those move, a warning is logged once and nothing is
 released early; ``tests/test_sessions.py`` fails, like the Keras-state patch's test.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -117,9 +118,9 @@ class Janitor:
     def __init__(self, ttl: float, runtime: Any, clock: Any = time.monotonic) -> None:
         self.ttl, self.runtime, self.clock = float(ttl), runtime, clock
         self._lock = threading.Lock()
-        self._states: dict[str, Any] = {}             # session id -> its SessionState
-        self._gone_since: dict[str, float] = {}       # session id -> first time it was seen inactive
-        self.released: list[str] = []                 # ids released so far (for tests and the bench)
+        self._states: dict[str, Any] = {}  # session id -> its SessionState
+        self._gone_since: dict[str, float] = {}  # session id -> first time it was seen inactive
+        self.released: list[str] = []  # ids released so far (for tests and the bench)
         self._thread: threading.Thread | None = None
 
     def register(self, session_id: str, state: Any) -> None:
@@ -212,8 +213,11 @@ def janitor() -> Janitor | None:
                 ttl = float(config.get_option("server.disconnectedSessionTTL"))
             except Exception as err:  # noqa: BLE001 -- Streamlit moved something: warn once, keep serving
                 if not _WARNED:
-                    log.warning("Session memory is not released early (Streamlit %s: %s). Update "
-                                "app_pages/_sessions.py.", _streamlit_version(), err)
+                    log.warning(
+                        "Session memory is not released early (Streamlit %s: %s). Update app_pages/_sessions.py.",
+                        _streamlit_version(),
+                        err,
+                    )
                     _WARNED = True
                 return None
             _JANITOR = Janitor(ttl, runtime).start()
@@ -224,9 +228,11 @@ def _check_runtime(runtime: Any) -> None:
     for name in ("is_active_session", "uploaded_file_mgr", "media_file_mgr"):
         if not hasattr(runtime, name):
             raise AttributeError(f"Runtime.{name} is missing")
-    for owner, name in ((runtime.uploaded_file_mgr, "remove_session_files"),
-                        (runtime.media_file_mgr, "clear_session_refs"),
-                        (runtime.media_file_mgr, "remove_orphaned_files")):
+    for owner, name in (
+        (runtime.uploaded_file_mgr, "remove_session_files"),
+        (runtime.media_file_mgr, "clear_session_refs"),
+        (runtime.media_file_mgr, "remove_orphaned_files"),
+    ):
         if not callable(getattr(owner, name, None)):
             raise AttributeError(f"{type(owner).__name__}.{name} is missing")
 
@@ -252,8 +258,11 @@ def register() -> bool:
     inner = _session_state(ctx.session_state)
     if inner is None:
         if not _WARNED:
-            log.warning("Session state has no _state (Streamlit %s): sessions are not released early. Update "
-                        "app_pages/_sessions.py.", _streamlit_version())
+            log.warning(
+                "Session state has no _state (Streamlit %s): sessions are not released early. Update "
+                "app_pages/_sessions.py.",
+                _streamlit_version(),
+            )
             _WARNED = True
         return False
     keeper.register(ctx.session_id, inner)
@@ -285,4 +294,3 @@ def drop_upload(file: Any) -> bool:
         return False
     remove(ctx.session_id, file.file_id)
     return True
-

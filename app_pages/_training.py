@@ -18,6 +18,7 @@ The same job runs a hyperparameter search (``denoiser.search.search``): a job
 takes the work to do as a callable (:func:`train_work` or :func:`search_work`),
 so both share the thread, the queue, Stop and the hand-over to the session.
 """
+
 from __future__ import annotations
 
 import logging
@@ -45,8 +46,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 PRESET_NAMES = presets.Column("short")  # short names for model lists ("U-Net"), from the presets' records
-POLL_SECONDS = 0.2        # how often a queued job looks whether it is its turn
-ABANDON_SECONDS = 600     # a job nobody has looked at for this long (tab closed) stops, freeing the queue
+POLL_SECONDS = 0.2  # how often a queued job looks whether it is its turn
+ABANDON_SECONDS = 600  # a job nobody has looked at for this long (tab closed) stops, freeing the queue
 
 
 @dataclass(frozen=True)
@@ -55,23 +56,23 @@ class TrainRequest:
 
     model: ModelConfig
     train: TrainConfig
-    source: str = "synthetic"                 # "synthetic" (family + noise) or "selfsup" (the upload alone)
+    source: str = "synthetic"  # "synthetic" (family + noise) or "selfsup" (the upload alone)
     family: str = "mixed"
     noise: tuple[str, ...] = ("gaussian",)
     sigma: tuple[float, float] = (0.02, 0.3)  # synthetic: per-signal sigma range
     n_signals: int = 2000
     noise_params: dict[str, float] = field(default_factory=dict)  # noise kinds' parameters (impulse rate)
-    series: np.ndarray | None = None          # the uploaded column (its first MAX_TRAIN_SAMPLES), for "selfsup"
+    series: np.ndarray | None = None  # the uploaded column (its first MAX_TRAIN_SAMPLES), for "selfsup"
     series_name: str = ""
-    series_total: int = 0                     # samples the whole column has (more than ``series`` when cut)
+    series_total: int = 0  # samples the whole column has (more than ``series`` when cut)
 
 
 @dataclass(frozen=True)
 class SearchRequest:
     """A hyperparameter search on synthetic signals. Built by the Model page's search form."""
 
-    space: dict                               # parameter -> values to try (denoiser.search)
-    train: TrainConfig                        # epochs per trial, batch size, seed (and the split sizes)
+    space: dict  # parameter -> values to try (denoiser.search)
+    train: TrainConfig  # epochs per trial, batch size, seed (and the split sizes)
     base: ModelConfig = ModelConfig(filters=8)
     family: str = "mixed"
     noise: tuple[str, ...] = ("gaussian",)
@@ -153,26 +154,30 @@ class TrainingJob:
     one training slot for hours.
     """
 
-    def __init__(self, request: TrainRequest | SearchRequest, queue: TrainingQueue,
-                 work: Callable[[TrainingJob], Any] | None = None) -> None:
+    def __init__(
+        self,
+        request: TrainRequest | SearchRequest,
+        queue: TrainingQueue,
+        work: Callable[[TrainingJob], Any] | None = None,
+    ) -> None:
         self.id = uuid.uuid4().hex
         self.request, self.queue = request, queue
         self.kind = "search" if isinstance(request, SearchRequest) else "train"
         self.work = work or (search_work if self.kind == "search" else train_work)
-        self.trials: list[dict[str, Any]] = []   # search: one row per finished trial, in run order
+        self.trials: list[dict[str, Any]] = []  # search: one row per finished trial, in run order
         self.stop = threading.Event()
-        self.logs: list[dict[str, float]] = []   # appended once per epoch by the thread
+        self.logs: list[dict[str, float]] = []  # appended once per epoch by the thread
         self.status = "queued"  # queued -> preparing -> training -> finished | stopped | failed | cancelled
-        self.result: Any = None                  # Denoiser, or SearchResult for a search
+        self.result: Any = None  # Denoiser, or SearchResult for a search
         self.error: str | None = None
         self.created = time.time()
-        self.started: float | None = None        # when training (not queueing) began
+        self.started: float | None = None  # when training (not queueing) began
         self.ended: float | None = None
-        self.adopted = False                     # result already handed to the session
-        self.name = ""                           # the result's name in the session's model list
-        self.last_seen = time.time()             # last time a page drew this job
+        self.adopted = False  # result already handed to the session
+        self.name = ""  # the result's name in the session's model list
+        self.last_seen = time.time()  # last time a page drew this job
         self.abandoned = False
-        self._changed = threading.Condition()    # notified on every epoch, trial and status change
+        self._changed = threading.Condition()  # notified on every epoch, trial and status change
         self.thread = threading.Thread(target=self._run, name=f"denoiser-train-{self.id[:8]}", daemon=True)
 
     # -------------------------------------------------- the thread
@@ -291,8 +296,11 @@ class TrainingJob:
             stamp = time.strftime("%H:%M:%S", time.localtime(self.ended or time.time()))
             return f"Search best: {best} ({stamp})"
         preset = PRESET_NAMES.get(self.request.model.preset, self.request.model.preset)
-        data = (FAMILY_LABELS.get(self.request.family, self.request.family).split(" (")[0]
-                if self.request.source == "synthetic" else f"'{cut(self.request.series_name, 40)}' (self-supervised)")
+        data = (
+            FAMILY_LABELS.get(self.request.family, self.request.family).split(" (")[0]
+            if self.request.source == "synthetic"
+            else f"'{cut(self.request.series_name, 40)}' (self-supervised)"
+        )
         stamp = time.strftime("%H:%M:%S", time.localtime(self.ended or time.time()))
         return f"{preset} on {data}, {plural(len(self.logs), 'epoch')} ({stamp})"
 
@@ -311,24 +319,34 @@ def train_work(job: TrainingJob) -> Denoiser:
         den = Denoiser(replace(pretrained("default").config, window=job.request.model.window))
     else:
         den = Denoiser(job.request.model)
-    return den.fit(noisy, clean, job.request.train, on_epoch=job._on_epoch, should_stop=job.should_stop,
-                   data_note=note)
+    return den.fit(noisy, clean, job.request.train, on_epoch=job._on_epoch, should_stop=job.should_stop, data_note=note)
 
 
 def search_work(job: TrainingJob) -> Any:
     """A job's work for a SearchRequest: synthetic pairs, then ``denoiser.search.search``."""
     req: SearchRequest = job.request
-    noisy, clean = training_pairs(req.family, req.n_signals, req.length, req.noise, req.sigma, rng=req.train.seed,
-                                  **req.noise_params)
+    noisy, clean = training_pairs(
+        req.family, req.n_signals, req.length, req.noise, req.sigma, rng=req.train.seed, **req.noise_params
+    )
     from denoiser.search import search  # TensorFlow
 
     job.status = "training"
-    result = search(noisy, clean, req.space, base_config=req.base, train=req.train, n_trials=req.n_trials,
-                    budget_seconds=req.minutes * 60, on_trial=job._on_trial, should_stop=job.should_stop)
+    result = search(
+        noisy,
+        clean,
+        req.space,
+        base_config=req.base,
+        train=req.train,
+        n_trials=req.n_trials,
+        budget_seconds=req.minutes * 60,
+        on_trial=job._on_trial,
+        should_stop=job.should_stop,
+    )
     if result.best_ is not None:
         result.best_.train_info_["data"] = (
             f"search over {', '.join(req.space)} on {req.n_signals} synthetic signals ({req.family}, "
-            f"noise {'/'.join(req.noise)}, sigma {req.sigma[0]:g}-{req.sigma[1]:g}, length {req.length})")
+            f"noise {'/'.join(req.noise)}, sigma {req.sigma[0]:g}-{req.sigma[1]:g}, length {req.length})"
+        )
     return result
 
 
@@ -337,19 +355,29 @@ def training_data(req: TrainRequest) -> tuple[np.ndarray, np.ndarray | None, str
     window = req.model.window
     if req.source == "selfsup":
         series = _filled(req.series)
-        part = (f"the first {series.size:,} of {req.series_total:,} samples" if req.series_total > series.size
-                else f"{series.size} samples")
-        note = (f"uploaded column '{cut(req.series_name)}' ({part}), self-supervised "
-                "(its own noise) from the bundled default")
+        part = (
+            f"the first {series.size:,} of {req.series_total:,} samples"
+            if req.series_total > series.size
+            else f"{series.size} samples"
+        )
+        note = (
+            f"uploaded column '{cut(req.series_name)}' ({part}), self-supervised "
+            "(its own noise) from the bundled default"
+        )
         if series.size < 4 * window:
-            raise InputError(f"The column {quoted(req.series_name)} has {series.size} samples; training on it needs "
-                             f"at least {4 * window} (4 windows of {window}). Pick a smaller window or train on "
-                             "synthetic data.")
+            raise InputError(
+                f"The column {quoted(req.series_name)} has {series.size} samples; training on it needs "
+                f"at least {4 * window} (4 windows of {window}). Pick a smaller window or train on "
+                "synthetic data."
+            )
         return series, None, note
-    noisy, clean = training_pairs(req.family, req.n_signals, window, req.noise, req.sigma, rng=req.train.seed,
-                                  **req.noise_params)
-    note = (f"{req.family} family, noise {'/'.join(req.noise)}, sigma {req.sigma[0]:g}-{req.sigma[1]:g}, "
-            f"{req.n_signals} signals")
+    noisy, clean = training_pairs(
+        req.family, req.n_signals, window, req.noise, req.sigma, rng=req.train.seed, **req.noise_params
+    )
+    note = (
+        f"{req.family} family, noise {'/'.join(req.noise)}, sigma {req.sigma[0]:g}-{req.sigma[1]:g}, "
+        f"{req.n_signals} signals"
+    )
     return noisy, clean, note
 
 
@@ -379,6 +407,7 @@ def take_result(job: TrainingJob | None) -> tuple[str, Denoiser] | None:
 
 def params_text(params: dict[str, Any]) -> str:
     """Searched parameters, short, for people: 'LSTM, window 128, lr 0.003, MSE'."""
+
     def text(key: str, v: Any) -> str:
         if key == "preset":
             return PRESET_NAMES.get(v, v)
@@ -386,6 +415,7 @@ def params_text(params: dict[str, Any]) -> str:
             return str(v).upper()
         name = {"learning_rate": "lr"}.get(key, key.replace("_", " "))
         return f"{name} {v:g}" if isinstance(v, float) else f"{name} {v}"
+
     return ", ".join(text(k, v) for k, v in params.items())
 
 
@@ -398,11 +428,19 @@ def describe(request: TrainRequest | SearchRequest) -> str:
     """One line about a request, shown while it trains."""
     if isinstance(request, SearchRequest):
         searched = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in request.space.items())
-        return (f"Search over {searched}: up to {request.n_trials} trials of {request.train.epochs} epochs, "
-                f"at most {request.minutes:g} min, on {request.n_signals} synthetic signals ({request.family}).")
+        return (
+            f"Search over {searched}: up to {request.n_trials} trials of {request.train.epochs} epochs, "
+            f"at most {request.minutes:g} min, on {request.n_signals} synthetic signals ({request.family})."
+        )
     preset = PRESET_NAMES.get(request.model.preset, request.model.preset)
-    data = (f"{request.n_signals} synthetic signals ({request.family})" if request.source == "synthetic"
-            else f"the uploaded column '{cut(request.series_name)}' alone (self-supervised, from the bundled default)"
-            + (f", its first {request.series.size:,} of {request.series_total:,} samples"
-               if request.series is not None and request.series_total > request.series.size else ""))
+    data = (
+        f"{request.n_signals} synthetic signals ({request.family})"
+        if request.source == "synthetic"
+        else f"the uploaded column '{cut(request.series_name)}' alone (self-supervised, from the bundled default)"
+        + (
+            f", its first {request.series.size:,} of {request.series_total:,} samples"
+            if request.series is not None and request.series_total > request.series.size
+            else ""
+        )
+    )
     return f"{preset}, window {request.model.window}, up to {request.train.epochs} epochs on {data}."

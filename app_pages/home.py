@@ -1,4 +1,5 @@
 """Home: what the app does, how the network works, and a demo that runs as soon as the page opens."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -20,7 +21,8 @@ st.markdown(
 )
 
 # The picture: the whole pipeline at a glance (drawn by the browser, no image file needed).
-st.graphviz_chart("""
+st.graphviz_chart(
+    """
 digraph {
   rankdir=LR; bgcolor="transparent";
   node [shape=box, style="rounded,filled", fontname="sans-serif", fontsize=11, color="#cbd5e1", fillcolor="#f1f5f9"];
@@ -34,15 +36,24 @@ digraph {
   clean [label="denoised series", fillcolor="#dcfce7"];
   noisy -> win -> enc -> code -> dec -> out -> clean;
 }
-""", width="stretch")
+""",
+    width="stretch",
+)
 
 s = session()
 st.subheader("Demo: the tutorial's x² curve with Gaussian noise")
 left, right = st.columns([1, 3])
 with left:
-    sigma = st.slider("Noise sigma", 0.01, 0.30, float(links.initial("home_sigma", 0.05)), 0.01, key="home_sigma",
-                      persist_state="session",
-                      help="Standard deviation of the Gaussian noise added to y = x².")
+    sigma = st.slider(
+        "Noise sigma",
+        0.01,
+        0.30,
+        float(links.initial("home_sigma", 0.05)),
+        0.01,
+        key="home_sigma",
+        persist_state="session",
+        help="Standard deviation of the Gaussian noise added to y = x².",
+    )
     seed = int(s.widget("home_seed", links.initial("home_seed", 0)))  # the noise draw: in the link, not a widget
     if st.button("New noise draw", icon=":material/casino:"):
         seed += 1
@@ -51,14 +62,19 @@ with left:
 
 clean = make_signal("x2")
 noisy = add_noise(clean, "gaussian", sigma=sigma, rng=seed)
-signal = Signal("x²", noisy, clean, x_grid(), "x", family="x2", recipe={"kind": "gaussian", "sigma": sigma},
-                origin=Origin.GENERATED)
+signal = Signal(
+    "x²", noisy, clean, x_grid(), "x", family="x2", recipe={"kind": "gaussian", "sigma": sigma}, origin=Origin.GENERATED
+)
 model, label = models.model_in_use(signal)
 with left:
-    st.caption(f"Noise seed {seed}. "
-               + (f"No training needed: the {label} is used." if label.startswith("bundled") else
-                  f"Model in use: your model **{plain(label, NAME)}** (the Model page switches back to the "
-                  "bundled one)."))
+    st.caption(
+        f"Noise seed {seed}. "
+        + (
+            f"No training needed: the {label} is used."
+            if label.startswith("bundled")
+            else f"Model in use: your model **{plain(label, NAME)}** (the Model page switches back to the bundled one)."
+        )
+    )
 # The truth is known here, so both are computed and scored: the network alone (the autoencoder this demo
 # teaches) and the automatic mode, which knows sigma because the demo added the noise itself.
 network = estimate.network_output(signal, model)

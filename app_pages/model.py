@@ -1,4 +1,5 @@
 """Model: use the bundled models, load a model file, or train a new one live; then inspect the one in use."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -22,16 +23,22 @@ if TYPE_CHECKING:  # TensorFlow: loaded when a model is
     from denoiser.core import Denoiser
 
 LOSS_LABELS = {"mse": "MSE (mean squared error)", "mae": "MAE (robust to spikes)", "huber": "Huber (in between)"}
-LOSS_NOTE = ("MSE punishes big errors most: right for Gaussian-like noise. MAE and Huber give outliers less "
-             "pull: use them for impulse noise, spikes or glitches in the data.")
+LOSS_NOTE = (
+    "MSE punishes big errors most: right for Gaussian-like noise. MAE and Huber give outliers less "
+    "pull: use them for impulse noise, spikes or glitches in the data."
+)
 KEEP = {"persist_state": "session"}  # form settings survive visits to other pages
 BUNDLED_LABEL = "Bundled: default, or the x² specialist for 150-point parabolas"
-SOURCES = {"synthetic": "Synthetic signals (family + noise below)",
-           "selfsup": "Learn from my uploaded recording (self-supervised: no clean version needed)"}
-SELFSUP_NOTE = ("Self-supervised: fine-tunes the bundled default network on the recording's own noise (each "
-                "sample is hidden in turn and predicted from its neighbours), so no clean version is needed. "
-                "Uses the window, epochs, batch, learning rate, loss and seed; not the architecture or the "
-                "noise settings. Assumes the noise is independent from sample to sample (white).")
+SOURCES = {
+    "synthetic": "Synthetic signals (family + noise below)",
+    "selfsup": "Learn from my uploaded recording (self-supervised: no clean version needed)",
+}
+SELFSUP_NOTE = (
+    "Self-supervised: fine-tunes the bundled default network on the recording's own noise (each "
+    "sample is hidden in turn and predicted from its neighbours), so no clean version is needed. "
+    "Uses the window, epochs, batch, learning rate, loss and seed; not the architecture or the "
+    "noise settings. Assumes the noise is independent from sample to sample (white)."
+)
 
 
 def load_model_file(file: UploadedFile) -> None:
@@ -66,15 +73,19 @@ def noise_param_inputs(prefix: str) -> dict[str, float]:
         kinds = " / ".join(k for k, kind in NOISES.items() if any(q.name == name for q in kind.params))
         lo, hi, step = p.ui
         start = min(hi, max(lo, float(session().widget(f"gen_{name}", p.default))))
-        values[name] = st.slider(f"{p.label} ({kinds} noise only)", lo, hi, start, step, key=f"{prefix}_{name}",
-                                 help=p.help or None, **KEEP)
+        values[name] = st.slider(
+            f"{p.label} ({kinds} noise only)", lo, hi, start, step, key=f"{prefix}_{name}", help=p.help or None, **KEEP
+        )
     return values
 
 
 def fixed_scaling_note() -> str:
     """'The Tutorial net always uses min-max each window (...).' for the presets with a scaling of their own."""
-    return " ".join(f"The {p.short} always uses {SCALING_LABELS[p.fixed['scaling']].lower()}."
-                    for p in PRESETS.values() if "scaling" in p.fixed)
+    return " ".join(
+        f"The {p.short} always uses {SCALING_LABELS[p.fixed['scaling']].lower()}."
+        for p in PRESETS.values()
+        if "scaling" in p.fixed
+    )
 
 
 def training_form() -> _training.TrainRequest | None:
@@ -86,46 +97,95 @@ def training_form() -> _training.TrainRequest | None:
     with st.form("train_form"):
         arch, fit, source_col = st.columns(3, gap="medium")
         with arch:
-            preset = st.radio("Architecture", list(PRESETS), format_func=lambda p: PRESETS[p].label,
-                              key="tr_preset", **KEEP)
+            preset = st.radio(
+                "Architecture", list(PRESETS), format_func=lambda p: PRESETS[p].label, key="tr_preset", **KEEP
+            )
             notes = " ".join(p.form_note for p in PRESETS.values() if p.form_note)
             if notes:
                 st.caption(notes)
-            window = st.select_slider("Window (samples)", ["auto", 32, 64, 128, 150, 256, 512], "auto", key="tr_window",
-                                      **KEEP, format_func=lambda v: f"auto ({presets.window_text()})" if v == "auto"
-                                      else str(v))
+            window = st.select_slider(
+                "Window (samples)",
+                ["auto", 32, 64, 128, 150, 256, 512],
+                "auto",
+                key="tr_window",
+                **KEEP,
+                format_func=lambda v: f"auto ({presets.window_text()})" if v == "auto" else str(v),
+            )
             wide = " / ".join(PRESETS[n].short for n in presets.with_form_field("filters"))
             filters = st.select_slider(f"Width (filters, {wide} only)", [8, 16, 32, 64], 16, key="tr_filters", **KEEP)
-            scaling = st.selectbox("Scaling", ALL_SCALINGS, format_func=SCALING_LABELS.get, key="tr_scaling",
-                                   **KEEP, help="How windows are brought to a common range before the network "
-                                   "sees them; always undone on the output. Per window adapts to any level; the "
-                                   "training split's statistics keep absolute levels (for data in fixed units). "
-                                   + fixed_scaling_note())
+            scaling = st.selectbox(
+                "Scaling",
+                ALL_SCALINGS,
+                format_func=SCALING_LABELS.get,
+                key="tr_scaling",
+                **KEEP,
+                help="How windows are brought to a common range before the network "
+                "sees them; always undone on the output. Per window adapts to any level; the "
+                "training split's statistics keep absolute levels (for data in fixed units). " + fixed_scaling_note(),
+            )
         with fit:
-            epochs = int(st.number_input("Epochs (at most)", 1, 200, 20, key="tr_epochs", **KEEP,
-                                         help="Training stops earlier when validation loss stops improving."))
+            epochs = int(
+                st.number_input(
+                    "Epochs (at most)",
+                    1,
+                    200,
+                    20,
+                    key="tr_epochs",
+                    **KEEP,
+                    help="Training stops earlier when validation loss stops improving.",
+                )
+            )
             batch = st.select_slider("Batch size", [16, 32, 64, 128, 150, 256], 64, key="tr_batch", **KEEP)
-            lr = st.select_slider("Learning rate", ["auto", 1e-4, 3e-4, 1e-3, 3e-3, 1e-2], "auto", key="tr_lr",
-                                  **KEEP, format_func=lambda v: "auto (per architecture)" if v == "auto" else f"{v:g}",
-                                  help=f"auto: each architecture's own ({presets.learning_rate_text()}).")
+            lr = st.select_slider(
+                "Learning rate",
+                ["auto", 1e-4, 3e-4, 1e-3, 3e-3, 1e-2],
+                "auto",
+                key="tr_lr",
+                **KEEP,
+                format_func=lambda v: "auto (per architecture)" if v == "auto" else f"{v:g}",
+                help=f"auto: each architecture's own ({presets.learning_rate_text()}).",
+            )
             loss = st.radio("Loss", list(LOSS_LABELS), format_func=LOSS_LABELS.get, key="tr_loss", **KEEP)
             st.caption(LOSS_NOTE)
         with source_col:
             # In a form a choice takes effect on submit, so the note is the radio's help, not a conditional caption.
-            source = st.radio("Training data", list(SOURCES), format_func=SOURCES.get, key="tr_source", **KEEP,
-                              help=SELFSUP_NOTE)
+            source = st.radio(
+                "Training data", list(SOURCES), format_func=SOURCES.get, key="tr_source", **KEEP, help=SELFSUP_NOTE
+            )
             options = [*FAMILIES, "mixed", "realistic"]
-            family = st.selectbox("Signal family", options, options.index(gen_family),
-                                  format_func=FAMILY_LABELS.get, key="tr_family", **KEEP)
-            noise = st.multiselect("Noise kinds", list(NOISES), [gen_noise], format_func=noise_label,
-                                   key="tr_noise", **KEEP, help="Each training signal gets one of these.")
+            family = st.selectbox(
+                "Signal family",
+                options,
+                options.index(gen_family),
+                format_func=FAMILY_LABELS.get,
+                key="tr_family",
+                **KEEP,
+            )
+            noise = st.multiselect(
+                "Noise kinds",
+                list(NOISES),
+                [gen_noise],
+                format_func=noise_label,
+                key="tr_noise",
+                **KEEP,
+                help="Each training signal gets one of these.",
+            )
             noise_values = noise_param_inputs("tr")
-            sigma = st.slider("Noise sigma range", 0.005, 1.0, (0.02, 0.3), 0.005, key="tr_sigma", **KEEP,
-                              help="Drawn per signal, so the network learns to judge the noise level itself.")
+            sigma = st.slider(
+                "Noise sigma range",
+                0.005,
+                1.0,
+                (0.02, 0.3),
+                0.005,
+                key="tr_sigma",
+                **KEEP,
+                help="Drawn per signal, so the network learns to judge the noise level itself.",
+            )
             n_signals = int(st.number_input("Synthetic signals", 100, 20_000, 3000, 100, key="tr_n", **KEEP))
             seed = int(st.number_input("Seed", 0, 1_000_000, 0, key="tr_seed", **KEEP))
-        submitted = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:",
-                                          disabled=busy, key="start_training")
+        submitted = st.form_submit_button(
+            "Start training", type="primary", icon=":material/play_arrow:", disabled=busy, key="start_training"
+        )
     if busy:
         st.caption("A training run is in progress; start another when it ends or stop it below.")
     if not submitted or busy:  # a click that raced the button's disabling must not start a second run
@@ -133,12 +193,19 @@ def training_form() -> _training.TrainRequest | None:
     try:
         if source == "selfsup":  # the bundled default's network, at the form's window
             config = ModelConfig(**({} if window == "auto" else {"window": window}))
-            train = TrainConfig.selfsup(epochs=epochs, batch_size=batch, loss=loss, seed=seed,
-                                        **({} if lr == "auto" else {"learning_rate": lr}))
+            train = TrainConfig.selfsup(
+                epochs=epochs, batch_size=batch, loss=loss, seed=seed, **({} if lr == "auto" else {"learning_rate": lr})
+            )
         else:
             config = model_config(preset, window, filters, scaling)
-            train = TrainConfig.for_preset(preset, epochs=epochs, batch_size=batch, loss=loss, seed=seed,
-                                           **({} if lr == "auto" else {"learning_rate": lr}))
+            train = TrainConfig.for_preset(
+                preset,
+                epochs=epochs,
+                batch_size=batch,
+                loss=loss,
+                seed=seed,
+                **({} if lr == "auto" else {"learning_rate": lr}),
+            )
     except InputError as err:
         st.error(str(err))
         return None
@@ -146,19 +213,29 @@ def training_form() -> _training.TrainRequest | None:
         st.error("Pick at least one noise kind.")
         return None
     if source == "synthetic":
-        return _training.TrainRequest(config, train, "synthetic", family, tuple(noise), sigma, n_signals,
-                                      noise_params=noise_values)
+        return _training.TrainRequest(
+            config, train, "synthetic", family, tuple(noise), sigma, n_signals, noise_params=noise_values
+        )
     columns, _ = data.upload_selection()
     if not columns:
         st.error("There is no uploaded data yet: load a CSV on the Upload page, or train on synthetic signals.")
         return None
     values = s.table.column(columns[0])
     if values.size > data.MAX_TRAIN_SAMPLES:  # a copy of the part: the request never holds the whole column
-        st.info(f"Training on the first {data.MAX_TRAIN_SAMPLES:,} of the column's {values.size:,} samples (the "
-                "app's limit per run). To learn from all of it, run `python -m denoiser train --data FILE "
-                "--self-supervised -o model.keras` on your own machine.", icon=":material/content_cut:")
-    return _training.TrainRequest(config, train, "selfsup", series=values[:data.MAX_TRAIN_SAMPLES].copy(),
-                                  series_name=columns[0], series_total=int(values.size))
+        st.info(
+            f"Training on the first {data.MAX_TRAIN_SAMPLES:,} of the column's {values.size:,} samples (the "
+            "app's limit per run). To learn from all of it, run `python -m denoiser train --data FILE "
+            "--self-supervised -o model.keras` on your own machine.",
+            icon=":material/content_cut:",
+        )
+    return _training.TrainRequest(
+        config,
+        train,
+        "selfsup",
+        series=values[: data.MAX_TRAIN_SAMPLES].copy(),
+        series_name=columns[0],
+        series_total=int(values.size),
+    )
 
 
 def model_config(preset: str, window: int | str, filters: int, scaling: str) -> ModelConfig:
@@ -173,42 +250,80 @@ def search_form() -> _training.SearchRequest | None:
     """The search settings: a few values per parameter and a budget; returns a request on submit."""
     s = session()
     busy = s.job_running
-    st.caption("Trains one small network per combination on synthetic signals, ranks them on validation "
-               "signals and reports the winner on test signals no trial has seen. The defaults (4 trials of "
-               "5 epochs on 400 short signals) take about a minute on 2 CPU cores.")
+    st.caption(
+        "Trains one small network per combination on synthetic signals, ranks them on validation "
+        "signals and reports the winner on test signals no trial has seen. The defaults (4 trials of "
+        "5 epochs on 400 short signals) take about a minute on 2 CPU cores."
+    )
     with st.form("search_form"):
         space_col, data_col = st.columns(2, gap="medium")
         with space_col:
             offered = presets.searchable()
             left_out = [p.short for name, p in PRESETS.items() if name not in offered]
-            archs = st.multiselect("Architectures", offered, offered, key="se_preset", **KEEP,
-                                   format_func=lambda p: PRESETS[p].short,
-                                   help=f"Left out: {', '.join(left_out)} (settings of its own; train it on the "
-                                        "training tab)." if left_out else None)
+            archs = st.multiselect(
+                "Architectures",
+                offered,
+                offered,
+                key="se_preset",
+                **KEEP,
+                format_func=lambda p: PRESETS[p].short,
+                help=f"Left out: {', '.join(left_out)} (settings of its own; train it on the training tab)."
+                if left_out
+                else None,
+            )
             windows = st.multiselect("Windows", [32, 64, 128, 256], [128], key="se_window", **KEEP)
-            rates = st.multiselect("Learning rates", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], [1e-3, 3e-3], key="se_lr",
-                                   format_func=lambda v: f"{v:g}", **KEEP)
-            losses = st.multiselect("Losses", list(LOSS_LABELS), ["mse"], key="se_loss", **KEEP,
-                                    format_func=lambda v: v.upper())
+            rates = st.multiselect(
+                "Learning rates",
+                [1e-4, 3e-4, 1e-3, 3e-3, 1e-2],
+                [1e-3, 3e-3],
+                key="se_lr",
+                format_func=lambda v: f"{v:g}",
+                **KEEP,
+            )
+            losses = st.multiselect(
+                "Losses", list(LOSS_LABELS), ["mse"], key="se_loss", **KEEP, format_func=lambda v: v.upper()
+            )
         with data_col:
             options = [*FAMILIES, "mixed", "realistic"]
             # The family and noise chosen on the training form (else on Generate) are the search's defaults.
             picked = s.widget("tr_family", s.widget("gen_family", "mixed"))
-            family = st.selectbox("Signal family", options, options.index(picked if picked in options else "mixed"),
-                                  format_func=FAMILY_LABELS.get, key="se_family", **KEEP)
+            family = st.selectbox(
+                "Signal family",
+                options,
+                options.index(picked if picked in options else "mixed"),
+                format_func=FAMILY_LABELS.get,
+                key="se_family",
+                **KEEP,
+            )
             kinds = s.widget("tr_noise") or [s.widget("gen_noise", "gaussian")]
-            noise = st.multiselect("Noise kinds", list(NOISES), [k for k in kinds if k in NOISES],
-                                   format_func=noise_label, key="se_noise", **KEEP)
+            noise = st.multiselect(
+                "Noise kinds",
+                list(NOISES),
+                [k for k in kinds if k in NOISES],
+                format_func=noise_label,
+                key="se_noise",
+                **KEEP,
+            )
             noise_values = noise_param_inputs("se")
             n_signals = int(st.number_input("Synthetic signals", 50, 5000, 400, 50, key="se_n", **KEEP))
             epochs = int(st.number_input("Epochs per trial (at most)", 1, 100, 5, key="se_epochs", **KEEP))
             budget, minutes = st.columns(2)
             n_trials = int(budget.number_input("Budget: trials", 1, 50, 4, key="se_trials", **KEEP))
-            limit = float(minutes.number_input("Budget: minutes", 0.5, 60.0, 2.0, 0.5, key="se_minutes", **KEEP,
-                                               help="No trial starts after this; a running one stops, "
-                                                    "keeping its best epoch."))
-        submitted = st.form_submit_button("Start the search", type="primary", icon=":material/travel_explore:",
-                                          disabled=busy, key="start_search")
+            limit = float(
+                minutes.number_input(
+                    "Budget: minutes",
+                    0.5,
+                    60.0,
+                    2.0,
+                    0.5,
+                    key="se_minutes",
+                    **KEEP,
+                    help="No trial starts after this; a running one stops, keeping its best epoch.",
+                )
+            )
+        submitted = st.form_submit_button(
+            "Start the search", type="primary", icon=":material/travel_explore:", disabled=busy, key="start_search"
+        )
     if busy:
         st.caption("A run is in progress; start the search when it ends or stop it below.")
     if not submitted or busy:
@@ -220,25 +335,41 @@ def search_form() -> _training.SearchRequest | None:
         return None
     space = {k: list(v) for k, v in space.items()}
     train = TrainConfig(epochs=epochs, batch_size=32)  # a bad combination fails in the job, with its message
-    return _training.SearchRequest(space, train, family=family, noise=tuple(noise), n_signals=n_signals,
-                                   n_trials=n_trials, minutes=limit, noise_params=noise_values)
+    return _training.SearchRequest(
+        space,
+        train,
+        family=family,
+        noise=tuple(noise),
+        n_signals=n_signals,
+        n_trials=n_trials,
+        minutes=limit,
+        noise_params=noise_values,
+    )
 
 
 def job_view(job: _training.TrainingJob) -> None:
     """Progress, timing and the loss curve of a job, running or ended."""
     done = len(job.logs)
     if job.status == "queued":
-        st.info(f"Queued, position {job.position()}: another session is training. "
-                "Yours starts as soon as it ends.", icon=":material/hourglass_top:")
+        st.info(
+            f"Queued, position {job.position()}: another session is training. Yours starts as soon as it ends.",
+            icon=":material/hourglass_top:",
+        )
     elif job.status == "preparing":
         st.info("Preparing the training data…", icon=":material/hourglass_top:")
     elif job.running and job.kind == "search":
         n, total = len(job.trials), max(1, job.n_trials)
-        st.progress(min(1.0, n / total), text=f"Trial {min(n + 1, total)} of {total} running ({n} done)"
-                    + (" — stopping…" if job.stop.is_set() else ""))
+        st.progress(
+            min(1.0, n / total),
+            text=f"Trial {min(n + 1, total)} of {total} running ({n} done)"
+            + (" — stopping…" if job.stop.is_set() else ""),
+        )
     elif job.running:
-        st.progress(done / job.epochs, text=f"Epoch {done} of at most {job.epochs}"
-                    + (" — stopping after this batch…" if job.stop.is_set() else ""))
+        st.progress(
+            done / job.epochs,
+            text=f"Epoch {done} of at most {job.epochs}"
+            + (" — stopping after this batch…" if job.stop.is_set() else ""),
+        )
     elif job.status in ("finished", "stopped"):
         ended(job)
     elif job.status == "failed":
@@ -273,24 +404,44 @@ def search_view(job: _training.TrainingJob) -> None:
         if job.running:
             st.caption("The first trial is training; its row appears here when it ends.")
         return
-    st.markdown("**Trials**" + (" (best first; ranked on the validation signals)" if result is not None else
-                                " (in run order; ranked when the search ends)"))
-    st.dataframe(rows, width="stretch", hide_index=True,
-                 column_config={"learning_rate": st.column_config.NumberColumn("learning rate", format="%g"),
-                                "val_mse": st.column_config.NumberColumn("val MSE", format="%.4g"),
-                                "val_mae": st.column_config.NumberColumn("val MAE", format="%.4g"),
-                                "seconds": st.column_config.NumberColumn(format="%.1f")})
+    st.markdown(
+        "**Trials**"
+        + (
+            " (best first; ranked on the validation signals)"
+            if result is not None
+            else " (in run order; ranked when the search ends)"
+        )
+    )
+    st.dataframe(
+        rows,
+        width="stretch",
+        hide_index=True,
+        column_config={
+            "learning_rate": st.column_config.NumberColumn("learning rate", format="%g"),
+            "val_mse": st.column_config.NumberColumn("val MSE", format="%.4g"),
+            "val_mae": st.column_config.NumberColumn("val MAE", format="%.4g"),
+            "seconds": st.column_config.NumberColumn(format="%.1f"),
+        },
+    )
     if result is None or result.best_ is None:
         return
     tm = result.test_metrics
     if tm:
-        st.markdown(f"**The winner on the test signals** (never used to choose it): MSE {charts.fmt(tm['noisy_mse'])} → "
-                    f"{charts.fmt(tm['mse'])}, MAE {charts.fmt(tm['noisy_mae'])} → {charts.fmt(tm['mae'])}, "
-                    f"gain **{charts.fmt(tm['gain_db'])} dB**.")
+        st.markdown(
+            f"**The winner on the test signals** (never used to choose it): MSE {charts.fmt(tm['noisy_mse'])} → "
+            f"{charts.fmt(tm['mse'])}, MAE {charts.fmt(tm['noisy_mae'])} → {charts.fmt(tm['mae'])}, "
+            f"gain **{charts.fmt(tm['gain_db'])} dB**."
+        )
     if job.name in session().models:
-        st.download_button("Download the best model (.keras)", models.model_file_bytes(job.name, result.best_),
-                           file_name="denoiser_search_best.keras", mime="application/octet-stream",
-                           icon=":material/download:", key="download_search_best", on_click="ignore")
+        st.download_button(
+            "Download the best model (.keras)",
+            models.model_file_bytes(job.name, result.best_),
+            file_name="denoiser_search_best.keras",
+            mime="application/octet-stream",
+            icon=":material/download:",
+            key="download_search_best",
+            on_click="ignore",
+        )
 
 
 def ended(job: _training.TrainingJob) -> None:
@@ -303,8 +454,10 @@ def ended(job: _training.TrainingJob) -> None:
     kept = f"best weights from epoch {best} kept" if best else "the best weights so far were kept"
     now = " The new model is now in use." if in_use else ""
     if job.status == "finished":
-        st.success(f"Finished: {_training.plural(done, 'epoch')} in {job.elapsed():.0f} s ({kept}).{now}",
-                   icon=":material/check_circle:")
+        st.success(
+            f"Finished: {_training.plural(done, 'epoch')} in {job.elapsed():.0f} s ({kept}).{now}",
+            icon=":material/check_circle:",
+        )
     else:
         who = "because nobody was watching it" if job.abandoned else "by you"
         st.info(f"Stopped after epoch {done} of {job.epochs} {who}; {kept}.{now}", icon=":material/stop_circle:")
@@ -317,9 +470,12 @@ def worse_warning(job: _training.TrainingJob, in_use: bool) -> None:
     if job.name not in session().models:
         return
     gain = job.model().test_metrics_["gain_db"]
-    st.warning(f"This model makes the test signals **worse** than the noisy input (gain {gain:.2f} dB on the "
-               "test split), so the previous model stays in use. Try more epochs, more data, another "
-               "learning rate or loss.", icon=":material/warning:")
+    st.warning(
+        f"This model makes the test signals **worse** than the noisy input (gain {gain:.2f} dB on the "
+        "test split), so the previous model stays in use. Try more epochs, more data, another "
+        "learning rate or loss.",
+        icon=":material/warning:",
+    )
     if not in_use and st.button("Use the new model anyway", key="use_worse_model"):
         session().model_choice = job.name
         st.rerun()
@@ -335,13 +491,23 @@ def search_ended(job: _training.TrainingJob) -> None:
         st.info(f"Stopped after {n} trials: no trial finished, so there is no model.", icon=":material/stop_circle:")
         return
     if job.status == "finished":
-        st.success(f"Finished: {_training.plural(n, 'trial')} in {job.elapsed():.0f} s. Best: "
-                   f"{_training.params_text(result.best_params)}.{now}", icon=":material/check_circle:")
+        st.success(
+            f"Finished: {_training.plural(n, 'trial')} in {job.elapsed():.0f} s. Best: "
+            f"{_training.params_text(result.best_params)}.{now}",
+            icon=":material/check_circle:",
+        )
     else:
-        why = ("by you" if job.stop.is_set() and not job.abandoned else
-               "because nobody was watching it" if job.abandoned else "by the time budget")
-        st.info(f"Stopped after trial {n} of {job.n_trials} {why}; the best of the finished trials was kept.{now}",
-                icon=":material/stop_circle:")
+        why = (
+            "by you"
+            if job.stop.is_set() and not job.abandoned
+            else "because nobody was watching it"
+            if job.abandoned
+            else "by the time budget"
+        )
+        st.info(
+            f"Stopped after trial {n} of {job.n_trials} {why}; the best of the finished trials was kept.{now}",
+            icon=":material/stop_circle:",
+        )
     if models.makes_worse(model):
         worse_warning(job, in_use)
 
@@ -356,11 +522,15 @@ def live_job(job: _training.TrainingJob) -> None:
     if job.status == "queued":  # nothing trained yet, so nothing to keep: the run just leaves the queue
         label = "Cancel (leave the queue)"
     else:
-        label = ("Stop the search (keep the best so far)" if job.kind == "search"
-                 else "Stop (keep the best weights so far)")
-    if st.button(label, icon=":material/close:" if job.status == "queued" else ":material/stop:",
-                 disabled=job.stop.is_set(),
-                 key="stop_training"):
+        label = (
+            "Stop the search (keep the best so far)" if job.kind == "search" else "Stop (keep the best weights so far)"
+        )
+    if st.button(
+        label,
+        icon=":material/close:" if job.status == "queued" else ":material/stop:",
+        disabled=job.stop.is_set(),
+        key="stop_training",
+    ):
         job.stop.set()
         st.rerun(scope="fragment")
 
@@ -369,14 +539,18 @@ def model_details(model: Denoiser, name: str, *, curve: bool = True) -> None:
     """Test-split metrics, loss history (unless drawn above already), layer summary of a model."""
     tm = model.test_metrics_
     if "blind_spot_mse" in tm:  # self-supervised: no clean version, so no gain on the test part
-        st.markdown(f"**Test part** (never seen in training), against the noisy samples themselves: error "
-                    f"{charts.fmt(tm['blind_spot_mse'])} (each sample predicted without seeing it; this includes the "
-                    f"noise variance), against {charts.fmt(tm['neighbour_mse'])} for the mean of its two neighbours. "
-                    "How much it gains is estimated when it denoises through the automatic pipeline.")
+        st.markdown(
+            f"**Test part** (never seen in training), against the noisy samples themselves: error "
+            f"{charts.fmt(tm['blind_spot_mse'])} (each sample predicted without seeing it; this includes the "
+            f"noise variance), against {charts.fmt(tm['neighbour_mse'])} for the mean of its two neighbours. "
+            "How much it gains is estimated when it denoises through the automatic pipeline."
+        )
     elif tm:
         st.markdown("**Test split** (windows never seen in training):")
-        table = pd.DataFrame({"MSE": [tm.get("noisy_mse"), tm.get("mse")], "MAE": [tm.get("noisy_mae"), tm.get("mae")]},
-                             index=["noisy input", "denoised"])
+        table = pd.DataFrame(
+            {"MSE": [tm.get("noisy_mse"), tm.get("mse")], "MAE": [tm.get("noisy_mae"), tm.get("mae")]},
+            index=["noisy input", "denoised"],
+        )
         left, right = st.columns([2, 1])
         left.dataframe(table.style.format("{:.4g}"), width="stretch")
         right.metric("Gain on the test split", f"{charts.fmt(tm.get('gain_db', float('nan')))} dB")
@@ -386,8 +560,13 @@ def model_details(model: Denoiser, name: str, *, curve: bool = True) -> None:
         charts.show(charts.loss_figure(charts.history_as_logs(model.history_)), key=f"hist_{name}")
     st.markdown("**Architecture**")
     layers = pd.DataFrame(model.layers())
-    st.dataframe(layers, width="stretch", hide_index=True, height=min(38 + 35 * len(layers), 420),
-                 column_config={"parameters": st.column_config.NumberColumn(format="localized")})
+    st.dataframe(
+        layers,
+        width="stretch",
+        hide_index=True,
+        height=min(38 + 35 * len(layers), 420),
+        column_config={"parameters": st.column_config.NumberColumn(format="localized")},
+    )
     st.caption(f"{int(layers['parameters'].sum()):,} parameters in all; output shape is (positions, channels).")
     with st.expander("Keras summary (text)"):
         st.code(model.summary(), language=None)
@@ -395,25 +574,31 @@ def model_details(model: Denoiser, name: str, *, curve: bool = True) -> None:
 
 s = session()
 st.title("Model")
-st.caption("Where the denoising network comes from: the bundled models, a file of yours, or a new one "
-           "trained here while you watch.")
+st.caption(
+    "Where the denoising network comes from: the bundled models, a file of yours, or a new one "
+    "trained here while you watch."
+)
 offers.model_offer()  # a new model is offered with its gain beside the current one's, never swapped in silently
 run_box = st.container(key="training_run")  # filled below; at the top, so the live curve and Stop stay in sight
 
 bundled_tab, file_tab, train_tab, search_tab = st.tabs(
-    ["Bundled models", "Upload a model file", "Train a new model", "Hyperparameter search"])
+    ["Bundled models", "Upload a model file", "Train a new model", "Hyperparameter search"]
+)
 with bundled_tab:
     st.markdown(
         "- **Default**: a general blind denoiser (U-Net, window 256) trained on sines, chirps, steps, "
         "pulses and smooth curves with white, impulse and pink noise of many levels. Used for uploads.\n"
         "- **x² specialist**: the same architecture on the tutorial's 150-point grid, trained on parabolas "
-        "a·(x−b)²+c. Used automatically for x² and parabola signals of length 150.")
+        "a·(x−b)²+c. Used automatically for x² and parabola signals of length 150."
+    )
     if st.button("Use the bundled models", disabled=s.model_choice == BUNDLED):
         s.model_choice = BUNDLED
         st.rerun()
 with file_tab:
-    st.caption("A .keras file saved by Denoiser (download one below after training). Other Keras files are "
-               "refused: a model file is treated as untrusted data and only its weights are read.")
+    st.caption(
+        "A .keras file saved by Denoiser (download one below after training). Other Keras files are "
+        "refused: a model file is treated as untrusted data and only its weights are read."
+    )
     model_file = st.file_uploader("Model file", type=["keras"], key=data.widget_key("model_uploader"))
     if model_file is not None and model_file.file_id != s.model_file_seen:
         load_model_file(model_file)
@@ -448,17 +633,29 @@ def _pick_model() -> None:
     session().model_choice = session().widget("model_pick")
 
 
-st.selectbox("Model in use", names, key="model_pick", label_visibility="collapsed", on_change=_pick_model,
-             format_func=lambda n: BUNDLED_LABEL if n == BUNDLED else n)
+st.selectbox(
+    "Model in use",
+    names,
+    key="model_pick",
+    label_visibility="collapsed",
+    on_change=_pick_model,
+    format_func=lambda n: BUNDLED_LABEL if n == BUNDLED else n,
+)
 choice, model = models.chosen_model()
 if choice == BUNDLED:
     st.caption("Showing the bundled default model; the x² specialist has the same layers with window 150.")
 model_details(model, choice, curve=job is None or job.model() is not model)
 if choice != BUNDLED:
-    st.download_button("Download this model (.keras)", models.model_file_bytes(choice, model),
-                       file_name="denoiser_model.keras", mime="application/octet-stream",
-                       icon=":material/download:", type="primary", key="download_model",
-                       on_click="ignore")
+    st.download_button(
+        "Download this model (.keras)",
+        models.model_file_bytes(choice, model),
+        file_name="denoiser_model.keras",
+        mime="application/octet-stream",
+        icon=":material/download:",
+        type="primary",
+        key="download_model",
+        on_click="ignore",
+    )
 
 st.subheader("What the layers see")
 layers.layers_view()

@@ -1,4 +1,5 @@
 """Upload: read a CSV of signals, report how it was read, pick the columns to denoise."""
+
 from __future__ import annotations
 
 from typing import IO
@@ -14,16 +15,32 @@ from denoiser.errors import InputError
 
 SAMPLES = {  # file -> (button label, what it shows)
     "x2_tutorial.csv": ("x² of the tutorial", "150 points with Gaussian noise, and the clean curve."),
-    "two_sensors.csv": ("Two sensors", "A time column, sines with white noise and steps with impulse spikes, "
-                                       "and both clean channels."),
-    "temperature_semicolon.csv": ("Temperature log", "A spreadsheet export: semicolons, decimal commas, "
-                                                     "timestamps, gaps, and no clean reference."),
-    "eeg_two_rates.edf": ("EEG (EDF)", "An EDF+ recording: two EEG channels at 256 Hz in microvolts with 50 Hz hum, "
-                                       "and a temperature at 1 Hz (a second rate group to choose)."),
+    "two_sensors.csv": (
+        "Two sensors",
+        "A time column, sines with white noise and steps with impulse spikes, and both clean channels.",
+    ),
+    "temperature_semicolon.csv": (
+        "Temperature log",
+        "A spreadsheet export: semicolons, decimal commas, timestamps, gaps, and no clean reference.",
+    ),
+    "eeg_two_rates.edf": (
+        "EEG (EDF)",
+        "An EDF+ recording: two EEG channels at 256 Hz in microvolts with 50 Hz hum, "
+        "and a temperature at 1 Hz (a second rate group to choose).",
+    ),
     "vibration.wav": ("Vibration (WAV)", "A 16-bit stereo WAV at 8 kHz: machine hum and broadband noise."),
 }
-PART_WORDS = {"xlsx": "Sheet", "xls": "Sheet", "ods": "Sheet", "hdf5": "Dataset or group", "mat": "Variable",
-              "tdms": "Group", "edf": "Rate group", "mseed": "Trace", "sac": "Trace"}
+PART_WORDS = {
+    "xlsx": "Sheet",
+    "xls": "Sheet",
+    "ods": "Sheet",
+    "hdf5": "Dataset or group",
+    "mat": "Variable",
+    "tdms": "Group",
+    "edf": "Rate group",
+    "mseed": "Trace",
+    "sac": "Trace",
+}
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", " ": "whitespace"}
 BIG_FILE = 20 * 1024**2  # bytes: after reading a larger upload, free memory is returned to the OS
 
@@ -39,7 +56,9 @@ def load(source: bytes | IO[bytes], name: str, *, sample: bool = False, part: st
 
     s = session()
     try:
-        table = read_series(source, part=part, max_samples=data.MAX_UPLOAD_SAMPLES)  # bounded before the parse spends it
+        table = read_series(
+            source, part=part, max_samples=data.MAX_UPLOAD_SAMPLES
+        )  # bounded before the parse spends it
     except InputError as err:
         s.upload_error = str(err)
         return
@@ -72,9 +91,11 @@ def load_clean(source: IO[bytes], name: str) -> None:
         s.clean_error = str(err)
         return
     if len(clean.values) != len(table.values):
-        s.clean_error = (f"The clean file has {len(clean.values):,} rows and the data "
-                                        f"{len(table.values):,}: a clean reference needs one value per sample. "
-                                        "Choose the clean file that belongs to this recording.")
+        s.clean_error = (
+            f"The clean file has {len(clean.values):,} rows and the data "
+            f"{len(table.values):,}: a clean reference needs one value per sample. "
+            "Choose the clean file that belongs to this recording."
+        )
         return
     s.use_clean_file(clean, name)
     shown = s.upload_columns or data.default_columns(table)[:1]
@@ -90,14 +111,20 @@ FORMATS_TEXT = ", ".join(dict.fromkeys(fmt.label for fmt in FORMATS.values()))
 
 s = session()
 st.title("Upload your data")
-st.caption("A CSV, TSV or text table with one or more numeric columns, one row per sample, or an instrument "
-           "file (Excel, Parquet, HDF5, MATLAB, WAV/FLAC, TDMS, EDF/BDF). Delimiter, decimal mark, encoding, "
-           "header and a time column are detected for you; short gaps are filled.")
+st.caption(
+    "A CSV, TSV or text table with one or more numeric columns, one row per sample, or an instrument "
+    "file (Excel, Parquet, HDF5, MATLAB, WAV/FLAC, TDMS, EDF/BDF). Delimiter, decimal mark, encoding, "
+    "header and a time column are detected for you; short gaps are filled."
+)
 
 upload_col, sample_col = st.columns([3, 2], gap="large")
 with upload_col:
-    file = st.file_uploader("Choose a file", type=["csv", "txt", "tsv", *FORMAT_TYPES], key=data.widget_key("uploader"),
-                            help="CSV or text tables, and instrument files: " + FORMATS_TEXT + ".")
+    file = st.file_uploader(
+        "Choose a file",
+        type=["csv", "txt", "tsv", *FORMAT_TYPES],
+        key=data.widget_key("uploader"),
+        help="CSV or text tables, and instrument files: " + FORMATS_TEXT + ".",
+    )
 with sample_col:
     st.markdown("**Or try a sample**")
     names = sample_names()
@@ -132,8 +159,11 @@ with st.container(key="upload_report"):  # a stable handle for tests and styling
     cols = st.columns(5)
     cols[0].metric("Rows", f"{report.rows:,}")
     cols[1].metric("Value columns", len(report.columns))
-    time_text = (f"'{plain(report.time_column, NAME)}' ({'date/time' if report.time_kind == 'datetime' else 'numeric'})"
-                 if report.time_column else "none (the row number is used)")
+    time_text = (
+        f"'{plain(report.time_column, NAME)}' ({'date/time' if report.time_kind == 'datetime' else 'numeric'})"
+        if report.time_column
+        else "none (the row number is used)"
+    )
     if report.format == "csv":
         cols[2].metric("Delimiter", DELIMITERS.get(report.delimiter, repr(report.delimiter)))
         cols[3].metric("Decimal mark", "comma" if report.decimal == "," else "point")
@@ -143,25 +173,34 @@ with st.container(key="upload_report"):  # a stable handle for tests and styling
         cols[3].metric("Sample rate", " / ".join(f"{r:,.6g} Hz" for r in rates) if rates else "not given")
     cols[4].metric("Gaps filled", f"{sum(report.filled.values()):,} of {sum(report.missing.values()):,}")
     if report.format == "csv":
-        st.markdown(f"Encoding **{report.encoding}** · header row **{'yes' if report.header else 'no'}** · "
-                    f"skipped lines **{report.skipped_lines}** · time column **{time_text}**")
+        st.markdown(
+            f"Encoding **{report.encoding}** · header row **{'yes' if report.header else 'no'}** · "
+            f"skipped lines **{report.skipped_lines}** · time column **{time_text}**"
+        )
     else:  # names, units and parts come from the file: shown as text, never Markdown
         st.text(f"{report.details} · time column {time_text.replace(chr(39), '')}")
         if report.units:
             st.text("Units: " + ", ".join(f"{c}: {u}" for c, u in report.units.items()))
     if report.rows_left:
-        st.warning(f"This file is larger than the app reads: only its first {report.rows:,} rows were read "
-                   f"(at most {data.MAX_UPLOAD_SAMPLES:,} values per file), about {report.rows_left:,} rows were "
-                   "left out. Split the file, or denoise all of it on your own machine with "
-                   "`python -m denoiser denoise FILE -o OUT.csv`.", icon=":material/content_cut:")
+        st.warning(
+            f"This file is larger than the app reads: only its first {report.rows:,} rows were read "
+            f"(at most {data.MAX_UPLOAD_SAMPLES:,} values per file), about {report.rows_left:,} rows were "
+            "left out. Split the file, or denoise all of it on your own machine with "
+            "`python -m denoiser denoise FILE -o OUT.csv`.",
+            icon=":material/content_cut:",
+        )
     source = s.upload_source
     if len(report.parts) > 1 and source is not None:
         word = PART_WORDS.get(report.format, "Part")
-        chosen = st.selectbox(f"{word} to read ({len(report.parts)} in this file)", report.parts,
-                              index=report.parts.index(report.part) if report.part in report.parts else 0,
-                              key=f"up_part_{s.data_gen}", format_func=short,
-                              help="This file holds several tables; signals of different sample rates are "
-                                   "offered one rate at a time, never resampled.")
+        chosen = st.selectbox(
+            f"{word} to read ({len(report.parts)} in this file)",
+            report.parts,
+            index=report.parts.index(report.part) if report.part in report.parts else 0,
+            key=f"up_part_{s.data_gen}",
+            format_func=short,
+            help="This file holds several tables; signals of different sample rates are "
+            "offered one rate at a time, never resampled.",
+        )
         if chosen != report.part:
             load(source[0], source[1], part=chosen)
     for note in report.notes:
@@ -170,31 +209,43 @@ with st.container(key="upload_report"):  # a stable handle for tests and styling
 # ---- which columns (kept in the session, so they are still chosen after a visit to another page).
 # The widget's key changes with the data (data_gen), so it always starts from this file's own defaults.
 columns = list(table.values.columns)
-values = st.multiselect("Column(s) to denoise", columns, format_func=short,
-                        default=[c for c in s.upload_columns if c in columns],
-                        key=f"up_values_{s.data_gen}",
-                        help="Index, time and year columns are not offered by default: they are the axis, "
-                             "not a signal.")
+values = st.multiselect(
+    "Column(s) to denoise",
+    columns,
+    format_func=short,
+    default=[c for c in s.upload_columns if c in columns],
+    key=f"up_values_{s.data_gen}",
+    help="Index, time and year columns are not offered by default: they are the axis, not a signal.",
+)
 s.upload_columns = values
 chosen, _ = data.upload_selection()
 if not values:
-    st.warning(f"No column picked: showing '{plain(chosen[0], NAME)}' for now. Pick at least one column to "
-               "denoise above.", icon=":material/warning:")
+    st.warning(
+        f"No column picked: showing '{plain(chosen[0], NAME)}' for now. Pick at least one column to denoise above.",
+        icon=":material/warning:",
+    )
 refs = st.columns(min(len(chosen), 3))
 for i, column in enumerate(chosen):  # each signal may have its own clean version (sensor_a -> clean_a)
     options = data.clean_options(column)
     current = s.clean_refs.get(column)
     s.clean_refs[column] = refs[i % len(refs)].selectbox(
-        f"Clean reference for '{plain(column, NAME)}' (optional)", options, key=f"up_clean::{column}",
+        f"Clean reference for '{plain(column, NAME)}' (optional)",
+        options,
+        key=f"up_clean::{column}",
         index=options.index(current) if current in options else 0,
         format_func=lambda ref, name=s.clean_name: data.clean_label(ref, name),
-        help="A noise-free version of the signal, if you have one: Compare then scores the result.")
-with st.expander("Clean reference in a separate file" + (f": {plain(s.clean_name, NAME)}"
-                                                         if s.clean_table is not None else "")):
-    st.caption("A second CSV with the noise-free version of this recording (same number of rows, e.g. a "
-               "simulation or a reference instrument). Its columns are then offered as clean references above.")
-    clean_file = st.file_uploader("Clean reference file", type=["csv", "txt", "tsv"],
-                                  key=f"clean_uploader_{s.data_gen}")
+        help="A noise-free version of the signal, if you have one: Compare then scores the result.",
+    )
+with st.expander(
+    "Clean reference in a separate file" + (f": {plain(s.clean_name, NAME)}" if s.clean_table is not None else "")
+):
+    st.caption(
+        "A second CSV with the noise-free version of this recording (same number of rows, e.g. a "
+        "simulation or a reference instrument). Its columns are then offered as clean references above."
+    )
+    clean_file = st.file_uploader(
+        "Clean reference file", type=["csv", "txt", "tsv"], key=f"clean_uploader_{s.data_gen}"
+    )
     if clean_file is not None and clean_file.file_id != s.clean_seen:
         _sessions.drop_upload(clean_file)
         load_clean(clean_file, clean_file.name)
@@ -209,8 +260,9 @@ view = data.sliced(first, part)
 traces = [(name, table.column(name)[part], kind) for name, kind in zip(chosen, ("noisy", "series2", "series3"))]
 if view.clean is not None:
     traces.append((f"{data.clean_label(cleans[chosen[0]], s.clean_name)} (clean)", view.clean, "clean"))
-charts.show_zoomable(charts.signal_figure(view.x, traces, x_title=first.x_title, title="Preview"),
-                 f"up_zoom_{s.data_gen}", first.length)
+charts.show_zoomable(
+    charts.signal_figure(view.x, traces, x_title=first.x_title, title="Preview"), f"up_zoom_{s.data_gen}", first.length
+)
 with st.expander("First rows of the table"):
     preview = table.values.head(200).copy()
     if table.time is not None:

@@ -1,4 +1,5 @@
 """``python -m bench [--quick] [--only SECTIONS]``: run the benchmarks and print one summary table."""
+
 from __future__ import annotations
 
 import argparse
@@ -7,20 +8,35 @@ import sys
 import time
 import traceback
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")   # before anything imports TensorFlow
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before anything imports TensorFlow
 
 from bench.common import OUT, Report, log, machine, md_table, text_table  # noqa: E402
 
-SECTIONS = ("quality", "losses", "real", "selfsup", "speed", "scaling", "app", "load", "soak", "security", "batch",
-            "sessions")
+SECTIONS = (
+    "quality",
+    "losses",
+    "real",
+    "selfsup",
+    "speed",
+    "scaling",
+    "app",
+    "load",
+    "soak",
+    "security",
+    "batch",
+    "sessions",
+)
 SPEED_PARTS = ("train", "latency", "csv")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     p.add_argument("--quick", action="store_true", help="smaller sets and sizes: under 5 minutes on 2 cores")
-    p.add_argument("--only", default="", help=f"comma-separated sections: {', '.join(SECTIONS)} "
-                                               f"(or the speed parts {', '.join(SPEED_PARTS)})")
+    p.add_argument(
+        "--only",
+        default="",
+        help=f"comma-separated sections: {', '.join(SECTIONS)} (or the speed parts {', '.join(SPEED_PARTS)})",
+    )
     args = p.parse_args(argv)
     chosen = {s.strip() for s in args.only.split(",") if s.strip()} or set(SECTIONS)
     unknown = chosen - set(SECTIONS) - set(SPEED_PARTS)
@@ -34,39 +50,51 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def run_section(name: str, args: argparse.Namespace, report: Report) -> None:
     if name == "quality":
         from bench import quality
+
         quality.run(args.quick, report)
     elif name == "losses":
         from bench import losses
+
         losses.run(args.quick, report)
     elif name == "real":
         from bench import real
+
         real.run(args.quick, report)
     elif name == "selfsup":
         from bench import selfsup
+
         selfsup.run(args.quick, report)
     elif name == "speed":
         from bench import speed
+
         speed.run(args.quick, report, args.parts)
     elif name == "scaling":
         from bench import scaling
+
         scaling.run(args.quick, report)
     elif name == "app":
         from bench import app_timing
+
         app_timing.run(args.quick, report)
     elif name == "load":
         from bench import load
+
         load.run(args.quick, report)
     elif name == "soak":
         from bench import soak
+
         soak.run(args.quick, report)
     elif name == "security":
         from bench import security
+
         security.run(args.quick, report)
     elif name == "batch":
         from bench import batch
+
         batch.run(args.quick, report)
     elif name == "sessions":
         from bench import sessions
+
         sessions.run(args.quick, report)
 
 
@@ -91,7 +119,9 @@ def main(argv: list[str] | None = None) -> int:
             run_section(name, args, report)
         except Exception as err:  # noqa: BLE001 - one broken section must not hide the others' figures
             traceback.print_exc()
-            report.target(f"{name} section ran", "n/a", "runs to the end", False, f"crashed: {type(err).__name__}: {err}")
+            report.target(
+                f"{name} section ran", "n/a", "runs to the end", False, f"crashed: {type(err).__name__}: {err}"
+            )
         seconds[name] = time.perf_counter() - t0
         log(f"section {name} took {seconds[name]:.0f} s")
     total = time.perf_counter() - t_start
@@ -104,10 +134,19 @@ def main(argv: list[str] | None = None) -> int:
     n_not = sum(t.met is False for r in reports for t in r.targets)
     print(f"\n{n_met} met, {n_not} not met, {len(rows) - n_met - n_not} report-only / n/a.")
 
-    md = [f"# Denoiser benchmarks: {mode} run ({', '.join(args.sections)})", "",
-          *[f"- **{k}**: {v}" for k, v in facts.items()],
-          f"- **run time**: {total:.0f} s ({timing})", "", "## Summary", "", md_table(headers, rows), "",
-          f"{n_met} met, {n_not} not met, {len(rows) - n_met - n_not} report-only / n/a.", ""]
+    md = [
+        f"# Denoiser benchmarks: {mode} run ({', '.join(args.sections)})",
+        "",
+        *[f"- **{k}**: {v}" for k, v in facts.items()],
+        f"- **run time**: {total:.0f} s ({timing})",
+        "",
+        "## Summary",
+        "",
+        md_table(headers, rows),
+        "",
+        f"{n_met} met, {n_not} not met, {len(rows) - n_met - n_not} report-only / n/a.",
+        "",
+    ]
     for r in reports:
         md += [f"## {r.section}", "", *r.markdown]
     (OUT / "summary.md").write_text("\n".join(md) + "\n", encoding="utf-8")

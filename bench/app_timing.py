@@ -11,6 +11,7 @@ the top must not import TensorFlow (it is needed only when a model runs).
 
 Everything is defensive: a missing app, browser or page element gives "n/a" and the reason.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,19 +27,32 @@ import numpy as np
 
 from bench.common import OUT, PY, ROOT, Report, fixed, log
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 METRICS_JS = """() => [...document.querySelectorAll('[data-testid="stMetricValue"]')].map(e => e.innerText).join('|')"""
 CHANGED_JS = """(before) => {
   const v = [...document.querySelectorAll('[data-testid="stMetricValue"]')].map(e => e.innerText).join('|');
   return v !== before && v.split('|').length >= 3;
 }"""
-EXCEPTIONS_JS = """() => [...document.querySelectorAll('[data-testid="stException"]')].map(e => e.innerText.slice(0, 200))"""
+EXCEPTIONS_JS = (
+    """() => [...document.querySelectorAll('[data-testid="stException"]')].map(e => e.innerText.slice(0, 200))"""
+)
 
 
 def _chromium() -> str | None:
-    for path in (os.environ.get("BENCH_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                 shutil.which("chromium-browser")):
+    for path in (
+        os.environ.get("BENCH_CHROMIUM"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+    ):
         if path and os.path.exists(path):
             return path
     return None
@@ -68,23 +82,40 @@ def _wait_health(url: str, proc: subprocess.Popen, timeout: float) -> float | No
 
 def import_check(report: Report) -> None:
     """Does importing what app.py and the home page import at the top pull in TensorFlow?"""
-    code = ("import sys, time, json; t = time.perf_counter(); import streamlit; "
-            "import app_pages.ui.runtime, app_pages._training, denoiser.signals, denoiser.metrics; "
-            "print(json.dumps({'tf': 'tensorflow' in sys.modules, 'keras': 'keras' in sys.modules, "
-            "'s': time.perf_counter() - t}))")
-    proc = subprocess.run([PY, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"})
+    code = (
+        "import sys, time, json; t = time.perf_counter(); import streamlit; "
+        "import app_pages.ui.runtime, app_pages._training, denoiser.signals, denoiser.metrics; "
+        "print(json.dumps({'tf': 'tensorflow' in sys.modules, 'keras': 'keras' in sys.modules, "
+        "'s': time.perf_counter() - t}))"
+    )
+    proc = subprocess.run(
+        [PY, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     try:
         res = json.loads(proc.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
-        report.target("TensorFlow not imported before it is needed", "n/a", "not imported by the app's shell", None,
-                      "import failed: " + " | ".join(proc.stderr.strip().splitlines()[-2:]))
+        report.target(
+            "TensorFlow not imported before it is needed",
+            "n/a",
+            "not imported by the app's shell",
+            None,
+            "import failed: " + " | ".join(proc.stderr.strip().splitlines()[-2:]),
+        )
         return
     loaded = res["tf"] or res["keras"]
-    report.target("TensorFlow not imported before it is needed", "imported at start" if loaded else
-                  f"not imported (app modules load in {res['s']:.2f} s)", "not imported by the app's shell",
-                  not loaded, "modules imported by app.py/home.py at the top: streamlit, app_pages.ui.runtime, app_pages._training, "
-                  "denoiser.signals/metrics")
+    report.target(
+        "TensorFlow not imported before it is needed",
+        "imported at start" if loaded else f"not imported (app modules load in {res['s']:.2f} s)",
+        "not imported by the app's shell",
+        not loaded,
+        "modules imported by app.py/home.py at the top: streamlit, app_pages.ui.runtime, app_pages._training, "
+        "denoiser.signals/metrics",
+    )
 
 
 def run(quick: bool, report: Report) -> None:
@@ -115,14 +146,31 @@ def run(quick: bool, report: Report) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto("about:blank")                     # the browser is warm before the clock starts
+        page.goto("about:blank")  # the browser is warm before the clock starts
         env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
         with open(server_log, "w") as logf:
             t0 = time.perf_counter()
-            proc = subprocess.Popen([PY, "-m", "streamlit", "run", str(app), "--server.port", str(port),
-                                     "--server.headless", "true", "--browser.gatherUsageStats", "false",
-                                     "--server.fileWatcherType", "none"],
-                                    cwd=ROOT, env=env, stdout=logf, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                [
+                    PY,
+                    "-m",
+                    "streamlit",
+                    "run",
+                    str(app),
+                    "--server.port",
+                    str(port),
+                    "--server.headless",
+                    "true",
+                    "--browser.gatherUsageStats",
+                    "false",
+                    "--server.fileWatcherType",
+                    "none",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=logf,
+                stderr=subprocess.STDOUT,
+            )
             try:
                 res = _drive(page, proc, url, t0, steps, notes)
             finally:
@@ -134,24 +182,42 @@ def run(quick: bool, report: Report) -> None:
                     proc.wait(timeout=15)
         browser.close()
 
-    rows = [[k, v] for k, v in (
-        ("server healthy (/_stcore/health)", fixed(res.get("health"))),
-        ("home page title painted", fixed(res.get("title"))),
-        ("home demo metrics painted (TensorFlow + model load)", fixed(res.get("demo"))),
-        ("Generate page: click -> metrics painted (first visit)", fixed(res.get("generate"))),
-        (f"Generate: slider step -> metrics changed, median of {len(res.get('slider', []))}",
-         fixed(float(np.median(res["slider"]))) if res.get("slider") else "n/a"),
-        ("  each step", " / ".join(fixed(v) for v in res.get("slider", [])) or "n/a"))]
-    report.table("App timing: Streamlit + headless Chromium (seconds from `streamlit run`)", ["moment", "s"], rows,
-                 " ".join(notes) + f" Server log: {server_log.relative_to(ROOT)}.")
+    rows = [
+        [k, v]
+        for k, v in (
+            ("server healthy (/_stcore/health)", fixed(res.get("health"))),
+            ("home page title painted", fixed(res.get("title"))),
+            ("home demo metrics painted (TensorFlow + model load)", fixed(res.get("demo"))),
+            ("Generate page: click -> metrics painted (first visit)", fixed(res.get("generate"))),
+            (
+                f"Generate: slider step -> metrics changed, median of {len(res.get('slider', []))}",
+                fixed(float(np.median(res["slider"]))) if res.get("slider") else "n/a",
+            ),
+            ("  each step", " / ".join(fixed(v) for v in res.get("slider", [])) or "n/a"),
+        )
+    ]
+    report.table(
+        "App timing: Streamlit + headless Chromium (seconds from `streamlit run`)",
+        ["moment", "s"],
+        rows,
+        " ".join(notes) + f" Server log: {server_log.relative_to(ROOT)}.",
+    )
     title, slider = res.get("title"), res.get("slider")
-    report.target("app: streamlit run -> home title painted", f"{title:.2f} s" if title else "n/a", "≤ 3 s",
-                  None if title is None else title <= 3.0,
-                  res.get("title_error", "") or (f"demo with metrics at {res['demo']:.1f} s" if res.get("demo") else ""))
+    report.target(
+        "app: streamlit run -> home title painted",
+        f"{title:.2f} s" if title else "n/a",
+        "≤ 3 s",
+        None if title is None else title <= 3.0,
+        res.get("title_error", "") or (f"demo with metrics at {res['demo']:.1f} s" if res.get("demo") else ""),
+    )
     med = float(np.median(slider)) if slider else None
-    report.target("app: Generate slider -> metrics updated", f"{med:.2f} s (median)" if med is not None else "n/a",
-                  "≤ 0.5 s", None if med is None else med <= 0.5,
-                  res.get("slider_error", "") or (f"max {max(slider):.2f} s over {len(slider)} steps" if slider else ""))
+    report.target(
+        "app: Generate slider -> metrics updated",
+        f"{med:.2f} s (median)" if med is not None else "n/a",
+        "≤ 0.5 s",
+        None if med is None else med <= 0.5,
+        res.get("slider_error", "") or (f"max {max(slider):.2f} s over {len(slider)} steps" if slider else ""),
+    )
 
 
 def _drive(page: Any, proc: subprocess.Popen, url: str, t0: float, steps: int, notes: list[str]) -> dict[str, Any]:
@@ -190,7 +256,7 @@ def _drive(page: Any, proc: subprocess.Popen, url: str, t0: float, steps: int, n
         res["generate"] = time.perf_counter() - t1
         slider = page.locator('[data-testid="stSlider"]', has_text="Noise sigma").first.get_by_role("slider").first
         slider.wait_for(state="attached", timeout=30_000)
-        page.wait_for_timeout(1000)                  # let the first run settle
+        page.wait_for_timeout(1000)  # let the first run settle
         times = []
         for _ in range(steps):
             before = page.evaluate(METRICS_JS)
@@ -209,7 +275,7 @@ def _drive(page: Any, proc: subprocess.Popen, url: str, t0: float, steps: int, n
     return res
 
 
-if __name__ == "__main__":   # python -m bench.app_timing: this section alone
+if __name__ == "__main__":  # python -m bench.app_timing: this section alone
     r = Report("app")
     run(quick=True, report=r)
     for t in r.targets:

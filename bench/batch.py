@@ -10,6 +10,7 @@
 
 Full: 200 files x 50,000 rows; --quick: 24 x 5,000 (and 200,000 rows for the memory part).
 """
+
 from __future__ import annotations
 
 import json
@@ -72,8 +73,14 @@ def _cluster(n: int):
 
     from distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR, env={"OMP_NUM_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"})
+    cluster = LocalCluster(
+        n_workers=n,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+        env={"OMP_NUM_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     return Client(cluster)
 
 
@@ -84,8 +91,7 @@ def _close(client) -> None:
 
 
 def _same(a: Path, b: Path, names: list[str]) -> int:
-    return sum((a / n).is_file() and (b / n).is_file() and (a / n).read_bytes() == (b / n).read_bytes()
-               for n in names)
+    return sum((a / n).is_file() and (b / n).is_file() and (a / n).read_bytes() == (b / n).read_bytes() for n in names)
 
 
 def _log_failures(what: str, rep) -> None:
@@ -138,22 +144,52 @@ def run(quick: bool, report: Report, sizes: tuple[int, int, int] | None = None) 
             process_file(str(src / name), str(ref / name), options)
         same1 = _same(work / "out2", ref, sample)
         same12 = _same(work / "out1", work / "out2", names)
-        report.table("Batch: the same folder on 1 and 2 LocalCluster workers (1 thread each, model warmed)",
-                     ["workers", "seconds", "files/s", "rows/s", "failed"],
-                     [[n, fixed(s, 1), fixed(n_files / s, 2), f"{n_files * rows / s:,.0f}", r.failed]
-                      for n, (s, r) in speed.items()],
-                     note=f"{n_files} files x {rows:,} rows, bundled default model, automatic pipeline.")
-        report.target("2 workers vs 1 (files/s)", f"{ratio:.2f}x", ">= 1.7x", ratio >= 1.7,
-                      f"load average at start {load[0]:.1f} on 2 cores shared with other agents")
-        report.target("outputs identical to one-file runs", f"{same1}/{len(sample)} byte-identical "
-                      f"(1 vs 2 workers: {same12}/{n_files})", "all", same1 == len(sample) and same12 == n_files)
+        report.table(
+            "Batch: the same folder on 1 and 2 LocalCluster workers (1 thread each, model warmed)",
+            ["workers", "seconds", "files/s", "rows/s", "failed"],
+            [
+                [n, fixed(s, 1), fixed(n_files / s, 2), f"{n_files * rows / s:,.0f}", r.failed]
+                for n, (s, r) in speed.items()
+            ],
+            note=f"{n_files} files x {rows:,} rows, bundled default model, automatic pipeline.",
+        )
+        report.target(
+            "2 workers vs 1 (files/s)",
+            f"{ratio:.2f}x",
+            ">= 1.7x",
+            ratio >= 1.7,
+            f"load average at start {load[0]:.1f} on 2 cores shared with other agents",
+        )
+        report.target(
+            "outputs identical to one-file runs",
+            f"{same1}/{len(sample)} byte-identical (1 vs 2 workers: {same12}/{n_files})",
+            "all",
+            same1 == len(sample) and same12 == n_files,
+        )
 
         # --- a started scheduler + 2 workers, loopback only
         sched_file = work / "scheduler.json"
-        procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-                                   "--port", "0", "--dashboard-address", "127.0.0.1:0", "--scheduler-file",
-                                   str(sched_file)], env=_env(), stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL, start_new_session=True)]
+        procs = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "distributed.cli.dask_scheduler",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    "0",
+                    "--dashboard-address",
+                    "127.0.0.1:0",
+                    "--scheduler-file",
+                    str(sched_file),
+                ],
+                env=_env(),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        ]
         try:
             for _ in range(120):
                 if sched_file.exists():
@@ -161,10 +197,25 @@ def run(quick: bool, report: Report, sizes: tuple[int, int, int] | None = None) 
                 time.sleep(0.5)
             address = json.loads(sched_file.read_text())["address"]
             for _ in range(2):
-                procs.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address,
-                                               "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"],
-                                              env={**_env(), "OMP_NUM_THREADS": "1"}, stdout=subprocess.DEVNULL,
-                                              stderr=subprocess.DEVNULL, start_new_session=True))
+                procs.append(
+                    subprocess.Popen(
+                        [
+                            sys.executable,
+                            "-m",
+                            "distributed.cli.dask_worker",
+                            address,
+                            "--nthreads",
+                            "1",
+                            "--host",
+                            "127.0.0.1",
+                            "--no-dashboard",
+                        ],
+                        env={**_env(), "OMP_NUM_THREADS": "1"},
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                        start_new_session=True,
+                    )
+                )
             from distributed import Client
 
             with Client(address) as c:
@@ -173,9 +224,13 @@ def run(quick: bool, report: Report, sizes: tuple[int, int, int] | None = None) 
             rep = run_batch([str(src / "*.csv")], work / "out_ext", options, scheduler=address, progress=None)
             ext_s = time.perf_counter() - t0
             same_ext = _same(work / "out_ext", work / "out2", names)
-            report.target("batch on a started dask-scheduler + 2 dask-workers", f"{rep.done} done, {rep.failed} "
-                          f"failed, {same_ext}/{n_files} identical to LocalCluster, {ext_s:.1f} s incl. model load",
-                          "works, same outputs", rep.failed == 0 and same_ext == n_files)
+            report.target(
+                "batch on a started dask-scheduler + 2 dask-workers",
+                f"{rep.done} done, {rep.failed} "
+                f"failed, {same_ext}/{n_files} identical to LocalCluster, {ext_s:.1f} s incl. model load",
+                "works, same outputs",
+                rep.failed == 0 and same_ext == n_files,
+            )
         finally:
             for p in procs:
                 try:
@@ -190,10 +245,21 @@ def run(quick: bool, report: Report, sizes: tuple[int, int, int] | None = None) 
 
         # --- an interrupted CLI batch, then a rerun
         out_k = work / "out_kill"
-        cmd = [sys.executable, "-m", "denoiser", "denoise", str(src / "*.csv"), "-o", str(out_k) + "/",
-               "--workers", "2", "-q"]
-        proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
+        cmd = [
+            sys.executable,
+            "-m",
+            "denoiser",
+            "denoise",
+            str(src / "*.csv"),
+            "-o",
+            str(out_k) + "/",
+            "--workers",
+            "2",
+            "-q",
+        ]
+        proc = subprocess.Popen(
+            cmd, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         while proc.poll() is None and (len(list(out_k.glob("rec_*.csv"))) if out_k.exists() else 0) < n_files // 2:
             time.sleep(0.2)
         os.killpg(proc.pid, signal.SIGKILL)  # the whole batch: client, scheduler and workers
@@ -207,12 +273,17 @@ def run(quick: bool, report: Report, sizes: tuple[int, int, int] | None = None) 
         redone = sum(",ok," in line for line in summary)
         skipped = sum(",skipped" in line for line in summary)
         all_same = _same(out_k, work / "out2", names)
-        report.target("interrupted batch (killed halfway) rerun",
-                      f"killed with {len(present)}/{n_files} outputs, all complete ({complete}); "
-                      f"{len(partial)} hidden temp file(s) left, removed by the rerun; rerun did {redone}, "
-                      f"skipped {skipped}; {all_same}/{n_files} identical", "only the missing; no partial output",
-                      complete == len(present) and redone == n_files - len(present) and res.returncode == 0
-                      and all_same == n_files)
+        report.target(
+            "interrupted batch (killed halfway) rerun",
+            f"killed with {len(present)}/{n_files} outputs, all complete ({complete}); "
+            f"{len(partial)} hidden temp file(s) left, removed by the rerun; rerun did {redone}, "
+            f"skipped {skipped}; {all_same}/{n_files} identical",
+            "only the missing; no partial output",
+            complete == len(present)
+            and redone == n_files - len(present)
+            and res.returncode == 0
+            and all_same == n_files,
+        )
 
         # --- 5 hostile files among 50
         mixed = work / "mixed"
@@ -223,18 +294,39 @@ def run(quick: bool, report: Report, sizes: tuple[int, int, int] | None = None) 
         (mixed / "h4_one_row.csv").write_text("a,b\n1,2\n")
         (mixed / "h5_long_line.csv").write_text("v\n" + "1" * 1_100_000 + "\n2\n")
         out_m = work / "out_mixed"
-        res = subprocess.run([sys.executable, "-m", "denoiser", "denoise", str(mixed / "*.csv"), "-o", str(out_m),
-                              "--workers", "2", "-q"], env=_env(), capture_output=True, text=True)
+        res = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "denoiser",
+                "denoise",
+                str(mixed / "*.csv"),
+                "-o",
+                str(out_m),
+                "--workers",
+                "2",
+                "-q",
+            ],
+            env=_env(),
+            capture_output=True,
+            text=True,
+        )
         import csv
 
         with open(out_m / "summary.csv", newline="") as fh:
             lines = [r for r in csv.DictReader(fh) if r["status"] == "failed"]
         outputs = len(list(out_m.glob("rec_*.csv")))
-        report.target("5 hostile files among 50", f"{outputs} outputs, {len(lines)} failed lines, exit status "
-                      f"{res.returncode}", "45 outputs, 5 clear lines, status 5",
-                      outputs == len(good) and len(lines) == 5 and res.returncode == 5)
-        report.table("Batch: the 5 hostile files' lines in summary.csv (error column)", ["file", "error"],
-                     [[Path(r["file"]).name, r["error"]] for r in lines])
+        report.target(
+            "5 hostile files among 50",
+            f"{outputs} outputs, {len(lines)} failed lines, exit status {res.returncode}",
+            "45 outputs, 5 clear lines, status 5",
+            outputs == len(good) and len(lines) == 5 and res.returncode == 5,
+        )
+        report.table(
+            "Batch: the 5 hostile files' lines in summary.csv (error column)",
+            ["file", "error"],
+            [[Path(r["file"]).name, r["error"]] for r in lines],
+        )
 
         # --- worker memory on one big file
         big = work / "big"
@@ -250,14 +342,21 @@ def run(quick: bool, report: Report, sizes: tuple[int, int, int] | None = None) 
         finally:
             _close(client)
         peak_mb = max(peak.values()) / 1024
-        report.target(f"worker memory on a {big_rows:,}-row file", f"peak RSS {peak_mb:,.0f} MB (after model "
-                      f"load {max(before.values()) / 1024:,.0f} MB), {big_s:.1f} s", "<= 1.5 GB",
-                      peak_mb <= 1536 and rep.failed == 0)
+        report.target(
+            f"worker memory on a {big_rows:,}-row file",
+            f"peak RSS {peak_mb:,.0f} MB (after model load {max(before.values()) / 1024:,.0f} MB), {big_s:.1f} s",
+            "<= 1.5 GB",
+            peak_mb <= 1536 and rep.failed == 0,
+        )
 
         # --- mirrored training on 2 logical CPUs
         n, window, filters, epochs = (120, 64, 4, 3) if quick else (1000, 128, 8, 10)
-        res = subprocess.run([sys.executable, "-c", MIRRORED, str(n), str(window), str(filters), str(epochs)],
-                             env=_env(), capture_output=True, text=True)
+        res = subprocess.run(
+            [sys.executable, "-c", MIRRORED, str(n), str(window), str(filters), str(epochs)],
+            env=_env(),
+            capture_output=True,
+            text=True,
+        )
         if res.returncode:
             raise RuntimeError(f"mirrored training failed:\n{res.stderr[-3000:]}")
         out = json.loads(res.stdout.strip().splitlines()[-1])
@@ -266,27 +365,41 @@ def run(quick: bool, report: Report, sizes: tuple[int, int, int] | None = None) 
         # val loss is the lowest of the curve; the last epoch's value is given beside it
         rel = abs(min(mirrored) - min(plain)) / min(plain)
         rel_last = abs(mirrored[-1] - plain[-1]) / plain[-1]
-        report.target("mirrored training on 2 logical CPUs",
-                      f"val loss of the fitted model (best epoch, restored) {min(mirrored):.5g} vs plain "
-                      f"{min(plain):.5g} ({100 * rel:.2f} %); last epoch {mirrored[-1]:.5g} vs {plain[-1]:.5g} "
-                      f"({100 * rel_last:.2f} %); {out['replicas']} replicas, {epochs} epochs", "within 5 %",
-                      rel <= 0.05)
-        report.table("Mirrored vs plain: val loss per epoch", ["epoch", "plain", "mirrored", "off plain %"],
-                     [[i + 1, f"{a:.6g}", f"{b:.6g}", f"{100 * abs(b - a) / a:.2f}"]
-                      for i, (a, b) in enumerate(zip(plain, mirrored))])
-        report.note(f"batch: load average {load[0]:.1f} / {os.getloadavg()[0]:.1f} (start / end) on 2 cores "
-                    f"shared with other agents; {'quick' if quick else 'full'} sizes.")
+        report.target(
+            "mirrored training on 2 logical CPUs",
+            f"val loss of the fitted model (best epoch, restored) {min(mirrored):.5g} vs plain "
+            f"{min(plain):.5g} ({100 * rel:.2f} %); last epoch {mirrored[-1]:.5g} vs {plain[-1]:.5g} "
+            f"({100 * rel_last:.2f} %); {out['replicas']} replicas, {epochs} epochs",
+            "within 5 %",
+            rel <= 0.05,
+        )
+        report.table(
+            "Mirrored vs plain: val loss per epoch",
+            ["epoch", "plain", "mirrored", "off plain %"],
+            [
+                [i + 1, f"{a:.6g}", f"{b:.6g}", f"{100 * abs(b - a) / a:.2f}"]
+                for i, (a, b) in enumerate(zip(plain, mirrored))
+            ],
+        )
+        report.note(
+            f"batch: load average {load[0]:.1f} / {os.getloadavg()[0]:.1f} (start / end) on 2 cores "
+            f"shared with other agents; {'quick' if quick else 'full'} sizes."
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
         OUT.mkdir(parents=True, exist_ok=True)
-        (OUT / "batch.md").write_text("\n".join(report.markdown) + "\n" + "\n".join(
-            f"- {t.name}: {t.measured} (goal {t.goal}) -> {t.status}" for t in report.targets) + "\n")
+        (OUT / "batch.md").write_text(
+            "\n".join(report.markdown)
+            + "\n"
+            + "\n".join(f"- {t.name}: {t.measured} (goal {t.goal}) -> {t.status}" for t in report.targets)
+            + "\n"
+        )
 
 
 if __name__ == "__main__":
     # python -m bench.batch [--quick] [--sizes FILES ROWS BIG_ROWS]
     r = Report("batch")
-    given = tuple(int(v) for v in sys.argv[sys.argv.index("--sizes") + 1:][:3]) if "--sizes" in sys.argv else None
+    given = tuple(int(v) for v in sys.argv[sys.argv.index("--sizes") + 1 :][:3]) if "--sizes" in sys.argv else None
     run("--quick" in sys.argv, r, given)  # type: ignore[arg-type]
     for t in r.targets:
         print(f"{t.name}: {t.measured} (goal {t.goal}) -> {t.status}")

@@ -19,6 +19,7 @@ Moments (seconds, wall clock, ``time.perf_counter``):
 The server is warmed first (the home page, i.e. TensorFlow and the bundled model, loaded),
 so the numbers are the upload's own, not the first import's.
 """
+
 from __future__ import annotations
 
 import json
@@ -81,16 +82,20 @@ def main() -> dict[str, object]:
     from playwright.sync_api import sync_playwright
 
     tmp = Path(tempfile.mkdtemp())
-    big = ROOT / "bench" / "_out" / "big.csv"   # made once (git-ignored): writing it takes a while
+    big = ROOT / "bench" / "_out" / "big.csv"  # made once (git-ignored): writing it takes a while
     if not big.exists():
         big.parent.mkdir(parents=True, exist_ok=True)
         write_csv(big)
     port = _port()
     url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.headless", "true"], cwd=ROOT, stdout=open(tmp / "server.log", "wb"),
-                            stderr=subprocess.STDOUT, start_new_session=True,
-                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true"],
+        cwd=ROOT,
+        stdout=open(tmp / "server.log", "wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     out: dict[str, object] = {"rows": ROWS, "file_MB": round(big.stat().st_size / 1e6, 1)}
     try:
         for _ in range(240):
@@ -103,7 +108,7 @@ def main() -> dict[str, object]:
             browser = pw.chromium.launch(executable_path=_chromium() or "/usr/bin/chromium", args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 900}, accept_downloads=True)
             page.set_default_timeout(180_000)
-            page.goto(url)                                   # warm: TensorFlow and the bundled model
+            page.goto(url)  # warm: TensorFlow and the bundled model
             page.get_by_text("Demo:").first.wait_for()
             page.wait_for_function(IDLE_JS)
             print("warm", file=sys.stderr, flush=True)
@@ -130,18 +135,20 @@ def main() -> dict[str, object]:
                 page.get_by_role("button", name="Denoised CSV").click()
             Path(info.value.path()).stat()
             t5 = time.perf_counter()
-            out.update(compare_s=round(t4 - t3, 2), download_s=round(t5 - t4, 2),
-                       compare_points=page.evaluate(POINTS_JS))
+            out.update(
+                compare_s=round(t4 - t3, 2), download_s=round(t5 - t4, 2), compare_points=page.evaluate(POINTS_JS)
+            )
             print("compare", out, file=sys.stderr, flush=True)
 
             try:
-                page.wait_for_timeout(500)                   # the chart's drag layer is ready
-                drag_across(page, 0.40, 0.50)                             # 10 % of the file (still downsampled)
-                page.wait_for_function("() => !document.body.innerText.includes('Showing samples 0 to')",
-                                       timeout=60_000)
+                page.wait_for_timeout(500)  # the chart's drag layer is ready
+                drag_across(page, 0.40, 0.50)  # 10 % of the file (still downsampled)
+                page.wait_for_function(
+                    "() => !document.body.innerText.includes('Showing samples 0 to')", timeout=60_000
+                )
                 page.wait_for_function(IDLE_JS)
                 t6 = time.perf_counter()
-                drag_across(page, 0.40, 0.42)                             # 2 % of that: every sample
+                drag_across(page, 0.40, 0.42)  # 2 % of that: every sample
                 page.get_by_text("every sample.").first.wait_for(timeout=60_000)
                 page.wait_for_function(IDLE_JS)
                 out.update(zoom_s=round(time.perf_counter() - t6, 2), zoom_points=page.evaluate(POINTS_JS))
@@ -150,10 +157,11 @@ def main() -> dict[str, object]:
             browser.close()
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
-    out["targets"] = {"preview <= 3 s after the read report": out.get("preview_s", 99) <= 3,
-                      "Compare + download <= 10 s": out.get("compare_s", 99) + out.get("download_s", 99) <= 10,
-                      "<= 50,000 points per chart": max([*out.get("upload_points", [0]),
-                                                         *out.get("compare_points", [0])]) <= 50_000}
+    out["targets"] = {
+        "preview <= 3 s after the read report": out.get("preview_s", 99) <= 3,
+        "Compare + download <= 10 s": out.get("compare_s", 99) + out.get("download_s", 99) <= 10,
+        "<= 50,000 points per chart": max([*out.get("upload_points", [0]), *out.get("compare_points", [0])]) <= 50_000,
+    }
     return out
 
 

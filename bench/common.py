@@ -4,6 +4,7 @@ Every section gets a :class:`Report`; it prints each table as aligned text as so
 it is ready, keeps a Markdown copy for ``bench/_out/summary.md``, and collects the
 issue's targets as :class:`Target` rows for the final summary table.
 """
+
 from __future__ import annotations
 
 import os
@@ -61,7 +62,7 @@ class Target:
     name: str
     measured: str
     goal: str
-    met: bool | None          # None: nothing to judge (a report-only figure, or not measured)
+    met: bool | None  # None: nothing to judge (a report-only figure, or not measured)
     note: str = ""
 
     @property
@@ -85,9 +86,12 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 def md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     def esc(c: Any) -> str:
         return fmt(c).replace("|", "\\|")
+
     right = [bool(rows) and all(_numeric(fmt(r[i])) for r in rows) for i in range(len(headers))]
-    out = ["| " + " | ".join(esc(h) for h in headers) + " |",
-           "|" + "|".join("---:" if a else "---" for a in right) + "|"]
+    out = [
+        "| " + " | ".join(esc(h) for h in headers) + " |",
+        "|" + "|".join("---:" if a else "---" for a in right) + "|",
+    ]
     out += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
     return "\n".join(out)
 
@@ -178,19 +182,30 @@ def machine() -> dict[str, str]:
     except OSError:
         pass
     try:
-        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, timeout=10).stdout.strip() or "unknown"
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        commit = (
+            subprocess.run(
+                ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
+            ).stdout.strip()
+            or "unknown"
+        )
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
         commit += " (+ uncommitted changes)" if dirty else ""
     except (OSError, subprocess.SubprocessError):
         commit = "unknown"
     assets = []
     for p in sorted((ROOT / "assets").glob("*.keras")):
         st = p.stat()
-        assets.append(f"{p.name} {st.st_size / 1e6:.2f} MB, {time.strftime('%Y-%m-%d %H:%M', time.localtime(st.st_mtime))}")
+        assets.append(
+            f"{p.name} {st.st_size / 1e6:.2f} MB, {time.strftime('%Y-%m-%d %H:%M', time.localtime(st.st_mtime))}"
+        )
     try:
         from importlib.metadata import version
+
         versions = ", ".join(f"{m} {version(m)}" for m in ("tensorflow-cpu", "keras", "numpy", "streamlit"))
     except Exception:  # noqa: BLE001 - a missing package only shortens this line
         versions = "unknown"
@@ -199,7 +214,7 @@ def machine() -> dict[str, str]:
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "cpu": cpu,
         "cores": f"{len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()} usable"
-                 f" ({os.cpu_count()} online)",
+        f" ({os.cpu_count()} online)",
         "load average at start": " ".join(f"{v:.2f}" for v in load),
         "memory": _meminfo(),
         "python": platform.python_version(),

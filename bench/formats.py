@@ -8,6 +8,7 @@ and 1.5 GB. Also one read of each valid control file in this process, timed.
 
 Prints a Markdown section for bench/RESULTS.md and writes it to bench/_out/formats.md.
 """
+
 from __future__ import annotations
 
 import sys
@@ -40,20 +41,38 @@ def run(quick: bool, report: Report) -> None:
         worst_s, worst_mb = max(worst_s, r["s"]), max(worst_mb, r["mb"])
         first = (lines[0] if lines else "").removeprefix("error: ")
         first = first if len(first) <= 100 else first[:99] + "…"
-        rows.append([c.name, f"{path.stat().st_size:,}", c.what, outcome, len(lines), fixed(r["s"], 1),
-                     fixed(r["cpu"], 1), f"{r['mb']:.0f}", first.replace("|", "/")])
-    report.table("Hostile instrument files through the CLI, each in its own process",
-                 ["file", "bytes", "what", "outcome", "stderr lines", "wall s", "CPU s", "peak RSS MB",
-                  "message (first line)"], rows,
-                 note="`python -m denoiser denoise FILE -o out.csv --model none -q` (no TensorFlow: the "
-                      "classical candidates). Seconds include starting Python and importing pandas; the valid "
-                      "controls include denoising them.")
-    report.target("formats: every hostile file refused (1 line, exit 2), controls handled, no traceback",
-                  f"{len(files) - len(bad)}/{len(files)}", "all", not bad, "; ".join(bad[:5]))
-    report.target("formats: slowest file through the CLI", f"{worst_s:.1f} s", f"≤ {LIMIT_S:.0f} s",
-                  worst_s <= LIMIT_S)
-    report.target("formats: largest peak RSS of a CLI run", f"{worst_mb:.0f} MB", f"≤ {LIMIT_MB:.0f} MB",
-                  worst_mb <= LIMIT_MB)
+        rows.append(
+            [
+                c.name,
+                f"{path.stat().st_size:,}",
+                c.what,
+                outcome,
+                len(lines),
+                fixed(r["s"], 1),
+                fixed(r["cpu"], 1),
+                f"{r['mb']:.0f}",
+                first.replace("|", "/"),
+            ]
+        )
+    report.table(
+        "Hostile instrument files through the CLI, each in its own process",
+        ["file", "bytes", "what", "outcome", "stderr lines", "wall s", "CPU s", "peak RSS MB", "message (first line)"],
+        rows,
+        note="`python -m denoiser denoise FILE -o out.csv --model none -q` (no TensorFlow: the "
+        "classical candidates). Seconds include starting Python and importing pandas; the valid "
+        "controls include denoising them.",
+    )
+    report.target(
+        "formats: every hostile file refused (1 line, exit 2), controls handled, no traceback",
+        f"{len(files) - len(bad)}/{len(files)}",
+        "all",
+        not bad,
+        "; ".join(bad[:5]),
+    )
+    report.target("formats: slowest file through the CLI", f"{worst_s:.1f} s", f"≤ {LIMIT_S:.0f} s", worst_s <= LIMIT_S)
+    report.target(
+        "formats: largest peak RSS of a CLI run", f"{worst_mb:.0f} MB", f"≤ {LIMIT_MB:.0f} MB", worst_mb <= LIMIT_MB
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -61,7 +80,9 @@ def main(argv: list[str]) -> int:
     report = Report("formats")
     quick = "--quick" in argv
     facts = machine()
-    report.note("Machine: " + "; ".join(f"{k}: {v}" for k, v in facts.items()) + f" ({'quick' if quick else 'full'} run)")
+    report.note(
+        "Machine: " + "; ".join(f"{k}: {v}" for k, v in facts.items()) + f" ({'quick' if quick else 'full'} run)"
+    )
     run(quick, report)
     for t in report.targets:
         report.note(f"- {t.name}: {t.measured} (goal {t.goal}) {t.status}")

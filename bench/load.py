@@ -20,6 +20,7 @@ context per simulated user, all driven at once with Playwright's async API.
 Everything has a timeout; the server and the browser are always stopped. Measures and reports;
 nothing asserts on time.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -39,7 +40,7 @@ import numpy as np
 from bench.app_timing import CHROMIUM_ARGS, EXCEPTIONS_JS, _chromium, _free_port, _wait_health
 from bench.common import OUT, PY, ROOT, Report, fixed, log
 
-LAG_S = 1.5               # Model page redraws the run every 1 s (+ our 0.25 s polling)
+LAG_S = 1.5  # Model page redraws the run every 1 s (+ our 0.25 s polling)
 POLL_S = 0.25
 VIEWPORT = {"width": 1280, "height": 900}
 METRICS_OR_ERROR_JS = """() => {
@@ -84,10 +85,30 @@ def streamlit_server(log_name: str, health_timeout: float = 120.0) -> Iterator[S
     log_path = OUT / log_name
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
     with open(log_path, "w") as logf:
-        proc = subprocess.Popen([PY, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-                                 "--server.address", "127.0.0.1", "--server.headless", "true",
-                                 "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                                cwd=ROOT, env=env, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [
+                PY,
+                "-m",
+                "streamlit",
+                "run",
+                str(ROOT / "app.py"),
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+                "--server.fileWatcherType",
+                "none",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         log(f"streamlit pid {proc.pid} on {url}")
         try:
             yield Server(proc, url, _wait_health(url, proc, timeout=health_timeout), log_path)
@@ -138,7 +159,7 @@ async def fill_tiny_training(page: Any, timeout_ms: int) -> dict[str, str]:
     """On an open Model page: the Train tab, and the smallest settings the form allows. Returns them as shown."""
     await page.get_by_role("tab", name="Train a new model").click(timeout=timeout_ms)
     shown: dict[str, str] = {}
-    for label in ("Window", "Width"):           # select_sliders: the smallest number (past an "auto" option)
+    for label in ("Window", "Width"):  # select_sliders: the smallest number (past an "auto" option)
         box = page.locator('[data-testid="stSlider"]', has_text=label).first
         thumb = box.get_by_role("slider").first
         value = box.locator('[data-testid="stSliderThumbValue"]').first
@@ -210,7 +231,7 @@ async def _home_session(browser: Any, url: str, go: asyncio.Event, timeout_ms: i
 async def _home_round(browser: Any, url: str, n: int, timeout_ms: int) -> tuple[list[dict[str, Any]], float]:
     go = asyncio.Event()
     tasks = [asyncio.create_task(_home_session(browser, url, go, timeout_ms)) for _ in range(n)]
-    await asyncio.sleep(1.0)          # contexts and pages created; now all at once
+    await asyncio.sleep(1.0)  # contexts and pages created; now all at once
     t0 = time.perf_counter()
     go.set()
     results = await asyncio.gather(*tasks, return_exceptions=True)
@@ -219,8 +240,9 @@ async def _home_round(browser: Any, url: str, n: int, timeout_ms: int) -> tuple[
 
 
 # ------------------------------------------------------------------ part 2: many sessions press "Start training"
-async def _train_session(browser: Any, url: str, ready: list[int], go: asyncio.Event,
-                         timeout_s: float) -> dict[str, Any]:
+async def _train_session(
+    browser: Any, url: str, ready: list[int], go: asyncio.Event, timeout_s: float
+) -> dict[str, Any]:
     from playwright.async_api import Error as PwError
 
     res: dict[str, Any] = {"timeline": [], "settings": {}, "error": None, "final": "none", "clicked": None}
@@ -233,7 +255,7 @@ async def _train_session(browser: Any, url: str, ready: list[int], go: asyncio.E
             res["settings"] = await fill_tiny_training(page, 30_000)
         except Exception as err:  # noqa: BLE001 - reported; the other sessions go on
             res["error"] = f"setting up: {short(err)}"
-        ready.append(1)                  # set up (or failed); all press together once every session is here
+        ready.append(1)  # set up (or failed); all press together once every session is here
         await go.wait()
         if res["error"]:
             return res
@@ -254,7 +276,7 @@ async def _train_session(browser: Any, url: str, ready: list[int], go: asyncio.E
             res["final"] = last[0] if last else "none"
             res["stopped_at"] = time.perf_counter()
             if res["final"] == "finished":
-                await page.wait_for_timeout(1000)   # the page reruns and shows the new model: any exception?
+                await page.wait_for_timeout(1000)  # the page reruns and shows the new model: any exception?
             errors = await page.evaluate(EXCEPTIONS_JS)
             if errors:
                 res["error"] = f"exception on the page: {errors[0][:160]!r}"
@@ -292,8 +314,10 @@ def configured_slots() -> tuple[int, str]:
     """How many runs may train at once in the app's process-wide queue (the app's own constructor, not a guess)."""
     try:
         import logging
-        logging.getLogger("streamlit").setLevel(logging.ERROR)   # "no runtime" warnings outside a server
+
+        logging.getLogger("streamlit").setLevel(logging.ERROR)  # "no runtime" warnings outside a server
         from app_pages import _training
+
         return _training.training_slots(), "from app_pages/_training.training_slots() (what training_queue() uses)"
     except Exception as err:  # noqa: BLE001 - the figure is reported, not judged, when it cannot be read
         return 1, f"assumed 1 (could not read the app's queue: {type(err).__name__})"
@@ -311,8 +335,12 @@ async def _train_group(browser: Any, url: str, n: int, timeout_s: float) -> tupl
     go.set()
     t0 = time.perf_counter()
     res = await asyncio.gather(*tasks, return_exceptions=True)
-    return [r if isinstance(r, dict) else {"timeline": [], "settings": {}, "error": short(r), "final": "none",
-                                           "clicked": None} for r in res], t0
+    return [
+        r
+        if isinstance(r, dict)
+        else {"timeline": [], "settings": {}, "error": short(r), "final": "none", "clicked": None}
+        for r in res
+    ], t0
 
 
 async def _drive(server: Server, quick: bool, n_home: int, n_train: int, deadline: float) -> dict[str, Any]:
@@ -343,7 +371,7 @@ async def _drive(server: Server, quick: bool, n_home: int, n_train: int, deadlin
 
 def run(quick: bool, report: Report) -> None:
     n_home, n_train = (4, 4) if quick else (10, 4)
-    budget = 100 if quick else 280            # seconds for the whole section (< 2 min / < 5 min)
+    budget = 100 if quick else 280  # seconds for the whole section (< 2 min / < 5 min)
     t_start = time.perf_counter()
     home_name = f"{n_home} concurrent sessions denoise with the default model: all complete, none errors"
     train_name = "training bounded: concurrent runs ≤ limit, rest queued with position"
@@ -363,9 +391,11 @@ def run(quick: bool, report: Report) -> None:
         rss = server.rss_mb(), server.rss_mb("VmHWM")
     _report_home(report, home_name, out, n_home, server)
     _report_train(report, train_name, out.get("train"), out.get("solo"), n_train, limit, limit_note)
-    report.note(f"Server: health after {fixed(server.health_s)} s; RSS at the end {fixed(rss[0], 0)} MB, "
-                f"peak {fixed(rss[1], 0)} MB. Section wall time {time.perf_counter() - t_start:.0f} s. "
-                f"Server log: {server.log_path.relative_to(ROOT)}.")
+    report.note(
+        f"Server: health after {fixed(server.health_s)} s; RSS at the end {fixed(rss[0], 0)} MB, "
+        f"peak {fixed(rss[1], 0)} MB. Section wall time {time.perf_counter() - t_start:.0f} s. "
+        f"Server log: {server.log_path.relative_to(ROOT)}."
+    )
 
 
 def _report_home(report: Report, name: str, out: dict[str, Any], n: int, server: Server) -> None:
@@ -379,29 +409,52 @@ def _report_home(report: Report, name: str, out: dict[str, Any], n: int, server:
         ok = [r["s"] for r in results if r["s"] is not None]
         errs = [r["error"] for r in results if r["error"]]
         figures[rnd] = (len(ok), errs, pct(ok, 50), pct(ok, 95))
-        models = sorted({re.sub(r"\*\*", "", r["model"]).split("(")[0].replace("Denoised by", "").strip()
-                         for r in results if r["model"]})
-        rows.append([rnd, f"{len(ok)}/{n}", len(errs), fixed(pct(ok, 50)), fixed(pct(ok, 95)),
-                     fixed(max(ok) if ok else None), fixed(wall), " ".join(fixed(v, 1) for v in sorted(ok))])
+        models = sorted(
+            {
+                re.sub(r"\*\*", "", r["model"]).split("(")[0].replace("Denoised by", "").strip()
+                for r in results
+                if r["model"]
+            }
+        )
+        rows.append(
+            [
+                rnd,
+                f"{len(ok)}/{n}",
+                len(errs),
+                fixed(pct(ok, 50)),
+                fixed(pct(ok, 95)),
+                fixed(max(ok) if ok else None),
+                fixed(wall),
+                " ".join(fixed(v, 1) for v in sorted(ok)),
+            ]
+        )
         if errs:
             report.note(f"{rnd} round errors: " + "; ".join(errs[:4]))
         if models:
             figures.setdefault("models", set()).update(models)
-    report.table(f"{n} sessions open Home at once and wait for the demo's metrics (seconds from page.goto)",
-                 ["round", "completed", "errors", "p50", "p95", "max", "wall", "each"], rows,
-                 "cold: the server had just started (TensorFlow and the bundled model load while all wait); "
-                 "warm: the same again right after. Demo denoised by: "
-                 + (", ".join(sorted(figures.get("models", []))) or "n/a") + ".")
+    report.table(
+        f"{n} sessions open Home at once and wait for the demo's metrics (seconds from page.goto)",
+        ["round", "completed", "errors", "p50", "p95", "max", "wall", "each"],
+        rows,
+        "cold: the server had just started (TensorFlow and the bundled model load while all wait); "
+        "warm: the same again right after. Demo denoised by: "
+        + (", ".join(sorted(figures.get("models", []))) or "n/a")
+        + ".",
+    )
     cold, warm = figures.get("cold"), figures.get("warm")
     if cold is None and warm is None:
         report.target(name, "n/a", "all complete, 0 errors; p50/p95 reported", None, "not run")
         return
     main = warm or cold
     met = all(f[0] == n and not f[1] for f in (cold, warm) if f is not None)
-    measured = (f"{main[0]}/{n} complete, {len(main[1])} errors; p50 {fixed(main[2])} s, p95 {fixed(main[3])} s"
-                + (" (warm)" if warm else " (cold)"))
-    note = (f"cold: {cold[0]}/{n}, {len(cold[1])} errors, p50 {fixed(cold[2])} s, p95 {fixed(cold[3])} s"
-            if cold and warm else "")
+    measured = f"{main[0]}/{n} complete, {len(main[1])} errors; p50 {fixed(main[2])} s, p95 {fixed(main[3])} s" + (
+        " (warm)" if warm else " (cold)"
+    )
+    note = (
+        f"cold: {cold[0]}/{n}, {len(cold[1])} errors, p50 {fixed(cold[2])} s, p95 {fixed(cold[3])} s"
+        if cold and warm
+        else ""
+    )
     report.target(name, measured, "all complete, 0 errors; p50/p95 reported", met, note)
 
 
@@ -425,15 +478,27 @@ def _report_train(report: Report, name: str, got: Any, solo: Any, n: int, limit:
         path = " → ".join(dict.fromkeys(st for _, st, _ in s["timeline"])) or "none"
         end = next((t for t, st, _ in s["timeline"] if st in ("finished", "failed", "stopped")), None)
         start = next((t for t, st, _ in s["timeline"] if st in ("preparing", "training")), None)
-        rows.append([k, path, ", ".join(map(str, positions)) or "never queued",
-                     fixed(start - t0 if start else None, 1), fixed(end - t0 if end else None, 1),
-                     fixed(_run_seconds(s), 1), s["error"] or ""])
+        rows.append(
+            [
+                k,
+                path,
+                ", ".join(map(str, positions)) or "never queued",
+                fixed(start - t0 if start else None, 1),
+                fixed(end - t0 if end else None, 1),
+                fixed(_run_seconds(s), 1),
+                s["error"] or "",
+            ]
+        )
     settings = next((s["settings"] for s in sessions if s["settings"]), {})
-    report.table(f"{n} sessions press 'Start training' together (seconds after the clicks)",
-                 ["session", "states seen", "queue positions shown", "training from", "ended at", "run s", "error"],
-                 rows, "Settings set through the form: " + (", ".join(f"{k} {v}" for k, v in settings.items()) or "n/a")
-                 + f"; U-Net, default batch and noise. Limit: {limit} ({limit_note}). The same run alone on this "
-                 f"server, just before: {fixed(solo_s, 1)} s" + (f" ({solo_err})" if solo_err else "") + ".")
+    report.table(
+        f"{n} sessions press 'Start training' together (seconds after the clicks)",
+        ["session", "states seen", "queue positions shown", "training from", "ended at", "run s", "error"],
+        rows,
+        "Settings set through the form: "
+        + (", ".join(f"{k} {v}" for k, v in settings.items()) or "n/a")
+        + f"; U-Net, default batch and noise. Limit: {limit} ({limit_note}). The same run alone on this "
+        f"server, just before: {fixed(solo_s, 1)} s" + (f" ({solo_err})" if solo_err else "") + ".",
+    )
     runs = [v for v in map(_run_seconds, sessions) if v is not None]
     ran = [s for s in sessions if s["timeline"]]
     most, over = overlap_stats(ran, limit)
@@ -446,11 +511,13 @@ def _report_train(report: Report, name: str, got: Any, solo: Any, n: int, limit:
     positions = sorted({pos for s in ran for _, st, pos in s["timeline"] if st == "queued"})
     bounded = most <= limit or over <= LAG_S
     enough_queued = len(queued) >= len(ran) - limit
-    hard = [s for s in sessions if s["error"] and not s.get("timed_out")]   # failures, not the time limit
+    hard = [s for s in sessions if s["error"] and not s.get("timed_out")]  # failures, not the time limit
     met = bool(ran) and bounded and enough_queued and len(with_pos) == len(queued) and not hard
-    measured = (f"max {most} shown training at once (> {limit} for {over:.1f} s); {len(queued)}/{len(ran)} queued, "
-                f"positions seen {', '.join(map(str, positions)) or 'none'}; all finished: "
-                f"{'yes' if len(finished) == n else f'no ({len(finished)}/{n})'}; total {fixed(total, 1)} s")
+    measured = (
+        f"max {most} shown training at once (> {limit} for {over:.1f} s); {len(queued)}/{len(ran)} queued, "
+        f"positions seen {', '.join(map(str, positions)) or 'none'}; all finished: "
+        f"{'yes' if len(finished) == n else f'no ({len(finished)}/{n})'}; total {fixed(total, 1)} s"
+    )
     notes = [f"limit {limit} ({limit_note})", f"overlaps ≤ {LAG_S} s count as display lag (page redraws every 1 s)"]
     if hard:
         notes.append(f"{len(hard)} session(s) failed: {hard[0]['error']}")
@@ -462,12 +529,14 @@ def _report_train(report: Report, name: str, got: Any, solo: Any, n: int, limit:
         waited = max((s.get("stopped_at") or t0) for s in sessions) - t0
         notes.append(f"no run of the group finished within {waited:.0f} s; the same run alone took {solo_s:.1f} s")
     if runs and solo_s:
-        notes.append(f"one run took {fixed(float(np.median(runs)), 1)} s (median) with the others waiting, "
-                     f"{fixed(solo_s, 1)} s alone (x{float(np.median(runs)) / solo_s:.1f})")
+        notes.append(
+            f"one run took {fixed(float(np.median(runs)), 1)} s (median) with the others waiting, "
+            f"{fixed(solo_s, 1)} s alone (x{float(np.median(runs)) / solo_s:.1f})"
+        )
     report.target(name, measured, f"≤ {limit} at once, the others queued with position", met, "; ".join(notes))
 
 
-if __name__ == "__main__":   # python -m bench.load [--quick]: this section alone
+if __name__ == "__main__":  # python -m bench.load [--quick]: this section alone
     import sys
 
     r = Report("load")

@@ -5,6 +5,7 @@ pulses, smooth curves) in windows of 128 with Gaussian or impulse noise. Each
 model is scored on fresh 1,000-sample signals per noise kind: gain in dB over
 the noisy input (MSE) and MAE. Impulse noise is where MAE / Huber should pay off.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,8 +20,13 @@ NOISES = ("gaussian", "impulse")
 
 def _models() -> list[tuple[str, ModelConfig, str]]:
     unet = ModelConfig(window=128, filters=16, depth=4)
-    return [("unet", unet, "mse"), ("unet", unet, "mae"), ("unet", unet, "huber"),
-            ("lstm", ModelConfig.lstm(), "mse"), ("lstm", ModelConfig.lstm(), "huber")]
+    return [
+        ("unet", unet, "mse"),
+        ("unet", unet, "mae"),
+        ("unet", unet, "huber"),
+        ("lstm", ModelConfig.lstm(), "mse"),
+        ("lstm", ModelConfig.lstm(), "huber"),
+    ]
 
 
 def run(quick: bool, report: Report) -> None:
@@ -45,12 +51,24 @@ def run(quick: bool, report: Report) -> None:
             row += [fixed(g, 2), fixed(metrics.mae(c, out), 4)]
         rows.append(row)
     headers = ["preset", "loss", "fit s", "epochs"] + [f"{n} {m}" for n in NOISES for m in ("gain dB", "MAE")]
-    report.table(f"Loss choice and LSTM: {n_train} mixed windows of 128, ≤ {epochs} epochs each; "
-                 f"{n_test} fresh 1,000-sample signals per noise kind at sigma 0.15", headers, rows)
+    report.table(
+        f"Loss choice and LSTM: {n_train} mixed windows of 128, ≤ {epochs} epochs each; "
+        f"{n_test} fresh 1,000-sample signals per noise kind at sigma 0.15",
+        headers,
+        rows,
+    )
     best_imp = max(("mse", "mae", "huber"), key=lambda loss: gains[("unet", loss, "impulse")])
-    report.target("impulse noise: best loss for the U-Net", best_imp, "MAE/Huber ≥ MSE (report)", None,
-                  ", ".join(f"{loss} {gains[('unet', loss, 'impulse')]:.2f} dB" for loss in ("mse", "mae", "huber")))
-    report.target("LSTM vs U-Net, same data and budget (gaussian / impulse gain)",
-                  f"{gains[('lstm', 'mse', 'gaussian')]:.2f} / {gains[('lstm', 'mse', 'impulse')]:.2f} dB vs "
-                  f"{gains[('unet', 'mse', 'gaussian')]:.2f} / {gains[('unet', 'mse', 'impulse')]:.2f} dB",
-                  "report", None)
+    report.target(
+        "impulse noise: best loss for the U-Net",
+        best_imp,
+        "MAE/Huber ≥ MSE (report)",
+        None,
+        ", ".join(f"{loss} {gains[('unet', loss, 'impulse')]:.2f} dB" for loss in ("mse", "mae", "huber")),
+    )
+    report.target(
+        "LSTM vs U-Net, same data and budget (gaussian / impulse gain)",
+        f"{gains[('lstm', 'mse', 'gaussian')]:.2f} / {gains[('lstm', 'mse', 'impulse')]:.2f} dB vs "
+        f"{gains[('unet', 'mse', 'gaussian')]:.2f} / {gains[('unet', 'mse', 'impulse')]:.2f} dB",
+        "report",
+        None,
+    )

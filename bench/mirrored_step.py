@@ -4,6 +4,7 @@ A diagnostic for the mirrored-training target (bench/RESULTS.md, "Mirrored train
 default U-Net, batch and per-sample weights, one step each way; prints, per weight, the largest
 difference between the two steps relative to the step's own size.
 """
+
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -32,8 +33,9 @@ def main() -> None:
     weights /= weights.mean()
     steps = {}
     for name in ("plain", "mirrored"):
-        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]) if name == "mirrored" \
-            else tf.distribute.get_strategy()
+        strategy = (
+            tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]) if name == "mirrored" else tf.distribute.get_strategy()
+        )
         with strategy.scope():
             model = _build()
             before = [w.numpy().copy() for w in model.weights]
@@ -41,8 +43,10 @@ def main() -> None:
         model.fit(x, y, sample_weight=weights, batch_size=32, epochs=1, verbose=0, shuffle=False)
         steps[name] = [w.numpy() - b for w, b in zip(model.weights, before)]
     for w, a, b in zip(_build().weights, steps["plain"], steps["mirrored"]):
-        print(f"{w.path:32s} {str(a.shape):10s} max |mirrored - plain| / max |plain step| = "
-              f"{np.max(np.abs(a - b)) / np.max(np.abs(a)):.2e}")
+        print(
+            f"{w.path:32s} {str(a.shape):10s} max |mirrored - plain| / max |plain step| = "
+            f"{np.max(np.abs(a - b)) / np.max(np.abs(a)):.2e}"
+        )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ trains it and inverted with the noisy sample's own min/max; the default architec
 tuned on a separate tuning set; wavelet shrinkage (BayesShrink, untuned); and for the parabola
 sets the limit, a least-squares quadratic per signal.
 """
+
 from __future__ import annotations
 
 import time
@@ -37,25 +38,41 @@ SEED = 4
 
 @dataclass(frozen=True)
 class Settings:
-    n_test: int                    # test signals per (family, sigma)
-    n_tune: int                    # tuning signals per (family, sigma), for the classical windows
-    tutorial_samples: int          # the tutorial's data set size (it uses 100k)
+    n_test: int  # test signals per (family, sigma)
+    n_tune: int  # tuning signals per (family, sigma), for the classical windows
+    tutorial_samples: int  # the tutorial's data set size (it uses 100k)
     tutorial_epochs: int
-    app_signals: int               # "in-app quick training": parabola training pairs
+    app_signals: int  # "in-app quick training": parabola training pairs
     app_epochs: int
     app_patience: int
-    app_budget_s: float            # training stops when this many seconds have passed
-    mixed_counts: tuple[tuple[int, int], ...]   # (length, test signals per kind and noise)
-    mixed_tune: tuple[tuple[int, int], ...]     # (length, tuning signals per kind and noise)
+    app_budget_s: float  # training stops when this many seconds have passed
+    mixed_counts: tuple[tuple[int, int], ...]  # (length, test signals per kind and noise)
+    mixed_tune: tuple[tuple[int, int], ...]  # (length, tuning signals per kind and noise)
 
 
-FULL = Settings(2000, 500, 100_000, 5, 6000, 15, 3, 60.0,
-                ((150, 200), (1000, 50), (10_000, 5)), ((150, 60), (1000, 15), (10_000, 3)))
-QUICK = Settings(200, 100, 10_000, 1, 6000, 15, 3, 60.0,
-                 ((150, 40), (1000, 10), (10_000, 2)), ((150, 30), (1000, 8), (10_000, 2)))
+FULL = Settings(
+    2000,
+    500,
+    100_000,
+    5,
+    6000,
+    15,
+    3,
+    60.0,
+    ((150, 200), (1000, 50), (10_000, 5)),
+    ((150, 60), (1000, 15), (10_000, 3)),
+)
+QUICK = Settings(
+    200, 100, 10_000, 1, 6000, 15, 3, 60.0, ((150, 40), (1000, 10), (10_000, 2)), ((150, 30), (1000, 8), (10_000, 2))
+)
 
-NOISY, SPEC, DEFAULT, SEEDNET, APP = "Noisy input", "x² network (pretrained parabola)", \
-    "Default model (pretrained default)", "Tutorial seed net (honest inverse)", "Quick in-app training"
+NOISY, SPEC, DEFAULT, SEEDNET, APP = (
+    "Noisy input",
+    "x² network (pretrained parabola)",
+    "Default model (pretrained default)",
+    "Tutorial seed net (honest inverse)",
+    "Quick in-app training",
+)
 SG, MA, WAV, LIMIT = "Savitzky-Golay (tuned)", "Moving average (tuned)", "Wavelet BayesShrink", "Limit: LSQ quadratic"
 
 
@@ -75,7 +92,7 @@ def per_signal(clean: np.ndarray, est: np.ndarray) -> tuple[np.ndarray, np.ndarr
 def polyfit_limit(noisy: np.ndarray) -> np.ndarray:
     """Least-squares quadratic per signal (np.polyfit, deg 2), evaluated on the grid."""
     x = x_grid(noisy.shape[1])
-    coef = np.polyfit(x, noisy.T, 2)                      # (3, n)
+    coef = np.polyfit(x, noisy.T, 2)  # (3, n)
     return (np.vander(x, 3) @ coef).T
 
 
@@ -120,12 +137,15 @@ def train_tutorial(s: Settings, report: Report) -> Any:
     model = build_model(ModelConfig.tutorial())
     model.compile(optimizer="adam", loss="binary_crossentropy")
     with Timer() as t:
-        hist = model.fit(xs[:n_train], ys[:n_train], epochs=s.tutorial_epochs, batch_size=150,
-                         validation_split=0.2, verbose=0)
+        hist = model.fit(
+            xs[:n_train], ys[:n_train], epochs=s.tutorial_epochs, batch_size=150, validation_split=0.2, verbose=0
+        )
     test_bce = float(model.evaluate(xs[n_train:], ys[n_train:], batch_size=1000, verbose=0))
-    report.note(f"Tutorial seed network: {s.tutorial_samples:,} samples, {s.tutorial_epochs} epoch(s) in {t.s:.0f} s; "
-                f"val BCE {hist.history['val_loss'][-1]:.4f}, test BCE (last 30 %, scaled) {test_bce:.4f} "
-                "(the article reports 0.3556; the exact quadratic scores ~0.357).")
+    report.note(
+        f"Tutorial seed network: {s.tutorial_samples:,} samples, {s.tutorial_epochs} epoch(s) in {t.s:.0f} s; "
+        f"val BCE {hist.history['val_loss'][-1]:.4f}, test BCE (last 30 %, scaled) {test_bce:.4f} "
+        "(the article reports 0.3556; the exact quadratic scores ~0.357)."
+    )
     den = Denoiser(ModelConfig.tutorial())
     den.model_ = model
     return den
@@ -142,17 +162,26 @@ def train_in_app(s: Settings, report: Report) -> tuple[Any, dict[str, Any]]:
     t0 = time.perf_counter()
     den = Denoiser(cfg).fit(noisy, clean, train, should_stop=lambda: time.perf_counter() - t0 > s.app_budget_s)
     seconds = time.perf_counter() - t0
-    info = {"seconds": seconds, "epochs": den.train_info_.get("epochs_run"), "best_epoch": den.train_info_.get("best_epoch"),
-            "stopped": den.train_info_.get("stopped_by_user"), "signals": s.app_signals}
-    report.note(f"Quick in-app training: U-Net filters 8, depth 4, window 150 on {s.app_signals:,} parabola pairs "
-                f"(sigma 0.02-0.3), up to {s.app_epochs} epochs, patience {s.app_patience}, budget {s.app_budget_s:.0f} s: "
-                f"{info['epochs']} epochs in {seconds:.1f} s (best epoch {info['best_epoch']}"
-                f"{', stopped by the time budget' if info['stopped'] else ''}).")
+    info = {
+        "seconds": seconds,
+        "epochs": den.train_info_.get("epochs_run"),
+        "best_epoch": den.train_info_.get("best_epoch"),
+        "stopped": den.train_info_.get("stopped_by_user"),
+        "signals": s.app_signals,
+    }
+    report.note(
+        f"Quick in-app training: U-Net filters 8, depth 4, window 150 on {s.app_signals:,} parabola pairs "
+        f"(sigma 0.02-0.3), up to {s.app_epochs} epochs, patience {s.app_patience}, budget {s.app_budget_s:.0f} s: "
+        f"{info['epochs']} epochs in {seconds:.1f} s (best epoch {info['best_epoch']}"
+        f"{', stopped by the time budget' if info['stopped'] else ''})."
+    )
     return den, info
 
 
 # ------------------------------------------------------------------ parabola sets
-def parabola_sets(s: Settings, nets: dict[str, Any], report: Report) -> dict[str, dict[float, dict[str, tuple[float, float]]]]:
+def parabola_sets(
+    s: Settings, nets: dict[str, Any], report: Report
+) -> dict[str, dict[float, dict[str, tuple[float, float]]]]:
     """MSE/MAE of every method on the x² and parabola sets; returns results[family][sigma][method]."""
     results: dict[str, dict[float, dict[str, tuple[float, float]]]] = {}
     windows_used: dict[str, list[str]] = {"savgol": [], "moving_average": []}
@@ -190,16 +219,22 @@ def parabola_sets(s: Settings, nets: dict[str, Any], report: Report) -> dict[str
                 r = results[family][sigma]
                 row += [r[m][0], r[m][1], fixed(r[m][0] / r[LIMIT][0]), fixed(gain(r[NOISY][0], r[m][0]))]
             rows.append(row)
-        report.table(f"Quality: {label}, {s.n_test:,} test signals per sigma, Gaussian noise", headers, rows,
-                     "×lim = MSE / MSE of the per-signal least-squares quadratic (the limit); dB = gain over the noisy input.")
-    report.note("Tuned windows (on a separate tuning set of "
-                f"{s.n_tune} signals per set): Savitzky-Golay (order 2) {', '.join(windows_used['savgol'])}; "
-                f"moving average {', '.join(windows_used['moving_average'])}.")
+        report.table(
+            f"Quality: {label}, {s.n_test:,} test signals per sigma, Gaussian noise",
+            headers,
+            rows,
+            "×lim = MSE / MSE of the per-signal least-squares quadratic (the limit); dB = gain over the noisy input.",
+        )
+    report.note(
+        "Tuned windows (on a separate tuning set of "
+        f"{s.n_tune} signals per set): Savitzky-Golay (order 2) {', '.join(windows_used['savgol'])}; "
+        f"moving average {', '.join(windows_used['moving_average'])}."
+    )
     return results
 
 
 # ------------------------------------------------------------------ mixed family
-SANE_MAX = 50.0   # clean signals of the mixed families have amplitudes of order 1
+SANE_MAX = 50.0  # clean signals of the mixed families have amplitudes of order 1
 
 
 def _sane(noisy: np.ndarray, clean: np.ndarray, dropped: dict[str, int], cell: str) -> tuple[np.ndarray, np.ndarray]:
@@ -208,21 +243,26 @@ def _sane(noisy: np.ndarray, clean: np.ndarray, dropped: dict[str, int], cell: s
     if not keep.all() and cell:
         dropped[cell] = int((~keep).sum())
     if not keep.any():
-        return noisy, clean          # nothing sane to keep: measure what there is
+        return noisy, clean  # nothing sane to keep: measure what there is
     return noisy[keep], clean[keep]
+
 
 def mixed_set(s: Settings, nets: dict[str, Any], report: Report) -> dict[str, Any]:
     """Per-signal MSE/MAE of every method on the mixed family."""
-    recs: list[dict[str, Any]] = []     # one per (kind, noise, length) cell
+    recs: list[dict[str, Any]] = []  # one per (kind, noise, length) cell
     dropped: dict[str, int] = {}
     for ki, kind in enumerate(MIXED):
         for ni, noise in enumerate(MIXED_NOISES):
             for li, (length, n) in enumerate(s.mixed_counts):
                 n_tune = dict(s.mixed_tune)[length]
-                noisy, clean = _sane(*training_pairs(kind, n, length, noise, MIXED_SIGMA, rng=rng_for(3, ki, ni, li)),
-                                     dropped, f"{kind}/{noise}/{length}")
-                t_noisy, t_clean = _sane(*training_pairs(kind, n_tune, length, noise, MIXED_SIGMA,
-                                                         rng=rng_for(4, ki, ni, li)), {}, "")
+                noisy, clean = _sane(
+                    *training_pairs(kind, n, length, noise, MIXED_SIGMA, rng=rng_for(3, ki, ni, li)),
+                    dropped,
+                    f"{kind}/{noise}/{length}",
+                )
+                t_noisy, t_clean = _sane(
+                    *training_pairs(kind, n_tune, length, noise, MIXED_SIGMA, rng=rng_for(4, ki, ni, li)), {}, ""
+                )
                 w_sg = classical.tune("savgol", t_noisy, t_clean)
                 w_ma = classical.tune("moving_average", t_noisy, t_clean)
                 est = {NOISY: noisy}
@@ -234,13 +274,25 @@ def mixed_set(s: Settings, nets: dict[str, Any], report: Report) -> dict[str, An
                 est[WAV] = rows_apply(classical.wavelet, noisy)
                 mse = {k: per_signal(clean, v)[0] for k, v in est.items()}
                 mae = {k: per_signal(clean, v)[1] for k, v in est.items()}
-                recs.append({"kind": kind, "noise": noise, "length": length, "n": n, "mse": mse, "mae": mae,
-                             "windows": (w_sg, w_ma)})
+                recs.append(
+                    {
+                        "kind": kind,
+                        "noise": noise,
+                        "length": length,
+                        "n": n,
+                        "mse": mse,
+                        "mae": mae,
+                        "windows": (w_sg, w_ma),
+                    }
+                )
         log(f"quality: mixed {kind} done")
     if dropped:
-        report.note(f"Dropped {sum(dropped.values())} degenerate test signals (clean |value| > {SANE_MAX:g}: "
-                    "denoiser.signals made a huge constant offset) from cells "
-                    + ", ".join(f"{k} ({v})" for k, v in dropped.items()) + ".")
+        report.note(
+            f"Dropped {sum(dropped.values())} degenerate test signals (clean |value| > {SANE_MAX:g}: "
+            "denoiser.signals made a huge constant offset) from cells "
+            + ", ".join(f"{k} ({v})" for k, v in dropped.items())
+            + "."
+        )
     methods = [m for m in recs[0]["mse"] if m != NOISY]
 
     def db(rec: dict[str, Any], m: str) -> np.ndarray:
@@ -254,9 +306,13 @@ def mixed_set(s: Settings, nets: dict[str, Any], report: Report) -> dict[str, An
     rows = [[k, *[fixed(per_kind[k][m]) for m in methods]] for k in MIXED]
     rows.append(["average", *[fixed(average[m]) for m in methods]])
     counts = ", ".join(f"{n}×{length}" for length, n in s.mixed_counts)
-    report.table(f"Quality: mixed family, gain in dB over the noisy input (mean of per-signal gains; per kind: "
-                 f"{len(MIXED_NOISES)} noises × signals of length {counts})", ["kind", *methods], rows,
-                 f"Noise sigma per signal log-uniform in {MIXED_SIGMA}; noise kinds {', '.join(MIXED_NOISES)}.")
+    report.table(
+        f"Quality: mixed family, gain in dB over the noisy input (mean of per-signal gains; per kind: "
+        f"{len(MIXED_NOISES)} noises × signals of length {counts})",
+        ["kind", *methods],
+        rows,
+        f"Noise sigma per signal log-uniform in {MIXED_SIGMA}; noise kinds {', '.join(MIXED_NOISES)}.",
+    )
 
     # pooled MSE / MAE per method
     pooled = []
@@ -265,10 +321,20 @@ def mixed_set(s: Settings, nets: dict[str, Any], report: Report) -> dict[str, An
         mse_all = np.concatenate([r["mse"][m] for r in recs])
         mae_all = np.concatenate([r["mae"][m] for r in recs])
         worse = float(np.mean(10 * np.log10(all_noisy / mse_all) < -0.5)) if m != NOISY else 0.0
-        pooled.append([m, float(mse_all.mean()), float(mae_all.mean()), fixed(gain(all_noisy.mean(), mse_all.mean())),
-                       f"{100 * worse:.1f}%"])
-    report.table("Quality: mixed family, all signals pooled", ["method", "MSE", "MAE", "dB (pooled MSE)",
-                                                              "signals > 0.5 dB worse than noisy"], pooled)
+        pooled.append(
+            [
+                m,
+                float(mse_all.mean()),
+                float(mae_all.mean()),
+                fixed(gain(all_noisy.mean(), mse_all.mean())),
+                f"{100 * worse:.1f}%",
+            ]
+        )
+    report.table(
+        "Quality: mixed family, all signals pooled",
+        ["method", "MSE", "MAE", "dB (pooled MSE)", "signals > 0.5 dB worse than noisy"],
+        pooled,
+    )
 
     # default vs the classical baselines in every cell
     cell_rows = []
@@ -279,8 +345,11 @@ def mixed_set(s: Settings, nets: dict[str, Any], report: Report) -> dict[str, An
                 r = next(r for r in recs if (r["kind"], r["noise"], r["length"]) == (kind, noise, length))
                 row.append(" / ".join(fixed(float(np.mean(db(r, m))), 1) for m in (DEFAULT, SG, WAV)))
             cell_rows.append(row)
-    report.table("Quality: mixed family per cell, gain dB: default / Savitzky-Golay / wavelet", ["kind", "noise",
-                 *[f"length {length}" for length, _ in s.mixed_counts]], cell_rows)
+    report.table(
+        "Quality: mixed family per cell, gain dB: default / Savitzky-Golay / wavelet",
+        ["kind", "noise", *[f"length {length}" for length, _ in s.mixed_counts]],
+        cell_rows,
+    )
     worst = min((float(np.mean(db(r, DEFAULT))), f"{r['kind']}/{r['noise']}/{r['length']}") for r in recs)
     return {"per_kind": per_kind, "average": average, "worst_cell": worst}
 
@@ -291,7 +360,11 @@ def _over(worst: float, goal: float) -> str:
     if worst <= goal:
         return ""
     excess = worst / goal - 1
-    return f"worst {worst:.2f}×: {excess:.0%} over the goal" if excess < 1 else f"worst {worst:.2f}×: {worst / goal:.1f}× the goal"
+    return (
+        f"worst {worst:.2f}×: {excess:.0%} over the goal"
+        if excess < 1
+        else f"worst {worst:.2f}×: {worst / goal:.1f}× the goal"
+    )
 
 
 def judge(report: Report, para: dict[str, Any], mixed: dict[str, Any] | None, app_info: dict[str, Any] | None) -> None:
@@ -305,45 +378,84 @@ def judge(report: Report, para: dict[str, Any], mixed: dict[str, Any] | None, ap
     if SPEC in para["x2"][SIGMAS[0]]:
         for fam in ("x2", "parabola"):
             r = ratios(fam, SPEC)
-            report.target(f"x² network (app, specialist) MSE/limit on the {fam_label[fam]}", show(r),
-                          "≤ 1.3× at every sigma", max(r) <= 1.3,
-                          _over(max(r), 1.3))
+            report.target(
+                f"x² network (app, specialist) MSE/limit on the {fam_label[fam]}",
+                show(r),
+                "≤ 1.3× at every sigma",
+                max(r) <= 1.3,
+                _over(max(r), 1.3),
+            )
     else:
-        report.target("x² network (app, specialist) MSE/limit", "n/a", "≤ 1.3× at every sigma", None,
-                      "pretrained('parabola') not available")
+        report.target(
+            "x² network (app, specialist) MSE/limit",
+            "n/a",
+            "≤ 1.3× at every sigma",
+            None,
+            "pretrained('parabola') not available",
+        )
     if DEFAULT in para["x2"][SIGMAS[0]]:
         for fam in ("x2", "parabola"):
             r = ratios(fam, DEFAULT)
-            report.target(f"default model MSE/limit on the {fam_label[fam]}", show(r), "goal ≤ 2× (report)", max(r) <= 2.0,
-                          _over(max(r), 2.0))
+            report.target(
+                f"default model MSE/limit on the {fam_label[fam]}",
+                show(r),
+                "goal ≤ 2× (report)",
+                max(r) <= 2.0,
+                _over(max(r), 2.0),
+            )
     if APP in para["parabola"][SIGMAS[0]] and app_info:
         r = ratios("parabola", APP)
-        report.target("quick in-app training MSE/limit on the parabola set", show(r), "≤ 2× at every sigma",
-                      max(r) <= 2.0, f"{app_info['signals']:,} signals, {app_info['epochs']} epochs in "
-                      f"{app_info['seconds']:.0f} s; " + _over(max(r), 2.0))
-        report.target("quick in-app training time (2 cores)", f"{app_info['seconds']:.1f} s", "≤ 60 s",
-                      app_info["seconds"] <= 60.0 + 2.0, "includes windowing and the test-split metrics")
+        report.target(
+            "quick in-app training MSE/limit on the parabola set",
+            show(r),
+            "≤ 2× at every sigma",
+            max(r) <= 2.0,
+            f"{app_info['signals']:,} signals, {app_info['epochs']} epochs in "
+            f"{app_info['seconds']:.0f} s; " + _over(max(r), 2.0),
+        )
+        report.target(
+            "quick in-app training time (2 cores)",
+            f"{app_info['seconds']:.1f} s",
+            "≤ 60 s",
+            app_info["seconds"] <= 60.0 + 2.0,
+            "includes windowing and the test-split metrics",
+        )
     if SEEDNET in para["x2"][SIGMAS[0]]:
         r = ratios("x2", SEEDNET) + ratios("parabola", SEEDNET)
         g = gain(para["x2"][0.05][NOISY][0], para["x2"][0.05][SEEDNET][0])
-        report.target("tutorial seed network, honest inverse: MSE/limit (both sets)",
-                      f"{min(r):.0f}-{max(r):.0f}×; x² σ0.05 gain {g:+.2f} dB", "(reference: 23-280×)", None)
+        report.target(
+            "tutorial seed network, honest inverse: MSE/limit (both sets)",
+            f"{min(r):.0f}-{max(r):.0f}×; x² σ0.05 gain {g:+.2f} dB",
+            "(reference: 23-280×)",
+            None,
+        )
     if mixed:
         pk, avg = mixed["per_kind"], mixed["average"]
         for base in (SG, WAV):
-            report.target(f"default model vs {base.split(' (')[0]} on the mixed family, average gain",
-                          f"{avg[DEFAULT]:.2f} vs {avg[base]:.2f} dB", "higher", avg[DEFAULT] > avg[base])
+            report.target(
+                f"default model vs {base.split(' (')[0]} on the mixed family, average gain",
+                f"{avg[DEFAULT]:.2f} vs {avg[base]:.2f} dB",
+                "higher",
+                avg[DEFAULT] > avg[base],
+            )
         wins = [k for k in MIXED if pk[k][DEFAULT] > pk[k][SG] and pk[k][DEFAULT] > pk[k][WAV]]
-        report.target("default model beats both on most mixed kinds", f"{len(wins)}/{len(MIXED)} kinds",
-                      f"> {len(MIXED) // 2} of {len(MIXED)}", len(wins) > len(MIXED) // 2,
-                      "loses on: " + ", ".join(k for k in MIXED if k not in wins) if len(wins) < len(MIXED) else "")
+        report.target(
+            "default model beats both on most mixed kinds",
+            f"{len(wins)}/{len(MIXED)} kinds",
+            f"> {len(MIXED) // 2} of {len(MIXED)}",
+            len(wins) > len(MIXED) // 2,
+            "loses on: " + ", ".join(k for k in MIXED if k not in wins) if len(wins) < len(MIXED) else "",
+        )
         worst_kind = min(MIXED, key=lambda k: pk[k][DEFAULT])
         harmful = [k for k in MIXED if pk[k][DEFAULT] < -0.5]
-        report.target("default model never > 0.5 dB below the noisy input on any mixed kind",
-                      f"worst kind {worst_kind} {pk[worst_kind][DEFAULT]:+.2f} dB",
-                      "≥ −0.5 dB per kind", not harmful,
-                      (f"flagged: {', '.join(harmful)}; " if harmful else "")
-                      + f"worst cell {mixed['worst_cell'][1]} {mixed['worst_cell'][0]:+.2f} dB")
+        report.target(
+            "default model never > 0.5 dB below the noisy input on any mixed kind",
+            f"worst kind {worst_kind} {pk[worst_kind][DEFAULT]:+.2f} dB",
+            "≥ −0.5 dB per kind",
+            not harmful,
+            (f"flagged: {', '.join(harmful)}; " if harmful else "")
+            + f"worst cell {mixed['worst_cell'][1]} {mixed['worst_cell'][0]:+.2f} dB",
+        )
 
 
 # ------------------------------------------------------------------ entry
@@ -366,10 +478,16 @@ def run(quick: bool, report: Report) -> None:
     # batch_denoise must be what Denoiser.denoise does: check on a few rows of each length
     probe = make_signals("smooth", 3, 1000, rng_for(99)) + 0.1
     probe150 = make_signals("parabola", 3, 150, rng_for(98))
-    diffs = [float(np.max(np.abs(batch_denoise(d, p) - d.denoise(p))))
-             for d in nets.values() if d is not None for p in (probe, probe150)]
-    report.note(f"Check: batched evaluation vs Denoiser.denoise row by row, max abs difference {max(diffs):.1e} "
-                "(float32 network; batch size changes oneDNN's summation order).")
+    diffs = [
+        float(np.max(np.abs(batch_denoise(d, p) - d.denoise(p))))
+        for d in nets.values()
+        if d is not None
+        for p in (probe, probe150)
+    ]
+    report.note(
+        f"Check: batched evaluation vs Denoiser.denoise row by row, max abs difference {max(diffs):.1e} "
+        "(float32 network; batch size changes oneDNN's summation order)."
+    )
 
     para = parabola_sets(s, nets, report)
     mixed = mixed_set(s, nets, report) if nets.get(DEFAULT) is not None else None

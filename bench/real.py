@@ -38,6 +38,7 @@ runs a representative subset (16 channels cut to 4,096 samples, all six noises) 
 per-channel gains and the summary; ``bench.real.evaluate(fn)`` scores any
 ``fn(noisy, true_sigma) -> array | DenoiseResult`` the same way and returns a DataFrame.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,7 +51,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")   # before anything imports TensorFlow
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before anything imports TensorFlow
 
 import numpy as np  # noqa: E402
 
@@ -62,32 +63,61 @@ from denoiser.signals import make_noise  # noqa: E402
 
 #: (label, kind, SNR dB)
 NOISES: tuple[tuple[str, str, float], ...] = (
-    ("white20", "gaussian", 20.0), ("white10", "gaussian", 10.0), ("white5", "gaussian", 5.0),
-    ("impulse10", "impulse", 10.0), ("pink10", "pink", 10.0), ("drift10", "drift", 10.0),
+    ("white20", "gaussian", 20.0),
+    ("white10", "gaussian", 10.0),
+    ("white5", "gaussian", 5.0),
+    ("impulse10", "impulse", 10.0),
+    ("pink10", "pink", 10.0),
+    ("drift10", "drift", 10.0),
 )
 WHITE = ("white20", "white10", "white5")
 METHODS = ("network", "wavelet", "savgol", "auto", "auto_sigma", "cyclespin", "tv_jinv")
 PEERS = ("cyclespin", "tv_jinv")
-LABELS = {"network": "raw network", "wavelet": "wavelet (blind)", "savgol": "SG tuned on truth",
-          "auto": "automatic (blind)", "auto_sigma": "automatic, sigma given",
-          "auto_classical": "automatic, no network", "cyclespin": "cycle-spun BayesShrink (peer)",
-          "tv_jinv": "J-invariant TV (peer)"}
+LABELS = {
+    "network": "raw network",
+    "wavelet": "wavelet (blind)",
+    "savgol": "SG tuned on truth",
+    "auto": "automatic (blind)",
+    "auto_sigma": "automatic, sigma given",
+    "auto_classical": "automatic, no network",
+    "cyclespin": "cycle-spun BayesShrink (peer)",
+    "tv_jinv": "J-invariant TV (peer)",
+}
 BANDS = ("<= 512", "512-8k", "8k-100k", ">= 1M")
 
 
 def length_band(n: int) -> str:
     """The issue's length bands: <= 512, 512-8k, 8k-100k, >= 1M samples (100k-1M counts with 8k-100k)."""
     return BANDS[0] if n <= 512 else BANDS[1] if n <= 8192 else BANDS[2] if n < 1_000_000 else BANDS[3]
+
+
 #: The dev subset: every character, broadband and smooth, long and short; chosen so that its
 #: per-method mean gains (white and all noises) match the whole set's within ~0.15 dB (first
 #: full run), so a variant that helps here usually helps on the whole set.
-DEV_CHANNELS = ("ecg_mitdb_long", "abp_ucr135", "daphnet_ankle_fwd", "daphnet_ankle_vert", "daphnet_leg_fwd",
-                "daphnet_leg_vert", "daphnet_trunk_fwd", "daphnet_trunk_vert", "seismic_rjob_ehz",
-                "electric_devices", "acsf1_class5", "plaid_current_class3", "co2_mauna_loa",
-                "elnino_sst_monthly", "sunspots_yearly", "us_gdp_growth", "ucr_gunpoint", "nile_yearly",
-                "ecg_mitbih_short", "ppg_heartpy_68k")
+DEV_CHANNELS = (
+    "ecg_mitdb_long",
+    "abp_ucr135",
+    "daphnet_ankle_fwd",
+    "daphnet_ankle_vert",
+    "daphnet_leg_fwd",
+    "daphnet_leg_vert",
+    "daphnet_trunk_fwd",
+    "daphnet_trunk_vert",
+    "seismic_rjob_ehz",
+    "electric_devices",
+    "acsf1_class5",
+    "plaid_current_class3",
+    "co2_mauna_loa",
+    "elnino_sst_monthly",
+    "sunspots_yearly",
+    "us_gdp_growth",
+    "ucr_gunpoint",
+    "nile_yearly",
+    "ecg_mitbih_short",
+    "ppg_heartpy_68k",
+)
 DEV_MAX_LENGTH = 4096
-HARM_DB = -0.5                   # "harmed": worse than the noisy input by more than this
+HARM_DB = -0.5  # "harmed": worse than the noisy input by more than this
 ESTIMATE_TOL_DB = 1.5
 SG_WINDOWS = (5, 7, 9, 11, 15, 21, 31, 41, 61, 81, 121, 161, 221, 301)
 SG_ORDERS = (1, 2, 3, 4)
@@ -120,8 +150,9 @@ def noise_for(ch: Channel, label: str, kind: str, snr_db: float, clean: np.ndarr
     return noise, sigma
 
 
-def make_cases(*, quick: bool = True, channels: Iterable[str] | None = None,
-               noises: Iterable[str] | None = None) -> list[Case]:
+def make_cases(
+    *, quick: bool = True, channels: Iterable[str] | None = None, noises: Iterable[str] | None = None
+) -> list[Case]:
     """The (channel, noise) cases of the benchmark.
 
     Parameters
@@ -138,8 +169,9 @@ def make_cases(*, quick: bool = True, channels: Iterable[str] | None = None,
     if wanted:
         unknown = wanted - {c.name for c in all_ch}
         if unknown:
-            raise InputError(f"Unknown channel(s) {', '.join(sorted(unknown))}; "
-                             f"choose from {', '.join(c.name for c in all_ch)}.")
+            raise InputError(
+                f"Unknown channel(s) {', '.join(sorted(unknown))}; choose from {', '.join(c.name for c in all_ch)}."
+            )
     kinds = [n for n in NOISES if not noises or n[0] in set(noises)]
     if noises and len(kinds) != len(set(noises)):
         raise InputError(f"Unknown noise label(s); choose from {', '.join(n[0] for n in NOISES)}.")
@@ -187,11 +219,13 @@ def savgol_oracle(noisy: np.ndarray, clean: np.ndarray) -> tuple[np.ndarray, int
 
 def _auto(**kw: Any) -> Callable[[np.ndarray, float], Any]:
     import denoiser
+
     return lambda y, s: denoiser.denoise(y, **kw)
 
 
 def _auto_sigma() -> Callable[[np.ndarray, float], Any]:
     import denoiser
+
     return lambda y, s: denoiser.denoise(y, sigma=s)
 
 
@@ -199,9 +233,13 @@ def cyclespin(y: np.ndarray) -> np.ndarray:
     """Blind peer: cycle-spun BayesShrink, db4, soft, 9 shifts (scikit-image, bench requirements)."""
     from skimage.restoration import cycle_spin, denoise_wavelet
 
-    return cycle_spin(y, func=denoise_wavelet, max_shifts=8, channel_axis=None,
-                      func_kw=dict(wavelet="db4", method="BayesShrink", mode="soft", rescale_sigma=True,
-                                   channel_axis=None))
+    return cycle_spin(
+        y,
+        func=denoise_wavelet,
+        max_shifts=8,
+        channel_axis=None,
+        func_kw=dict(wavelet="db4", method="BayesShrink", mode="soft", rescale_sigma=True, channel_axis=None),
+    )
 
 
 def tv_jinv(y: np.ndarray) -> np.ndarray:
@@ -217,6 +255,7 @@ def method_fn(name: str) -> Callable[[np.ndarray, float], Any]:
     """A named method as ``fn(noisy, true_sigma)`` (``savgol`` needs the truth: see :func:`evaluate`)."""
     if name == "network":
         from denoiser.bundled import default_model
+
         model = default_model()
         return lambda y, s: model.denoise(y)
     if name == "wavelet":
@@ -233,9 +272,15 @@ def method_fn(name: str) -> Callable[[np.ndarray, float], Any]:
     raise InputError(f"Unknown method {name!r}; choose from {', '.join(list(METHODS) + ['auto_classical'])}.")
 
 
-def evaluate(fn: Callable[[np.ndarray, float], Any] | str, *, quick: bool = True,
-             channels: Iterable[str] | None = None, noises: Iterable[str] | None = None,
-             cases: Sequence[Case] | None = None, name: str = "") -> Any:
+def evaluate(
+    fn: Callable[[np.ndarray, float], Any] | str,
+    *,
+    quick: bool = True,
+    channels: Iterable[str] | None = None,
+    noises: Iterable[str] | None = None,
+    cases: Sequence[Case] | None = None,
+    name: str = "",
+) -> Any:
     """Score a denoiser on the real channels.
 
     Parameters
@@ -263,8 +308,14 @@ def evaluate(fn: Callable[[np.ndarray, float], Any] | str, *, quick: bool = True
     call = None if oracle else (method_fn(fn) if isinstance(fn, str) else fn)
     rows = []
     for c in cases:
-        row: dict[str, Any] = {"method": label, "channel": c.channel, "character": c.character, "noise": c.noise,
-                               "n": c.clean.size, "true_sigma": c.true_sigma}
+        row: dict[str, Any] = {
+            "method": label,
+            "channel": c.channel,
+            "character": c.character,
+            "noise": c.noise,
+            "n": c.clean.size,
+            "true_sigma": c.true_sigma,
+        }
         t0 = time.perf_counter()
         if oracle:
             out, w, o = savgol_oracle(c.noisy, c.clean)
@@ -276,11 +327,17 @@ def evaluate(fn: Callable[[np.ndarray, float], Any] | str, *, quick: bool = True
             res = out
             out = res.denoised
             lo, hi = res.gain_band_db
-            row.update(est_gain_db=float(res.estimated_gain_db), band_lo=float(lo), band_hi=float(hi),
-                       trusted=bool(res.trusted), est_sigma=float(res.sigma),
-                       sigma_ratio=float(res.sigma) / c.true_sigma if c.true_sigma > 0 else np.nan,
-                       sigma_source=res.sigma_source, upper_bound=bool(res.sigma_is_upper_bound),
-                       applied=res.method)
+            row.update(
+                est_gain_db=float(res.estimated_gain_db),
+                band_lo=float(lo),
+                band_hi=float(hi),
+                trusted=bool(res.trusted),
+                est_sigma=float(res.sigma),
+                sigma_ratio=float(res.sigma) / c.true_sigma if c.true_sigma > 0 else np.nan,
+                sigma_source=res.sigma_source,
+                upper_bound=bool(res.sigma_is_upper_bound),
+                applied=res.method,
+            )
         out = np.asarray(out, dtype=np.float64)
         if out.shape != c.noisy.shape:
             raise InputError(f"{label} returned shape {out.shape} for {c.channel}; expected {c.noisy.shape}.")
@@ -312,9 +369,16 @@ def summarize(df: Any) -> Any:
     rows = []
     for k, g in groups:
         worst = g.loc[g.gain_db.idxmin()]
-        r = {"noise": k, "cases": len(g), "mean_db": g.gain_db.mean(), "median_db": g.gain_db.median(),
-             "worst_db": worst.gain_db, "worst_channel": worst.channel, "harmed": int((g.gain_db < HARM_DB).sum()),
-             "samples_per_s": g.n.sum() / max(g.seconds.sum(), 1e-9)}
+        r = {
+            "noise": k,
+            "cases": len(g),
+            "mean_db": g.gain_db.mean(),
+            "median_db": g.gain_db.median(),
+            "worst_db": worst.gain_db,
+            "worst_channel": worst.channel,
+            "harmed": int((g.gain_db < HARM_DB).sum()),
+            "samples_per_s": g.n.sum() / max(g.seconds.sum(), 1e-9),
+        }
         if "trusted" in g and g.trusted.notna().any():
             t = g[g.trusted.fillna(False).astype(bool)]
             r["trusted_frac"] = len(t) / len(g)
@@ -340,13 +404,13 @@ def _speed(length: int) -> dict[str, float]:
     ch = next(c for c in load_channels() if c.name == "electric_devices")
     x = ch.data
     reps = -(-length // (2 * x.size))
-    clean = np.tile(np.r_[x, x[::-1]], reps)[:length]   # mirrored: no jumps at the seams
+    clean = np.tile(np.r_[x, x[::-1]], reps)[:length]  # mirrored: no jumps at the seams
     noisy = clean + make_noise(length, "gaussian", float(np.std(x)) / math.sqrt(10), 7)
     model = default_model()
-    denoiser.denoise(noisy[:20_000])                     # warm: model load and graph tracing
+    denoiser.denoise(noisy[:20_000])  # warm: model load and graph tracing
     model.denoise(noisy[:20_000], hop=3 * model.config.window // 4)
     nets, pipes, walls = [], [], []
-    for _ in range(3):   # interleaved, medians: other jobs on the machine shift both alike
+    for _ in range(3):  # interleaved, medians: other jobs on the machine shift both alike
         c0 = time.process_time()
         model.denoise(noisy, hop=3 * model.config.window // 4)
         nets.append(time.process_time() - c0)
@@ -398,31 +462,51 @@ def report_frames(df: Any, report: Report, *, per_channel: bool = True) -> dict[
         for _, r in w.iterrows():
             row = [r.channel, r.noise] + [fixed(r.get(m)) for m in methods]
             if has_auto:
-                row += [fixed(r.est_gain_db), f"[{fixed(r.band_lo, 1)}, {fixed(r.band_hi, 1)}]",
-                        "yes" if r.trusted else "no", fixed(r.sigma_ratio)]
+                row += [
+                    fixed(r.est_gain_db),
+                    f"[{fixed(r.band_lo, 1)}, {fixed(r.band_hi, 1)}]",
+                    "yes" if r.trusted else "no",
+                    fixed(r.sigma_ratio),
+                ]
             rows.append(row)
-        report.table("Gain per channel and noise (dB, against the clean real series)", heads, rows,
-                     note="SG tuned on truth: best window and order per case against the clean series (an oracle). "
-                          "auto est.: the pipeline's own estimated gain; band: its uncertainty band.")
+        report.table(
+            "Gain per channel and noise (dB, against the clean real series)",
+            heads,
+            rows,
+            note="SG tuned on truth: best window and order per case against the clean series (an oracle). "
+            "auto est.: the pipeline's own estimated gain; band: its uncertainty band.",
+        )
 
     # mean / worst / harmed per method and noise
     rows = []
     for m in methods:
         s = summarize(df[df.method == m])
         for k, r in s.iterrows():
-            rows.append([LABELS[m], k, fixed(r.mean_db), fixed(r.worst_db), r.worst_channel,
-                         f"{r.harmed}/{r.cases}"])
+            rows.append([LABELS[m], k, fixed(r.mean_db), fixed(r.worst_db), r.worst_channel, f"{r.harmed}/{r.cases}"])
         figures[m] = s
-    report.table("Mean and worst gain per method and noise kind (dB)",
-                 ["method", "noise", "mean", "worst", "worst channel", f"harmed (< {HARM_DB} dB)"], rows)
+    report.table(
+        "Mean and worst gain per method and noise kind (dB)",
+        ["method", "noise", "mean", "worst", "worst channel", f"harmed (< {HARM_DB} dB)"],
+        rows,
+    )
 
     if "auto" in figures:
         s = figures["auto"]
-        rows = [[k, f"{r.trusted_frac:.0%}", fixed(r.within_tol_frac * 100, 0) + " %" if not np.isnan(r.within_tol_frac)
-                 else "n/a", f"{r.in_band_frac:.0%}", fixed(r.median_sigma_ratio)] for k, r in s.iterrows()]
-        report.table("Automatic pipeline: its own estimate against the truth",
-                     ["noise", "trusted", f"trusted within {ESTIMATE_TOL_DB} dB", "true gain in band",
-                      "median sigma est/true"], rows)
+        rows = [
+            [
+                k,
+                f"{r.trusted_frac:.0%}",
+                fixed(r.within_tol_frac * 100, 0) + " %" if not np.isnan(r.within_tol_frac) else "n/a",
+                f"{r.in_band_frac:.0%}",
+                fixed(r.median_sigma_ratio),
+            ]
+            for k, r in s.iterrows()
+        ]
+        report.table(
+            "Automatic pipeline: its own estimate against the truth",
+            ["noise", "trusted", f"trusted within {ESTIMATE_TOL_DB} dB", "true gain in band", "median sigma est/true"],
+            rows,
+        )
     return figures
 
 
@@ -445,21 +529,35 @@ def band_table(df: Any, report: Report) -> Any:
     for (b, k), grp in g.groupby(level=[0, 1], sort=False):
         best_peer = grp[peers].mean().max() if peers else np.nan
         kept = int(((grp.get("auto") < 0.5) & (grp.get("auto_sigma") > 2)).sum()) if "auto_sigma" in grp else 0
-        r = {"band": b, "noise": k, "cases": len(grp), "blind": grp["auto"].mean(),
-             "informed": grp["auto_sigma"].mean() if "auto_sigma" in grp else np.nan,
-             **{m: grp[m].mean() for m in peers}, "best_peer": best_peer,
-             "in_band": grp["in_band"].mean(), "kept": kept, "worst": grp["auto"].min()}
+        r = {
+            "band": b,
+            "noise": k,
+            "cases": len(grp),
+            "blind": grp["auto"].mean(),
+            "informed": grp["auto_sigma"].mean() if "auto_sigma" in grp else np.nan,
+            **{m: grp[m].mean() for m in peers},
+            "best_peer": best_peer,
+            "in_band": grp["in_band"].mean(),
+            "kept": kept,
+            "worst": grp["auto"].min(),
+        }
         out.append(r)
-        rows.append([b, k, len(grp), fixed(r["blind"]), fixed(r["informed"]), fixed(r["informed"] - r["blind"])]
-                    + [fixed(r[m]) for m in peers] + [fixed(r["blind"] - best_peer), f"{r['in_band']:.0%}", kept,
-                                                      fixed(r["worst"])])
+        rows.append(
+            [b, k, len(grp), fixed(r["blind"]), fixed(r["informed"]), fixed(r["informed"] - r["blind"])]
+            + [fixed(r[m]) for m in peers]
+            + [fixed(r["blind"] - best_peer), f"{r['in_band']:.0%}", kept, fixed(r["worst"])]
+        )
     order = {b: i for i, b in enumerate(BANDS)}
     rows.sort(key=lambda r: (order[r[0]], WHITE.index(r[1])))
-    report.table("Per length band and SNR (white noise): blind vs informed vs the blind peers (dB)",
-                 ["band", "noise", "cases", "blind", "informed", "informed - blind"] + [LABELS[m] for m in peers]
-                 + ["blind - best peer", "true gain in band", "kept while informed > 2 dB", "worst blind"], rows,
-                 note="Blind: denoiser.denoise(x); informed: the same with the true sigma. Band: the estimate's "
-                      "own likely range. Kept: cases where blind stays < 0.5 dB while informed gets > 2 dB.")
+    report.table(
+        "Per length band and SNR (white noise): blind vs informed vs the blind peers (dB)",
+        ["band", "noise", "cases", "blind", "informed", "informed - blind"]
+        + [LABELS[m] for m in peers]
+        + ["blind - best peer", "true gain in band", "kept while informed > 2 dB", "worst blind"],
+        rows,
+        note="Blind: denoiser.denoise(x); informed: the same with the true sigma. Band: the estimate's "
+        "own likely range. Kept: cases where blind stays < 0.5 dB while informed gets > 2 dB.",
+    )
     return pd.DataFrame(out).set_index(["band", "noise"])
 
 
@@ -483,15 +581,19 @@ def x2_demo(report: Report, seeds: int = 20) -> dict[str, float]:
                 clean = denoiser.make_signal("x2", 150, rng)
                 noisy = denoiser.add_noise(clean, "gaussian", rng=rng, sigma=sigma)
                 g["blind"].append(denoiser.gain_db(clean, noisy, denoiser.denoise(noisy, model=model).denoised))
-                g["informed"].append(denoiser.gain_db(clean, noisy,
-                                                      denoiser.denoise(noisy, sigma=sigma, model=model).denoised))
+                g["informed"].append(
+                    denoiser.gain_db(clean, noisy, denoiser.denoise(noisy, sigma=sigma, model=model).denoised)
+                )
                 g["cyclespin"].append(denoiser.gain_db(clean, noisy, cyclespin(noisy)))
                 g["tv_jinv"].append(denoiser.gain_db(clean, noisy, tv_jinv(noisy)))
             rows.append([f"{sigma:g}", label] + [f"{np.mean(v):+.2f} (min {np.min(v):+.1f})" for v in g.values()])
             figures[f"blind {sigma:g} {label}"] = float(np.mean(g["blind"]))
-    report.table(f"The tutorial's demo: x², 150 samples, Gaussian noise, {seeds} seeds (mean gain dB)",
-                 ["sigma", "network in the pipeline", "blind", "informed", LABELS["cyclespin"], LABELS["tv_jinv"]],
-                 rows, note="Least-squares limit (a quadratic fitted to the 150 samples): about +16.9 dB.")
+    report.table(
+        f"The tutorial's demo: x², 150 samples, Gaussian noise, {seeds} seeds (mean gain dB)",
+        ["sigma", "network in the pipeline", "blind", "informed", LABELS["cyclespin"], LABELS["tv_jinv"]],
+        rows,
+        note="Least-squares limit (a quadratic fitted to the 150 samples): about +16.9 dB.",
+    )
     rows, worst = [], np.inf
     for rate in (0.02, 0.05, 0.1):
         gains = []
@@ -503,8 +605,11 @@ def x2_demo(report: Report, seeds: int = 20) -> dict[str, float]:
             gains.append(denoiser.gain_db(clean, noisy, res.denoised))
         worst = min(worst, min(gains))
         rows.append([f"{rate:g}"] + [f"{v:+.1f}" for v in gains])
-    report.table("Impulses on x² (Generate's impulse noise, sigma 0.05), blind, gain dB per seed",
-                 ["rate", "seed 0", "seed 1", "seed 2", "seed 3"], rows)
+    report.table(
+        "Impulses on x² (Generate's impulse noise, sigma 0.05), blind, gain dB per seed",
+        ["rate", "seed 0", "seed 1", "seed 2", "seed 3"],
+        rows,
+    )
     figures["impulse worst"] = float(worst)
     return figures
 
@@ -514,68 +619,117 @@ def _white_mean(s: Any) -> float:
     return float(s.loc["white", "mean_db"] if "white" in s.index else s.loc["all", "mean_db"])
 
 
-def judge(df: Any, report: Report, figures: dict[str, Any], speed: dict[str, float] | None,
-          speed_length: int = SPEED_LENGTH, bands: Any = None, x2: dict[str, float] | None = None) -> None:
+def judge(
+    df: Any,
+    report: Report,
+    figures: dict[str, Any],
+    speed: dict[str, float] | None,
+    speed_length: int = SPEED_LENGTH,
+    bands: Any = None,
+    x2: dict[str, float] | None = None,
+) -> None:
     """The issue's targets for the real benchmark (issue 18's first, then the earlier ones)."""
     have = set(df.method)
     if bands is not None and len(bands):
         gap = bands.informed - bands.blind
         k = gap.idxmax()
-        report.target("real: blind within 0.5 dB of informed, every length band and SNR",
-                      f"largest gap {gap.max():+.2f} dB ({k[0]}, {k[1]}); mean blind {bands.blind.mean():+.2f}, "
-                      f"informed {bands.informed.mean():+.2f}", "<= 0.5 dB in every cell", bool(gap.max() <= 0.5))
+        report.target(
+            "real: blind within 0.5 dB of informed, every length band and SNR",
+            f"largest gap {gap.max():+.2f} dB ({k[0]}, {k[1]}); mean blind {bands.blind.mean():+.2f}, "
+            f"informed {bands.informed.mean():+.2f}",
+            "<= 0.5 dB in every cell",
+            bool(gap.max() <= 0.5),
+        )
         w = df[df.noise.isin(WHITE)]
         means = {m: w[w.method == m].gain_db.mean() for m in ("auto",) + PEERS if (w.method == m).any()}
         best = max(means[m] for m in PEERS if m in means) if any(m in means for m in PEERS) else np.nan
-        report.target("real: blind above the better blind peer (white noise, all cases)",
-                      f"{means['auto']:+.2f} vs {best:+.2f} dB (" + ", ".join(f"{LABELS[m]} {means[m]:+.2f}" for m in PEERS
-                                                                 if m in means) + ")",
-                      ">= peer + 0.5 dB", bool(means["auto"] >= best + 0.5))
+        report.target(
+            "real: blind above the better blind peer (white noise, all cases)",
+            f"{means['auto']:+.2f} vs {best:+.2f} dB ("
+            + ", ".join(f"{LABELS[m]} {means[m]:+.2f}" for m in PEERS if m in means)
+            + ")",
+            ">= peer + 0.5 dB",
+            bool(means["auto"] >= best + 0.5),
+        )
         kept = int(bands.kept.sum())
-        report.target("real: no channel kept (< 0.5 dB) where informed gets > 2 dB", f"{kept} case(s)", "0",
-                      kept == 0)
+        report.target("real: no channel kept (< 0.5 dB) where informed gets > 2 dB", f"{kept} case(s)", "0", kept == 0)
         if "trusted" in df:
             a = df[df.method == "auto"]
             inband = float(((a.gain_db >= a.band_lo - 1e-9) & (a.gain_db <= a.band_hi + 1e-9)).mean())
             t = a[a.trusted.fillna(False).astype(bool)]
             within = float((t.est_error_db.abs() <= ESTIMATE_TOL_DB).mean()) if len(t) else np.nan
-            report.target("real: true gain inside the band (all noise kinds)", f"{inband:.0%} of {len(a)} cases",
-                          ">= 90 %", bool(inband >= 0.9))
-            report.target("real: trusted estimates within 1.5 dB", f"{within:.0%} of {len(t)} trusted "
-                          f"({len(t) / max(len(a), 1):.0%} of cases)", ">= 90 %", bool(within >= 0.9))
+            report.target(
+                "real: true gain inside the band (all noise kinds)",
+                f"{inband:.0%} of {len(a)} cases",
+                ">= 90 %",
+                bool(inband >= 0.9),
+            )
+            report.target(
+                "real: trusted estimates within 1.5 dB",
+                f"{within:.0%} of {len(t)} trusted ({len(t) / max(len(a), 1):.0%} of cases)",
+                ">= 90 %",
+                bool(within >= 0.9),
+            )
     if x2:
         v = x2.get("blind 0.05 x² specialist", np.nan)
-        report.target("x²: 150 samples, sigma 0.05, blind, 20 seeds (x² specialist in the pipeline)",
-                      f"{v:+.2f} dB (default network {x2.get('blind 0.05 default network', np.nan):+.2f})",
-                      ">= +14 dB (LSQ limit ~+16.9)", bool(v >= 14))
-        report.target("x² with impulses: rates 0.02/0.05/0.1, seeds 0-3, blind", f"worst {x2['impulse worst']:+.1f} dB",
-                      ">= +6 dB every case", bool(x2["impulse worst"] >= 6))
+        report.target(
+            "x²: 150 samples, sigma 0.05, blind, 20 seeds (x² specialist in the pipeline)",
+            f"{v:+.2f} dB (default network {x2.get('blind 0.05 default network', np.nan):+.2f})",
+            ">= +14 dB (LSQ limit ~+16.9)",
+            bool(v >= 14),
+        )
+        report.target(
+            "x² with impulses: rates 0.02/0.05/0.1, seeds 0-3, blind",
+            f"worst {x2['impulse worst']:+.1f} dB",
+            ">= +6 dB every case",
+            bool(x2["impulse worst"] >= 6),
+        )
     if "auto" in have:
         a = figures["auto"]
-        report.target("real: worst channel, any noise, automatic", f"{a.loc['all', 'worst_db']:+.2f} dB "
-                      f"({a.loc['all', 'worst_channel']}); harmed {a.loc['all', 'harmed']}/{a.loc['all', 'cases']}",
-                      f">= {HARM_DB} dB", bool(a.loc["all", "worst_db"] >= HARM_DB))
+        report.target(
+            "real: worst channel, any noise, automatic",
+            f"{a.loc['all', 'worst_db']:+.2f} dB "
+            f"({a.loc['all', 'worst_channel']}); harmed {a.loc['all', 'harmed']}/{a.loc['all', 'cases']}",
+            f">= {HARM_DB} dB",
+            bool(a.loc["all", "worst_db"] >= HARM_DB),
+        )
     if "auto_sigma" in have:
         s = figures["auto_sigma"]
-        report.target("real: worst channel, sigma given (white)", f"{s.loc['all', 'worst_db']:+.2f} dB "
-                      f"({s.loc['all', 'worst_channel']})", ">= -0.2 dB", bool(s.loc["all", "worst_db"] >= -0.2))
+        report.target(
+            "real: worst channel, sigma given (white)",
+            f"{s.loc['all', 'worst_db']:+.2f} dB ({s.loc['all', 'worst_channel']})",
+            ">= -0.2 dB",
+            bool(s.loc["all", "worst_db"] >= -0.2),
+        )
     if "network" in have:
         n = figures["network"]
-        report.target("real: raw network, mean gain white (report)", f"{_white_mean(n):+.2f} dB; "
-                      f"harmed {n.loc['all', 'harmed']}/{n.loc['all', 'cases']}", "report", None)
+        report.target(
+            "real: raw network, mean gain white (report)",
+            f"{_white_mean(n):+.2f} dB; harmed {n.loc['all', 'harmed']}/{n.loc['all', 'cases']}",
+            "report",
+            None,
+        )
     if speed is not None:
-        report.target("real: blind pipeline CPU time / network pass alone", f"{speed['ratio']:.2f}x "
-                      f"({speed['cpu_s']:.1f} vs {speed['net_cpu_s']:.1f} CPU-s; {speed['samples_per_s']:,.0f} samples/s)",
-                      "<= 1.6x", bool(speed["ratio"] <= 1.6), f"one {speed_length:,}-sample recording, bundled network")
+        report.target(
+            "real: blind pipeline CPU time / network pass alone",
+            f"{speed['ratio']:.2f}x "
+            f"({speed['cpu_s']:.1f} vs {speed['net_cpu_s']:.1f} CPU-s; {speed['samples_per_s']:,.0f} samples/s)",
+            "<= 1.6x",
+            bool(speed["ratio"] <= 1.6),
+            f"one {speed_length:,}-sample recording, bundled network",
+        )
 
 
 def run(quick: bool, report: Report) -> None:
     """The ``real`` section of ``python -m bench`` (quick: the dev subset, no 1M-sample timing)."""
     chans = load_channels()
-    report.table("Real channels", ["channel", "character", "samples", "source"],
-                 [[c.name, c.character, c.data.size, c.source] for c in chans],
-                 note=f"{len(chans)} channels, {len({c.character for c in chans})} characters; "
-                      f"{'dev subset: ' + ', '.join(DEV_CHANNELS) + f' (first {DEV_MAX_LENGTH} samples)' if quick else 'all, full length'}.")
+    report.table(
+        "Real channels",
+        ["channel", "character", "samples", "source"],
+        [[c.name, c.character, c.data.size, c.source] for c in chans],
+        note=f"{len(chans)} channels, {len({c.character for c in chans})} characters; "
+        f"{'dev subset: ' + ', '.join(DEV_CHANNELS) + f' (first {DEV_MAX_LENGTH} samples)' if quick else 'all, full length'}.",
+    )
     cases = make_cases(quick=quick)
     t0 = time.perf_counter()
     df = run_all(cases)
@@ -592,10 +746,12 @@ def run(quick: bool, report: Report) -> None:
         log("real: speed on one long recording")
         speed = _speed(speed_length)
         auto = df[df.method == "auto"]
-        report.note(f"Pipeline speed: {speed['samples_per_s']:,.0f} samples/s on one {speed_length:,}-sample "
-                    f"recording; {auto.n.sum() / auto.seconds.sum():,.0f} samples/s over the benchmark's "
-                    f"{len(auto)} calls (short series pay a fixed cost per call). All methods on "
-                    f"{len(cases)} cases took {secs:.0f} s.")
+        report.note(
+            f"Pipeline speed: {speed['samples_per_s']:,.0f} samples/s on one {speed_length:,}-sample "
+            f"recording; {auto.n.sum() / auto.seconds.sum():,.0f} samples/s over the benchmark's "
+            f"{len(auto)} calls (short series pay a fixed cost per call). All methods on "
+            f"{len(cases)} cases took {secs:.0f} s."
+        )
     judge(df, report, figures, speed, speed_length, bands, x2)
 
 
@@ -605,8 +761,12 @@ def main(argv: list[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(prog="python -m bench.real", description=__doc__.split("\n\n")[0])
     p.add_argument("--dev", action="store_true", help="the dev subset (16 channels, <= 4,096 samples)")
-    p.add_argument("--method", action="append", default=None,
-                   help=f"method(s) to run (repeatable): {', '.join(METHODS)}, auto_classical (default: all of {', '.join(METHODS)})")
+    p.add_argument(
+        "--method",
+        action="append",
+        default=None,
+        help=f"method(s) to run (repeatable): {', '.join(METHODS)}, auto_classical (default: all of {', '.join(METHODS)})",
+    )
     p.add_argument("--channels", default="", help="comma-separated channel names")
     p.add_argument("--noises", default="", help=f"comma-separated noise labels: {', '.join(n[0] for n in NOISES)}")
     p.add_argument("--no-table", action="store_true", help="only the summaries, no per-channel table")

@@ -30,6 +30,7 @@ float64, at most :data:`MAX_LENGTH` samples, and deterministic. :func:`load_chan
 caches them in ``bench/_out/real_channels.npz`` (keyed on the pinned versions) so
 repeated runs start fast.
 """
+
 from __future__ import annotations
 
 import csv
@@ -45,9 +46,9 @@ from denoiser.errors import InputError
 OUT = Path(__file__).resolve().parent / "_out"
 CACHE = OUT / "real_channels.npz"
 REQUIREMENTS = Path(__file__).resolve().parent / "requirements-bench.txt"
-MAX_LENGTH = 25_000           # cut of the original 29 channels (none reaches it); the long ones below set their own
-LONG_LENGTH = 1_000_000       # the one long channel: a day of seismic ground motion, mirrored to 10^6 samples
-LOADER_VERSION = 3           # bump when the channel list or the cutting changes: invalidates the cache
+MAX_LENGTH = 25_000  # cut of the original 29 channels (none reaches it); the long ones below set their own
+LONG_LENGTH = 1_000_000  # the one long channel: a day of seismic ground motion, mirrored to 10^6 samples
+LOADER_VERSION = 3  # bump when the channel list or the cutting changes: invalidates the cache
 CHARACTERS = ("physiological", "inertial", "seismic", "electrical", "environmental", "astronomical", "economic")
 
 
@@ -76,8 +77,10 @@ def package_dir(name: str) -> Path:
     """Folder of an installed package, found without importing it (its dependencies may be absent)."""
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
-        raise InputError(f"Package {name!r} is not installed; run "
-                         f"`.venv/bin/pip install --no-deps -r bench/requirements-bench.txt` (or `make bench`).")
+        raise InputError(
+            f"Package {name!r} is not installed; run "
+            f"`.venv/bin/pip install --no-deps -r bench/requirements-bench.txt` (or `make bench`)."
+        )
     return Path(list(spec.submodule_search_locations)[0])
 
 
@@ -93,6 +96,7 @@ def _csv_columns(path: Path, *, header: bool = True) -> dict[str, np.ndarray]:
             return float(s)
         except ValueError:
             return float("nan")
+
     return {n: np.array([num(r[i]) if i < len(r) else np.nan for r in body]) for i, n in enumerate(names)}
 
 
@@ -129,7 +133,7 @@ def _complete(x: np.ndarray, max_gap: int = 2, max_length: int = MAX_LENGTH) -> 
         edges = np.flatnonzero(np.diff(np.r_[0, good.astype(int), 0]))
         starts, stops = edges[::2], edges[1::2]
         k = int(np.argmax(stops - starts))
-        x = x[starts[k]:stops[k]]
+        x = x[starts[k] : stops[k]]
     return x[:max_length]
 
 
@@ -142,16 +146,33 @@ def _build() -> list[Channel]:
         ch.append(Channel(name, character, _complete(data, max_length=max_length), source))
 
     # physiological
-    add("ecg_mitbih", "physiological", np.load(pywt_dir / "data" / "ecg.npz")["data"],
-        "PyWavelets pywt.data.ecg (MIT-BIH, 360 Hz)")
-    add("ecg_mitdb_long", "physiological", _csv_columns(sk / "mitdb" / "mitdb.csv")["data"],
-        "sktime mitdb (MIT-BIH ECG excerpt, 360 Hz)")
+    add(
+        "ecg_mitbih",
+        "physiological",
+        np.load(pywt_dir / "data" / "ecg.npz")["data"],
+        "PyWavelets pywt.data.ecg (MIT-BIH, 360 Hz)",
+    )
+    add(
+        "ecg_mitdb_long",
+        "physiological",
+        _csv_columns(sk / "mitdb" / "mitdb.csv")["data"],
+        "sktime mitdb (MIT-BIH ECG excerpt, 360 Hz)",
+    )
     abp = _csv_columns(ad / "KDD-TSAD_135" / "135_UCR_Anomaly_InternalBleeding16_TEST.csv")["value"]
     add("abp_ucr135", "physiological", abp, "aeon UCR anomaly 135 InternalBleeding16 (arterial blood pressure)")
     # inertial: the Daphnet recording (3 accelerometers x 3 axes, 64 Hz, integer mg)
     daph = _csv_columns(ad / "Daphnet_S06R02E0" / "S06R02E0.csv")
-    for col in ("ankle_horiz_fwd", "ankle_vert", "ankle_horiz_lateral", "leg_horiz_fwd", "leg_vert",
-                "leg_horiz_lateral", "trunk_horiz_fwd", "trunk_vert", "trunk_horiz_lateral"):
+    for col in (
+        "ankle_horiz_fwd",
+        "ankle_vert",
+        "ankle_horiz_lateral",
+        "leg_horiz_fwd",
+        "leg_vert",
+        "leg_horiz_lateral",
+        "trunk_horiz_fwd",
+        "trunk_vert",
+        "trunk_horiz_lateral",
+    ):
         short = col.replace("horiz_", "").replace("lateral", "lat")
         add(f"daphnet_{short}", "inertial", daph[col], f"aeon Daphnet S06R02E0 accelerometer {col} (64 Hz)")
     # seismic: exactly the stream obspy.read() returns without arguments
@@ -159,8 +180,12 @@ def _build() -> list[Channel]:
     for comp in ("EHZ", "EHN", "EHE"):
         add(f"seismic_rjob_{comp.lower()}", "seismic", seis[comp], f"obspy example stream BW.RJOB..{comp} (100 Hz)")
     # electrical
-    add("electric_devices", "electrical", _csv_columns(ad / "segmentation" / "ElectricDevices.csv", header=False)["1"],
-        "aeon segmentation ElectricDevices (household appliance power, concatenated records)")
+    add(
+        "electric_devices",
+        "electrical",
+        _csv_columns(ad / "segmentation" / "ElectricDevices.csv", header=False)["1"],
+        "aeon segmentation ElectricDevices (household appliance power, concatenated records)",
+    )
     cases = _ts_cases(ad / "ACSF1" / "ACSF1_TEST.ts")
     # class 5 repeats a 4-sample pattern (nearly all its power above fs/4), class 8 is milder
     for label in ("5", "8"):
@@ -172,30 +197,59 @@ def _build() -> list[Channel]:
         # the longest record of the class (1,000 samples): an appliance's current waveform
         rec = max((v for v, lab in plaid if lab == label), key=len)
         add(f"plaid_current_class{label}", "electrical", rec, f"sktime PLAID appliance current, class {label}")
-    add("solar_half_hourly", "electrical", _csv_columns(ad / "solar" / "solar.csv")["solar_gen"],
-        "aeon solar (half-hourly generation)")
+    add(
+        "solar_half_hourly",
+        "electrical",
+        _csv_columns(ad / "solar" / "solar.csv")["solar_gen"],
+        "aeon solar (half-hourly generation)",
+    )
     # environmental
-    add("co2_mauna_loa", "environmental", _csv_columns(smd / "co2" / "co2.csv")["co2"],
-        "statsmodels co2 (weekly, Mauna Loa; longest complete stretch)")
+    add(
+        "co2_mauna_loa",
+        "environmental",
+        _csv_columns(smd / "co2" / "co2.csv")["co2"],
+        "statsmodels co2 (weekly, Mauna Loa; longest complete stretch)",
+    )
     eln = _csv_columns(smd / "elnino" / "elnino.csv")
     months = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-    add("elnino_sst_monthly", "environmental", np.column_stack([eln[m] for m in months]).ravel(),
-        "statsmodels elnino (monthly SST 1950-2010)")
+    add(
+        "elnino_sst_monthly",
+        "environmental",
+        np.column_stack([eln[m] for m in months]).ravel(),
+        "statsmodels elnino (monthly SST 1950-2010)",
+    )
     # the monthly table behind pywt.data.nino(): column 4 is Nino 3 (pywt averages it to quarters)
     nino = np.load(pywt_dir / "data" / "sst_nino3.npz")["data"]
-    add("nino3_sst_monthly", "environmental", np.asarray(nino)[:, 4], "PyWavelets sst_nino3 (monthly Nino 3 SST 1950-2016)")
+    add(
+        "nino3_sst_monthly",
+        "environmental",
+        np.asarray(nino)[:, 4],
+        "PyWavelets sst_nino3 (monthly Nino 3 SST 1950-2016)",
+    )
     # astronomical
-    add("sunspots_yearly", "astronomical", _csv_columns(smd / "sunspots" / "sunspots.csv")["SUNACTIVITY"],
-        "statsmodels sunspots (yearly 1700-2008)")
+    add(
+        "sunspots_yearly",
+        "astronomical",
+        _csv_columns(smd / "sunspots" / "sunspots.csv")["SUNACTIVITY"],
+        "statsmodels sunspots (yearly 1700-2008)",
+    )
     # economic
     mac = _csv_columns(smd / "macrodata" / "macrodata.csv")
-    add("us_gdp_growth", "economic", 100 * np.diff(np.log(mac["realgdp"])),
-        "statsmodels macrodata realgdp (quarterly log growth, %)")
+    add(
+        "us_gdp_growth",
+        "economic",
+        100 * np.diff(np.log(mac["realgdp"])),
+        "statsmodels macrodata realgdp (quarterly log growth, %)",
+    )
     add("us_inflation", "economic", mac["infl"], "statsmodels macrodata infl (quarterly)")
     add("us_unemployment", "economic", mac["unemp"], "statsmodels macrodata unemp (quarterly)")
     elec = _csv_columns(smd / "elec_equip" / "elec_equip.csv")
-    add("eu_elec_equip_index", "economic", elec[next(k for k in elec if k != "DATE")],
-        "statsmodels elec_equip (monthly euro-area orders index)")
+    add(
+        "eu_elec_equip_index",
+        "economic",
+        elec[next(k for k in elec if k != "DATE")],
+        "statsmodels elec_equip (monthly euro-area orders index)",
+    )
     _add_v3(add, ad, smd, obspy)
     return ch
 
@@ -207,21 +261,35 @@ def _add_v3(add, ad: Path, smd: Path, obspy: Path) -> None:  # noqa: ANN001 (the
     oversampled), yearly/monthly counts, and short cuts of broadband recordings.
     """
     hp, hrv = package_dir("heartpy") / "data", package_dir("pyhrv") / "files"
-    ucr = {"gunpoint": ("GunPoint", "GunPoint_TEST.ts", "hand motion x-coordinate"),
-           "arrowhead": ("ArrowHead", "ArrowHead_TEST.ts", "arrowhead outline"),
-           "osuleaf": ("OSULeaf", "OSULeaf_TEST.ts", "leaf outline")}
+    ucr = {
+        "gunpoint": ("GunPoint", "GunPoint_TEST.ts", "hand motion x-coordinate"),
+        "arrowhead": ("ArrowHead", "ArrowHead_TEST.ts", "arrowhead outline"),
+        "osuleaf": ("OSULeaf", "OSULeaf_TEST.ts", "leaf outline"),
+    }
     for name, (folder, file, what) in ucr.items():
         rec = _ts_cases(ad / folder / file)[0][0]
         add(f"ucr_{name}", "shape", rec, f"aeon UCR {folder} first test case ({what}, {rec.size} samples)")
     lynx = _csv_columns(ad / "Lynx" / "Lynx.csv")
     add("lynx_yearly", "ecological", lynx[next(k for k in lynx if k)], "aeon Lynx (yearly trappings 1821-1934)")
-    add("airline_monthly", "economic", _csv_columns(ad / "Airline" / "Airline.csv")["Passengers"],
-        "aeon Airline (monthly passengers 1949-1960)")
-    add("nile_yearly", "environmental", _csv_columns(smd / "nile" / "nile.csv")["volume"],
-        "statsmodels nile (yearly flow 1871-1970)")
+    add(
+        "airline_monthly",
+        "economic",
+        _csv_columns(ad / "Airline" / "Airline.csv")["Passengers"],
+        "aeon Airline (monthly passengers 1949-1960)",
+    )
+    add(
+        "nile_yearly",
+        "environmental",
+        _csv_columns(smd / "nile" / "nile.csv")["volume"],
+        "statsmodels nile (yearly flow 1871-1970)",
+    )
     # short cuts of broadband recordings: a beat and a half of ECG, a burst of the seismogram, 5 s of gait
-    add("ecg_mitbih_short", "physiological", np.load(package_dir("pywt") / "data" / "ecg.npz")["data"][:400],
-        "PyWavelets pywt.data.ecg, first 400 samples")
+    add(
+        "ecg_mitbih_short",
+        "physiological",
+        np.load(package_dir("pywt") / "data" / "ecg.npz")["data"][:400],
+        "PyWavelets pywt.data.ecg, first 400 samples",
+    )
     seis = np.load(obspy / "core" / "data" / "example.npz")["EHZ"]
     add("seismic_rjob_ehz_short", "seismic", seis[1200:1700], "obspy example BW.RJOB..EHZ, samples 1200-1699")
     daph = _csv_columns(ad / "Daphnet_S06R02E0" / "S06R02E0.csv")["ankle_vert"]
@@ -234,15 +302,19 @@ def _add_v3(add, ad: Path, smd: Path, obspy: Path) -> None:  # noqa: ANN001 (the
     ecg = _opensignals(hrv / "SampleECG.txt")
     add("ecg_bitalino_22k", "physiological", ecg, "pyhrv SampleECG.txt (BITalino ECG, 1 kHz)", 100_000)
     karc = _gz_numbers(obspy / "signal" / "tests" / "data" / "KARC_corrected.sac.asc.gz")
-    add("seismic_karc_day", "seismic", karc, "obspy KARC_corrected.sac (a day of LHZ ground velocity, 1 Hz)",
-        100_000)
+    add("seismic_karc_day", "seismic", karc, "obspy KARC_corrected.sac (a day of LHZ ground velocity, 1 Hz)", 100_000)
     # 10^6 samples: a day of BW.KW1 EHZ (936,001 samples after downsampling) followed by its own end
     # played backwards (continuous at the seam; the same instrument and day, no repeats in one direction)
     day = _gz_numbers(obspy / "signal" / "tests" / "data" / "BW.KW1._.EHZ.D.2011.090_downsampled.asc.gz")
-    long = np.r_[day, day[::-1][1:LONG_LENGTH - day.size + 1]]
-    add("seismic_kw1_day_1m", "seismic", long,
+    long = np.r_[day, day[::-1][1 : LONG_LENGTH - day.size + 1]]
+    add(
+        "seismic_kw1_day_1m",
+        "seismic",
+        long,
         f"obspy BW.KW1..EHZ day 2011.090 downsampled ({day.size:,} samples) + its last "
-        f"{LONG_LENGTH - day.size:,} reversed", LONG_LENGTH)
+        f"{LONG_LENGTH - day.size:,} reversed",
+        LONG_LENGTH,
+    )
 
 
 def _opensignals(path: Path) -> np.ndarray:
@@ -281,15 +353,19 @@ def load_channels(*, cache: bool = True) -> list[Channel]:
             with np.load(CACHE, allow_pickle=False) as z:
                 if str(z["key"]) == key:
                     meta = z["meta"]
-                    return [Channel(str(m[0]), str(m[1]), z[f"d{i}"].astype(np.float64), str(m[2]))
-                            for i, m in enumerate(meta)]
+                    return [
+                        Channel(str(m[0]), str(m[1]), z[f"d{i}"].astype(np.float64), str(m[2]))
+                        for i, m in enumerate(meta)
+                    ]
         except (OSError, KeyError, ValueError):
             pass  # a stale or broken cache is rebuilt
     channels = _build()
     for c in channels:
         if not np.all(np.isfinite(c.data)) or c.data.size < 100:
-            raise InputError(f"Channel {c.name} is not usable ({c.data.size} samples, NaN-free: "
-                             f"{bool(np.all(np.isfinite(c.data)))}).")
+            raise InputError(
+                f"Channel {c.name} is not usable ({c.data.size} samples, NaN-free: "
+                f"{bool(np.all(np.isfinite(c.data)))})."
+            )
     if cache:
         OUT.mkdir(parents=True, exist_ok=True)
         meta = np.array([[c.name, c.character, c.source] for c in channels])

@@ -7,6 +7,7 @@ with the input already allocated. ``tracemalloc`` adds the peak of Python/numpy
 allocations (TensorFlow's own allocator is invisible to it). Writes a table and a
 log-log plot ``bench/scaling.png`` (drawn with Pillow).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,7 +44,7 @@ def worker(sizes: Sequence[int]) -> None:
     from denoiser.bundled import pretrained
 
     den = pretrained("default")
-    den.denoise(_series(5000))                      # trace the network function once
+    den.denoise(_series(5000))  # trace the network function once
     for n in sizes:
         x = _series(n)
         repeats = 5 if n <= 10**5 else 3 if n <= 10**6 else 1
@@ -62,34 +63,58 @@ def worker(sizes: Sequence[int]) -> None:
         den.denoise(x)
         traced = tracemalloc.get_traced_memory()[1] / 1e6
         tracemalloc.stop()
-        print(json.dumps({"n": n, "seconds": min(times), "median_s": float(np.median(times)), "repeats": repeats,
-                          "rss_peak_mb": max(peaks), "traced_peak_mb": traced, "input_mb": x.nbytes / 1e6}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "n": n,
+                    "seconds": min(times),
+                    "median_s": float(np.median(times)),
+                    "repeats": repeats,
+                    "rss_peak_mb": max(peaks),
+                    "traced_peak_mb": traced,
+                    "input_mb": x.nbytes / 1e6,
+                }
+            ),
+            flush=True,
+        )
 
 
 # ------------------------------------------------------------------ the plot
 def _font(size: int) -> Any:
     from PIL import ImageFont
 
-    for path in ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-                 "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf"):
+    for path in (
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+    ):
         if os.path.exists(path):
             return ImageFont.truetype(path, size)
     return ImageFont.load_default()
 
 
-def _panel(img: Any, draw: Any, box: tuple[int, int, int, int], n: Sequence[float],
-           series: Sequence[tuple[str, Sequence[float], tuple[int, int, int]]], title: str, ylabel: str) -> None:
+def _panel(
+    img: Any,
+    draw: Any,
+    box: tuple[int, int, int, int],
+    n: Sequence[float],
+    series: Sequence[tuple[str, Sequence[float], tuple[int, int, int]]],
+    title: str,
+    ylabel: str,
+) -> None:
     """One log-log panel: decade grid and labels, each series as points joined by lines (with a legend),
     and a dashed slope-1 guide through the first series' largest point."""
     left, top, right, bottom = box
-    curves = [[(a, b) for a, b in zip(n, ys) if a > 0 and b is not None and np.isfinite(b) and b > 0]
-              for _, ys, _ in series]
+    curves = [
+        [(a, b) for a, b in zip(n, ys) if a > 0 and b is not None and np.isfinite(b) and b > 0] for _, ys, _ in series
+    ]
     pts = curves[0]
     f, fs = _font(15), _font(12)
     draw.text(((left + right) / 2, top - 28), title, fill=(15, 23, 42), font=f, anchor="mm")
     draw.rectangle(box, outline=(100, 116, 139), width=1)
     if len(pts) < 2:
-        draw.text(((left + right) / 2, (top + bottom) / 2), "not enough data", fill=(100, 116, 139), font=f, anchor="mm")
+        draw.text(
+            ((left + right) / 2, (top + bottom) / 2), "not enough data", fill=(100, 116, 139), font=f, anchor="mm"
+        )
         return
     every = [p for c in curves for p in c]
     lx = [math.log10(a) for a, _ in pts]
@@ -151,16 +176,36 @@ def plot(rows: list[dict[str, Any]], path: Path, subtitle: str) -> None:
 
     img = Image.new("RGB", (1200, 560), "white")
     draw = ImageDraw.Draw(img)
-    draw.text((600, 22), "Cost of Denoiser.denoise(x), default model (window 256), log-log", fill=(15, 23, 42),
-              font=_font(18), anchor="mm")
+    draw.text(
+        (600, 22),
+        "Cost of Denoiser.denoise(x), default model (window 256), log-log",
+        fill=(15, 23, 42),
+        font=_font(18),
+        anchor="mm",
+    )
     draw.text((600, 46), subtitle + "   dashed: slope 1 (linear)", fill=(71, 85, 105), font=_font(12), anchor="mm")
     n = [r["n"] for r in rows]
-    _panel(img, draw, (110, 100, 570, 470), n, [("seconds", [r["seconds"] for r in rows], (37, 99, 235))],
-           "time", "seconds")
-    _panel(img, draw, (710, 100, 1170, 470), n,
-           [("peak RSS above the input", [r["rss_peak_mb"] for r in rows], (22, 163, 74)),
-            ("tracemalloc peak (numpy / Python)", [r["traced_peak_mb"] for r in rows], (245, 158, 11))],
-           "peak memory", "MB")
+    _panel(
+        img,
+        draw,
+        (110, 100, 570, 470),
+        n,
+        [("seconds", [r["seconds"] for r in rows], (37, 99, 235))],
+        "time",
+        "seconds",
+    )
+    _panel(
+        img,
+        draw,
+        (710, 100, 1170, 470),
+        n,
+        [
+            ("peak RSS above the input", [r["rss_peak_mb"] for r in rows], (22, 163, 74)),
+            ("tracemalloc peak (numpy / Python)", [r["traced_peak_mb"] for r in rows], (245, 158, 11)),
+        ],
+        "peak memory",
+        "MB",
+    )
     img.save(path)
 
 
@@ -177,35 +222,63 @@ def run(quick: bool, report: Report) -> None:
     sizes = QUICK_SIZES if quick else FULL_SIZES
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
     log(f"scaling: worker for sizes {sizes[0]:.0e}..{sizes[-1]:.0e}")
-    proc = subprocess.run([PY, "-m", "bench.scaling", "--worker", *map(str, sizes)], capture_output=True, text=True,
-                          cwd=ROOT, env=env, timeout=900)
+    proc = subprocess.run(
+        [PY, "-m", "bench.scaling", "--worker", *map(str, sizes)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=900,
+    )
     rows = [json.loads(ln) for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not rows:
         tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
         report.target("denoise cost grows linearly", "n/a", "linear, no cliff", False, f"worker failed: {tail}")
         return
-    table = [[f"{r['n']:,}", fixed(r["seconds"], 4), fixed(r["seconds"] / r["n"] * 1e6, 2), fixed(r["input_mb"], 1),
-              fixed(r["rss_peak_mb"], 1), fixed(r["traced_peak_mb"], 1),
-              fixed(r["rss_peak_mb"] * 1e6 / r["n"], 0) if np.isfinite(r["rss_peak_mb"]) else "n/a"] for r in rows]
+    table = [
+        [
+            f"{r['n']:,}",
+            fixed(r["seconds"], 4),
+            fixed(r["seconds"] / r["n"] * 1e6, 2),
+            fixed(r["input_mb"], 1),
+            fixed(r["rss_peak_mb"], 1),
+            fixed(r["traced_peak_mb"], 1),
+            fixed(r["rss_peak_mb"] * 1e6 / r["n"], 0) if np.isfinite(r["rss_peak_mb"]) else "n/a",
+        ]
+        for r in rows
+    ]
     big = [r for r in rows if r["n"] >= 10**4]
     t_slope = _slope([r["n"] for r in big], [r["seconds"] for r in big])
     m_slope = _slope([r["n"] for r in big if r["n"] >= 10**5], [r["rss_peak_mb"] for r in big if r["n"] >= 10**5])
     per = [r["seconds"] / r["n"] for r in big]
     jump = max((b / a for a, b in zip(per, per[1:])), default=float("nan"))
     spread = max(per) / min(per) if per else float("nan")
-    report.table("Scaling: pretrained('default').denoise(x) on a noisy sum of sines",
-                 ["samples", "seconds", "µs/sample", "input MB", "peak RSS above input MB", "tracemalloc peak MB",
-                  "RSS bytes/sample"], table,
-                 f"Time: best of 5 runs up to 1e5 samples, of 3 up to 1e6, one run above. log-log slope of time for n ≥ 1e4: "
-                 f"{t_slope:.2f}; of peak RSS for n ≥ 1e5: {m_slope:.2f}. Largest step in µs/sample between "
-                 f"neighbouring sizes: ×{jump:.2f}. Plot: {PNG.relative_to(ROOT)}.")
+    report.table(
+        "Scaling: pretrained('default').denoise(x) on a noisy sum of sines",
+        [
+            "samples",
+            "seconds",
+            "µs/sample",
+            "input MB",
+            "peak RSS above input MB",
+            "tracemalloc peak MB",
+            "RSS bytes/sample",
+        ],
+        table,
+        f"Time: best of 5 runs up to 1e5 samples, of 3 up to 1e6, one run above. log-log slope of time for n ≥ 1e4: "
+        f"{t_slope:.2f}; of peak RSS for n ≥ 1e5: {m_slope:.2f}. Largest step in µs/sample between "
+        f"neighbouring sizes: ×{jump:.2f}. Plot: {PNG.relative_to(ROOT)}.",
+    )
     plot(rows, PNG, f"{len(rows)} sizes, {os.cpu_count()} cores; best-of times; peak RSS above the resident input")
     linear = 0.85 <= t_slope <= 1.15 and jump <= 1.5 and spread <= 2.0 and not m_slope > 1.15
-    report.target("denoise cost vs length (1e3 … " + f"1e{int(math.log10(sizes[-1]))})",
-                  f"time slope {t_slope:.2f}, memory slope {m_slope:.2f}, worst step ×{jump:.2f}",
-                  "linear, no cliff", linear,
-                  f"µs/sample {min(per) * 1e6:.2f}-{max(per) * 1e6:.2f} for n ≥ 1e4; "
-                  f"{rows[-1]['rss_peak_mb']:.0f} MB peak above input at n = {rows[-1]['n']:.0e}")
+    report.target(
+        "denoise cost vs length (1e3 … " + f"1e{int(math.log10(sizes[-1]))})",
+        f"time slope {t_slope:.2f}, memory slope {m_slope:.2f}, worst step ×{jump:.2f}",
+        "linear, no cliff",
+        linear,
+        f"µs/sample {min(per) * 1e6:.2f}-{max(per) * 1e6:.2f} for n ≥ 1e4; "
+        f"{rows[-1]['rss_peak_mb']:.0f} MB peak above input at n = {rows[-1]['n']:.0e}",
+    )
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ Upload page, a model on the Model page) while another thread asks ``/_stcore/hea
 Files are crafted by ``tests/hostile/craft.py`` into ``bench/_out/hostile`` (``--quick``:
 the small bombs; full: bombs that expand to gigabytes, 1M-row and 10 MB CSVs).
 """
+
 from __future__ import annotations
 
 import os
@@ -45,9 +46,15 @@ def _run_cli(args: list[str], timeout: float = 120) -> dict[str, Any]:
     err_path, time_path = OUT / "security_stderr.txt", OUT / "security_time.txt"
     with open(err_path, "wb") as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(["/usr/bin/time", "-f", "%e %U %S %M", "-o", str(time_path), PY, "-m", "denoiser",
-                                 *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err,
-                                stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+        proc = subprocess.Popen(
+            ["/usr/bin/time", "-f", "%e %U %S %M", "-o", str(time_path), PY, "-m", "denoiser", *args],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -92,25 +99,55 @@ def cli_table(files: list[Any], folder: Path, report: Report) -> None:
             longest, longest_name = max(map(len, lines)), c.name
         first = (lines[0] if lines else "").removeprefix("error: ")
         first = first if len(first) <= 90 else first[:89] + "…"
-        rows.append([printable(c.name)[:60], f"{path.stat().st_size:,}", c.what, outcome, len(lines),
-                     fixed(r["s"], 1), fixed(r["cpu"], 1), f"{r['mb']:.0f}", printable(first).replace("|", "/")])
-    report.table("Crafted files through the CLI, each in its own process",
-                 ["file", "bytes", "what", "outcome", "stderr lines", "wall s", "CPU s", "peak RSS MB", "message (first line)"],
-                 rows, note="CSVs: `python -m denoiser denoise FILE -o out.csv` (what it prints counts: the longest "
-                            "line of all is a target); models: a good 400-row CSV "
-                            "with `--model FILE --raw -q`. Seconds include starting Python and importing "
-                            "TensorFlow where the file gets that far (a model file's archive and a CSV up to 16 MB are "
-                            "checked before TensorFlow loads; the shape check needs the built network). CPU s = "
-                            "user + system: the wall time depends on the machine's load.")
-    report.target("security: longest line a crafted file makes the CLI print (issue 21)", f"{longest:,} characters",
-                  f"<= {MAX_LINE} (a few hundred)", longest <= MAX_LINE, f"from {printable(longest_name)[:60]}")
-    report.target("security: every crafted file refused (1 line, exit 2) or handled, no traceback",
-                  f"{len(files) - len(bad)}/{len(files)}", "all", not bad, "; ".join(bad[:5]))
+        rows.append(
+            [
+                printable(c.name)[:60],
+                f"{path.stat().st_size:,}",
+                c.what,
+                outcome,
+                len(lines),
+                fixed(r["s"], 1),
+                fixed(r["cpu"], 1),
+                f"{r['mb']:.0f}",
+                printable(first).replace("|", "/"),
+            ]
+        )
+    report.table(
+        "Crafted files through the CLI, each in its own process",
+        ["file", "bytes", "what", "outcome", "stderr lines", "wall s", "CPU s", "peak RSS MB", "message (first line)"],
+        rows,
+        note="CSVs: `python -m denoiser denoise FILE -o out.csv` (what it prints counts: the longest "
+        "line of all is a target); models: a good 400-row CSV "
+        "with `--model FILE --raw -q`. Seconds include starting Python and importing "
+        "TensorFlow where the file gets that far (a model file's archive and a CSV up to 16 MB are "
+        "checked before TensorFlow loads; the shape check needs the built network). CPU s = "
+        "user + system: the wall time depends on the machine's load.",
+    )
+    report.target(
+        "security: longest line a crafted file makes the CLI print (issue 21)",
+        f"{longest:,} characters",
+        f"<= {MAX_LINE} (a few hundred)",
+        longest <= MAX_LINE,
+        f"from {printable(longest_name)[:60]}",
+    )
+    report.target(
+        "security: every crafted file refused (1 line, exit 2) or handled, no traceback",
+        f"{len(files) - len(bad)}/{len(files)}",
+        "all",
+        not bad,
+        "; ".join(bad[:5]),
+    )
     slow = [r for r in rows if float(r[5]) > LIMIT_S]
-    report.target("security: slowest crafted file through the CLI", f"{worst_s:.1f} s", f"≤ {LIMIT_S:.0f} s",
-                  worst_s <= LIMIT_S, f"{len(slow)} over {LIMIT_S:.0f} s (wall; see CPU s and the load average)")
-    report.target("security: largest peak RSS of a CLI run", f"{worst_mb:.0f} MB", f"≤ {LIMIT_MB:.0f} MB",
-                  worst_mb <= LIMIT_MB)
+    report.target(
+        "security: slowest crafted file through the CLI",
+        f"{worst_s:.1f} s",
+        f"≤ {LIMIT_S:.0f} s",
+        worst_s <= LIMIT_S,
+        f"{len(slow)} over {LIMIT_S:.0f} s (wall; see CPU s and the load average)",
+    )
+    report.target(
+        "security: largest peak RSS of a CLI run", f"{worst_mb:.0f} MB", f"≤ {LIMIT_MB:.0f} MB", worst_mb <= LIMIT_MB
+    )
 
 
 class HealthProbe:
@@ -147,21 +184,32 @@ def app_health(uploads: list[tuple[str, Path]], report: Report) -> None:
     except ImportError:
         chromium = None
     if chromium is None:
-        report.target("security: health endpoint during a hostile upload", "n/a", "< 1 s", None,
-                      "no Chromium or Playwright")
+        report.target(
+            "security: health endpoint during a hostile upload", "n/a", "< 1 s", None, "no Chromium or Playwright"
+        )
         return
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = OUT / "security_streamlit.log"
     with open(log_path, "wb") as server_log:
-        proc = subprocess.Popen([PY, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                                 "--server.headless", "true"], cwd=ROOT, stdout=server_log,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            [PY, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true"],
+            cwd=ROOT,
+            stdout=server_log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     rows = []
     try:
         if _wait_health(url, proc, timeout=120) is None:
-            report.target("security: health endpoint during a hostile upload", "n/a", "< 1 s", None,
-                          "the server did not start (see security_streamlit.log)")
+            report.target(
+                "security: health endpoint during a hostile upload",
+                "n/a",
+                "< 1 s",
+                None,
+                "the server did not start (see security_streamlit.log)",
+            )
             return
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
@@ -180,13 +228,17 @@ def app_health(uploads: list[tuple[str, Path]], report: Report) -> None:
             proc.wait(20)
         except (ProcessLookupError, subprocess.TimeoutExpired):
             os.killpg(proc.pid, signal.SIGKILL)
-    report.table("Health endpoint of the running app while a hostile upload is read",
-                 ["upload", "page", "bytes", "read s", "health probes", "median ms", "worst ms", "shown"], rows,
-                 note="Another thread asks /_stcore/health every 50 ms from the moment the file is handed to "
-                      "the page until the page shows the result (the read report or the error).")
+    report.table(
+        "Health endpoint of the running app while a hostile upload is read",
+        ["upload", "page", "bytes", "read s", "health probes", "median ms", "worst ms", "shown"],
+        rows,
+        note="Another thread asks /_stcore/health every 50 ms from the moment the file is handed to "
+        "the page until the page shows the result (the read report or the error).",
+    )
     worst = max((r[6] for r in rows), default=float("nan"))
-    report.target("security: health endpoint during a hostile upload (worst answer)", f"{worst:.0f} ms",
-                  "< 1000 ms", worst < 1000)
+    report.target(
+        "security: health endpoint during a hostile upload (worst answer)", f"{worst:.0f} ms", "< 1000 ms", worst < 1000
+    )
 
 
 def _one_upload(browser: Any, url: str, where: str, path: Path) -> list[Any]:
@@ -211,8 +263,16 @@ def _one_upload(browser: Any, url: str, where: str, path: Path) -> list[Any]:
     finally:
         page.context.close()
     ms = sorted(s * 1000 for s in probe.samples) or [float("nan")]
-    return [path.name, where, f"{path.stat().st_size:,}", fixed(seconds, 2), len(ms), round(ms[len(ms) // 2]),
-            round(ms[-1]), shown.replace("|", "/")]
+    return [
+        path.name,
+        where,
+        f"{path.stat().st_size:,}",
+        fixed(seconds, 2),
+        len(ms),
+        round(ms[len(ms) // 2]),
+        round(ms[-1]),
+        shown.replace("|", "/"),
+    ]
 
 
 def run(quick: bool, report: Report) -> None:
@@ -224,12 +284,20 @@ def run(quick: bool, report: Report) -> None:
     folder = OUT / "hostile"
     log("security: crafting hostile files" + ("" if quick else " (big bombs: about a minute)"))
     files = craft.craft_all(folder, big=not quick)
-    report.note(f"{len(files)} crafted files ({sum((folder / c.name).stat().st_size for c in files) / 1024**2:.0f} MB "
-                "in all), made by `tests/hostile/craft.py`" + ("" if quick else " with `--big`") + ".")
+    report.note(
+        f"{len(files)} crafted files ({sum((folder / c.name).stat().st_size for c in files) / 1024**2:.0f} MB "
+        "in all), made by `tests/hostile/craft.py`" + ("" if quick else " with `--big`") + "."
+    )
     cli_table(files, folder, report)
-    uploads = [("upload", folder / "digit_run.csv"), ("model", folder / "shape_bomb_1gb.keras"),
-               ("model", folder / "million_entries.keras")]
+    uploads = [
+        ("upload", folder / "digit_run.csv"),
+        ("model", folder / "shape_bomb_1gb.keras"),
+        ("model", folder / "million_entries.keras"),
+    ]
     if not quick:
-        uploads += [("upload", folder / "digit_run_10mb.csv"), ("upload", folder / "dates_1m.csv"),
-                    ("model", folder / "bzip2_bomb_lie.keras")]
+        uploads += [
+            ("upload", folder / "digit_run_10mb.csv"),
+            ("upload", folder / "dates_1m.csv"),
+            ("model", folder / "bzip2_bomb_lie.keras"),
+        ]
     app_health(uploads, report)

@@ -19,6 +19,7 @@ peak RSS (VmHWM). Before the fix the issue measured 5.2 GB to read the 198 MB fi
 for one 8.3 GiB array to train (about 43 GB in all: the server was OOM-killed); that is not rerun
 here, on a shared machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,8 +39,8 @@ from bench.common import OUT, PY, ROOT, Report, log
 from bench.load import proc_status_mb, stop_process
 
 GOAL_MB = 300.0
-TTL_S = 10           # --server.disconnectedSessionTTL for the run
-SWEEP_S = 2          # DENOISER_SESSION_SWEEP_S for the run
+TTL_S = 10  # --server.disconnectedSessionTTL for the run
+SWEEP_S = 2  # DENOISER_SESSION_SWEEP_S for the run
 SESSIONS = 8
 
 
@@ -90,11 +91,32 @@ def _server(root: Path, log_name: str, arenas: str | None = None) -> tuple[subpr
     if arenas:
         env["MALLOC_ARENA_MAX"] = arenas
     logf = open(OUT / log_name, "w")  # noqa: SIM115 -- closed with the process by the OS; bench only
-    proc = subprocess.Popen([PY, "-m", "streamlit", "run", str(root / "app.py"), "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true",
-                             "--server.disconnectedSessionTTL", str(TTL_S), "--browser.gatherUsageStats", "false",
-                             "--server.fileWatcherType", "none"],
-                            cwd=root, env=env, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            PY,
+            "-m",
+            "streamlit",
+            "run",
+            str(root / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--server.disconnectedSessionTTL",
+            str(TTL_S),
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=root,
+        env=env,
+        stdout=logf,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     if _wait_health(url, proc, timeout=180) is None:
         stop_process(proc)
         raise RuntimeError(f"the server did not start (see {OUT / log_name})")
@@ -128,7 +150,7 @@ def sessions_run(root: Path, csv: Path, waves: int, label: str, arenas: str | No
                 page = ctx.new_page()
                 page.set_default_timeout(240_000)
                 page.goto(url)
-                page.get_by_text("MSE (network)").first.wait_for()   # TensorFlow and the bundled model
+                page.get_by_text("MSE (network)").first.wait_for()  # TensorFlow and the bundled model
                 ctx.close()
                 out["start"] = _settled_rss(proc.pid, TTL_S + 5 + 2 * SWEEP_S)
                 log(f"sessions[{label}]: start RSS {out['start']:.0f} MB")
@@ -145,16 +167,20 @@ def sessions_run(root: Path, csv: Path, waves: int, label: str, arenas: str | No
                             page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(csv))
                             page.get_by_text(f"Read: {csv.name}").first.wait_for()
                             contexts.append(ctx)
-                            log(f"sessions[{label}]: wave {wave + 1}, session {i + 1} read; "
-                                f"RSS {proc_status_mb(proc.pid):.0f} MB")
+                            log(
+                                f"sessions[{label}]: wave {wave + 1}, session {i + 1} read; "
+                                f"RSS {proc_status_mb(proc.pid):.0f} MB"
+                            )
                         held = proc_status_mb(proc.pid)
                         upload_s = time.perf_counter() - t0
                     for ctx in contexts:
                         ctx.close()
                     after = _settled_rss(proc.pid, TTL_S + 5 + 2 * SWEEP_S)
                     out["waves"].append({"held": held, "peak": peak.peak, "after": after, "upload_s": upload_s})
-                    log(f"sessions[{label}]: wave {wave + 1}: held {held:.0f}, peak {peak.peak:.0f}, "
-                        f"after the sessions ended {after:.0f} MB")
+                    log(
+                        f"sessions[{label}]: wave {wave + 1}: held {held:.0f}, peak {peak.peak:.0f}, "
+                        f"after the sessions ended {after:.0f} MB"
+                    )
             finally:
                 browser.close()
     finally:
@@ -163,7 +189,7 @@ def sessions_run(root: Path, csv: Path, waves: int, label: str, arenas: str | No
 
 
 # ------------------------------------------------------------------ the largest upload, with training
-TRAIN_CODE = r'''
+TRAIN_CODE = r"""
 import json, os, sys, time
 from streamlit.testing.v1 import AppTest
 
@@ -198,7 +224,7 @@ res["status"], res["error"] = job.status, job.error
 res["trained_on"] = int(job.request.series.size)
 res["peak"] = status("VmHWM")
 print(json.dumps(res))
-'''
+"""
 
 
 def largest_upload(root: Path, sizes: list[int]) -> list[dict[str, Any]]:
@@ -208,11 +234,15 @@ def largest_upload(root: Path, sizes: list[int]) -> list[dict[str, Any]]:
         log(f"sessions: {mb} MB upload + self-supervised training (in-process AppTest)")
         env = {**os.environ, "PYTHONPATH": str(root), "TF_CPP_MIN_LOG_LEVEL": "3"}
         t0 = time.perf_counter()
-        done = subprocess.run([PY, "-c", TRAIN_CODE, str(csv), str(root)], cwd=root, env=env, capture_output=True,
-                              text=True, timeout=3600)
+        done = subprocess.run(
+            [PY, "-c", TRAIN_CODE, str(csv), str(root)], cwd=root, env=env, capture_output=True, text=True, timeout=3600
+        )
         line = next((ln for ln in done.stdout.splitlines()[::-1] if ln.startswith("{")), None)
-        res = json.loads(line) if line else {"mb": mb, "status": f"process ended {done.returncode}",
-                                              "error": done.stderr[-300:]}
+        res = (
+            json.loads(line)
+            if line
+            else {"mb": mb, "status": f"process ended {done.returncode}", "error": done.stderr[-300:]}
+        )
         res["wall_s"] = time.perf_counter() - t0
         rows.append(res)
         log(f"sessions: {mb} MB -> {res.get('status')}, peak {res.get('peak', float('nan')):.0f} MB")
@@ -225,10 +255,12 @@ def run(quick: bool, report: Report, baseline: Path | None = None) -> None:
 
     csv = write_digits(OUT / "digits_50mb.csv", 50)
     load = " ".join(f"{v:.1f}" for v in os.getloadavg())
-    report.note(f"Server: `streamlit run app.py --server.disconnectedSessionTTL {TTL_S}`, janitor every {SWEEP_S} s "
-                f"(`DENOISER_SESSION_SWEEP_S`); {SESSIONS} sessions per wave each upload {csv.name} "
-                f"({csv.stat().st_size / 1e6:.0f} MB, 25 million one-digit values) and stay open; then all close. "
-                f"Load average at the start: {load}.")
+    report.note(
+        f"Server: `streamlit run app.py --server.disconnectedSessionTTL {TTL_S}`, janitor every {SWEEP_S} s "
+        f"(`DENOISER_SESSION_SWEEP_S`); {SESSIONS} sessions per wave each upload {csv.name} "
+        f"({csv.stat().st_size / 1e6:.0f} MB, 25 million one-digit values) and stay open; then all close. "
+        f"Load average at the start: {load}."
+    )
     why = browser_missing()
     runs = []
     if why is None:
@@ -239,36 +271,77 @@ def run(quick: bool, report: Report, baseline: Path | None = None) -> None:
         rows = []
         for r in runs:
             for i, w in enumerate(r["waves"], 1):
-                rows.append([r["label"], i, f"{r['start']:.0f}", f"{w['held']:.0f}", f"{w['peak']:.0f}",
-                             f"{w['after']:.0f}", f"{w['after'] - r['start']:+.0f}", f"{w['upload_s']:.0f}"])
-        report.table("Server RSS (MB) before, during and after waves of 8 x 50 MB upload sessions", [
-            "code", "wave", "start", "8 sessions open", "peak", "after they ended", "after - start", "uploads s"],
-            rows, note="`after they ended`: read every 2 s from the end of the reconnection window until it stops "
-                       "falling. `before`: the code before issue 21 (`--baseline`), one wave.")
-        for now in runs[1 if baseline is not None else 0:]:
+                rows.append(
+                    [
+                        r["label"],
+                        i,
+                        f"{r['start']:.0f}",
+                        f"{w['held']:.0f}",
+                        f"{w['peak']:.0f}",
+                        f"{w['after']:.0f}",
+                        f"{w['after'] - r['start']:+.0f}",
+                        f"{w['upload_s']:.0f}",
+                    ]
+                )
+        report.table(
+            "Server RSS (MB) before, during and after waves of 8 x 50 MB upload sessions",
+            ["code", "wave", "start", "8 sessions open", "peak", "after they ended", "after - start", "uploads s"],
+            rows,
+            note="`after they ended`: read every 2 s from the end of the reconnection window until it stops "
+            "falling. `before`: the code before issue 21 (`--baseline`), one wave.",
+        )
+        for now in runs[1 if baseline is not None else 0 :]:
             worst = max(w["after"] - now["start"] for w in now["waves"])
-            report.target(f"sessions: server RSS after 8 x 50 MB sessions have ended, vs the start ({now['label']})",
-                          f"{worst:+.0f} MB (worst of {len(now['waves'])} waves)", f"<= {GOAL_MB:.0f} MB",
-                          worst <= GOAL_MB)
+            report.target(
+                f"sessions: server RSS after 8 x 50 MB sessions have ended, vs the start ({now['label']})",
+                f"{worst:+.0f} MB (worst of {len(now['waves'])} waves)",
+                f"<= {GOAL_MB:.0f} MB",
+                worst <= GOAL_MB,
+            )
     else:
-        report.target("sessions: server RSS after 8 x 50 MB sessions have ended", "n/a", f"<= {GOAL_MB:.0f} MB",
-                      None, why)
+        report.target(
+            "sessions: server RSS after 8 x 50 MB sessions have ended", "n/a", f"<= {GOAL_MB:.0f} MB", None, why
+        )
     sizes = [50] if quick else [50, 100, 198]
     big = largest_upload(ROOT, sizes)
-    report.table("One upload, then self-supervised training on it (1 epoch), in one process (AppTest)", [
-        "upload MB", "values read", "rows left out", "read s", "peak RSS reading MB", "trained on", "train s",
-        "peak RSS MB", "run"],
-        [[f"{r['mb']:.0f}", f"{r.get('rows', 0):,}", f"{r.get('rows_left', 0):,}", f"{r.get('read_s', float('nan')):.1f}",
-          f"{r.get('peak_read', float('nan')):.0f}", f"{r.get('trained_on', 0):,}",
-          f"{r.get('train_s', float('nan')):.0f}", f"{r.get('peak', float('nan')):.0f}", r.get("status")]
-         for r in big],
+    report.table(
+        "One upload, then self-supervised training on it (1 epoch), in one process (AppTest)",
+        [
+            "upload MB",
+            "values read",
+            "rows left out",
+            "read s",
+            "peak RSS reading MB",
+            "trained on",
+            "train s",
+            "peak RSS MB",
+            "run",
+        ],
+        [
+            [
+                f"{r['mb']:.0f}",
+                f"{r.get('rows', 0):,}",
+                f"{r.get('rows_left', 0):,}",
+                f"{r.get('read_s', float('nan')):.1f}",
+                f"{r.get('peak_read', float('nan')):.0f}",
+                f"{r.get('trained_on', 0):,}",
+                f"{r.get('train_s', float('nan')):.0f}",
+                f"{r.get('peak', float('nan')):.0f}",
+                r.get("status"),
+            ]
+            for r in big
+        ],
         note="Peak RSS = VmHWM of the process (Python, Streamlit, TensorFlow, the bundled models, the upload's "
-             "bytes, the table and the training run).")
+        "bytes, the table and the training run).",
+    )
     ok = [r for r in big if r.get("status") == "finished"]
     largest = max(ok, key=lambda r: r["mb"]) if ok else None
-    report.target("sessions: largest upload that survives self-supervised training (2 cores, 24 GB)",
-                  f"{largest['mb']:.0f} MB, peak RSS {largest['peak']:.0f} MB" if largest else "none",
-                  "the upload limit (200 MB)", bool(largest and largest["mb"] >= max(sizes) - 1))
+    report.target(
+        "sessions: largest upload that survives self-supervised training (2 cores, 24 GB)",
+        f"{largest['mb']:.0f} MB, peak RSS {largest['peak']:.0f} MB" if largest else "none",
+        "the upload limit (200 MB)",
+        bool(largest and largest["mb"] >= max(sizes) - 1),
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

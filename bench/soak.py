@@ -21,6 +21,7 @@ read the RSS 60 s after the last context closed, then once more after that 2-min
 plus one more connect/close (which lets Streamlit drop the expired sessions). Quick runs
 skip this (reported as not measured).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -48,7 +49,7 @@ from bench.load import (
 )
 
 GOAL_MB = 200.0
-RECONNECT_TTL_S = 120      # streamlit.runtime.memory_session_storage: disconnected sessions kept this long
+RECONNECT_TTL_S = 120  # streamlit.runtime.memory_session_storage: disconnected sessions kept this long
 IN_USE_OR_WORSE_JS = """() => document.body.innerText.includes('The new model is now in use') ||
   document.querySelector('.st-key-use_worse_model button') !== null"""
 GENERATED_JS = f"""() => document.querySelector('[data-testid="stException"]') !== null ||
@@ -96,14 +97,16 @@ async def _cycle(browser: Any, url: str, timeout_s: float) -> dict[str, Any]:
         if await worse.count():
             res["worse"] = True
             await worse.click(timeout=10_000)
-            await page.wait_for_function("() => document.body.innerText.includes('The new model is now in use')",
-                                         timeout=30_000, polling=200)
+            await page.wait_for_function(
+                "() => document.body.innerText.includes('The new model is now in use')", timeout=30_000, polling=200
+            )
         await page.locator('[data-testid="stSidebarNavLink"]', has_text="Generate").first.click(timeout=10_000)
         await page.locator("h1", has_text="Generate").first.wait_for(state="visible", timeout=ms)
         # The Model page's own three metrics linger in the DOM until the rerun replaces them: wait for
         # Generate's caption ("Denoised by ...") next to its metrics, or an exception.
-        await page.wait_for_function(GENERATED_JS, timeout=max(1000, int((timeout_s - (time.perf_counter() - t0)) * 1000)),
-                                     polling=100)
+        await page.wait_for_function(
+            GENERATED_JS, timeout=max(1000, int((timeout_s - (time.perf_counter() - t0)) * 1000)), polling=100
+        )
         res["denoised_by"] = await page.evaluate(CAPTION_JS)
         errors = await page.evaluate(EXCEPTIONS_JS)
         if errors:
@@ -130,18 +133,29 @@ async def _ui_cycles(server: Server, cycles: int, budget_s: float, probe_release
             for k in range(1, cycles + 1):
                 res = await _cycle(browser, server.url, timeout_s=150)
                 await asyncio.sleep(0.5)
-                row = {"cycle": k, "s": res["s"], "train_s": res["train_s"], "rss": proc_status_mb(pid),
-                       "threads": _threads(pid), "worse": res["worse"], "error": res["error"]}
+                row = {
+                    "cycle": k,
+                    "s": res["s"],
+                    "train_s": res["train_s"],
+                    "rss": proc_status_mb(pid),
+                    "threads": _threads(pid),
+                    "worse": res["worse"],
+                    "error": res["error"],
+                }
                 out["rows"].append(row)
-                log(f"soak: cycle {k}/{cycles}: {res['s']:.1f} s, RSS {row['rss']:.0f} MB"
-                    + (f", error: {res['error']}" if res["error"] else ""))
+                log(
+                    f"soak: cycle {k}/{cycles}: {res['s']:.1f} s, RSS {row['rss']:.0f} MB"
+                    + (f", error: {res['error']}" if res["error"] else "")
+                )
                 if server.proc.poll() is not None:
                     out["aborted"] = f"the server exited (code {server.proc.returncode}) during cycle {k}"
                     break
                 elapsed = time.perf_counter() - t_start
                 if k < cycles and elapsed / k * cycles > budget_s:
-                    out["aborted"] = (f"{k} cycles took {elapsed:.0f} s: {cycles} would take about "
-                                      f"{elapsed / k * cycles:.0f} s > {budget_s:.0f} s")
+                    out["aborted"] = (
+                        f"{k} cycles took {elapsed:.0f} s: {cycles} would take about "
+                        f"{elapsed / k * cycles:.0f} s > {budget_s:.0f} s"
+                    )
                     break
             if probe_release and out["aborted"] is None:
                 t_closed = time.perf_counter()
@@ -158,9 +172,13 @@ async def _ui_cycles(server: Server, cycles: int, budget_s: float, probe_release
                 finally:
                     await ctx.close()
                 await asyncio.sleep(5)
-                out["release"].append((f"{time.perf_counter() - t_closed:.0f} s after (past the "
-                                       f"{RECONNECT_TTL_S} s reconnect window, one more session closed)",
-                                       proc_status_mb(pid)))
+                out["release"].append(
+                    (
+                        f"{time.perf_counter() - t_closed:.0f} s after (past the "
+                        f"{RECONNECT_TTL_S} s reconnect window, one more session closed)",
+                        proc_status_mb(pid),
+                    )
+                )
         finally:
             await browser.close()
     return out
@@ -192,8 +210,15 @@ def in_process_cycles(cycles: int) -> None:
 def _run_in_process(cycles: int, timeout_s: float) -> dict[str, Any]:
     env = {"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
     import os
-    proc = subprocess.run([PY, "-m", "bench.soak", "--in-process", str(cycles)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout_s, env={**os.environ, **env})
+
+    proc = subprocess.run(
+        [PY, "-m", "bench.soak", "--in-process", str(cycles)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        env={**os.environ, **env},
+    )
     rows = []
     for line in proc.stdout.splitlines():
         try:
@@ -201,14 +226,17 @@ def _run_in_process(cycles: int, timeout_s: float) -> dict[str, Any]:
         except ValueError:
             pass
     err = None if proc.returncode == 0 else " | ".join(proc.stderr.strip().splitlines()[-2:])
-    return {"rows": [r for r in rows if r["cycle"] > 0], "start": next((r["rss"] for r in rows if r["cycle"] == 0), None),
-            "error": err}
+    return {
+        "rows": [r for r in rows if r["cycle"] > 0],
+        "start": next((r["rss"] for r in rows if r["cycle"] == 0), None),
+        "error": err,
+    }
 
 
 # ------------------------------------------------------------------ the section
 def run(quick: bool, report: Report) -> None:
     cycles = 5 if quick else 20
-    budget = 150.0 if quick else 480.0          # UI cycles longer than this: in-process instead
+    budget = 150.0 if quick else 480.0  # UI cycles longer than this: in-process instead
     name = f"RSS growth over {cycles} cycles ≤ {GOAL_MB:.0f} MB"
     goal = f"≤ {GOAL_MB:.0f} MB after cycle 1"
     ui: dict[str, Any] | None = None
@@ -228,15 +256,35 @@ def run(quick: bool, report: Report) -> None:
                 peak = server.rss_mb("VmHWM")
         if ui is not None:
             rows = ui["rows"]
-            report.table("Soak, UI mode: one server, a new browser context per cycle (train 1 tiny epoch, "
-                         "denoise on Generate, close)",
-                         ["cycle", "s", "training s", "server RSS MB", "growth since cycle 1 MB", "threads",
-                          "worse than input", "error"],
-                         [[r["cycle"], fixed(r["s"], 1), fixed(r["train_s"], 1), fixed(r["rss"], 0),
-                           fixed(r["rss"] - rows[0]["rss"], 0), r["threads"], "yes" if r["worse"] else "no",
-                           r["error"] or ""] for r in rows],
-                         f"Server RSS before the first page: {fixed(start_rss, 0)} MB (healthy after {fixed(health)} s);"
-                         f" peak (VmHWM) {fixed(peak, 0)} MB. Server log: {log_rel}.")
+            report.table(
+                "Soak, UI mode: one server, a new browser context per cycle (train 1 tiny epoch, "
+                "denoise on Generate, close)",
+                [
+                    "cycle",
+                    "s",
+                    "training s",
+                    "server RSS MB",
+                    "growth since cycle 1 MB",
+                    "threads",
+                    "worse than input",
+                    "error",
+                ],
+                [
+                    [
+                        r["cycle"],
+                        fixed(r["s"], 1),
+                        fixed(r["train_s"], 1),
+                        fixed(r["rss"], 0),
+                        fixed(r["rss"] - rows[0]["rss"], 0),
+                        r["threads"],
+                        "yes" if r["worse"] else "no",
+                        r["error"] or "",
+                    ]
+                    for r in rows
+                ],
+                f"Server RSS before the first page: {fixed(start_rss, 0)} MB (healthy after {fixed(health)} s);"
+                f" peak (VmHWM) {fixed(peak, 0)} MB. Server log: {log_rel}.",
+            )
             if ui["aborted"]:
                 why_not_ui = ui["aborted"]
     release_note = "quick run: RSS after closing not measured"
@@ -245,13 +293,19 @@ def run(quick: bool, report: Report) -> None:
         growth = rows[-1]["rss"] - rows[0]["rss"]
         errors = [r for r in rows if r["error"]]
         if ui["release"]:
-            release_note = "; ".join(f"{label}: {fixed(v, 0)} MB ({fixed(v - rows[-1]['rss'], 0)} MB vs last cycle)"
-                                     for label, v in ui["release"])
+            release_note = "; ".join(
+                f"{label}: {fixed(v, 0)} MB ({fixed(v - rows[-1]['rss'], 0)} MB vs last cycle)"
+                for label, v in ui["release"]
+            )
             report.note(f"After the last cycle: {release_note}.")
-        report.target(name, f"{growth:+.0f} MB ({fixed(rows[0]['rss'], 0)} → {fixed(rows[-1]['rss'], 0)} MB), UI mode",
-                      goal, growth <= GOAL_MB if not errors else False,
-                      (f"{len(errors)} cycle(s) failed: {errors[0]['error']}; " if errors else "")
-                      + f"max RSS over cycles {max(r['rss'] for r in rows):.0f} MB; {release_note}")
+        report.target(
+            name,
+            f"{growth:+.0f} MB ({fixed(rows[0]['rss'], 0)} → {fixed(rows[-1]['rss'], 0)} MB), UI mode",
+            goal,
+            growth <= GOAL_MB if not errors else False,
+            (f"{len(errors)} cycle(s) failed: {errors[0]['error']}; " if errors else "")
+            + f"max RSS over cycles {max(r['rss'] for r in rows):.0f} MB; {release_note}",
+        )
         return
     # in-process fallback
     log(f"soak: in-process mode ({why_not_ui})")
@@ -260,19 +314,26 @@ def run(quick: bool, report: Report) -> None:
     if not rows:
         report.target(name, "n/a", goal, None, f"UI mode not used ({why_not_ui}); in-process failed: {got['error']}")
         return
-    report.table("Soak, in-process mode: Denoiser(window 64, filters 4, depth 2).fit 1 epoch + denoise + del + gc",
-                 ["cycle", "s", "RSS MB", "growth since cycle 1 MB"],
-                 [[r["cycle"], fixed(r["s"], 1), fixed(r["rss"], 0), fixed(r["rss"] - rows[0]["rss"], 0)] for r in rows],
-                 f"RSS after imports: {fixed(got['start'], 0)} MB. UI mode not used: {why_not_ui}.")
+    report.table(
+        "Soak, in-process mode: Denoiser(window 64, filters 4, depth 2).fit 1 epoch + denoise + del + gc",
+        ["cycle", "s", "RSS MB", "growth since cycle 1 MB"],
+        [[r["cycle"], fixed(r["s"], 1), fixed(r["rss"], 0), fixed(r["rss"] - rows[0]["rss"], 0)] for r in rows],
+        f"RSS after imports: {fixed(got['start'], 0)} MB. UI mode not used: {why_not_ui}.",
+    )
     growth = rows[-1]["rss"] - rows[0]["rss"]
     complete = len(rows) == cycles and got["error"] is None
-    report.target(name, f"{growth:+.0f} MB ({fixed(rows[0]['rss'], 0)} → {fixed(rows[-1]['rss'], 0)} MB), in-process mode",
-                  goal, (growth <= GOAL_MB) if complete else False,
-                  f"UI mode not used: {why_not_ui}; {len(rows)}/{cycles} cycles"
-                  + (f"; error: {got['error']}" if got["error"] else "") + "; session release not measured")
+    report.target(
+        name,
+        f"{growth:+.0f} MB ({fixed(rows[0]['rss'], 0)} → {fixed(rows[-1]['rss'], 0)} MB), in-process mode",
+        goal,
+        (growth <= GOAL_MB) if complete else False,
+        f"UI mode not used: {why_not_ui}; {len(rows)}/{cycles} cycles"
+        + (f"; error: {got['error']}" if got["error"] else "")
+        + "; session release not measured",
+    )
 
 
-if __name__ == "__main__":   # python -m bench.soak [--quick] | --in-process N
+if __name__ == "__main__":  # python -m bench.soak [--quick] | --in-process N
     if len(sys.argv) == 3 and sys.argv[1] == "--in-process":
         in_process_cycles(int(sys.argv[2]))
     else:

@@ -10,6 +10,7 @@
   ``/usr/bin/time -v`` (wall seconds, peak RSS), and the result compared with denoising the
   same series in 4 overlapping pieces.
 """
+
 from __future__ import annotations
 
 import os
@@ -59,8 +60,15 @@ def _plain(arrays: tuple[np.ndarray, ...]) -> list[float]:
     model = build_model(ModelConfig.tutorial())
     model.compile("adam", "binary_crossentropy")
     t0 = time.perf_counter()
-    model.fit(x[..., None], y[..., None], batch_size=150, epochs=TRAIN_EPOCHS, validation_data=(xv[..., None], yv[..., None]),
-              verbose=0, callbacks=[Clock()])
+    model.fit(
+        x[..., None],
+        y[..., None],
+        batch_size=150,
+        epochs=TRAIN_EPOCHS,
+        validation_data=(xv[..., None], yv[..., None]),
+        verbose=0,
+        callbacks=[Clock()],
+    )
     return [t0, *stamps]
 
 
@@ -77,8 +85,15 @@ def _ours(arrays: tuple[np.ndarray, ...]) -> list[float]:
     keras.utils.set_random_seed(0)
     model = build_model(ModelConfig.tutorial())
     t0 = time.perf_counter()
-    fit_windows(model, x, y, xv, yv, TrainConfig(epochs=TRAIN_EPOCHS, batch_size=150, loss="bce", weighting="none"),
-                on_epoch=lambda epoch, logs: stamps.append(time.perf_counter()))
+    fit_windows(
+        model,
+        x,
+        y,
+        xv,
+        yv,
+        TrainConfig(epochs=TRAIN_EPOCHS, batch_size=150, loss="bce", weighting="none"),
+        on_epoch=lambda epoch, logs: stamps.append(time.perf_counter()),
+    )
     return [t0, *stamps]
 
 
@@ -98,15 +113,29 @@ def training(quick: bool, report: Report) -> None:
         e1 = [r[1] - r[0] for r in runs[name]]
         e2 = [r[2] - r[1] for r in runs[name]]
         epoch2[name] = float(np.mean(e2))
-        rows.append([label, fixed(np.mean(e1)), " / ".join(fixed(v) for v in e2), fixed(epoch2[name]),
-                     fixed(n_train / epoch2[name], 0)])
+        rows.append(
+            [
+                label,
+                fixed(np.mean(e1)),
+                " / ".join(fixed(v) for v in e2),
+                fixed(epoch2[name]),
+                fixed(n_train / epoch2[name], 0),
+            ]
+        )
     ratio = epoch2["ours"] / epoch2["plain"]
-    report.table(f"Speed: training the seed network, {n_train:,} × 150 train + {n_val:,} validation, batch 150, BCE",
-                 ["pipeline", "epoch 1 s (incl. tracing)", "epoch 2 s (each run)", "epoch 2 s (mean)", "train windows/s"],
-                 rows, f"Ratio ours / plain (epoch 2, incl. validation): {ratio:.3f}. Runs in order {', '.join(order)}.")
-    report.target("training s/epoch, ours vs plain Keras (seed net, " + ("10k quick" if quick else "56k") + " × 150)",
-                  f"{epoch2['ours']:.1f} vs {epoch2['plain']:.1f} s: ratio {ratio:.2f}", "ratio ≤ 1.0", ratio <= 1.0,
-                  "" if ratio <= 1.0 else f"{ratio - 1:.0%} slower")
+    report.table(
+        f"Speed: training the seed network, {n_train:,} × 150 train + {n_val:,} validation, batch 150, BCE",
+        ["pipeline", "epoch 1 s (incl. tracing)", "epoch 2 s (each run)", "epoch 2 s (mean)", "train windows/s"],
+        rows,
+        f"Ratio ours / plain (epoch 2, incl. validation): {ratio:.3f}. Runs in order {', '.join(order)}.",
+    )
+    report.target(
+        "training s/epoch, ours vs plain Keras (seed net, " + ("10k quick" if quick else "56k") + " × 150)",
+        f"{epoch2['ours']:.1f} vs {epoch2['plain']:.1f} s: ratio {ratio:.2f}",
+        "ratio ≤ 1.0",
+        ratio <= 1.0,
+        "" if ratio <= 1.0 else f"{ratio - 1:.0%} slower",
+    )
 
 
 # ------------------------------------------------------------------ latency
@@ -129,12 +158,21 @@ def latency(quick: bool, report: Report) -> None:
             den.denoise(x)
             ts.append(time.perf_counter() - t0)
         result[name] = median_ms(ts)
-        rows.append([f"pretrained({name!r}).denoise(x), warm", 100, fixed(result[name]),
-                     fixed(float(np.percentile(ts, 90)) * 1e3), fixed(min(ts) * 1e3)])
+        rows.append(
+            [
+                f"pretrained({name!r}).denoise(x), warm",
+                100,
+                fixed(result[name]),
+                fixed(float(np.percentile(ts, 90)) * 1e3),
+                fixed(min(ts) * 1e3),
+            ]
+        )
     model = pretrained("parabola").model_
     batch = tf.constant(((x - x.mean()) / x.std())[None, :, None].astype(np.float32))
-    for label, fn, n in (("model.predict(x), warm", lambda: model.predict(batch, verbose=0), 20 if quick else 50),
-                         ("model(x, training=False), warm", lambda: model(batch, training=False), 50)):
+    for label, fn, n in (
+        ("model.predict(x), warm", lambda: model.predict(batch, verbose=0), 20 if quick else 50),
+        ("model(x, training=False), warm", lambda: model(batch, training=False), 50),
+    ):
         fn()
         fn()
         ts = []
@@ -143,10 +181,18 @@ def latency(quick: bool, report: Report) -> None:
             fn()
             ts.append(time.perf_counter() - t0)
         rows.append([label, n, fixed(median_ms(ts)), fixed(float(np.percentile(ts, 90)) * 1e3), fixed(min(ts) * 1e3)])
-    report.table("Speed: denoising one 150-point signal", ["call", "repeats", "median ms", "p90 ms", "min ms"], rows,
-                 "denoise = window, scale, traced network call, unscale, blend; predict/model(x) are the bare network.")
-    report.target("one 150-point signal, warm x² network: median of 100", f"{result['parabola']:.2f} ms", "≤ 5 ms",
-                  result["parabola"] <= 5.0)
+    report.table(
+        "Speed: denoising one 150-point signal",
+        ["call", "repeats", "median ms", "p90 ms", "min ms"],
+        rows,
+        "denoise = window, scale, traced network call, unscale, blend; predict/model(x) are the bare network.",
+    )
+    report.target(
+        "one 150-point signal, warm x² network: median of 100",
+        f"{result['parabola']:.2f} ms",
+        "≤ 5 ms",
+        result["parabola"] <= 5.0,
+    )
 
 
 # ------------------------------------------------------------------ CSV through the CLI
@@ -161,15 +207,25 @@ def _time_v(cmd: list[str]) -> dict[str, Any]:
         wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", err)
         rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", err)
         secs = (int(wall.group(1) or 0) * 3600 + int(wall.group(2)) * 60 + float(wall.group(3))) if wall else outer
-        return {"rc": proc.returncode, "wall": secs, "rss_mb": int(rss.group(1)) * 1024 / 1e6 if rss else float("nan"),
-                "stderr": err, "tool": "/usr/bin/time -v"}
+        return {
+            "rc": proc.returncode,
+            "wall": secs,
+            "rss_mb": int(rss.group(1)) * 1024 / 1e6 if rss else float("nan"),
+            "stderr": err,
+            "tool": "/usr/bin/time -v",
+        }
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
     wall = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"rc": proc.returncode, "wall": wall, "rss_mb": peak * 1024 / 1e6 if peak > before else float("nan"),
-            "stderr": proc.stderr, "tool": "getrusage(RUSAGE_CHILDREN)"}
+    return {
+        "rc": proc.returncode,
+        "wall": wall,
+        "rss_mb": peak * 1024 / 1e6 if peak > before else float("nan"),
+        "stderr": proc.stderr,
+        "tool": "getrusage(RUSAGE_CHILDREN)",
+    }
 
 
 def _write_csv(path: os.PathLike, n: int) -> None:
@@ -179,8 +235,13 @@ def _write_csv(path: os.PathLike, n: int) -> None:
 
     rng = np.random.default_rng(11)
     # a long recording: sums of sines and steps, Gaussian noise, a time axis in seconds
-    clean = np.concatenate([make_signal(fam, 10_000, rng) for fam in ("sines", "square", "chirp", "smooth", "spikes")
-                            for _ in range(-(-n // 50_000))])[:n]
+    clean = np.concatenate(
+        [
+            make_signal(fam, 10_000, rng)
+            for fam in ("sines", "square", "chirp", "smooth", "spikes")
+            for _ in range(-(-n // 50_000))
+        ]
+    )[:n]
     noisy = add_noise(clean, "gaussian", sigma=0.1, rng=rng)
     pd.DataFrame({"time": np.arange(n) * 1e-3, "value": noisy}).to_csv(path, index=False, float_format="%.6f")
 
@@ -197,7 +258,7 @@ def _in_pieces(den: Any, x: np.ndarray, pieces: int = 4) -> np.ndarray:
     out = np.empty_like(x)
     for a, b in zip(cuts[:-1], cuts[1:]):
         lo, hi = max(0, a - overlap), min(n, b + overlap)
-        out[a:b] = den.denoise(x[lo:hi])[a - lo:b - lo]
+        out[a:b] = den.denoise(x[lo:hi])[a - lo : b - lo]
     return out
 
 
@@ -219,11 +280,17 @@ def csv_cli(quick: bool, report: Report) -> None:
         report.note(f"The CLI failed (exit {run['rc']}): {' | '.join(tail)}")
         report.target(f"{n:,}-row CSV through the CLI", "n/a", "≤ 10 s, ≤ 1.5 GB", False, "CLI failed")
         return
-    rows = [["python -m denoiser denoise (whole run)", fixed(run["wall"]), fixed(run["rss_mb"], 0)],
-            ["  of which read + denoise + write (CLI's own clock)", inner.group(1) if inner else "n/a", ""],
-            ["python start + import denoiser.cli/io/core/pretrained", fixed(startup["wall"]), fixed(startup["rss_mb"], 0)]]
-    report.table(f"Speed: {n:,}-row CSV (time,value; {src.stat().st_size / 1e6:.0f} MB) through the CLI, default model",
-                 ["step", "wall s", "peak RSS MB"], rows, f"Measured with {run['tool']}.")
+    rows = [
+        ["python -m denoiser denoise (whole run)", fixed(run["wall"]), fixed(run["rss_mb"], 0)],
+        ["  of which read + denoise + write (CLI's own clock)", inner.group(1) if inner else "n/a", ""],
+        ["python start + import denoiser.cli/io/core/pretrained", fixed(startup["wall"]), fixed(startup["rss_mb"], 0)],
+    ]
+    report.table(
+        f"Speed: {n:,}-row CSV (time,value; {src.stat().st_size / 1e6:.0f} MB) through the CLI, default model",
+        ["step", "wall s", "peak RSS MB"],
+        rows,
+        f"Measured with {run['tool']}.",
+    )
 
     from denoiser.bundled import pretrained
     from denoiser.io import read_series
@@ -239,18 +306,29 @@ def csv_cli(quick: bool, report: Report) -> None:
     d_pieces_all = float(np.max(np.abs(cli - pieces)))
     d_whole = float(np.max(np.abs(cli - whole)))
     tol = 1e-5 * float(np.std(x))
-    report.table("Speed: CLI output vs denoising the same series in Python", ["comparison", "max |difference|"], [
-        ["CLI vs Denoiser.denoise(whole series) in-process", f"{d_whole:.2e}"],
-        ["CLI vs 4 pieces overlapping by 8 windows, interior (first/last window excluded)", f"{d_pieces:.2e}"],
-        ["CLI vs 4 pieces, every sample", f"{d_pieces_all:.2e}"]],
-        f"Series std {np.std(x):.3f}; 'same' means within 1e-5 × std = {tol:.1e} (float32 network).")
-    report.target(f"{n:,}-row CSV through the CLI: wall time", f"{run['wall']:.1f} s"
-                  + (f" (inner {inner.group(1)} s)" if inner else ""), "≤ 10 s", run["wall"] <= 10.0,
-                  ("quick run: 100k rows only; " if quick else "") + f"start-up + imports {startup['wall']:.1f} s")
-    report.target(f"{n:,}-row CSV through the CLI: peak memory", f"{run['rss_mb']:.0f} MB", "≤ 1.5 GB",
-                  run["rss_mb"] <= 1500.0)
-    report.target(f"{n:,}-row CSV: same result as in 4 pieces", f"max |diff| {d_pieces:.1e}", f"≤ {tol:.0e}",
-                  d_pieces <= tol)
+    report.table(
+        "Speed: CLI output vs denoising the same series in Python",
+        ["comparison", "max |difference|"],
+        [
+            ["CLI vs Denoiser.denoise(whole series) in-process", f"{d_whole:.2e}"],
+            ["CLI vs 4 pieces overlapping by 8 windows, interior (first/last window excluded)", f"{d_pieces:.2e}"],
+            ["CLI vs 4 pieces, every sample", f"{d_pieces_all:.2e}"],
+        ],
+        f"Series std {np.std(x):.3f}; 'same' means within 1e-5 × std = {tol:.1e} (float32 network).",
+    )
+    report.target(
+        f"{n:,}-row CSV through the CLI: wall time",
+        f"{run['wall']:.1f} s" + (f" (inner {inner.group(1)} s)" if inner else ""),
+        "≤ 10 s",
+        run["wall"] <= 10.0,
+        ("quick run: 100k rows only; " if quick else "") + f"start-up + imports {startup['wall']:.1f} s",
+    )
+    report.target(
+        f"{n:,}-row CSV through the CLI: peak memory", f"{run['rss_mb']:.0f} MB", "≤ 1.5 GB", run["rss_mb"] <= 1500.0
+    )
+    report.target(
+        f"{n:,}-row CSV: same result as in 4 pieces", f"max |diff| {d_pieces:.1e}", f"≤ {tol:.0e}", d_pieces <= tol
+    )
     for p in (src, dst):
         p.unlink(missing_ok=True)
 
@@ -262,5 +340,8 @@ def run(quick: bool, report: Report, parts: set[str]) -> None:
                 fn(quick, report)
             except Exception as err:  # noqa: BLE001 - keep the other parts' figures
                 import traceback
+
                 traceback.print_exc()
-                report.target(f"speed/{name} ran", "n/a", "runs to the end", False, f"crashed: {type(err).__name__}: {err}")
+                report.target(
+                    f"speed/{name} ran", "n/a", "runs to the end", False, f"crashed: {type(err).__name__}: {err}"
+                )

@@ -11,6 +11,7 @@ CSV reading (pandas) and the parts that need TensorFlow (``Denoiser``, ``build_m
 >>> denoiser.mse(clean, out) < denoiser.mse(clean, noisy)
 True
 """
+
 from __future__ import annotations
 
 import importlib
@@ -48,11 +49,37 @@ _LAZY = {
 }
 
 __all__ = [
-    "Denoiser", "DenoiseResult", "InputError", "ModelConfig", "ReadReport", "SeriesTable", "TrainConfig",
-    "FAMILIES", "NOISE_KINDS",
-    "add_noise", "build_model", "default_model", "denoise", "gain_db", "mae", "make_noise", "make_signal",
-    "make_signals", "moving_average", "mse", "pretrained", "read_series", "rmse", "savgol",
-    "snr_db", "to_csv_bytes", "training_pairs", "tutorial_dataset", "wavelet", "write_series", "x_grid",
+    "Denoiser",
+    "DenoiseResult",
+    "InputError",
+    "ModelConfig",
+    "ReadReport",
+    "SeriesTable",
+    "TrainConfig",
+    "FAMILIES",
+    "NOISE_KINDS",
+    "add_noise",
+    "build_model",
+    "default_model",
+    "denoise",
+    "gain_db",
+    "mae",
+    "make_noise",
+    "make_signal",
+    "make_signals",
+    "moving_average",
+    "mse",
+    "pretrained",
+    "read_series",
+    "rmse",
+    "savgol",
+    "snr_db",
+    "to_csv_bytes",
+    "training_pairs",
+    "tutorial_dataset",
+    "wavelet",
+    "write_series",
+    "x_grid",
 ]
 __version__ = "0.1.0"
 

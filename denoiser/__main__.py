@@ -1,4 +1,5 @@
 """``python -m denoiser``: the command line (:mod:`denoiser.cli`)."""
+
 import sys
 
 from denoiser.cli import main

@@ -14,6 +14,7 @@ describe one computation.
 >>> out.columns, out.denoised["v"].shape
 (['v'], (3000,))
 """
+
 from __future__ import annotations
 
 import math
@@ -25,20 +26,29 @@ import numpy as np
 from denoiser.errors import InputError
 from denoiser.text import cut, listed, quoted
 
-__all__ = ["BUNDLED", "Level", "METHODS", "Recipe", "TableResult", "denoise_table", "model_words", "output_bytes",
-           "resolve_model"]
+__all__ = [
+    "BUNDLED",
+    "Level",
+    "METHODS",
+    "Recipe",
+    "TableResult",
+    "denoise_table",
+    "model_words",
+    "output_bytes",
+    "resolve_model",
+]
 
 from denoiser.assets import BUNDLED  # noqa: E402 (model specs that name a bundled model: ``pretrained(name)``)
 
-METHODS = ("auto", "network")         # the automatic no-harm pipeline, or the network alone
-MOST_DESCRIBED = 20   # columns a file's header describes one by one (the reader sniffs 400 lines for the table)
+METHODS = ("auto", "network")  # the automatic no-harm pipeline, or the network alone
+MOST_DESCRIBED = 20  # columns a file's header describes one by one (the reader sniffs 400 lines for the table)
 
 
 @dataclass(frozen=True)
 class Level:
     """Where one column's noise level comes from: given, a quiet stretch, or (both None) the data."""
 
-    sigma: float | None = None            # a known noise std, in the column's units
+    sigma: float | None = None  # a known noise std, in the column's units
     quiet: tuple[int, int] | None = None  # (start, stop) samples of a stretch with only noise
 
     def __post_init__(self) -> None:
@@ -49,8 +59,11 @@ class Level:
 
     def kwargs(self) -> dict[str, Any]:
         """The keyword arguments of :func:`denoiser.denoise` this level means."""
-        return {"sigma": self.sigma} if self.sigma is not None else (
-            {"quiet": tuple(self.quiet)} if self.quiet is not None else {})
+        return (
+            {"sigma": self.sigma}
+            if self.sigma is not None
+            else ({"quiet": tuple(self.quiet)} if self.quiet is not None else {})
+        )
 
     def describe(self) -> str:
         """Where the noise level comes from, in words: "given: 0.1", "measured on samples 0-800", "estimated"."""
@@ -133,8 +146,11 @@ class TableResult:
         if self.recipe.method == "network":
             lines = [f"{cut(name)}: {network}, unchecked." for name in self.columns]
         else:
-            lines = [f"{cut(name)}: {res.describe(network=network)} Noise sigma {res.sigma:.4g} "
-                     f"({self.recipe.level_for(name).describe()})." for name, res in self.results.items()]
+            lines = [
+                f"{cut(name)}: {res.describe(network=network)} Noise sigma {res.sigma:.4g} "
+                f"({self.recipe.level_for(name).describe()})."
+                for name, res in self.results.items()
+            ]
         more = len(lines) - most
         return lines[:most] + ([f"... and {more:,} more columns."] if more > 0 else [])
 
@@ -142,16 +158,23 @@ class TableResult:
         """The comment lines a written file starts with: the version, the recipe, each column's result."""
         from denoiser import __version__
 
-        return [f"Denoised with denoiser {__version__}: {self.recipe.describe()}.", *self.describe(),
-                "NAME_denoised columns hold the results" + ("; NAME_filled flags gaps filled by interpolation "
-                                                           "(1 = filled, the input's cell left empty)."
-                                                           if self.filled else ".")]
+        return [
+            f"Denoised with denoiser {__version__}: {self.recipe.describe()}.",
+            *self.describe(),
+            "NAME_denoised columns hold the results"
+            + (
+                "; NAME_filled flags gaps filled by interpolation (1 = filled, the input's cell left empty)."
+                if self.filled
+                else "."
+            ),
+        ]
 
 
 def model_words(spec: str) -> str:
     """A model spec in words: "the bundled default model", "the bundled x² specialist", "the model in 'mine.keras'"."""
-    return {"default": "the bundled default model", "parabola": "the bundled x² specialist",
-            "none": "no network"}.get(spec, f"the model in {quoted(spec)}")
+    return {"default": "the bundled default model", "parabola": "the bundled x² specialist", "none": "no network"}.get(
+        spec, f"the model in {quoted(spec)}"
+    )
 
 
 def resolve_model(spec: str) -> Any:
@@ -204,15 +227,25 @@ def denoise_table(table: Any, recipe: Recipe, model: Any = None, known: dict[str
     if recipe.method == "network":
         if model is False:
             raise InputError("The network alone needs a model, not 'none'.")
-        return TableResult(names, {n: np.asarray(known[n]) if n in known else model.denoise(table.column(n))
-                                   for n in names}, {}, recipe, filled)
-    results = {n: known[n] if n in known else
-               denoise(table.column(n), model=model, rng=recipe.seed, **recipe.level_for(n).kwargs()) for n in names}
+        return TableResult(
+            names,
+            {n: np.asarray(known[n]) if n in known else model.denoise(table.column(n)) for n in names},
+            {},
+            recipe,
+            filled,
+        )
+    results = {
+        n: known[n]
+        if n in known
+        else denoise(table.column(n), model=model, rng=recipe.seed, **recipe.level_for(n).kwargs())
+        for n in names
+    }
     return TableResult(names, {n: r.denoised for n, r in results.items()}, results, recipe, filled)
 
 
-def output_bytes(table: Any, result: TableResult | dict[str, np.ndarray], suffix: str = ".csv", *,
-                 plain: bool = False) -> bytes:
+def output_bytes(
+    table: Any, result: TableResult | dict[str, np.ndarray], suffix: str = ".csv", *, plain: bool = False
+) -> bytes:
     """The output file for a denoised table, in the format ``suffix`` names (the input's own where a
     writer exists; CSV otherwise and for CSV-like input).
 

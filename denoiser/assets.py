@@ -3,6 +3,7 @@
 :mod:`denoiser.bundled` trains and loads them (``pretrained``); :mod:`denoiser.core` starts a
 fine-tuning from one by name. Both read the names and paths here, so neither imports the other.
 """
+
 from __future__ import annotations
 
 import os

@@ -20,6 +20,7 @@ folder has one line per file.
 
 Nothing here imports Streamlit; TensorFlow is imported only on the workers.
 """
+
 from __future__ import annotations
 
 import csv
@@ -49,12 +50,40 @@ from denoiser.io.output import (  # noqa: F401
 )
 from denoiser.text import MAX_PATH_ECHO, cut, printable, quoted
 
-__all__ = ["BatchOptions", "BatchReport", "Inputs", "SUMMARY_FIELDS", "check_output", "expand_inputs", "is_done", "plan",
-           "process_file", "write_output",
-           "run_batch", "warm", "exit_status", "MAX_EXIT_STATUS", "client_for", "close_client"]
+__all__ = [
+    "BatchOptions",
+    "BatchReport",
+    "Inputs",
+    "SUMMARY_FIELDS",
+    "check_output",
+    "expand_inputs",
+    "is_done",
+    "plan",
+    "process_file",
+    "write_output",
+    "run_batch",
+    "warm",
+    "exit_status",
+    "MAX_EXIT_STATUS",
+    "client_for",
+    "close_client",
+]
 
-SUMMARY_FIELDS = ("file", "output", "status", "rows", "columns", "sigma", "sigma_source", "estimated_gain_db",
-                  "gain_band_db", "trusted", "method", "seconds", "error")
+SUMMARY_FIELDS = (
+    "file",
+    "output",
+    "status",
+    "rows",
+    "columns",
+    "sigma",
+    "sigma_source",
+    "estimated_gain_db",
+    "gain_band_db",
+    "trusted",
+    "method",
+    "seconds",
+    "error",
+)
 MAX_EXIT_STATUS = 100  # exit status = failed files, at most this (shells keep 126+ for themselves)
 _SEP = " | "  # joins per-column values in a summary line (one line per file)
 
@@ -98,8 +127,13 @@ class BatchOptions:
 
     def recipe(self) -> Recipe:
         """The table service's recipe for every file of the batch (:mod:`denoiser.apply`)."""
-        return Recipe(model=self.model, method="network" if self.raw else "auto", columns=self.columns,
-                      level=Level(self.sigma, self.quiet), seed=self.seed)
+        return Recipe(
+            model=self.model,
+            method="network" if self.raw else "auto",
+            columns=self.columns,
+            level=Level(self.sigma, self.quiet),
+            seed=self.seed,
+        )
 
     def __post_init__(self) -> None:
         if self.fmt not in ("csv", "parquet"):
@@ -134,8 +168,8 @@ class BatchReport:
     failed: int = 0
     seconds: float = 0.0
     summary: Path | None = None
-    summary_error: str | None = None   # why summary.csv could not be written (then ``summary`` is None)
-    not_followed: int = 0              # symbolic links met while listing, not followed (summary lines)
+    summary_error: str | None = None  # why summary.csv could not be written (then ``summary`` is None)
+    not_followed: int = 0  # symbolic links met while listing, not followed (summary lines)
 
 
 def exit_status(report: BatchReport) -> int:
@@ -148,6 +182,7 @@ def exit_status(report: BatchReport) -> int:
 
 
 # --------------------------------------------------------------------------- records: what made an output
+
 
 def settings(options: BatchOptions) -> dict[str, Any]:
     """The options that decide an output's bytes, as JSON-able data; a model file by its content too."""
@@ -172,8 +207,11 @@ def is_done(src: Path, dst: Path, options: BatchOptions | None = None, *, setup:
         return False
     setup = setup if setup is not None else settings(options or BatchOptions())
     try:
-        return (record.get("settings") == setup and record.get("input") == file_sha256(src)
-                and record.get("output") == file_sha256(dst))
+        return (
+            record.get("settings") == setup
+            and record.get("input") == file_sha256(src)
+            and record.get("output") == file_sha256(dst)
+        )
     except OSError:
         return False
 
@@ -281,8 +319,10 @@ def process_file(src: str, dst: str, options: BatchOptions, setup: dict[str, Any
 
         check_output(Path(dst), [src])
         if not written_by_us(Path(dst)):  # said before the work, not after it
-            raise InputError(f"{quoted(dst, MAX_PATH_ECHO)} exists and was not written by a Denoiser batch; it is "
-                             "not replaced. Move it away or choose another output folder.")
+            raise InputError(
+                f"{quoted(dst, MAX_PATH_ECHO)} exists and was not written by a Denoiser batch; it is "
+                "not replaced. Move it away or choose another output folder."
+            )
         fingerprint = {"input": file_sha256(src), "settings": setup if setup is not None else settings(options)}
         table = read_series(src)
         recipe = options.recipe()
@@ -292,21 +332,26 @@ def process_file(src: str, dst: str, options: BatchOptions, setup: dict[str, Any
             row.update(method="network only (--raw)")
         else:
             res = list(done.results.values())
-            row.update(sigma=_joined([float(f"{r.sigma:.6g}") for r in res]),
-                       sigma_source=_joined([r.sigma_source + (" (upper bound)" if r.sigma_is_upper_bound else "")
-                                             for r in res]),
-                       estimated_gain_db=_joined([round(r.estimated_gain_db, 2) for r in res]),
-                       gain_band_db=_joined([f"{r.gain_band_db[0]:.1f} to {r.gain_band_db[1]:.1f}" for r in res]),
-                       trusted=_joined([bool(r.trusted) for r in res]),
-                       method=_joined([r.method for r in res]))
+            row.update(
+                sigma=_joined([float(f"{r.sigma:.6g}") for r in res]),
+                sigma_source=_joined(
+                    [r.sigma_source + (" (upper bound)" if r.sigma_is_upper_bound else "") for r in res]
+                ),
+                estimated_gain_db=_joined([round(r.estimated_gain_db, 2) for r in res]),
+                gain_band_db=_joined([f"{r.gain_band_db[0]:.1f} to {r.gain_band_db[1]:.1f}" for r in res]),
+                trusted=_joined([bool(r.trusted) for r in res]),
+                method=_joined([r.method for r in res]),
+            )
         suffix = ".parquet" if options.fmt == "parquet" else Path(dst).suffix
         write_output(Path(dst), output_bytes(table, done, suffix, plain=options.plain), [src], record=fingerprint)
         row.update(status="ok")
     except InputError as err:
         row.update(error=_one_line(err))
     except (MemoryError, RecursionError) as err:
-        row.update(error=f"the file needs more {'memory' if isinstance(err, MemoryError) else 'nesting'} "
-                         "than this worker allows; split it")
+        row.update(
+            error=f"the file needs more {'memory' if isinstance(err, MemoryError) else 'nesting'} "
+            "than this worker allows; split it"
+        )
     except OSError as err:
         row.update(error=_one_line(f"{err.strerror or err}: {err.filename or src}"))
     except Exception as err:  # a bug, not bad input: recorded, the batch goes on
@@ -364,8 +409,10 @@ class Progress:
         eta = elapsed / self.files * (self.total - self.files) if self.files else math.nan
         bar = "#" * int(24 * done)
         failed = f", {self.failed} failed" if self.failed else ""
-        return (f"[{bar:<24}] {self.files}/{self.total} files{failed}  {self.rows / elapsed:,.0f} rows/s  "
-                f"ETA {_clock(eta)}  ")
+        return (
+            f"[{bar:<24}] {self.files}/{self.total} files{failed}  {self.rows / elapsed:,.0f} rows/s  "
+            f"ETA {_clock(eta)}  "
+        )
 
 
 def _clock(seconds: float) -> str:
@@ -471,8 +518,13 @@ def run_batch(
     for src, dst in pairs:
         if not force and is_done(src, dst, setup=setup):
             old = earlier.get(printable(str(src)), {})
-            rows[str(src)] = {**{k: old.get(k) for k in SUMMARY_FIELDS}, "file": str(src), "output": str(dst),
-                              "status": "skipped (up to date)", "error": None}
+            rows[str(src)] = {
+                **{k: old.get(k) for k in SUMMARY_FIELDS},
+                "file": str(src),
+                "output": str(dst),
+                "status": "skipped (up to date)",
+                "error": None,
+            }
             report.skipped += 1
         else:
             todo.append((src, dst))
@@ -496,7 +548,8 @@ def run_batch(
     report.not_followed = len(links)
     report.rows = [rows[str(src)] for src, _ in pairs] + [
         {**{k: None for k in SUMMARY_FIELDS}, "file": str(link), "status": "skipped (symbolic link, not followed)"}
-        for link in links]
+        for link in links
+    ]
     report.seconds = time.perf_counter() - t0
     try:
         _write_summary(summary_path, report.rows)
@@ -515,8 +568,10 @@ def _check_writable(out: Path) -> None:
             pass
         probe.unlink()
     except OSError as err:
-        raise InputError(f"Cannot write in the output folder {quoted(str(out), MAX_PATH_ECHO)} "
-                         f"({err.strerror or type(err).__name__}); choose a folder you may write to.") from None
+        raise InputError(
+            f"Cannot write in the output folder {quoted(str(out), MAX_PATH_ECHO)} "
+            f"({err.strerror or type(err).__name__}); choose a folder you may write to."
+        ) from None
 
 
 def client_for(scheduler: str | None, workers: int | None) -> Any:
@@ -531,21 +586,29 @@ def client_for(scheduler: str | None, workers: int | None) -> Any:
         try:
             return Client(scheduler, timeout="20s")
         except (OSError, TimeoutError) as err:
-            raise InputError(f"Cannot reach the Dask scheduler at {scheduler!r} ({_one_line(err, 120)}); "
-                             "start it with `dask scheduler` or leave out --scheduler.") from None
+            raise InputError(
+                f"Cannot reach the Dask scheduler at {scheduler!r} ({_one_line(err, 120)}); "
+                "start it with `dask scheduler` or leave out --scheduler."
+            ) from None
     n = workers or os.cpu_count() or 1
     if n < 1:
         raise InputError("--workers must be at least 1.")
     # One single-threaded process per core; the environment keeps BLAS/OpenMP pools at 1 too.
-    env = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-           "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
     # No dashboard was asked for: Dask's scheduler and workers still start an HTTP server each
     # (dashboard_address=None meant the dashboard on port 8787), so they get no routes at all,
     # on 127.0.0.1 and a free port. The comms listen on 127.0.0.1 too (LocalCluster's default).
     with dask.config.set({"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}):
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
-                               scheduler_kwargs={"dashboard": False}, worker_dashboard_address="127.0.0.1:0",
-                               silence_logs=logging.ERROR, env=env)
+        cluster = LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address="127.0.0.1:0",
+            scheduler_kwargs={"dashboard": False},
+            worker_dashboard_address="127.0.0.1:0",
+            silence_logs=logging.ERROR,
+            env=env,
+        )
     return Client(cluster)
 
 
@@ -557,8 +620,13 @@ def close_client(client: Any) -> None:
         cluster.close()
 
 
-def _run_tasks(client: Any, todo: list[tuple[Path, Path]], options: BatchOptions,
-               stream: IO[str] | None, setup: dict[str, Any] | None = None) -> Iterable[dict[str, Any]]:
+def _run_tasks(
+    client: Any,
+    todo: list[tuple[Path, Path]],
+    options: BatchOptions,
+    stream: IO[str] | None,
+    setup: dict[str, Any] | None = None,
+) -> Iterable[dict[str, Any]]:
     from distributed import as_completed
 
     # Load the model on every worker at once, before the files arrive (else each worker's
@@ -579,8 +647,12 @@ def _run_tasks(client: Any, todo: list[tuple[Path, Path]], options: BatchOptions
             row = fut.result()
         except Exception as err:  # the worker died (memory, a kill): the file fails, the rest go on
             row = {k: None for k in SUMMARY_FIELDS}
-            row.update(file=str(src), output=str(dst), status="failed",
-                       error=_one_line(f"the worker running it failed ({type(err).__name__}: {err})"))
+            row.update(
+                file=str(src),
+                output=str(dst),
+                status="failed",
+                error=_one_line(f"the worker running it failed ({type(err).__name__}: {err})"),
+            )
         bar.update(row)
         yield row
 

@@ -15,6 +15,7 @@ Re-create the files in ``assets/`` with one command::
 * ``parabola`` -- the x² specialist (window 150, the tutorial's grid) trained on
   parabolas a·(x−b)²+c, as the tutorial trains on x².
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,14 +40,14 @@ class Recipe:
     config: ModelConfig
     family: str | tuple[str, ...]  # a family, or several drawn at random per signal
     noise: tuple[str, ...]
-    sigma: tuple[float, float]     # noise sigma range, drawn log-uniformly per signal
-    n_signals: int                 # one window each
+    sigma: tuple[float, float]  # noise sigma range, drawn log-uniformly per signal
+    n_signals: int  # one window each
     train: TrainConfig = field(default_factory=TrainConfig)
     rate: tuple[float, float] | float = 0.05  # impulse noise: fraction of samples hit (a range: per signal)
-    short_fraction: float = 0.0    # of the signals, this share is shorter than the window (48..window-1
-                                   # samples) and padded to it exactly as Denoiser.denoise pads a short
-                                   # series (odd reflection, noise included), so short recordings and the
-                                   # 150-sample parabolas are seen the way they are met
+    short_fraction: float = 0.0  # of the signals, this share is shorter than the window (48..window-1
+    # samples) and padded to it exactly as Denoiser.denoise pads a short
+    # series (odd reflection, noise included), so short recordings and the
+    # 150-sample parabolas are seen the way they are met
 
 
 def recipe_pairs(r: Recipe, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -78,14 +79,22 @@ RECIPES: dict[str, Recipe] = {
         # weigh them: a tuple entry is drawn uniformly per signal.
         family=("realistic",) * 6 + ("parabola",) * 3 + ("sines", "chirp", "square", "spikes", "smooth"),
         # White and impulse noise only: pink noise as "noise" teaches the net to delete 1/f signals.
-        noise=("gaussian", "uniform", "impulse"), sigma=(0.005, 0.6), rate=(0.01, 0.1),
-        n_signals=32_000, short_fraction=0.3,
+        noise=("gaussian", "uniform", "impulse"),
+        sigma=(0.005, 0.6),
+        rate=(0.01, 0.1),
+        n_signals=32_000,
+        short_fraction=0.3,
         # ~25 min on 2 shared cores (nice -n 5); the epoch cap, not patience, usually ends it.
-        train=TrainConfig(epochs=22, batch_size=64, patience=5, seed=0)),
+        train=TrainConfig(epochs=22, batch_size=64, patience=5, seed=0),
+    ),
     "parabola": Recipe(
         config=ModelConfig(window=150, filters=16, depth=4),
-        family="parabola", noise=("gaussian",), sigma=(0.02, 0.3),
-        n_signals=30_000, train=TrainConfig(epochs=40, batch_size=64, patience=5, seed=0)),
+        family="parabola",
+        noise=("gaussian",),
+        sigma=(0.02, 0.3),
+        n_signals=30_000,
+        train=TrainConfig(epochs=40, batch_size=64, patience=5, seed=0),
+    ),
 }
 assert tuple(RECIPES) == BUNDLED, "denoiser/assets.py names the bundled models the recipes make"
 
@@ -99,7 +108,10 @@ def train_recipe(name: str, *, scale: float = 1.0, verbose: bool = True) -> Deno
 
     def report(epoch: int, logs: dict[str, float]) -> None:
         if verbose:
-            print(f"  [{name}] epoch {epoch + 1:3d}  loss {logs['loss']:.5f}  val {logs['val_loss']:.5f}  {logs['seconds']:.0f} s", flush=True)
+            print(
+                f"  [{name}] epoch {epoch + 1:3d}  loss {logs['loss']:.5f}  val {logs['val_loss']:.5f}  {logs['seconds']:.0f} s",
+                flush=True,
+            )
 
     families = r.family if isinstance(r.family, str) else "/".join(r.family)
     note = f"{families} family, noise {'/'.join(r.noise)}, sigma {r.sigma[0]}-{r.sigma[1]}, {n} signals"
@@ -126,8 +138,9 @@ def default_model() -> Denoiser:
 
 def main(argv: list[str] | None = None) -> None:
     """Retrain the named bundled models (default: all) from their seeded recipes into ``assets/``."""
-    parser = argparse.ArgumentParser(prog="python -m denoiser.bundled", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m denoiser.bundled", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("names", nargs="*", default=list(RECIPES), help="which models (default: all)")
     parser.add_argument("--out", type=Path, default=ASSETS, help="folder to write NAME.keras into")
     args = parser.parse_args(argv)
@@ -137,8 +150,10 @@ def main(argv: list[str] | None = None) -> None:
         den = train_recipe(name)
         path = args.out / f"{name}.keras"
         den.save(path)
-        print(f"{name}: {path} ({path.stat().st_size / 1e6:.2f} MB) in {time.perf_counter() - t0:.0f} s; "
-              f"test MSE {den.test_metrics_.get('mse', float('nan')):.3g} vs noisy {den.test_metrics_.get('noisy_mse', float('nan')):.3g}")
+        print(
+            f"{name}: {path} ({path.stat().st_size / 1e6:.2f} MB) in {time.perf_counter() - t0:.0f} s; "
+            f"test MSE {den.test_metrics_.get('mse', float('nan')):.3g} vs noisy {den.test_metrics_.get('noisy_mse', float('nan')):.3g}"
+        )
 
 
 if __name__ == "__main__":

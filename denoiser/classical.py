@@ -5,6 +5,7 @@ known clean reference: :func:`tune`); wavelet shrinkage with BayesShrink
 estimates its thresholds from the noisy signal alone, so it is the fair
 baseline when no clean reference exists.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -38,12 +39,14 @@ def savgol(x: np.ndarray, window: int = 21, order: int = 2) -> np.ndarray:
 
     The window is made odd and shortened to the series when needed.
     """
+
     def run(v: np.ndarray) -> np.ndarray:
         w = min(int(window), v.size - (1 - v.size % 2))  # odd and <= length
         w -= 1 - w % 2
         if w <= order:
             return v.copy()
         return savgol_filter(v, w, order, mode="interp")
+
     return _bridged(run, x)
 
 
@@ -52,8 +55,14 @@ def moving_average(x: np.ndarray, window: int = 9) -> np.ndarray:
     return _bridged(lambda v: uniform_filter1d(v, size=max(1, min(int(window), v.size)), mode="nearest"), x)
 
 
-def bayes_shrink(x: np.ndarray, sigma: float | None = None, wavelet_name: str = "sym8",
-                 level: int | None = None, *, divergence: bool = False) -> Any:
+def bayes_shrink(
+    x: np.ndarray,
+    sigma: float | None = None,
+    wavelet_name: str = "sym8",
+    level: int | None = None,
+    *,
+    divergence: bool = False,
+) -> Any:
     """Wavelet shrinkage with BayesShrink soft thresholds: the one implementation in the package.
 
     Each detail level's threshold is sigma² / (its signal spread), the spread being what the
@@ -98,7 +107,7 @@ def bayes_shrink(x: np.ndarray, sigma: float | None = None, wavelet_name: str = 
     if not divergence:
         return result
     div = np.zeros(x.size)
-    for k in kept:   # each kept coefficient adds 1, at the sample its support is centred on
+    for k in kept:  # each kept coefficient adds 1, at the sample its support is centred on
         at = np.clip(((np.flatnonzero(k) + 0.5) * x.size / k.size).astype(int), 0, x.size - 1)
         np.add.at(div, at, 1.0)
     return result, div
@@ -163,6 +172,7 @@ def tune(name: str, noisy: np.ndarray, clean: np.ndarray, grid: Iterable[int] | 
     if name not in GRIDS:
         raise InputError(f"Only {', '.join(GRIDS)} have a window to tune; got {name!r}.")
     noisy, clean = np.atleast_2d(noisy), np.atleast_2d(clean)
-    scores = {w: np.mean([metrics.mse(c, FILTERS[name](n, w)) for n, c in zip(noisy, clean)])
-              for w in (grid or GRIDS[name])}
+    scores = {
+        w: np.mean([metrics.mse(c, FILTERS[name](n, w)) for n, c in zip(noisy, clean)]) for w in (grid or GRIDS[name])
+    }
     return int(min(scores, key=lambda w: scores[w]))

@@ -3,6 +3,7 @@
 ``ModelConfig`` travels inside a saved model file (as JSON), so it holds plain
 values only and :func:`ModelConfig.from_dict` validates what it reads.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
@@ -29,8 +30,16 @@ SCALING_LABELS = {
 LOSSES = ("mse", "mae", "huber", "bce")
 INITS = ("", "default", "parabola")  # TrainConfig.init: fresh weights, or a bundled model's
 DISTRIBUTE = (None, "auto", "mirrored", "multiworker")  # TrainConfig.distribute (see train.strategy_for)
-SELFSUP_DEFAULTS: dict[str, Any] = dict(self_supervised=True, init="default", epochs=30, batch_size=32,
-                                        learning_rate=3e-4, patience=5, weighting="none", blind_spot=4)
+SELFSUP_DEFAULTS: dict[str, Any] = dict(
+    self_supervised=True,
+    init="default",
+    epochs=30,
+    batch_size=32,
+    learning_rate=3e-4,
+    patience=5,
+    weighting="none",
+    blind_spot=4,
+)
 
 
 @dataclass(frozen=True)
@@ -39,40 +48,60 @@ class ModelConfig:
 
     preset: str = presets.DEFAULT  # a name in denoiser.presets.PRESETS: "unet", "seed" (the tutorial's), "lstm"
     window: int = presets.PRESETS[presets.DEFAULT].window  # samples the network sees at once (256)
-    hop: int = 0              # step between windows when denoising; 0 means window // 2
-    scaling: str = "standard" # per-window "standard" (mean/std) or "minmax", from the noisy window;
-                              # "global" / "global-minmax": from the noisy training split (below)
-    filters: int = 16         # unet: channels of the first level (levels grow to 4x this); 16 -> 223k parameters, < 1 MB
-    depth: int = 4            # unet: stride-2 levels; receptive field grows ~2**depth
-    kernel_size: int = 5      # unet: kernel of every convolution
-    units: int = 32           # lstm: units per LSTM (per direction); on CPU the step-by-step loop,
-                              # not the units, sets the cost (16 and 32 train at about the same speed)
-    lstm_layers: int = 2      # lstm: stacked LSTM layers
+    hop: int = 0  # step between windows when denoising; 0 means window // 2
+    scaling: str = "standard"  # per-window "standard" (mean/std) or "minmax", from the noisy window;
+    # "global" / "global-minmax": from the noisy training split (below)
+    filters: int = 16  # unet: channels of the first level (levels grow to 4x this); 16 -> 223k parameters, < 1 MB
+    depth: int = 4  # unet: stride-2 levels; receptive field grows ~2**depth
+    kernel_size: int = 5  # unet: kernel of every convolution
+    units: int = 32  # lstm: units per LSTM (per direction); on CPU the step-by-step loop,
+    # not the units, sets the cost (16 and 32 train at about the same speed)
+    lstm_layers: int = 2  # lstm: stacked LSTM layers
     bidirectional: bool = True  # lstm: also read each window backwards (2x the cost; sees both sides)
-    bias: bool = True         # unet: False drops every additive bias (bias-free, Mohan et al. 2020): the
-                              # network is then positively homogeneous, net(c*x) = c*net(x) for c > 0,
-                              # so it behaves the same at every noise level and signal amplitude
-    blind_spot: int = 0       # 0: the network once per window; k >= 2: J-invariant inference (k passes, each
-                              # sample read where it was masked), set by a self-supervised fit
+    bias: bool = True  # unet: False drops every additive bias (bias-free, Mohan et al. 2020): the
+    # network is then positively homogeneous, net(c*x) = c*net(x) for c > 0,
+    # so it behaves the same at every noise level and signal amplitude
+    blind_spot: int = 0  # 0: the network once per window; k >= 2: J-invariant inference (k passes, each
+    # sample read where it was masked), set by a self-supervised fit
     # (the global scalings' offset and scale are learned: Denoiser.global_offset_ / global_scale_, not config)
 
     def __post_init__(self) -> None:
         spec = PRESETS.get(self.preset) if isinstance(self.preset, str) else None
         checks = [
             (spec is not None, f"preset must be one of {', '.join(PRESETS)}; got {self.preset!r}"),
-            (_is_int(self.window) and 8 <= self.window <= 8192, f"window must be an integer in [8, 8192]; got {self.window!r}"),
-            (_is_int(self.hop) and 0 <= self.hop <= self.window, f"hop must be an integer in [0, window]; got {self.hop!r}"),
+            (
+                _is_int(self.window) and 8 <= self.window <= 8192,
+                f"window must be an integer in [8, 8192]; got {self.window!r}",
+            ),
+            (
+                _is_int(self.hop) and 0 <= self.hop <= self.window,
+                f"hop must be an integer in [0, window]; got {self.hop!r}",
+            ),
             *self._preset_checks(spec),
             (self.scaling in ALL_SCALINGS, f"scaling must be one of {', '.join(ALL_SCALINGS)}; got {self.scaling!r}"),
-            (_is_int(self.filters) and 1 <= self.filters <= 256, f"filters must be an integer in [1, 256]; got {self.filters!r}"),
+            (
+                _is_int(self.filters) and 1 <= self.filters <= 256,
+                f"filters must be an integer in [1, 256]; got {self.filters!r}",
+            ),
             (_is_int(self.depth) and 0 <= self.depth <= 8, f"depth must be an integer in [0, 8]; got {self.depth!r}"),
-            (_is_int(self.kernel_size) and 1 <= self.kernel_size <= 31, f"kernel_size must be an integer in [1, 31]; got {self.kernel_size!r}"),
-            (_is_int(self.units) and 1 <= self.units <= 512, f"units must be an integer in [1, 512]; got {self.units!r}"),
-            (_is_int(self.lstm_layers) and 1 <= self.lstm_layers <= 8, f"lstm_layers must be an integer in [1, 8]; got {self.lstm_layers!r}"),
+            (
+                _is_int(self.kernel_size) and 1 <= self.kernel_size <= 31,
+                f"kernel_size must be an integer in [1, 31]; got {self.kernel_size!r}",
+            ),
+            (
+                _is_int(self.units) and 1 <= self.units <= 512,
+                f"units must be an integer in [1, 512]; got {self.units!r}",
+            ),
+            (
+                _is_int(self.lstm_layers) and 1 <= self.lstm_layers <= 8,
+                f"lstm_layers must be an integer in [1, 8]; got {self.lstm_layers!r}",
+            ),
             (isinstance(self.bidirectional, bool), f"bidirectional must be true or false; got {self.bidirectional!r}"),
             (isinstance(self.bias, bool), f"bias must be true or false; got {self.bias!r}"),
-            (_is_int(self.blind_spot) and (self.blind_spot == 0 or 2 <= self.blind_spot <= 16),
-             f"blind_spot must be 0 or an integer in [2, 16]; got {self.blind_spot!r}"),
+            (
+                _is_int(self.blind_spot) and (self.blind_spot == 0 or 2 <= self.blind_spot <= 16),
+                f"blind_spot must be 0 or an integer in [2, 16]; got {self.blind_spot!r}",
+            ),
         ]
         for ok, msg in checks:
             if not ok:
@@ -84,13 +113,21 @@ class ModelConfig:
             return []
         checks = []
         if spec.scalings is not None:
-            checks.append((self.scaling in spec.scalings,
-                           f"the {spec.name} preset {spec.scaling_rule} ({' or '.join(spec.scalings)})"))
+            checks.append(
+                (
+                    self.scaling in spec.scalings,
+                    f"the {spec.name} preset {spec.scaling_rule} ({' or '.join(spec.scalings)})",
+                )
+            )
         if not spec.bias_free:
             able = [name for name, p in PRESETS.items() if p.bias_free]
-            checks.append((self.bias is not False,
-                           f"bias=False (a bias-free network) exists for the {' and '.join(able)} "
-                           f"preset{'s' if len(able) > 1 else ''} only; {spec.bias_note or 'not for ' + spec.name}"))
+            checks.append(
+                (
+                    self.bias is not False,
+                    f"bias=False (a bias-free network) exists for the {' and '.join(able)} "
+                    f"preset{'s' if len(able) > 1 else ''} only; {spec.bias_note or 'not for ' + spec.name}",
+                )
+            )
         return checks
 
     @property
@@ -122,8 +159,9 @@ class ModelConfig:
     def for_preset(cls, preset: str, **changes: Any) -> ModelConfig:
         """A preset at its own defaults (its record in ``denoiser.presets``), plus ``changes``."""
         if preset not in PRESETS:
-            raise InputError(f"Invalid model configuration: preset must be one of {', '.join(PRESETS)}; "
-                             f"got {preset!r}.")
+            raise InputError(
+                f"Invalid model configuration: preset must be one of {', '.join(PRESETS)}; got {preset!r}."
+            )
         return cls(**{**PRESETS[preset].defaults, "preset": preset, **changes})
 
     @classmethod
@@ -173,36 +211,58 @@ def _is_int(value: Any) -> bool:
 class TrainConfig:
     """How a network is trained."""
 
-    epochs: int = 30              # upper bound; EarlyStopping usually ends sooner
+    epochs: int = 30  # upper bound; EarlyStopping usually ends sooner
     batch_size: int = 64
-    learning_rate: float = 1e-3   # Adam; the lstm preset wants 3e-3 (see for_preset)
-    loss: str = "mse"             # "mse", "mae", "huber" (robust to outliers) or "bce" (tutorial only)
-    patience: int = 5             # epochs without validation improvement before stopping
-    val_fraction: float = 0.15    # of the windows, for EarlyStopping and model choice
-    test_fraction: float = 0.15   # of the windows, never seen in training; metrics reported on it
-    seed: int = 0                 # data split, shuffling and weight initialisation
-    weighting: str = "noise"      # "noise": weigh windows by 1/noise power (train for gain); "none"
-    self_supervised: bool = False # learn from the noisy data alone (blind-spot masking; Denoiser.fit(noisy))
-    init: str = ""                # "" fresh weights; "default" / "parabola": start from that bundled model
-    blind_spot: int = 4           # self-supervised: every k-th sample of a window is masked (k in [2, 16])
-    distribute: str | None = None # tf.distribute strategy for fit: None, "auto", "mirrored", "multiworker" (TF_CONFIG)
+    learning_rate: float = 1e-3  # Adam; the lstm preset wants 3e-3 (see for_preset)
+    loss: str = "mse"  # "mse", "mae", "huber" (robust to outliers) or "bce" (tutorial only)
+    patience: int = 5  # epochs without validation improvement before stopping
+    val_fraction: float = 0.15  # of the windows, for EarlyStopping and model choice
+    test_fraction: float = 0.15  # of the windows, never seen in training; metrics reported on it
+    seed: int = 0  # data split, shuffling and weight initialisation
+    weighting: str = "noise"  # "noise": weigh windows by 1/noise power (train for gain); "none"
+    self_supervised: bool = False  # learn from the noisy data alone (blind-spot masking; Denoiser.fit(noisy))
+    init: str = ""  # "" fresh weights; "default" / "parabola": start from that bundled model
+    blind_spot: int = 4  # self-supervised: every k-th sample of a window is masked (k in [2, 16])
+    distribute: str | None = None  # tf.distribute strategy for fit: None, "auto", "mirrored", "multiworker" (TF_CONFIG)
 
     def __post_init__(self) -> None:
         checks = [
-            (_is_int(self.epochs) and 1 <= self.epochs <= 10_000, f"epochs must be an integer in [1, 10000]; got {self.epochs!r}"),
-            (_is_int(self.batch_size) and 1 <= self.batch_size <= 65_536, f"batch_size must be an integer in [1, 65536]; got {self.batch_size!r}"),
+            (
+                _is_int(self.epochs) and 1 <= self.epochs <= 10_000,
+                f"epochs must be an integer in [1, 10000]; got {self.epochs!r}",
+            ),
+            (
+                _is_int(self.batch_size) and 1 <= self.batch_size <= 65_536,
+                f"batch_size must be an integer in [1, 65536]; got {self.batch_size!r}",
+            ),
             (0 < float(self.learning_rate) <= 1, f"learning_rate must be in (0, 1]; got {self.learning_rate!r}"),
             (self.loss in LOSSES, f"loss must be one of {', '.join(LOSSES)}; got {self.loss!r}"),
             (_is_int(self.patience) and self.patience >= 1, f"patience must be an integer >= 1; got {self.patience!r}"),
             (self.weighting in ("noise", "none"), f"weighting must be 'noise' or 'none'; got {self.weighting!r}"),
-            (0 < self.val_fraction < 0.5 and 0 <= self.test_fraction < 0.5, "val_fraction must be in (0, 0.5) and test_fraction in [0, 0.5)"),
-            (isinstance(self.self_supervised, bool), f"self_supervised must be true or false; got {self.self_supervised!r}"),
-            (self.init in INITS, f"init must be one of {', '.join(map(repr, INITS))} ('' = fresh weights); got {self.init!r}"),
-            (_is_int(self.blind_spot) and 2 <= self.blind_spot <= 16, f"blind_spot must be an integer in [2, 16]; got {self.blind_spot!r}"),
-            (self.distribute in DISTRIBUTE, f"distribute must be one of {', '.join(map(repr, DISTRIBUTE))}; "
-                                            f"got {self.distribute!r}"),
-            (not self.self_supervised or self.loss in ("mse", "mae", "huber"),
-             f"self-supervised training takes the loss mse, mae or huber; got {self.loss!r}"),
+            (
+                0 < self.val_fraction < 0.5 and 0 <= self.test_fraction < 0.5,
+                "val_fraction must be in (0, 0.5) and test_fraction in [0, 0.5)",
+            ),
+            (
+                isinstance(self.self_supervised, bool),
+                f"self_supervised must be true or false; got {self.self_supervised!r}",
+            ),
+            (
+                self.init in INITS,
+                f"init must be one of {', '.join(map(repr, INITS))} ('' = fresh weights); got {self.init!r}",
+            ),
+            (
+                _is_int(self.blind_spot) and 2 <= self.blind_spot <= 16,
+                f"blind_spot must be an integer in [2, 16]; got {self.blind_spot!r}",
+            ),
+            (
+                self.distribute in DISTRIBUTE,
+                f"distribute must be one of {', '.join(map(repr, DISTRIBUTE))}; got {self.distribute!r}",
+            ),
+            (
+                not self.self_supervised or self.loss in ("mse", "mae", "huber"),
+                f"self-supervised training takes the loss mse, mae or huber; got {self.loss!r}",
+            ),
         ]
         for ok, msg in checks:
             if not ok:

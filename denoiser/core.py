@@ -10,6 +10,7 @@ training record. Loading never uses Keras deserialisation: it reads only
 ``denoiser.json`` (validated data) and the weights (``model.weights.h5``), rebuilds
 the architecture from this package's code and loads weights of the expected shapes.
 """
+
 from __future__ import annotations
 
 import io
@@ -46,7 +47,7 @@ from denoiser.train import (
     strategy_for,
 )
 
-_CHUNK = 1024                            # windows per network call: bounded memory on long series
+_CHUNK = 1024  # windows per network call: bounded memory on long series
 
 
 class Denoiser:
@@ -83,9 +84,17 @@ class Denoiser:
         return f"Denoiser({self.config}, {state})"
 
     # ------------------------------------------------------------ training
-    def fit(self, noisy: np.ndarray, clean: np.ndarray | None = None, train: TrainConfig | None = None, *,
-            on_epoch: EpochHook | None = None, should_stop: StopFlag | None = None,
-            data_note: str = "", verbose: int = 0) -> Denoiser:
+    def fit(
+        self,
+        noisy: np.ndarray,
+        clean: np.ndarray | None = None,
+        train: TrainConfig | None = None,
+        *,
+        on_epoch: EpochHook | None = None,
+        should_stop: StopFlag | None = None,
+        data_note: str = "",
+        verbose: int = 0,
+    ) -> Denoiser:
         """Train the network on noisy/clean pairs, or on noisy data alone (self-supervised).
 
         The data is split into train / validation / test *before* it is cut into windows
@@ -131,8 +140,7 @@ class Denoiser:
 
         def scaled(part: str) -> tuple[np.ndarray, np.ndarray | None]:
             offset, scale = self._stats(x[part])
-            return (windows.scale(x[part], offset, scale),
-                    None if y is None else windows.scale(y[part], offset, scale))
+            return (windows.scale(x[part], offset, scale), None if y is None else windows.scale(y[part], offset, scale))
 
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused just below, with a reason
             (xs_train, ys_train), (xs_val, ys_val) = scaled("train"), scaled("val")
@@ -147,21 +155,35 @@ class Denoiser:
             if blind:
                 from denoiser import selfsup
 
-                info = selfsup.fit_blind_spot(self.model_, xs_train, xs_val, train, on_epoch=on_epoch,
-                                              should_stop=should_stop, verbose=verbose)
+                info = selfsup.fit_blind_spot(
+                    self.model_, xs_train, xs_val, train, on_epoch=on_epoch, should_stop=should_stop, verbose=verbose
+                )
             else:
                 assert ys_train is not None and ys_val is not None  # supervised: clean targets exist
-                info = fit_windows(self.model_, xs_train, ys_train, xs_val, ys_val, train,
-                                   on_epoch=on_epoch, should_stop=should_stop, verbose=verbose)
+                info = fit_windows(
+                    self.model_,
+                    xs_train,
+                    ys_train,
+                    xs_val,
+                    ys_val,
+                    train,
+                    on_epoch=on_epoch,
+                    should_stop=should_stop,
+                    verbose=verbose,
+                )
         # The fitted model keeps Keras' training graph alive (~50 MB even for a tiny net) for as
         # long as it lives, and an app session keeps its model: keep a bare copy instead.
         self.model_ = self._finished_network(self.model_, train)
         self.history_ = info.pop("history")
         by = "signals" if noisy.ndim == 2 and len(noisy) >= MIN_ROWS_FOR_ROW_SPLIT else "time"
-        self.train_info_ = {**info, "train_config": train.__dict__.copy(),
-                            "windows": {k: len(v) for k, v in x.items()}, "split": by,
-                            "init": f"bundled '{train.init}' model" if init is not None else "fresh weights",
-                            "data": data_note}
+        self.train_info_ = {
+            **info,
+            "train_config": train.__dict__.copy(),
+            "windows": {k: len(v) for k, v in x.items()},
+            "split": by,
+            "init": f"bundled '{train.init}' model" if init is not None else "fresh weights",
+            "data": data_note,
+        }
         if not len(x["test"]):
             self.test_metrics_ = {}
         elif blind:
@@ -173,11 +195,20 @@ class Denoiser:
             self.test_metrics_ = self._window_metrics(x["test"], y["test"])
         return self
 
-    def fit_stream(self, data: str | os.PathLike | Iterable[str | os.PathLike], train: TrainConfig | None = None, *,
-                   columns: Iterable[str] | None = None, clean_column: str | None = None,
-                   shuffle_buffer: int | None = None, on_epoch: EpochHook | None = None,
-                   should_stop: StopFlag | None = None, on_skip: Callable[[str, str], None] | None = None,
-                   data_note: str = "", verbose: int = 0) -> Denoiser:
+    def fit_stream(
+        self,
+        data: str | os.PathLike | Iterable[str | os.PathLike],
+        train: TrainConfig | None = None,
+        *,
+        columns: Iterable[str] | None = None,
+        clean_column: str | None = None,
+        shuffle_buffer: int | None = None,
+        on_epoch: EpochHook | None = None,
+        should_stop: StopFlag | None = None,
+        on_skip: Callable[[str, str], None] | None = None,
+        data_note: str = "",
+        verbose: int = 0,
+    ) -> Denoiser:
         """Train on windows streamed from many CSV files (:mod:`denoiser.stream`), one file in memory at a time.
 
         Every file is read once first (bad files are skipped with a warning that gives the
@@ -212,29 +243,48 @@ class Denoiser:
         blind = clean_column is None
         train, init = self._prepare_fit(train, blind, "leave out clean_column (--clean-column)", "recordings")
         skip = stream.warn_skip if on_skip is None else on_skip
-        plan = stream.make_plan(data, self.config.window, train, columns=columns, clean_column=clean_column,
-                                on_skip=skip)
+        plan = stream.make_plan(
+            data, self.config.window, train, columns=columns, clean_column=clean_column, on_skip=skip
+        )
         hops = part_hops(self.config.window, blind)
         self.global_offset_, self.global_scale_ = 0.0, 1.0
         if self.config.uses_global_stats:  # the training files' noisy windows only, as fit()
-            self.global_offset_, self.global_scale_ = stream.global_stats(plan, self.config.scaling, hops["train"],
-                                                                          on_skip=skip)
-        kw: dict[str, Any] = dict(global_offset=self.global_offset_, global_scale=self.global_scale_, on_skip=skip,
-                                  shuffle_buffer=stream.SHUFFLE_BUFFER if shuffle_buffer is None else shuffle_buffer)
+            self.global_offset_, self.global_scale_ = stream.global_stats(
+                plan, self.config.scaling, hops["train"], on_skip=skip
+            )
+        kw: dict[str, Any] = dict(
+            global_offset=self.global_offset_,
+            global_scale=self.global_scale_,
+            on_skip=skip,
+            shuffle_buffer=stream.SHUFFLE_BUFFER if shuffle_buffer is None else shuffle_buffer,
+        )
         train_ds, val_ds = (stream.dataset(plan, self.config, train, part, **kw) for part in ("train", "val"))
         # Datasets built outside the strategy's scope, model and fit inside: Keras distributes
         # the batches itself (as TensorFlow's distributed-training guide shows for model.fit).
         with strategy_for(train.distribute).scope():
             self._start_network(init, train.seed)
-            info = stream.fit(self.model_, train_ds, val_ds, train, on_epoch=on_epoch, should_stop=should_stop,
-                              train_steps=stream.steps(plan, self.config, train, "train"),
-                              val_steps=stream.steps(plan, self.config, train, "val"), verbose=verbose)
+            info = stream.fit(
+                self.model_,
+                train_ds,
+                val_ds,
+                train,
+                on_epoch=on_epoch,
+                should_stop=should_stop,
+                train_steps=stream.steps(plan, self.config, train, "train"),
+                val_steps=stream.steps(plan, self.config, train, "val"),
+                verbose=verbose,
+            )
         self.model_ = self._finished_network(self.model_, train)
         self.history_ = info.pop("history")
-        self.train_info_ = {**info, "train_config": train.__dict__.copy(),
-                            "windows": {k: plan.n_windows(k, hops[k]) for k in plan.parts}, "split": plan.split,
-                            "init": f"bundled '{train.init}' model" if init is not None else "fresh weights",
-                            "data": cut(data_note, 500), "stream": _stream_record(plan, self.config.window, train)}
+        self.train_info_ = {
+            **info,
+            "train_config": train.__dict__.copy(),
+            "windows": {k: plan.n_windows(k, hops[k]) for k in plan.parts},
+            "split": plan.split,
+            "init": f"bundled '{train.init}' model" if init is not None else "fresh weights",
+            "data": cut(data_note, 500),
+            "stream": _stream_record(plan, self.config.window, train),
+        }
         if blind:
             from denoiser import selfsup
 
@@ -255,8 +305,9 @@ class Denoiser:
             seed_weights(self.model_, np.random.default_rng(seed))
         self._fn = None
 
-    def _prepare_fit(self, train: TrainConfig | None, blind: bool, drop_clean: str,
-                     what: str = "data") -> tuple[TrainConfig, Denoiser | None]:
+    def _prepare_fit(
+        self, train: TrainConfig | None, blind: bool, drop_clean: str, what: str = "data"
+    ) -> tuple[TrainConfig, Denoiser | None]:
         """The training config for a fit with (``blind=False``) or without clean targets, and the start weights.
 
         Without clean data a fit is self-supervised (the config says so, unweighted); with clean data a
@@ -266,8 +317,10 @@ class Denoiser:
         if blind and not train.self_supervised:
             train = train.with_(self_supervised=True, weighting="none")
         if not blind and train.self_supervised:
-            raise InputError(f"self_supervised=True learns from the noisy {what} alone: {drop_clean}, "
-                             "or set self_supervised=False to train on the pairs.")
+            raise InputError(
+                f"self_supervised=True learns from the noisy {what} alone: {drop_clean}, "
+                "or set self_supervised=False to train on the pairs."
+            )
         init = self._init_model(train.init)
         if blind:
             self.config = replace(self.config, blind_spot=train.blind_spot)
@@ -293,11 +346,15 @@ class Denoiser:
         theirs = {k: v for k, v in src.config.to_dict().items() if k not in keep}
         differ = sorted(k for k in mine if mine[k] != theirs.get(k))
         if differ or (self.config.preset != "unet" and self.config.window != src.config.window):
-            what = ", ".join(f"{k} {mine[k]!r} vs {theirs.get(k)!r}" for k in differ) or \
-                f"window {self.config.window} vs {src.config.window}"
-            raise InputError(f"init='{name}' starts from the bundled '{name}' model, whose network differs from "
-                             f"this config ({what}). Use Denoiser() (its architecture), a matching config, "
-                             "or init='' for fresh weights.")
+            what = (
+                ", ".join(f"{k} {mine[k]!r} vs {theirs.get(k)!r}" for k in differ)
+                or f"window {self.config.window} vs {src.config.window}"
+            )
+            raise InputError(
+                f"init='{name}' starts from the bundled '{name}' model, whose network differs from "
+                f"this config ({what}). Use Denoiser() (its architecture), a matching config, "
+                "or init='' for fresh weights."
+            )
         return src
 
     def _finished_network(self, model: keras.Model, train: TrainConfig) -> keras.Model:
@@ -327,8 +384,10 @@ class Denoiser:
         clean = None if clean is None else np.asarray(clean, np.float64)
         if noisy.ndim not in (1, 2) or (clean is not None and noisy.shape != clean.shape):
             got = f"{noisy.shape}" + ("" if clean is None else f" and {clean.shape}")
-            raise InputError(f"Training data must be one 1-D recording or a 2-D batch (noisy and clean of the "
-                             f"same shape); got {got}.")
+            raise InputError(
+                f"Training data must be one 1-D recording or a 2-D batch (noisy and clean of the "
+                f"same shape); got {got}."
+            )
         if not (np.isfinite(noisy).all() and (clean is None or np.isfinite(clean).all())):
             raise InputError("Training data contains NaN or infinite values; fill or drop them first.")
         return noisy, clean
@@ -349,18 +408,20 @@ class Denoiser:
         with self._lock:  # trace once even when several threads (app sessions) start together
             if self._fn is None:
                 spec = tf.TensorSpec([None, self.config.window, 1], tf.float32)
-                self._fn = tf.function(partial(model.__call__, training=False), input_signature=[spec],
-                                       autograph=False)  # no Python control flow to convert
+                self._fn = tf.function(
+                    partial(model.__call__, training=False), input_signature=[spec], autograph=False
+                )  # no Python control flow to convert
         out = np.empty(scaled.shape, np.float64)
         for i in range(0, len(scaled), _CHUNK):
-            batch = scaled[i:i + _CHUNK, :, None].astype(np.float32)
-            out[i:i + _CHUNK] = self._fn(batch).numpy()[..., 0]  # type: ignore[misc]  # set just above
+            batch = scaled[i : i + _CHUNK, :, None].astype(np.float32)
+            out[i : i + _CHUNK] = self._fn(batch).numpy()[..., 0]  # type: ignore[misc]  # set just above
         return out
 
     def _stats(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Offset and scale per window, shape (n, 1): the window's own, or the stored global ones."""
-        return windows.window_stats(frames, self.config.scaling, global_offset=self.global_offset_,
-                                    global_scale=self.global_scale_)
+        return windows.window_stats(
+            frames, self.config.scaling, global_offset=self.global_offset_, global_scale=self.global_scale_
+        )
 
     def _denoise_frames(self, frames: np.ndarray, invariant: bool | None = None) -> np.ndarray:
         """Denoise windows: plainly, or J-invariantly for a self-supervised model (``config.blind_spot``)."""
@@ -446,9 +507,15 @@ class Denoiser:
     def layers(self) -> list[dict[str, Any]]:
         """The architecture as rows: name, kind, output shape, parameters (for tables)."""
         model = self._check_fitted()
-        return [{"layer": layer.name, "kind": type(layer).__name__,
-                 "output shape": str(tuple(layer.output.shape[1:])), "parameters": layer.count_params()}
-                for layer in model.layers]
+        return [
+            {
+                "layer": layer.name,
+                "kind": type(layer).__name__,
+                "output shape": str(tuple(layer.output.shape[1:])),
+                "parameters": layer.count_params(),
+            }
+            for layer in model.layers
+        ]
 
     def activations(self, window: np.ndarray) -> dict[str, np.ndarray]:
         """What each layer sees: the outputs of every convolution (or LSTM) for one window.
@@ -487,10 +554,15 @@ class Denoiser:
         weights = model.get_weights()
         modelfile.check_finite_weights(weights, "This model's")  # its own loader would refuse the file
         # Text in train_info (a column or file name) made as the loader wants it: what saves, loads.
-        meta = {"format": FORMAT, "version": FORMAT_VERSION, "config": self.config.to_dict(),
-                "fitted": {"global_offset": self.global_offset_, "global_scale": self.global_scale_},
-                "history": self.history_, "test_metrics": self.test_metrics_,
-                "train_info": modelfile.storable_train_info(self.train_info_)}
+        meta = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "config": self.config.to_dict(),
+            "fitted": {"global_offset": self.global_offset_, "global_scale": self.global_scale_},
+            "history": self.history_,
+            "test_metrics": self.test_metrics_,
+            "train_info": modelfile.storable_train_info(self.train_info_),
+        }
         with tempfile.TemporaryDirectory() as tmp:
             archive = Path(tmp) / "model.keras"
             # An uncompiled copy: the file carries weights only, not Adam's state (3x the size).
@@ -533,8 +605,9 @@ class Denoiser:
             try:
                 den.model_ = build_model(config)
             except Exception as err:  # a config that validates but that Keras cannot build
-                raise InputError("This model file describes a network that cannot be built "
-                                 f"({modelfile._why(err)}).") from None
+                raise InputError(
+                    f"This model file describes a network that cannot be built ({modelfile._why(err)})."
+                ) from None
             arch = {k: v for k, v in config.to_dict().items() if k not in ("hop", "scaling")}
             modelfile.load_weights(den.model_, mf.weights, json.dumps(arch, sort_keys=True))
         except InputError:
@@ -542,8 +615,9 @@ class Denoiser:
         except RecursionError:
             raise InputError("This model file is nested too deeply to be a Denoiser model; it is refused.") from None
         except Exception as err:  # last line: a bad file is an InputError, never a traceback
-            raise InputError(f"This model file could not be loaded ({modelfile._why(err)}); "
-                             "choose a .keras file saved by Denoiser.") from None
+            raise InputError(
+                f"This model file could not be loaded ({modelfile._why(err)}); choose a .keras file saved by Denoiser."
+            ) from None
         den.history_ = mf.history
         den.test_metrics_ = mf.test_metrics
         den.train_info_ = mf.train_info
@@ -589,16 +663,23 @@ def _check_scaled(*arrays: np.ndarray | None) -> None:
     when a window's mean and spread are taken; a network trained on the result is all NaN.
     """
     if not all(a is None or np.isfinite(a).all() for a in arrays):
-        raise InputError("Training data holds values so large (near +-1e308) that scaling its windows overflows "
-                         "to infinity; the network would learn nothing but NaN. Divide the data by a large "
-                         "factor, or drop those values, and train again.")
+        raise InputError(
+            "Training data holds values so large (near +-1e308) that scaling its windows overflows "
+            "to infinity; the network would learn nothing but NaN. Divide the data by a large "
+            "factor, or drop those values, and train again."
+        )
 
 
 def _stream_record(plan: Any, window: int, train: TrainConfig) -> dict[str, Any]:
     """What a streamed fit read, for ``train_info_`` (bounded and printable: model files check it)."""
-    return {"files": plan.files, "series": len({(s.path, s.column) for part in plan.parts.values() for s in part}),
-            "skipped": len(plan.skipped), "skipped_files": [cut(f"{p}: {r}", 300) for p, r in plan.skipped[:20]],
-            "window": window, "seed": train.seed}
+    return {
+        "files": plan.files,
+        "series": len({(s.path, s.column) for part in plan.parts.values() for s in part}),
+        "skipped": len(plan.skipped),
+        "skipped_files": [cut(f"{p}: {r}", 300) for p, r in plan.skipped[:20]],
+        "window": window,
+        "seed": train.seed,
+    }
 
 
 def _json_default(obj: Any) -> Any:

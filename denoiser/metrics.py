@@ -4,6 +4,7 @@ All take ``(reference, estimate)`` of the same shape. NaN in either array is
 ignored pairwise (the same samples are dropped from both); if nothing is left the
 result is NaN. Shapes that differ raise :class:`InputError` instead of broadcasting.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -84,5 +85,10 @@ def report(clean: np.ndarray, noisy: np.ndarray, denoised: np.ndarray) -> dict[s
     dict with ``noisy_mse``, ``noisy_mae`` (the input against ``clean``), ``mse``,
     ``mae`` (the output against ``clean``) and ``gain_db`` (:func:`gain_db`)
     """
-    return {"noisy_mse": mse(clean, noisy), "noisy_mae": mae(clean, noisy),
-            "mse": mse(clean, denoised), "mae": mae(clean, denoised), "gain_db": gain_db(clean, noisy, denoised)}
+    return {
+        "noisy_mse": mse(clean, noisy),
+        "noisy_mae": mae(clean, noisy),
+        "mse": mse(clean, denoised),
+        "mae": mae(clean, denoised),
+        "gain_db": gain_db(clean, noisy, denoised),
+    }

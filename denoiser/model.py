@@ -5,6 +5,7 @@ two convolutional ones (``unet``, ``seed``) and a recurrent one (``lstm``).
 Each network is a function registered with ``@builder(name)`` under the name of
 its record in :mod:`denoiser.presets` (which holds everything else about it).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -21,11 +22,13 @@ BUILDERS: dict[str, Builder] = {}
 
 def builder(name: str) -> Callable[[Builder], Builder]:
     """Register the decorated function as the network of preset ``name`` (a key of ``presets.PRESETS``)."""
+
     def register(fn: Builder) -> Builder:
         if name in BUILDERS:  # two networks under one saved name would load the wrong weights
             raise ValueError(f"Preset {name!r} already has a builder ({BUILDERS[name].__name__}).")
         BUILDERS[name] = fn
         return fn
+
     return register
 
 
@@ -34,8 +37,9 @@ def builder_for(name: str) -> Builder:
     try:
         return BUILDERS[name]
     except KeyError:
-        raise LookupError(f"No builder for preset {name!r}: add one in denoiser/model.py "
-                          f"with @builder({name!r}).") from None
+        raise LookupError(
+            f"No builder for preset {name!r}: add one in denoiser/model.py with @builder({name!r})."
+        ) from None
 
 
 def build_model(config: ModelConfig) -> keras.Model:

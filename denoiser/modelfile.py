@@ -16,6 +16,7 @@ single value, so a dataset that declares gigabytes of fill value is refused unre
 Every failure is an :class:`~denoiser.errors.InputError` with a short message; nothing
 here imports TensorFlow (the Keras model is passed in by :mod:`denoiser.core`).
 """
+
 from __future__ import annotations
 
 import io
@@ -37,19 +38,23 @@ from denoiser.errors import InputError
 from denoiser.text import cut
 
 FORMAT = "denoiser-model"
-FORMAT_VERSION = 2                  # 2: learned scaling in "fitted", not in "config" (1 is still read)
+FORMAT_VERSION = 2  # 2: learned scaling in "fitted", not in "config" (1 is still read)
 READABLE_VERSIONS = (1, 2)
 FITTED_KEYS = ("global_offset", "global_scale")  # learned by fit; version 1 kept them in the config
-MAX_MODEL_BYTES = 64 * 1024**2      # a model file larger than this is refused unread
-MAX_MEMBERS = 8                     # Denoiser writes 4; room for a few more, not for a million
-MAX_DIRECTORY_BYTES = 64 * 1024     # the ZIP central directory of 8 short names is < 1 KB
-MEMBER_CAPS = {"denoiser.json": 1024**2, "config.json": 4 * 1024**2, "metadata.json": 64 * 1024,
-               "model.weights.h5": MAX_MODEL_BYTES}
+MAX_MODEL_BYTES = 64 * 1024**2  # a model file larger than this is refused unread
+MAX_MEMBERS = 8  # Denoiser writes 4; room for a few more, not for a million
+MAX_DIRECTORY_BYTES = 64 * 1024  # the ZIP central directory of 8 short names is < 1 KB
+MEMBER_CAPS = {
+    "denoiser.json": 1024**2,
+    "config.json": 4 * 1024**2,
+    "metadata.json": 64 * 1024,
+    "model.weights.h5": MAX_MODEL_BYTES,
+}
 _METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
-_READ_CHUNK = 64 * 1024             # bytes asked of the decompressor at a time
-_MAX_TEXT = 500                     # characters of a text field in train_info
-_MAX_LIST = 100_000                 # entries of a history list (epochs)
-_MAX_KEYS = 64                      # keys of one JSON object we keep
+_READ_CHUNK = 64 * 1024  # bytes asked of the decompressor at a time
+_MAX_TEXT = 500  # characters of a text field in train_info
+_MAX_LIST = 100_000  # entries of a history list (epochs)
+_MAX_KEYS = 64  # keys of one JSON object we keep
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 # Class names and modules that carry or reach code. Refused even though we never
 # deserialise config.json: a file naming them was not written by Denoiser.
@@ -104,8 +109,21 @@ def read_model_file(source: str | os.PathLike | bytes | IO[bytes]) -> ModelFile:
         raise InputError("This model file's JSON is nested too deeply to be a Denoiser model; it is refused.") from None
     except MemoryError:
         raise InputError("This model file needs more memory than a Denoiser model can; it is refused.") from None
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError,
-            ValueError, TypeError, KeyError, AttributeError, struct.error, UnicodeError, OverflowError) as err:
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        NotImplementedError,
+        RuntimeError,
+        OSError,
+        ValueError,
+        TypeError,
+        KeyError,
+        AttributeError,
+        struct.error,
+        UnicodeError,
+        OverflowError,
+    ) as err:
         raise InputError(f"This model file is damaged ({_why(err)}). Choose a .keras file saved by Denoiser.") from None
 
 
@@ -157,12 +175,15 @@ def _check_directory(buf: io.BytesIO) -> None:
     # zipfile's own reader of that record (private: what ZipFile itself will trust), not a copy of it
     end = zipfile._EndRecData(buf)  # type: ignore[attr-defined]
     if end is None:
-        raise InputError("This is not a model file (not a .keras archive, or it is damaged). "
-                         "Choose a .keras file saved by Denoiser.")
+        raise InputError(
+            "This is not a model file (not a .keras archive, or it is damaged). Choose a .keras file saved by Denoiser."
+        )
     entries, size = end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]  # type: ignore[attr-defined]
     if entries > MAX_MEMBERS or size > MAX_DIRECTORY_BYTES:
-        raise InputError(f"This .keras file lists {entries:,} entries ({size:,} bytes of directory); a Denoiser "
-                         f"model has {len(MEMBER_CAPS)}. The file is refused.")
+        raise InputError(
+            f"This .keras file lists {entries:,} entries ({size:,} bytes of directory); a Denoiser "
+            f"model has {len(MEMBER_CAPS)}. The file is refused."
+        )
 
 
 def _read_archive(data: bytes) -> ModelFile:
@@ -171,27 +192,36 @@ def _read_archive(data: bytes) -> ModelFile:
     try:
         zf = zipfile.ZipFile(buf)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error) as err:
-        raise InputError("This is not a model file (not a .keras archive, or it is damaged). "
-                         f"Choose a .keras file saved by Denoiser ({_why(err)}).") from None
+        raise InputError(
+            "This is not a model file (not a .keras archive, or it is damaged). "
+            f"Choose a .keras file saved by Denoiser ({_why(err)})."
+        ) from None
     with zf:
         infos = zf.infolist()
         names = [i.filename for i in infos]
         if len(infos) > MAX_MEMBERS:
-            raise InputError(f"This .keras file has {len(infos):,} entries; a Denoiser model has "
-                             f"{len(MEMBER_CAPS)}. The file is refused.")
+            raise InputError(
+                f"This .keras file has {len(infos):,} entries; a Denoiser model has "
+                f"{len(MEMBER_CAPS)}. The file is refused."
+            )
         odd = [n for n in names if n not in MEMBER_CAPS]
         if odd:
             shown = ", ".join(_shown(n) for n in odd[:3])
-            raise InputError(f"This .keras file holds unexpected entries ({shown}); it was not saved by Denoiser "
-                             "and is refused.")
+            raise InputError(
+                f"This .keras file holds unexpected entries ({shown}); it was not saved by Denoiser and is refused."
+            )
         if len(set(names)) != len(names):
-            raise InputError("This .keras file holds the same entry twice; it was not saved by Denoiser and is refused.")
+            raise InputError(
+                "This .keras file holds the same entry twice; it was not saved by Denoiser and is refused."
+            )
         for info in infos:  # every check that needs no decompression, for all members first
             _check_member(info)
         if "denoiser.json" not in names:
-            raise InputError("This .keras file was not saved by Denoiser (it has no denoiser.json), so it is refused: "
-                             "only Denoiser models can be loaded. Train one on the Model page or with "
-                             "`python -m denoiser train`.")
+            raise InputError(
+                "This .keras file was not saved by Denoiser (it has no denoiser.json), so it is refused: "
+                "only Denoiser models can be loaded. Train one on the Model page or with "
+                "`python -m denoiser train`."
+            )
         if "model.weights.h5" not in names:
             raise InputError("This model file has no weights (model.weights.h5 is missing); it is damaged.")
         meta = _parse_json(read_member(zf, zf.getinfo("denoiser.json")), "denoiser.json")
@@ -207,14 +237,19 @@ def _read_archive(data: bytes) -> ModelFile:
 def _check_member(info: zipfile.ZipInfo) -> None:
     name = info.filename
     if info.flag_bits & 0x1:
-        raise InputError(f"The entry {name!r} of this model file is encrypted; Denoiser models never are. "
-                         "The file is refused.")
+        raise InputError(
+            f"The entry {name!r} of this model file is encrypted; Denoiser models never are. The file is refused."
+        )
     if info.compress_type not in _METHODS:
-        raise InputError(f"The entry {name!r} of this model file uses compression method {info.compress_type}; "
-                         "Denoiser models use only stored or deflate. The file is refused.")
+        raise InputError(
+            f"The entry {name!r} of this model file uses compression method {info.compress_type}; "
+            "Denoiser models use only stored or deflate. The file is refused."
+        )
     if info.file_size > MEMBER_CAPS[name]:
-        raise InputError(f"The entry {name!r} in this model file is too large "
-                         f"({info.file_size:,} bytes declared); the file is refused.")
+        raise InputError(
+            f"The entry {name!r} in this model file is too large "
+            f"({info.file_size:,} bytes declared); the file is refused."
+        )
 
 
 def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
@@ -233,8 +268,9 @@ def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
                 break
             out += chunk
             if len(out) > limit:
-                raise InputError(f"The entry {info.filename!r} of this model file is larger than it claims; "
-                                 "the file is refused.")
+                raise InputError(
+                    f"The entry {info.filename!r} of this model file is larger than it claims; the file is refused."
+                )
     if len(out) != info.file_size:
         raise InputError(f"The entry {info.filename!r} of this model file is shorter than it claims; it is damaged.")
     return bytes(out)
@@ -255,13 +291,24 @@ def _validate_meta(meta: Any) -> ModelFile:
         raise InputError("This .keras file's denoiser.json is not a Denoiser model description; the file is refused.")
     version = meta.get("version")
     if not _is_int(version) or version not in READABLE_VERSIONS:
-        raise InputError(f"This model file has format version {_shown(version)}; this Denoiser reads "
-                         f"versions {' and '.join(map(str, READABLE_VERSIONS))}.")
-    unknown = set(meta) - {"format", "version", "config", "history", "test_metrics", "train_info",
-                           *(("fitted",) if version >= 2 else ())}
+        raise InputError(
+            f"This model file has format version {_shown(version)}; this Denoiser reads "
+            f"versions {' and '.join(map(str, READABLE_VERSIONS))}."
+        )
+    unknown = set(meta) - {
+        "format",
+        "version",
+        "config",
+        "history",
+        "test_metrics",
+        "train_info",
+        *(("fitted",) if version >= 2 else ()),
+    }
     if unknown:
-        raise InputError(f"This model file's denoiser.json has unknown fields "
-                         f"({', '.join(_shown(k) for k in sorted(map(str, unknown))[:3])}); the file is refused.")
+        raise InputError(
+            f"This model file's denoiser.json has unknown fields "
+            f"({', '.join(_shown(k) for k in sorted(map(str, unknown))[:3])}); the file is refused."
+        )
     config = meta.get("config")
     if not isinstance(config, dict):
         raise InputError("The model's configuration is not a JSON object.")
@@ -269,8 +316,9 @@ def _validate_meta(meta: Any) -> ModelFile:
     history = _number_dict(meta.get("history", {}), "history", lists=True)
     metrics = _number_dict(meta.get("test_metrics", {}), "test_metrics", lists=False)
     info = meta.get("train_info", {})
-    return ModelFile(config=config, history=history, test_metrics=metrics, train_info=validate_train_info(info),
-                     fitted=fitted)
+    return ModelFile(
+        config=config, history=history, test_metrics=metrics, train_info=validate_train_info(info), fitted=fitted
+    )
 
 
 def _fitted(config: dict, fitted: Any, version: int) -> tuple[dict, dict[str, float]]:
@@ -279,12 +327,14 @@ def _fitted(config: dict, fitted: Any, version: int) -> tuple[dict, dict[str, fl
         fitted = {k: config[k] for k in FITTED_KEYS if k in config}
         config = {k: v for k, v in config.items() if k not in FITTED_KEYS}
     if not isinstance(fitted, dict) or set(fitted) - set(FITTED_KEYS):
-        raise InputError("This model file's learned scaling ('fitted') is not global_offset and global_scale; "
-                         "the file is refused.")
+        raise InputError(
+            "This model file's learned scaling ('fitted') is not global_offset and global_scale; the file is refused."
+        )
     out = {"global_offset": fitted.get("global_offset", 0.0), "global_scale": fitted.get("global_scale", 1.0)}
     if not all(_is_number(v) and math.isfinite(v) for v in out.values()) or not out["global_scale"] > 0:
-        raise InputError("This model file's learned scaling is not finite (global_scale must also be > 0); "
-                         "the file is refused.")
+        raise InputError(
+            "This model file's learned scaling is not finite (global_scale must also be > 0); the file is refused."
+        )
     return config, {k: float(v) for k, v in out.items()}
 
 
@@ -297,14 +347,24 @@ def _number_dict(obj: Any, what: str, *, lists: bool) -> dict:
         _check_key(key, what)
         values = value if lists else [value]
         if not isinstance(values, list) or len(values) > _MAX_LIST or not all(_is_number(v) for v in values):
-            raise InputError(f"The model file's {what} entry {key!r} is not "
-                             f"{'a list of numbers' if lists else 'a number'}; the file is refused.")
+            raise InputError(
+                f"The model file's {what} entry {key!r} is not "
+                f"{'a list of numbers' if lists else 'a number'}; the file is refused."
+            )
         out[key] = [float(v) for v in values] if lists else float(value)
     return out
 
 
-_INFO_TYPES = {"best_epoch": "int", "epochs_run": "int", "stopped_by_user": "bool", "seconds": "real",
-               "data": "text", "train_config": "flat", "windows": "counts", "search": "tree"}
+_INFO_TYPES = {
+    "best_epoch": "int",
+    "epochs_run": "int",
+    "stopped_by_user": "bool",
+    "seconds": "real",
+    "data": "text",
+    "train_config": "flat",
+    "windows": "counts",
+    "search": "tree",
+}
 
 
 def validate_train_info(info: Any) -> dict[str, Any]:
@@ -322,18 +382,22 @@ def validate_train_info(info: Any) -> dict[str, Any]:
     for key, value in info.items():
         _check_key(key, "train_info")
         kind = _INFO_TYPES.get(key, "tree")
-        ok = {"int": lambda v: _is_int(v) and v >= 0,
-              "bool": lambda v: isinstance(v, bool),
-              "real": lambda v: _is_number(v) and math.isfinite(v) and v >= 0,
-              "text": _is_text,
-              "flat": lambda v: isinstance(v, dict) and all(_is_scalar(e) for e in v.values()),
-              "counts": lambda v: isinstance(v, dict) and all(_is_int(e) and e >= 0 for e in v.values()),
-              "tree": lambda v: _is_tree(v, depth=3)}[kind](value)
+        ok = {
+            "int": lambda v: _is_int(v) and v >= 0,
+            "bool": lambda v: isinstance(v, bool),
+            "real": lambda v: _is_number(v) and math.isfinite(v) and v >= 0,
+            "text": _is_text,
+            "flat": lambda v: isinstance(v, dict) and all(_is_scalar(e) for e in v.values()),
+            "counts": lambda v: isinstance(v, dict) and all(_is_int(e) and e >= 0 for e in v.values()),
+            "tree": lambda v: _is_tree(v, depth=3),
+        }[kind](value)
         if ok and isinstance(value, dict):
             ok = len(value) <= _MAX_KEYS and all(isinstance(k, str) and _KEY.fullmatch(k) for k in value)
         if not ok:
-            raise InputError(f"The model file's train_info field {key!r} has a value of the wrong type, "
-                             "length or characters; the file is refused.")
+            raise InputError(
+                f"The model file's train_info field {key!r} has a value of the wrong type, "
+                "length or characters; the file is refused."
+            )
     return dict(info)
 
 
@@ -344,6 +408,7 @@ def storable_train_info(info: dict[str, Any]) -> dict[str, Any]:
     a non-breaking space, or thousands of characters): each becomes one printable line of at
     most 500 characters (:func:`denoiser.text.cut`), so a model always loads after it was saved.
     """
+
     def fix(value: Any) -> Any:
         if isinstance(value, str):
             return value if _is_text(value) else cut(value, _MAX_TEXT)
@@ -358,8 +423,10 @@ def storable_train_info(info: dict[str, Any]) -> dict[str, Any]:
 
 def _check_key(key: Any, what: str) -> None:
     if not isinstance(key, str) or not _KEY.fullmatch(key):
-        raise InputError(f"The model file's {what} has a field named {_shown(key)}; field names are short "
-                         "words of letters, digits and '_'. The file is refused.")
+        raise InputError(
+            f"The model file's {what} has a field named {_shown(key)}; field names are short "
+            "words of letters, digits and '_'. The file is refused."
+        )
 
 
 def _is_int(v: Any) -> bool:
@@ -387,8 +454,11 @@ def _is_tree(v: Any, depth: int) -> bool:
     if isinstance(v, list):
         return len(v) <= _MAX_KEYS and all(_is_tree(e, depth - 1) for e in v)
     if isinstance(v, dict):
-        return (len(v) <= _MAX_KEYS and all(isinstance(k, str) and _KEY.fullmatch(k) for k in v)
-                and all(_is_tree(e, depth - 1) for e in v.values()))
+        return (
+            len(v) <= _MAX_KEYS
+            and all(isinstance(k, str) and _KEY.fullmatch(k) for k in v)
+            and all(_is_tree(e, depth - 1) for e in v.values())
+        )
     return False
 
 
@@ -411,18 +481,30 @@ def check_keras_config(raw: bytes) -> None:
         if isinstance(node, dict):
             module, cls = node.get("module"), node.get("class_name")
             registered = node.get("registered_name")
-            if module is not None and not isinstance(module, str) or cls is not None and not isinstance(cls, str) \
-                    or registered is not None and not isinstance(registered, str):
-                raise InputError("The model file's config.json names a module or class that is not text; "
-                                 "it is refused.")
+            if (
+                module is not None
+                and not isinstance(module, str)
+                or cls is not None
+                and not isinstance(cls, str)
+                or registered is not None
+                and not isinstance(registered, str)
+            ):
+                raise InputError(
+                    "The model file's config.json names a module or class that is not text; it is refused."
+                )
             if module and module.split(".")[0] != "keras":
-                raise InputError(f"This model file refers to code outside Keras (module {_shown(module)}); "
-                                 "it is refused.")
+                raise InputError(
+                    f"This model file refers to code outside Keras (module {_shown(module)}); it is refused."
+                )
             if cls and cls.lower() in _CODE_CLASSES:
-                raise InputError(f"This model file contains a {cls[:40] if cls.isidentifier() else _shown(cls)} layer, which carries code; it is refused.")
+                raise InputError(
+                    f"This model file contains a {cls[:40] if cls.isidentifier() else _shown(cls)} layer, which carries code; it is refused."
+                )
             if registered and registered not in _REGISTERED_OK:
-                raise InputError(f"This model file names a registered (custom) object {_shown(registered)}, "
-                                 "which carries code; it is refused.")
+                raise InputError(
+                    f"This model file names a registered (custom) object {_shown(registered)}, "
+                    "which carries code; it is refused."
+                )
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
@@ -447,20 +529,24 @@ def weight_layout(h5: Any) -> dict[str, tuple[tuple[int, ...], str]]:
             path = f"{prefix}/{name}"
             link = group.get(name, getlink=True)
             if not isinstance(link, h5py.HardLink):
-                raise InputError(f"The model's weights file holds a link ({type(link).__name__} at "
-                                 f"{_shown(path)}); Denoiser never writes one. The file is refused.")
+                raise InputError(
+                    f"The model's weights file holds a link ({type(link).__name__} at "
+                    f"{_shown(path)}); Denoiser never writes one. The file is refused."
+                )
             obj = group[name]
             if isinstance(obj, h5py.Group):
                 layout[path] = ((), "group")
                 stack.append((path, obj))
             elif isinstance(obj, h5py.Dataset):
                 if obj.is_virtual or obj.external:
-                    raise InputError(f"The model's weights file keeps {_shown(path)} outside itself; "
-                                     "the file is refused.")
+                    raise InputError(
+                        f"The model's weights file keeps {_shown(path)} outside itself; the file is refused."
+                    )
                 layout[path] = (tuple(int(n) for n in obj.shape), str(obj.dtype))
             else:
-                raise InputError(f"The model's weights file holds an unexpected object at {_shown(path)}; "
-                                 "the file is refused.")
+                raise InputError(
+                    f"The model's weights file holds an unexpected object at {_shown(path)}; the file is refused."
+                )
     return layout
 
 
@@ -505,15 +591,18 @@ def load_weights(model: Any, weights: bytes, key: str) -> None:
         except Exception as err:  # h5py raises OSError, KeyError, RuntimeError... for damaged files
             raise InputError(f"The model's weights are damaged ({_why(err)}); the file is refused.") from None
         if found != expected:
-            raise InputError("The model's weights do not match the architecture its configuration describes "
-                             f"({_first_difference(expected, found)}); the file is refused.")
+            raise InputError(
+                "The model's weights do not match the architecture its configuration describes "
+                f"({_first_difference(expected, found)}); the file is refused."
+            )
         try:
             with warnings.catch_warnings():  # Keras warns per missing group before it raises
                 warnings.simplefilter("ignore")
                 model.load_weights(target)
         except Exception as err:  # h5py/Keras raise many types for damaged weights
-            raise InputError("The model's weights could not be read although their shapes fit "
-                             f"({_why(err)}); the file is damaged.") from None
+            raise InputError(
+                f"The model's weights could not be read although their shapes fit ({_why(err)}); the file is damaged."
+            ) from None
     check_finite_weights(model.get_weights(), "This model file's")
 
 
@@ -529,9 +618,11 @@ def check_finite_weights(weights: list[Any], whose: str) -> None:
 
     bad = sum(int(np.size(w) - np.isfinite(w).sum()) for w in weights)
     if bad:
-        raise InputError(f"{whose} weights hold {bad:,} NaN or infinite values (the training diverged), so the "
-                         "network would turn every signal into NaN. Train it again (a lower learning rate, or "
-                         "data without values near the float limit); the model is refused.")
+        raise InputError(
+            f"{whose} weights hold {bad:,} NaN or infinite values (the training diverged), so the "
+            "network would turn every signal into NaN. Train it again (a lower learning rate, or "
+            "data without values near the float limit); the model is refused."
+        )
 
 
 def _first_difference(expected: dict, found: dict) -> str:

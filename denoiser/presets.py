@@ -11,6 +11,7 @@ Adding a preset therefore touches two files: its record here and its builder in
 ``denoiser/model.py`` (see CONTRIBUTING.md). This module must not import Keras:
 ``config.py`` validates names against it and stays numpy-only.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
@@ -79,38 +80,59 @@ _UNET_NOTES = (
     "twice wider stretch of the input, so they see shape and trend rather than single samples. The "
     "**bottleneck** has the widest view. **Decoder levels** (up…, dec…) double the length again and "
     "mix in the encoder's fine detail through the skip connections; the last layer, *correction*, is "
-    "what gets added to the noisy window.")
+    "what gets added to the noisy window."
+)
 _SEED_NOTES = (
     "The tutorial net's **encoder** (enc1, enc2) convolves 3 samples at a time, so each position "
     "sees only a few neighbours; the **decoder** (dec2, dec1) spreads that back out and the last "
-    "layer squeezes 128 channels into the denoised value.")
+    "layer squeezes 128 channels into the denoised value."
+)
 _LSTM_NOTES = (
     "Each **LSTM layer** reads the window one sample at a time and carries a memory along; a "
     "bidirectional layer reads it forwards and backwards, so each position knows both sides. The "
-    "second layer works on the first one's summaries. The *correction* is added to the noisy window.")
+    "second layer works on the first one's summaries. The *correction* is added to the noisy window."
+)
 
 #: The presets by name, in the order they are offered (the first is the default).
 PRESETS: dict[str, Preset] = {
     "unet": Preset(
-        "unet", label="Default: Conv1D U-Net autoencoder (wide receptive field, linear output)", short="U-Net",
-        defaults={"window": 256}, learning_rate=1e-3, layer_notes=_UNET_NOTES, bias_free=True),
+        "unet",
+        label="Default: Conv1D U-Net autoencoder (wide receptive field, linear output)",
+        short="U-Net",
+        defaults={"window": 256},
+        learning_rate=1e-3,
+        layer_notes=_UNET_NOTES,
+        bias_free=True,
+    ),
     "seed": Preset(
-        "seed", label="Tutorial (seed): the MachineCurve network, 28,737 parameters", short="Tutorial net",
-        defaults={"window": 150, "scaling": "minmax", "kernel_size": 3}, tunable=("window",),
-        learning_rate=1e-3, layer_notes=_SEED_NOTES,
+        "seed",
+        label="Tutorial (seed): the MachineCurve network, 28,737 parameters",
+        short="Tutorial net",
+        defaults={"window": 150, "scaling": "minmax", "kernel_size": 3},
+        tunable=("window",),
+        learning_rate=1e-3,
+        layer_notes=_SEED_NOTES,
         # Its own scaling and window; a search trial of a few epochs tells nothing about it.
-        searchable=False, scalings=("minmax", "global-minmax"),
+        searchable=False,
+        scalings=("minmax", "global-minmax"),
         scaling_rule="ends in a sigmoid (outputs in [0, 1]), so it needs a min-max scaling",
-        bias_note="the seed net ends in a sigmoid"),
+        bias_note="the seed net ends in a sigmoid",
+    ),
     "lstm": Preset(
         # LSTMs learn little at 1e-3 in a few epochs (0.6 dB after 5 epochs on 2,000 windows of 128)
         # but 5.5 dB at 3e-3. A recurrent layer steps through the window sample by sample, so its cost
         # grows with the window: 128 by default (~2.5 CPU-s per epoch on 2,000 windows, 1.5x the U-Net's).
-        "lstm", label="LSTM: stacked bidirectional LSTMs, a value per time step (slower on CPU)", short="LSTM",
-        defaults={"window": 128}, tunable=("window", "scaling"), learning_rate=3e-3, layer_notes=_LSTM_NOTES,
+        "lstm",
+        label="LSTM: stacked bidirectional LSTMs, a value per time step (slower on CPU)",
+        short="LSTM",
+        defaults={"window": 128},
+        tunable=("window", "scaling"),
+        learning_rate=3e-3,
+        layer_notes=_LSTM_NOTES,
         form_note="The LSTM reads each window one sample at a time: on a CPU it trains several times "
-                  "slower than the U-Net per window, so keep its window at 128 or less.",
-        bias_note="LSTM gates are not scale-equivariant"),
+        "slower than the U-Net per window, so keep its window at 128 or less.",
+        bias_note="LSTM gates are not scale-equivariant",
+    ),
 }
 #: The preset of ``ModelConfig()`` and of the bundled models.
 DEFAULT = "unet"

@@ -12,6 +12,7 @@ the search and stay an honest estimate.
 >>> result.to_frame()           # one row per trial, best first             # doctest: +SKIP
 >>> result.best_.save("best.keras")                                         # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 import math
@@ -39,7 +40,7 @@ TRAIN_KEYS = frozenset(f.name for f in fields(TrainConfig))
 # They define the split every trial must share. (Learned values, such as the global
 # scaling's offset and scale, are fitted attributes, not config, so nothing else is excluded.)
 SPLIT_KEYS = frozenset({"val_fraction", "test_fraction"})
-MAX_GRID = 10_000   # a larger grid must be sampled (n_trials)
+MAX_GRID = 10_000  # a larger grid must be sampled (n_trials)
 
 
 @dataclass
@@ -73,10 +74,18 @@ class SearchResult:
         return pd.DataFrame(self.table)
 
 
-def search(noisy: np.ndarray, clean: np.ndarray, space: dict[str, list], *,
-           base_config: ModelConfig | None = None, train: TrainConfig | None = None,
-           n_trials: int | None = None, budget_seconds: float | None = None,
-           on_trial: TrialHook | None = None, should_stop: StopFlag | None = None) -> SearchResult:
+def search(
+    noisy: np.ndarray,
+    clean: np.ndarray,
+    space: dict[str, list],
+    *,
+    base_config: ModelConfig | None = None,
+    train: TrainConfig | None = None,
+    n_trials: int | None = None,
+    budget_seconds: float | None = None,
+    on_trial: TrialHook | None = None,
+    should_stop: StopFlag | None = None,
+) -> SearchResult:
     """Train one Denoiser per combination of ``space``, rank on validation, test the best.
 
     Parameters
@@ -125,14 +134,23 @@ def search(noisy: np.ndarray, clean: np.ndarray, space: dict[str, list], *,
     # Carried into the saved model, so a downloaded winner says how it was chosen and tested.
     result.best_.test_metrics_ = dict(result.test_metrics)
     result.best_.train_info_["search"] = {
-        "params": result.best_params, "trials": len(result.table), "val_mse": best_mse,
-        "test": f"{n_test} held-out {'samples' if noisy.ndim == 1 else 'signals'}"}
+        "params": result.best_params,
+        "trials": len(result.table),
+        "val_mse": best_mse,
+        "test": f"{n_test} held-out {'samples' if noisy.ndim == 1 else 'signals'}",
+    }
     return result
 
 
 # ------------------------------------------------------------ planning
-def prepare_search(noisy: np.ndarray, clean: np.ndarray, space: dict[str, list], base_config: ModelConfig | None,
-             train: TrainConfig | None, n_trials: int | None) -> tuple:
+def prepare_search(
+    noisy: np.ndarray,
+    clean: np.ndarray,
+    space: dict[str, list],
+    base_config: ModelConfig | None,
+    train: TrainConfig | None,
+    n_trials: int | None,
+) -> tuple:
     """What every search needs before its trials: defaults, checked data, the plan, the splits.
 
     Returns ``(base_config, train, combos, parts, inner)``: ``parts`` maps train/val/test to
@@ -157,8 +175,7 @@ def _check_data(noisy: np.ndarray, clean: np.ndarray) -> tuple[np.ndarray, np.nd
     return noisy, clean
 
 
-def _plan(space: dict[str, list], base: ModelConfig, train: TrainConfig,
-          n_trials: int | None) -> list[dict[str, Any]]:
+def _plan(space: dict[str, list], base: ModelConfig, train: TrainConfig, n_trials: int | None) -> list[dict[str, Any]]:
     """The trials to run, in order: every combination, or ``n_trials`` drawn at random."""
     if not isinstance(space, dict) or not space:
         raise InputError("The search space is empty: give at least one parameter and its values.")
@@ -236,16 +253,28 @@ def _stopper(should_stop: StopFlag | None, budget_seconds: float | None) -> Stop
 
 
 # ------------------------------------------------------------ trials
-def run_trial(index: int, params: dict[str, Any], base: ModelConfig, train: TrainConfig,
-           parts: dict[str, tuple[np.ndarray, np.ndarray]], stop: StopFlag) -> tuple[Denoiser, dict[str, Any]]:
+def run_trial(
+    index: int,
+    params: dict[str, Any],
+    base: ModelConfig,
+    train: TrainConfig,
+    parts: dict[str, tuple[np.ndarray, np.ndarray]],
+    stop: StopFlag,
+) -> tuple[Denoiser, dict[str, Any]]:
     """Fit on the training signals, score on the validation signals; returns the model and its row."""
     config, trial_train = _configs(params, base, train)
     t0 = time.perf_counter()
     den = Denoiser(config).fit(*parts["train"], trial_train, should_stop=stop, data_note=f"search trial {index}")
     scores = trial_metrics(den, *parts["val"])
-    row = {"trial": index, **params, "val_mse": scores["mse"], "val_mae": scores["mae"],
-           "epochs": den.train_info_["epochs_run"], "seconds": time.perf_counter() - t0,
-           "stopped": bool(den.train_info_["stopped_by_user"])}
+    row = {
+        "trial": index,
+        **params,
+        "val_mse": scores["mse"],
+        "val_mae": scores["mae"],
+        "epochs": den.train_info_["epochs_run"],
+        "seconds": time.perf_counter() - t0,
+        "stopped": bool(den.train_info_["stopped_by_user"]),
+    }
     return den, row
 
 

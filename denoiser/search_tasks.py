@@ -9,6 +9,7 @@ winner is tested once, here, on the test signals no trial has seen.
 >>> from distributed import Client                                            # doctest: +SKIP
 >>> result = search_on_cluster(noisy, clean, {"learning_rate": [1e-3, 3e-3]}, Client())  # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 import io
@@ -24,8 +25,14 @@ from denoiser.search import SearchResult, TrialHook, prepare_search, run_trial, 
 __all__ = ["search_on_cluster"]
 
 
-def _remote_trial(index: int, params: dict[str, Any], base: ModelConfig, train: TrainConfig,
-                  parts: dict[str, tuple[np.ndarray, np.ndarray]], deadline: float | None) -> tuple[dict, bytes]:
+def _remote_trial(
+    index: int,
+    params: dict[str, Any],
+    base: ModelConfig,
+    train: TrainConfig,
+    parts: dict[str, tuple[np.ndarray, np.ndarray]],
+    deadline: float | None,
+) -> tuple[dict, bytes]:
     """One trial on a worker: (table row, the fitted model as .keras bytes)."""
     from denoiser.batch import limit_threads
 
@@ -38,10 +45,18 @@ def _remote_trial(index: int, params: dict[str, Any], base: ModelConfig, train: 
     return row, buffer.getvalue()
 
 
-def search_on_cluster(noisy: np.ndarray, clean: np.ndarray, space: dict[str, list], client: Any, *,
-                      base_config: ModelConfig | None = None, train: TrainConfig | None = None,
-                      n_trials: int | None = None, budget_seconds: float | None = None,
-                      on_trial: TrialHook | None = None) -> SearchResult:
+def search_on_cluster(
+    noisy: np.ndarray,
+    clean: np.ndarray,
+    space: dict[str, list],
+    client: Any,
+    *,
+    base_config: ModelConfig | None = None,
+    train: TrainConfig | None = None,
+    n_trials: int | None = None,
+    budget_seconds: float | None = None,
+    on_trial: TrialHook | None = None,
+) -> SearchResult:
     """:func:`denoiser.search.search` with every trial a task on ``client``'s cluster.
 
     Parameters
@@ -68,8 +83,10 @@ def search_on_cluster(noisy: np.ndarray, clean: np.ndarray, space: dict[str, lis
     base_config, train, combos, parts, inner = prepare_search(noisy, clean, space, base_config, train, n_trials)
     deadline = None if budget_seconds is None else time.time() + budget_seconds
     shared = client.scatter(parts, broadcast=True)  # the data goes to each worker once, not once per trial
-    futures = {client.submit(_remote_trial, i, params, base_config, inner, shared, deadline, pure=False): i
-               for i, params in enumerate(combos)}
+    futures = {
+        client.submit(_remote_trial, i, params, base_config, inner, shared, deadline, pure=False): i
+        for i, params in enumerate(combos)
+    }
     result = SearchResult(n_planned=len(combos))
     models: dict[int, bytes] = {}
     for done, fut in enumerate(as_completed(futures)):
@@ -90,6 +107,10 @@ def search_on_cluster(noisy: np.ndarray, clean: np.ndarray, space: dict[str, lis
         result.test_metrics = trial_metrics(result.best_, *parts["test"])
     result.best_.test_metrics_ = dict(result.test_metrics)
     result.best_.train_info_["search"] = {
-        "params": result.best_params, "trials": len(result.table), "val_mse": best["val_mse"],
-        "test": f"{n_test} held-out {'samples' if noisy.ndim == 1 else 'signals'}", "ran_on": "dask"}
+        "params": result.best_params,
+        "trials": len(result.table),
+        "val_mse": best["val_mse"],
+        "test": f"{n_test} held-out {'samples' if noisy.ndim == 1 else 'signals'}",
+        "ran_on": "dask",
+    }
     return result

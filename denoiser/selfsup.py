@@ -26,6 +26,7 @@ Inference has two modes (``ModelConfig.blind_spot``):
 :mod:`denoiser.core` calls :func:`fit_blind_spot` from ``Denoiser.fit(noisy)``
 (``clean=None``) and :func:`invariant_frames` from ``Denoiser.denoise``.
 """
+
 from __future__ import annotations
 
 import math
@@ -117,8 +118,7 @@ def training_dataset(x: np.ndarray, k: int, batch_size: int, seed: int, *, augme
     def make(i: tf.Tensor, r: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         return masked_batch(tf.gather(xt, i), r, k, augment=augment)
 
-    return (tf.data.Dataset.zip((idx, rnd)).map(make, num_parallel_calls=tf.data.AUTOTUNE)
-            .prefetch(tf.data.AUTOTUNE))
+    return tf.data.Dataset.zip((idx, rnd)).map(make, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
 def masked_batch(win: tf.Tensor, r: tf.Tensor, k: int, *, augment: bool = True) -> tuple[tf.Tensor, tf.Tensor]:
@@ -205,9 +205,16 @@ def masked_loss(name: str) -> Callable[[tf.Tensor, tf.Tensor], tf.Tensor]:
 
 
 # ------------------------------------------------------------ training
-def fit_blind_spot(model: keras.Model, x_train: np.ndarray, x_val: np.ndarray, cfg: TrainConfig, *,
-                   on_epoch: EpochHook | None = None, should_stop: StopFlag | None = None,
-                   verbose: int = 0) -> dict[str, Any]:
+def fit_blind_spot(
+    model: keras.Model,
+    x_train: np.ndarray,
+    x_val: np.ndarray,
+    cfg: TrainConfig,
+    *,
+    on_epoch: EpochHook | None = None,
+    should_stop: StopFlag | None = None,
+    verbose: int = 0,
+) -> dict[str, Any]:
     """Fit ``model`` self-supervised on scaled noisy windows; it ends with its best weights.
 
     Parameters
@@ -224,14 +231,23 @@ def fit_blind_spot(model: keras.Model, x_train: np.ndarray, x_val: np.ndarray, c
     """
     k = cfg.blind_spot
     v_in, v_target = validation_arrays(x_val, k)
-    return run_fit(model, masked_loss(cfg.loss), cfg, training_dataset(x_train, k, cfg.batch_size, cfg.seed),
-                   (v_in, v_target), on_epoch=on_epoch, should_stop=should_stop, verbose=verbose,
-                   steps_per_epoch=max(MIN_STEPS, math.ceil(len(x_train) / cfg.batch_size)),
-                   validation_batch_size=max(cfg.batch_size, 256))
+    return run_fit(
+        model,
+        masked_loss(cfg.loss),
+        cfg,
+        training_dataset(x_train, k, cfg.batch_size, cfg.seed),
+        (v_in, v_target),
+        on_epoch=on_epoch,
+        should_stop=should_stop,
+        verbose=verbose,
+        steps_per_epoch=max(MIN_STEPS, math.ceil(len(x_train) / cfg.batch_size)),
+        validation_batch_size=max(cfg.batch_size, 256),
+    )
 
 
-def blind_spot_metrics(denoise_frames: Callable[[np.ndarray], np.ndarray], frames: np.ndarray,
-                       k: int) -> dict[str, float]:
+def blind_spot_metrics(
+    denoise_frames: Callable[[np.ndarray], np.ndarray], frames: np.ndarray, k: int
+) -> dict[str, float]:
     """Test figures without a clean reference, in the data's units squared.
 
     ``blind_spot_mse`` is the J-invariant error against the noisy samples: in
@@ -245,8 +261,10 @@ def blind_spot_metrics(denoise_frames: Callable[[np.ndarray], np.ndarray], frame
     frames : ndarray, shape (n, window) -- raw noisy test windows
     """
     out = invariant_frames(denoise_frames, frames, k)
-    return {"blind_spot_mse": float(np.mean((out - frames) ** 2)),
-            "neighbour_mse": float(np.mean((neighbour_mean(frames) - frames) ** 2))}
+    return {
+        "blind_spot_mse": float(np.mean((out - frames) ** 2)),
+        "neighbour_mse": float(np.mean((neighbour_mean(frames) - frames) ** 2)),
+    }
 
 
 def residual_sigma(noisy: np.ndarray, invariant: np.ndarray, width: int = 64, quantile: float = 0.05) -> float:

@@ -8,6 +8,7 @@ Shape rule (stated once for the package): a raw signal is a 1-D float64 array of
 any length; a batch of signals is (n_signals, length). Every random function
 takes ``rng``: a ``numpy.random.Generator`` or an int seed, never global state.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -48,6 +49,7 @@ def x_grid(length: int = TUTORIAL_LENGTH) -> np.ndarray:
 # Each generator: (length, rng) -> clean signal of shape (length,). Amplitudes stay
 # of order 1 so that noise sigmas mean the same thing across families.
 
+
 def _x2(length: int, rng: np.random.Generator) -> np.ndarray:
     return x_grid(length) ** 2
 
@@ -87,7 +89,7 @@ def _square(length: int, rng: np.random.Generator) -> np.ndarray:
     i = 0
     while i < length:
         seg = int(rng.integers(15, 300))
-        y[i:i + seg] = rng.uniform(-1, 1)
+        y[i : i + seg] = rng.uniform(-1, 1)
         i += seg
     return y
 
@@ -97,8 +99,11 @@ def _spikes(length: int, rng: np.random.Generator) -> np.ndarray:
     t = np.arange(length)
     y = rng.uniform(-0.2, 0.2) + rng.uniform(-0.2, 0.2) * t / max(length, 1)
     n_pulses = max(1, int(rng.poisson(length / 60)))
-    for centre, width, amp in zip(rng.uniform(0, length, n_pulses), rng.uniform(2, 10, n_pulses),
-                                  rng.uniform(0.3, 1.0, n_pulses) * rng.choice([-1, 1], n_pulses)):
+    for centre, width, amp in zip(
+        rng.uniform(0, length, n_pulses),
+        rng.uniform(2, 10, n_pulses),
+        rng.uniform(0.3, 1.0, n_pulses) * rng.choice([-1, 1], n_pulses),
+    ):
         y = y + amp * np.exp(-0.5 * ((t - centre) / width) ** 2)
     return y
 
@@ -122,6 +127,7 @@ def _smooth(length: int, rng: np.random.Generator) -> np.ndarray:
 # power-law spectra, bursts, quasi-periodic beats, jumps, slow trends under fast detail.
 # A denoiser trained only on smooth shapes learns that everything near Nyquist is noise
 # and deletes it from real broadband channels (EEG, accelerometers, ...).
+
 
 def _unit_std(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Zero mean, standard deviation drawn in [0.3, 1], peaks within +-4 (a constant stays 0).
@@ -336,7 +342,9 @@ def make_signal(family: str | tuple[str, ...] = "x2", length: int = TUTORIAL_LEN
     return FAMILIES[family](length, rng).astype(np.float64)
 
 
-def make_signals(family: str | tuple[str, ...], n_signals: int, length: int = TUTORIAL_LENGTH, rng: RngLike = None) -> np.ndarray:
+def make_signals(
+    family: str | tuple[str, ...], n_signals: int, length: int = TUTORIAL_LENGTH, rng: RngLike = None
+) -> np.ndarray:
     """A batch of clean signals, shape (n_signals, length)."""
     rng = as_rng(rng)
     return np.stack([make_signal(family, length, rng) for _ in range(int(n_signals))])
@@ -346,6 +354,7 @@ def make_signals(family: str | tuple[str, ...], n_signals: int, length: int = TU
 # Each kind: (shape, rng, **its parameters) -> noise of (expected) standard deviation 1 along
 # the last axis. A parameter may arrive as an array of shape (n_signals, 1): one value per
 # signal (training_pairs draws them from a range), so the functions broadcast.
+
 
 def _gaussian(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
     return rng.standard_normal(shape)
@@ -361,8 +370,9 @@ def _impulse(shape: tuple[int, ...], rng: np.random.Generator, rate: float | np.
     return hit * rng.choice([-1.0, 1.0], shape) / np.sqrt(rate)
 
 
-def _spectral(shape: tuple[int, ...], rng: np.random.Generator,
-              gain: Callable[[np.ndarray, int], np.ndarray]) -> np.ndarray:
+def _spectral(
+    shape: tuple[int, ...], rng: np.random.Generator, gain: Callable[[np.ndarray, int], np.ndarray]
+) -> np.ndarray:
     """White noise shaped by ``gain(f, n)`` in the frequency domain, then scaled to RMS 1."""
     n = shape[-1]
     spec = np.fft.rfft(rng.standard_normal(shape), axis=-1)
@@ -452,14 +462,27 @@ class NoiseKind:
 NOISES: dict[str, NoiseKind] = {
     "gaussian": NoiseKind("gaussian", "Gaussian (white)", _gaussian, white=True),
     "uniform": NoiseKind("uniform", "Uniform (white)", _uniform, white=True),
-    "impulse": NoiseKind("impulse", "Impulse (salt-and-pepper spikes)", _impulse, params=(
-        NoiseParam("rate", "Impulse rate", 0.05, 0.0, 1.0, ui=(0.01, 0.5, 0.01),
-                   help="Fraction of samples hit by a spike."),)),
+    "impulse": NoiseKind(
+        "impulse",
+        "Impulse (salt-and-pepper spikes)",
+        _impulse,
+        params=(
+            NoiseParam(
+                "rate", "Impulse rate", 0.05, 0.0, 1.0, ui=(0.01, 0.5, 0.01), help="Fraction of samples hit by a spike."
+            ),
+        ),
+    ),
     "pink": NoiseKind("pink", "Pink (1/f)", _pink),
-    "drift": NoiseKind("drift", "Baseline drift", _drift, note=(
-        "Drift is slow wander, and slow is what a signal looks like: neither the network nor the "
-        "filters remove it (they take away what changes faster than the signal). Subtract a fitted "
-        "trend or a baseline first if the drift must go.")),
+    "drift": NoiseKind(
+        "drift",
+        "Baseline drift",
+        _drift,
+        note=(
+            "Drift is slow wander, and slow is what a signal looks like: neither the network nor the "
+            "filters remove it (they take away what changes faster than the signal). Subtract a fitted "
+            "trend or a baseline first if the drift must go."
+        ),
+    ),
 }
 # Older names: the built-in kinds (a snapshot; the registry is NOISES) and their labels.
 NOISE_KINDS = tuple(NOISES)
@@ -511,8 +534,10 @@ def _kind_values(kind: str, given: dict[str, Any]) -> tuple[NoiseKind, dict[str,
     spec = noise_kind(kind)
     unknown = set(given) - set(noise_params())
     if unknown:
-        raise InputError(f"Unknown noise parameter {', '.join(sorted(unknown))}; noise kinds take "
-                         f"{', '.join(noise_params()) or 'none'}.")
+        raise InputError(
+            f"Unknown noise parameter {', '.join(sorted(unknown))}; noise kinds take "
+            f"{', '.join(noise_params()) or 'none'}."
+        )
     return spec, {p.name: given.get(p.name, p.default) for p in spec.params}
 
 
@@ -523,8 +548,15 @@ def _unit_noise(kind: str, shape: tuple[int, ...], rng: np.random.Generator, par
     return spec.unit(shape, rng, **checked)
 
 
-def make_noise(shape: int | tuple[int, ...], kind: str = "gaussian", sigma: float = 0.05,
-               rng: RngLike = None, *, rate: float = 0.05, **params: float) -> np.ndarray:
+def make_noise(
+    shape: int | tuple[int, ...],
+    kind: str = "gaussian",
+    sigma: float = 0.05,
+    rng: RngLike = None,
+    *,
+    rate: float = 0.05,
+    **params: float,
+) -> np.ndarray:
     """Noise of a kind scaled to standard deviation ``sigma``.
 
     Parameters
@@ -543,8 +575,16 @@ def make_noise(shape: int | tuple[int, ...], kind: str = "gaussian", sigma: floa
     return sigma * _unit_noise(kind, dims, as_rng(rng), {"rate": rate, **params})
 
 
-def add_noise(clean: np.ndarray, kind: str = "gaussian", *, sigma: float | None = None,
-              snr_db: float | None = None, rng: RngLike = None, rate: float = 0.05, **params: float) -> np.ndarray:
+def add_noise(
+    clean: np.ndarray,
+    kind: str = "gaussian",
+    *,
+    sigma: float | None = None,
+    snr_db: float | None = None,
+    rng: RngLike = None,
+    rate: float = 0.05,
+    **params: float,
+) -> np.ndarray:
     """Add noise of a kind and level to a clean signal.
 
     Parameters
@@ -570,7 +610,9 @@ def add_noise(clean: np.ndarray, kind: str = "gaussian", *, sigma: float | None 
     return clean + sig * _unit_noise(kind, clean.shape, rng, {"rate": rate, **params})
 
 
-def tutorial_dataset(n_samples: int = 100_000, sigma: float = 0.05, rng: RngLike = None) -> tuple[np.ndarray, np.ndarray]:
+def tutorial_dataset(
+    n_samples: int = 100_000, sigma: float = 0.05, rng: RngLike = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The tutorial's data: ``n_samples`` copies of x² with Gaussian noise.
 
     Returns
@@ -581,10 +623,17 @@ def tutorial_dataset(n_samples: int = 100_000, sigma: float = 0.05, rng: RngLike
     return add_noise(clean, "gaussian", sigma=sigma, rng=rng), clean
 
 
-def training_pairs(family: str | tuple[str, ...] = "mixed", n_signals: int = 2000, length: int = 256,
-                   noise: tuple[str, ...] | str = "gaussian", sigma: tuple[float, float] | float = (0.02, 0.3),
-                   rng: RngLike = None, *, rate: tuple[float, float] | float = 0.05,
-                   **params: tuple[float, float] | float) -> tuple[np.ndarray, np.ndarray]:
+def training_pairs(
+    family: str | tuple[str, ...] = "mixed",
+    n_signals: int = 2000,
+    length: int = 256,
+    noise: tuple[str, ...] | str = "gaussian",
+    sigma: tuple[float, float] | float = (0.02, 0.3),
+    rng: RngLike = None,
+    *,
+    rate: tuple[float, float] | float = 0.05,
+    **params: tuple[float, float] | float,
+) -> tuple[np.ndarray, np.ndarray]:
     """Noisy/clean pairs for training a blind denoiser.
 
     Each signal gets a random family (for ``"mixed"``), a random noise kind from
@@ -611,7 +660,11 @@ def training_pairs(family: str | tuple[str, ...] = "mixed", n_signals: int = 200
             continue
         spec, values = _kind_values(kind, {"rate": rate, **params})
         # A range is drawn per signal (before the noise itself, so seeded runs repeat).
-        drawn = {p.name: p.draw(values[p.name], rows.size, rng) if not np.isscalar(values[p.name])
-                 else p.check(values[p.name]) for p in spec.params}
+        drawn = {
+            p.name: p.draw(values[p.name], rows.size, rng)
+            if not np.isscalar(values[p.name])
+            else p.check(values[p.name])
+            for p in spec.params
+        }
         noisy[rows] += sigmas[rows, None] * spec.unit((rows.size, length), rng, **drawn)
     return noisy, clean

@@ -20,6 +20,7 @@ An archive of recordings does not fit in memory, and has no clean versions. Here
 Memory is bounded by the shuffle buffer plus one file, never by the archive's size.
 :meth:`denoiser.core.Denoiser.fit_stream` trains from it.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -51,8 +52,8 @@ from denoiser.train import (
 )
 
 SHUFFLE_BUFFER = 10_000  # windows held for shuffling: 10 MB at window 256 (float32)
-CHUNK = 256              # windows handed to tf.data at a time (a copy of at most this many)
-MIN_SAMPLES = 2          # a column with fewer finite numbers is not a series
+CHUNK = 256  # windows handed to tf.data at a time (a copy of at most this many)
+MIN_SAMPLES = 2  # a column with fewer finite numbers is not a series
 NOISE_WEIGHT_CAP = 100.0  # as denoiser.train.noise_weights
 
 SkipHook = Callable[[str, str], None]
@@ -115,9 +116,15 @@ def warn_skip(path: str, reason: str) -> None:
 
 
 # ------------------------------------------------------------ scanning and splitting
-def make_plan(data: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], window: int, train: TrainConfig, *,
-              columns: Iterable[str] | None = None, clean_column: str | None = None,
-              on_skip: SkipHook | None = warn_skip) -> Plan:
+def make_plan(
+    data: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    window: int,
+    train: TrainConfig,
+    *,
+    columns: Iterable[str] | None = None,
+    clean_column: str | None = None,
+    on_skip: SkipHook | None = warn_skip,
+) -> Plan:
     """Read every file once, keep the usable series and split them by ``train.seed``.
 
     Parameters
@@ -155,8 +162,10 @@ def make_plan(data: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], w
         found.append(sources)
     if not found:
         shown = "; ".join(f"{p}: {r}" for p, r in skipped[:3])
-        raise InputError(f"None of the {len(files)} file(s) has a usable series ({shown}). "
-                         "Check the files and the --column/--clean-column names.")
+        raise InputError(
+            f"None of the {len(files)} file(s) has a usable series ({shown}). "
+            "Check the files and the --column/--clean-column names."
+        )
     if len(found) >= MIN_ROWS_FOR_ROW_SPLIT:
         return _split_files(found, window, train, skipped)
     return _split_time(found, window, train, skipped, on_skip)
@@ -169,8 +178,9 @@ def _scan_file(path: str, wanted: list[str] | None, clean: str | None) -> list[S
     names = wanted if wanted is not None else [c for c in have if c != clean]
     missing = [n for n in [*names, *([clean] if clean else [])] if n not in have]
     if missing:
-        raise InputError(f"no column {', '.join(map(repr, missing))}; its value columns are "
-                         f"{', '.join(map(repr, have))}")
+        raise InputError(
+            f"no column {', '.join(map(repr, missing))}; its value columns are {', '.join(map(repr, have))}"
+        )
     if clean and np.isfinite(table.column(clean)).sum() < MIN_SAMPLES:
         raise InputError(f"the clean column {clean!r} has fewer than {MIN_SAMPLES} numbers")
     counts = {n: int(np.isfinite(table.column(n)).sum()) for n in names}
@@ -182,16 +192,16 @@ def _scan_file(path: str, wanted: list[str] | None, clean: str | None) -> list[S
     return [Source(path, name, clean, 0, n) for name in usable]
 
 
-def _split_files(found: list[list[Source]], window: int, train: TrainConfig,
-                 skipped: list[tuple[str, str]]) -> Plan:
+def _split_files(found: list[list[Source]], window: int, train: TrainConfig, skipped: list[tuple[str, str]]) -> Plan:
     """Whole files into train / validation / test, by the seed (all columns of a file in one part)."""
     idx = split_indices(len(found), train, rng=np.random.default_rng(train.seed))
     parts = {name: [src for i in sorted(part) for src in found[i]] for name, part in zip(("train", "val", "test"), idx)}
     return Plan(parts, "files", len(found), window, skipped)
 
 
-def _split_time(found: list[list[Source]], window: int, train: TrainConfig, skipped: list[tuple[str, str]],
-                on_skip: SkipHook | None) -> Plan:
+def _split_time(
+    found: list[list[Source]], window: int, train: TrainConfig, skipped: list[tuple[str, str]], on_skip: SkipHook | None
+) -> Plan:
     """Each series split in time (train first, then validation, then test, with gaps), as in-memory data."""
     parts: dict[str, list[Source]] = {"train": [], "val": [], "test": []}
     files = 0
@@ -209,9 +219,11 @@ def _split_time(found: list[list[Source]], window: int, train: TrainConfig, skip
             kept += 1
         files += kept > 0
     if not parts["train"]:
-        raise InputError(f"No series is long enough to split in time into training, validation and test parts "
-                         f"of a window ({window}) each; give longer recordings, at least "
-                         f"{MIN_ROWS_FOR_ROW_SPLIT} files, or a smaller window.")
+        raise InputError(
+            f"No series is long enough to split in time into training, validation and test parts "
+            f"of a window ({window}) each; give longer recordings, at least "
+            f"{MIN_ROWS_FOR_ROW_SPLIT} files, or a smaller window."
+        )
     return Plan(parts, "time", files, window, skipped)
 
 
@@ -249,9 +261,15 @@ def _read(path: str, sources: list[Source]) -> dict[str, np.ndarray]:
     return out
 
 
-def raw_chunks(sources: list[Source], window: int, hop: int, *, order: np.random.Generator | None = None,
-               on_skip: SkipHook | None = warn_skip,
-               reported: set[str] | None = None) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+def raw_chunks(
+    sources: list[Source],
+    window: int,
+    hop: int,
+    *,
+    order: np.random.Generator | None = None,
+    on_skip: SkipHook | None = warn_skip,
+    reported: set[str] | None = None,
+) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
     """Unscaled windows of some sources, at most :data:`CHUNK` at a time; one file in memory at a time.
 
     Parameters
@@ -285,19 +303,27 @@ def raw_chunks(sources: list[Source], window: int, hop: int, *, order: np.random
         del arrays  # before the next file is read: never two files at once
 
 
-def _source_chunks(arrays: dict[str, np.ndarray], src: Source, window: int,
-                   hop: int) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+def _source_chunks(
+    arrays: dict[str, np.ndarray], src: Source, window: int, hop: int
+) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
     """The windows of one source in chunks (its own generator: the padded copies die with it)."""
-    noisy, _ = windows.frame_view(arrays[src.column][src.start:src.stop], window, hop)
-    clean = None if src.clean is None else windows.frame_view(arrays[src.clean][src.start:src.stop], window, hop)[0]
+    noisy, _ = windows.frame_view(arrays[src.column][src.start : src.stop], window, hop)
+    clean = None if src.clean is None else windows.frame_view(arrays[src.clean][src.start : src.stop], window, hop)[0]
     for i in range(0, len(noisy), CHUNK):
-        yield noisy[i:i + CHUNK].copy(), None if clean is None else clean[i:i + CHUNK].copy()
+        yield noisy[i : i + CHUNK].copy(), None if clean is None else clean[i : i + CHUNK].copy()
 
 
-def scaled_chunks(sources: list[Source], config: ModelConfig, hop: int, *, global_offset: float = 0.0,
-                  global_scale: float = 1.0, order: np.random.Generator | None = None,
-                  on_skip: SkipHook | None = warn_skip,
-                  reported: set[str] | None = None) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+def scaled_chunks(
+    sources: list[Source],
+    config: ModelConfig,
+    hop: int,
+    *,
+    global_offset: float = 0.0,
+    global_scale: float = 1.0,
+    order: np.random.Generator | None = None,
+    on_skip: SkipHook | None = warn_skip,
+    reported: set[str] | None = None,
+) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
     """As :func:`raw_chunks`, scaled as in-memory training: every window by its noisy statistics, float32.
 
     Yields
@@ -306,8 +332,7 @@ def scaled_chunks(sources: list[Source], config: ModelConfig, hop: int, *, globa
     clean : scaled by the noisy window's statistics, or None
     """
     for x, y in raw_chunks(sources, config.window, hop, order=order, on_skip=on_skip, reported=reported):
-        offset, scale = windows.window_stats(x, config.scaling, global_offset=global_offset,
-                                             global_scale=global_scale)
+        offset, scale = windows.window_stats(x, config.scaling, global_offset=global_offset, global_scale=global_scale)
         xs = windows.scale(x, offset, scale).astype(np.float32)
         yield xs, None if y is None else windows.scale(y, offset, scale).astype(np.float32)
 
@@ -324,8 +349,9 @@ def global_stats(plan: Plan, scaling: str, hop: int, *, on_skip: SkipHook | None
     offset, scale : floats
     """
     if scaling not in windows.GLOBAL_SCALINGS:
-        raise InputError(f"Scaling {scaling!r} has no global statistics; choose one of "
-                         f"{', '.join(windows.GLOBAL_SCALINGS)}.")
+        raise InputError(
+            f"Scaling {scaling!r} has no global statistics; choose one of {', '.join(windows.GLOBAL_SCALINGS)}."
+        )
     n, mean, m2, lo, hi = 0, 0.0, 0.0, math.inf, -math.inf
     for x, _ in raw_chunks(plan.parts["train"], plan.window, hop, on_skip=on_skip):
         k, m = x.size, float(x.mean())
@@ -341,9 +367,18 @@ def global_stats(plan: Plan, scaling: str, hop: int, *, on_skip: SkipHook | None
 
 
 # ------------------------------------------------------------ tf.data
-def dataset(plan: Plan, config: ModelConfig, train: TrainConfig, part: str = "train", *,
-            clean: bool | None = None, global_offset: float = 0.0, global_scale: float = 1.0,
-            shuffle_buffer: int = SHUFFLE_BUFFER, on_skip: SkipHook | None = warn_skip) -> tf.data.Dataset:
+def dataset(
+    plan: Plan,
+    config: ModelConfig,
+    train: TrainConfig,
+    part: str = "train",
+    *,
+    clean: bool | None = None,
+    global_offset: float = 0.0,
+    global_scale: float = 1.0,
+    shuffle_buffer: int = SHUFFLE_BUFFER,
+    on_skip: SkipHook | None = warn_skip,
+) -> tf.data.Dataset:
     """Batches of one part's windows for ``model.fit``, streamed from the files.
 
     Parameters
@@ -366,31 +401,44 @@ def dataset(plan: Plan, config: ModelConfig, train: TrainConfig, part: str = "tr
     """
     supervised = not train.self_supervised if clean is None else clean
     if supervised and any(src.clean is None for src in plan.parts[part]):
-        raise InputError("Supervised training needs a clean version of every series: name the clean column "
-                         "of each file (clean_column=..., --clean-column NAME), or train self-supervised "
-                         "(TrainConfig.selfsup(), --self-supervised) on the recordings' own noise.")
+        raise InputError(
+            "Supervised training needs a clean version of every series: name the clean column "
+            "of each file (clean_column=..., --clean-column NAME), or train self-supervised "
+            "(TrainConfig.selfsup(), --self-supervised) on the recordings' own noise."
+        )
     if shuffle_buffer < 1:
         raise InputError(f"shuffle_buffer must be at least 1 window; got {shuffle_buffer}.")
     hop = part_hops(config.window, train.self_supervised)[part]
     training = part == "train"
-    ds = _window_dataset(plan.parts[part], config, hop, supervised, seed=train.seed if training else None,
-                         global_offset=global_offset, global_scale=global_scale, on_skip=on_skip)
+    ds = _window_dataset(
+        plan.parts[part],
+        config,
+        hop,
+        supervised,
+        seed=train.seed if training else None,
+        global_offset=global_offset,
+        global_scale=global_scale,
+        on_skip=on_skip,
+    )
     if training:
-        ds = ds.shuffle(max(1, min(shuffle_buffer, plan.n_windows(part, hop))), seed=train.seed,
-                        reshuffle_each_iteration=True)
+        ds = ds.shuffle(
+            max(1, min(shuffle_buffer, plan.n_windows(part, hop))), seed=train.seed, reshuffle_each_iteration=True
+        )
     batch = train.batch_size if training else max(train.batch_size, 256)
     ds = ds.batch(batch)
     if not supervised:
         k = train.blind_spot
         if training:
             rnd = tf.data.Dataset.random(seed=train.seed, rerandomize_each_iteration=True)
-            ds = tf.data.Dataset.zip((ds, rnd)).map(lambda w, r: selfsup.masked_batch(w, r, k),
-                                                     num_parallel_calls=tf.data.AUTOTUNE)
+            ds = tf.data.Dataset.zip((ds, rnd)).map(
+                lambda w, r: selfsup.masked_batch(w, r, k), num_parallel_calls=tf.data.AUTOTUNE
+            )
         else:
             ds = ds.map(lambda w: selfsup.validation_batch(w, k), num_parallel_calls=tf.data.AUTOTUNE)
     elif train.weighting == "noise":
-        ds = ds.map(lambda x, y: (x[..., None], y[..., None], _noise_weights(x, y)),
-                    num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.map(
+            lambda x, y: (x[..., None], y[..., None], _noise_weights(x, y)), num_parallel_calls=tf.data.AUTOTUNE
+        )
     else:
         ds = ds.map(lambda x, y: (x[..., None], y[..., None]), num_parallel_calls=tf.data.AUTOTUNE)
     options = tf.data.Options()
@@ -400,8 +448,17 @@ def dataset(plan: Plan, config: ModelConfig, train: TrainConfig, part: str = "tr
     return ds.with_options(options).prefetch(tf.data.AUTOTUNE)
 
 
-def _window_dataset(sources: list[Source], config: ModelConfig, hop: int, supervised: bool, *, seed: int | None,
-                    global_offset: float, global_scale: float, on_skip: SkipHook | None) -> tf.data.Dataset:
+def _window_dataset(
+    sources: list[Source],
+    config: ModelConfig,
+    hop: int,
+    supervised: bool,
+    *,
+    seed: int | None,
+    global_offset: float,
+    global_scale: float,
+    on_skip: SkipHook | None,
+) -> tf.data.Dataset:
     """Unbatched scaled windows (and clean targets) from :func:`scaled_chunks`, a new file order per epoch."""
     w = config.window
     epochs = itertools.count()  # each iteration of the dataset (an epoch) calls gen() again
@@ -409,8 +466,16 @@ def _window_dataset(sources: list[Source], config: ModelConfig, hop: int, superv
 
     def gen() -> Iterator[Any]:
         order = None if seed is None else np.random.default_rng([seed, next(epochs)])
-        for x, y in scaled_chunks(sources, config, hop, global_offset=global_offset, global_scale=global_scale,
-                                  order=order, on_skip=on_skip, reported=reported):
+        for x, y in scaled_chunks(
+            sources,
+            config,
+            hop,
+            global_offset=global_offset,
+            global_scale=global_scale,
+            order=order,
+            on_skip=on_skip,
+            reported=reported,
+        ):
             yield (x, y) if supervised else x
 
     spec = tf.TensorSpec((None, w), tf.float32)
@@ -439,9 +504,18 @@ def steps(plan: Plan, config: ModelConfig, train: TrainConfig, part: str) -> int
     return max(selfsup.MIN_STEPS, batches) if part == "train" and train.self_supervised else max(1, batches)
 
 
-def fit(model: keras.Model, train_ds: tf.data.Dataset, val_ds: tf.data.Dataset, cfg: TrainConfig, *,
-        train_steps: int, val_steps: int, on_epoch: EpochHook | None = None, should_stop: StopFlag | None = None,
-        verbose: int = 0) -> dict[str, Any]:
+def fit(
+    model: keras.Model,
+    train_ds: tf.data.Dataset,
+    val_ds: tf.data.Dataset,
+    cfg: TrainConfig,
+    *,
+    train_steps: int,
+    val_steps: int,
+    on_epoch: EpochHook | None = None,
+    should_stop: StopFlag | None = None,
+    verbose: int = 0,
+) -> dict[str, Any]:
     """Compile and fit ``model`` on streamed batches; it ends with its best weights (EarlyStopping).
 
     Parameters
@@ -460,9 +534,18 @@ def fit(model: keras.Model, train_ds: tf.data.Dataset, val_ds: tf.data.Dataset, 
     if replicas > 1:
         train_ds, val_ds = _even_batches(train_ds, replicas), _even_batches(val_ds, replicas)
     # Keras restarts the validation stream at every evaluation, so each sees one whole pass.
-    return run_fit(model, loss, cfg, train_ds.repeat(), val_ds.repeat(), on_epoch=on_epoch,
-                   should_stop=should_stop, verbose=verbose, steps_per_epoch=train_steps,
-                   validation_steps=val_steps)
+    return run_fit(
+        model,
+        loss,
+        cfg,
+        train_ds.repeat(),
+        val_ds.repeat(),
+        on_epoch=on_epoch,
+        should_stop=should_stop,
+        verbose=verbose,
+        steps_per_epoch=train_steps,
+        validation_steps=val_steps,
+    )
 
 
 def _even_batches(ds: tf.data.Dataset, replicas: int) -> tf.data.Dataset:
@@ -471,16 +554,21 @@ def _even_batches(ds: tf.data.Dataset, replicas: int) -> tf.data.Dataset:
     Keras fails on a batch that several replicas cannot share evenly ("AddN ... must have the
     same size and shape"); a stream's last batch of a pass has any size.
     """
+
     def cut(*parts: Any) -> tuple:
         n = tf.shape(tf.nest.flatten(parts)[0])[0] // replicas * replicas
         return tf.nest.map_structure(lambda t: t[:n], parts)
 
-    return (ds.map(cut).filter(lambda *parts: tf.shape(tf.nest.flatten(parts)[0])[0] > 0)
-            .prefetch(tf.data.AUTOTUNE))
+    return ds.map(cut).filter(lambda *parts: tf.shape(tf.nest.flatten(parts)[0])[0] > 0).prefetch(tf.data.AUTOTUNE)
 
 
-def stream_metrics(plan: Plan, hop: int, figures: Callable[[np.ndarray, np.ndarray | None], dict[str, float]], *,
-                 on_skip: SkipHook | None = warn_skip) -> dict[str, float]:
+def stream_metrics(
+    plan: Plan,
+    hop: int,
+    figures: Callable[[np.ndarray, np.ndarray | None], dict[str, float]],
+    *,
+    on_skip: SkipHook | None = warn_skip,
+) -> dict[str, float]:
     """Test figures over the test part, chunk by chunk: means weighted by windows (all of one length).
 
     Parameters

@@ -17,6 +17,7 @@ goes through one of these functions, never through an f-string alone:
 
 Nothing here imports anything but the standard library.
 """
+
 from __future__ import annotations
 
 import math
@@ -24,7 +25,18 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["MAX_ECHO", "MAX_PATH_ECHO", "cut", "inert_comment", "listed", "markdown", "one_line", "printable", "py_literal", "quoted"]
+__all__ = [
+    "MAX_ECHO",
+    "MAX_PATH_ECHO",
+    "cut",
+    "inert_comment",
+    "listed",
+    "markdown",
+    "one_line",
+    "printable",
+    "py_literal",
+    "quoted",
+]
 
 MAX_ECHO = 80  # characters of one echoed name or cell (the issue's "80 characters with an ellipsis")
 MAX_PATH_ECHO = 300  # characters of an echoed path: the user's own folders come before the file's name

@@ -3,6 +3,7 @@
 Kept apart from :mod:`denoiser.core` so the training loop reads on its own:
 split -> tf.data -> fit with EarlyStopping + best-weights restore -> history.
 """
+
 from __future__ import annotations
 
 import functools
@@ -25,8 +26,9 @@ EpochHook = Callable[[int, dict[str, float]], None]
 StopFlag = Callable[[], bool]
 
 
-def split_indices(n: int, cfg: TrainConfig, *, contiguous: bool = False,
-                  rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def split_indices(
+    n: int, cfg: TrainConfig, *, contiguous: bool = False, rng: np.random.Generator | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Train / validation / test indices of ``n`` items.
 
     ``contiguous=True`` keeps time order (first part train, then validation, then
@@ -36,18 +38,21 @@ def split_indices(n: int, cfg: TrainConfig, *, contiguous: bool = False,
     n_test = int(round(n * cfg.test_fraction))
     n_val = max(1, int(round(n * cfg.val_fraction)))
     if n - n_test - n_val < 1:
-        raise InputError(f"Only {n} window(s) of data: too few to split into training, validation and test "
-                         "sets. Give a longer series or more signals (at least 4 windows).")
+        raise InputError(
+            f"Only {n} window(s) of data: too few to split into training, validation and test "
+            "sets. Give a longer series or more signals (at least 4 windows)."
+        )
     order = np.arange(n) if contiguous else (rng or np.random.default_rng(cfg.seed)).permutation(n)
     n_train = n - n_val - n_test
-    return order[:n_train], order[n_train:n_train + n_val], order[n_train + n_val:]
+    return order[:n_train], order[n_train : n_train + n_val], order[n_train + n_val :]
 
 
 MIN_ROWS_FOR_ROW_SPLIT = 10  # fewer signals than this: each one is split in time instead
 
 
-def split_series(noisy: np.ndarray, cfg: TrainConfig, window: int, *,
-                 rng: np.random.Generator | None = None) -> dict[str, list[tuple[int, int, int]]]:
+def split_series(
+    noisy: np.ndarray, cfg: TrainConfig, window: int, *, rng: np.random.Generator | None = None
+) -> dict[str, list[tuple[int, int, int]]]:
     """Split the data into train / validation / test *before* it is cut into windows.
 
     Windows overlap (a hop of half a window or less), so splitting windows after
@@ -72,8 +77,10 @@ def split_series(noisy: np.ndarray, cfg: TrainConfig, window: int, *,
     n_rows, length = rows.shape
     if noisy.ndim == 2 and n_rows >= MIN_ROWS_FOR_ROW_SPLIT:
         i_train, i_val, i_test = split_indices(n_rows, cfg, rng=rng)
-        return {name: [(int(r), 0, length) for r in idx]
-                for name, idx in (("train", i_train), ("val", i_val), ("test", i_test))}
+        return {
+            name: [(int(r), 0, length) for r in idx]
+            for name, idx in (("train", i_train), ("val", i_val), ("test", i_test))
+        }
     gap = window // 2
     n_val = max(window, int(round(length * cfg.val_fraction)))
     n_test = max(window, int(round(length * cfg.test_fraction))) if cfg.test_fraction > 0 else 0
@@ -81,9 +88,11 @@ def split_series(noisy: np.ndarray, cfg: TrainConfig, window: int, *,
     if n_train < window:
         need = 2 * window + gap + (window + gap if n_test else 0)
         what = "The recording" if n_rows == 1 else f"Each of the {n_rows} signals"
-        raise InputError(f"{what} has {length} samples: too few to split in time into training, validation"
-                         f"{' and test' if n_test else ''} parts of at least one window ({window}) each. "
-                         f"Give at least {need} samples, a smaller window, or {MIN_ROWS_FOR_ROW_SPLIT}+ signals.")
+        raise InputError(
+            f"{what} has {length} samples: too few to split in time into training, validation"
+            f"{' and test' if n_test else ''} parts of at least one window ({window}) each. "
+            f"Give at least {need} samples, a smaller window, or {MIN_ROWS_FOR_ROW_SPLIT}+ signals."
+        )
     v0 = n_train + gap
     t0 = v0 + n_val + gap
     parts: dict[str, list[tuple[int, int, int]]] = {"train": [], "val": [], "test": []}
@@ -126,8 +135,12 @@ def part_hops(window: int, self_supervised: bool) -> dict[str, int]:
 
 def make_loss(name: str) -> keras.losses.Loss | str:
     """The Keras loss for a :class:`TrainConfig` loss name."""
-    return {"mse": "mean_squared_error", "mae": "mean_absolute_error",
-            "huber": keras.losses.Huber(delta=1.0), "bce": "binary_crossentropy"}[name]
+    return {
+        "mse": "mean_squared_error",
+        "mae": "mean_absolute_error",
+        "huber": keras.losses.Huber(delta=1.0),
+        "bce": "binary_crossentropy",
+    }[name]
 
 
 def noise_weights(x: np.ndarray, y: np.ndarray, cap: float = 100.0) -> np.ndarray:
@@ -146,8 +159,9 @@ def noise_weights(x: np.ndarray, y: np.ndarray, cap: float = 100.0) -> np.ndarra
     return (w / w.mean()).astype(np.float32)
 
 
-def dataset(x: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle_seed: int | None = None,
-            weights: np.ndarray | None = None) -> tf.data.Dataset:
+def dataset(
+    x: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle_seed: int | None = None, weights: np.ndarray | None = None
+) -> tf.data.Dataset:
     """Batches of (noisy, clean[, weight]) windows, shape (batch, window, 1), float32.
 
     The arrays become tensors once; each epoch shuffles only the indices and
@@ -160,9 +174,11 @@ def dataset(x: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle_seed: int 
     idx = tf.data.Dataset.range(len(x))
     if shuffle_seed is not None:
         idx = idx.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
-    return (idx.batch(batch_size)
-            .map(lambda i: tuple(tf.gather(t, i) for t in tensors), num_parallel_calls=tf.data.AUTOTUNE)
-            .prefetch(tf.data.AUTOTUNE))
+    return (
+        idx.batch(batch_size)
+        .map(lambda i: tuple(tf.gather(t, i) for t in tensors), num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )
 
 
 class _StopFlag(keras.callbacks.Callback):
@@ -201,8 +217,9 @@ def _early_stopping(cfg: TrainConfig) -> keras.callbacks.EarlyStopping:
     return keras.callbacks.EarlyStopping(monitor="val_loss", patience=cfg.patience, restore_best_weights=True)
 
 
-def callbacks(cfg: TrainConfig, on_epoch: EpochHook | None,
-              should_stop: StopFlag | None) -> tuple[list[keras.callbacks.Callback], dict[str, Any]]:
+def callbacks(
+    cfg: TrainConfig, on_epoch: EpochHook | None, should_stop: StopFlag | None
+) -> tuple[list[keras.callbacks.Callback], dict[str, Any]]:
     """The callbacks of one fit: early stopping with best weights, learning-rate plateau, on_epoch, stop flag.
 
     Returns
@@ -218,9 +235,13 @@ def callbacks(cfg: TrainConfig, on_epoch: EpochHook | None,
 def fit_info(history: dict[str, list[float]], parts: dict[str, Any]) -> dict[str, Any]:
     """What :func:`fit_windows` (and the self-supervised fit) report about a finished run."""
     stop = parts["stop"]
-    return {"history": history, "best_epoch": int(parts["early"].best_epoch),
-            "epochs_run": len(history.get("loss", [])), "stopped_by_user": bool(stop and stop.stopped),
-            "seconds": time.perf_counter() - parts["hook"].t0}
+    return {
+        "history": history,
+        "best_epoch": int(parts["early"].best_epoch),
+        "epochs_run": len(history.get("loss", [])),
+        "stopped_by_user": bool(stop and stop.stopped),
+        "seconds": time.perf_counter() - parts["hook"].t0,
+    }
 
 
 def _plateau(cfg: TrainConfig) -> keras.callbacks.Callback:
@@ -317,15 +338,26 @@ def strategy_for(distribute: str | None) -> tf.distribute.Strategy:
         return _mirrored(tuple(d.name for d in tf.config.list_logical_devices("CPU")))
     if distribute == "multiworker":
         if not os.environ.get("TF_CONFIG"):
-            raise InputError("distribute='multiworker' reads the cluster from the TF_CONFIG environment variable, "
-                             "which is not set; see TensorFlow's multi-worker training guide.")
+            raise InputError(
+                "distribute='multiworker' reads the cluster from the TF_CONFIG environment variable, "
+                "which is not set; see TensorFlow's multi-worker training guide."
+            )
         return _multiworker()
     raise InputError(f"distribute must be None, 'auto', 'mirrored' or 'multiworker'; got {distribute!r}.")
 
 
-def fit_windows(model: keras.Model, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
-                y_val: np.ndarray, cfg: TrainConfig, *, on_epoch: EpochHook | None = None,
-                should_stop: StopFlag | None = None, verbose: int = 0) -> dict[str, Any]:
+def fit_windows(
+    model: keras.Model,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    cfg: TrainConfig,
+    *,
+    on_epoch: EpochHook | None = None,
+    should_stop: StopFlag | None = None,
+    verbose: int = 0,
+) -> dict[str, Any]:
     """Compile and fit ``model`` on scaled windows; the model ends with its best weights.
 
     Parameters
@@ -346,17 +378,41 @@ def fit_windows(model: keras.Model, x_train: np.ndarray, y_train: np.ndarray, x_
     # shape" on a last batch of 15 over 2 devices): keep whole multiples of the replica count.
     replicas = tf.distribute.get_strategy().num_replicas_in_sync
     x_train, y_train, x_val, y_val = (a[: len(a) - len(a) % replicas] for a in (x_train, y_train, x_val, y_val))
-    return run_fit(model, make_loss(cfg.loss), cfg,
-                   dataset(x_train, y_train, _multiple(cfg.batch_size, replicas), shuffle_seed=cfg.seed,
-                           weights=noise_weights(x_train, y_train) if weigh else None),
-                   dataset(x_val, y_val, _multiple(max(cfg.batch_size, 256), replicas),
-                           weights=noise_weights(x_val, y_val) if weigh else None),
-                   on_epoch=on_epoch, should_stop=should_stop, verbose=verbose)
+    return run_fit(
+        model,
+        make_loss(cfg.loss),
+        cfg,
+        dataset(
+            x_train,
+            y_train,
+            _multiple(cfg.batch_size, replicas),
+            shuffle_seed=cfg.seed,
+            weights=noise_weights(x_train, y_train) if weigh else None,
+        ),
+        dataset(
+            x_val,
+            y_val,
+            _multiple(max(cfg.batch_size, 256), replicas),
+            weights=noise_weights(x_val, y_val) if weigh else None,
+        ),
+        on_epoch=on_epoch,
+        should_stop=should_stop,
+        verbose=verbose,
+    )
 
 
-def run_fit(model: keras.Model, loss: Any, cfg: TrainConfig, train_data: Any, val_data: Any, *,
-            on_epoch: EpochHook | None = None, should_stop: StopFlag | None = None, verbose: int = 0,
-            **fit_args: Any) -> dict[str, Any]:
+def run_fit(
+    model: keras.Model,
+    loss: Any,
+    cfg: TrainConfig,
+    train_data: Any,
+    val_data: Any,
+    *,
+    on_epoch: EpochHook | None = None,
+    should_stop: StopFlag | None = None,
+    verbose: int = 0,
+    **fit_args: Any,
+) -> dict[str, Any]:
     """The one training loop: compile, fit with the callbacks of :func:`callbacks`, report.
 
     Behind every fit of the package (supervised windows, the blind-spot fit in
@@ -380,6 +436,13 @@ def run_fit(model: keras.Model, loss: Any, cfg: TrainConfig, train_data: Any, va
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=loss)
     cbs, parts = callbacks(cfg, on_epoch, should_stop)
     with release_gradient_registrations():
-        hist = model.fit(train_data, validation_data=val_data, epochs=cfg.epochs, callbacks=cbs, shuffle=False,
-                         verbose=verbose, **fit_args)
+        hist = model.fit(
+            train_data,
+            validation_data=val_data,
+            epochs=cfg.epochs,
+            callbacks=cbs,
+            shuffle=False,
+            verbose=verbose,
+            **fit_args,
+        )
     return fit_info({k: [float(v) for v in vals] for k, vals in hist.history.items()}, parts)

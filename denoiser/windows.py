@@ -6,6 +6,7 @@ the noisy training split stored with the model; both are available at use time,
 so the inverse is honest -- and the network's outputs are blended back with a
 smooth taper so that window seams do not show.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,8 +15,8 @@ import numpy as np
 
 from denoiser.errors import InputError
 
-SCALINGS = ("standard", "minmax")                 # per window, from the window itself
-GLOBAL_SCALINGS = ("global", "global-minmax")     # one offset and scale, from the training split
+SCALINGS = ("standard", "minmax")  # per window, from the window itself
+GLOBAL_SCALINGS = ("global", "global-minmax")  # one offset and scale, from the training split
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def extend(x: np.ndarray, padded: int) -> np.ndarray:
         raise InputError(f"The series has {out.size} sample(s); at least 2 are needed to extend it.")
     while out.size < padded:
         n = min(out.size - 1, padded - out.size)
-        tail = 2 * out[-1] - out[-2:-n - 2:-1]
+        tail = 2 * out[-1] - out[-2 : -n - 2 : -1]
         out = np.concatenate([out, tail])
     return out
 
@@ -137,8 +138,8 @@ def overlap_add(frames: np.ndarray, framing: Framing, weights: np.ndarray | None
     acc = np.zeros(framing.padded)
     norm = np.zeros(framing.padded)
     for k, start in enumerate(range(0, framing.padded - framing.window + 1, framing.hop)):
-        acc[start:start + framing.window] += w * frames[k]
-        norm[start:start + framing.window] += w
+        acc[start : start + framing.window] += w * frames[k]
+        norm[start : start + framing.window] += w
     return acc[: framing.length] / norm[: framing.length]
 
 
@@ -167,8 +168,9 @@ def bridge_gaps(x: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- scaling
-def window_stats(frames: np.ndarray, scaling: str, *, global_offset: float = 0.0,
-                 global_scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+def window_stats(
+    frames: np.ndarray, scaling: str, *, global_offset: float = 0.0, global_scale: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Offset and scale of each (noisy) window.
 
     ``standard``: mean and standard deviation; ``minmax``: min and max-min (the

@@ -4,6 +4,7 @@
 asserts there are none. Every import counts, at module level or inside a function: a lazy
 import hides a cycle from Python, not from a reader.
 """
+
 from __future__ import annotations
 
 import ast
@@ -37,7 +38,7 @@ def imports(name: str, path: Path, known: dict[str, Path]) -> list[tuple[str, li
                     found.append((alias.name, [], node.lineno))
         elif isinstance(node, ast.ImportFrom):
             mod = node.module or ""
-            if node.level:   # relative import
+            if node.level:  # relative import
                 anchor = base.split(".")[: len(base.split(".")) - node.level + 1]
                 mod = ".".join([*anchor, mod] if mod else anchor)
             if mod.split(".")[0] != PACKAGE:
@@ -45,7 +46,7 @@ def imports(name: str, path: Path, known: dict[str, Path]) -> list[tuple[str, li
             taken = []
             for alias in node.names:
                 sub = f"{mod}.{alias.name}"
-                if sub in known:          # "from denoiser import selfsup": a module
+                if sub in known:  # "from denoiser import selfsup": a module
                     found.append((sub, [], node.lineno))
                 else:
                     taken.append(alias.name)
@@ -107,7 +108,7 @@ def private_imports(root: Path = ROOT) -> list[str]:
     for name, path in known.items():
         for target, taken, line in imports(name, path, known):
             for t in taken:
-                if t.startswith("_") and not t.endswith("__") and target != name:   # a dunder (__version__) is public
+                if t.startswith("_") and not t.endswith("__") and target != name:  # a dunder (__version__) is public
                     out.append(f"{name}:{line} imports {t} from {target}")
     return out
 

@@ -20,6 +20,7 @@ Example (docs/TESTING.md):
         | xargs nice -n 15 .venv/bin/mutmut run --max-children 1
     python tools/mutmut_sample.py report denoiser.signals -k 300 --seed 13
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,9 +30,21 @@ import random
 from collections import Counter
 from pathlib import Path
 
-KILLED = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
-          36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout", 37: "type check",
-          None: "not checked"}
+KILLED = {
+    1: "killed",
+    3: "killed",
+    0: "survived",
+    5: "no tests",
+    33: "no tests",
+    34: "skipped",
+    36: "timeout",
+    24: "timeout",
+    -24: "timeout",
+    152: "timeout",
+    255: "timeout",
+    37: "type check",
+    None: "not checked",
+}
 
 
 def exit_codes(root: Path = Path("mutants")) -> dict[str, int | None]:
@@ -66,8 +79,14 @@ def main() -> None:
     parser.add_argument("--log", type=Path, help="read the verdicts from a mutmut run's output instead of mutants/")
     args = parser.parse_args()
     if args.log:
-        emoji = {"\N{PARTY POPPER}": 1, "\N{SLIGHTLY FROWNING FACE}": 0, "\N{ALARM CLOCK}": 36,
-                 "\N{DOTTED LINE FACE}": 33, "\N{THINKING FACE}": 35, "\N{SPEAKER WITH CANCELLATION STROKE}": 34}
+        emoji = {
+            "\N{PARTY POPPER}": 1,
+            "\N{SLIGHTLY FROWNING FACE}": 0,
+            "\N{ALARM CLOCK}": 36,
+            "\N{DOTTED LINE FACE}": 33,
+            "\N{THINKING FACE}": 35,
+            "\N{SPEAKER WITH CANCELLATION STROKE}": 34,
+        }
         text = args.log.read_text(errors="replace").split("Mutant results", 1)[-1]
         codes = {}
         for line in text.splitlines():
@@ -90,10 +109,14 @@ def main() -> None:
     total = sum(status.values()) - status["not checked"]
     lo, hi = wilson(killed, total)
     source = f"sample k={args.k} seed={args.seed}" if args.k > 0 else f"from {args.log}" if args.log else "all"
-    print(f"{args.prefix}: {len(names)} mutants ({source}): "
-          + ", ".join(f"{key} {value}" for key, value in sorted(status.items())))
-    print(f"kill rate over all checked {killed}/{total} = {killed / max(total, 1):.1%} (95 % CI {lo:.1%}-{hi:.1%}); "
-          f"over reached {killed}/{reached} = {killed / max(reached, 1):.1%}")
+    print(
+        f"{args.prefix}: {len(names)} mutants ({source}): "
+        + ", ".join(f"{key} {value}" for key, value in sorted(status.items()))
+    )
+    print(
+        f"kill rate over all checked {killed}/{total} = {killed / max(total, 1):.1%} (95 % CI {lo:.1%}-{hi:.1%}); "
+        f"over reached {killed}/{reached} = {killed / max(reached, 1):.1%}"
+    )
 
 
 if __name__ == "__main__":

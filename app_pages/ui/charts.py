@@ -4,6 +4,7 @@ Every trace sends at most :data:`MAX_POINTS` points to the browser, chosen by Mi
 peak and dip still shows; a longer series gets a zoom (a slider and a box drag on the chart) that
 redraws a part at full resolution. File-derived names are HTML-escaped before Plotly reads them.
 """
+
 from __future__ import annotations
 
 import html
@@ -19,15 +20,26 @@ from scipy.signal import welch
 from app_pages.ui.state import session
 from denoiser import metrics
 
-GL_POINTS = 5000                 # above this many samples, draw with WebGL so the browser keeps up
+GL_POINTS = 5000  # above this many samples, draw with WebGL so the browser keeps up
 MAX_POINTS = 4000  # points per trace sent to the browser; above this a min/max-preserving downsample
 PROJECTION_FONT = 22  # px: chart text in the lesson's projection mode (Plotly's default is 12)
 
 COLORS = {
-    "noisy": "#94a3b8", "series2": "#0ea5e9", "series3": "#f43f5e", "clean": "#15803d", "denoised": "#2563eb",
-    "denoised2": "#db2777", "savgol": "#f59e0b", "wavelet": "#a855f7", "removed": "#ef4444", "error": "#0f172a",
-    "loss": "#2563eb", "val_loss": "#f97316", "auto": "#0d9488",
-    "denoised_side": "#2563eb", "auto_side": "#0d9488",   # a demo's second result: same colour, dotted
+    "noisy": "#94a3b8",
+    "series2": "#0ea5e9",
+    "series3": "#f43f5e",
+    "clean": "#15803d",
+    "denoised": "#2563eb",
+    "denoised2": "#db2777",
+    "savgol": "#f59e0b",
+    "wavelet": "#a855f7",
+    "removed": "#ef4444",
+    "error": "#0f172a",
+    "loss": "#2563eb",
+    "val_loss": "#f97316",
+    "auto": "#0d9488",
+    "denoised_side": "#2563eb",
+    "auto_side": "#0d9488",  # a demo's second result: same colour, dotted
 }
 
 
@@ -39,8 +51,16 @@ def fmt(value: float) -> str:
     return f"{value:.3g}"
 
 
-def metric_cards(clean: np.ndarray, noisy: np.ndarray, denoised: np.ndarray, *, name: str = "denoised",
-                 other: np.ndarray | None = None, other_name: str = "", per_row: int = 4) -> None:
+def metric_cards(
+    clean: np.ndarray,
+    noisy: np.ndarray,
+    denoised: np.ndarray,
+    *,
+    name: str = "denoised",
+    other: np.ndarray | None = None,
+    other_name: str = "",
+    per_row: int = 4,
+) -> None:
     """MSE, MAE and gain of ``denoised`` (called ``name``) against the clean signal, each beside the noisy
     input's; with ``other``, a fourth card: the gain of the other result, scored the same way.
     ``per_row``: cards side by side (2 in a narrow column: a value such as 2.97e-05 needs ~160 px)."""
@@ -49,19 +69,37 @@ def metric_cards(clean: np.ndarray, noisy: np.ndarray, denoised: np.ndarray, *, 
     n = 3 if other is None else 4
     cols = [c for _ in range(0, n, per_row) for c in st.columns(min(per_row, n))][:n]
     card = {"border": True, "height": "stretch"}  # equal heights, though not every card has a delta
-    cols[0].metric(f"MSE ({name})", fmt(mse_d), _change(mse_n, mse_d), delta_color="inverse",
-                   help=f"Mean squared error against the clean signal. Noisy input: {fmt(mse_n)}.", **card)
-    cols[1].metric(f"MAE ({name})", fmt(mae_d), _change(mae_n, mae_d), delta_color="inverse",
-                   help=f"Mean absolute error against the clean signal. Noisy input: {fmt(mae_n)}.", **card)
+    cols[0].metric(
+        f"MSE ({name})",
+        fmt(mse_d),
+        _change(mse_n, mse_d),
+        delta_color="inverse",
+        help=f"Mean squared error against the clean signal. Noisy input: {fmt(mse_n)}.",
+        **card,
+    )
+    cols[1].metric(
+        f"MAE ({name})",
+        fmt(mae_d),
+        _change(mae_n, mae_d),
+        delta_color="inverse",
+        help=f"Mean absolute error against the clean signal. Noisy input: {fmt(mae_n)}.",
+        **card,
+    )
     gain = metrics.gain_db(clean, noisy, denoised)
-    about = ("10·log10(MSE noisy / MSE denoised): how much of the noise power was removed."
-             + ("" if mse_n > 0 else " With no noise there is nothing to remove, so no gain is defined."))
+    about = "10·log10(MSE noisy / MSE denoised): how much of the noise power was removed." + (
+        "" if mse_n > 0 else " With no noise there is nothing to remove, so no gain is defined."
+    )
     cols[2].metric(f"Gain ({name})", f"{fmt(gain)} dB" if mse_n > 0 else "— (no noise)", help=about, **card)
     if other is not None:
         gain2 = metrics.gain_db(clean, noisy, other)
         delta = f"{gain2 - gain:+.1f} dB vs the {name}" if mse_n > 0 and np.isfinite(gain2 - gain) else None
-        cols[3].metric(f"Gain ({other_name})", f"{fmt(gain2)} dB" if mse_n > 0 else "— (no noise)", delta,
-                       help=f"The {other_name} result, scored against the same clean signal. " + about, **card)
+        cols[3].metric(
+            f"Gain ({other_name})",
+            f"{fmt(gain2)} dB" if mse_n > 0 else "— (no noise)",
+            delta,
+            help=f"The {other_name} result, scored against the same clean signal. " + about,
+            **card,
+        )
     st.caption(f"Noisy input: MSE {fmt(mse_n)}, MAE {fmt(mae_n)}.")
 
 
@@ -73,11 +111,16 @@ def _change(before: float, after: float) -> str | None:
 
 def comparison_table(clean: np.ndarray, noisy: np.ndarray, estimates: dict[str, np.ndarray]) -> pd.DataFrame:
     """MSE, MAE and gain of the noisy input and of each estimate against the clean signal."""
-    rows = [{"": "Noisy input", "MSE": metrics.mse(clean, noisy), "MAE": metrics.mae(clean, noisy),
-             "Gain (dB)": 0.0}]
+    rows = [{"": "Noisy input", "MSE": metrics.mse(clean, noisy), "MAE": metrics.mae(clean, noisy), "Gain (dB)": 0.0}]
     for label, est in estimates.items():
-        rows.append({"": label, "MSE": metrics.mse(clean, est), "MAE": metrics.mae(clean, est),
-                     "Gain (dB)": metrics.gain_db(clean, noisy, est)})
+        rows.append(
+            {
+                "": label,
+                "MSE": metrics.mse(clean, est),
+                "MAE": metrics.mae(clean, est),
+                "Gain (dB)": metrics.gain_db(clean, noisy, est),
+            }
+        )
     return pd.DataFrame(rows).set_index("")
 
 
@@ -91,16 +134,28 @@ def _line(x: Any, y: np.ndarray, name: str, kind: str, **style: Any) -> go.Scatt
     return trace(x=x, y=y, name=html.escape(str(name)), mode="lines", line={"color": COLORS[kind], **style})
 
 
-def signal_figure(x: Any, traces: Sequence[tuple[str, np.ndarray, str]], *, x_title: str = "x",
-                  height: int = 380, title: str | None = None) -> go.Figure:
+def signal_figure(
+    x: Any,
+    traces: Sequence[tuple[str, np.ndarray, str]],
+    *,
+    x_title: str = "x",
+    height: int = 380,
+    title: str | None = None,
+) -> go.Figure:
     """Overlaid traces; each is (legend name, values, kind) with kind a key of COLORS.
 
     Noisy input is drawn thin and pale, the clean reference dashed, estimates bold.
     Click a legend entry to hide a trace; drag to zoom, double-click to reset.
     """
-    style = {"noisy": {"width": 1}, "clean": {"width": 2, "dash": "dash"}, "denoised": {"width": 3},
-             "denoised2": {"width": 2.5, "dash": "dot"}, "auto": {"width": 3},
-             "denoised_side": {"width": 2, "dash": "dot"}, "auto_side": {"width": 2, "dash": "dot"}}
+    style = {
+        "noisy": {"width": 1},
+        "clean": {"width": 2, "dash": "dash"},
+        "denoised": {"width": 3},
+        "denoised2": {"width": 2.5, "dash": "dot"},
+        "auto": {"width": 3},
+        "denoised_side": {"width": 2, "dash": "dot"},
+        "auto_side": {"width": 2, "dash": "dot"},
+    }
     lines = [_line(x, y, name, kind, **style.get(kind, {"width": 1.5})) for name, y, kind in traces]
     for line, (_, _, kind) in zip(lines, traces):
         if kind in ("denoised", "denoised2", "auto", "denoised_side", "auto_side"):
@@ -124,8 +179,16 @@ def histogram_figure(values: np.ndarray, title: str) -> go.Figure:
     """A 60-bin histogram, binned here: the browser gets 60 bars, not every value."""
     v = values[np.isfinite(values)]
     counts, edges = np.histogram(v, bins=60) if v.size else (np.zeros(0), np.zeros(1))
-    fig = go.Figure(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=counts, width=np.diff(edges),
-                           marker_color=COLORS["removed"], opacity=0.8, name=title))
+    fig = go.Figure(
+        go.Bar(
+            x=(edges[:-1] + edges[1:]) / 2,
+            y=counts,
+            width=np.diff(edges),
+            marker_color=COLORS["removed"],
+            opacity=0.8,
+            name=title,
+        )
+    )
     return layout(fig, "value", "count", 300, title)
 
 
@@ -141,12 +204,24 @@ def spectrum_figure(values: np.ndarray, title: str) -> go.Figure:
 def loss_figure(logs: Sequence[dict[str, float]], *, loss_name: str = "loss", height: int = 320) -> go.Figure:
     """Training and validation loss per epoch (log scale once they span more than a decade)."""
     epochs = [i + 1 for i in range(len(logs))]
-    fig = go.Figure([
-        go.Scatter(x=epochs, y=[r.get("loss") for r in logs], name="training", mode="lines+markers",
-                   line={"color": COLORS["loss"]}),
-        go.Scatter(x=epochs, y=[r.get("val_loss") for r in logs], name="validation", mode="lines+markers",
-                   line={"color": COLORS["val_loss"]}),
-    ])
+    fig = go.Figure(
+        [
+            go.Scatter(
+                x=epochs,
+                y=[r.get("loss") for r in logs],
+                name="training",
+                mode="lines+markers",
+                line={"color": COLORS["loss"]},
+            ),
+            go.Scatter(
+                x=epochs,
+                y=[r.get("val_loss") for r in logs],
+                name="validation",
+                mode="lines+markers",
+                line={"color": COLORS["val_loss"]},
+            ),
+        ]
+    )
     values = [v for r in logs for v in (r.get("loss"), r.get("val_loss")) if v is not None and v > 0]
     if values and max(values) > 10 * min(values):
         fig.update_yaxes(type="log")
@@ -156,18 +231,28 @@ def loss_figure(logs: Sequence[dict[str, float]], *, loss_name: str = "loss", he
 
 def layout(fig: go.Figure, x_title: str, y_title: str, height: int, title: str | None) -> go.Figure:
     """The app's chart layout: height, margins, escaped titles, one hover label per x, the legend on top."""
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
-                      title=html.escape(title) if title else None, xaxis_title=html.escape(str(x_title)),
-                      yaxis_title=html.escape(str(y_title)), hovermode="x unified",
-                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1})
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+        title=html.escape(title) if title else None,
+        xaxis_title=html.escape(str(x_title)),
+        yaxis_title=html.escape(str(y_title)),
+        hovermode="x unified",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1},
+    )
     return fig
 
 
 def projected(fig: go.Figure) -> go.Figure:
     """A chart for a projector: every font (ticks, axis titles, legend, title, hover) and the height enlarged."""
     size = PROJECTION_FONT
-    fig.update_layout(font={"size": size}, legend={"font": {"size": size}}, title={"font": {"size": size + 4}},
-                      hoverlabel={"font": {"size": size}}, height=int((fig.layout.height or 380) * 1.25))
+    fig.update_layout(
+        font={"size": size},
+        legend={"font": {"size": size}},
+        title={"font": {"size": size + 4}},
+        hoverlabel={"font": {"size": size}},
+        height=int((fig.layout.height or 380) * 1.25),
+    )
     fig.update_xaxes(tickfont={"size": size}, title_font={"size": size})
     fig.update_yaxes(tickfont={"size": size}, title_font={"size": size})
     return fig
@@ -242,15 +327,26 @@ def zoom(n: int, key: str, x: Any = None) -> slice:
         lo, hi = _to_samples(box, x, n)
         if hi - lo >= 16:
             s.set_widget(key, (lo, hi))
-    lo, hi = st.slider("Zoom: samples drawn", 0, n, key=key, step=1,
-                       help=f"Drag across the plot (box select) or move these ends. Ranges of up to "
-                            f"{MAX_POINTS:,} samples are drawn at full resolution; longer ones as a min/max-"
-                            "preserving downsample, so every peak still shows.")
+    lo, hi = st.slider(
+        "Zoom: samples drawn",
+        0,
+        n,
+        key=key,
+        step=1,
+        help=f"Drag across the plot (box select) or move these ends. Ranges of up to "
+        f"{MAX_POINTS:,} samples are drawn at full resolution; longer ones as a min/max-"
+        "preserving downsample, so every peak still shows.",
+    )
     shown = hi - lo
-    st.caption(f"Showing samples {lo:,} to {hi:,} of {n:,}: "
-               + ("every sample." if shown <= MAX_POINTS else
-                  f"{MAX_POINTS:,} points per trace chosen to keep every peak and dip; drag across the plot "
-                  "to zoom in at full resolution."))
+    st.caption(
+        f"Showing samples {lo:,} to {hi:,} of {n:,}: "
+        + (
+            "every sample."
+            if shown <= MAX_POINTS
+            else f"{MAX_POINTS:,} points per trace chosen to keep every peak and dip; drag across the plot "
+            "to zoom in at full resolution."
+        )
+    )
     return slice(lo, max(hi, lo + 2))
 
 
@@ -285,5 +381,6 @@ def show_zoomable(fig: go.Figure, key: str, n: int) -> None:
     if n <= MAX_POINTS:
         return show(fig, key=f"{key}_chart")
     fig.update_layout(dragmode="select", selectdirection="h")
-    st.plotly_chart(fig, width="stretch", key=f"{key}_plot", on_select="rerun", selection_mode="box",
-                    config={"displaylogo": False})
+    st.plotly_chart(
+        fig, width="stretch", key=f"{key}_plot", on_select="rerun", selection_mode="box", config={"displaylogo": False}
+    )

@@ -3,6 +3,7 @@
 Each control stores a stable key (also the link's value) and shows a label; a link written
 before a key existed may carry an alias. Nothing here draws or reads the session.
 """
+
 from __future__ import annotations
 
 # The method of Compare and the headline result of the demos (Home, Generate).
@@ -14,8 +15,11 @@ DEMO_LABELS = {NETWORK_ONLY: "The network (autoencoder)", AUTOMATIC: "Automatic 
 DEMO_NAMES = {NETWORK_ONLY: "network", AUTOMATIC: "automatic"}
 
 #: Where the automatic pipeline's noise level comes from (Compare; ``{prefix}_noise_mode``).
-NOISE_MODES = {"estimate": "Estimate it from the data", "given": "I know sigma",
-               "quiet": "Measure it on a quiet stretch"}
+NOISE_MODES = {
+    "estimate": "Estimate it from the data",
+    "given": "I know sigma",
+    "quiet": "Measure it on a quiet stretch",
+}
 
 #: The Generate page's "Noise level as" choice: key -> label. A link written before the keys
 #: carried the label, so LEVEL_ALIASES maps it too.

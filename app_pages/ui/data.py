@@ -6,6 +6,7 @@ with an optional clean reference: another column of the file, or a column of a s
 file (:data:`CLEAN_FILE` marks those). What one session may read and train on is bounded here
 (:data:`MAX_UPLOAD_SAMPLES`, :data:`MAX_TRAIN_SAMPLES`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -24,8 +25,8 @@ if TYPE_CHECKING:  # pandas parsing: loaded when a file arrives
 
 # What one session may cost (issue 21: one 198 MB upload of one-digit rows peaked the server at 5.2 GB
 # to read and asked 43 GB to train on). Both caps say so when they apply; the CLI has neither.
-MAX_UPLOAD_SAMPLES = 5_000_000   # values (rows x columns) read from one uploaded file: ~40 MB per copy
-MAX_TRAIN_SAMPLES = 1_000_000    # samples of the upload one self-supervised run trains on (~320 MB of windows)
+MAX_UPLOAD_SAMPLES = 5_000_000  # values (rows x columns) read from one uploaded file: ~40 MB per copy
+MAX_TRAIN_SAMPLES = 1_000_000  # samples of the upload one self-supervised run trains on (~320 MB of windows)
 
 CLEAN_FILE = "\x00clean file\x00"  # prefix of a column of the separate clean file (no CSV header holds NUL)
 
@@ -37,9 +38,9 @@ class Signal:
     name: str
     noisy: np.ndarray
     clean: np.ndarray | None
-    x: Any                            # x-axis values: ndarray, or a pandas Series of times
+    x: Any  # x-axis values: ndarray, or a pandas Series of times
     x_title: str = "sample"
-    family: str | None = None         # signal family when generated (picks the x² specialist)
+    family: str | None = None  # signal family when generated (picks the x² specialist)
     recipe: dict[str, Any] = field(default_factory=dict)  # how to make it again (download script)
     origin: Origin = Origin.GENERATED  # where it comes from (caches, download, known noise)
 
@@ -50,8 +51,15 @@ class Signal:
 
 
 # ------------------------------------------------------------------ generated
-def generated_signal(family: str = "x2", length: int = 150, kind: str = "gaussian", *, seed: int = 0,
-                     noise_params: dict[str, float] | None = None, **level: float) -> Signal:
+def generated_signal(
+    family: str = "x2",
+    length: int = 150,
+    kind: str = "gaussian",
+    *,
+    seed: int = 0,
+    noise_params: dict[str, float] | None = None,
+    **level: float,
+) -> Signal:
     """A synthetic noisy signal; ``level`` is ``sigma=...`` or ``snr_db=...``. Raises InputError.
 
     ``noise_params``: the noise kind's own parameters (e.g. ``{"rate": 0.1}`` for impulse
@@ -67,8 +75,9 @@ def generated_signal(family: str = "x2", length: int = 150, kind: str = "gaussia
     clean = make_signal(family, length, rng)
     noisy = add_noise(clean, kind, rng=rng, **own, **level)
     recipe = {"family": family, "length": length, "kind": kind, "seed": seed, "noise_params": own, **level}
-    return Signal(FAMILY_LABELS[family], noisy, clean, x_grid(length), "x", family=family, recipe=recipe,
-                  origin=Origin.GENERATED)
+    return Signal(
+        FAMILY_LABELS[family], noisy, clean, x_grid(length), "x", family=family, recipe=recipe, origin=Origin.GENERATED
+    )
 
 
 def generated_from_state() -> Signal:
@@ -78,14 +87,23 @@ def generated_from_state() -> Signal:
     def get(key: str, default: Any) -> Any:
         return s.widget(key, initial(key, default))
 
-    level = ({"sigma": get("gen_sigma", 0.05)} if get("gen_level_by", "sigma") == "sigma"
-             else {"snr_db": get("gen_snr", 20.0)})
+    level = (
+        {"sigma": get("gen_sigma", 0.05)}
+        if get("gen_level_by", "sigma") == "sigma"
+        else {"snr_db": get("gen_snr", 20.0)}
+    )
     from denoiser.signals import noise_kind
 
     kind = get("gen_noise", "gaussian")
     params = {p.name: get(f"gen_{p.name}", p.default) for p in noise_kind(kind).params}
-    return generated_signal(get("gen_family", "x2"), int(get("gen_length", 150)), kind,
-                            seed=int(get("gen_seed", 0)), noise_params=params, **level)
+    return generated_signal(
+        get("gen_family", "x2"),
+        int(get("gen_length", 150)),
+        kind,
+        seed=int(get("gen_seed", 0)),
+        noise_params=params,
+        **level,
+    )
 
 
 def generated_in_use() -> Signal:
@@ -115,13 +133,14 @@ def upload_signal(table: SeriesTable, column: str, clean_column: str | None, fil
     clean = None
     if clean_column and clean_column.startswith(CLEAN_FILE):
         s = session()
-        name = clean_column[len(CLEAN_FILE):]
+        name = clean_column[len(CLEAN_FILE) :]
         clean = s.clean_table.column(name)
         recipe.update(clean=name, clean_file=s.clean_name)
     elif clean_column:
         clean = table.column(clean_column)
-    return Signal(name=column, noisy=table.column(column), clean=clean, x=x, x_title=x_title, recipe=recipe,
-                  origin=Origin.UPLOAD)
+    return Signal(
+        name=column, noisy=table.column(column), clean=clean, x=x, x_title=x_title, recipe=recipe, origin=Origin.UPLOAD
+    )
 
 
 def clean_options(column: str) -> list[str | None]:
@@ -138,7 +157,7 @@ def clean_label(ref: str | None, clean_name: str = "the clean file") -> str:
     if ref is None:
         return "none: real data, no clean version"
     if ref.startswith(CLEAN_FILE):
-        return f"{short(ref[len(CLEAN_FILE):])}  (from {short(clean_name)})"
+        return f"{short(ref[len(CLEAN_FILE) :])}  (from {short(clean_name)})"
     return short(ref)
 
 
@@ -229,9 +248,11 @@ def generated_table(signal: Signal) -> SeriesTable:
     """A generated signal as a table (x, noisy, clean), what Compare's download and its script denoise."""
     from denoiser.io import SeriesTable
 
-    return session().cached(("table", data_key(signal)), (signal.noisy,),
-                            lambda: SeriesTable.from_arrays({"noisy": signal.noisy, "clean": signal.clean},
-                                                            time=signal.x))
+    return session().cached(
+        ("table", data_key(signal)),
+        (signal.noisy,),
+        lambda: SeriesTable.from_arrays({"noisy": signal.noisy, "clean": signal.clean}, time=signal.x),
+    )
 
 
 def widget_key(base: str) -> str:

@@ -9,6 +9,7 @@ Method and the demos' Headline result) and the noise-level controls (:func:`nois
 The demos (Home, Generate) draw and score the network and the automatic result side by side
 (:func:`demo_figure`, :func:`demo_scores`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,12 +40,14 @@ LONG_SERIES = 250_000  # Compare: above this many samples the network joins the 
 def network_output(signal: Signal, model: Denoiser) -> np.ndarray:
     """The network alone on ``signal``, computed once per model and data, kept in the session."""
     s = session()
-    return s.cached(("network", id(model), data_key(signal)), (model, signal.noisy, s.table),
-                    lambda: model.denoise(signal.noisy))
+    return s.cached(
+        ("network", id(model), data_key(signal)), (model, signal.noisy, s.table), lambda: model.denoise(signal.noisy)
+    )
 
 
-def auto_result(signal: Signal, model: Denoiser | bool | None, *, sigma: float | None = None,
-                quiet: tuple[int, int] | None = None) -> DenoiseResult:
+def auto_result(
+    signal: Signal, model: Denoiser | bool | None, *, sigma: float | None = None, quiet: tuple[int, int] | None = None
+) -> DenoiseResult:
     """The automatic pipeline on ``signal``: computed once per model, data and noise level, kept in the session.
 
     ``model``: the network to weigh in (False: the classical filters only, a long recording).
@@ -72,8 +75,9 @@ def known_sigma(signal: Signal) -> float | None:
 
 
 # ------------------------------------------------------------------ what the pipeline says
-def estimate_panel(res: DenoiseResult, *, true_gain: float | None = None, fixes: str | None = None,
-                   network: str | None = None) -> None:
+def estimate_panel(
+    res: DenoiseResult, *, true_gain: float | None = None, fixes: str | None = None, network: str | None = None
+) -> None:
     """What the automatic pipeline applied, how good it probably is, and how sure it is of that.
 
     ``network``: the model's name in words (:func:`~app_pages.ui.models.network_words`), for what was applied;
@@ -88,42 +92,66 @@ def estimate_panel(res: DenoiseResult, *, true_gain: float | None = None, fixes:
         cannot_tell(res, fixes)
     card = {"border": True, "height": "stretch"}
     cols = st.columns(3)
-    cols[0].metric("Noise level σ", fmt(res.sigma), help=f"Source: {source}. Standard deviation of the white "
-                   "noise, in the data's units." + (f" The data only bound it (at most {fmt(res.sigma_bound)}), so a "
-                   "cautious part of the bound was used." if res.sigma_is_upper_bound else ""), **card)
+    cols[0].metric(
+        "Noise level σ",
+        fmt(res.sigma),
+        help=f"Source: {source}. Standard deviation of the white "
+        "noise, in the data's units."
+        + (
+            f" The data only bound it (at most {fmt(res.sigma_bound)}), so a cautious part of the bound was used."
+            if res.sigma_is_upper_bound
+            else ""
+        ),
+        **card,
+    )
     # The likely range is the estimate's own second line (its delta), not a card of its own: two signed
     # numbers in a card's large type did not fit a quarter of the page at 1400 px ("+19.1 … +…").
-    cols[1].metric("Estimated gain", f"{res.estimated_gain_db:+.1f} dB", f"likely {lo:+.1f} to {hi:+.1f} dB",
-                   delta_color="off", delta_arrow="off", help="10·log10(noise power / estimated error left), "
-                   "from Stein's unbiased risk estimate: no clean reference is needed. The likely range: where the "
-                   "true gain probably lies, given the length of the recording and the uncertainty of the noise "
-                   "level.", **card)
-    cols[2].metric("Removal like noise", f"{res.whiteness:.0%}", help="100 % means what was "
-                   "removed is spread evenly over time, as noise is; signal taken by mistake comes in bursts.",
-                   **card)
-    st.caption(f"Applied: {plain(res.describe(network=network))} Noise level: {source}.",
-               help=f"Compact form: {res.describe(compact=True)}")
+    cols[1].metric(
+        "Estimated gain",
+        f"{res.estimated_gain_db:+.1f} dB",
+        f"likely {lo:+.1f} to {hi:+.1f} dB",
+        delta_color="off",
+        delta_arrow="off",
+        help="10·log10(noise power / estimated error left), "
+        "from Stein's unbiased risk estimate: no clean reference is needed. The likely range: where the "
+        "true gain probably lies, given the length of the recording and the uncertainty of the noise "
+        "level.",
+        **card,
+    )
+    cols[2].metric(
+        "Removal like noise",
+        f"{res.whiteness:.0%}",
+        help="100 % means what was "
+        "removed is spread evenly over time, as noise is; signal taken by mistake comes in bursts.",
+        **card,
+    )
+    st.caption(
+        f"Applied: {plain(res.describe(network=network))} Noise level: {source}.",
+        help=f"Compact form: {res.describe(compact=True)}",
+    )
     if true_gain is not None and np.isfinite(true_gain):
-        st.caption(f"True gain, measured against the clean reference (the estimate never sees it): "
-                   f"{true_gain:+.1f} dB.")
+        st.caption(
+            f"True gain, measured against the clean reference (the estimate never sees it): {true_gain:+.1f} dB."
+        )
     notes = "\n".join(f"- {plain(note)}" for note in res.notes)
     if res.trusted:
-        st.success("**The estimate can be relied on.**" + (f"\n\n{notes}" if notes else ""),
-                   icon=":material/verified:")
-    elif unknown:   # the box above already says the main thing
+        st.success("**The estimate can be relied on.**" + (f"\n\n{notes}" if notes else ""), icon=":material/verified:")
+    elif unknown:  # the box above already says the main thing
         with st.expander("Details of the estimate"):
             st.markdown(notes)
     else:
-        st.warning("**Treat the estimate with care.**" + (f"\n\n{notes}" if notes else ""),
-                   icon=":material/warning:")
+        st.warning("**Treat the estimate with care.**" + (f"\n\n{notes}" if notes else ""), icon=":material/warning:")
 
 
 def cannot_tell(res: DenoiseResult, fixes: str | None) -> None:
     """The prominent box when the data could not tell noise from signal, with the two fixes as buttons."""
-    st.warning("**The recording could not tell its noise from its signal.** Only an upper bound of the noise "
-               f"level is known ({fmt(res.sigma_bound)}), so a cautious {fmt(res.sigma)} was used. The result "
-               "probably leaves noise in place: the true gain may be higher than shown. Tell the app the noise "
-               "level for a full result:", icon=":material/help:")
+    st.warning(
+        "**The recording could not tell its noise from its signal.** Only an upper bound of the noise "
+        f"level is known ({fmt(res.sigma_bound)}), so a cautious {fmt(res.sigma)} was used. The result "
+        "probably leaves noise in place: the true gain may be higher than shown. Tell the app the noise "
+        "level for a full result:",
+        icon=":material/help:",
+    )
     if fixes is None:
         return
     mode_key = f"{fixes}_noise_mode"
@@ -132,10 +160,24 @@ def cannot_tell(res: DenoiseResult, fixes: str | None) -> None:
         session().set_widget(mode_key, mode)
 
     left, right, _ = st.columns([1, 1, 2])
-    left.button("Type the noise level (σ)", key=f"{fixes}_fix_sigma", icon=":material/edit:", width="stretch",
-                on_click=switch, args=("given",), help="From the instrument's datasheet or a calibration.")
-    right.button("Select a quiet stretch", key=f"{fixes}_fix_quiet", icon=":material/straighten:", width="stretch",
-                 on_click=switch, args=("quiet",), help="A part of the recording with no signal, only noise.")
+    left.button(
+        "Type the noise level (σ)",
+        key=f"{fixes}_fix_sigma",
+        icon=":material/edit:",
+        width="stretch",
+        on_click=switch,
+        args=("given",),
+        help="From the instrument's datasheet or a calibration.",
+    )
+    right.button(
+        "Select a quiet stretch",
+        key=f"{fixes}_fix_quiet",
+        icon=":material/straighten:",
+        width="stretch",
+        on_click=switch,
+        args=("quiet",),
+        help="A part of the recording with no signal, only noise.",
+    )
 
 
 # ------------------------------------------------------------------ the controls
@@ -151,15 +193,25 @@ class MethodRadio:
 
 
 #: Compare's method: the automatic result by default.
-METHOD = MethodRadio("Method", METHOD_LABELS, AUTOMATIC, False,
-                     "Automatic: the network, wavelet shrinkage and Savitzky-Golay are weighed against the input "
-                     "itself with a risk estimate, region by region, so only what the data support is applied. "
-                     "Network only: the network's output as it is.")
+METHOD = MethodRadio(
+    "Method",
+    METHOD_LABELS,
+    AUTOMATIC,
+    False,
+    "Automatic: the network, wavelet shrinkage and Savitzky-Golay are weighed against the input "
+    "itself with a risk estimate, region by region, so only what the data support is applied. "
+    "Network only: the network's output as it is.",
+)
 #: The demos' headline (Home, Generate): the network by default, the automatic result beside it.
-HEADLINE = MethodRadio("Headline result", DEMO_LABELS, NETWORK_ONLY, True,
-                       "Both are shown and scored against the clean signal. The network: the autoencoder's output "
-                       "as it is. Automatic: the network, wavelet shrinkage and Savitzky-Golay weighed against the "
-                       "input itself with a risk estimate, so only what the data support is applied.")
+HEADLINE = MethodRadio(
+    "Headline result",
+    DEMO_LABELS,
+    NETWORK_ONLY,
+    True,
+    "Both are shown and scored against the clean signal. The network: the autoencoder's output "
+    "as it is. Automatic: the network, wavelet shrinkage and Savitzky-Golay weighed against the "
+    "input itself with a risk estimate, so only what the data support is applied.",
+)
 
 
 def method_choice(key: str, radio: MethodRadio = HEADLINE, *, where: Any = None) -> str:
@@ -172,9 +224,16 @@ def method_choice(key: str, radio: MethodRadio = HEADLINE, *, where: Any = None)
     across pages and in the link; ``where``: the column or container to draw in (default: the page).
     """
     options = list(radio.options)
-    return (st if where is None else where).radio(radio.label, options, key=key, horizontal=radio.horizontal,
-                               format_func=radio.options.get, index=index_of(options, key, radio.default),
-                               persist_state="session", help=radio.help)
+    return (st if where is None else where).radio(
+        radio.label,
+        options,
+        key=key,
+        horizontal=radio.horizontal,
+        format_func=radio.options.get,
+        index=index_of(options, key, radio.default),
+        persist_state="session",
+        help=radio.help,
+    )
 
 
 def noise_level_controls(signal: Signal, prefix: str) -> tuple[float | None, tuple[int, int] | None]:
@@ -182,20 +241,31 @@ def noise_level_controls(signal: Signal, prefix: str) -> tuple[float | None, tup
 
     Returns ``(sigma, quiet)`` for :func:`auto_result` (at most one is not None).
     """
-    mode = st.radio("Noise level", list(NOISE_MODES), format_func=NOISE_MODES.get, horizontal=True,
-                    key=f"{prefix}_noise_mode", index=index_of(list(NOISE_MODES), f"{prefix}_noise_mode", "estimate"),
-                    persist_state="session",
-                    help="Without a clean reference the noise level decides how much may be removed. "
-                         "Estimated: from the finest time scale (an upper bound on broadband recordings). "
-                         "Known: e.g. from the instrument's datasheet. Quiet stretch: where the recording "
-                         "holds no signal, only noise.")
+    mode = st.radio(
+        "Noise level",
+        list(NOISE_MODES),
+        format_func=NOISE_MODES.get,
+        horizontal=True,
+        key=f"{prefix}_noise_mode",
+        index=index_of(list(NOISE_MODES), f"{prefix}_noise_mode", "estimate"),
+        persist_state="session",
+        help="Without a clean reference the noise level decides how much may be removed. "
+        "Estimated: from the finest time scale (an upper bound on broadband recordings). "
+        "Known: e.g. from the instrument's datasheet. Quiet stretch: where the recording "
+        "holds no signal, only noise.",
+    )
     if mode == "given":
         guess = float(np.nanstd(np.diff(signal.noisy)) / np.sqrt(2)) if signal.length > 2 else 0.1
-        sigma = st.number_input("Noise sigma (in the data's units)", min_value=0.0,
-                                value=initial(f"{prefix}_sigma", None), placeholder=f"e.g. {guess:.3g}",
-                                format="%.6g", key=f"{prefix}_sigma", persist_state="session",
-                                help="The standard deviation of the noise. With the right value the result "
-                                     "is never worse than the input.")
+        sigma = st.number_input(
+            "Noise sigma (in the data's units)",
+            min_value=0.0,
+            value=initial(f"{prefix}_sigma", None),
+            placeholder=f"e.g. {guess:.3g}",
+            format="%.6g",
+            key=f"{prefix}_sigma",
+            persist_state="session",
+            help="The standard deviation of the noise. With the right value the result is never worse than the input.",
+        )
         return (float(sigma) if sigma is not None else None), None
     if mode == "quiet":
         return None, quiet_stretch(signal, prefix)
@@ -207,8 +277,11 @@ def quiet_stretch(signal: Signal, prefix: str) -> tuple[int, int]:
     n = signal.length
     key = f"{prefix}_quiet"
     idx = downsample_index(signal.noisy, QUIET_POINTS)
-    fig = go.Figure(go.Scattergl(x=idx, y=signal.noisy[idx], mode="lines", name="noisy",
-                                 line={"color": COLORS["noisy"], "width": 1}))
+    fig = go.Figure(
+        go.Scattergl(
+            x=idx, y=signal.noisy[idx], mode="lines", name="noisy", line={"color": COLORS["noisy"], "width": 1}
+        )
+    )
     s = session()
     stored = s.widget(key)
     if not (isinstance(stored, tuple) and 0 <= stored[0] < stored[1] <= n):
@@ -218,32 +291,51 @@ def quiet_stretch(signal: Signal, prefix: str) -> tuple[int, int]:
     lo, hi = s.widget(key)
     fig.add_vrect(x0=lo, x1=hi, fillcolor=COLORS["clean"], opacity=0.15, line_width=0)
     layout(fig, "sample", "value", 220, None).update_layout(dragmode="select", showlegend=False)
-    event = st.plotly_chart(fig, width="stretch", key=f"{key}_plot", on_select="rerun", selection_mode="box",
-                            config={"displaylogo": False})
+    event = st.plotly_chart(
+        fig, width="stretch", key=f"{key}_plot", on_select="rerun", selection_mode="box", config={"displaylogo": False}
+    )
     box = (event.selection.get("box") or [{}])[0] if event and event.selection else {}
     if box.get("x"):
         a, b = sorted(int(round(v)) for v in box["x"][:2])
         picked = (max(0, a), min(n, b))
         if picked[1] - picked[0] >= 16 and picked != s.widget(key):
             s.set_widget(key, picked)
-    return st.slider("Quiet stretch (samples)", 0, n, key=key, persist_state="session",
-                     help="Drag on the plot above (box select) or move the ends here: a stretch with only "
-                          "noise, at least 16 samples.")
+    return st.slider(
+        "Quiet stretch (samples)",
+        0,
+        n,
+        key=key,
+        persist_state="session",
+        help="Drag on the plot above (box select) or move the ends here: a stretch with only "
+        "noise, at least 16 samples.",
+    )
 
 
 # ------------------------------------------------------------------ the demos: network and automatic side by side
-def demo_figure(signal: Signal, network: np.ndarray, auto: DenoiseResult, headline: str, *,
-                height: int = 380, clean_name: str = "clean") -> go.Figure:
+def demo_figure(
+    signal: Signal,
+    network: np.ndarray,
+    auto: DenoiseResult,
+    headline: str,
+    *,
+    height: int = 380,
+    clean_name: str = "clean",
+) -> go.Figure:
     """Noisy, clean, the network's output and the automatic result; the headline drawn bold, the other dotted."""
     net = ("network", network, "denoised" if headline == NETWORK_ONLY else "denoised_side")
     automatic = ("automatic (no-harm check)", auto.denoised, "auto" if headline == AUTOMATIC else "auto_side")
     first, second = (net, automatic) if headline == NETWORK_ONLY else (automatic, net)
-    return signal_figure(signal.x, [("noisy", signal.noisy, "noisy"), (clean_name, signal.clean, "clean"),
-                                    first, second], x_title=signal.x_title, height=height)
+    return signal_figure(
+        signal.x,
+        [("noisy", signal.noisy, "noisy"), (clean_name, signal.clean, "clean"), first, second],
+        x_title=signal.x_title,
+        height=height,
+    )
 
 
-def demo_scores(signal: Signal, network: np.ndarray, auto: DenoiseResult, label: str, headline: str, *,
-                per_row: int = 4) -> None:
+def demo_scores(
+    signal: Signal, network: np.ndarray, auto: DenoiseResult, label: str, headline: str, *, per_row: int = 4
+) -> None:
     """The headline's metric cards with the other result's gain beside them, and what each one did."""
     main, other = (network, auto.denoised) if headline == NETWORK_ONLY else (auto.denoised, network)
     name, other_name = DEMO_NAMES[headline], DEMO_NAMES[AUTOMATIC if headline == NETWORK_ONLY else NETWORK_ONLY]
@@ -258,9 +350,11 @@ def estimate_line(res: DenoiseResult, true_gain: float | None = None, *, network
     """One caption: what the automatic mode applied (``network``: the model's name in words), its own
     estimate and, on generated data, the true gain."""
     lo, hi = res.gain_band_db
-    text = (f"**Automatic** (teal): {plain(res.describe(network=network))} Its own estimate, without the "
-            f"clean signal: {res.estimated_gain_db:+.1f} dB (likely {lo:+.1f} to {hi:+.1f}), noise σ {fmt(res.sigma)} "
-            f"({res.sigma_source})")
+    text = (
+        f"**Automatic** (teal): {plain(res.describe(network=network))} Its own estimate, without the "
+        f"clean signal: {res.estimated_gain_db:+.1f} dB (likely {lo:+.1f} to {hi:+.1f}), noise σ {fmt(res.sigma)} "
+        f"({res.sigma_source})"
+    )
     if true_gain is not None and np.isfinite(true_gain):
         text += f"; measured against the clean signal: {true_gain:+.1f} dB"
     st.caption(text + ".", help=f"Compact form: {res.describe(compact=True)}")

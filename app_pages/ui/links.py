@@ -6,6 +6,7 @@ becomes the widgets' starting values (:func:`initial`, :func:`index_of`). Writte
 run (:func:`sync_query_params`, from app.py), and shown in the sidebar to copy. A parameter's
 name is its widget's key in the session.
 """
+
 from __future__ import annotations
 
 import logging
@@ -50,6 +51,7 @@ def _number(kind: type, lo: float, hi: float) -> Parser:
     The value is range-checked as a float before it becomes an int: ``int(float("1e20"))`` is a
     Python int that NumPy cannot test (the TypeError of issue 21 that took the sidebar down).
     """
+
     def parse(v: str) -> Any:
         text = str(v).strip()
         if not text or len(text) > 32:  # no setting needs more digits; int() of 5,000 digits is refused anyway
@@ -61,6 +63,7 @@ def _number(kind: type, lo: float, hi: float) -> Parser:
         if not (math.isfinite(x) and lo <= x <= hi):
             return None
         return int(x) if kind is int else x
+
     return parse
 
 
@@ -75,6 +78,7 @@ def _flag() -> Parser:
 
 def _span(hi: int = 10**9) -> Parser:
     """A stretch of samples written "START-STOP" with 0 <= START < STOP <= ``hi``; anything else is ignored."""
+
     def parse(v: str) -> Any:
         text = str(v).strip()
         if len(text) > 24 or text.count("-") != 1:
@@ -84,6 +88,7 @@ def _span(hi: int = 10**9) -> Parser:
             return None
         lo, high = int(a), int(b)
         return (lo, high) if 0 <= lo < high <= hi else None
+
     return parse
 
 
@@ -103,23 +108,35 @@ def query_fields() -> dict[str, Parser]:
     from denoiser.signals import FAMILIES, NOISES, noise_params
 
     return {
-        "gen_family": _choice([*FAMILIES, "mixed", "realistic"]), "gen_length": _number(int, 32, 4096),
-        "gen_noise": _choice(list(NOISES)), "gen_level_by": _choice(list(LEVEL_LABELS), LEVEL_ALIASES),
-        "gen_sigma": _number(float, 0.0, 1.0), "gen_snr": _number(float, -10.0, 40.0),
+        "gen_family": _choice([*FAMILIES, "mixed", "realistic"]),
+        "gen_length": _number(int, 32, 4096),
+        "gen_noise": _choice(list(NOISES)),
+        "gen_level_by": _choice(list(LEVEL_LABELS), LEVEL_ALIASES),
+        "gen_sigma": _number(float, 0.0, 1.0),
+        "gen_snr": _number(float, -10.0, 40.0),
         # each noise kind's own parameters (gen_rate: impulse), in their sliders' ranges
         **{f"gen_{name}": _number(float, p.ui[0], p.ui[1]) for name, p in noise_params().items()},
         "gen_seed": _number(int, 0, 1_000_000),
-        "gen_method": _choice(list(METHOD_LABELS)), "cmp_method": _choice(list(METHOD_LABELS)),
-        "cmp_sg": _number(int, 5, 301), "cmp_noise_mode": _choice(list(NOISE_MODES)),
-        "cmp_sigma": _number(float, 0.0, 1e12), "cmp_quiet": _span(), "cmp_long_net": _flag(),
-        "home_sigma": _number(float, 0.01, 0.30), "home_seed": _number(int, 0, 1_000_000),
+        "gen_method": _choice(list(METHOD_LABELS)),
+        "cmp_method": _choice(list(METHOD_LABELS)),
+        "cmp_sg": _number(int, 5, 301),
+        "cmp_noise_mode": _choice(list(NOISE_MODES)),
+        "cmp_sigma": _number(float, 0.0, 1e12),
+        "cmp_quiet": _span(),
+        "cmp_long_net": _flag(),
+        "home_sigma": _number(float, 0.01, 0.30),
+        "home_seed": _number(int, 0, 1_000_000),
         "home_method": _choice(list(METHOD_LABELS)),
-        "learn_step": _number(int, 1, LEARN_STEPS), "learn_projection": _flag(),
-        "learn_sigma": _number(float, 0.0, 0.3), "learn_rf_pos": _number(int, 0, 149),
-        "learn_mm_sigma": _number(float, 0.0, 0.3), "learn_unet": _choice(list(LEARN_UNET)),
+        "learn_step": _number(int, 1, LEARN_STEPS),
+        "learn_projection": _flag(),
+        "learn_sigma": _number(float, 0.0, 0.3),
+        "learn_rf_pos": _number(int, 0, 149),
+        "learn_mm_sigma": _number(float, 0.0, 0.3),
+        "learn_unet": _choice(list(LEARN_UNET)),
         "learn_vs_family": _choice(list(LEARN_FAMILIES)),
         "learn_data": _choice(sample_names()),  # a sample: an upload stays home
-        "model": _text(), "data": _choice([Origin.GENERATED.value, Origin.UPLOAD.value]),
+        "model": _text(),
+        "data": _choice([Origin.GENERATED.value, Origin.UPLOAD.value]),
     }
 
 
@@ -165,9 +182,12 @@ def missing_upload() -> str | None:
     if dropped is None or s.has_upload:
         return None
     sigma = dropped.get("cmp_sigma") if dropped.get("cmp_noise_mode") == "given" else None
-    return ("This link refers to an uploaded file you don't have; showing the generated signal instead, without "
-            "the file's noise settings" + (f" (σ {sigma:g})" if sigma is not None else "")
-            + ". Upload the file on the Upload page to denoise it.")
+    return (
+        "This link refers to an uploaded file you don't have; showing the generated signal instead, without "
+        "the file's noise settings"
+        + (f" (σ {sigma:g})" if sigma is not None else "")
+        + ". Upload the file on the Upload page to denoise it."
+    )
 
 
 def initial(key: str, default: Any) -> Any:
@@ -207,6 +227,8 @@ def sync_query_params() -> None:
 
     base = (st.context.url or "").split("?")[0]
     with st.sidebar:
-        st.caption("**Link to these settings** (Home, Generate, model, Compare, the lesson's step): open it "
-                   "anywhere to see the same. An uploaded file is not in it.")
+        st.caption(
+            "**Link to these settings** (Home, Generate, model, Compare, the lesson's step): open it "
+            "anywhere to see the same. An uploaded file is not in it."
+        )
         st.code(f"{base}?{urlencode(text)}", language=None, wrap_lines=True)

@@ -5,6 +5,7 @@ The bundled default denoises everything except parabolas on the tutorial's 150-p
 which go to the x² specialist; a user's model (trained or uploaded) lives in its session only,
 at most :data:`MAX_MODELS` of them.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -22,28 +23,30 @@ if TYPE_CHECKING:  # TensorFlow: loaded when a page needs a model
     from denoiser.core import Denoiser
 
 SPECIALIST_FAMILIES = ("x2", "parabola")
-SPECIALIST_LENGTH = 150          # the x² specialist's window: the tutorial's grid
-MAX_MODELS = 5                   # user models kept per session (each holds a network in memory)
+SPECIALIST_LENGTH = 150  # the x² specialist's window: the tutorial's grid
+MAX_MODELS = 5  # user models kept per session (each holds a network in memory)
 
 #: How the bundled models are named in captions; :func:`bundled_recipe` maps such a label back.
 BUNDLED_LABELS = {"parabola": "bundled x² specialist", "default": "bundled default"}
 
 #: What each bundled model is, for captions.
-MODEL_NOTES = {"parabola": "trained on parabolas a·(x−b)²+c on the tutorial's 150-point grid; this signal is one of those",
-               "default": "a general blind denoiser, window 256"}
+MODEL_NOTES = {
+    "parabola": "trained on parabolas a·(x−b)²+c on the tutorial's 150-point grid; this signal is one of those",
+    "default": "a general blind denoiser, window 256",
+}
 
 
 @st.cache_resource(show_spinner=False)
 def bundled_model(name: str) -> Denoiser:
     """A bundled model, shared read-only by every session (never fit it)."""
     from denoiser.bundled import pretrained  # imports TensorFlow: only when a page needs a model
+
     return pretrained(name)
 
 
 def uses_specialist(signal: Signal | None) -> bool:
     """The bundled x² specialist fits parabolas on the tutorial's 150-point grid and nothing else."""
-    return (signal is not None and signal.family in SPECIALIST_FAMILIES
-            and signal.length == SPECIALIST_LENGTH)
+    return signal is not None and signal.family in SPECIALIST_FAMILIES and signal.length == SPECIALIST_LENGTH
 
 
 def add_model(name: str, model: Denoiser, *, use: bool = True) -> None:
@@ -97,7 +100,8 @@ def network_words(label: str) -> str:
     """The model in use in words, as plain text (escape with :func:`plain` before Markdown)."""
     which = bundled_recipe(label)
     return {"parabola": "the bundled x² specialist", "default": "the bundled default model"}.get(
-        which or "", f"your model: {cut(label, NAME)}")
+        which or "", f"your model: {cut(label, NAME)}"
+    )
 
 
 def network_md(label: str) -> str:
@@ -121,8 +125,11 @@ def model_caption(label: str, res: DenoiseResult | None = None, *, classical_onl
     note = model_note(label)
     if res is None:
         return f"Network only: **{network_md(label)}** alone ({plain(note)}), unchecked."
-    weighed = ("the classical filters only (the network was left out)" if classical_only else
-               f"**{network_md(label)}** ({plain(note)}) against classical filters and the input itself")
+    weighed = (
+        "the classical filters only (the network was left out)"
+        if classical_only
+        else f"**{network_md(label)}** ({plain(note)}) against classical filters and the input itself"
+    )
     return f"Automatic (no-harm check) weighed {weighed}. Applied: {plain(res.describe(network=words))}"
 
 

@@ -4,6 +4,7 @@ Both are scored on the same test signals of the new model's recipe (:func:`head_
 new one replaces the old by itself only when it is at least :data:`CLEARLY_BETTER_DB` better,
 otherwise :func:`model_offer` shows both scores and a "Use it" button (sidebar and Model page).
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -21,8 +22,8 @@ from denoiser import metrics
 if TYPE_CHECKING:  # TensorFlow: loaded when a page needs a model
     from denoiser.core import Denoiser
 
-TEST_SIGNALS = 64        # synthetic test signals both models denoise before a new one may replace the old
-TEST_SEED = 2_147_483    # never a training seed of the forms (they draw from their own seed)
+TEST_SIGNALS = 64  # synthetic test signals both models denoise before a new one may replace the old
+TEST_SEED = 2_147_483  # never a training seed of the forms (they draw from their own seed)
 CLEARLY_BETTER_DB = 1.0  # a new model is put in use by itself only when it wins by at least this
 
 
@@ -37,22 +38,34 @@ def head_to_head(model: Denoiser, request: Any) -> dict[str, Any]:
     from denoiser.signals import training_pairs
 
     current_choice = session().model_choice
-    out = {"new_gain": None, "current_gain": None, "current": current_choice, "signals": 0,
-           "clearly_better": False, "estimated": False}
+    out = {
+        "new_gain": None,
+        "current_gain": None,
+        "current": current_choice,
+        "signals": 0,
+        "clearly_better": False,
+        "estimated": False,
+    }
     family = getattr(request, "family", None)
     series = getattr(request, "series", None)
     if getattr(request, "source", "synthetic") == "selfsup" and series is not None:
         from denoiser.auto import denoise
 
-        current, label = resolve_model(current_choice, Signal("upload", series, None, np.arange(series.size),
-                                                               origin=Origin.UPLOAD))
+        current, label = resolve_model(
+            current_choice, Signal("upload", series, None, np.arange(series.size), origin=Origin.UPLOAD)
+        )
         try:
             new_res, cur_res = denoise(series, model=model), denoise(series, model=current)
         except Exception:  # noqa: BLE001 -- a failed comparison must never impose the model: offer it only
             return out
         new_gain, cur_gain = new_res.estimated_gain_db, cur_res.estimated_gain_db
-        out.update(new_gain=float(new_gain), current_gain=float(cur_gain), current=label, estimated=True,
-                   clearly_better=bool(np.isfinite(new_gain) and new_gain >= cur_gain + CLEARLY_BETTER_DB))
+        out.update(
+            new_gain=float(new_gain),
+            current_gain=float(cur_gain),
+            current=label,
+            estimated=True,
+            clearly_better=bool(np.isfinite(new_gain) and new_gain >= cur_gain + CLEARLY_BETTER_DB),
+        )
         return out
     if getattr(request, "source", "synthetic") != "synthetic" or family is None:
         return out
@@ -60,14 +73,20 @@ def head_to_head(model: Denoiser, request: Any) -> dict[str, Any]:
     probe = Signal("test", np.zeros(length), None, np.arange(length), family=family)
     current, label = resolve_model(current_choice, probe)
     try:
-        noisy, clean = training_pairs(family, TEST_SIGNALS, length, noise=request.noise, sigma=request.sigma,
-                                      rng=TEST_SEED)
+        noisy, clean = training_pairs(
+            family, TEST_SIGNALS, length, noise=request.noise, sigma=request.sigma, rng=TEST_SEED
+        )
         new_gain = metrics.gain_db(clean.ravel(), noisy.ravel(), np.asarray(model.denoise(noisy)).ravel())
         cur_gain = metrics.gain_db(clean.ravel(), noisy.ravel(), np.asarray(current.denoise(noisy)).ravel())
     except Exception:  # noqa: BLE001 -- a failed comparison must never impose the model: offer it only
         return out
-    out.update(new_gain=float(new_gain), current_gain=float(cur_gain), current=label, signals=TEST_SIGNALS,
-               clearly_better=bool(np.isfinite(new_gain) and new_gain >= cur_gain + CLEARLY_BETTER_DB))
+    out.update(
+        new_gain=float(new_gain),
+        current_gain=float(cur_gain),
+        current=label,
+        signals=TEST_SIGNALS,
+        clearly_better=bool(np.isfinite(new_gain) and new_gain >= cur_gain + CLEARLY_BETTER_DB),
+    )
     return out
 
 
@@ -80,17 +99,23 @@ def model_offer(*, compact: bool = False) -> None:
     name, new, cur = offer["name"], offer["new_gain"], offer["current_gain"]
     in_use = s.model_choice == name
     if new is not None and cur is not None and offer.get("estimated"):
-        scores = (f" On your recording, the automatic mode's own estimate (no clean version needed): with it "
-                  f"**{new:+.1f} dB**, with {plain(offer['current'], NAME)} **{cur:+.1f} dB**.")
+        scores = (
+            f" On your recording, the automatic mode's own estimate (no clean version needed): with it "
+            f"**{new:+.1f} dB**, with {plain(offer['current'], NAME)} **{cur:+.1f} dB**."
+        )
     elif new is not None and cur is not None:
-        scores = (f" On the same {offer['signals']} test signals: new **{new:+.1f} dB**, "
-                  f"{plain(offer['current'], NAME)} **{cur:+.1f} dB**.")
+        scores = (
+            f" On the same {offer['signals']} test signals: new **{new:+.1f} dB**, "
+            f"{plain(offer['current'], NAME)} **{cur:+.1f} dB**."
+        )
     else:
         scores = " It could not be scored against the model in use."
     if in_use:
         if offer.get("used") and not compact:
-            st.success(f"The new model **{plain(name, NAME)}** is in use: it is clearly better.{scores}",
-                       icon=":material/check_circle:")
+            st.success(
+                f"The new model **{plain(name, NAME)}** is in use: it is clearly better.{scores}",
+                icon=":material/check_circle:",
+            )
         return
     if offer.get("dismissed"):
         return

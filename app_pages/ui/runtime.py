@@ -1,4 +1,5 @@
 """What app.py runs around every page: the process-wide Keras-state patch, the per-run setup and the sidebar."""
+
 from __future__ import annotations
 
 import logging
@@ -39,9 +40,12 @@ def keep_keras_state() -> bool:
     if getattr(original, "keeps_keras", False):
         return True  # already installed
     if not callable(original):
-        log.warning("Streamlit's script_runner._clean_problem_modules has moved (Streamlit %s): Keras' state "
-                    "is cleared after every rerun, so training threads may fail and denoising retraces. "
-                    "Update app_pages/ui/runtime.keep_keras_state.", st.__version__)
+        log.warning(
+            "Streamlit's script_runner._clean_problem_modules has moved (Streamlit %s): Keras' state "
+            "is cleared after every rerun, so training threads may fail and denoising retraces. "
+            "Update app_pages/ui/runtime.keep_keras_state.",
+            st.__version__,
+        )
         return False
 
     def clean_problem_modules_but_keras() -> None:
@@ -73,16 +77,25 @@ def page_setup() -> None:
         if job is not None and job.running:
             training_badge()
         if s.qp_missing_model:
-            st.caption(f"The link names the model **{plain(s.qp_missing_model, NAME)}**, which only "
-                       "lived in the session that trained it: upload its .keras file on the Model page. The "
-                       "bundled model is used meanwhile.")
+            st.caption(
+                f"The link names the model **{plain(s.qp_missing_model, NAME)}**, which only "
+                "lived in the session that trained it: upload its .keras file on the Model page. The "
+                "bundled model is used meanwhile."
+            )
         if missing_upload() is not None:
             st.caption(missing_upload())
-        st.caption("Uploads and trained models live in this tab only: keep a model across a reload by "
-                   "downloading it (Model page) and uploading it again. To share the settings, copy the link "
-                   "below.")
-        st.button("Reset: start over", key="reset_session", icon=":material/restart_alt:", on_click=reset_session,
-                  help="Forget this session's data, models and settings, and clear the address bar.")
+        st.caption(
+            "Uploads and trained models live in this tab only: keep a model across a reload by "
+            "downloading it (Model page) and uploading it again. To share the settings, copy the link "
+            "below."
+        )
+        st.button(
+            "Reset: start over",
+            key="reset_session",
+            icon=":material/restart_alt:",
+            on_click=reset_session,
+            help="Forget this session's data, models and settings, and clear the address bar.",
+        )
 
 
 def reset_session() -> None:

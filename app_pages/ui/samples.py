@@ -1,4 +1,5 @@
 """The sample files in assets/samples (CSV, EDF, WAV): listed, and read once per process."""
+
 from __future__ import annotations
 
 from pathlib import Path

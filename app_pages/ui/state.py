@@ -11,6 +11,7 @@ Widget values (``key=`` of a widget: Streamlit manages them) and a page's own sm
 (Home's noise seed, the lesson's step) are read with :meth:`Session.widget` and written with
 :meth:`Session.set_widget`; their key names are those of the shared link (:mod:`app_pages.ui.links`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, MutableMapping
@@ -35,9 +36,9 @@ class Origin(StrEnum):
     """Where a series comes from: what decides its caches, its download and whether its noise is known."""
 
     GENERATED = "generated"  # drawn by the app from a recipe (Generate, Home): the truth and the noise are known
-    UPLOAD = "upload"        # a column of the file read on the Upload page (a sample click included)
-    SAMPLE = "sample"        # a sample file the lesson reads for itself (not the session's upload)
-    LESSON = "lesson"        # a lesson's own example signal
+    UPLOAD = "upload"  # a column of the file read on the Upload page (a sample click included)
+    SAMPLE = "sample"  # a sample file the lesson reads for itself (not the session's upload)
+    LESSON = "lesson"  # a lesson's own example signal
 
 
 class Entry(Generic[T]):
@@ -91,31 +92,38 @@ class Session:
 
     # ---- models
     models: Entry[dict[str, Denoiser]] = Entry(
-        dict, "name -> Denoiser the user trained or uploaded (this session only)")
+        dict, "name -> Denoiser the user trained or uploaded (this session only)"
+    )
     model_choice: Entry[str] = Entry(lambda: BUNDLED, "a key of ``models``, or BUNDLED")
     model_bytes: Entry[dict[str, bytes]] = Entry(
-        dict, "name -> .keras bytes, so a download is not re-serialised every rerun")
+        dict, "name -> .keras bytes, so a download is not re-serialised every rerun"
+    )
     model_file_seen: Entry[str | None] = Entry(_none, "file_id of the last model file handled, so it is loaded once")
     model_error: Entry[str | None] = Entry(_none, "message of the last model file that failed to load")
     job: Entry[TrainingJob | None] = Entry(_none, "this session's TrainingJob (app_pages/_training.py)")
     offer: Entry[dict[str, Any] | None] = Entry(
-        _none, 'a new model offered, not imposed: {"name", "new_gain", "current_gain", ...} (ui/offers.py)')
+        _none, 'a new model offered, not imposed: {"name", "new_gain", "current_gain", ...} (ui/offers.py)'
+    )
 
     # ---- data
     generated: Entry[Signal | None] = Entry(
-        _none, "the generated signal in use: Generate's, or the stand-in of data.generated_in_use")
+        _none, "the generated signal in use: Generate's, or the stand-in of data.generated_in_use"
+    )
     active: Entry[Origin] = Entry(
-        lambda: Origin.GENERATED, "which data is in use (Compare's Data): GENERATED or UPLOAD", load=_origin)
+        lambda: Origin.GENERATED, "which data is in use (Compare's Data): GENERATED or UPLOAD", load=_origin
+    )
     table: Entry[SeriesTable | None] = Entry(_none, "the SeriesTable read on the Upload page")
     table_name: Entry[str] = Entry(str, "its file name")
     upload_seen: Entry[str | None] = Entry(_none, "file_id of the last upload handled, so a file is read once")
     upload_error: Entry[str | None] = Entry(_none, "message of the last file that failed; the previous table stays")
     upload_source: Entry[tuple[bytes, str] | None] = Entry(
-        _none, "(bytes, name) of a file of several parts, so another part is one choice away")
+        _none, "(bytes, name) of a file of several parts, so another part is one choice away"
+    )
     upload_columns: Entry[list[str]] = Entry(list, "value columns picked on the Upload page")
     clean_refs: Entry[dict[str, str | None]] = Entry(dict, "value column -> its clean reference column (or None)")
     clean_table: Entry[SeriesTable | None] = Entry(
-        _none, 'SeriesTable of a separate clean-reference file (same rows as "table")')
+        _none, 'SeriesTable of a separate clean-reference file (same rows as "table")'
+    )
     clean_name: Entry[str] = Entry(str, "its file name")
     clean_error: Entry[str | None] = Entry(_none, "why the last clean-reference file was refused")
     clean_seen: Entry[str | None] = Entry(_none, "file_id of the last clean-reference file handled")
@@ -124,15 +132,18 @@ class Session:
 
     # ---- results kept per session
     csv_cache: Entry[dict[str, Any]] = Entry(
-        dict, 'Compare\'s denoised CSV: {"key": (recipe, model, data), "data": bytes, "done", "refs"}')
+        dict, 'Compare\'s denoised CSV: {"key": (recipe, model, data), "data": bytes, "done", "refs"}'
+    )
     auto_cache: Entry[dict[tuple, Any]] = Entry(
-        dict, "results by (kind, model id, data key, noise level) -> (refs, result): Session.cached")
+        dict, "results by (kind, model id, data key, noise level) -> (refs, result): Session.cached"
+    )
 
     # ---- the shared link (app_pages/ui/links.py)
     qp_initial: Entry[dict[str, Any] | None] = Entry(_none, "the settings the link carried (None: not read yet)")
     qp_missing_model: Entry[str | None] = Entry(_none, "a model the link names that this session does not have")
     qp_missing_upload: Entry[dict[str, Any] | None] = Entry(
-        _none, "the settings of a data=upload link opened without the file (dropped, said so)")
+        _none, "the settings of a data=upload link opened without the file (dropped, said so)"
+    )
 
     def __init__(self, store: MutableMapping[str, Any]) -> None:
         self.store = store
@@ -176,8 +187,15 @@ class Session:
         """The Generate page's signal becomes the data in use."""
         self.generated, self.active = signal, Origin.GENERATED
 
-    def use_upload(self, table: SeriesTable, name: str, *, columns: list[str], clean_refs: dict[str, str | None],
-                   source: tuple[bytes, str] | None) -> None:
+    def use_upload(
+        self,
+        table: SeriesTable,
+        name: str,
+        *,
+        columns: list[str],
+        clean_refs: dict[str, str | None],
+        source: tuple[bytes, str] | None,
+    ) -> None:
         """A newly read file becomes the data in use; the widgets made for the previous file are dropped.
 
         ``columns``: the value columns picked first; ``clean_refs``: each column's clean reference;

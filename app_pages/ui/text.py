@@ -3,6 +3,7 @@
 One rule for all of it, :mod:`denoiser.text`: here only its two uses in the app, Markdown
 elements (:func:`plain`) and widget option lists (:func:`short`).
 """
+
 from __future__ import annotations
 
 from denoiser.text import MAX_ECHO, cut, markdown

@@ -16,6 +16,7 @@ Modules, in the order a call runs through them:
 >>> bool(denoiser.mse(clean, res.denoised) < denoiser.mse(clean, noisy))
 True
 """
+
 from __future__ import annotations
 
 from denoiser.auto.candidates import KINDS, Candidate, CandidateKind, Context, offered
@@ -25,7 +26,21 @@ from denoiser.auto.pipeline import MIN_LENGTH, denoise
 from denoiser.auto.result import SIGMA_SOURCES, DenoiseResult, MethodPart, describe_parts
 
 __all__ = [
-    "KINDS", "MIN_LENGTH", "SIGMA_SOURCES", "Candidate", "CandidateKind", "Context", "DenoiseResult",
-    "MethodPart", "NoiseEstimate", "denoise", "describe_parts", "despike", "estimate_noise",
-    "find_impulses", "level_sigmas", "noise_floor", "offered",
+    "KINDS",
+    "MIN_LENGTH",
+    "SIGMA_SOURCES",
+    "Candidate",
+    "CandidateKind",
+    "Context",
+    "DenoiseResult",
+    "MethodPart",
+    "NoiseEstimate",
+    "denoise",
+    "describe_parts",
+    "despike",
+    "estimate_noise",
+    "find_impulses",
+    "level_sigmas",
+    "noise_floor",
+    "offered",
 ]

@@ -7,6 +7,7 @@ for linear smoothers, a Monte-Carlo probe otherwise) and blends them with the in
 Adding a kind is one :class:`CandidateKind` record in :data:`KINDS` (see CONTRIBUTING.md,
 "Adding a candidate to the automatic mode").
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -21,9 +22,9 @@ from denoiser.classical import bayes_shrink, cycle_spin
 
 SG_WIDTHS = (5, 9, 17, 33, 65)  # Savitzky-Golay candidates (order 2); SURE picks among them
 SG_ORDER = 2
-WHOLE_FIT_MAX = 2048            # up to this length, a quadratic over the whole series is a candidate too
-SPINS = 8                       # wavelet shrinkage averaged over this many shifts (+0.2 dB on real series) ...
-FEW_SPINS_FROM = 131_072        # ... up to this length (each shift is a full pass; the network weighs most there)
+WHOLE_FIT_MAX = 2048  # up to this length, a quadratic over the whole series is a candidate too
+SPINS = 8  # wavelet shrinkage averaged over this many shifts (+0.2 dB on real series) ...
+FEW_SPINS_FROM = 131_072  # ... up to this length (each shift is a full pass; the network weighs most there)
 
 Denoise = Callable[[np.ndarray], np.ndarray]
 
@@ -32,9 +33,9 @@ Denoise = Callable[[np.ndarray], np.ndarray]
 class Context:
     """What a kind may look at to decide what to offer: the recording, the noise level, the network."""
 
-    x: np.ndarray          # bridged, despiked series, shape (length,)
-    sigma: float           # noise std used
-    model: Any             # a fitted Denoiser, or None (classical candidates only)
+    x: np.ndarray  # bridged, despiked series, shape (length,)
+    sigma: float  # noise std used
+    model: Any  # a fitted Denoiser, or None (classical candidates only)
 
 
 @dataclass(frozen=True)
@@ -83,21 +84,42 @@ def _network(ctx: Context) -> list[Candidate]:
     # 3/4-window hops: half the cost of the default half-window hop, -0.05 dB
     hop = max(1, 3 * model.config.window // 4)
     # (a self-supervised network uses each sample too: see Denoiser.denoise's ``invariant``)
-    return [Candidate("network", "network", "the neural network",
-                      lambda v: model.denoise(v, hop=hop, invariant=False),
-                      probe_eps=1e-2, costly=True, params={"window": model.config.window})]
+    return [
+        Candidate(
+            "network",
+            "network",
+            "the neural network",
+            lambda v: model.denoise(v, hop=hop, invariant=False),
+            probe_eps=1e-2,
+            costly=True,
+            params={"window": model.config.window},
+        )
+    ]
 
 
 def _wavelet(ctx: Context) -> list[Candidate]:
     sigma = ctx.sigma
     if ctx.x.size >= FEW_SPINS_FROM:
         # a long recording: one pass, its divergence counted from the kept coefficients (no probe pass)
-        return [Candidate("wavelet", "wavelet", "wavelet shrinkage (BayesShrink, sym8)",
-                          lambda v: bayes_shrink(v, sigma), params={"wavelet": "sym8", "sigma": sigma, "shifts": 1},
-                          apply_div=lambda v: bayes_shrink(v, sigma, divergence=True))]
-    return [Candidate("wavelet", "wavelet", f"wavelet shrinkage (BayesShrink, sym8, {SPINS} shifts averaged)",
-                      lambda v: cycle_spin(lambda u: bayes_shrink(u, sigma), v, SPINS),
-                      params={"wavelet": "sym8", "sigma": sigma, "shifts": SPINS})]
+        return [
+            Candidate(
+                "wavelet",
+                "wavelet",
+                "wavelet shrinkage (BayesShrink, sym8)",
+                lambda v: bayes_shrink(v, sigma),
+                params={"wavelet": "sym8", "sigma": sigma, "shifts": 1},
+                apply_div=lambda v: bayes_shrink(v, sigma, divergence=True),
+            )
+        ]
+    return [
+        Candidate(
+            "wavelet",
+            "wavelet",
+            f"wavelet shrinkage (BayesShrink, sym8, {SPINS} shifts averaged)",
+            lambda v: cycle_spin(lambda u: bayes_shrink(u, sigma), v, SPINS),
+            params={"wavelet": "sym8", "sigma": sigma, "shifts": SPINS},
+        )
+    ]
 
 
 def _savgol(ctx: Context) -> list[Candidate]:
@@ -112,11 +134,21 @@ def _savgol(ctx: Context) -> list[Candidate]:
             continue
         centre = float(savgol_coeffs(width, SG_ORDER)[width // 2])
         whole = width >= n - 1
-        label = (f"a quadratic fitted to the whole series ({width} samples)" if whole
-                 else f"Savitzky-Golay, {width} samples wide, order {SG_ORDER}")
-        out.append(Candidate(f"savgol {width}", "savgol", label,
-                             partial(savgol_filter, window_length=width, polyorder=SG_ORDER, mode="interp"),
-                             divergence=centre, params={"width": width, "order": SG_ORDER}))
+        label = (
+            f"a quadratic fitted to the whole series ({width} samples)"
+            if whole
+            else f"Savitzky-Golay, {width} samples wide, order {SG_ORDER}"
+        )
+        out.append(
+            Candidate(
+                f"savgol {width}",
+                "savgol",
+                label,
+                partial(savgol_filter, window_length=width, polyorder=SG_ORDER, mode="interp"),
+                divergence=centre,
+                params={"width": width, "order": SG_ORDER},
+            )
+        )
     return out
 
 

@@ -17,6 +17,7 @@ A sample's prediction is the median of its neighbours (the sample itself left ou
 (dense impulse noise), each pass on the series the previous one cleaned, and only after a pass
 that did remove spikes.
 """
+
 from __future__ import annotations
 
 import math
@@ -25,16 +26,16 @@ import numpy as np
 from scipy.ndimage import median_filter
 
 MAD = 0.6745
-THRESHOLD = 6.0        # spread units a sample must leave its prediction by
-TOWER = 12.0           # spread units of a spike accepted on its own
-SMOOTH_AROUND = 0.25   # a lone spike's neighbourhood curves by less than this share of its height
-CLEAN_CURVE = 1e-3     # "clean curve": background curvature spread below this share of its range
+THRESHOLD = 6.0  # spread units a sample must leave its prediction by
+TOWER = 12.0  # spread units of a spike accepted on its own
+SMOOTH_AROUND = 0.25  # a lone spike's neighbourhood curves by less than this share of its height
+CLEAN_CURVE = 1e-3  # "clean curve": background curvature spread below this share of its range
 SAMPLE_FOR_STATS = 262_144  # a global median or percentile of a longer series is taken on every k-th value
-MIN_POPULATION = 5     # spikes (and >= 0.3 % of samples) before a population is judged
+MIN_POPULATION = 5  # spikes (and >= 0.3 % of samples) before a population is judged
 HALF_WIDTHS = (1, 2, 3)
 
 
-LOCAL = 65             # samples over which the local spread is measured
+LOCAL = 65  # samples over which the local spread is measured
 
 
 def _global_spread(x: np.ndarray) -> float:
@@ -61,8 +62,9 @@ def _spread(x: np.ndarray, at: np.ndarray | None = None) -> np.ndarray:
     return np.maximum(spread, np.median(windows, axis=1) / MAD / math.sqrt(2))
 
 
-def find_impulses(x: np.ndarray, threshold: float = THRESHOLD, half: int = 1,
-                  spread: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def find_impulses(
+    x: np.ndarray, threshold: float = THRESHOLD, half: int = 1, spread: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Samples that stand alone far outside what their neighbours predict.
 
     Parameters
@@ -97,8 +99,7 @@ def find_impulses(x: np.ndarray, threshold: float = THRESHOLD, half: int = 1,
         # The neighbours agree among themselves, far better than with the sample (checked where tall).
         padded = np.pad(x, half, mode="reflect")
         nb = np.stack([padded[tall + k] for k in range(2 * half + 1) if k != half], axis=1)
-        agree = (np.abs(nb[:, 0] - nb[:, 1]) if half == 1
-                 else np.median(np.abs(nb - pred[tall, None]), axis=1))
+        agree = np.abs(nb[:, 0] - nb[:, 1]) if half == 1 else np.median(np.abs(nb - pred[tall, None]), axis=1)
         mask[tall[agree < 0.5 * np.abs(resid[tall])]] = True
     return mask, pred
 
@@ -156,15 +157,15 @@ def _towering(x: np.ndarray, mask: np.ndarray, pred: np.ndarray) -> np.ndarray:
     out = np.zeros_like(mask)
     if idx.size == 0 or x.size < 8:
         return out
-    prov = np.where(mask, pred, x)           # every candidate replaced: what is left is the background
-    d2 = np.abs(np.diff(prov, 2))            # d2[j] is centred on sample j + 1
+    prov = np.where(mask, pred, x)  # every candidate replaced: what is left is the background
+    d2 = np.abs(np.diff(prov, 2))  # d2[j] is centred on sample j + 1
     # (robust statistics of a long series from every k-th value: the same figures, a fraction of the work)
     step = max(1, d2.size // SAMPLE_FOR_STATS)
     level = float(np.median(d2[::step]))
     spread = float(np.median(np.abs(d2[::step] - level))) / MAD / math.sqrt(6) if d2.size else 0.0
     span = float(np.subtract(*np.percentile(prov[::step], [95, 5])))
     if spread > CLEAN_CURVE * span:
-        return out   # a noisy background: leave single spikes to the population test
+        return out  # a noisy background: leave single spikes to the population test
     spread = max(spread, 1e-12 * float(np.max(np.abs(x)) or 1.0))
     height = np.abs(x[idx] - pred[idx])
     # the neighbourhood's curvature: second differences centred on the sample and its two neighbours
@@ -195,15 +196,18 @@ def despike(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         spikes, pred = find_impulses(out, half=half)
         n = int(spikes.sum())
         if n == 0:
-            break   # nothing stands out even alone: no denser spikes to look for either
+            break  # nothing stands out even alone: no denser spikes to look for either
         # (later passes look for spikes next to spikes, which the wide-bump count would hold against them)
-        population = (n >= max(MIN_POPULATION, 0.003 * out.size) and _poisson_like(spikes)
-                      and not _continuous_tail(out, spikes, pred)
-                      and (half > 1 or _wide_bumps(out) <= 0.15 * n))
+        population = (
+            n >= max(MIN_POPULATION, 0.003 * out.size)
+            and _poisson_like(spikes)
+            and not _continuous_tail(out, spikes, pred)
+            and (half > 1 or _wide_bumps(out) <= 0.15 * n)
+        )
         if not population:
             spikes = _towering(out, spikes, pred)
         if not spikes.any():
-            break   # what stands out was judged signal: a wider look must not judge it again
+            break  # what stands out was judged signal: a wider look must not judge it again
         out = np.where(spikes, pred, out)
         replaced |= spikes
     return out, replaced

@@ -13,6 +13,7 @@ estimate says so (``upper_bound``) and the gain band covers the whole plausible 
 Measured on 43 real channels (``bench/real.py``): the bound is within 15 % of the true level on
 most of them; the checks below flag the cases where it is not.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,22 +24,22 @@ import pywt
 
 from denoiser.errors import InputError
 
-MAD = 0.6745            # median(|z|) of a standard normal
-MIN_COEFFS = 32         # a level or band with fewer values gives no estimate of its own
+MAD = 0.6745  # median(|z|) of a standard normal
+MIN_COEFFS = 32  # a level or band with fewer values gives no estimate of its own
 SAMPLE_FOR_STATS = 262_144  # a median over more values is taken on every k-th of them
-MAD_REL = 1.17          # relative std of a MAD-based sigma from n values: MAD_REL / sqrt(n) (efficiency 37 %)
-PSD_REL = 1.0           # same for the median periodogram power of n bins (Hann window: neighbours correlated)
-LIFT_Z = 2.0            # a view counts only when it is this many of its own spreads below level 1
-LOOKS_LIKE_NOISE_DB = 4.0   # apparent SNR below this: the recording looks like noise throughout ...
-STANDS_OUT = 10.0           # ... unless a wavelet level holds this many times the floor's power
-HEAVY_TAILS_PCT = 1.0       # % of finest-scale values beyond 3 robust spreads (Gaussian: 0.27 %)
-SHORT = 512                 # at most this many samples: a short series
-NOT_FLAT_RATIO = 1.15       # top octave: lower half / upper half spread above this ...
-NOT_FLAT_Z = 5.0            # ... and significant: the spectrum still falls at the top
-CLEAN_FLAT_RATIO = 1.08     # a clean floor: the two halves of the top octave agree this well
-RISING_RATIO = 1.3          # "not flat" also needs the next octave down this much above the top one
-DEAD_RUN = 32               # this many exactly equal samples in a row: a dead stretch (a sensor off, a
-                            # held or padded value), which has no noise to measure; left out of the estimate
+MAD_REL = 1.17  # relative std of a MAD-based sigma from n values: MAD_REL / sqrt(n) (efficiency 37 %)
+PSD_REL = 1.0  # same for the median periodogram power of n bins (Hann window: neighbours correlated)
+LIFT_Z = 2.0  # a view counts only when it is this many of its own spreads below level 1
+LOOKS_LIKE_NOISE_DB = 4.0  # apparent SNR below this: the recording looks like noise throughout ...
+STANDS_OUT = 10.0  # ... unless a wavelet level holds this many times the floor's power
+HEAVY_TAILS_PCT = 1.0  # % of finest-scale values beyond 3 robust spreads (Gaussian: 0.27 %)
+SHORT = 512  # at most this many samples: a short series
+NOT_FLAT_RATIO = 1.15  # top octave: lower half / upper half spread above this ...
+NOT_FLAT_Z = 5.0  # ... and significant: the spectrum still falls at the top
+CLEAN_FLAT_RATIO = 1.08  # a clean floor: the two halves of the top octave agree this well
+RISING_RATIO = 1.3  # "not flat" also needs the next octave down this much above the top one
+DEAD_RUN = 32  # this many exactly equal samples in a row: a dead stretch (a sensor off, a
+# held or padded value), which has no noise to measure; left out of the estimate
 
 
 @dataclass(frozen=True)
@@ -73,10 +74,20 @@ class NoiseEstimate:
         """The same estimate for the data multiplied by ``unit`` (levels and the notes' numbers scaled)."""
         if unit == 1.0:
             return self
-        notes = tuple(_bound_note(self.reasons, self.bound * unit, self.sigma * unit)
-                      if n.startswith("The noise level could not be told apart") else n for n in self.notes)
-        return replace(self, sigma=self.sigma * unit, low=self.low * unit, high=self.high * unit,
-                       bound=self.bound * unit, notes=notes)
+        notes = tuple(
+            _bound_note(self.reasons, self.bound * unit, self.sigma * unit)
+            if n.startswith("The noise level could not be told apart")
+            else n
+            for n in self.notes
+        )
+        return replace(
+            self,
+            sigma=self.sigma * unit,
+            low=self.low * unit,
+            high=self.high * unit,
+            bound=self.bound * unit,
+            notes=notes,
+        )
 
 
 def level_sigmas(x: np.ndarray, levels: int = 5, wavelet: str = "sym4") -> np.ndarray:
@@ -127,8 +138,8 @@ def _bands(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.array(out), np.array(counts)
 
 
-QUIET_BLOCK = 128       # finest-scale coefficients per block when looking for quiet stretches
-RESIDUAL_MAX = 65_536   # longer series skip the quadratic-fit residual (MAD spread there: < 0.7 %)
+QUIET_BLOCK = 128  # finest-scale coefficients per block when looking for quiet stretches
+RESIDUAL_MAX = 65_536  # longer series skip the quadratic-fit residual (MAD spread there: < 0.7 %)
 
 
 def _quiet_stretches(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -172,20 +183,20 @@ def residual_sigma(x: np.ndarray) -> tuple[float, float]:
 
     n = x.size
     if n > RESIDUAL_MAX:
-        return math.nan, math.inf   # the wavelet levels alone pin a long recording's floor down
+        return math.nan, math.inf  # the wavelet levels alone pin a long recording's floor down
     widths = [w for w in (5, 9, 17, 33, 65, 129) if w < n // 2]
     if n <= 2048:
         widths.append(n - 1 + n % 2)
-    fits = []   # (gcv, sigma, rel, dof)
+    fits = []  # (gcv, sigma, rel, dof)
     for w in widths:
         if w <= 3:
             continue
         r = x - savgol_filter(x, w, 2, mode="interp")
-        if w >= n - 1:   # one quadratic over everything: a projection of rank 3
+        if w >= n - 1:  # one quadratic over everything: a projection of rank 3
             rss, m, tr, dof = float(r @ r), n, 3.0, n - 3.0
-        else:            # interior rows only (the edge rows are fits of their own)
+        else:  # interior rows only (the edge rows are fits of their own)
             h = savgol_coeffs(w, 2)
-            core = r[w // 2: n - w // 2]
+            core = r[w // 2 : n - w // 2]
             rss, m, tr = float(core @ core), core.size, core.size * float(h[w // 2])
             dof = core.size * (1 - 2 * float(h[w // 2]) + float(h @ h))
         fits.append((rss / m / (1 - tr / m) ** 2, math.sqrt(rss / dof), 1 / math.sqrt(2 * dof), dof))
@@ -229,7 +240,9 @@ def floor_and_spread(x: np.ndarray, details: list[np.ndarray] | None = None) -> 
     spread = np.r_[MAD_REL / np.sqrt(lc), PSD_REL / np.sqrt(np.maximum(bc, 1)), qs]
     lifted = views * (1 + LIFT_Z * spread)
     k = int(np.argmin(lifted))
-    bound, rel_b = (float(lifted[k]), float(spread[k])) if lifted[k] < levels[0] else (float(levels[0]), float(spread[0]))
+    bound, rel_b = (
+        (float(lifted[k]), float(spread[k])) if lifted[k] < levels[0] else (float(levels[0]), float(spread[0]))
+    )
     # The residual of the best quadratic fit: another upper bound, and a far more precise one on
     # a smooth series. Where the two agree within their scatter, both see the noise: combine them.
     res, rel = residual_sigma(x)
@@ -244,9 +257,9 @@ def floor_and_spread(x: np.ndarray, details: list[np.ndarray] | None = None) -> 
 
 @dataclass(frozen=True)
 class _Evidence:
-    factor: float          # part of the bound to use, (0, 1]
-    why: tuple[str, ...]   # the checks that failed
-    clean_floor: bool      # the top octave is flat and Gaussian: the floor is white noise alone
+    factor: float  # part of the bound to use, (0, 1]
+    why: tuple[str, ...]  # the checks that failed
+    clean_floor: bool  # the top octave is flat and Gaussian: the floor is white noise alone
 
 
 def _checks(x: np.ndarray, bound: float, details: list[np.ndarray]) -> _Evidence:
@@ -348,7 +361,7 @@ def live_samples(x: np.ndarray) -> tuple[np.ndarray, int]:
     same = np.diff(x) == 0
     if x.size < DEAD_RUN or int(np.count_nonzero(same)) < DEAD_RUN - 1:
         return x, 0
-    bounds = np.flatnonzero(np.r_[True, ~same, True])   # where each run of equal values starts, and the end
+    bounds = np.flatnonzero(np.r_[True, ~same, True])  # where each run of equal values starts, and the end
     lengths = np.diff(bounds)
     dead = lengths >= DEAD_RUN
     keep = np.repeat(~dead, lengths)
@@ -358,8 +371,7 @@ def live_samples(x: np.ndarray) -> tuple[np.ndarray, int]:
     return x[keep], n_dead
 
 
-def estimate_noise(x: np.ndarray, *, sigma: float | None = None,
-                   quiet: tuple[int, int] | None = None) -> NoiseEstimate:
+def estimate_noise(x: np.ndarray, *, sigma: float | None = None, quiet: tuple[int, int] | None = None) -> NoiseEstimate:
     """The Gaussian noise level of a recording, given, measured on a quiet stretch, or estimated.
 
     Parameters
@@ -381,16 +393,24 @@ def estimate_noise(x: np.ndarray, *, sigma: float | None = None,
         start, stop = (int(v) for v in quiet)
         start, stop = max(0, start), min(x.size, stop)
         if stop - start < 16:
-            raise InputError(f"The quiet stretch needs at least 16 samples; got {max(0, stop - start)}. "
-                             "Select a longer stretch where the recording is flat.")
+            raise InputError(
+                f"The quiet stretch needs at least 16 samples; got {max(0, stop - start)}. "
+                "Select a longer stretch where the recording is flat."
+            )
         seg = x[start:stop]
         # Differences cancel a slow trend; their MAD ignores a few spikes.
         s = float(np.median(np.abs(np.diff(seg) - np.median(np.diff(seg)))) / MAD / math.sqrt(2))
         rel = 1.2 / math.sqrt(stop - start)
         return NoiseEstimate(s, s * (1 - 2 * rel), s * (1 + 2 * rel), "from a quiet segment", bound=s)
     x, n_dead = live_samples(x)
-    dead_note = (f"{n_dead:,} samples in stretches of {DEAD_RUN} or more equal values (a sensor off, a held "
-                 "value) were left out of the noise estimate.",) if n_dead else ()
+    dead_note = (
+        (
+            f"{n_dead:,} samples in stretches of {DEAD_RUN} or more equal values (a sensor off, a held "
+            "value) were left out of the noise estimate.",
+        )
+        if n_dead
+        else ()
+    )
     details = _details(x)
     bound, rel = floor_and_spread(x, details)
     if bound <= 0:
@@ -401,14 +421,26 @@ def estimate_noise(x: np.ndarray, *, sigma: float | None = None,
         # identified. Even a clean floor may hold a little signal (up to 20 % above the noise on real
         # recordings with detail at the top, an ECG's QRS); one that is not clean, more (2.5x).
         low = bound * (1 - 2 * rel) / (1.2 if ev.clean_floor else 2.5)
-        return NoiseEstimate(bound, low, bound * (1 + 2 * rel), "estimated", notes=dead_note, bound=bound,
-                             clean_floor=ev.clean_floor)
-    return NoiseEstimate(factor * bound, 0.1 * bound, bound, "estimated", True,
-                         (*dead_note, _bound_note(tuple(why), bound, factor * bound)), bound, tuple(why), False)
+        return NoiseEstimate(
+            bound, low, bound * (1 + 2 * rel), "estimated", notes=dead_note, bound=bound, clean_floor=ev.clean_floor
+        )
+    return NoiseEstimate(
+        factor * bound,
+        0.1 * bound,
+        bound,
+        "estimated",
+        True,
+        (*dead_note, _bound_note(tuple(why), bound, factor * bound)),
+        bound,
+        tuple(why),
+        False,
+    )
 
 
 def _bound_note(why: tuple[str, ...], bound: float, used: float) -> str:
     """Why the level is only bounded, with the bound and the level used, in the data's units."""
-    return (f"The noise level could not be told apart from the signal: {'; '.join(_WHY[w] for w in why)}. "
-            f"{bound:.3g} is only an upper bound of the noise, so a cautious {used:.3g} was used: the "
-            "result may leave noise in place. Give sigma, or select a quiet stretch, for a full result.")
+    return (
+        f"The noise level could not be told apart from the signal: {'; '.join(_WHY[w] for w in why)}. "
+        f"{bound:.3g} is only an upper bound of the noise, so a cautious {used:.3g} was used: the "
+        "result may leave noise in place. Give sigma, or select a quiet stretch, for a full result."
+    )

@@ -11,6 +11,7 @@
    too, whether it can be trusted, and what was applied in plain words
    (:mod:`denoiser.auto.result`).
 """
+
 from __future__ import annotations
 
 import math
@@ -28,14 +29,20 @@ from denoiser.errors import InputError
 from denoiser.signals import RngLike, as_rng
 from denoiser.windows import bridge_gaps
 
-MIN_LENGTH = 64   # shorter series: nothing reliable can be said, returned as is
-TRUSTED_WIDTH = 4.0   # dB: a trusted estimate's band (10-90 %) is at most this wide
+MIN_LENGTH = 64  # shorter series: nothing reliable can be said, returned as is
+TRUSTED_WIDTH = 4.0  # dB: a trusted estimate's band (10-90 %) is at most this wide
 SHORT_RECORDING = 10_000  # samples: below this SURE's own scatter alone widens the band by decibels
-HIGH_GAIN_DB = 15.0       # above this the error left is small next to the noise: its estimate is loose
+HIGH_GAIN_DB = 15.0  # above this the error left is small next to the noise: its estimate is loose
 
 
-def denoise(x: np.ndarray, *, sigma: float | None = None, quiet: tuple[int, int] | None = None,
-            model: Any = None, rng: RngLike = 0) -> DenoiseResult:
+def denoise(
+    x: np.ndarray,
+    *,
+    sigma: float | None = None,
+    quiet: tuple[int, int] | None = None,
+    model: Any = None,
+    rng: RngLike = 0,
+) -> DenoiseResult:
     """Denoise a recording without a clean reference, applying only what the evidence supports.
 
     Parameters
@@ -67,10 +74,15 @@ def denoise(x: np.ndarray, *, sigma: float | None = None, quiet: tuple[int, int]
     # Squares of values beyond 1e150 overflow and of values below 1e-150 vanish: work on the data
     # times a power of two (exact both ways) and give every figure back in the data's units.
     res = _denoise(y * k, bad, None if sigma is None else sigma * k, quiet, model, rng, unit=1 / k)
-    parts = tuple(replace(p, params={n: v / k if n == "sigma" else v for n, v in p.params.items()})
-                  for p in res.parts)
-    return replace(res, denoised=res.denoised / k, sigma=res.sigma / k, estimated_mse=res.estimated_mse / k / k,
-                   sigma_bound=res.sigma_bound / k, parts=parts)
+    parts = tuple(replace(p, params={n: v / k if n == "sigma" else v for n, v in p.params.items()}) for p in res.parts)
+    return replace(
+        res,
+        denoised=res.denoised / k,
+        sigma=res.sigma / k,
+        estimated_mse=res.estimated_mse / k / k,
+        sigma_bound=res.sigma_bound / k,
+        parts=parts,
+    )
 
 
 def _safe_scale(finite: np.ndarray) -> float:
@@ -81,8 +93,15 @@ def _safe_scale(finite: np.ndarray) -> float:
     return math.ldexp(1.0, -math.frexp(top)[1])
 
 
-def _denoise(y: np.ndarray, bad: np.ndarray, sigma: float | None, quiet: tuple[int, int] | None, model: Any,
-             rng: np.random.Generator, unit: float = 1.0) -> DenoiseResult:
+def _denoise(
+    y: np.ndarray,
+    bad: np.ndarray,
+    sigma: float | None,
+    quiet: tuple[int, int] | None,
+    model: Any,
+    rng: np.random.Generator,
+    unit: float = 1.0,
+) -> DenoiseResult:
     """:func:`denoise` on values of a safe size; ``unit`` converts them back for the notes."""
     v = bridge_gaps(y)
 
@@ -92,8 +111,10 @@ def _denoise(y: np.ndarray, bad: np.ndarray, sigma: float | None, quiet: tuple[i
     notes: list[str] = []
     impulse_power = float(np.sum((v - despiked) ** 2)) / v.size
     if n_spikes:
-        notes.append(f"{n_spikes:,} isolated spike{'s' if n_spikes != 1 else ''} "
-                     f"({100 * n_spikes / v.size:.1f} % of samples) replaced by the median of their neighbours.")
+        notes.append(
+            f"{n_spikes:,} isolated spike{'s' if n_spikes != 1 else ''} "
+            f"({100 * n_spikes / v.size:.1f} % of samples) replaced by the median of their neighbours."
+        )
 
     # 2. noise level
     est = estimate_noise(despiked, sigma=sigma, quiet=quiet)
@@ -101,6 +122,7 @@ def _denoise(y: np.ndarray, bad: np.ndarray, sigma: float | None, quiet: tuple[i
     s = est.sigma
     if model is None:
         from denoiser.bundled import default_model
+
         model = default_model()
     elif model is False:
         model = None
@@ -109,7 +131,7 @@ def _denoise(y: np.ndarray, bad: np.ndarray, sigma: float | None, quiet: tuple[i
     cands = offered(Context(despiked, s, model)) if s > 0 else []
     if cands:
         # (n, k) matrices filled column by column: a long recording holds several of them
-        r, d = (np.empty((v.size, len(cands)), order="F") for _ in range(2))   # columns contiguous
+        r, d = (np.empty((v.size, len(cands)), order="F") for _ in range(2))  # columns contiguous
         for j, c in enumerate(cands):
             if c.apply_div is not None:
                 out_j, d[:, j] = c.apply_div(despiked)
@@ -135,8 +157,9 @@ def _denoise(y: np.ndarray, bad: np.ndarray, sigma: float | None, quiet: tuple[i
         med = median_filter(despiked, size=3, mode="nearest")
         probe = ~spikes
         impulse_mse = max(0.0, float(np.mean((med[probe] - despiked[probe]) ** 2)) - 2 / 3 * s * s) * n_spikes / v.size
-    est_mse, gain, white_band = _estimate(applied_p, applied_c, s, est.low, est.high, v.size, impulse_power,
-                                          impulse_mse, bool(cands))
+    est_mse, gain, white_band = _estimate(
+        applied_p, applied_c, s, est.low, est.high, v.size, impulse_power, impulse_mse, bool(cands)
+    )
     band = white_band
     if est.source == "estimated" and s > 0:
         band = (min(band[0], _hidden_noise_gain(s, est_mse, impulse_power)), band[1])
@@ -145,36 +168,65 @@ def _denoise(y: np.ndarray, bad: np.ndarray, sigma: float | None, quiet: tuple[i
     identifiable = not est.upper_bound
     # Trusted: the honest band (a wrong floor, hidden coloured noise and SURE's scatter allowed for)
     # is narrow. Never for "kept as is": that the input was kept is nothing to rely on.
-    trusted = identifiable and band[1] - band[0] <= TRUSTED_WIDTH and any(c.name in mean_w and mean_w[c.name] >= 0.02
-                                                                          for c in cands)
+    trusted = (
+        identifiable
+        and band[1] - band[0] <= TRUSTED_WIDTH
+        and any(c.name in mean_w and mean_w[c.name] >= 0.02 for c in cands)
+    )
     if identifiable and not est.clean_floor:
-        notes.append("The noise floor is not plain white noise (its top octave is uneven, or its values have "
-                     "heavier tails than noise): part of it may be signal, or coloured noise may lie below it, "
-                     f"so the gain could be anywhere from {band[0]:+.1f} to {band[1]:+.1f} dB.")
+        notes.append(
+            "The noise floor is not plain white noise (its top octave is uneven, or its values have "
+            "heavier tails than noise): part of it may be signal, or coloured noise may lie below it, "
+            f"so the gain could be anywhere from {band[0]:+.1f} to {band[1]:+.1f} dB."
+        )
     elif identifiable and white_band[1] - white_band[0] > TRUSTED_WIDTH:
-        notes.append(f"The estimate is uncertain ({_why_uncertain(v.size, gain, est.low, est.high)}): the gain "
-                     f"could be anywhere from {band[0]:+.1f} to {band[1]:+.1f} dB.")
+        notes.append(
+            f"The estimate is uncertain ({_why_uncertain(v.size, gain, est.low, est.high)}): the gain "
+            f"could be anywhere from {band[0]:+.1f} to {band[1]:+.1f} dB."
+        )
     if n_spikes:
         trusted = False
-        notes.append("With impulse noise the estimate covers only the spikes that were found; smaller ones are "
-                     "left in place and not counted.")
+        notes.append(
+            "With impulse noise the estimate covers only the spikes that were found; smaller ones are "
+            "left in place and not counted."
+        )
     if white < 0.5 and gain > 0.5:
         trusted = False
-        notes.append("What was removed is not like stationary noise: it comes in bursts where the signal changes, "
-                     "so some signal may have been removed with it.")
+        notes.append(
+            "What was removed is not like stationary noise: it comes in bursts where the signal changes, "
+            "so some signal may have been removed with it."
+        )
     if est.source == "estimated" and identifiable:
-        notes.append("The noise level was read off the recording's noise floor, assuming white noise. Coloured "
-                     "noise (a slow drift, 1/f) looks like signal and is left in place; the low end of the range "
-                     f"({band[0]:+.1f} dB) is the gain if as much of it hides under the floor.")
+        notes.append(
+            "The noise level was read off the recording's noise floor, assuming white noise. Coloured "
+            "noise (a slow drift, 1/f) looks like signal and is left in place; the low end of the range "
+            f"({band[0]:+.1f} dB) is the gain if as much of it hides under the floor."
+        )
 
     parts = _parts(cands, mean_w, n_spikes, v.size)
     method = compact_method(parts, n_spikes)
     if method.startswith("none"):
         notes.append("No filter was expected to improve this recording, so it was kept as is.")
     final = np.where(bad, np.nan, out)
-    return DenoiseResult(final, s, est.source, est.upper_bound, est_mse, gain, band, trusted, method,
-                         tuple(notes), white, n_spikes, mean_w, parts, est.bound, identifiable,
-                         "" if identifiable else "too little")
+    return DenoiseResult(
+        final,
+        s,
+        est.source,
+        est.upper_bound,
+        est_mse,
+        gain,
+        band,
+        trusted,
+        method,
+        tuple(notes),
+        white,
+        n_spikes,
+        mean_w,
+        parts,
+        est.bound,
+        identifiable,
+        "" if identifiable else "too little",
+    )
 
 
 def _why_uncertain(n: int, gain: float, lo_s: float, hi_s: float) -> str:
@@ -183,15 +235,25 @@ def _why_uncertain(n: int, gain: float, lo_s: float, hi_s: float) -> str:
     if n < SHORT_RECORDING:
         reasons.append(f"a short recording, {n:,} samples")
     if gain >= HIGH_GAIN_DB:
-        reasons.append(f"a high gain, {gain:+.0f} dB: the error left is small next to the noise, so it is "
-                       "estimated loosely")
+        reasons.append(
+            f"a high gain, {gain:+.0f} dB: the error left is small next to the noise, so it is estimated loosely"
+        )
     if hi_s > lo_s * 1.05 or not reasons:
         reasons.append("the noise level is known within a range only")
     return "; ".join(reasons)
 
 
-def _estimate(applied_p: float, applied_c: float, s: float, lo_s: float, hi_s: float, n: int,
-              impulse_power: float, impulse_mse: float, applied: bool) -> tuple[float, float, tuple[float, float]]:
+def _estimate(
+    applied_p: float,
+    applied_c: float,
+    s: float,
+    lo_s: float,
+    hi_s: float,
+    n: int,
+    impulse_power: float,
+    impulse_mse: float,
+    applied: bool,
+) -> tuple[float, float, tuple[float, float]]:
     """Estimated MSE, gain and its band from SURE of the applied blend, over the plausible noise levels.
 
     SURE scatters around the true MSE by ~sqrt(2/N) sigma^2 (the realised noise power); the MSE
@@ -215,8 +277,8 @@ def _estimate(applied_p: float, applied_c: float, s: float, lo_s: float, hi_s: f
     return est_mse, risk.gain_db(noise_power, est_mse), band
 
 
-HIDDEN_COLOURED = 2.0   # coloured noise under the floor a band allows for, in units of the white noise power
-MISSED_SPIKES = 0.2     # share of the removed spikes' energy a band allows to have been signal or missed
+HIDDEN_COLOURED = 2.0  # coloured noise under the floor a band allows for, in units of the white noise power
+MISSED_SPIKES = 0.2  # share of the removed spikes' energy a band allows to have been signal or missed
 
 
 def _hidden_noise_gain(s: float, mse: float, impulse_power: float) -> float:
@@ -235,18 +297,40 @@ def _hidden_noise_gain(s: float, mse: float, impulse_power: float) -> float:
 
 def _parts(cands: list, mean_w: dict[str, float], n_spikes: int, n: int) -> tuple[MethodPart, ...]:
     """The applied blend as structured parts, largest share first; the input's share last."""
-    parts = [MethodPart(c.name, c.kind, c.label, float(mean_w[c.name]), dict(c.params))
-             for c in cands if mean_w.get(c.name, 0.0) > 0]
+    parts = [
+        MethodPart(c.name, c.kind, c.label, float(mean_w[c.name]), dict(c.params))
+        for c in cands
+        if mean_w.get(c.name, 0.0) > 0
+    ]
     parts.sort(key=lambda p: -p.weight)
     rest = max(0.0, 1.0 - sum(mean_w.values()))
     parts.append(MethodPart("input", "input", "the input kept", rest))
     if n_spikes:
-        parts.insert(0, MethodPart("despike", "despike", "spikes replaced by the median of their neighbours",
-                                   n_spikes / n, {"samples": n_spikes}))
+        parts.insert(
+            0,
+            MethodPart(
+                "despike",
+                "despike",
+                "spikes replaced by the median of their neighbours",
+                n_spikes / n,
+                {"samples": n_spikes},
+            ),
+        )
     return tuple(parts)
 
 
 def _kept(y: np.ndarray, note: str) -> DenoiseResult:
-    return DenoiseResult(y.copy(), float("nan"), "estimated", False, float("nan"), 0.0, (0.0, 0.0),
-                         False, "none (kept as is)", (note,), parts=(MethodPart("input", "input", "the input kept", 1.0),),
-                         identifiable=False)
+    return DenoiseResult(
+        y.copy(),
+        float("nan"),
+        "estimated",
+        False,
+        float("nan"),
+        0.0,
+        (0.0, 0.0),
+        False,
+        "none (kept as is)",
+        (note,),
+        parts=(MethodPart("input", "input", "the input kept", 1.0),),
+        identifiable=False,
+    )

@@ -4,6 +4,7 @@ One description of a result lives here. The compact ``method`` string (for exper
 the plain-language :meth:`DenoiseResult.describe` (captions, CLI, file headers, scripts) and the
 structured :attr:`DenoiseResult.parts` all come from the same weights, so they cannot disagree.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -12,7 +13,7 @@ from typing import Any
 import numpy as np
 
 SIGMA_SOURCES = ("given", "estimated", "from a quiet segment")
-MIN_WEIGHT = 0.02   # parts with a smaller share are not named (they change the result by < 2 %)
+MIN_WEIGHT = 0.02  # parts with a smaller share are not named (they change the result by < 2 %)
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,13 @@ class MethodPart:
 
     def as_dict(self) -> dict[str, Any]:
         """The part as plain JSON-ready values (what the shared link and the records carry)."""
-        return {"name": self.name, "kind": self.kind, "label": self.label, "weight": float(self.weight),
-                "params": dict(self.params)}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "label": self.label,
+            "weight": float(self.weight),
+            "params": dict(self.params),
+        }
 
 
 @dataclass(frozen=True)
@@ -126,12 +132,15 @@ class DenoiseResult:
         lo, hi = self.gain_band_db
         trust = "trusted" if self.trusted else "NOT trusted"
         bound = " (upper bound)" if self.sigma_is_upper_bound else ""
-        return (f"{self.describe().rstrip('.')}; noise sigma {self.sigma:.4g} ({self.sigma_source}{bound}); "
-                f"estimated gain {self.estimated_gain_db:+.1f} dB [{lo:+.1f}, {hi:+.1f}], {trust}")
+        return (
+            f"{self.describe().rstrip('.')}; noise sigma {self.sigma:.4g} ({self.sigma_source}{bound}); "
+            f"estimated gain {self.estimated_gain_db:+.1f} dB [{lo:+.1f}, {hi:+.1f}], {trust}"
+        )
 
 
-def describe_parts(parts: tuple[MethodPart, ...] | list[MethodPart], impulses: int = 0,
-                   network: str | None = None) -> str:
+def describe_parts(
+    parts: tuple[MethodPart, ...] | list[MethodPart], impulses: int = 0, network: str | None = None
+) -> str:
     """Plain words for a blend (see :meth:`DenoiseResult.describe`); ``network`` names the network part."""
     shown = [p for p in parts if p.kind not in ("input", "despike") and p.weight >= MIN_WEIGHT]
     rest = sum(p.weight for p in parts if p.kind == "input")

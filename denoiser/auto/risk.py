@@ -6,6 +6,7 @@ expectation. Blends ``out = y + sum_k w_k (f_k(y) - y)`` with ``w >= 0, sum w <=
 weights from the same quadratic (SURE-LET); weight 0 keeps the input, so with the right sigma the
 blend is never worse than the input in expectation.
 """
+
 from __future__ import annotations
 
 import math
@@ -17,14 +18,13 @@ from scipy.optimize import nnls
 
 from denoiser.auto.candidates import Candidate
 
-REGION = 4096           # samples per region with its own blend weights
+REGION = 4096  # samples per region with its own blend weights
 FULL_PROBE_MAX = 131_072  # up to this length the network's divergence is probed on every sample
 PROBE_SAMPLES = 32_768  # longer series: probed on chunks this many samples in all (1M: +7 % network time)
 PROBE_CHUNK = 8192
 
 
-def divergence(cand: Candidate, x: np.ndarray, fx: np.ndarray, sigma: float,
-               rng: np.random.Generator) -> np.ndarray:
+def divergence(cand: Candidate, x: np.ndarray, fx: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
     """Per-sample divergence d_i = d f_i / d x_i: exact for a linear smoother, Monte-Carlo otherwise.
 
     Monte-Carlo SURE (Ramani, Blu & Unser 2008): per sample b_i (f(x + eps b)_i - f_i) / eps with
@@ -47,20 +47,21 @@ def divergence(cand: Candidate, x: np.ndarray, fx: np.ndarray, sigma: float,
     return b * (cand.apply(x + eps * b) - fx) / eps
 
 
-def _chunked_divergence(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray, eps: float,
-                        rng: np.random.Generator, margin: int = 512) -> np.ndarray:
+def _chunked_divergence(
+    fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray, eps: float, rng: np.random.Generator, margin: int = 512
+) -> np.ndarray:
     """Divergence on a few chunks (with a margin of context each side), in one batched call."""
     count = max(1, PROBE_SAMPLES // PROBE_CHUNK)
     starts = np.linspace(margin, x.size - PROBE_CHUNK - margin, count).astype(int)
     span = PROBE_CHUNK + 2 * margin
-    base = np.stack([x[s0 - margin:s0 - margin + span] for s0 in starts])
+    base = np.stack([x[s0 - margin : s0 - margin + span] for s0 in starts])
     b = np.zeros_like(base)
-    b[:, margin:margin + PROBE_CHUNK] = rng.standard_normal((count, PROBE_CHUNK))
+    b[:, margin : margin + PROBE_CHUNK] = rng.standard_normal((count, PROBE_CHUNK))
     both = fn(np.concatenate([base, base + eps * b]))
     div = np.full(x.size, np.nan)
     for i, s0 in enumerate(starts):
         inner = slice(margin, margin + PROBE_CHUNK)
-        div[s0:s0 + PROBE_CHUNK] = b[i, inner] * (both[count + i, inner] - both[i, inner]) / eps
+        div[s0 : s0 + PROBE_CHUNK] = b[i, inner] * (both[count + i, inner] - both[i, inner]) / eps
     return div
 
 
@@ -99,7 +100,7 @@ def blend_weights(r: np.ndarray, c: np.ndarray, sigma2: float) -> np.ndarray:
     """
     n, k = r.shape
     g = r.T @ r / n
-    if not float(np.trace(g)) > 0:   # no candidate changes anything here: nothing to weigh
+    if not float(np.trace(g)) > 0:  # no candidate changes anything here: nothing to weigh
         return np.zeros(k)
     g = g + np.eye(k) * (1e-9 * float(np.trace(g)) / k)
     try:
@@ -157,7 +158,9 @@ def regions(n: int, size: int = REGION) -> list[slice]:
     return [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
 
 
-def apply_weights(r: np.ndarray, d: np.ndarray, wr: np.ndarray, parts: list[slice]) -> tuple[np.ndarray, float, np.ndarray]:
+def apply_weights(
+    r: np.ndarray, d: np.ndarray, wr: np.ndarray, parts: list[slice]
+) -> tuple[np.ndarray, float, np.ndarray]:
     """The blend with per-region weights, linear between region centres, without an (n, k) weight matrix.
 
     Between two centres the weights are (1 - f) w_j + f w_{j+1}, so the applied change is

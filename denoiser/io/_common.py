@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from denoiser.text import quoted
 
-SCAN_CHUNK = 8 * 1024**2  # bytes per step of a scan over a whole file (UTF-8 check, line lengths): temporaries stay small
+SCAN_CHUNK = (
+    8 * 1024**2
+)  # bytes per step of a scan over a whole file (UTF-8 check, line lengths): temporaries stay small
 
 
 def counted(n: int, word: str, plural: str | None = None) -> str:

@@ -225,9 +225,7 @@ def sniff_layout(lines: list[Line], name: str | None, at_eof: bool, max_columns:
     return max(found, key=lambda lay: lay.score)
 
 
-def _try_delimiter(
-    lines: list[Line], content: list[int], rows: list[list[str]], delimiter: str
-) -> Layout | None:
+def _try_delimiter(lines: list[Line], content: list[int], rows: list[list[str]], delimiter: str) -> Layout | None:
     decimal = _pick_decimal(rows, delimiter)
     num_re = NUM_COMMA if decimal == "," else NUM_DOT
     kinds = [[cell_kind(c, num_re) for c in row] for row in rows]
@@ -286,11 +284,7 @@ def _data_start(kinds: list[list[str]], counts: list[int], width: int) -> int | 
     while start > 0:
         if _same_shape(kinds[start - 1], signature):
             start -= 1
-        elif (
-            start > 1
-            and _row_kind(kinds[start - 1]) != "data"
-            and _same_shape(kinds[start - 2], signature)
-        ):
+        elif start > 1 and _row_kind(kinds[start - 1]) != "data" and _same_shape(kinds[start - 2], signature):
             start -= 2
         else:
             break
@@ -349,9 +343,7 @@ def column_names(header: list[str] | None, width: int) -> tuple[list[str], list[
     return names, notes
 
 
-def _no_data_error(
-    lines: list[Line], content: list[int], name: str | None, at_eof: bool
-) -> InputError:
+def _no_data_error(lines: list[Line], content: list[int], name: str | None, at_eof: bool) -> InputError:
     if not content and at_eof:
         return InputError(
             f"{the_file(name)} contains no table, only comments or blank lines. "
@@ -375,8 +367,7 @@ def _no_data_error(
             "denoise. Choose a file whose columns contain measurements."
         )
     return InputError(
-        f"{the_file(name)} contains only text and no numbers. "
-        "Choose a CSV file with at least one column of numbers."
+        f"{the_file(name)} contains only text and no numbers. Choose a CSV file with at least one column of numbers."
     )
 
 

@@ -69,8 +69,12 @@ def csv_rows(cells: list[Any], specs: list[Spec], *, delimiter: str = ",", decim
 def _supported(column: Any) -> bool:
     if isinstance(column, pd.arrays.IntegerArray):
         return True
-    return isinstance(column, np.ndarray) and column.ndim == 1 and (
-        column.dtype == np.float64 or column.dtype == np.int64 or column.dtype == object or column.dtype.kind == "S"
+    return (
+        isinstance(column, np.ndarray)
+        and column.ndim == 1
+        and (
+            column.dtype == np.float64 or column.dtype == np.int64 or column.dtype == object or column.dtype.kind == "S"
+        )
     )
 
 

@@ -27,15 +27,16 @@ MAX_BYTES: int = 200 * 1024**2  # a larger input is refused before it is read
 MAX_COLUMNS: int = 1000  # a table with more columns is refused
 MAX_LINE_CHARS: int = 1_000_000  # a longer line is refused: no table has one
 MAX_SECONDS: float = 30.0  # a read that runs longer is stopped with a message (see read_series)
-_EXCEL_HINT = (
-    "In Excel use File > Save As > CSV (comma delimited) and choose the saved .csv file."
-)
+_EXCEL_HINT = "In Excel use File > Save As > CSV (comma delimited) and choose the saved .csv file."
 _COMPRESSED_HINT = "It is a compressed file: unzip it first and choose the CSV file inside."
 
 # (magic bytes, what the file looks like, what to do). Checked before any decoding.
 _MAGIC: tuple[tuple[bytes, str, str], ...] = (
-    (b"PK\x03\x04", "an Excel workbook (.xlsx) or another ZIP archive",
-     _EXCEL_HINT + " If it is a ZIP archive, unzip it first."),
+    (
+        b"PK\x03\x04",
+        "an Excel workbook (.xlsx) or another ZIP archive",
+        _EXCEL_HINT + " If it is a ZIP archive, unzip it first.",
+    ),
     (b"PK\x05\x06", "an empty ZIP archive", "Choose a CSV text file instead."),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel workbook (.xls)", _EXCEL_HINT),
     (b"\x1f\x8b", "a gzip-compressed file", _COMPRESSED_HINT),
@@ -124,10 +125,7 @@ def load_source(source: Any, max_bytes: int) -> tuple[bytes, str | None]:
         return _load_path(source, max_bytes)
     if hasattr(source, "read"):
         return _load_buffer(source, max_bytes)
-    raise TypeError(
-        "read_series expects a path, bytes or a binary file object, "
-        f"not {type(source).__name__}."
-    )
+    raise TypeError(f"read_series expects a path, bytes or a binary file object, not {type(source).__name__}.")
 
 
 def _load_path(source: str | os.PathLike[str], max_bytes: int) -> tuple[bytes, str | None]:
@@ -158,12 +156,13 @@ def _load_path(source: str | os.PathLike[str], max_bytes: int) -> tuple[bytes, s
     except InputError:
         raise
     except FileNotFoundError:
-        raise InputError(f"The file {quoted(path, MAX_PATH_ECHO)} does not exist. Check the path and try again.") from None
+        raise InputError(
+            f"The file {quoted(path, MAX_PATH_ECHO)} does not exist. Check the path and try again."
+        ) from None
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise InputError(
-            f"{the_file(name)} could not be opened ({reason}). "
-            "Check the path and that you may read the file."
+            f"{the_file(name)} could not be opened ({reason}). Check the path and that you may read the file."
         ) from None
     if len(data) > max_bytes:
         raise _too_big(len(data), max_bytes, name)
@@ -202,9 +201,7 @@ def _load_buffer(buffer: Any, max_bytes: int) -> tuple[bytes, str | None]:
             buffer.seek(0)  # an upload may have been read before (e.g. for a preview)
         data = buffer.read(max_bytes + 1)
     except (OSError, ValueError) as exc:
-        raise InputError(
-            f"{the_file(name)} could not be read ({exc}). Try uploading it again."
-        ) from None
+        raise InputError(f"{the_file(name)} could not be read ({exc}). Try uploading it again.") from None
     if isinstance(data, str):  # a text buffer: its content is already decoded
         data = data.encode("utf-8")
     if not isinstance(data, (bytes, bytearray)):
@@ -223,9 +220,7 @@ def check_magic(data: bytes, name: str | None) -> None:
         Saying what the file looks like and what to do instead.
     """
     if not data or data.isspace():  # isspace stops at the first other byte; strip() would copy
-        raise InputError(
-            f"{the_file(name)} is empty. Choose a CSV file with at least one column of numbers."
-        )
+        raise InputError(f"{the_file(name)} is empty. Choose a CSV file with at least one column of numbers.")
     for magic, what, todo in _MAGIC:
         if data.startswith(magic):
             raise InputError(f"{the_file(name)} looks like {what}, not a CSV text file. {todo}")

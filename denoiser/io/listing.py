@@ -6,6 +6,7 @@ made ``glob`` list 2**40 paths; a link to a file elsewhere was read and copied o
 :func:`plan` pairs each input with its output under the output folder, mirroring the inputs'
 folders, and keeps the output folder and the input tree apart.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -30,8 +31,8 @@ class Inputs:
     """What the patterns matched: files, the folders they walked, and what was left out (with why)."""
 
     files: list[Path] = field(default_factory=list)
-    trees: list[Path] = field(default_factory=list)     # folders a ** pattern walks: no output folder inside one
-    links: list[Path] = field(default_factory=list)     # symbolic links met while listing: never followed
+    trees: list[Path] = field(default_factory=list)  # folders a ** pattern walks: no output folder inside one
+    links: list[Path] = field(default_factory=list)  # symbolic links met while listing: never followed
 
 
 def expand_inputs(patterns: Iterable[str], *, found: Inputs | None = None) -> list[Path]:
@@ -71,14 +72,21 @@ def expand_inputs(patterns: Iterable[str], *, found: Inputs | None = None) -> li
             if "**" in parts:  # a walked tree: no output folder inside it (a rerun would list the outputs)
                 found.trees.append(Path(base))
             if not files:
-                more = (f" ({len(found.links) - links_before:,} symbolic link(s) there are not followed)"
-                        if len(found.links) > links_before else "")
-                raise InputError(f"No file matches {quoted(pattern, MAX_PATH_ECHO)}{more}; quote the pattern so the "
-                                 "shell does not expand it, and check the folder.")
+                more = (
+                    f" ({len(found.links) - links_before:,} symbolic link(s) there are not followed)"
+                    if len(found.links) > links_before
+                    else ""
+                )
+                raise InputError(
+                    f"No file matches {quoted(pattern, MAX_PATH_ECHO)}{more}; quote the pattern so the "
+                    "shell does not expand it, and check the folder."
+                )
         else:
             if os.path.isdir(pattern):
-                raise InputError(f"{quoted(pattern, MAX_PATH_ECHO)} is a folder; give a pattern such as "
-                                 f"{quoted(pattern.rstrip('/') + '/**/*.csv', MAX_PATH_ECHO)}.")
+                raise InputError(
+                    f"{quoted(pattern, MAX_PATH_ECHO)} is a folder; give a pattern such as "
+                    f"{quoted(pattern.rstrip('/') + '/**/*.csv', MAX_PATH_ECHO)}."
+                )
             if not os.path.exists(pattern):
                 raise InputError(f"No file named {quoted(pattern, MAX_PATH_ECHO)}.")
             files = [Path(pattern)]
@@ -147,8 +155,7 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def plan(inputs: list[Path], out_dir: Path, fmt: str = "csv",
-         trees: Iterable[Path] = ()) -> list[tuple[Path, Path]]:
+def plan(inputs: list[Path], out_dir: Path, fmt: str = "csv", trees: Iterable[Path] = ()) -> list[tuple[Path, Path]]:
     """Pair every input with its output path: the inputs' folder layout, mirrored under ``out_dir``.
 
     The output folder and the input tree are kept apart: an output folder that is a folder
@@ -175,25 +182,33 @@ def plan(inputs: list[Path], out_dir: Path, fmt: str = "csv",
     for folder in sorted(parents | walked):
         inside = _inside if folder in walked else (lambda a, b: a == b)
         if inside(out_abs, folder) or inside(out_real, folder):
-            raise InputError(f"The output folder {quoted(str(out_dir), MAX_PATH_ECHO)} is inside the input tree "
-                             f"{quoted(str(folder), MAX_PATH_ECHO)}: outputs could replace input files, and a "
-                             "rerun would read them as inputs. Choose an output folder outside it.")
+            raise InputError(
+                f"The output folder {quoted(str(out_dir), MAX_PATH_ECHO)} is inside the input tree "
+                f"{quoted(str(folder), MAX_PATH_ECHO)}: outputs could replace input files, and a "
+                "rerun would read them as inputs. Choose an output folder outside it."
+            )
     real_inputs = {os.path.realpath(p): p for p in inputs}
     for real, src in real_inputs.items():
         if _inside(Path(real), out_real) or _inside(Path(os.path.abspath(src)), out_abs):
-            raise InputError(f"The input {quoted(str(src), MAX_PATH_ECHO)} is inside the output folder "
-                             f"{quoted(str(out_dir), MAX_PATH_ECHO)}; choose an output folder that holds no input.")
+            raise InputError(
+                f"The input {quoted(str(src), MAX_PATH_ECHO)} is inside the output folder "
+                f"{quoted(str(out_dir), MAX_PATH_ECHO)}; choose an output folder that holds no input."
+            )
     root = Path(os.path.commonpath([str(Path(os.path.abspath(p)).parent) for p in inputs]))
     pairs = [(p, _output_for(p, root, out_abs, fmt)) for p in inputs]
     seen: dict[Path, Path] = {}
     for src, dst in pairs:
         if os.path.realpath(dst) in real_inputs:
-            raise InputError(f"The output for {quoted(str(src), MAX_PATH_ECHO)} would be the input file "
-                             f"{quoted(real_inputs[os.path.realpath(dst)], MAX_PATH_ECHO)}; choose another output "
-                             "folder.")
+            raise InputError(
+                f"The output for {quoted(str(src), MAX_PATH_ECHO)} would be the input file "
+                f"{quoted(real_inputs[os.path.realpath(dst)], MAX_PATH_ECHO)}; choose another output "
+                "folder."
+            )
         if dst in seen:
-            raise InputError(f"{quoted(str(seen[dst]), MAX_PATH_ECHO)} and {quoted(str(src), MAX_PATH_ECHO)} would "
-                             f"both be written to {quoted(str(dst), MAX_PATH_ECHO)}.")
+            raise InputError(
+                f"{quoted(str(seen[dst]), MAX_PATH_ECHO)} and {quoted(str(src), MAX_PATH_ECHO)} would "
+                f"both be written to {quoted(str(dst), MAX_PATH_ECHO)}."
+            )
         if dst.name == SUMMARY_NAME and dst.parent == out_abs:
             raise InputError(f"An input named {SUMMARY_NAME} would be overwritten by the batch summary; rename it.")
         seen[dst] = src

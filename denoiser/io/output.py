@@ -8,6 +8,7 @@ device (``-o /dev/stdout``) instead of renaming over it. A batch also passes a *
 the output was made from and with), kept in a hidden file beside it: a rerun redoes a truncated
 or differently made output, and never replaces a file that no batch wrote.
 """
+
 from __future__ import annotations
 
 import glob
@@ -23,8 +24,17 @@ from typing import Any
 from denoiser.errors import InputError
 from denoiser.text import MAX_PATH_ECHO, quoted
 
-__all__ = ["RECORD_SUFFIX", "TEMP_SUFFIX", "atomic_write", "check_output", "file_sha256", "read_record",
-           "record_path", "write_output", "written_by_us"]
+__all__ = [
+    "RECORD_SUFFIX",
+    "TEMP_SUFFIX",
+    "atomic_write",
+    "check_output",
+    "file_sha256",
+    "read_record",
+    "record_path",
+    "write_output",
+    "written_by_us",
+]
 
 TEMP_SUFFIX = ".partial"
 
@@ -94,13 +104,19 @@ def check_output(dst: Path, inputs: Iterable[str | os.PathLike[str]]) -> None:
             except OSError:
                 same = False
         if same:
-            raise InputError(f"The output {quoted(str(dst), MAX_PATH_ECHO)} is the input file "
-                             f"{quoted(str(src), MAX_PATH_ECHO)}; writing it would destroy the recording. "
-                             "Give another output name.")
+            raise InputError(
+                f"The output {quoted(str(dst), MAX_PATH_ECHO)} is the input file "
+                f"{quoted(str(src), MAX_PATH_ECHO)}; writing it would destroy the recording. "
+                "Give another output name."
+            )
 
 
-def write_output(dst: str | os.PathLike[str], data: bytes, inputs: Iterable[str | os.PathLike[str]],
-                 record: dict[str, Any] | None = None) -> None:
+def write_output(
+    dst: str | os.PathLike[str],
+    data: bytes,
+    inputs: Iterable[str | os.PathLike[str]],
+    record: dict[str, Any] | None = None,
+) -> None:
     """Write a denoised table: :func:`check_output`, then atomically; with ``record`` (a batch), the
     file is replaced only if a batch wrote it, and the record of how it was made is written first.
 
@@ -127,8 +143,10 @@ def write_output(dst: str | os.PathLike[str], data: bytes, inputs: Iterable[str 
             handle.write(data)
         return
     if record is not None and not written_by_us(dst):
-        raise InputError(f"{quoted(str(dst), MAX_PATH_ECHO)} exists and was not written by a Denoiser batch; it is "
-                         "not replaced. Move it away or choose another output folder.")
+        raise InputError(
+            f"{quoted(str(dst), MAX_PATH_ECHO)} exists and was not written by a Denoiser batch; it is "
+            "not replaced. Move it away or choose another output folder."
+        )
     if record is not None:  # the record first: a crash between the two leaves a claimed, checkable path
         full = {"version": RECORD_VERSION, **record, "output": hashlib.sha256(data).hexdigest()}
         atomic_write(record_path(dst), json.dumps(full, sort_keys=True).encode())
@@ -144,7 +162,7 @@ def _is_temp_of(name: str, dst: Path) -> bool:
     prefix = f".{_hidden_base(dst)}."
     if not (name.startswith(prefix) and name.endswith(TEMP_SUFFIX)):
         return False
-    middle = name[len(prefix):-len(TEMP_SUFFIX)].split(".")
+    middle = name[len(prefix) : -len(TEMP_SUFFIX)].split(".")
     return len(middle) == 2 and all(part.isdigit() for part in middle)
 
 

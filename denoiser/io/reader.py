@@ -108,15 +108,16 @@ def read_series(
         fmt = formats.detect(data, name)  # magic bytes first, then the extension; None: CSV-like text
         if fmt is not None:
             limits = formats.Limits(max_columns, max_gap)
-            if max_samples is not None:   # a cap on what one read may hold (the app's per-upload budget)
+            if max_samples is not None:  # a cap on what one read may hold (the app's per-upload budget)
                 limits = formats.Limits(max_columns, max_gap, min(limits.max_values, int(max_samples)))
             return formats.read_format(fmt, data, name, part, limits)
         return read_text_table(data, name, max_columns, max_line_chars, max_gap, max_samples)
     except InputError:
         raise
     except RecursionError:
-        raise InputError(f"{the_file(name)} is structured too deeply to be read as a table. "
-                         "Check that it is a plain-text CSV file.") from None
+        raise InputError(
+            f"{the_file(name)} is structured too deeply to be read as a table. Check that it is a plain-text CSV file."
+        ) from None
     except pd.errors.ParserError as exc:
         raise InputError(parser_message(str(exc), name, 0)) from None
     except (UnicodeError, LookupError):
@@ -129,8 +130,16 @@ def read_series(
             f"{the_file(name)} needs more memory than is available. "
             "Split it into smaller files or remove unused columns."
         ) from None
-    except (ValueError, OverflowError, TypeError, KeyError, IndexError, csv.Error,
-            pd.errors.EmptyDataError, pd.errors.ParserWarning) as exc:
+    except (
+        ValueError,
+        OverflowError,
+        TypeError,
+        KeyError,
+        IndexError,
+        csv.Error,
+        pd.errors.EmptyDataError,
+        pd.errors.ParserWarning,
+    ) as exc:
         reason = str(exc).strip()
         reason = reason if len(reason) <= 120 else reason[:119] + "…"
         raise InputError(
@@ -142,7 +151,11 @@ def read_series(
 
 
 def read_text_table(
-    data: bytes, name: str | None, max_columns: int, max_line_chars: int, max_gap: int,
+    data: bytes,
+    name: str | None,
+    max_columns: int,
+    max_line_chars: int,
+    max_gap: int,
     max_samples: int | None = None,
 ) -> SeriesTable:
     """Read CSV-like text: run all checks and the parse on the raw bytes (the CSV path of `read_series`).
@@ -186,7 +199,8 @@ def read_text_table(
         table.report.rows_left = max(1, about - len(df))
         table.report.notes.append(
             f"Only the first {counted(len(df), 'row')} of about {about:,} were read: at most {max_samples:,} values "
-            f"({len(layout.names):,} per row) are read from one file here.")
+            f"({len(layout.names):,} per row) are read from one file here."
+        )
     return table
 
 
@@ -220,7 +234,12 @@ def _row_limit(data: bytes, offset: int, columns: int, max_samples: int | None) 
 
 
 def _parse(
-    data: bytes, offset: int, enc: Encoding, layout: Layout, line_offset: int, name: str | None,
+    data: bytes,
+    offset: int,
+    enc: Encoding,
+    layout: Layout,
+    line_offset: int,
+    name: str | None,
     nrows: int | None = None,
 ) -> pd.DataFrame:
     """Parse from the first data row with pandas' C parser and explicit names.
@@ -255,5 +274,3 @@ def _parse(
         raise InputError(parser_message(str(exc), name, line_offset)) from None
     except pd.errors.EmptyDataError:
         return pd.DataFrame(columns=layout.names)
-
-

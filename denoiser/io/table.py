@@ -14,8 +14,8 @@ from denoiser.io.columns import signal_columns
 from denoiser.io.dialect import DELIMITER_WORDS
 from denoiser.text import listed, quoted
 
-SUMMARY_NAMES = 8   # column names a summary line lists (then "and N more"): a line stays a few hundred characters
-SUMMARY_NAME = 40   # characters of each of them
+SUMMARY_NAMES = 8  # column names a summary line lists (then "and N more"): a line stays a few hundred characters
+SUMMARY_NAME = 40  # characters of each of them
 SUMMARY_NOTES = 12  # notes a summary prints (all are kept in ``notes``)
 
 
@@ -115,13 +115,13 @@ class ReadReport:
                 f"Format: {DELIMITER_WORDS.get(self.delimiter, repr(self.delimiter))}-separated, "
                 f"decimal {'comma' if self.decimal == ',' else 'point'}, {self.encoding} encoding, "
                 f"{'with' if self.header else 'without'} a header row"
-                + (f"; skipped {counted(self.skipped_lines, 'metadata line')}." if self.skipped_lines else "."))
+                + (f"; skipped {counted(self.skipped_lines, 'metadata line')}." if self.skipped_lines else ".")
+            )
         if self.time_column is not None:
             kind = "date and time" if self.time_kind == "datetime" else "numeric, increasing"
             lines.append(f"Time column: {quoted(self.time_column)} ({kind}).")
         gaps = [
-            f"{quoted(c, SUMMARY_NAME)}: {n:,} ({self.filled.get(c, 0):,} filled)"
-            for c, n in self.missing.items() if n
+            f"{quoted(c, SUMMARY_NAME)}: {n:,} ({self.filled.get(c, 0):,} filled)" for c, n in self.missing.items() if n
         ]
         if gaps:
             more = f"; and {len(gaps) - SUMMARY_NAMES:,} more columns" if len(gaps) > SUMMARY_NAMES else ""
@@ -133,8 +133,11 @@ class ReadReport:
 
     def _format_lines(self) -> list[str]:
         """Format, part, rates and units of a file that is not CSV text (names quoted, never Markdown)."""
-        where = (f" (part {self.parts.index(self.part) + 1} of {len(self.parts):,})"
-                 if self.part in self.parts and len(self.parts) > 1 else "")
+        where = (
+            f" (part {self.parts.index(self.part) + 1} of {len(self.parts):,})"
+            if self.part in self.parts and len(self.parts) > 1
+            else ""
+        )
         lines = [f"Format: {self.details or self.format}{where}."]
         rates = sorted(set(self.rates.values()))
         if rates:
@@ -178,8 +181,9 @@ class SeriesTable:
     filled_at: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_arrays(cls, columns: dict[str, np.ndarray], time: np.ndarray | None = None,
-                    time_name: str = "x") -> SeriesTable:
+    def from_arrays(
+        cls, columns: dict[str, np.ndarray], time: np.ndarray | None = None, time_name: str = "x"
+    ) -> SeriesTable:
         """A table of series made in memory (a generated signal), as if read from a plain CSV.
 
         Parameters
@@ -196,10 +200,20 @@ class SeriesTable:
         rows = len(values)
         axis = None if time is None else pd.Series(np.asarray(time, dtype=np.float64), name=time_name)
         missing = {k: int(np.count_nonzero(np.isnan(values[k].to_numpy()))) for k in values.columns}
-        report = ReadReport(rows=rows, columns=list(values.columns), delimiter=",", decimal=".", encoding="utf-8",
-                            header=True, skipped_lines=0, time_column=None if time is None else time_name,
-                            time_kind=None if time is None else "seconds", missing=missing,
-                            filled={k: 0 for k in values.columns}, codec="utf-8")
+        report = ReadReport(
+            rows=rows,
+            columns=list(values.columns),
+            delimiter=",",
+            decimal=".",
+            encoding="utf-8",
+            header=True,
+            skipped_lines=0,
+            time_column=None if time is None else time_name,
+            time_kind=None if time is None else "seconds",
+            missing=missing,
+            filled={k: 0 for k in values.columns},
+            codec="utf-8",
+        )
         return cls(values=values, time=axis, report=report)
 
     def column(self, name: str) -> np.ndarray:

@@ -14,9 +14,7 @@ from denoiser.text import quoted
 
 MAX_GAP: int = 10  # interior runs of at most this many missing values are filled by default
 _MAX_TIME_CHARS = 64  # a longer cell is not a time stamp
-_ISO_DATETIME = re.compile(
-    r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?"
-)
+_ISO_DATETIME = re.compile(r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?")
 _YMD_SLASH = re.compile(r"\d{4}/\d{1,2}/\d{1,2}(?: \d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
 _DMY = re.compile(
     r"(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})"
@@ -156,8 +154,10 @@ def _parse_datetimes(series: pd.Series, notes: list[str], col: str) -> pd.Series
         return None
     bad = int(series.notna().sum() - parsed.notna().sum())
     if bad:
-        notes.append(f"{counted(bad, 'time stamp')} in {quoted(col)} could not be read and "
-                     f"{'was' if bad == 1 else 'were'} left empty.")
+        notes.append(
+            f"{counted(bad, 'time stamp')} in {quoted(col)} could not be read and "
+            f"{'was' if bad == 1 else 'were'} left empty."
+        )
     return parsed.rename(col).reset_index(drop=True)
 
 
@@ -190,8 +190,9 @@ def _mixed_datetimes(text: pd.Series, dayfirst: bool) -> pd.Series:
     parts = []
     for start in range(0, len(text), _DATE_CHUNK):
         tick("reading time stamps")
-        parts.append(pd.to_datetime(text.iloc[start : start + _DATE_CHUNK], format="mixed",
-                                    dayfirst=dayfirst, errors="coerce"))
+        parts.append(
+            pd.to_datetime(text.iloc[start : start + _DATE_CHUNK], format="mixed", dayfirst=dayfirst, errors="coerce")
+        )
     if len(parts) <= 1:
         return parts[0] if parts else pd.to_datetime(text, format="mixed", dayfirst=dayfirst, errors="coerce")
     if len({str(p.dtype) for p in parts}) == 1:

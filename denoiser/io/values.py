@@ -23,9 +23,7 @@ MIN_ROWS = 2  # a table with fewer data rows is refused: there is nothing to den
 ABSURD_SCALE = 1e15  # a value this many robust scales from the column's median is a glitch, not a sample
 
 
-def build_table(
-    df: pd.DataFrame, layout: Layout, enc: Encoding, max_gap: int, name: str | None
-) -> SeriesTable:
+def build_table(df: pd.DataFrame, layout: Layout, enc: Encoding, max_gap: int, name: str | None) -> SeriesTable:
     """The table of a parsed frame: its time column, float64 value columns with short gaps filled, and the report.
 
     Parameters
@@ -53,8 +51,7 @@ def build_table(
     rows = len(df)
     if rows == 0:
         raise InputError(
-            f"{the_file(name)} has a header but no data rows. "
-            "Add at least 2 rows of numbers below the header."
+            f"{the_file(name)} has a header but no data rows. Add at least 2 rows of numbers below the header."
         )
     if rows < MIN_ROWS:
         raise InputError(
@@ -62,8 +59,9 @@ def build_table(
             "Choose a file with more measurements."
         )
     notes = list(layout.notes)
-    time_name, time, time_kind, used = find_time_column(df, notes, header=layout.header,
-                                                        raw_header=layout.raw_header, decimal=layout.decimal)
+    time_name, time, time_kind, used = find_time_column(
+        df, notes, header=layout.header, raw_header=layout.raw_header, decimal=layout.decimal
+    )
     values, missing, dropped_text, dropped_empty = _value_columns(df, used, layout.decimal, notes)
     if not values:
         raise _no_values_error(dropped_text, dropped_empty, time_name, name)
@@ -73,8 +71,11 @@ def build_table(
     # Which cells were filled, so a write-back can leave them empty again and flag them.
     filled_at = {col: at[np.isfinite(values[col][at])] for col, at in gaps.items() if filled[col]}
     text = enc.name != "binary"  # a text file: keep the time column's cells as written
-    time_text = {col: _raw_cells(df[col]) for col in df.columns
-                 if text and col in used and not pd.api.types.is_numeric_dtype(df[col].dtype)}
+    time_text = {
+        col: _raw_cells(df[col])
+        for col in df.columns
+        if text and col in used and not pd.api.types.is_numeric_dtype(df[col].dtype)
+    }
     frame = pd.DataFrame(values, index=pd.RangeIndex(rows), copy=False)  # arrays are ours already
     report = ReadReport(
         rows=rows,
@@ -95,9 +96,7 @@ def build_table(
     return SeriesTable(values=frame, time=time, report=report, time_text=time_text, filled_at=filled_at)
 
 
-def _no_values_error(
-    text: list[str], empty: list[str], time_name: str | None, name: str | None
-) -> InputError:
+def _no_values_error(text: list[str], empty: list[str], time_name: str | None, name: str | None) -> InputError:
     if text:
         cols = listed(text)
         return InputError(
@@ -228,5 +227,3 @@ def _raw_cells(series: pd.Series) -> np.ndarray:
         return cells.astype("S")
     except UnicodeEncodeError:
         return cells.astype(str)
-
-

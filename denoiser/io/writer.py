@@ -115,8 +115,9 @@ def to_csv_bytes(
         dialect = _Dialect()
     else:
         r = table.report
-        dialect = _Dialect(r.delimiter or ",", r.decimal, r.codec or "utf-8", r.bom, r.header, r.newline,
-                           raw_times=True)
+        dialect = _Dialect(
+            r.delimiter or ",", r.decimal, r.codec or "utf-8", r.bom, r.header, r.newline, raw_times=True
+        )
     return _csv_bytes(table, denoised, dialect, comment, filled)
 
 
@@ -130,7 +131,7 @@ class _Dialect:
     bom: bool = False
     header: bool = True
     newline: str = "\n"
-    raw_times: bool = False   # the time column's cells as the file wrote them, where kept
+    raw_times: bool = False  # the time column's cells as the file wrote them, where kept
 
     def encode(self, text: str, errors: str = "strict") -> bytes:
         return text.encode(self.codec, errors)
@@ -143,8 +144,13 @@ class _Dialect:
 _PLAIN = _Dialect()  # comma, decimal point, UTF-8, "\n": what `write_series` writes
 
 
-def _csv_bytes(table: SeriesTable, denoised: dict[str, np.ndarray], dialect: _Dialect = _PLAIN,
-               comment: Sequence[str] = (), filled: bool = False) -> bytes:
+def _csv_bytes(
+    table: SeriesTable,
+    denoised: dict[str, np.ndarray],
+    dialect: _Dialect = _PLAIN,
+    comment: Sequence[str] = (),
+    filled: bool = False,
+) -> bytes:
     """The CSV: the rows formatted with NumPy, or by pandas for a column the fast path does not take."""
     columns, specs = _output_columns(table, denoised, text_times=True, raw_times=dialect.raw_times, filled=filled)
     names = [_neutralise(c) for c in columns]
@@ -153,11 +159,16 @@ def _csv_bytes(table: SeriesTable, denoised: dict[str, np.ndarray], dialect: _Di
     head = d.start() + b"".join(d.encode(f"{inert_line(line)}{d.newline}", "replace") for line in comment)
     rows = csv_rows(list(columns.values()), [specs[c] for c in columns], delimiter=sep, decimal=d.decimal)
     if rows is None:
-        frame = pd.DataFrame({k: v.astype(str).astype(object) if getattr(v, "dtype", None) is not None
-                              and v.dtype.kind == "S" else v for k, v in columns.items()})
+        frame = pd.DataFrame(
+            {
+                k: v.astype(str).astype(object) if getattr(v, "dtype", None) is not None and v.dtype.kind == "S" else v
+                for k, v in columns.items()
+            }
+        )
         frame.columns = names
-        text = frame.to_csv(index=False, na_rep="", lineterminator=d.newline, sep=sep, decimal=d.decimal,
-                            header=d.header)
+        text = frame.to_csv(
+            index=False, na_rep="", lineterminator=d.newline, sep=sep, decimal=d.decimal, header=d.header
+        )
         return head + d.encode(text)
     # The header through pandas' own csv writer, so names are quoted exactly as before.
     header = pd.DataFrame(columns=names).to_csv(index=False, lineterminator=d.newline, sep=sep) if d.header else ""
@@ -198,7 +209,11 @@ def output_frame(table: SeriesTable, denoised: dict[str, np.ndarray], *, text_ti
 
 
 def _output_columns(
-    table: SeriesTable, denoised: dict[str, np.ndarray], *, text_times: bool, raw_times: bool = False,
+    table: SeriesTable,
+    denoised: dict[str, np.ndarray],
+    *,
+    text_times: bool,
+    raw_times: bool = False,
     filled: bool = False,
 ) -> tuple[dict[str, Any], dict[str, tuple[str, int] | None]]:
     """The output columns by (unique, not yet neutralised) name, and how each was rounded.

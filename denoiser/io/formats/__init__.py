@@ -31,8 +31,19 @@ from denoiser.io.formats._build import MAX_VALUES, Limits, article, bad_file
 from denoiser.io.table import SeriesTable
 from denoiser.io.writer import to_csv_bytes
 
-__all__ = ["FORMATS", "Format", "MAX_VALUES", "detect", "output_bytes", "output_suffix", "read_format",
-           "suffix_for", "supported", "write_like", "writable"]
+__all__ = [
+    "FORMATS",
+    "Format",
+    "MAX_VALUES",
+    "detect",
+    "output_bytes",
+    "output_suffix",
+    "read_format",
+    "suffix_for",
+    "supported",
+    "write_like",
+    "writable",
+]
 
 # reader(data, name, part, limits) -> SeriesTable, and writer(table, denoised) -> bytes
 Reader = Callable[[bytes, "str | None", "str | None", Limits], SeriesTable]
@@ -76,34 +87,133 @@ class Format:
     kept: str = ""
 
 
-FORMATS: dict[str, Format] = {f.key: f for f in (
-    Format("xlsx", "Excel workbook", (".xlsx", ".xlsm"), excel.is_xlsx, excel.read_xlsx, excel.write_xlsx,
-           "python-calamine (read), XlsxWriter (write)",
-           kept="one sheet: the CSV's columns (time, values, NAME_denoised)"),
-    Format("xls", "Excel 97-2003 workbook", (".xls",), excel.is_xls, excel.read_xls, None, "python-calamine",
-           kept="written as CSV (no .xls writer)"),
-    Format("ods", "OpenDocument spreadsheet", (".ods",), excel.is_ods, excel.read_ods, None, "python-calamine",
-           kept="written as CSV (no .ods writer)"),
-    Format("parquet", "Parquet table", (".parquet", ".pq"), tables.is_parquet, tables.read_parquet,
-           tables.write_parquet, "pyarrow", kept="the CSV's columns, datetimes as datetimes"),
-    Format("hdf5", "HDF5 file", (".h5", ".hdf5", ".hdf", ".he5"), hdf5.is_hdf5, hdf5.read_hdf5, hdf5.write_hdf5,
-           "h5py", kept="one dataset per column, with its unit and rate as attributes"),
-    Format("mat", "MATLAB MAT-file", (".mat",), matlab.is_mat, matlab.read_mat, matlab.write_mat,
-           "scipy.io (v4-v7.2), h5py (v7.3)", kept="one variable per column (v5 file)"),
-    Format("wav", "WAV audio", (".wav", ".wave"), audio.is_wav, audio.read_audio, audio.write_wav,
-           "soundfile (libsndfile)", kept="same rate, channels and sample type (integer PCM stays integer)"),
-    Format("flac", "FLAC audio", (".flac",), audio.is_flac, audio.read_audio, audio.write_flac,
-           "soundfile (libsndfile)", kept="same rate, channels and bit depth"),
-    Format("tdms", "LabVIEW TDMS file", (".tdms",), tdms.is_tdms, tdms.read_tdms, tdms.write_tdms, "npTDMS",
-           kept="every group and channel with its properties; denoised channels replace the originals"),
-    Format("edf", "EDF/BDF recording", (".edf", ".bdf"), edf.is_edf, edf.read_edf, edf.write_edf, "edfio",
-           kept="the same header, every signal, annotations; denoised signals replace the originals"),
-    Format("mseed", "miniSEED waveform", (".mseed", ".miniseed", ".ms"), None, seismic.read_seismic, None,
-           "obspy (optional, not installed by requirements.txt)", optional=True,
-           kept="written as CSV"),
-    Format("sac", "SAC waveform", (".sac",), None, seismic.read_seismic, None,
-           "obspy (optional, not installed by requirements.txt)", optional=True, kept="written as CSV"),
-)}
+FORMATS: dict[str, Format] = {
+    f.key: f
+    for f in (
+        Format(
+            "xlsx",
+            "Excel workbook",
+            (".xlsx", ".xlsm"),
+            excel.is_xlsx,
+            excel.read_xlsx,
+            excel.write_xlsx,
+            "python-calamine (read), XlsxWriter (write)",
+            kept="one sheet: the CSV's columns (time, values, NAME_denoised)",
+        ),
+        Format(
+            "xls",
+            "Excel 97-2003 workbook",
+            (".xls",),
+            excel.is_xls,
+            excel.read_xls,
+            None,
+            "python-calamine",
+            kept="written as CSV (no .xls writer)",
+        ),
+        Format(
+            "ods",
+            "OpenDocument spreadsheet",
+            (".ods",),
+            excel.is_ods,
+            excel.read_ods,
+            None,
+            "python-calamine",
+            kept="written as CSV (no .ods writer)",
+        ),
+        Format(
+            "parquet",
+            "Parquet table",
+            (".parquet", ".pq"),
+            tables.is_parquet,
+            tables.read_parquet,
+            tables.write_parquet,
+            "pyarrow",
+            kept="the CSV's columns, datetimes as datetimes",
+        ),
+        Format(
+            "hdf5",
+            "HDF5 file",
+            (".h5", ".hdf5", ".hdf", ".he5"),
+            hdf5.is_hdf5,
+            hdf5.read_hdf5,
+            hdf5.write_hdf5,
+            "h5py",
+            kept="one dataset per column, with its unit and rate as attributes",
+        ),
+        Format(
+            "mat",
+            "MATLAB MAT-file",
+            (".mat",),
+            matlab.is_mat,
+            matlab.read_mat,
+            matlab.write_mat,
+            "scipy.io (v4-v7.2), h5py (v7.3)",
+            kept="one variable per column (v5 file)",
+        ),
+        Format(
+            "wav",
+            "WAV audio",
+            (".wav", ".wave"),
+            audio.is_wav,
+            audio.read_audio,
+            audio.write_wav,
+            "soundfile (libsndfile)",
+            kept="same rate, channels and sample type (integer PCM stays integer)",
+        ),
+        Format(
+            "flac",
+            "FLAC audio",
+            (".flac",),
+            audio.is_flac,
+            audio.read_audio,
+            audio.write_flac,
+            "soundfile (libsndfile)",
+            kept="same rate, channels and bit depth",
+        ),
+        Format(
+            "tdms",
+            "LabVIEW TDMS file",
+            (".tdms",),
+            tdms.is_tdms,
+            tdms.read_tdms,
+            tdms.write_tdms,
+            "npTDMS",
+            kept="every group and channel with its properties; denoised channels replace the originals",
+        ),
+        Format(
+            "edf",
+            "EDF/BDF recording",
+            (".edf", ".bdf"),
+            edf.is_edf,
+            edf.read_edf,
+            edf.write_edf,
+            "edfio",
+            kept="the same header, every signal, annotations; denoised signals replace the originals",
+        ),
+        Format(
+            "mseed",
+            "miniSEED waveform",
+            (".mseed", ".miniseed", ".ms"),
+            None,
+            seismic.read_seismic,
+            None,
+            "obspy (optional, not installed by requirements.txt)",
+            optional=True,
+            kept="written as CSV",
+        ),
+        Format(
+            "sac",
+            "SAC waveform",
+            (".sac",),
+            None,
+            seismic.read_seismic,
+            None,
+            "obspy (optional, not installed by requirements.txt)",
+            optional=True,
+            kept="written as CSV",
+        ),
+    )
+}
 
 
 def supported() -> str:
@@ -154,11 +264,16 @@ def read_format(fmt: Format, data: bytes, name: str | None, part: str | None, li
     except InputError:
         raise
     except MemoryError:
-        raise InputError(f"The file {name!r} needs more memory than is available. Export a shorter stretch "
-                         "or fewer channels.") from None
+        raise InputError(
+            f"The file {name!r} needs more memory than is available. Export a shorter stretch or fewer channels."
+        ) from None
     except Exception as exc:  # noqa: BLE001 -- a library's parser on a damaged file: its reason, one line
-        raise bad_file(name, article(fmt.label), f"{type(exc).__name__}: {exc}",
-                       "Check that the file is complete, or export the signal as CSV.") from None
+        raise bad_file(
+            name,
+            article(fmt.label),
+            f"{type(exc).__name__}: {exc}",
+            "Check that the file is complete, or export the signal as CSV.",
+        ) from None
 
 
 def writable(suffix: str) -> bool:
@@ -210,21 +325,31 @@ def output_bytes(table: SeriesTable, denoised: dict[str, np.ndarray], suffix: st
     else:
         fmt = by_suffix(suffix)
         if fmt is not None and fmt.writer is None:
-            raise InputError(f"{fmt.label} files ({suffix}) cannot be written here. Write the result as .csv"
-                             + (" or .xlsx" if fmt.key in ("xls", "ods") else "") + " instead.")
+            raise InputError(
+                f"{fmt.label} files ({suffix}) cannot be written here. Write the result as .csv"
+                + (" or .xlsx" if fmt.key in ("xls", "ods") else "")
+                + " instead."
+            )
     writer = None if fmt is None else fmt.writer  # (a format without a writer was refused or became None)
     if writer is None:
         return to_csv_bytes(table, denoised)
     rows = len(table.values)
     for key, arr in denoised.items():
         if np.shape(arr) != (rows,):
-            raise InputError(f"The denoised signal {key!r} has shape {np.shape(arr)}, but the table has {rows:,} "
-                             "rows. Denoise the column again before saving.")
+            raise InputError(
+                f"The denoised signal {key!r} has shape {np.shape(arr)}, but the table has {rows:,} "
+                "rows. Denoise the column again before saving."
+            )
     return writer(table, denoised)
 
 
-def write_like(dest: str | os.PathLike[str] | IO[bytes], table: SeriesTable, denoised: dict[str, np.ndarray],
-               *, suffix: str | None = None) -> str:
+def write_like(
+    dest: str | os.PathLike[str] | IO[bytes],
+    table: SeriesTable,
+    denoised: dict[str, np.ndarray],
+    *,
+    suffix: str | None = None,
+) -> str:
     """Write the denoised table in the format its path's extension names (or the input's own, or ``suffix``).
 
     Parameters

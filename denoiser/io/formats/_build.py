@@ -29,9 +29,9 @@ from denoiser.text import cut
 # Values of all columns together that a binary file may make: 200 MB as float64, the byte limit of
 # a CSV. Checked from a file's metadata (declared shapes, record counts) before anything is read.
 MAX_VALUES: int = 25_000_000
-MAX_PARTS: int = 1000      # sheets, groups, datasets, variables: a longer list is not a recording
+MAX_PARTS: int = 1000  # sheets, groups, datasets, variables: a longer list is not a recording
 MAX_NAME_CHARS: int = 200  # names from a file's metadata are cut to this (a header can hold megabytes)
-TIME_NAME = "time [s]"     # the time axis a format defines (rate, wf_increment): a time word, so it is the axis
+TIME_NAME = "time [s]"  # the time axis a format defines (rate, wf_increment): a time word, so it is the axis
 
 
 @dataclass(frozen=True)
@@ -98,9 +98,7 @@ def choose_part(parts: Sequence[str], part: str | None, name: str | None, kind: 
     if part is None:
         return parts[0]
     if part not in parts:
-        raise InputError(
-            f"{the_file(name)} has no {kind} named {cut(part, 80)!r}. Choose one of: {listed(parts)}."
-        )
+        raise InputError(f"{the_file(name)} has no {kind} named {cut(part, 80)!r}. Choose one of: {listed(parts)}.")
     return part
 
 
@@ -109,9 +107,11 @@ def parts_note(parts: Sequence[str], chosen: str, kind: str) -> list[str]:
     others = [p for p in parts if p != chosen]
     if not others:
         return []
-    return [f"This file has {counted(len(parts), kind)}; read {cut(chosen, 80)!r}. "
-            f"The other {'one is' if len(others) == 1 else 'ones are'} {listed(others)}: "
-            f"choose one with part=NAME (command line: --part NAME)."]
+    return [
+        f"This file has {counted(len(parts), kind)}; read {cut(chosen, 80)!r}. "
+        f"The other {'one is' if len(others) == 1 else 'ones are'} {listed(others)}: "
+        f"choose one with part=NAME (command line: --part NAME)."
+    ]
 
 
 def unique_names(names: Sequence[object]) -> list[str]:
@@ -164,19 +164,33 @@ def table_from_frame(
     complex_cols = [c for c in frame.columns if np.iscomplexobj(frame[c].to_numpy())]
     if complex_cols:  # a denoiser works on real series: keep the real part and say so
         frame = frame.assign(**{str(c): np.real(frame[c].to_numpy()) for c in complex_cols})
-        notes.append(f"Kept the real part of the complex {'column' if len(complex_cols) == 1 else 'columns'} "
-                     f"{listed([str(c) for c in complex_cols])}; the imaginary part was left out.")
+        notes.append(
+            f"Kept the real part of the complex {'column' if len(complex_cols) == 1 else 'columns'} "
+            f"{listed([str(c) for c in complex_cols])}; the imaginary part was left out."
+        )
     names = [str(c) for c in frame.columns]
-    layout = Layout(delimiter="", decimal=".", names=names, header=header, raw_header=names if header else [""] * len(names),
-                     data_line=0, skipped=0, score=(), notes=list(notes))
+    layout = Layout(
+        delimiter="",
+        decimal=".",
+        names=names,
+        header=header,
+        raw_header=names if header else [""] * len(names),
+        data_line=0,
+        skipped=0,
+        score=(),
+        notes=list(notes),
+    )
     frame = frame.reset_index(drop=True)
     table = build_table(frame, layout, Encoding("binary", "", 0, 1), limits.max_gap, name)
     kept = set(table.values.columns)
     report = dataclasses.replace(
-        table.report, format=fmt, details=details,
+        table.report,
+        format=fmt,
+        details=details,
         rates={c: float(r) for c, r in (rates or {}).items() if c in kept},
         units={c: u for c, u in (units or {}).items() if c in kept and u},
-        parts=list(parts), part=part,
+        parts=list(parts),
+        part=part,
     )
     return SeriesTable(values=table.values, time=table.time, report=report, origin=origin)
 

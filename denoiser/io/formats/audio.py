@@ -76,14 +76,17 @@ def read_audio(data: bytes, name: str | None, part: str | None, limits: Limits) 
         info = sf.info(io.BytesIO(data))
     except (RuntimeError, sf.LibsndfileError) as exc:
         reason = str(exc).split(">: ", 1)[-1]  # "Error opening <_io.BytesIO object at 0x...>: reason"
-        raise bad_file(name, f"a {kind} file", reason,
-                       "Check that the recording was saved completely, or export it again.") from None
+        raise bad_file(
+            name, f"a {kind} file", reason, "Check that the recording was saved completely, or export it again."
+        ) from None
     check_columns(info.channels, limits, name)
-    check_values(int(info.frames) * int(info.channels), limits, name,
-                 f"holds {info.frames:,} frames of {info.channels} channels")
+    check_values(
+        int(info.frames) * int(info.channels), limits, name, f"holds {info.frames:,} frames of {info.channels} channels"
+    )
     if info.frames < 2:
-        raise InputError(f"{the_file(name)} holds {info.frames} audio frames; denoising needs at least 2. "
-                         "Choose a longer recording.")
+        raise InputError(
+            f"{the_file(name)} holds {info.frames} audio frames; denoising needs at least 2. Choose a longer recording."
+        )
     spec = _INTEGER.get(info.subtype)
     with sf.SoundFile(io.BytesIO(data)) as f:
         if spec is not None:
@@ -94,12 +97,19 @@ def read_audio(data: bytes, name: str | None, part: str | None, limits: Limits) 
             samples = f.read(dtype="float64", always_2d=True)
             words = _FLOAT_WORDS.get(info.subtype, f"{info.subtype_info} (decoded to floats)")
     names = [f"ch{i + 1}" for i in range(samples.shape[1])]
-    frame = pd.DataFrame({TIME_NAME: seconds(samples.shape[0], info.samplerate),
-                          **{n: samples[:, i] for i, n in enumerate(names)}})
+    frame = pd.DataFrame(
+        {TIME_NAME: seconds(samples.shape[0], info.samplerate), **{n: samples[:, i] for i, n in enumerate(names)}}
+    )
     origin = {"format": info.format, "subtype": info.subtype, "rate": int(info.samplerate), "channels": names}
-    return table_from_frame(frame, name, limits, fmt="flac" if is_flac(data) else "wav",
-                            details=f"{kind}, {words}, {info.channels} channel{'s' if info.channels > 1 else ''}",
-                            rates={n: info.samplerate for n in names}, origin=origin)
+    return table_from_frame(
+        frame,
+        name,
+        limits,
+        fmt="flac" if is_flac(data) else "wav",
+        details=f"{kind}, {words}, {info.channels} channel{'s' if info.channels > 1 else ''}",
+        rates={n: info.samplerate for n in names},
+        origin=origin,
+    )
 
 
 def _check_data_chunk(data: bytes, name: str | None) -> None:
@@ -111,13 +121,14 @@ def _check_data_chunk(data: bytes, name: str | None) -> None:
     endian = "<" if data[:4] == b"RIFF" else ">"
     at = 12
     while at + 8 <= len(data):
-        chunk, size = data[at:at + 4], struct.unpack(endian + "I", data[at + 4:at + 8])[0]
+        chunk, size = data[at : at + 4], struct.unpack(endian + "I", data[at + 4 : at + 8])[0]
         if chunk == b"data":
             held = len(data) - at - 8
             if size not in (0, 0xFFFFFFFF) and size > held + 1:
                 raise InputError(
                     f"{the_file(name)} declares {size:,} bytes of samples but holds only {held:,}: the recording "
-                    "was cut short or its header is damaged. Export it again from the recorder.")
+                    "was cut short or its header is damaged. Export it again from the recorder."
+                )
             return
         at += 8 + size + (size & 1)
 
@@ -134,8 +145,9 @@ def _write(table: SeriesTable, denoised: dict[str, np.ndarray], container: str) 
     else:
         subtype = own or "FLOAT"
     names = list(table.values.columns)
-    channels = np.column_stack([np.asarray(denoised.get(c, table.values[c].to_numpy()), dtype=np.float64)
-                                for c in names])
+    channels = np.column_stack(
+        [np.asarray(denoised.get(c, table.values[c].to_numpy()), dtype=np.float64) for c in names]
+    )
     channels = np.nan_to_num(channels, nan=0.0)  # a gap in audio is silence
     spec = _INTEGER.get(subtype)
     buffer = io.BytesIO()
@@ -164,8 +176,10 @@ def rate_of(table: SeriesTable) -> int:
         step = float(np.median(np.diff(time.to_numpy(dtype=np.float64))))
         if step > 0 and 1 <= 1 / step <= 10_000_000:
             return int(round(1 / step))
-    raise InputError("Audio files need a sample rate, and this table has none (no rate in the file and no "
-                     "evenly spaced time column in seconds). Write the result as .csv instead.")
+    raise InputError(
+        "Audio files need a sample rate, and this table has none (no rate in the file and no "
+        "evenly spaced time column in seconds). Write the result as .csv instead."
+    )
 
 
 def write_wav(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:
@@ -176,4 +190,3 @@ def write_wav(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:
 def write_flac(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:
     """FLAC bytes: the input's rate and bit depth (24-bit for tables from other formats)."""
     return _write(table, denoised, "FLAC")
-

@@ -47,8 +47,11 @@ _MAX_NOTED = 5  # annotations quoted in the notes
 def is_edf(data: bytes) -> bool:
     """An EDF or BDF header: "0" and seven spaces (EDF) or 0xFF "BIOSEMI" (BDF), then a start date and time
     in their fixed places."""
-    return (data[:8] in (b"0       ", b"\xffBIOSEMI") and bool(_DATE.fullmatch(data[168:176]))
-            and bool(_DATE.fullmatch(data[176:184])))
+    return (
+        data[:8] in (b"0       ", b"\xffBIOSEMI")
+        and bool(_DATE.fullmatch(data[168:176]))
+        and bool(_DATE.fullmatch(data[176:184]))
+    )
 
 
 def _number(field: bytes) -> float:
@@ -64,12 +67,13 @@ def _check_header(data: bytes, name: str | None, limits: Limits) -> None:
     except ValueError:
         raise bad_file(name, "an EDF/BDF recording", "its header holds text where numbers belong", _TODO) from None
     if ns < 1 or header_bytes != 256 * (ns + 1) or len(data) < header_bytes:
-        raise bad_file(name, "an EDF/BDF recording", f"its header declares {ns:,} signals in {header_bytes:,} bytes",
-                       _TODO)
+        raise bad_file(
+            name, "an EDF/BDF recording", f"its header declares {ns:,} signals in {header_bytes:,} bytes", _TODO
+        )
     check_columns(ns, limits, name)
     at = 256 + 216 * ns
     try:
-        per_record = [int(_number(data[at + 8 * i:at + 8 * i + 8])) for i in range(ns)]
+        per_record = [int(_number(data[at + 8 * i : at + 8 * i + 8])) for i in range(ns)]
     except ValueError:
         raise bad_file(name, "an EDF/BDF recording", "a signal header holds text where numbers belong", _TODO) from None
     width = 3 if data[:1] == b"\xff" else 2
@@ -79,12 +83,14 @@ def _check_header(data: bytes, name: str | None, limits: Limits) -> None:
     held = (len(data) - header_bytes) // record_bytes
     if records == -1:  # still being recorded: as many records as the file holds
         records = held
-    check_values(records * sum(per_record), limits, name,
-                 f"declares {records:,} data records of {sum(per_record):,} samples")
+    check_values(
+        records * sum(per_record), limits, name, f"declares {records:,} data records of {sum(per_record):,} samples"
+    )
     if records > held:
         raise InputError(
             f"{the_file(name)} declares {records:,} data records, but holds only {held:,} "
-            f"({len(data):,} bytes). The recording was cut short or the header is damaged: export it again.")
+            f"({len(data):,} bytes). The recording was cut short or the header is damaged: export it again."
+        )
 
 
 def _open(data: bytes, bdf: bool) -> edfio.Edf | edfio.Bdf:
@@ -117,9 +123,19 @@ def read_edf(data: bytes, name: str | None, part: str | None, limits: Limits) ->
     units = {labels[i]: cut(rec.signals[i].physical_dimension, 40) for i in idx}
     notes = parts_note(names, chosen, "rate group") + _annotation_notes(rec)
     kind = "BDF" if bdf else ("EDF+" if str(getattr(rec, "reserved", "")).startswith("EDF+") else "EDF")
-    return table_from_frame(frame, name, limits, fmt="edf", details=f"{kind} recording, {chosen}",
-                            rates={labels[i]: rate for i in idx}, units=units, parts=names, part=chosen, notes=notes,
-                            origin={"data": data, "bdf": bdf, "signals": {labels[i]: i for i in idx}})
+    return table_from_frame(
+        frame,
+        name,
+        limits,
+        fmt="edf",
+        details=f"{kind} recording, {chosen}",
+        rates={labels[i]: rate for i in idx},
+        units=units,
+        parts=names,
+        part=chosen,
+        notes=notes,
+        origin={"data": data, "bdf": bdf, "signals": {labels[i]: i for i in idx}},
+    )
 
 
 def _annotation_notes(rec: object) -> list[str]:
@@ -149,8 +165,14 @@ def write_edf(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:
         for col in table.values.columns:
             for label, values in ((str(col), table.column(col)), (f"{col} dn", denoised.get(col))):
                 if values is not None:
-                    sigs.append(edfio.EdfSignal(np.nan_to_num(np.asarray(values, np.float64)), float(rate),
-                                                label=label[:16], physical_dimension=table.report.units.get(col, "")[:8]))
+                    sigs.append(
+                        edfio.EdfSignal(
+                            np.nan_to_num(np.asarray(values, np.float64)),
+                            float(rate),
+                            label=label[:16],
+                            physical_dimension=table.report.units.get(col, "")[:8],
+                        )
+                    )
         edfio.Edf(sigs).write(buffer)
         return buffer.getvalue()
     rec = _open(origin["data"], origin["bdf"])

@@ -42,9 +42,9 @@ from denoiser.io.table import SeriesTable
 from denoiser.io.writer import output_frame
 from denoiser.text import cut
 
-MAX_CELLS: int = 5_000_000           # a sheet's bounding box: calamine holds ~32 bytes per cell, Python more
-MAX_MEMBERS: int = 10_000            # ZIP members of a workbook
-MAX_INFLATED: int = 512 * 1024**2    # all members together, uncompressed
+MAX_CELLS: int = 5_000_000  # a sheet's bounding box: calamine holds ~32 bytes per cell, Python more
+MAX_MEMBERS: int = 10_000  # ZIP members of a workbook
+MAX_INFLATED: int = 512 * 1024**2  # all members together, uncompressed
 _CHUNK = 1 << 20
 _XLSX_REF = re.compile(rb' r="([A-Z]{0,3})([0-9]{1,8})"')
 _EXCEL_TODO = "Open it in Excel and save it again, or use File > Save As > CSV and choose the saved .csv file."
@@ -63,7 +63,8 @@ def is_ods(data: bytes) -> bool:
 def is_xls(data: bytes) -> bool:
     """An OLE compound file whose directory names a "Workbook" (BIFF8) or "Book" (BIFF5) stream."""
     return data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") and (
-        "Workbook".encode("utf-16-le") in data or "Book\x00".encode("utf-16-le") in data)
+        "Workbook".encode("utf-16-le") in data or "Book\x00".encode("utf-16-le") in data
+    )
 
 
 # ------------------------------------------------------------------ bounds from the ZIP's own records
@@ -72,24 +73,29 @@ def _zip_members(data: bytes, name: str | None, what: str) -> list[zipfile.ZipIn
     end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
     if end < 0 or len(data) < end + 22:
         raise bad_file(name, what, "no ZIP end record: the file is cut short", _EXCEL_TODO)
-    count = struct.unpack("<H", data[end + 10:end + 12])[0]
+    count = struct.unpack("<H", data[end + 10 : end + 12])[0]
     if count == 0xFFFF or count > MAX_MEMBERS:  # 0xFFFF: a ZIP64 count follows (no workbook needs one)
-        raise InputError(f"{the_file(name)} looks like {what} with {'over 65,535' if count == 0xFFFF else f'{count:,}'} "
-                         f"parts inside; a workbook has a few dozen. {_EXCEL_TODO}")
+        raise InputError(
+            f"{the_file(name)} looks like {what} with {'over 65,535' if count == 0xFFFF else f'{count:,}'} "
+            f"parts inside; a workbook has a few dozen. {_EXCEL_TODO}"
+        )
     try:
         infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
     except (zipfile.BadZipFile, ValueError, EOFError, OSError) as exc:
         raise bad_file(name, what, exc, _EXCEL_TODO) from None
     declared = sum(i.file_size for i in infos)
     if len(infos) > MAX_MEMBERS or declared > MAX_INFLATED:
-        raise InputError(f"{the_file(name)} looks like {what} that expands to {declared / 1024**2:,.0f} MB, more "
-                         f"than the limit of {MAX_INFLATED / 1024**2:,.0f} MB. Split the workbook, or save the "
-                         "sheet as CSV.")
+        raise InputError(
+            f"{the_file(name)} looks like {what} that expands to {declared / 1024**2:,.0f} MB, more "
+            f"than the limit of {MAX_INFLATED / 1024**2:,.0f} MB. Split the workbook, or save the "
+            "sheet as CSV."
+        )
     return infos
 
 
-def _scan(data: bytes, infos: list[zipfile.ZipInfo], name: str | None, what: str,
-          is_sheet: re.Pattern[str]) -> dict[str, int]:
+def _scan(
+    data: bytes, infos: list[zipfile.ZipInfo], name: str | None, what: str, is_sheet: re.Pattern[str]
+) -> dict[str, int]:
     """Inflate every member once (bounded, CRC-checked); return each sheet's cell bounding box."""
     boxes: dict[str, int] = {}
     try:
@@ -113,8 +119,15 @@ def _scan(data: bytes, infos: list[zipfile.ZipInfo], name: str | None, what: str
                 if sheet:
                     r, c, er, ec = _box(tail)
                     boxes[info.filename] = (max(max_row, r) + extra_rows + er) * (max(max_col, c) + extra_cols + ec)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError,
-            RuntimeError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        NotImplementedError,
+        EOFError,
+        OSError,
+        ValueError,
+        RuntimeError,
+    ) as exc:
         # Bad CRC-32 (a member expanding past its declared size), encrypted, an unknown method...
         raise bad_file(name, what, exc, _EXCEL_TODO) from None
     return boxes
@@ -145,7 +158,8 @@ def _check_box(cells: int, name: str | None, sheet: str) -> None:
         raise InputError(
             f"The sheet {cut(sheet, 80)!r} of {the_file(name, False)} spans {cells:,} cells from its first to its "
             f"last used cell, more than the limit of {MAX_CELLS:,}. Delete stray cells far from the table, or "
-            "save the sheet as CSV.")
+            "save the sheet as CSV."
+        )
 
 
 # ------------------------------------------------------------------ ODS: repeated rows and cells, counted by expat
@@ -201,8 +215,10 @@ def _ods_boxes(data: bytes, infos: list[zipfile.ZipInfo], name: str | None) -> d
                 tick("checking the spreadsheet")
                 parser.Parse(chunk, False)
                 if state.events > 4 * MAX_CELLS:
-                    raise InputError(f"{the_file(name)} has more than {4 * MAX_CELLS:,} cells and rows. Split the "
-                                     "spreadsheet, or save the sheet as CSV.")
+                    raise InputError(
+                        f"{the_file(name)} has more than {4 * MAX_CELLS:,} cells and rows. Split the "
+                        "spreadsheet, or save the sheet as CSV."
+                    )
             parser.Parse(b"", True)
     except expat.ExpatError as exc:
         raise bad_file(name, what, f"XML: {exc}", "Save it again from its spreadsheet program.") from None
@@ -240,8 +256,16 @@ def read_xls(data: bytes, name: str | None, part: str | None, limits: Limits) ->
     return _read_book(data, name, part, limits, "xls", "Excel 97-2003 workbook", None)
 
 
-def _read_book(data: bytes, name: str | None, part: str | None, limits: Limits, fmt: str, label: str,
-               boxes: dict[str, int] | None, by_sheet: bool = False) -> SeriesTable:
+def _read_book(
+    data: bytes,
+    name: str | None,
+    part: str | None,
+    limits: Limits,
+    fmt: str,
+    label: str,
+    boxes: dict[str, int] | None,
+    by_sheet: bool = False,
+) -> SeriesTable:
     from python_calamine import CalamineWorkbook, SheetTypeEnum
 
     # Every sheet's box before calamine opens the file: it builds all of an ODS's sheets at once.
@@ -254,7 +278,7 @@ def _read_book(data: bytes, name: str | None, part: str | None, limits: Limits, 
         raise bad_file(name, f"an {label}" if label[0] in "EO" else f"a {label}", exc, _EXCEL_TODO) from None
     choose_part(sheets, part, name, "sheet")  # the part exists (or there is a sheet at all)
     first_error: InputError | None = None
-    for chosen in ([part] if part is not None else sheets):
+    for chosen in [part] if part is not None else sheets:
         # Default: the first sheet that holds a table of numbers (a cover sheet of notes is passed over).
         try:
             table = _read_sheet(book, chosen, name, limits)
@@ -262,10 +286,21 @@ def _read_book(data: bytes, name: str | None, part: str | None, limits: Limits, 
             first_error = first_error or err
             continue
         skipped = [] if part is not None else sheets[: sheets.index(chosen)]
-        notes = parts_note(sheets, chosen, "sheet") + (
-            [f"Passed over {listed(skipped)}: no table of numbers there."] if skipped else []) + list(table.report.notes)
-        report = dataclasses.replace(table.report, format=fmt, details=f"{label}, sheet {cut(chosen, 80)!r}",
-                                     delimiter="", encoding="", parts=list(sheets), part=chosen, notes=notes)
+        notes = (
+            parts_note(sheets, chosen, "sheet")
+            + ([f"Passed over {listed(skipped)}: no table of numbers there."] if skipped else [])
+            + list(table.report.notes)
+        )
+        report = dataclasses.replace(
+            table.report,
+            format=fmt,
+            details=f"{label}, sheet {cut(chosen, 80)!r}",
+            delimiter="",
+            encoding="",
+            parts=list(sheets),
+            part=chosen,
+            notes=notes,
+        )
         return SeriesTable(values=table.values, time=table.time, report=report, origin={"sheet": chosen})
     assert first_error is not None
     raise first_error
@@ -319,9 +354,13 @@ def write_xlsx(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:
     if isinstance(table.origin, dict) and isinstance(table.origin.get("sheet"), str):
         sheet = re.sub(r"[\[\]:*?/\\']", "_", table.origin["sheet"])[:31] or sheet
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="xlsxwriter",
-                        engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False,
-                                                   "strings_to_numbers": False}}) as writer:
+    with pd.ExcelWriter(
+        buffer,
+        engine="xlsxwriter",
+        engine_kwargs={
+            "options": {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+        },
+    ) as writer:
         frame.to_excel(writer, sheet_name=sheet, index=False)
     return buffer.getvalue()
 

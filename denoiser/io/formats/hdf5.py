@@ -38,15 +38,26 @@ MAX_OBJECTS = 20_000  # groups and datasets walked; a recording has a handful
 _SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _UNIT_KEYS = ("units", "unit", "Units", "Unit", "unit_string")
 _RATE_KEYS = ("sample_rate", "sampling_rate", "sampling_frequency", "fs", "rate", "SampleRate")
-_MATLAB_NUMERIC = {b"double", b"single", b"int8", b"uint8", b"int16", b"uint16", b"int32", b"uint32", b"int64",
-                   b"uint64", b"logical"}
+_MATLAB_NUMERIC = {
+    b"double",
+    b"single",
+    b"int8",
+    b"uint8",
+    b"int16",
+    b"uint16",
+    b"int32",
+    b"uint32",
+    b"int64",
+    b"uint64",
+    b"logical",
+}
 
 
 def is_hdf5(data: bytes) -> bool:
     """The HDF5 signature at 0, or after a user block of 512, 1024, 2048... bytes; not a MAT-file v7.3."""
     if data.startswith(b"MATLAB "):
         return False  # a MAT-file v7.3: the MAT record reads it (variables are transposed)
-    return any(data[at:at + 8] == _SIGNATURE for at in (0, 512, 1024, 2048, 4096))
+    return any(data[at : at + 8] == _SIGNATURE for at in (0, 512, 1024, 2048, 4096))
 
 
 def _attr_text(obj: Any, keys: tuple[str, ...]) -> str | None:
@@ -86,8 +97,10 @@ def _walk(h5: Any, name: str | None) -> list[tuple[str, Any]]:
             if not isinstance(group.get(key, getlink=True), h5py.HardLink):
                 continue  # soft, external and user links may point anywhere: never followed
             if len(found) >= MAX_OBJECTS:
-                raise InputError(f"{the_file(name)} holds more than {MAX_OBJECTS:,} groups and datasets. "
-                                 "Export the signals you need into a smaller file.")
+                raise InputError(
+                    f"{the_file(name)} holds more than {MAX_OBJECTS:,} groups and datasets. "
+                    "Export the signals you need into a smaller file."
+                )
             obj = group[key]
             child = f"{path.rstrip('/')}/{key}"
             found.append((child, obj))
@@ -142,8 +155,9 @@ def _parts(objects: list[tuple[str, Any]], matlab: bool) -> dict[str, tuple[str,
     return parts
 
 
-def _columns(kind: str, obj: Any, matlab: bool, limits: Limits, name: str | None
-             ) -> tuple[dict[str, np.ndarray], dict[str, str], dict[str, float]]:
+def _columns(
+    kind: str, obj: Any, matlab: bool, limits: Limits, name: str | None
+) -> tuple[dict[str, np.ndarray], dict[str, str], dict[str, float]]:
     units: dict[str, str] = {}
     rates: dict[str, float] = {}
     if kind == "dataset":
@@ -163,8 +177,12 @@ def _columns(kind: str, obj: Any, matlab: bool, limits: Limits, name: str | None
     members = [(k, ds) for k, ds in _children(obj) if _usable(ds, matlab) and (ds.ndim == 1 or min(ds.shape) == 1)]
     length = Counter(max(ds.shape) for _, ds in members).most_common(1)[0][0]
     members = [(k, ds) for k, ds in members if max(ds.shape) == length]
-    check_values(length * len(members), limits, name,
-                 f"declares {counted(len(members), 'dataset')} of {length:,} values in {cut(obj.name, 60)!r}")
+    check_values(
+        length * len(members),
+        limits,
+        name,
+        f"declares {counted(len(members), 'dataset')} of {length:,} values in {cut(obj.name, 60)!r}",
+    )
     cols = {}
     for key, ds in members:
         tick("reading the datasets")
@@ -180,16 +198,28 @@ def _columns(kind: str, obj: Any, matlab: bool, limits: Limits, name: str | None
     return cols, units, rates
 
 
-def read_hdf5(data: bytes, name: str | None, part: str | None, limits: Limits, *, matlab: bool = False,
-              label: str = "HDF5 file", fmt: str = "hdf5") -> SeriesTable:
+def read_hdf5(
+    data: bytes,
+    name: str | None,
+    part: str | None,
+    limits: Limits,
+    *,
+    matlab: bool = False,
+    label: str = "HDF5 file",
+    fmt: str = "hdf5",
+) -> SeriesTable:
     """Read one part of an HDF5 file (a group of 1-D datasets, or a 2-D dataset) as a table."""
     import h5py
 
     try:
         h5 = h5py.File(io.BytesIO(data), "r")
     except OSError as exc:
-        raise bad_file(name, f"an {label}" if label[0] in "HM" else f"a {label}", exc,
-                       "Check that the file is complete, or export the signal as CSV.") from None
+        raise bad_file(
+            name,
+            f"an {label}" if label[0] in "HM" else f"a {label}",
+            exc,
+            "Check that the file is complete, or export the signal as CSV.",
+        ) from None
     with h5:
         parts = _parts(_walk(h5, name), matlab)
         names = list(parts)
@@ -201,9 +231,19 @@ def read_hdf5(data: bytes, name: str | None, part: str | None, limits: Limits, *
     units = {k: units[c] for k, c in zip(keys, cols) if c in units}
     rates = {k: rates[c] for k, c in zip(keys, cols) if c in rates}
     what = "variables" if matlab else ("group" if kind == "group" else "dataset")
-    return table_from_frame(frame, name, limits, fmt=fmt, details=f"{label}, {what} {cut(chosen, 80)!r}",
-                            rates=rates, units=units, parts=names, part=chosen,
-                            notes=parts_note(names, chosen, "part"), origin={"part": chosen})
+    return table_from_frame(
+        frame,
+        name,
+        limits,
+        fmt=fmt,
+        details=f"{label}, {what} {cut(chosen, 80)!r}",
+        rates=rates,
+        units=units,
+        parts=names,
+        part=chosen,
+        notes=parts_note(names, chosen, "part"),
+        origin={"part": chosen},
+    )
 
 
 def write_hdf5(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:

@@ -60,20 +60,22 @@ def _check_compressed(data: bytes, name: str | None, limits: Limits) -> None:
     limit = limits.max_values * 8 + (1 << 20)
     at = 128
     while at + 8 <= len(data):
-        mdtype, nbytes = struct.unpack(endian + "II", data[at:at + 8])
+        mdtype, nbytes = struct.unpack(endian + "II", data[at : at + 8])
         if mdtype == _MI_COMPRESSED:
             stream = zlib.decompressobj()
-            source, grown = memoryview(data)[at + 8:at + 8 + nbytes], 0
+            source, grown = memoryview(data)[at + 8 : at + 8 + nbytes], 0
             step = 1 << 20  # output per call: memory stays at a megabyte whatever the stream holds
             for lo in range(0, len(source), step):
                 tick("checking the MAT-file")
-                grown += len(stream.decompress(source[lo:lo + step], step))
+                grown += len(stream.decompress(source[lo : lo + step], step))
                 while stream.unconsumed_tail and grown <= limit:
                     grown += len(stream.decompress(stream.unconsumed_tail, step))
                 if grown > limit:
-                    raise InputError(f"{the_file(name)} holds a compressed variable that expands to more than "
-                                     f"{limit // 1024**2:,} MB, more than the limit. Save fewer or shorter "
-                                     "variables, or export the signal as CSV.")
+                    raise InputError(
+                        f"{the_file(name)} holds a compressed variable that expands to more than "
+                        f"{limit // 1024**2:,} MB, more than the limit. Save fewer or shorter "
+                        "variables, or export the signal as CSV."
+                    )
         at += 8 + nbytes + (-nbytes % 8 if mdtype != _MI_COMPRESSED else 0)
 
 
@@ -89,11 +91,18 @@ def read_mat(data: bytes, name: str | None, part: str | None, limits: Limits) ->
         listing = scipy.io.whosmat(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 -- scipy's MatReadError, ValueError, struct.error: one line
         raise bad_file(name, "a MATLAB MAT-file", exc, _TODO) from None
-    usable = [(v, shape) for v, shape, cls in listing
-              if cls in _NUMERIC and len(shape) == 2 and min(shape) >= 1 and max(shape) >= 2]
+    usable = [
+        (v, shape)
+        for v, shape, cls in listing
+        if cls in _NUMERIC and len(shape) == 2 and min(shape) >= 1 and max(shape) >= 2
+    ]
     for v, shape in usable:
-        check_values(int(np.prod(shape, dtype=np.int64)), limits, name,
-                     f"declares the variable {cut(v, 60)!r} as {shape[0]:,} x {shape[1]:,}")
+        check_values(
+            int(np.prod(shape, dtype=np.int64)),
+            limits,
+            name,
+            f"declares the variable {cut(v, 60)!r} as {shape[0]:,} x {shape[1]:,}",
+        )
     lengths = Counter(max(s) for _, s in usable if min(s) == 1)
     parts: dict[str, list[str]] = {}
     for n, _count in lengths.most_common():
@@ -117,9 +126,19 @@ def read_mat(data: bytes, name: str | None, part: str | None, limits: Limits) ->
     keys = unique_names(list(cols))
     frame = pd.DataFrame(dict(zip(keys, cols.values())))
     version = "v4" if data[:10] != b"MATLAB 5.0" else "v5-v7.2"  # (v7.3 went to read_hdf5 above)
-    return table_from_frame(frame, name, limits, fmt="mat", details=f"MATLAB MAT-file ({version}), {chosen}"
-                            if chosen.startswith("vectors") else f"MATLAB MAT-file ({version}), variable {chosen!r}",
-                            parts=names, part=chosen, notes=parts_note(names, chosen, "part"), origin={"part": chosen})
+    return table_from_frame(
+        frame,
+        name,
+        limits,
+        fmt="mat",
+        details=f"MATLAB MAT-file ({version}), {chosen}"
+        if chosen.startswith("vectors")
+        else f"MATLAB MAT-file ({version}), variable {chosen!r}",
+        parts=names,
+        part=chosen,
+        notes=parts_note(names, chosen, "part"),
+        origin={"part": chosen},
+    )
 
 
 def write_mat(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:

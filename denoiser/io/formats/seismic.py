@@ -33,8 +33,10 @@ def read_seismic(data: bytes, name: str | None, part: str | None, limits: Limits
     try:
         import obspy
     except Exception:  # noqa: BLE001 -- missing, or installed without its dependencies
-        raise InputError(f"{the_file(name)} is a miniSEED or SAC waveform, which needs the optional package ObsPy: "
-                         "run `pip install obspy`, or export the trace as CSV.") from None
+        raise InputError(
+            f"{the_file(name)} is a miniSEED or SAC waveform, which needs the optional package ObsPy: "
+            "run `pip install obspy`, or export the trace as CSV."
+        ) from None
     try:
         headers = obspy.read(io.BytesIO(data), headonly=True)
     except Exception as exc:  # noqa: BLE001 -- ObsPy's many reader errors: one line
@@ -42,13 +44,22 @@ def read_seismic(data: bytes, name: str | None, part: str | None, limits: Limits
     total = sum(int(tr.stats.npts) for tr in headers)
     check_values(total, limits, name, f"declares {total:,} samples in {len(headers):,} traces")
     names = [f"{cut(tr.id, 60)} ({tr.stats.sampling_rate:g} Hz)#{i + 1}" for i, tr in enumerate(headers)]
-    names = [n.rsplit("#", 1)[0] if sum(m.rsplit("#", 1)[0] == n.rsplit("#", 1)[0] for m in names) == 1 else n
-             for n in names]
+    names = [
+        n.rsplit("#", 1)[0] if sum(m.rsplit("#", 1)[0] == n.rsplit("#", 1)[0] for m in names) == 1 else n for n in names
+    ]
     chosen = choose_part(names, part, name, "trace")
     trace = obspy.read(io.BytesIO(data))[names.index(chosen)]
     rate = float(trace.stats.sampling_rate)
     values = np.asarray(trace.data, dtype=np.float64)
     frame = pd.DataFrame({TIME_NAME: seconds(values.size, rate), cut(trace.id, 60) or "trace": values})
-    return table_from_frame(frame, name, limits, fmt="mseed", details=f"seismic waveform, trace {chosen!r}",
-                            rates={frame.columns[1]: rate}, parts=names, part=chosen,
-                            notes=parts_note(names, chosen, "trace"))
+    return table_from_frame(
+        frame,
+        name,
+        limits,
+        fmt="mseed",
+        details=f"seismic waveform, trace {chosen!r}",
+        rates={frame.columns[1]: rate},
+        parts=names,
+        part=chosen,
+        notes=parts_note(names, chosen, "trace"),
+    )

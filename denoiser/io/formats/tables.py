@@ -27,8 +27,12 @@ def read_parquet(data: bytes, name: str | None, part: str | None, limits: Limits
 
     meta = pq.ParquetFile(pa.BufferReader(data)).metadata
     check_columns(meta.num_columns, limits, name)
-    check_values(meta.num_rows * max(meta.num_columns, 1), limits, name,
-                 f"declares {meta.num_rows:,} rows of {meta.num_columns:,} columns")
+    check_values(
+        meta.num_rows * max(meta.num_columns, 1),
+        limits,
+        name,
+        f"declares {meta.num_rows:,} rows of {meta.num_columns:,} columns",
+    )
     declared = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
     check_values(declared // 8, limits, name, f"declares {declared:,} bytes of uncompressed data")
     frame = pq.read_table(pa.BufferReader(data)).to_pandas(ignore_metadata=True)

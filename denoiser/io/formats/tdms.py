@@ -49,19 +49,22 @@ def is_tdms(data: bytes) -> bool:
 def _count_segments(data: bytes, name: str | None) -> int:
     """Walk the segment lead-ins (28 bytes each) without reading their metadata."""
     at, count = 0, 0
-    while at + 28 <= len(data) and data[at:at + 4] == b"TDSm":
+    while at + 28 <= len(data) and data[at : at + 4] == b"TDSm":
         count += 1
         if count > MAX_SEGMENTS:
-            raise InputError(f"{the_file(name)} has more than {MAX_SEGMENTS:,} segments; a TDMS log rarely has "
-                             "more than a few thousand. Defragment it in LabVIEW (TDMS Defragment) or export CSV.")
-        big = struct.unpack("<I", data[at + 4:at + 8])[0] & (1 << 6)  # kTocBigEndian
-        (offset,) = struct.unpack(">Q" if big else "<Q", data[at + 12:at + 20])
+            raise InputError(
+                f"{the_file(name)} has more than {MAX_SEGMENTS:,} segments; a TDMS log rarely has "
+                "more than a few thousand. Defragment it in LabVIEW (TDMS Defragment) or export CSV."
+            )
+        big = struct.unpack("<I", data[at + 4 : at + 8])[0] & (1 << 6)  # kTocBigEndian
+        (offset,) = struct.unpack(">Q" if big else "<Q", data[at + 12 : at + 20])
         if offset == 0xFFFFFFFFFFFFFFFF:
             break  # the last segment, not closed by LabVIEW: runs to the end of the file
         if at + 28 + offset > len(data):
             raise InputError(
                 f"Segment {count:,} of {the_file(name, False)} declares {offset:,} bytes, but the file ends "
-                f"{len(data) - at - 28:,} bytes after its start. The file was cut short or is damaged: {_TODO}")
+                f"{len(data) - at - 28:,} bytes after its start. The file was cut short or is damaged: {_TODO}"
+            )
         at += 28 + offset
     return count
 
@@ -109,8 +112,11 @@ def _parts(tdms: Any) -> dict[str, tuple[str, list[str], float | None]]:
                 continue
             sets.setdefault((len(channel), _increment(channel)), []).append(channel.name)
         for (n, dt), names in sets.items():
-            label = cut(group.name, MAX_NAME_CHARS) if len(sets) == 1 else (
-                f"{cut(group.name, MAX_NAME_CHARS)} ({'%g Hz' % (1 / dt) if dt else 'no rate'}, {n:,} samples)")
+            label = (
+                cut(group.name, MAX_NAME_CHARS)
+                if len(sets) == 1
+                else (f"{cut(group.name, MAX_NAME_CHARS)} ({'%g Hz' % (1 / dt) if dt else 'no rate'}, {n:,} samples)")
+            )
             parts[label] = (group.name, names, dt)
     return parts
 
@@ -146,9 +152,19 @@ def read_tdms(data: bytes, name: str | None, part: str | None, limits: Limits) -
         rates = {k: 1 / dt for k in keys}
     units = {k: cut(props[ch].get("unit_string", ""), 40) for k, ch in zip(keys, channels)}
     notes = parts_note(names, chosen, "part") + [f"npTDMS: {w}" for w in warnings_seen]
-    return table_from_frame(frame, name, limits, fmt="tdms", details=f"LabVIEW TDMS file, group {cut(chosen, 80)!r}",
-                            rates=rates, units=units, parts=names, part=chosen, notes=notes,
-                            origin={"data": data, "group": group, "channels": dict(zip(keys, channels))})
+    return table_from_frame(
+        frame,
+        name,
+        limits,
+        fmt="tdms",
+        details=f"LabVIEW TDMS file, group {cut(chosen, 80)!r}",
+        rates=rates,
+        units=units,
+        parts=names,
+        part=chosen,
+        notes=notes,
+        origin={"data": data, "group": group, "channels": dict(zip(keys, channels))},
+    )
 
 
 def write_tdms(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:
@@ -181,8 +197,11 @@ def write_tdms(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:
         for col in table.values.columns:
             objects.append(ChannelObject("denoised", str(col), table.column(col), properties=props))
             if col in denoised:
-                objects.append(ChannelObject("denoised", f"{col}_denoised", np.asarray(denoised[col], np.float64),
-                                             properties=props))
+                objects.append(
+                    ChannelObject(
+                        "denoised", f"{col}_denoised", np.asarray(denoised[col], np.float64), properties=props
+                    )
+                )
     buffer = io.BytesIO()
     with TdmsWriter(buffer) as writer:
         writer.write_segment(objects)
