@@ -6,11 +6,9 @@ import streamlit as st
 
 from app_pages.ui import charts, data, estimate, links, models
 from app_pages.ui.choices import LEVEL_LABELS
-from app_pages.ui.state import session
+from app_pages.ui.state import KEEP, session
 from denoiser.errors import InputError
 from denoiser.signals import FAMILIES, FAMILY_LABELS, NOISES
-
-KEEP = {"persist_state": "session"}  # controls keep their values when the user visits other pages
 
 st.title("Generate a signal")
 st.caption("Pick a clean signal and a noise; the plot and the metrics follow every control.")

@@ -9,7 +9,7 @@ import streamlit as st
 
 from app_pages import _training
 from app_pages.ui import charts, data, layers, models, offers
-from app_pages.ui.state import BUNDLED, session
+from app_pages.ui.state import BUNDLED, KEEP, session
 from app_pages.ui.text import plain
 from denoiser import presets
 from denoiser.config import ALL_SCALINGS, SCALING_LABELS, ModelConfig, TrainConfig
@@ -27,7 +27,6 @@ LOSS_NOTE = (
     "MSE punishes big errors most: right for Gaussian-like noise. MAE and Huber give outliers less "
     "pull: use them for impulse noise, spikes or glitches in the data."
 )
-KEEP = {"persist_state": "session"}  # form settings survive visits to other pages
 BUNDLED_LABEL = "Bundled: default, or the x² specialist for 150-point parabolas"
 SOURCES = {
     "synthetic": "Synthetic signals (family + noise below)",

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # type hints only: the real imports pull in TensorFlow or pan
 T = TypeVar("T")
 
 BUNDLED = "Bundled (automatic)"  # the model choice that means the bundled models (default or x² specialist)
+KEEP: dict[str, Any] = {"persist_state": "session"}  # widget option: the control keeps its value on other pages
 RESULTS_KEPT = 6  # results kept per session by Session.cached (each holds one denoised series)
 
 
