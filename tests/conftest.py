@@ -1,17 +1,11 @@
 """Fixtures shared by several test files."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-
 
 @dataclass
 class CliResult:
@@ -29,7 +23,7 @@ def cli(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch,
 
     The same ``denoiser.cli.main`` the entry point calls, with its exit status and what it printed;
     only TensorFlow's start-up (seconds per call) is saved. A few tests still run the real
-    ``python -m denoiser`` in a subprocess (``cli_subprocess``): the entry point itself, TensorFlow's
+    ``python -m denoiser`` in a subprocess (``tests.support.cli_subprocess``): the entry point itself, TensorFlow's
     own C++ logging kept off stderr, and a read that must not hang the test run if it does.
     """
     from denoiser import cli as cli_module
@@ -45,17 +39,6 @@ def cli(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch,
         return CliResult(code, out.out, out.err)
 
     return run
-
-
-def cli_subprocess(*args: str, cwd: Path, timeout: int = 300, quiet_tf: bool = True) -> subprocess.CompletedProcess:
-    """The real ``python -m denoiser ARGS`` in a fresh process (TensorFlow imported there, seconds)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    if quiet_tf:
-        env["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    else:
-        env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # the CLI must keep TensorFlow quiet by itself
-    return subprocess.run([sys.executable, "-m", "denoiser", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
 
 
 # The longest files first: `make test` hands whole files to parallel workers (pytest-xdist,

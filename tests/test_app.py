@@ -9,7 +9,6 @@ import json
 import math
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -19,39 +18,8 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from app_pages import _training  # noqa: E402
 from app_pages.ui.text import plain  # noqa: E402
 from denoiser.config import ModelConfig, TrainConfig  # noqa: E402
+from tests.support import APP, GOOD_CSV, ROOT, TIMEOUT, button, metric, start, texts, upload  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
-TIMEOUT = 90  # the first run imports TensorFlow and loads a model
-
-
-def start(page: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    assert not at.exception, at.exception
-    if page:
-        at.switch_page(f"app_pages/{page}.py").run()
-        assert not at.exception, at.exception
-    return at
-
-
-def metric(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
-
-
-def button(at: AppTest, label: str):  # noqa: ANN201
-    return next(b for b in at.button if b.label == label)
-
-
-def texts(elements) -> str:  # noqa: ANN001
-    return "\n".join(str(e.value) for e in elements)
-
-
-def upload(at: AppTest, name: str, data: bytes) -> AppTest:
-    at.file_uploader(key="uploader").set_value((name, data, "text/csv"))
-    return at.run()
-
-
-GOOD_CSV = (ROOT / "assets" / "samples" / "x2_tutorial.csv").read_bytes()
 
 
 def test_every_page_runs() -> None:

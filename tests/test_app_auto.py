@@ -13,8 +13,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from denoiser.auto import denoise  # noqa: E402
 from denoiser.bundled import pretrained  # noqa: E402
 from denoiser.io import read_series  # noqa: E402
-
-from test_app import metric, start, texts  # noqa: E402  (one AppTest start-up for both files)
+from tests.support import metric, start, texts  # noqa: E402
 
 
 def recording(n: int = 3000, sigma: float = 0.2, seed: int = 0) -> tuple[bytes, np.ndarray, np.ndarray]:

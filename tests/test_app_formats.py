@@ -2,32 +2,16 @@
 the two non-CSV samples one click away. Streamlit's AppTest, no browser."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 pytest.importorskip("streamlit")
-from streamlit.testing.v1 import AppTest  # noqa: E402
-
 from tests.hostile import formats as craft  # noqa: E402
+from tests.support import metric, start  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
-
-
-def start() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90).run()
-    at.switch_page("app_pages/upload.py").run()
-    assert not at.exception, at.exception
-    return at
-
-
-def metric(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
 
 
 def test_an_edf_upload_offers_its_rate_groups_and_reads_the_one_chosen() -> None:
-    at = start()
+    at = start("upload")
     at.file_uploader(key="uploader").set_value(("night.edf", craft.edf_file(30), "application/octet-stream")).run()
     assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
     assert metric(at, "Format") == "EDF/BDF recording" and metric(at, "Sample rate") == "256 Hz"
@@ -44,7 +28,7 @@ def test_an_edf_upload_offers_its_rate_groups_and_reads_the_one_chosen() -> None
 
 
 def test_the_wav_and_edf_samples_are_one_click_away() -> None:
-    at = start()
+    at = start("upload")
     next(b for b in at.button if b.label == "Vibration (WAV)").click().run()
     assert not at.exception and not at.error
     assert metric(at, "Format") == "WAV audio" and metric(at, "Sample rate") == "8,000 Hz"

@@ -7,16 +7,7 @@ import pytest
 import denoiser
 from denoiser.auto import DenoiseResult, denoise, estimate_noise, find_impulses
 from denoiser.errors import InputError
-
-
-def _ar1(n: int, phi: float, rng: np.random.Generator) -> np.ndarray:
-    """A broadband process: AR(1) with little memory has a nearly flat spectrum at the top."""
-    e = rng.standard_normal(n)
-    x = np.empty(n)
-    x[0] = e[0]
-    for i in range(1, n):
-        x[i] = phi * x[i - 1] + e[i]
-    return x
+from tests.support import ar1, x2_demo
 
 
 def _with_snr(clean: np.ndarray, snr_db: float, rng: np.random.Generator) -> tuple[np.ndarray, float]:
@@ -35,7 +26,7 @@ def _smooth(n: int = 6000) -> np.ndarray:
 @pytest.mark.parametrize("phi", [0.6, 0.8])
 def test_broadband_signal_at_20_db_is_not_harmed(phi):
     rng = np.random.default_rng(1)
-    clean = _ar1(8000, phi, rng)
+    clean = ar1(8000, phi, rng)
     noisy, _ = _with_snr(clean, 20, rng)
     res = denoise(noisy, model=False)
     assert denoiser.gain_db(clean, noisy, res.denoised) >= -0.5
@@ -45,7 +36,7 @@ def test_broadband_signal_at_20_db_is_not_harmed(phi):
 
 def test_broadband_recording_is_flagged_as_upper_bound():
     rng = np.random.default_rng(2)
-    clean = _ar1(8000, 0.5, rng)
+    clean = ar1(8000, 0.5, rng)
     noisy, sigma = _with_snr(clean, 20, rng)
     res = denoise(noisy, model=False)
     assert res.sigma_is_upper_bound
@@ -57,7 +48,7 @@ def test_broadband_recording_is_flagged_as_upper_bound():
 
 def test_known_sigma_is_used_and_never_worse():
     rng = np.random.default_rng(3)
-    for clean in (_smooth(), _ar1(6000, 0.2, rng), np.repeat(rng.uniform(-1, 1, 30), 200)):
+    for clean in (_smooth(), ar1(6000, 0.2, rng), np.repeat(rng.uniform(-1, 1, 30), 200)):
         noisy, sigma = _with_snr(clean, 10, rng)
         res = denoise(noisy, sigma=sigma, model=False)
         assert res.sigma == sigma and res.sigma_source == "given"
@@ -88,7 +79,7 @@ def test_network_candidate_is_weighed_not_trusted_blindly():
 
 def test_quiet_segment_sets_sigma():
     rng = np.random.default_rng(6)
-    clean = np.concatenate([np.zeros(2000), 3 * _ar1(6000, 0.3, rng)])  # quiet, then broadband activity
+    clean = np.concatenate([np.zeros(2000), 3 * ar1(6000, 0.3, rng)])  # quiet, then broadband activity
     noisy = clean + 0.2 * rng.standard_normal(clean.size)
     res = denoise(noisy, quiet=(100, 1900), model=False)
     assert res.sigma_source == "from a quiet segment"
@@ -165,19 +156,12 @@ def test_same_seed_same_result():
 
 
 # ---------------------------------------------------------------- issue 18: blind mode that helps
-def _x2(seed: int, sigma: float = 0.05, kind: str = "gaussian", **params: float) -> tuple[np.ndarray, np.ndarray]:
-    """The tutorial's demo as the Generate page makes it: x² on 150 samples, then noise."""
-    rng = np.random.default_rng(seed)
-    clean = denoiser.make_signal("x2", 150, rng)
-    return clean, denoiser.add_noise(clean, kind, rng=rng, sigma=sigma, **params)
-
-
 def test_tutorial_x2_is_denoised_blind_close_to_the_least_squares_limit():
     # 150 samples hold too little for the finest wavelet level alone (the old mode kept the input:
     # +0.07 dB); the residual of the best quadratic fit shows the noise with 147 degrees of freedom.
     gains = []
     for seed in range(6):
-        clean, noisy = _x2(seed)
+        clean, noisy = x2_demo(seed)
         res = denoise(noisy, model=False)
         gains.append(denoiser.gain_db(clean, noisy, res.denoised))
         assert res.identifiable and not res.sigma_is_upper_bound
@@ -188,7 +172,7 @@ def test_tutorial_x2_is_denoised_blind_close_to_the_least_squares_limit():
 @pytest.mark.parametrize("rate", [0.02, 0.05, 0.1])
 def test_spikes_on_x2_are_removed_at_every_generate_rate(rate):
     for seed in range(4):
-        clean, noisy = _x2(seed, kind="impulse", rate=rate)
+        clean, noisy = x2_demo(seed, kind="impulse", rate=rate)
         res = denoise(noisy, model=False)
         hit = int(np.sum(noisy != clean))
         assert res.impulses >= hit - 1, (seed, res.impulses, hit)
@@ -211,7 +195,7 @@ def test_short_smooth_series_is_helped_not_kept():
 
 def test_long_recording_blind_is_as_good_as_informed():
     rng = np.random.default_rng(12)
-    clean = _smooth(40_000) + 0.3 * _ar1(40_000, 0.995, rng) / 10
+    clean = _smooth(40_000) + 0.3 * ar1(40_000, 0.995, rng) / 10
     noisy, sigma = _with_snr(clean, 10, rng)
     blind = denoiser.gain_db(clean, noisy, denoise(noisy, model=False).denoised)
     informed = denoiser.gain_db(clean, noisy, denoise(noisy, sigma=sigma, model=False).denoised)
@@ -222,7 +206,7 @@ def test_white_looking_recording_is_not_smoothed_away():
     # The signal itself is nearly white (growth rates, yearly flows): the data cannot tell it from
     # noise, so the pipeline must not act on the bound, and must say so.
     rng = np.random.default_rng(13)
-    clean = _ar1(300, 0.2, rng)
+    clean = ar1(300, 0.2, rng)
     noisy, _ = _with_snr(clean, 20, rng)
     res = denoise(noisy, model=False)
     assert denoiser.gain_db(clean, noisy, res.denoised) >= -0.5
@@ -235,7 +219,7 @@ def test_trusted_never_means_nothing_was_done_and_is_right_when_given():
     # "Trusted" is the honest band being narrow (a wrong floor and hidden coloured noise allowed
     # for): modest, pinned-down gains. A kept input is never called trusted.
     rng = np.random.default_rng(14)
-    cases = [np.zeros(2000), _ar1(4000, 0.3, rng), _ar1(4000, 0.9, rng), _smooth(4000)]
+    cases = [np.zeros(2000), ar1(4000, 0.3, rng), ar1(4000, 0.9, rng), _smooth(4000)]
     seen = 0
     for clean in cases:
         for snr in (20, 10, 5):
@@ -266,7 +250,7 @@ def test_band_covers_the_truth_with_coloured_noise_below_the_floor():
 
 
 def test_one_description_of_what_was_done():
-    clean, noisy = _x2(0)
+    clean, noisy = x2_demo(0)
     res = denoise(noisy, model=False)
     shares = {p.name: p.weight for p in res.parts}
     assert sum(shares.values()) == pytest.approx(1.0, abs=0.01)   # the blend and the input's share

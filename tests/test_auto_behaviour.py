@@ -27,21 +27,12 @@ from denoiser.auto.pipeline import _hidden_noise_gain
 from denoiser.auto.result import DenoiseResult, compact_method
 from denoiser.classical import bayes_shrink
 from denoiser.errors import InputError
-
-
-def _x2(seed: int, sigma: float = 0.05, kind: str = "gaussian", **params: float) -> tuple[np.ndarray, np.ndarray]:
-    """The tutorial's demo: x² on 150 samples, then noise (as tests/test_auto.py makes it)."""
-    rng = np.random.default_rng(seed)
-    clean = denoiser.make_signal("x2", 150, rng)
-    return clean, denoiser.add_noise(clean, kind, rng=rng, sigma=sigma, **params)
+from tests.support import ar1, x2_demo
 
 
 def _ar(n: int, phi: float, rng: np.random.Generator) -> np.ndarray:
-    e = rng.standard_normal(n)
-    x = np.empty(n)
-    x[0] = e[0]
-    for i in range(1, n):
-        x[i] = phi * x[i - 1] + e[i]
+    """AR(1) (``tests.support.ar1``) scaled to a spread of 1."""
+    x = ar1(n, phi, rng)
     return x / x.std()
 
 
@@ -542,7 +533,7 @@ def test_short_runs_of_equal_values_and_a_mostly_dead_recording_are_all_used():
 
 def test_the_residual_of_a_quadratic_over_the_whole_short_series_shows_the_noise():
     # the docstring's example: a quadratic over 150 samples leaves 147 degrees of freedom
-    _, noisy = _x2(0)
+    _, noisy = x2_demo(0)
     sigma, rel = residual_sigma(noisy)
     assert sigma == pytest.approx(0.05, rel=0.1) and rel == pytest.approx(1 / math.sqrt(2 * 147))
     t = np.linspace(-1, 1, 2048)    # up to 2048 samples a series may still be one quadratic
@@ -676,7 +667,7 @@ def test_under_128_samples_no_floor_is_called_clean():
 
 def test_short_recordings_get_the_flatness_check_from_128_samples():
     # the tutorial's x² (150 samples) and a 128-sample sine can show a clean white floor
-    assert any(estimate_noise(_x2(seed)[1]).clean_floor for seed in range(3))
+    assert any(estimate_noise(x2_demo(seed)[1]).clean_floor for seed in range(3))
     t = np.linspace(0, 1, 128)
     clean = [estimate_noise(np.sin(2 * np.pi * t) + 0.05 * np.random.default_rng(s).standard_normal(128)).clean_floor
              for s in range(4)]
@@ -686,7 +677,7 @@ def test_short_recordings_get_the_flatness_check_from_128_samples():
 # ------------------------------------------------------------------------------------------ pipeline
 def test_the_result_keeps_its_promises_in_any_units():
     rng = np.random.default_rng(15)
-    cases = [_x2(0)[1], _x2(1, kind="impulse", rate=0.05)[1],
+    cases = [x2_demo(0)[1], x2_demo(1, kind="impulse", rate=0.05)[1],
              np.sin(np.arange(3000) / 40) + 0.1 * rng.standard_normal(3000),
              _ar(2000, 0.7, rng) + 0.6 * rng.standard_normal(2000)]
     for x in cases:
@@ -728,7 +719,7 @@ def test_no_candidate_changing_a_region_gives_it_no_weight():
 
 
 def test_a_series_of_64_valid_samples_is_denoised_63_are_kept():
-    _, noisy = _x2(0)
+    _, noisy = x2_demo(0)
     assert not denoise(noisy[:64], model=False).kept
     x = noisy[:70].copy()
     x[:7] = np.nan
@@ -782,7 +773,7 @@ def test_the_estimated_gain_of_a_short_series_is_cautious_and_its_band_holds_the
     # given SURE is taken with that scatter (cautious): the band's low end stays below the true gain.
     # sigma 0.05: a formula that confused sigma with sigma^2 would be off by orders of magnitude.
     for seed in range(3):
-        clean, noisy = _x2(seed)
+        clean, noisy = x2_demo(seed)
         for sigma in (None, 0.05):
             res = denoise(noisy, sigma=sigma, model=False)
             true_gain = denoiser.gain_db(clean, noisy, res.denoised)
@@ -793,7 +784,7 @@ def test_the_estimated_gain_of_a_short_series_is_cautious_and_its_band_holds_the
 
 
 def test_with_a_given_level_the_band_is_sures_scatter_only():
-    clean, noisy = _x2(0)
+    clean, noisy = x2_demo(0)
     res = denoise(noisy, sigma=0.05, model=False)
     lo, hi = res.gain_band_db
     assert lo < res.estimated_gain_db < hi <= denoiser.gain_db(clean, noisy, res.denoised) + 1.0

@@ -16,6 +16,7 @@ import pytest
 
 from denoiser import batch
 from denoiser.batch import BatchOptions, exit_status, process_file, run_batch
+from tests.support import ROOT
 
 distributed = pytest.importorskip("distributed")
 
@@ -349,9 +350,8 @@ def test_symlink_loops_do_not_hang_the_listing(tmp_path: Path) -> None:
     (rec / "loop2").symlink_to(rec, target_is_directory=True)  # two at one level: 2**40 paths to list
     code = ("import sys; from denoiser.batch import expand_inputs\n"
             "print(len(expand_inputs([sys.argv[1]])))\n")
-    root = Path(__file__).resolve().parent.parent
-    done = subprocess.run([sys.executable, "-c", code, str(rec / "**" / "*.csv")], cwd=root, capture_output=True,
-                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(root)})
+    done = subprocess.run([sys.executable, "-c", code, str(rec / "**" / "*.csv")], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0 and done.stdout.split() == ["4"], done.stderr[-2000:]
 
 

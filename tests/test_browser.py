@@ -40,9 +40,10 @@ import pytest
 from bench.app_timing import CHROMIUM_ARGS  # one list of flags for the tests and the benchmarks
 from bench.big_upload import drag_across, write_csv as big_csv  # the benchmark's 1M-row file and zoom drag
 
+from tests.support import ROOT
+
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("DENOISER_SCREENSHOT_DIR") or ROOT / "tests" / "_artifacts")
 VIEWPORT = {"width": 1400, "height": 900}

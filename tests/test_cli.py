@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import cli_subprocess
 from denoiser.io import read_series
+from tests.support import cli_subprocess
 
 run_subprocess = partial(cli_subprocess, quiet_tf=False)
 

@@ -13,6 +13,7 @@ from denoiser.config import ModelConfig, TrainConfig
 from denoiser.core import Denoiser, seed_weights
 from denoiser.model import build_model
 from denoiser.bundled import pretrained
+from tests.support import DATA
 
 TINY = ModelConfig(window=64, filters=4, depth=2)
 
@@ -260,9 +261,6 @@ def test_a_fitted_model_keeps_no_training_graph():
 
 
 # ------------------------------------------------------------ issue 13: fitted state, early stopping, seeding
-DATA = __import__("pathlib").Path(__file__).resolve().parent / "data"
-
-
 def test_a_version_1_file_loads_and_denoises_identically():
     """tests/data/model_v1_global.keras was saved by format version 1 (global scaling in its config)."""
     path = DATA / "model_v1_global.keras"

@@ -8,14 +8,11 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from test_stream import archive
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support import ROOT, archive
 
 RUNS = r"""
 import json, os, sys

@@ -16,10 +16,11 @@ import pandas as pd
 import pytest
 
 from denoiser.batch import BatchOptions, process_file
-from denoiser.errors import MAX_MESSAGE, InputError
+from denoiser.errors import InputError
 from denoiser.io import read_series, to_csv_bytes
 from denoiser.io.formats import FORMATS, detect, output_bytes, write_like
 from tests.hostile import formats as craft
+from tests.support import raises_input_error
 
 
 def _package_dir(name: str) -> Path:
@@ -34,16 +35,6 @@ def wheel_file(package: str, *parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{package} ships no {'/'.join(parts)} here")
     return path
-
-
-def refusal(source: object, *words: str, **kwargs: object) -> str:
-    with pytest.raises(InputError) as info:
-        read_series(source, **kwargs)  # type: ignore[arg-type]
-    msg = str(info.value)
-    assert "\n" not in msg and len(msg) <= MAX_MESSAGE and "Traceback" not in msg
-    for word in words:
-        assert word.lower() in msg.lower(), (word, msg)
-    return msg
 
 
 def _sine(n: int = 3000, period: float = 60.0, seed: int = 0) -> np.ndarray:
@@ -72,7 +63,7 @@ def test_csv_text_is_never_taken_for_a_format(tmp_path: Path) -> None:
 def test_unknown_binary_names_the_formats_read(tmp_path: Path) -> None:
     path = tmp_path / "blob.bin"
     path.write_bytes(bytes(range(256)) * 8)
-    refusal(path, "binary", ".xlsx", ".edf", ".tdms", ".wav")
+    raises_input_error(path, "binary", ".xlsx", ".edf", ".tdms", ".wav")
 
 
 # --------------------------------------------------------------------------- real files from the wheels
@@ -140,7 +131,7 @@ def test_edf_rate_groups_units_and_annotations(edf_path: Path) -> None:
     assert any("=HYPERLINK" in n and "annotation" in n for n in rep.notes)
     slow = read_series(edf_path, part="1 Hz: 'Temp'")
     assert list(slow.values.columns) == ["Temp"] and len(slow.values) == 10 and slow.report.units == {"Temp": "degC"}
-    refusal(edf_path, "no signal named", "256 Hz", part="5 Hz")
+    raises_input_error(edf_path, "no signal named", "256 Hz", part="5 Hz")
 
 
 def test_excel_header_detection_sheets_and_types(tmp_path: Path) -> None:
@@ -151,7 +142,7 @@ def test_excel_header_detection_sheets_and_types(tmp_path: Path) -> None:
                               "n": np.arange(200)})
         frame.to_excel(writer, sheet_name="Messung", index=False, startrow=2)  # two rows of preamble above
         writer.sheets["Messung"].write(0, 0, "Instrument: P-300")
-    refusal(path, "sheet 'About'", "only 1 data row", part="About")
+    raises_input_error(path, "sheet 'About'", "only 1 data row", part="About")
     table = read_series(path)  # the first sheet holds a note only: passed over, with a note
     assert table.report.part == "Messung" and any("Passed over 'About'" in n for n in table.report.notes)
     rep = table.report
@@ -338,7 +329,7 @@ def test_every_hostile_instrument_file_is_refused_in_one_line(hostile) -> None: 
     assert len(files) >= 15
     for name, c in files.items():
         if c.expect == "refused":
-            refusal(folder / name)
+            raises_input_error(folder / name)
         else:
             read_series(folder / name)
 
@@ -361,7 +352,7 @@ def test_hostile_files_are_refused_before_memory_is_spent(hostile, name: str, wo
     folder, _ = hostile
     tracemalloc.start()
     try:
-        refusal(folder / name, *words)
+        raises_input_error(folder / name, *words)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -408,4 +399,4 @@ def test_missing_optional_obspy_is_one_clear_line(tmp_path: Path, monkeypatch: p
     monkeypatch.setattr(builtins, "__import__", no_obspy)
     path = tmp_path / "station.mseed"
     path.write_bytes(b"000001D \x00" + bytes(500))
-    refusal(path, "miniSEED", "pip install obspy")
+    raises_input_error(path, "miniSEED", "pip install obspy")

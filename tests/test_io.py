@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import os
 import tracemalloc
 from pathlib import Path
 
@@ -30,18 +29,7 @@ from denoiser.io import (
     to_csv_bytes,
     write_series,
 )
-
-DATA = Path(__file__).parent / "data"
-
-
-def read(name: str, **kwargs: object) -> SeriesTable:
-    """Read a fixture from tests/data by its path (the real file-system route)."""
-    return read_series(DATA / name, **kwargs)
-
-
-def values(table: SeriesTable, name: str) -> list[float]:
-    return table.column(name).tolist()
-
+from tests.support import DATA, raises_input_error, read, values
 
 class UploadedFile(io.BytesIO):
     """Stand-in for Streamlit's UploadedFile: a BytesIO with .name and .size."""
@@ -50,16 +38,6 @@ class UploadedFile(io.BytesIO):
         super().__init__(data)
         self.name = name
         self.size = len(data)
-
-
-def raises_input_error(source: object, *words: str, **kwargs: object) -> str:
-    """Assert that reading fails with InputError whose message has all ``words``."""
-    with pytest.raises(InputError) as info:
-        read_series(source, **kwargs)  # type: ignore[arg-type]
-    message = str(info.value)
-    for word in words:
-        assert word.lower() in message.lower(), f"{word!r} not in {message!r}"
-    return message
 
 
 # --------------------------------------------------------------------------- constants

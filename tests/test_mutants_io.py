@@ -19,14 +19,9 @@ from denoiser.errors import InputError
 from denoiser.io import ReadReport, SeriesTable, guards, read_series
 from denoiser.io._common import counted, the_file
 from denoiser.io.encoding import Encoding
+from tests.support import named, read_notes, refusal
 
 MB = 1024**2
-
-
-def _message(source, exc=InputError, **kwargs) -> str:
-    with pytest.raises(exc) as err:
-        read_series(source, **kwargs)
-    return str(err.value)
 
 
 # ------------------------------------------------------------------ wording helpers
@@ -43,20 +38,20 @@ def test_counts_and_file_names_read_as_sentences():
 
 # ------------------------------------------------------------------ size limits, in MB
 def test_size_refusals_give_both_sizes_in_mb():
-    assert _message(b"1\n" * (MB // 2 + 100_000), max_bytes=MB // 2) == (
+    assert refusal(b"1\n" * (MB // 2 + 100_000), max_bytes=MB // 2) == (
         "The file is 1.2 MB, more than the limit of 0.5 MB. Split it into smaller files or keep fewer columns.")
     err = guards._too_big(1536 * MB, 1024 * MB, "big.csv")
     assert str(err) == ("The file 'big.csv' is 1,536.0 MB, more than the limit of 1,024.0 MB. "
                         "Split it into smaller files or keep fewer columns.")
     # exactly at the limit is read
     assert read_series(b"a\n1\n2\n", max_bytes=6).report.rows == 2
-    assert "is 0.0 MB" in _message(b"a\n1\n2\n", max_bytes=5)
+    assert "is 0.0 MB" in refusal(b"a\n1\n2\n", max_bytes=5)
 
 
 def test_a_path_over_the_limit_is_refused_by_its_size(tmp_path):
     path = tmp_path / "big.csv"
     path.write_bytes(b"a\n" + b"1.5\n" * 400_000)               # 1.5 MB
-    assert _message(path, max_bytes=MB) == (
+    assert refusal(path, max_bytes=MB) == (
         "The file 'big.csv' is 1.5 MB, more than the limit of 1.0 MB. Split it into smaller files or keep fewer columns.")
     small = tmp_path / "small.csv"
     small.write_bytes(b"a\n" + b"1\n" * 100_000)                 # read in steps of at least 64 KB
@@ -65,17 +60,17 @@ def test_a_path_over_the_limit_is_refused_by_its_size(tmp_path):
 
 
 def test_paths_that_are_not_files_are_named(tmp_path):
-    assert _message(tmp_path / "none.csv") == (
+    assert refusal(tmp_path / "none.csv") == (
         f"The file {str(tmp_path / 'none.csv')!r} does not exist. Check the path and try again.")
     folder = tmp_path / "data"
     folder.mkdir()
-    assert _message(folder) == "'data' is a folder, not a file. Choose a CSV file."
+    assert refusal(folder) == "'data' is a folder, not a file. Choose a CSV file."
     fifo = tmp_path / "pipe.csv"
     os.mkfifo(fifo)
-    assert _message(fifo) == "'pipe.csv' is not a regular file (a pipe or a device?). Choose a CSV file."
-    assert _message("a,b\n1,2") == ("read_series was given CSV text instead of a file path. "
+    assert refusal(fifo) == "'pipe.csv' is not a regular file (a pipe or a device?). Choose a CSV file."
+    assert refusal("a,b\n1,2") == ("read_series was given CSV text instead of a file path. "
                                     "Pass the content as bytes (text.encode()) or save it to a file first.")
-    assert _message(12, TypeError) == "read_series expects a path, bytes or a binary file object, not int."
+    assert refusal(12, TypeError) == "read_series expects a path, bytes or a binary file object, not int."
 
 
 # ------------------------------------------------------------------ file objects (uploads)
@@ -110,7 +105,7 @@ class _Stream:
 
 def test_an_upload_is_sized_before_it_is_read_and_read_from_its_start():
     big = _Upload(b"a\n1\n", size=3 * MB)
-    assert _message(big, max_bytes=2 * MB) == (
+    assert refusal(big, max_bytes=2 * MB) == (
         "The file 'data.csv' is 3.0 MB, more than the limit of 2.0 MB. Split it into smaller files or keep fewer columns.")
     assert big.reads == 0
     up = _Upload(b"a\n1\n2\n3\n")
@@ -127,9 +122,9 @@ def test_a_buffer_without_size_is_sized_by_seeking_or_by_reading():
     assert guards._buffer_size(buf) == 1202 and buf.tell() == 5   # the position is put back
     assert guards._buffer_size(_Stream(b"abc")) is None
     assert guards._buffer_size(_Upload(b"abc", size=7)) == 7
-    assert _message(io.BytesIO(b"a\n" + b"1\n" * 600), max_bytes=1000).startswith("The file is 0.0 MB")
+    assert refusal(io.BytesIO(b"a\n" + b"1\n" * 600), max_bytes=1000).startswith("The file is 0.0 MB")
     # no size, no seek: read max_bytes + 1 and refuse what is still too long
-    assert _message(_Stream(b"a\n" + b"1\n" * 600), max_bytes=1000).startswith("The file is 0.0 MB")
+    assert refusal(_Stream(b"a\n" + b"1\n" * 600), max_bytes=1000).startswith("The file is 0.0 MB")
     assert read_series(_Stream(b"a\n" + b"1\n" * 600), max_bytes=1202).report.rows == 600
     assert read_series(io.StringIO("a\n1\n2\n")).report.rows == 2            # text buffers are encoded
 
@@ -141,30 +136,30 @@ def test_broken_file_objects_get_a_message():
         def read(self, n=-1):
             raise OSError("device gone")
 
-    assert _message(Failing(b"")) == "The file 'broken.csv' could not be read (device gone). Try uploading it again."
+    assert refusal(Failing(b"")) == "The file 'broken.csv' could not be read (device gone). Try uploading it again."
 
     class Numbers(_Stream):
         def read(self, n=-1):
             return [1, 2]
 
-    assert _message(Numbers(b""), TypeError) == "The file object's read() must return bytes."
+    assert refusal(Numbers(b""), TypeError) == "The file object's read() must return bytes."
 
 
 # ------------------------------------------------------------------ binary formats, empty files, text-likeness
 @pytest.mark.parametrize("magic, what, todo", guards._MAGIC)
 def test_every_known_binary_format_is_named(magic, what, todo):
-    assert _message(magic + b"\x00rest of the file", ) == f"The file looks like {what}, not a CSV text file. {todo}"
+    assert refusal(magic + b"\x00rest of the file", ) == f"The file looks like {what}, not a CSV text file. {todo}"
 
 
 def test_empty_bzip2_and_html_files_are_named():
     for empty in (b"", b" \n\t\r\n"):
-        assert _message(empty) == "The file is empty. Choose a CSV file with at least one column of numbers."
-    assert _message(b"BZh91AY&SY\x00\x01") == (
+        assert refusal(empty) == "The file is empty. Choose a CSV file with at least one column of numbers."
+    assert refusal(b"BZh91AY&SY\x00\x01") == (
         "The file looks like a bzip2-compressed file. It is a compressed file: unzip it first and choose the CSV "
         "file inside.")
-    assert _message(b"\n  <!DOCTYPE HTML><html>") == (
+    assert refusal(b"\n  <!DOCTYPE HTML><html>") == (
         "The file looks like a web page (HTML), not a CSV file. Download the data itself as CSV and choose that file.")
-    assert _message(b"<HTML><body>1,2</body>").startswith("The file looks like a web page")
+    assert refusal(b"<HTML><body>1,2</body>").startswith("The file looks like a web page")
 
 
 def test_text_likeness_counts_control_characters_against_the_length():
@@ -179,7 +174,7 @@ def test_text_likeness_counts_control_characters_against_the_length():
     assert guards.looks_like_text("x" * 97 + "\ufffd" * 7)          # 104 // 20 + 2 = 7 replacement chars
     assert not guards.looks_like_text("x" * 96 + "\ufffd" * 8)
     # the refusal names the formats that are read (the reader words it: it knows the registry)
-    assert _message(_named(b"a\n1\n2\n\x01\x02\x03", "f.csv")) == ("The file 'f.csv' does not look like a text file (it contains binary data), nor like "
+    assert refusal(named(b"a\n1\n2\n\x01\x02\x03", "f.csv")) == ("The file 'f.csv' does not look like a text file (it contains binary data), nor like "
                               "a format read here (.xlsx, .xlsm, .xls, .ods, .parquet, .pq, .h5, .hdf5, .hdf, .he5, "
                               ".mat, .wav, .wave, .flac, .tdms, .edf, .bdf, .mseed, .miniseed, .ms, .sac). Choose a "
                               "CSV file, or export your data as CSV from the program that made it.")
@@ -190,18 +185,18 @@ def test_text_likeness_counts_control_characters_against_the_length():
 def test_the_overlong_line_is_named_by_its_number(newline):
     rows = [b"a,b", b"1,2", b"3,4", b"5" * 30, b"6,7"]
     data = newline.join(rows) + newline
-    assert _message(data, max_line_chars=20) == (
+    assert refusal(data, max_line_chars=20) == (
         "Line 4 of the file is longer than 20 characters, so it is not a table with one row per line. "
         "Check that you chose the right file, or put each measurement on its own line.")
     # the last line, without a line break after it
-    assert _message(newline.join(rows[:3] + [b"9" * 21]), max_line_chars=20).startswith("Line 4 of the file is")
+    assert refusal(newline.join(rows[:3] + [b"9" * 21]), max_line_chars=20).startswith("Line 4 of the file is")
     # exactly at the limit is fine
     assert read_series(newline.join([b"a", b"1", b"2" * 20, b"3"]), max_line_chars=20).report.rows == 3
 
 
 def test_line_numbers_and_limits_have_thousands_separators():
     data = b"a\n" + b"1\n" * 1500 + b"2" * 1_000_001 + b"\n3\n"
-    assert _message(data).startswith("Line 1,502 of the file is longer than 1,000,000 characters, so")
+    assert refusal(data).startswith("Line 1,502 of the file is longer than 1,000,000 characters, so")
 
 
 def test_line_lengths_count_code_units_after_the_bom():
@@ -209,8 +204,8 @@ def test_line_lengths_count_code_units_after_the_bom():
     # (in UTF-16 the byte after a line break, its second half, counts towards the next line)
     for bom, codec, fits in [(b"\xff\xfe", "utf-16-le", 31), (b"\xef\xbb\xbf", "utf-8", 30)]:
         data = bom + rows.encode(codec)
-        assert _message(data, max_line_chars=20).startswith("Line 3 of the file is longer than 20 characters")
-        assert _message(data, max_line_chars=fits - 1).startswith("Line 3 of the file")
+        assert refusal(data, max_line_chars=20).startswith("Line 3 of the file is longer than 20 characters")
+        assert refusal(data, max_line_chars=fits - 1).startswith("Line 3 of the file")
         assert read_series(data, max_line_chars=fits).report.rows == 3
 
 
@@ -218,11 +213,11 @@ def test_a_long_line_is_found_across_scan_chunks(monkeypatch):
     monkeypatch.setattr(guards, "SCAN_CHUNK", 16)        # many chunks from a small file
     lines = [b"a"] + [b"1"] * 40 + [b"2" * 25] + [b"3"] * 5
     data = b"\n".join(lines) + b"\n"
-    assert _message(data, max_line_chars=24).startswith("Line 42 of the file is longer than 24 characters")
+    assert refusal(data, max_line_chars=24).startswith("Line 42 of the file is longer than 24 characters")
     assert read_series(data, max_line_chars=25).report.rows == len(lines) - 1
     # a line that spans chunk ends without a break inside a chunk
     data = b"a\n1\n" + b"2" * 40 + b"\n3\n"
-    assert _message(data, max_line_chars=39).startswith("Line 3 of the file")
+    assert refusal(data, max_line_chars=39).startswith("Line 3 of the file")
     assert read_series(data, max_line_chars=40).report.rows == 3
     enc = Encoding("utf-8", "utf-8", 0, 1)
     guards.check_line_lengths(b"ab\n" * 20, enc, 2, None)                       # many chunks, none too long
@@ -232,7 +227,7 @@ def test_a_long_line_is_found_across_scan_chunks(monkeypatch):
 
 def test_too_many_columns_names_both_counts():
     row = ",".join(["1"] * 1200).encode()
-    assert _message(row + b"\n" + row + b"\n") == (
+    assert refusal(row + b"\n" + row + b"\n") == (
         "The file has 1,200 columns; at most 1,000 are supported. Remove unused columns or split the file, "
         "then try again.")
     assert read_series(b"1,2,3\n4,5,6\n", max_columns=3).values.shape == (2, 3)
@@ -300,41 +295,31 @@ def test_a_missing_column_lists_the_ones_there():
 
 
 # ------------------------------------------------------------------ reader: value columns, notes and refusals
-def _named(data: bytes, name: str = "/d/f.csv") -> io.BytesIO:
-    buf = io.BytesIO(data)
-    buf.name = name
-    return buf
-
-
-def _notes(data: bytes) -> list[str]:
-    return read_series(data).report.notes
-
-
 def test_no_value_column_refusals_name_the_columns_and_the_file():
-    assert _message(_named(b"t,a,b\n1,x,p\n2,y,q\n3,z,r\n")) == (
+    assert refusal(named(b"t,a,b\n1,x,p\n2,y,q\n3,z,r\n")) == (
         "The file 'f.csv' has no numeric value column: 'a', 'b' contain text, not numbers. "
         "Choose a CSV file with at least one column of numbers.")
-    assert _message(_named(b"t,a\n1,x\n2,y\n3,z\n")) == (
+    assert refusal(named(b"t,a\n1,x\n2,y\n3,z\n")) == (
         "The file 'f.csv' has no numeric value column: 'a' contains text, not numbers. "
         "Choose a CSV file with at least one column of numbers.")
-    assert _message(_named(b"t,a,b\n1,,\n2,,\n3,,\n")) == (
+    assert refusal(named(b"t,a,b\n1,,\n2,,\n3,,\n")) == (
         "Every cell in columns 'a', 'b' of the file 'f.csv' is empty or NaN, so there is nothing to denoise. "
         "Choose a file whose columns contain measurements.")
-    assert _message(_named(b"t,a\n1,\n2,\n3,\n")).startswith("Every cell in column 'a' of the file 'f.csv' is empty")
-    assert _message(_named(b"time\n0\n1\n2\n")) == (
+    assert refusal(named(b"t,a\n1,\n2,\n3,\n")).startswith("Every cell in column 'a' of the file 'f.csv' is empty")
+    assert refusal(named(b"time\n0\n1\n2\n")) == (
         "The file 'f.csv' has a time column ('time') but no column of measurements. "
         "Choose a file with at least one column of numbers next to the time.")
-    assert _message(_named(b"a\n1\n")) == (
+    assert refusal(named(b"a\n1\n")) == (
         "The file 'f.csv' has only 1 data row, but denoising needs at least 2 rows. Choose a file with more measurements.")
-    assert _message(_named(b"a\n")) == (
+    assert refusal(named(b"a\n")) == (
         "The file 'f.csv' has a header ('a') but no data rows. Add at least 2 rows of numbers below the header.")
 
 
 def test_left_out_columns_are_noted_in_singular_and_plural():
-    assert _notes(b"a,b,c\n1,x,\n2,y,\n3,z,\n") == [
+    assert read_notes(b"a,b,c\n1,x,\n2,y,\n3,z,\n") == [
         "Left out the text column 'b', because only numbers can be denoised.",
         "Left out the empty column 'c', because no cell holds a finite number."]
-    assert _notes(b"a,b,c,d,e\n1,x,p,,\n2,y,q,,\n3,z,r,,\n") == [
+    assert read_notes(b"a,b,c,d,e\n1,x,p,,\n2,y,q,,\n3,z,r,,\n") == [
         "Left out the text columns 'b', 'c', because only numbers can be denoised.",
         "Left out the empty columns 'd', 'e', because no cell holds a finite number."]
 
@@ -342,17 +327,17 @@ def test_left_out_columns_are_noted_in_singular_and_plural():
 def test_cells_set_to_missing_are_counted_in_singular_and_plural():
     gap1, gaps2 = "Filled 1 short gap (1 value) in 'a' by linear interpolation.", \
         "Filled 2 short gaps (2 values) in 'a' by linear interpolation."
-    assert _notes(b"a\n1\nx\n3\n4\n5\n") == ["1 cell in 'a' did not contain a number and was treated as missing.", gap1]
-    assert _notes(b"a\n1\n2\nx\n3\ny\n5\n6\n7\n") == [
+    assert read_notes(b"a\n1\nx\n3\n4\n5\n") == ["1 cell in 'a' did not contain a number and was treated as missing.", gap1]
+    assert read_notes(b"a\n1\n2\nx\n3\ny\n5\n6\n7\n") == [
         "2 cells in 'a' did not contain a number and were treated as missing.", gaps2]
-    assert _notes(b"a\n1\ninf\n3\n4\n5\n") == ["1 infinite value (inf/-inf) in 'a' was treated as missing.", gap1]
-    assert _notes(b"a\n1\ninf\n3\n-inf\n5\n") == [
+    assert read_notes(b"a\n1\ninf\n3\n4\n5\n") == ["1 infinite value (inf/-inf) in 'a' was treated as missing.", gap1]
+    assert read_notes(b"a\n1\ninf\n3\n-inf\n5\n") == [
         "2 infinite values (inf/-inf) in 'a' were treated as missing.", gaps2]
     absurd = ("in 'a' (more than 1e+15 times the column's typical spread from its median, e.g. 1e308) "
               "{} treated as missing.")
     # 1e20 is absurd only against the column's robust spread (1.4826 * MAD), not by its size alone
-    assert _notes(b"a\n1\n2\n1e20\n3\n4\n5\n6\n") == ["1 absurd value " + absurd.format("was"), gap1]
-    assert _notes(b"a\n1\n1e300\n3\n1e301\n5\n6\n7\n") == ["2 absurd values " + absurd.format("were"), gaps2]
+    assert read_notes(b"a\n1\n2\n1e20\n3\n4\n5\n6\n") == ["1 absurd value " + absurd.format("was"), gap1]
+    assert read_notes(b"a\n1\n1e300\n3\n1e301\n5\n6\n7\n") == ["2 absurd values " + absurd.format("were"), gaps2]
 
 
 def test_missing_tokens_in_any_case_are_gaps_not_text():
@@ -411,28 +396,28 @@ def test_data_rows_above_a_stray_text_row_stay_data():
 
 def test_files_without_a_table_say_what_they_hold():
     choose = "Choose a CSV file with at least one column of numbers."
-    assert _message(b"# comment\n\n# more\n") == f"The file contains no table, only comments or blank lines. {choose}"
-    assert _message(b"a,b\nx,p\ny,q\nz,r\n") == f"The file contains only text and no numbers. {choose}"
-    assert _message(_named(b"text line\n" * 8000)) == (
+    assert refusal(b"# comment\n\n# more\n") == f"The file contains no table, only comments or blank lines. {choose}"
+    assert refusal(b"a,b\nx,p\ny,q\nz,r\n") == f"The file contains only text and no numbers. {choose}"
+    assert refusal(named(b"text line\n" * 8000)) == (
         "The file 'f.csv' has no rows of numbers in its first 64 KB. "
         "Remove the long text at the top or choose the file with the measured values.")
-    assert _message(b"a,b\n,\nNA,nan\n") == (
+    assert refusal(b"a,b\n,\nNA,nan\n") == (
         "Every value in the file is empty or NaN, so there is nothing to denoise. "
         "Choose a file whose columns contain measurements.")
 
 
 def test_rows_with_extra_fields_are_named_by_line():
     fix = "Fix or remove that line (look for an extra delimiter or a stray quote) and try again."
-    assert _message(b"a,b\n1,2\n3,4,x\n5,6\n") == f"Line 3 of the file has 3 fields, but the table has 2 columns. {fix}"
-    assert _message(b"1,2,3\na,b\n1,2\n3,4\n") == f"Line 1 of the file has 3 fields, but the table has 2 columns. {fix}"
-    assert _message(_named(b"a\n1\n2,3\n4\n")) == (
+    assert refusal(b"a,b\n1,2\n3,4,x\n5,6\n") == f"Line 3 of the file has 3 fields, but the table has 2 columns. {fix}"
+    assert refusal(b"1,2,3\na,b\n1,2\n3,4\n") == f"Line 1 of the file has 3 fields, but the table has 2 columns. {fix}"
+    assert refusal(named(b"a\n1\n2,3\n4\n")) == (
         f"Line 3 of the file 'f.csv' has 2 fields, but the table has 1 column. {fix}")
     # a metadata line with text above the table may be wider: skipped, not refused
     assert read_series(b"Instrument,XYZ,v2\na,b\n1,2\n3,4\n").report.skipped_lines == 1
 
 
 def test_an_unclosed_quote_is_named():
-    assert _message(b'a,b\n1,2\n"3,4\n5,6\n') == (
+    assert refusal(b'a,b\n1,2\n"3,4\n5,6\n') == (
         "The file has a quoted field that is never closed (a '\"' is missing). "
         "Fix the quotes or remove them, then try again.")
 
@@ -474,12 +459,12 @@ def test_time_kinds_are_reported():
 def test_edge_gaps_are_noted_with_counts_and_the_column():
     tail = ("left as missing (NaN), because values before the first or after the last measurement are not "
             "extrapolated.")
-    assert _notes(b"a,b\n,1\n,2\n3,3\n4,4\n5,5\n,6\n") == [
+    assert read_notes(b"a,b\n,1\n,2\n3,3\n4,4\n5,5\n,6\n") == [
         f"'a' has 2 missing values at the start and 1 at the end; they were {tail}"]
-    assert _notes(b"a,b\n,1\n3,3\n4,4\n5,5\n,6\n,7\n") == [
+    assert read_notes(b"a,b\n,1\n3,3\n4,4\n5,5\n,6\n,7\n") == [
         f"'a' has 1 missing value at the start and 2 at the end; they were {tail}"]
-    assert _notes(b"a,b\n3,3\n4,4\n5,5\n,6\n") == [f"'a' has 1 missing value at the end; it was {tail}"]
-    assert _notes(b"a,b\n3,3\n4,4\n5,5\n,6\n,7\n") == [f"'a' has 2 missing values at the end; they were {tail}"]
+    assert read_notes(b"a,b\n3,3\n4,4\n5,5\n,6\n") == [f"'a' has 1 missing value at the end; it was {tail}"]
+    assert read_notes(b"a,b\n3,3\n4,4\n5,5\n,6\n,7\n") == [f"'a' has 2 missing values at the end; they were {tail}"]
 
 
 # ------------------------------------------------------------------ encodings, limits, parser errors with the name
@@ -501,7 +486,7 @@ def test_limits_must_be_positive():
 
 
 def test_parser_errors_name_the_file():
-    assert _message(_named(b'a,b\n1,2\n"3,4\n5,6\n')).startswith("The file 'f.csv' has a quoted field that is never closed")
+    assert refusal(named(b'a,b\n1,2\n"3,4\n5,6\n')).startswith("The file 'f.csv' has a quoted field that is never closed")
 
 
 # ------------------------------------------------------------------ writer: precision kept, cells as written
@@ -603,10 +588,10 @@ def test_mixed_and_slashed_dates_are_parsed_cell_by_cell(monkeypatch):
 
 # ------------------------------------------------------------------ second pass over the survivors
 def test_refusals_of_a_named_file_carry_its_name():
-    assert _message(_named(b"a\n1\n" + b"2" * 30 + b"\n"), max_line_chars=20).startswith(
+    assert refusal(named(b"a\n1\n" + b"2" * 30 + b"\n"), max_line_chars=20).startswith(
         "Line 3 of the file 'f.csv' is longer than 20 characters")
     row = ",".join(["1"] * 12).encode()
-    assert _message(_named(row + b"\n" + row + b"\n"), max_columns=10).startswith(
+    assert refusal(named(row + b"\n" + row + b"\n"), max_columns=10).startswith(
         "The file 'f.csv' has 12 columns; at most 10 are supported.")
 
 
@@ -624,7 +609,7 @@ def test_13_as_the_largest_first_field_is_a_day():
 
 def test_an_extra_field_past_the_sniffed_sample_is_refused_by_line():
     data = b"a,b\n" + b"1,2\n" * 20_000 + b"3,4,5\n6,7\n"     # 80 KB: past the 64 KB sample
-    assert _message(_named(data)) == (
+    assert refusal(named(data)) == (
         "Line 20,002 of the file 'f.csv' has 3 fields, but the table has 2 columns. Fix or remove that line "
         "(look for an extra delimiter or a stray quote) and try again.")
 
@@ -666,13 +651,13 @@ def test_a_failure_inside_the_reader_is_an_input_error_with_a_short_reason(monke
         raise error
 
     monkeypatch.setattr(reader, "read_text_table", fail)
-    assert _message(_named(b"a\n1\n2\n")) == expected
+    assert refusal(named(b"a\n1\n2\n")) == expected
     assert guards.BUDGET.deadline is None                   # the budget is cleared however the read ends
 
 
 def test_unreadable_time_stamps_are_counted_in_singular_and_plural():
     rows = ["time,v"] + [f"2024-01-{d:02d} 10:00:00,{d}.5" for d in range(1, 21)]
     rows[5] = "notadate,4.5"
-    assert _notes("\n".join(rows).encode()) == ["1 time stamp in 'time' could not be read and was left empty."]
+    assert read_notes("\n".join(rows).encode()) == ["1 time stamp in 'time' could not be read and was left empty."]
     rows[7] = "alsobad,6.5"
-    assert _notes("\n".join(rows).encode()) == ["2 time stamps in 'time' could not be read and were left empty."]
+    assert read_notes("\n".join(rows).encode()) == ["2 time stamps in 'time' could not be read and were left empty."]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,9 +21,8 @@ from denoiser.config import ModelConfig, TrainConfig
 from denoiser.errors import InputError
 from denoiser.presets import PRESETS, Preset
 from denoiser.signals import NOISES, NoiseKind, NoiseParam
+from tests.support import start
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
 
 
 # ------------------------------------------------------------------ helpers
@@ -244,20 +242,8 @@ def test_a_new_noise_kind_works_in_the_package_and_the_cli(hum_kind, tmp_path):
 
 
 # ------------------------------------------------------------------ the app
-def _app(query: dict[str, str] | None = None):  # noqa: ANN202 -- an AppTest
-    pytest.importorskip("streamlit")
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(APP, default_timeout=90)
-    if query:
-        at.query_params.update(query)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
 def test_the_app_offers_every_preset_and_kind_and_a_new_one(tiny_builder, hum_kind):
-    at = _app()
+    at = start()
     at.switch_page("app_pages/model.py").run()
     assert not at.exception and not at.error
     assert at.radio(key="tr_preset").options == [p.label for p in PRESETS.values()]
@@ -285,7 +271,7 @@ def test_the_app_offers_every_preset_and_kind_and_a_new_one(tiny_builder, hum_ki
 
 
 def test_old_shared_links_still_work_and_choices_are_keys():
-    at = _app({"gen_level_by": "SNR (dB)", "gen_snr": "5", "gen_noise": "impulse", "gen_rate": "0.2",
+    at = start(query={"gen_level_by": "SNR (dB)", "gen_snr": "5", "gen_noise": "impulse", "gen_rate": "0.2",
                "gen_method": "network"})
     at.switch_page("app_pages/generate.py").run()
     assert not at.exception and not at.error

@@ -17,10 +17,7 @@ of several parts (an EDF's rate group) and an upload capped at the app's read li
 from __future__ import annotations
 
 import io
-import os
 import re
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,10 +27,8 @@ import pytest
 pytest.importorskip("streamlit")
 
 from denoiser.io import decimals, read_series  # noqa: E402
+from tests.support import ROOT, run_scripts, start  # noqa: E402
 
-from test_app import start  # noqa: E402  (one AppTest start-up for the app's test files)
-
-ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "assets" / "samples"
 
 
@@ -191,13 +186,7 @@ def test_every_compare_script_makes_its_download(tmp_path: Path, monkeypatch: py
         out = re.search(r"with open\((.+?), 'wb'\)", script).group(1).strip("'\"")
         expected[folder] = (case, download, out, captions)
         folders.append(folder)
-    runner = ("import os, runpy, sys\n"
-              "for folder in sys.argv[1:]:\n"
-              "    os.chdir(folder)\n"
-              "    runpy.run_path('reproduce.py', run_name='__main__')\n")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    done = subprocess.run([sys.executable, "-c", runner, *map(str, folders)], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=900)
+    done = run_scripts(folders, cwd=tmp_path, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     for folder, (case, download, out, captions) in expected.items():
         made = (folder / out).read_bytes()

@@ -18,8 +18,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import cli_subprocess
-
 from denoiser import InputError
 from denoiser.config import ModelConfig, TrainConfig
 from denoiser.core import Denoiser
@@ -27,8 +25,7 @@ from denoiser.errors import MAX_MESSAGE
 from denoiser.io import read_series, to_csv_bytes
 from denoiser.model import build_model
 from tests.hostile import craft
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import ROOT, cli_subprocess, run_scripts, start
 
 
 @pytest.fixture(scope="module")
@@ -343,13 +340,7 @@ def test_no_header_file_or_model_name_can_put_code_into_the_script(tmp_path: Pat
                              "Assign", "Assign", "Assign", "Expr"], (field, payload, script)
             (folder / "reproduce.py").write_text(script, encoding="utf-8")
             cases.append(folder)
-    runner = ("import os, runpy, sys\n"
-              "for folder in sys.argv[1:]:\n"
-              "    os.chdir(folder)\n"
-              "    runpy.run_path('reproduce.py', run_name='__main__')\n")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    done = subprocess.run([sys.executable, "-c", runner, *map(str, cases)], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=600)
+    done = run_scripts(cases, cwd=tmp_path, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert not list(tmp_path.rglob("PWNED")), "a payload ran"
     from denoiser.script import out_name
@@ -507,26 +498,16 @@ def test_every_link_parameter_is_parsed_range_checked_or_ignored() -> None:
             assert value is None or isinstance(value, (int, float, str)), (key, raw, value)
             assert not isinstance(value, (int, float)) or abs(value) <= 1e12, (key, raw, value)
     for key in ("gen_seed", "gen_length", "cmp_sg"):
-        at = _app_with_link({key: "1e20"})
+        at = start(query={key: "1e20"})
         assert at.sidebar.button(key="reset_session")  # the sidebar, with Reset, is drawn
         at.switch_page("app_pages/compare.py").run()
         assert not at.exception, at.exception
         at.switch_page("app_pages/generate.py").run()
         assert not at.exception, at.exception
         assert key not in at.session_state.qp_initial
-    everything = _app_with_link({key: "1e20" for key in fields})
+    everything = start(query={key: "1e20" for key in fields})
     assert everything.session_state.qp_initial == {"model": "1e20"}  # a (missing) model's name, said so
     assert everything.sidebar.button(key="reset_session")
-
-
-def _app_with_link(params: dict[str, str]):  # noqa: ANN202
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params.update(params)
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 # ------------------------------------------------------------------ issue 21: echoed text is cut

@@ -8,6 +8,7 @@ from denoiser.config import ModelConfig, TrainConfig
 from denoiser.core import Denoiser
 from denoiser.selfsup import invariant_frames, mask_frames
 from denoiser.train import frame_parts, split_series
+from tests.support import APP
 
 TINY = ModelConfig(window=64, filters=8, depth=2)
 
@@ -180,12 +181,9 @@ def test_cli_trains_self_supervised_on_a_csv_column(tmp_path, cli):
 # ------------------------------------------------------------ app: the training form's self-supervised source
 def test_app_learns_from_the_uploaded_recording_with_the_same_job_and_curve():
     pytest.importorskip("streamlit")
-    from pathlib import Path
-
     from streamlit.testing.v1 import AppTest
 
-    root = Path(__file__).resolve().parent.parent
-    at = AppTest.from_file(str(root / "app.py"), default_timeout=90).run()
+    at = AppTest.from_file(APP, default_timeout=90).run()
     at.switch_page("app_pages/upload.py").run()
     _, noisy = smooth_recording(2000)
     csv = ("t,volts\n" + "\n".join(f"{i},{v:.6f}" for i, v in enumerate(noisy)) + "\n").encode()

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import weakref
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,8 +20,8 @@ from streamlit.runtime.state.safe_session_state import SafeSessionState  # noqa:
 from streamlit.runtime.state.session_state import SessionState  # noqa: E402
 
 from app_pages import _sessions  # noqa: E402
+from tests.support import ROOT  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 class _Files:

@@ -5,7 +5,6 @@ import weakref
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import denoiser
@@ -15,30 +14,10 @@ from denoiser.core import Denoiser
 from denoiser.io import read_series
 from denoiser.modelfile import read_model_file
 from denoiser.train import frame_parts, part_hops, split_series
+from tests.support import ARCHIVE_SIGMA, archive, sines
 
 TINY = ModelConfig(window=64, filters=8, depth=2)
-SIGMA = 0.3
-
-
-def sines(rows: int, i: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """A clean two-tone signal (periods differ per file) and a noisy copy with white noise SIGMA."""
-    t = np.arange(rows)
-    clean = np.sin(2 * np.pi * t / (90 + 13 * i)) + 0.5 * np.sin(2 * np.pi * t / (31 + 3 * i) + i)
-    return clean, clean + SIGMA * np.random.default_rng(seed).standard_normal(rows)
-
-
-def archive(folder: Path, n: int = 6, rows: int = 3000, *, clean: bool = False, bad: bool = True) -> list[Path]:
-    """``n`` recordings rec0.csv... (columns t, value[, clean]) and, with ``bad``, a text file named bad.csv."""
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i in range(n):
-        c, noisy = sines(rows, i, seed=i)
-        cols = {"t": np.arange(rows), "value": noisy, **({"clean": c} if clean else {})}
-        paths.append(folder / f"rec{i}.csv")
-        pd.DataFrame(cols).to_csv(paths[-1], index=False, float_format="%.6g")
-    if bad:
-        (folder / "bad.csv").write_text("this is not\na table of numbers\n")
-    return paths
+SIGMA = ARCHIVE_SIGMA  # the archive's noise level
 
 
 def selfsup(epochs: int = 3, **changes) -> TrainConfig:

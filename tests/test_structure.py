@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+from tests.support import ROOT
+
+sys.path.insert(0, str(ROOT / "tools"))
 import imports  # noqa: E402  (tools/imports.py: the import graph, also runnable alone)
 
 
