@@ -43,7 +43,7 @@ def cli(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch,
 
 # The longest files first: `make test` hands whole files to parallel workers (pytest-xdist,
 # --dist loadfile) in collection order, so a long file started last would run on alone at the end.
-LONGEST_FIRST = ("test_browser.py", "test_batch.py", "test_distribute.py", "test_app.py", "test_stream.py",
+LONGEST_FIRST = ("test_upload_compare.py", "test_batch.py", "test_distribute.py", "test_app.py", "test_stream.py",
                  "test_selfsup.py", "test_lstm_search.py", "test_core.py", "test_cli.py")
 
 
