@@ -1,4 +1,4 @@
-"""Fixtures shared by several test files."""
+"""Fixtures for every test folder (helpers that are not fixtures live in tests/support.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,6 +6,17 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+
+from tests.hostile import craft
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, craft.Crafted]]:
+    """Every file of tests/hostile/craft.py (crafted model files and CSVs), made once per test module
+    into a folder of its own: (the folder, name -> what each file is and whether it must be refused)."""
+    folder = tmp_path_factory.mktemp("hostile")
+    return folder, {c.name: c for c in craft.craft_all(folder)}
+
 
 @dataclass
 class CliResult:

@@ -6,8 +6,8 @@ test time by the format's own library (edfio, XlsxWriter, soundfile, h5py), neve
 """
 from __future__ import annotations
 
-import io
 import importlib.util
+import io
 import tracemalloc
 from pathlib import Path
 
