@@ -13,11 +13,18 @@ levels (the column shown keeps its own, the others are estimated); the network i
 (network only; automatic with the network; above 250,000 rows the classical filters only);
 a decimal-comma file with timestamps and filled gaps (written back in its own form); a file
 of several parts (an EDF's rate group) and an upload capped at the app's read limit.
+
+One more test follows a hostile column name (a header holding a statement, issue 21) from the
+upload through a model trained on it to the script: the script runs, the statement does not. The
+script's own defences, field by field, are tested in tests/unit/test_script.py.
 """
 from __future__ import annotations
 
 import io
+import os
 import re
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -205,3 +212,44 @@ def test_every_compare_script_makes_its_download(tmp_path: Path, monkeypatch: py
         # The page's caption says what the download holds, in the download's own words.
         held = next(c for c in captions if c.startswith("**The download holds:**")).replace("\\", "")
         assert head_d[1][2:].split(". Noise sigma")[0] in held, (case.name, head_d[1], held)
+
+
+# ------------------------------------------------------------------ a hostile column name, from the upload to the script
+def test_the_issues_path_header_to_trained_model_to_script_runs_no_payload(tmp_path: Path) -> None:
+    """Issue 21, item 1 as reported: a header with a newline, Model -> learn from the upload -> Use it ->
+    Compare -> the script. The script runs (with the model downloaded from the Model page) and the
+    header's statement does not."""
+    from streamlit.testing.v1 import AppTest
+
+    header = "a\nimport os;open('PWNED','w').close()\n#"
+    rows = "\n".join(f"{np.sin(i / 9) + 0.2 * ((i * 37) % 11 - 5) / 5:.4f},{i % 3}" for i in range(1200))
+    data = f'"{header}",b\n{rows}\n'.encode()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("app_pages/upload.py").run()
+    at.file_uploader(key="uploader").set_value(("rec.csv", data, "text/csv")).run()
+    assert at.session_state.upload_columns == [header]
+    at.switch_page("app_pages/model.py").run()
+    at.radio(key="tr_source").set_value("selfsup")
+    at.select_slider(key="tr_window").set_value(64)
+    at.number_input(key="tr_epochs").set_value(1)
+    next(b for b in at.button if b.label == "Start training").click().run()
+    at.session_state.job.thread.join(timeout=300)
+    at.run()
+    assert at.session_state.job.status == "finished", at.session_state.job.error
+    name = at.session_state.offer["name"]
+    assert "PWNED" in name  # the model's name holds the header: the text the script must keep inert
+    next(b for b in at.button if b.key == "use_offer").click().run()
+    assert at.session_state.model_choice == name
+    at.switch_page("app_pages/compare.py").run()
+    assert not at.exception, at.exception
+    script = next(c.value for c in at.code if "import denoiser" in c.value)
+    model = at.session_state.models[name]
+    (tmp_path / "rec.csv").write_bytes(data)
+    (tmp_path / "denoiser_model.keras").write_bytes(model.to_bytes())  # what "Download this model" gives
+    (tmp_path / "reproduce.py").write_text(script, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run([sys.executable, "reproduce.py"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert not (tmp_path / "PWNED").exists()
+    assert (tmp_path / "rec_denoised.csv").stat().st_size > 0

@@ -1,4 +1,5 @@
-"""Batch denoising on Dask (denoiser.batch), the CLI batch path, distributed training and CLI search.
+"""Batch denoising on Dask (denoiser.batch), the CLI batch path, distributed training and CLI search;
+the inputs a batch lists, and that its workers die with their client.
 
 One LocalCluster with 2 single-threaded worker processes is shared by the module's tests.
 Most batches use ``model="none"`` (the pipeline's classical candidates), so the workers
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -472,3 +475,42 @@ def test_a_one_file_output_to_a_pipe_is_written_not_replaced(tmp_path: Path) -> 
     assert got == [b"t,v\n1,2\n"] and stat.S_ISFIFO(os.stat(fifo).st_mode)
     with pytest.raises(batch.InputError, match="not a regular file"):
         batch.write_output(fifo, b"x", [tmp_path / "in.csv"], record={"input": "x", "settings": {}})
+
+
+# ------------------------------------------------------------------ inputs and workers
+def test_inputs_named_twice_or_through_links_are_one_input(tmp_path: Path) -> None:
+    from denoiser.batch import expand_inputs
+
+    (tmp_path / "rec").mkdir()
+    data = tmp_path / "rec" / "a.csv"
+    data.write_text("t,v\n0,1\n1,2\n")
+    (tmp_path / "alias.csv").symlink_to(data)
+    got = expand_inputs([str(data), str(tmp_path / "rec" / "." / "a.csv"), str(tmp_path / "alias.csv"),
+                         str(tmp_path / "rec" / "*.csv")])
+    assert len(got) == 1
+
+
+def test_workers_die_with_their_client(tmp_path: Path) -> None:
+    """A batch's LocalCluster workers do not outlive a client process that is killed."""
+    import signal
+
+    import psutil
+
+    code = ("import os, sys; from denoiser import batch\n"
+            "client = batch.client_for(None, 1)\n"
+            "print(*client.run(os.getpid).values(), flush=True)\n"
+            "sys.stdin.read()\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        pids = [int(p) for p in proc.stdout.readline().split()]
+        assert pids
+        workers = [psutil.Process(p) for p in pids]
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(60)
+        gone, alive = psutil.wait_procs(workers, timeout=120)  # a hang guard, not a timing
+        assert not alive, [p.pid for p in alive]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)

@@ -2,16 +2,19 @@
 
 ``cli`` runs ``denoiser.cli.main`` in this process (conftest.py); the messy-CSV test runs the real
 ``python -m denoiser`` in a subprocess, without TF_CPP_MIN_LOG_LEVEL, so the entry point and the
-CLI's own silencing of TensorFlow's C++ logging are tested too.
+CLI's own silencing of TensorFlow's C++ logging are tested too. Hostile input (tests/hostile/craft.py's
+files: the ``hostile`` fixture) ends in one short line on stderr, never a traceback.
 """
+import os
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from denoiser.io import read_series
-from tests.support import cli_subprocess
+from tests.support import ROOT, cli_subprocess
 
 run_subprocess = partial(cli_subprocess, quiet_tf=False)
 
@@ -102,3 +105,61 @@ def test_bad_input_is_one_line_on_stderr(tmp_path, cli, content, args, message):
     assert "Traceback" not in res.stderr
     lines = [line for line in res.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], res.stderr
+
+
+# ------------------------------------------------------------------ hostile input: one short line, never a traceback
+def test_cli_refuses_hostile_files_with_one_line_and_status_2(hostile, tmp_path: Path, cli) -> None:  # noqa: ANN001
+    folder, _ = hostile
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    # a subprocess: were the pipe opened, the read would block, and only the timeout would end it
+    done = cli_subprocess("denoise", str(fifo), "-o", str(tmp_path / "out.csv"), "--model", "none",
+                          cwd=ROOT, timeout=120)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr[-2000:]
+    assert "not a regular file" in done.stderr
+    good = tmp_path / "good.csv"
+    good.write_text("t,v\n" + "\n".join(f"{i},{np.sin(i / 5):.4f}" for i in range(64)) + "\n")
+    done = cli("denoise", str(good), "--model", str(folder / "shape_bomb.keras"), "--raw", "-o",
+               str(tmp_path / "out.csv"))
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert "do not match" in done.stderr
+
+
+MAX_LINE = 600  # characters: "one line of at most a few hundred characters" (a path and a message)
+
+
+def test_every_crafted_csv_gives_short_lines_in_the_cli(hostile, tmp_path: Path, cli) -> None:  # noqa: ANN001
+    """5 crafted CSVs gave summaries of 2,139 to 2,000,366 characters (a million-digit column name, formula
+    headers): now every line the CLI prints is at most a few hundred characters, a refusal is one line,
+    and no control character from a file reaches the terminal."""
+    folder, files = hostile
+    csvs = [c for c in files.values() if c.kind == "csv"]
+    assert len(csvs) >= 25
+    for c in csvs:
+        done = cli("denoise", str(folder / c.name), "-o", str(tmp_path / "out.csv"), "--model", "none")
+        lines = done.stderr.splitlines()
+        assert done.returncode == (2 if c.expect == "refused" else 0), (c.name, done.stderr[:500])
+        if c.expect == "refused":
+            assert len(lines) == 1 and lines[0].startswith("error: "), (c.name, done.stderr[:500])
+        assert max(map(len, lines)) <= MAX_LINE, (c.name, max(lines, key=len)[:200])
+        assert len(done.stderr) <= 30 * MAX_LINE, (c.name, len(done.stderr))
+        assert not any(ch in done.stderr for ch in "\x1b\r\x85\u2028\u202e"), (c.name, done.stderr[:300])
+
+
+def test_every_crafted_csv_gives_a_short_summary_row_in_a_batch(hostile, tmp_path: Path, cli) -> None:  # noqa: ANN001
+    folder, files = hostile
+    batch_in = tmp_path / "in"
+    batch_in.mkdir()
+    for c in files.values():
+        if c.kind == "csv":
+            (batch_in / c.name).write_bytes((folder / c.name).read_bytes())
+    done = cli("denoise", str(batch_in / "*.csv"), "-o", str(tmp_path / "out"), "--model", "none", "--workers", "1")
+    refused = sum(c.expect == "refused" for c in files.values() if c.kind == "csv")
+    assert done.returncode == refused, done.stderr[-2000:]
+    assert max(map(len, done.stderr.splitlines())) <= MAX_LINE
+    raw = (tmp_path / "out" / "summary.csv").read_text(encoding="utf-8")
+    lines = raw.split("\n")
+    assert len(lines) == sum(c.kind == "csv" for c in files.values()) + 2  # header, rows, final newline
+    assert max(map(len, lines)) <= 3 * MAX_LINE, max(lines, key=len)[:300]
+    assert "\r" not in raw and "\x1b" not in raw
