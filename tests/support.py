@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 DATA = ROOT / "tests" / "data"  # small hand-written CSV files (and one old model file)
+SAMPLES = ROOT / "assets" / "samples"  # the app's samples (read where used: mutmut copies tests/, not assets/)
 
 
 # ------------------------------------------------------------------ the command line and scripts
@@ -139,7 +140,6 @@ def read_notes(data: bytes) -> list[str]:
 
 # ------------------------------------------------------------------ the app in Streamlit's AppTest
 TIMEOUT = 90  # s per run: the first run imports TensorFlow and loads a model
-GOOD_CSV = (ROOT / "assets" / "samples" / "x2_tutorial.csv").read_bytes()
 
 
 def start(page: str | None = None, *, query: dict[str, str] | None = None) -> AppTest:

@@ -18,7 +18,9 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from app_pages import _training  # noqa: E402
 from app_pages.ui.text import plain  # noqa: E402
 from denoiser.config import ModelConfig, TrainConfig  # noqa: E402
-from tests.support import APP, GOOD_CSV, ROOT, TIMEOUT, button, metric, start, texts, upload  # noqa: E402
+from tests.support import APP, ROOT, SAMPLES, TIMEOUT, button, metric, start, texts, upload  # noqa: E402
+
+GOOD_CSV = (SAMPLES / "x2_tutorial.csv").read_bytes()
 
 
 

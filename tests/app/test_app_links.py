@@ -11,7 +11,9 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from tests.support import APP, GOOD_CSV, TIMEOUT, button, metric, start, texts, upload  # noqa: E402
+from tests.support import APP, SAMPLES, TIMEOUT, button, metric, start, texts, upload  # noqa: E402
+
+GOOD_CSV = (SAMPLES / "x2_tutorial.csv").read_bytes()
 
 
 def test_a_shared_link_reproduces_generate_and_compare_settings() -> None:

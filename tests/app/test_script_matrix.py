@@ -34,9 +34,7 @@ import pytest
 pytest.importorskip("streamlit")
 
 from denoiser.io import decimals, read_series  # noqa: E402
-from tests.support import ROOT, run_scripts, start  # noqa: E402
-
-SAMPLES = ROOT / "assets" / "samples"
+from tests.support import ROOT, SAMPLES, run_scripts, start  # noqa: E402
 
 
 @dataclass
