@@ -181,7 +181,7 @@ def _blocking_train_work(started: threading.Event):  # noqa: ANN202
 
 def test_stop_button_stops_the_run_and_a_second_session_queues(monkeypatch: pytest.MonkeyPatch) -> None:
     # The first session's job blocks until its Stop is clicked; the second's is a real 1-epoch run.
-    # (That a stopped fit keeps its best epoch's weights is tested in tests/test_core.py.)
+    # (That a stopped fit keeps its best epoch's weights is tested in tests/unit/test_core.py.)
     started = threading.Event()
     real_work = _training.train_work
     works = iter([_blocking_train_work(started), real_work])

@@ -1,7 +1,7 @@
 """Behaviour of the automatic pipeline's parts (denoiser.auto), as a user sees them: no TensorFlow.
 
-Written for issue 20's mutation testing of ``denoiser/auto/*`` (docs/TESTING.md): each test names a
-behaviour that a broken constant, comparison or message would change. ``tests/test_auto.py`` holds
+Each test names a behaviour that a broken constant, comparison or message would change (mutation
+testing, docs/TESTING.md, runs them against ``denoiser/auto/*``). ``tests/unit/test_auto.py`` holds
 the pipeline's end-to-end promises (never worse than the input, honest about what it knows); this
 file pins the parts: how spikes are judged, how the noise level and its range are found, how the
 candidates are weighed, and what the result says, word for word. A stand-in network (a plain
