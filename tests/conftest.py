@@ -1,9 +1,10 @@
 """Fixtures for every test folder (helpers that are not fixtures live in tests/support.py)."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -28,8 +29,7 @@ class CliResult:
 
 
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch,
-        tmp_path: Path) -> Callable[..., CliResult]:
+def cli(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., CliResult]:
     """``python -m denoiser ARGS`` run in this process, in ``cwd`` (default: the test's tmp_path).
 
     The same ``denoiser.cli.main`` the entry point calls, with its exit status and what it printed;
@@ -54,8 +54,17 @@ def cli(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch,
 
 # The longest files first: `make test` hands whole files to parallel workers (pytest-xdist,
 # --dist loadfile) in collection order, so a long file started last would run on alone at the end.
-LONGEST_FIRST = ("test_upload_compare.py", "test_batch.py", "test_distribute.py", "test_app.py", "test_stream.py",
-                 "test_selfsup.py", "test_lstm_search.py", "test_core.py", "test_cli.py")
+LONGEST_FIRST = (
+    "test_upload_compare.py",
+    "test_batch.py",
+    "test_distribute.py",
+    "test_app.py",
+    "test_stream.py",
+    "test_selfsup.py",
+    "test_lstm_search.py",
+    "test_core.py",
+    "test_cli.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

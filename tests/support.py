@@ -39,20 +39,29 @@ def cli_subprocess(*args: str, cwd: Path, timeout: int = 300, quiet_tf: bool = T
         env["TF_CPP_MIN_LOG_LEVEL"] = "3"
     else:
         env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # the CLI must keep TensorFlow quiet by itself
-    return subprocess.run([sys.executable, "-m", "denoiser", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "denoiser", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def run_scripts(folders: list[Path], *, cwd: Path, timeout: int) -> subprocess.CompletedProcess:
     """Run ``reproduce.py`` in each of ``folders``, in that folder as its user would, one after another in
     one fresh Python process (one TensorFlow start-up for them all); a script that fails ends the run."""
-    runner = ("import os, runpy, sys\n"
-              "for folder in sys.argv[1:]:\n"
-              "    os.chdir(folder)\n"
-              "    runpy.run_path('reproduce.py', run_name='__main__')\n")
+    runner = (
+        "import os, runpy, sys\n"
+        "for folder in sys.argv[1:]:\n"
+        "    os.chdir(folder)\n"
+        "    runpy.run_path('reproduce.py', run_name='__main__')\n"
+    )
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-c", runner, *map(str, folders)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-c", runner, *map(str, folders)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 # ------------------------------------------------------------------ signals and recordings

@@ -3,6 +3,7 @@
 Each test starts a fresh session (its own AppTest); TensorFlow and the bundled
 models load once per process, so only the first test pays for them.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,15 +14,24 @@ import time
 import pytest
 
 pytest.importorskip("streamlit")
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402 -- after importorskip
 
-from app_pages import _training  # noqa: E402
-from app_pages.ui.text import plain  # noqa: E402
-from denoiser.config import ModelConfig, TrainConfig  # noqa: E402
-from tests.support import APP, ROOT, SAMPLES, TIMEOUT, button, metric, start, texts, upload  # noqa: E402
+from app_pages import _training  # noqa: E402 -- after importorskip
+from app_pages.ui.text import plain  # noqa: E402 -- after importorskip
+from denoiser.config import ModelConfig, TrainConfig  # noqa: E402 -- after importorskip
+from tests.support import (  # noqa: E402 -- after importorskip
+    APP,
+    ROOT,
+    SAMPLES,
+    TIMEOUT,
+    button,
+    metric,
+    start,
+    texts,
+    upload,
+)
 
 GOOD_CSV = (SAMPLES / "x2_tutorial.csv").read_bytes()
-
 
 
 def test_every_page_runs() -> None:
@@ -72,7 +82,7 @@ def test_upload_reads_a_csv_and_a_bad_file_keeps_it() -> None:
     upload(at, "broken.csv", b"\x89PNG\r\n\x1a\n" + bytes(200))
     assert not at.exception
     assert at.error and "still loaded" in texts(at.error)
-    assert at.session_state.table_name == "mine.csv"   # the previous data is kept
+    assert at.session_state.table_name == "mine.csv"  # the previous data is kept
     assert metric(at, "Rows") == "150"
 
 
@@ -99,7 +109,7 @@ def test_each_column_gets_its_own_clean_reference_and_csv_column() -> None:
     table = at.session_state.table
     noisy_mse = float(((table.column("sensor_b") - table.column("clean_b")) ** 2).mean())
     assert at.dataframe[0].value.loc["Noisy input", "MSE"] == pytest.approx(noisy_mse)
-    assert "columns=('sensor_a', 'sensor_b')" in texts(at.code)   # the script denoises both columns
+    assert "columns=('sensor_a', 'sensor_b')" in texts(at.code)  # the script denoises both columns
 
 
 def test_compare_scores_network_and_filters() -> None:
@@ -153,19 +163,19 @@ def test_training_run_finishes_and_its_model_denoises() -> None:
     assert at.session_state.model_choice.startswith("Tutorial net")
     assert any(b.label == "Download this model (.keras)" for b in at.get("download_button"))
 
-    at.switch_page("app_pages/generate.py").run()   # the new model is the one in use
+    at.switch_page("app_pages/generate.py").run()  # the new model is the one in use
     assert not at.exception
     assert "your model" in texts(at.caption)
     # The network's card shows this model's error on the generated signal; the automatic result beside it
     # (which may keep the input where the network harms it) is never worse than the noisy input.
-    g = at.session_state.generated
     assert float(metric(at, "MSE (network)")) > 0
     assert float(metric(at, "Gain (automatic)").split()[0].replace("−", "-")) >= -0.05
 
 
-def _blocking_train_work(started: threading.Event):  # noqa: ANN202
+def _blocking_train_work(started: threading.Event):
     """A job's work that logs one epoch, then blocks until the job is stopped: no race with the run's end."""
-    def work(job: _training.TrainingJob):  # noqa: ANN202
+
+    def work(job: _training.TrainingJob):
         from denoiser.core import Denoiser
 
         job.status = "training"
@@ -176,6 +186,7 @@ def _blocking_train_work(started: threading.Event):  # noqa: ANN202
         den = Denoiser.load(ROOT / "assets" / "parabola.keras")
         den.test_metrics_ = {"noisy_mse": 0.02, "mse": 0.01, "noisy_mae": 0.1, "mae": 0.07, "gain_db": 3.0}
         return den
+
     return work
 
 
@@ -189,7 +200,7 @@ def test_stop_button_stops_the_run_and_a_second_session_queues(monkeypatch: pyte
     first, second = start("model"), start("model")
     job = submit_training(first, epochs=200)
     assert started.wait(timeout=120), (job.status, job.error)
-    queued = submit_training(second, epochs=1)      # one training slot per server: the second waits
+    queued = submit_training(second, epochs=1)  # one training slot per server: the second waits
     assert queued.status == "queued"
     assert "Queued, position 1" in texts(second.info)
 
@@ -202,7 +213,7 @@ def test_stop_button_stops_the_run_and_a_second_session_queues(monkeypatch: pyte
     assert job.name.startswith("U-Net") and job.name in first.session_state.models
     # (whether it is put in use is the offer's decision: tests ..._offered_not_imposed / ..._clearly_better_...)
 
-    queued.thread.join(timeout=120)                 # the slot passed to the waiting session
+    queued.thread.join(timeout=120)  # the slot passed to the waiting session
     assert queued.status == "finished", queued.error
 
 
@@ -230,7 +241,7 @@ def test_lstm_preset_trains_from_the_form_and_can_be_used() -> None:
     at.selectbox(key="model_pick").set_value(job.name).run()
     assert at.session_state.model_choice == job.name
     assert "What the layers see" in texts(at.subheader)
-    assert "lstm" in at.selectbox(key="act_layer").value           # the heatmap shows an LSTM layer
+    assert "lstm" in at.selectbox(key="act_layer").value  # the heatmap shows an LSTM layer
     at.switch_page("app_pages/generate.py").run()
     assert not at.exception and not at.error
     assert f"your model: {plain(job.name)}" in texts(at.caption)  # shown escaped: names are text, not Markdown
@@ -255,7 +266,7 @@ def test_a_small_search_finishes_with_a_table_and_a_best_model() -> None:
     assert "Finished: 2 trials" in texts(at.success)
     table = at.dataframe[0].value
     assert len(table) == 2 and {"learning_rate", "val_mse"} <= set(table.columns)
-    assert table["val_mse"].is_monotonic_increasing            # best first
+    assert table["val_mse"].is_monotonic_increasing  # best first
     assert job.name.startswith("Search best") and job.name in at.session_state.models
     assert any(b.label == "Download the best model (.keras)" for b in at.get("download_button"))
     assert "on the test signals" in texts(at.markdown)
@@ -300,12 +311,13 @@ def test_compare_shows_two_models_side_by_side() -> None:
 
 def ui_bundled() -> str:
     from app_pages.ui.state import BUNDLED
+
     return BUNDLED
 
 
 def test_training_on_a_too_short_upload_says_why() -> None:
     at = start("upload")
-    upload(at, "short.csv", GOOD_CSV)                 # 150 samples: too few for 4 windows of 64
+    upload(at, "short.csv", GOOD_CSV)  # 150 samples: too few for 4 windows of 64
     at.switch_page("app_pages/model.py").run()
     at.radio(key="tr_source").set_value("selfsup")
     at.select_slider(key="tr_window").set_value(64)
@@ -321,7 +333,8 @@ def test_a_model_worse_than_its_input_is_not_put_in_use() -> None:
     """The warning path without training: a finished job whose model has a negative test gain."""
     at = start("model")
     at.file_uploader(key="model_uploader").set_value(
-        ("good.keras", (ROOT / "assets" / "parabola.keras").read_bytes(), "application/octet-stream")).run()
+        ("good.keras", (ROOT / "assets" / "parabola.keras").read_bytes(), "application/octet-stream")
+    ).run()
     from denoiser.core import Denoiser
 
     bad = Denoiser.load(ROOT / "assets" / "parabola.keras")
@@ -334,7 +347,7 @@ def test_a_model_worse_than_its_input_is_not_put_in_use() -> None:
     at.run()
     assert not at.exception and not at.error
     assert "makes the test signals **worse**" in texts(at.warning)
-    assert at.session_state.model_choice == "Uploaded: good.keras"      # the previous model stays in use
+    assert at.session_state.model_choice == "Uploaded: good.keras"  # the previous model stays in use
     assert job.name in at.session_state.models
     assert "now in use" not in texts(at.success)
     button(at, "Use the new model anyway").click().run()
@@ -391,29 +404,29 @@ def test_bad_model_file_is_refused_and_the_model_kept() -> None:
 def test_queue_is_first_come_first_served_and_stop_cancels_a_waiting_job() -> None:
     queue = _training.TrainingQueue(slots=1)
     never = threading.Event()
-    assert queue.wait_turn("a", never.is_set)   # a trains
+    assert queue.wait_turn("a", never.is_set)  # a trains
     stop_b, polled = threading.Event(), threading.Event()
 
-    def b_should_stop() -> bool:                # polled by the queue while b waits
+    def b_should_stop() -> bool:  # polled by the queue while b waits
         polled.set()
         return stop_b.is_set()
 
     got: list[bool] = []
     waiter = threading.Thread(target=lambda: got.append(queue.wait_turn("b", b_should_stop)))
     waiter.start()
-    assert polled.wait(timeout=30)              # b is in line (it polls only once queued)
+    assert polled.wait(timeout=30)  # b is in line (it polls only once queued)
     assert queue.position("b") == 1
-    stop_b.set()                                # the user stops b while it waits
+    stop_b.set()  # the user stops b while it waits
     waiter.join(timeout=30)
     assert not waiter.is_alive()
     assert got == [False] and queue.position("b") == 0
     queue.release()
-    assert queue.wait_turn("c", never.is_set)   # the slot is free again
+    assert queue.wait_turn("c", never.is_set)  # the slot is free again
     queue.release()
 
 
 # ------------------------------------------------------------------ issue 11: a newcomer's first hour
-def _rows(n: int, seed: int = 0):  # noqa: ANN202
+def _rows(n: int, seed: int = 0):
     import numpy as np
 
     rng = np.random.default_rng(seed)
@@ -424,16 +437,23 @@ def _held_out_files() -> dict[str, tuple[bytes, str]]:
     """Kinds of file the project did not write, each with the column a user means to denoise."""
     y = _rows(400)
     headerless = "\n".join(f"{i},{v:.5f},{v * 2:.5f}" for i, v in enumerate(y)) + "\n"
-    comma = lambda v: f"{v:.4f}".replace(".", ",")  # noqa: E731
-    zeit = "Zeit [s];Spannung [V];Strom [A]\n" + "\n".join(
-        f"{i * 0.001:.3f};{comma(v)};{comma(v / 2)}" for i, v in enumerate(y)) + "\n"
+    comma = lambda v: f"{v:.4f}".replace(".", ",")  # noqa: E731 -- a decimal-comma cell
+    zeit = (
+        "Zeit [s];Spannung [V];Strom [A]\n"
+        + "\n".join(f"{i * 0.001:.3f};{comma(v)};{comma(v / 2)}" for i, v in enumerate(y))
+        + "\n"
+    )
     yearly = "year,CO2 [ppm]\n" + "\n".join(f"{1850 + i},{300 + 5 * v:.2f}" for i, v in enumerate(y[:170])) + "\n"
     # a sample counter that is not the first column, and a year column nobody named 'year'
     counter = "value,sample_no\n" + "\n".join(f"{v:.5f},{i}" for i, v in enumerate(y)) + "\n"
     period = "Period,Rain mm\n" + "\n".join(f"{1900 + i},{700 + 40 * v:.1f}" for i, v in enumerate(y[:120])) + "\n"
-    return {"headerless.csv": (headerless.encode(), "col2"), "zeit.csv": (zeit.encode(), "Spannung [V]"),
-            "yearly.csv": (yearly.encode(), "CO2 [ppm]"), "counter.csv": (counter.encode(), "value"),
-            "period.csv": (period.encode(), "Rain mm")}
+    return {
+        "headerless.csv": (headerless.encode(), "col2"),
+        "zeit.csv": (zeit.encode(), "Spannung [V]"),
+        "yearly.csv": (yearly.encode(), "CO2 [ppm]"),
+        "counter.csv": (counter.encode(), "value"),
+        "period.csv": (period.encode(), "Rain mm"),
+    }
 
 
 @pytest.mark.parametrize("name", list(_held_out_files()))
@@ -446,20 +466,20 @@ def test_the_default_column_is_a_signal_never_an_index_time_or_year(name: str) -
     at.switch_page("app_pages/compare.py").run()
     assert not at.exception and not at.error
     assert at.selectbox(key="cmp_column").value == expected
-    assert not at.selectbox(key="cmp_column").disabled   # Compare can switch columns itself
+    assert not at.selectbox(key="cmp_column").disabled  # Compare can switch columns itself
 
 
 def test_column_choice_follows_the_data_and_a_sample_resets_the_uploader() -> None:
     at = start("upload")
     button(at, "Two sensors").click().run()
     assert at.multiselect(key=f"up_values_{at.session_state.data_gen}").value == ["sensor_a"]
-    assert at.session_state.upload_gen == 1            # the uploader was replaced by an empty one
+    assert at.session_state.upload_gen == 1  # the uploader was replaced by an empty one
     assert at.file_uploader(key="uploader_1").value is None
     data, _ = _held_out_files()["zeit.csv"]
     at.file_uploader(key="uploader_1").set_value(("zeit.csv", data, "text/csv")).run()
     picker = at.multiselect(key=f"up_values_{at.session_state.data_gen}")
     assert picker.value == ["Spannung [V]"] and "sensor_a" not in picker.options
-    assert len(at.multiselect) == 1                    # no stale widget of the first file left on the page
+    assert len(at.multiselect) == 1  # no stale widget of the first file left on the page
     assert "Zeit \\[s\\]" in texts(at.markdown) or "Zeit [s]" in texts(at.markdown)
     # Emptying the choice warns and says which column is shown meanwhile
     picker.set_value([]).run()
@@ -477,21 +497,26 @@ def test_absurd_cells_are_gaps_and_a_separate_clean_file_scores_compare() -> Non
     assert "absurd value" in texts(at.caption)
     clean = np.sin(np.arange(300) / 20)
     at.file_uploader(key=f"clean_uploader_{at.session_state.data_gen}").set_value(
-        ("truth.csv", ("t,truth\n" + "\n".join(f"{i},{v:.6f}" for i, v in enumerate(clean)) + "\n").encode(),
-         "text/csv")).run()
+        (
+            "truth.csv",
+            ("t,truth\n" + "\n".join(f"{i},{v:.6f}" for i, v in enumerate(clean)) + "\n").encode(),
+            "text/csv",
+        )
+    ).run()
     assert not at.exception and not at.error
-    assert at.selectbox(key="up_clean::signal").value.endswith("truth")      # paired at once
+    assert at.selectbox(key="up_clean::signal").value.endswith("truth")  # paired at once
     assert "truth  (from truth.csv)" in at.selectbox(key="up_clean::signal").options
     at.switch_page("app_pages/compare.py").run()
     assert not at.exception and not at.error
     table = at.dataframe[0].value
-    assert np.isfinite(table.to_numpy(dtype=float)).all()   # no inf or None in the metrics
+    assert np.isfinite(table.to_numpy(dtype=float)).all()  # no inf or None in the metrics
     assert table.loc["Noisy input", "MSE"] < 0.05
     assert "read_series('truth.csv')" in texts(at.code)
     # A clean file of another length is refused with a reason; the data stay
     at.switch_page("app_pages/upload.py").run()
     at.file_uploader(key=f"clean_uploader_{at.session_state.data_gen}").set_value(
-        ("short.csv", b"t,truth\n" + b"\n".join(b"%d,1.0" % i for i in range(50)) + b"\n", "text/csv")).run()
+        ("short.csv", b"t,truth\n" + b"\n".join(b"%d,1.0" % i for i in range(50)) + b"\n", "text/csv")
+    ).run()
     assert "has 50 rows and the data 300" in texts(at.error)
 
 
@@ -505,8 +530,8 @@ def test_reset_returns_the_session_to_the_start() -> None:
     assert not at.exception
     assert at.session_state.table is None and at.session_state.models == {}
     assert at.session_state.model_choice == "Bundled (automatic)"
-    assert at.query_params.get("gen_sigma") in (None, "0.05")      # the address bar holds the start again
-    assert at.slider(key="gen_sigma").value == pytest.approx(0.05)   # controls back at their defaults
+    assert at.query_params.get("gen_sigma") in (None, "0.05")  # the address bar holds the start again
+    assert at.slider(key="gen_sigma").value == pytest.approx(0.05)  # controls back at their defaults
 
 
 def test_the_lesson_steps_each_have_one_control() -> None:
@@ -516,18 +541,22 @@ def test_the_lesson_steps_each_have_one_control() -> None:
         assert not at.exception and not at.error, at.session_state.learn_step
         seen.append(at.session_state.learn_step)
         title = texts(at.subheader)
-        keys = [w.key for kind in ("slider", "selectbox", "radio", "button") for w in getattr(at, kind)
-                if w.key and w.key.startswith("learn_") and w.key not in ("learn_back", "learn_next")]
+        keys = [
+            w.key
+            for kind in ("slider", "selectbox", "radio", "button")
+            for w in getattr(at, kind)
+            if w.key and w.key.startswith("learn_") and w.key not in ("learn_back", "learn_next")
+        ]
         assert len(keys) == 1, (at.session_state.learn_step, keys)
         if "The tutorial's network" in title:
-            assert metric(at, "Inputs that reach this output") == "11"   # measured on the network itself
+            assert metric(at, "Inputs that reach this output") == "11"  # measured on the network itself
         if "Per-signal min-max" in title:
             at.slider(key="learn_mm_sigma").set_value(0.2).run()
-            assert float(metric(at, "MSE of the perfect network, unscaled")) > 0   # scaling alone errs
+            assert float(metric(at, "MSE of the perfect network, unscaled")) > 0  # scaling alone errs
         if i < 6:
             next(b for b in at.button if b.key == "learn_next").click().run()
     assert seen == [1, 2, 3, 4, 5, 6, 7]
-    assert next(b for b in at.button if b.key == "learn_next").disabled   # the last step
+    assert next(b for b in at.button if b.key == "learn_next").disabled  # the last step
     at.toggle(key="learn_projection").set_value(True).run()
     assert not at.exception
     assert any("stSidebar" in str(h.proto) for h in at.get("html"))
@@ -535,10 +564,10 @@ def test_the_lesson_steps_each_have_one_control() -> None:
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]
     assert spec["font"]["size"] >= 20 and spec["xaxis"]["tickfont"]["size"] >= 20
     assert spec["legend"]["font"]["size"] >= 20
-    assert any("stWidgetLabel" in str(h.proto) for h in at.get("html"))   # and the widgets' labels
+    assert any("stWidgetLabel" in str(h.proto) for h in at.get("html"))  # and the widgets' labels
 
 
-def _finished_job(model, family: str):  # noqa: ANN001, ANN202
+def _finished_job(model, family: str):
     job = _training.TrainingJob(_training.TrainRequest(None, None), _training.TrainingQueue())  # type: ignore[arg-type]
     job.status, job.result, job.ended = "finished", model, time.time()
     job.logs = [{"epoch": 1, "loss": 1.0, "val_loss": 1.0, "seconds": 1.0}]
@@ -562,7 +591,7 @@ def test_a_trained_model_is_offered_not_imposed() -> None:
     assert "No training needed: the bundled x² specialist is used" in texts(at.caption)
     at.switch_page("app_pages/model.py").run()
     next(b for b in at.button if b.key == "use_offer").click().run()
-    assert at.session_state.model_choice == job.name   # used because the user said so
+    assert at.session_state.model_choice == job.name  # used because the user said so
     at.switch_page("app_pages/home.py").run()
     assert f"your model **{plain(job.name)}**" in texts(at.caption)
 
@@ -573,7 +602,8 @@ def test_a_clearly_better_model_is_put_in_use_with_its_scores() -> None:
     at = start("model")
     # In use: the x² specialist as a file of the user's; it knows parabolas on 150 points, not sines.
     at.file_uploader(key="model_uploader").set_value(
-        ("x2.keras", (ROOT / "assets" / "parabola.keras").read_bytes(), "application/octet-stream")).run()
+        ("x2.keras", (ROOT / "assets" / "parabola.keras").read_bytes(), "application/octet-stream")
+    ).run()
     assert at.session_state.model_choice == "Uploaded: x2.keras"
     at.session_state.job = job = _finished_job(Denoiser.load(ROOT / "assets" / "default.keras"), "sines")
     at.run()

@@ -1,4 +1,5 @@
 """The app's default: the automatic no-harm pipeline, its estimate on screen, and the raw network one click away."""
+
 from __future__ import annotations
 
 import json
@@ -8,12 +9,12 @@ import pandas as pd
 import pytest
 
 pytest.importorskip("streamlit")
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402 -- after importorskip
 
-from denoiser.auto import denoise  # noqa: E402
-from denoiser.bundled import pretrained  # noqa: E402
-from denoiser.io import read_series  # noqa: E402
-from tests.support import metric, start, texts  # noqa: E402
+from denoiser.auto import denoise  # noqa: E402 -- after importorskip
+from denoiser.bundled import pretrained  # noqa: E402 -- after importorskip
+from denoiser.io import read_series  # noqa: E402 -- after importorskip
+from tests.support import metric, start, texts  # noqa: E402 -- after importorskip
 
 
 def recording(n: int = 3000, sigma: float = 0.2, seed: int = 0) -> tuple[bytes, np.ndarray, np.ndarray]:
@@ -141,8 +142,9 @@ def test_compare_says_when_the_data_cannot_tell_noise_from_signal_and_offers_the
     for i in range(1, 300):
         x[i] = 0.2 * x[i - 1] + e[i]
     noisy = x + 0.1 * np.std(x) * rng.standard_normal(300)
-    at = upload(start(), "growth.csv", pd.DataFrame({"quarter": np.arange(300), "growth": noisy})
-                .to_csv(index=False).encode())
+    at = upload(
+        start(), "growth.csv", pd.DataFrame({"quarter": np.arange(300), "growth": noisy}).to_csv(index=False).encode()
+    )
     at.switch_page("app_pages/compare.py").run()
     assert not at.exception
     assert "could not tell its noise from its signal" in texts(at.warning)
@@ -154,7 +156,7 @@ def test_compare_says_when_the_data_cannot_tell_noise_from_signal_and_offers_the
     assert at.radio(key="cmp_noise_mode").value == "given"
     assert not at.exception
     at.number_input(key="cmp_sigma").set_value(0.1).run()
-    assert "could not tell" not in texts(at.warning)   # a typed sigma is known: the box goes
+    assert "could not tell" not in texts(at.warning)  # a typed sigma is known: the box goes
 
 
 def test_compare_on_a_smooth_recording_applies_a_substantial_filter_blind() -> None:

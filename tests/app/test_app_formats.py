@@ -1,13 +1,13 @@
 """The Upload page with instrument files (issue 22): an EDF upload, its rate groups offered, a part chosen;
 the two non-CSV samples one click away. Streamlit's AppTest, no browser."""
+
 from __future__ import annotations
 
 import pytest
 
 pytest.importorskip("streamlit")
-from tests.hostile import formats as craft  # noqa: E402
-from tests.support import metric, start  # noqa: E402
-
+from tests.hostile import formats as craft  # noqa: E402 -- after importorskip
+from tests.support import metric, start  # noqa: E402 -- after importorskip
 
 
 def test_an_edf_upload_offers_its_rate_groups_and_reads_the_one_chosen() -> None:

@@ -9,20 +9,39 @@ from __future__ import annotations
 import pytest
 
 pytest.importorskip("streamlit")
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402 -- after importorskip
 
-from tests.support import APP, SAMPLES, TIMEOUT, button, metric, start, texts, upload  # noqa: E402
+from tests.support import (  # noqa: E402 -- after importorskip
+    APP,
+    SAMPLES,
+    TIMEOUT,
+    button,
+    metric,
+    start,
+    texts,
+    upload,
+)
 
 GOOD_CSV = (SAMPLES / "x2_tutorial.csv").read_bytes()
 
 
 def test_a_shared_link_reproduces_generate_and_compare_settings() -> None:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.query_params.update({"gen_family": "sines", "gen_length": "512", "gen_noise": "uniform",
-                            "gen_sigma": "0.2", "gen_seed": "7", "cmp_sg": "31", "cmp_method": "network",
-                            "model": "bundled", "data": "generated"})
+    at.query_params.update(
+        {
+            "gen_family": "sines",
+            "gen_length": "512",
+            "gen_noise": "uniform",
+            "gen_sigma": "0.2",
+            "gen_seed": "7",
+            "cmp_sg": "31",
+            "cmp_method": "network",
+            "model": "bundled",
+            "data": "generated",
+        }
+    )
     at.run()
-    at.switch_page("app_pages/compare.py").run()     # straight to Compare: the link's signal, not the x² demo
+    at.switch_page("app_pages/compare.py").run()  # straight to Compare: the link's signal, not the x² demo
     assert not at.exception and not at.error
     recipe = at.session_state.generated.recipe
     assert (recipe["family"], recipe["length"], recipe["kind"], recipe["seed"]) == ("sines", 512, "uniform", 7)
@@ -51,8 +70,8 @@ def test_every_control_that_changes_what_is_shown_is_in_the_link() -> None:
     a = start("generate")
     a.radio(key="gen_method").set_value("auto").run()
     a.selectbox(key="gen_family").set_value("sines").run()
-    a.switch_page("app_pages/compare.py").run()       # Generate's widgets are not drawn here...
-    assert a.query_params["gen_method"] == "auto"      # ...and the link still carries its headline
+    a.switch_page("app_pages/compare.py").run()  # Generate's widgets are not drawn here...
+    assert a.query_params["gen_method"] == "auto"  # ...and the link still carries its headline
     a.radio(key="cmp_method").set_value("auto").run()
     a.radio(key="cmp_noise_mode").set_value("quiet").run()
     a.slider(key="cmp_quiet").set_value((40, 120)).run()
@@ -63,7 +82,10 @@ def test_every_control_that_changes_what_is_shown_is_in_the_link() -> None:
     a.radio(key="home_method").set_value("auto").run()
     home_a = {m.label: m.value for m in a.metric}
     assert (a.query_params["home_sigma"], a.query_params["home_seed"], a.query_params["home_method"]) == (
-        "0.12", "1", "auto")
+        "0.12",
+        "1",
+        "auto",
+    )
     a.switch_page("app_pages/learn.py").run()
     next(b for b in a.button if b.key == "learn_next").click().run()
     next(b for b in a.button if b.key == "learn_next").click().run()
@@ -71,10 +93,10 @@ def test_every_control_that_changes_what_is_shown_is_in_the_link() -> None:
     assert a.query_params["learn_step"] == "3" and a.query_params["learn_projection"] == "true"
     assert not a.exception
 
-    b = AppTest.from_file(APP, default_timeout=TIMEOUT)   # another session, nothing shared but the link
+    b = AppTest.from_file(APP, default_timeout=TIMEOUT)  # another session, nothing shared but the link
     b.query_params.update({k: a.query_params[k] for k in a.query_params})
     b.run()
-    assert {m.label: m.value for m in b.metric} == home_a        # the same demo: sigma, draw and headline
+    assert {m.label: m.value for m in b.metric} == home_a  # the same demo: sigma, draw and headline
     assert b.radio(key="home_method").value == "auto"
     b.switch_page("app_pages/generate.py").run()
     assert b.radio(key="gen_method").value == "auto" and b.selectbox(key="gen_family").value == "sines"
@@ -91,8 +113,9 @@ def test_a_link_to_an_upload_the_recipient_lacks_says_so_and_applies_nothing_of_
     """Issue 19, item 3: data=upload with the sender's sigma, opened without the file: one line says so,
     the generated signal is shown, and the sender's noise level is not applied to it."""
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.query_params.update({"data": "upload", "cmp_noise_mode": "given", "cmp_sigma": "12.77", "cmp_method": "auto",
-                            "model": "bundled"})
+    at.query_params.update(
+        {"data": "upload", "cmp_noise_mode": "given", "cmp_sigma": "12.77", "cmp_method": "auto", "model": "bundled"}
+    )
     at.run()
     line = "This link refers to an uploaded file you don't have"
     assert line in texts(at.sidebar.caption) and "12.77" in texts(at.sidebar.caption)
@@ -100,7 +123,7 @@ def test_a_link_to_an_upload_the_recipient_lacks_says_so_and_applies_nothing_of_
     assert not at.exception and not at.error
     assert line in texts(at.info)
     assert at.session_state.active == "generated"
-    assert at.radio(key="cmp_noise_mode").value == "estimate"          # not the sender's typed sigma
+    assert at.radio(key="cmp_noise_mode").value == "estimate"  # not the sender's typed sigma
     assert metric(at, "Noise level σ") != "12.8" and "12.77" not in texts(at.code)
     assert "cmp_sigma" not in at.query_params and at.query_params["data"] == "generated"
     # Once a file is uploaded the line goes (it was about the missing file).

@@ -18,6 +18,7 @@ One more test follows a hostile column name (a header holding a statement, issue
 upload through a model trained on it to the script: the script runs, the statement does not. The
 script's own defences, field by field, are tested in tests/unit/test_script.py.
 """
+
 from __future__ import annotations
 
 import io
@@ -33,8 +34,8 @@ import pytest
 
 pytest.importorskip("streamlit")
 
-from denoiser.io import decimals, read_series  # noqa: E402
-from tests.support import ROOT, SAMPLES, run_scripts, start  # noqa: E402
+from denoiser.io import decimals, read_series  # noqa: E402 -- after importorskip
+from tests.support import ROOT, SAMPLES, run_scripts, start  # noqa: E402 -- after importorskip
 
 
 @dataclass
@@ -42,18 +43,18 @@ class Case:
     """One way through the Compare page."""
 
     name: str
-    file: str | None = None            # None: the generated signal
+    file: str | None = None  # None: the generated signal
     data: bytes = b""
     picks: list[str] = field(default_factory=list)  # the Upload page's columns
-    shown: str | None = None           # Compare's column
+    shown: str | None = None  # Compare's column
     method: str = "auto"
-    noise: str = "estimate"            # estimate, given, quiet
+    noise: str = "estimate"  # estimate, given, quiet
     sigma: float | None = None
     quiet: tuple[int, int] | None = None
-    long_net: bool | None = None       # "Include the network" (only offered above 250,000 samples)
+    long_net: bool | None = None  # "Include the network" (only offered above 250,000 samples)
     generate: dict[str, object] = field(default_factory=dict)  # Generate page widgets
-    cap: int | None = None             # the app's per-upload read limit, lowered for the case
-    in_script: tuple[str, ...] = ()    # what the script must say (the recipe's values)
+    cap: int | None = None  # the app's per-upload read limit, lowered for the case
+    in_script: tuple[str, ...] = ()  # what the script must say (the recipe's values)
     in_download: tuple[str, ...] = ()  # patterns (re) the download's text must hold
 
 
@@ -72,7 +73,9 @@ def _logger(rows: int) -> bytes:
     lines = ["Zeitstempel;Temperatur °C;Feuchte %"]
     for i in range(rows):
         stamp = f"{1 + i // 1440:02d}.03.2024 {i // 60 % 24:02d}:{i % 60:02d}"
-        temp = "" if i in (40, 41, 300) else f"{16 + np.sin(i / 80) + 0.1 * rng.standard_normal():.3f}".replace(".", ",")
+        temp = (
+            "" if i in (40, 41, 300) else f"{16 + np.sin(i / 80) + 0.1 * rng.standard_normal():.3f}".replace(".", ",")
+        )
         hum = f"{55 + 3 * np.cos(i / 150) + 0.5 * rng.standard_normal():.2f}".replace(".", ",")
         lines.append(f"{stamp};{temp};{hum}")
     return ("\r\n".join(lines) + "\r\n").encode("cp1252")
@@ -90,33 +93,99 @@ def _big(rows: int) -> bytes:
 
 
 CASES = [
-    Case("upload one column, estimated", "rec.csv", _sensors(3000), picks=["a"],
-         in_script=("model='default'", "columns=('a',)"), in_download=(r"# a: [^\n]*\(estimated from the data\)",)),
-    Case("upload three columns, typed sigma on the shown one", "rec.csv", _sensors(3000, 1), picks=["a", "b"],
-         shown="c", noise="given", sigma=0.25,
-         in_script=("columns=('a', 'b', 'c')", "levels=(('c', Level(sigma=0.25)),)"),
-         in_download=(r"# c: [^\n]*\(given: 0\.25\)", r"# a: [^\n]*\(estimated from the data\)",
-                      r"# b: [^\n]*\(estimated from the data\)")),
-    Case("upload two columns, quiet stretch", "rec.csv", _sensors(2500, 2), picks=["b"], shown="a", noise="quiet",
-         quiet=(100, 900), in_script=("levels=(('a', Level(quiet=(100, 900))),)",),
-         in_download=(r"# a: [^\n]*quiet stretch of samples 100-900", r"# b: [^\n]*\(estimated from the data\)")),
-    Case("upload two columns, network only", "rec.csv", _sensors(2000, 3), picks=["a", "c"], method="network",
-         in_script=("method='network'",), in_download=(r"# a: the bundled default model, unchecked", r"# c: ")),
-    Case("decimal-comma logger with gaps, both columns", "logger.csv", _logger(2000),
-         picks=["Temperatur °C", "Feuchte %"], shown="Feuchte %", noise="given", sigma=0.1,
-         in_download=(r"\r\n01\.03\.2024 00:00;1\d,\d+;\d\d,\d+;", r"Temperatur °C_filled\r\n",
-                      r"\r\n01\.03\.2024 00:40;;")),
-    Case("EDF rate group (a file of parts)", "eeg_two_rates.edf", (SAMPLES / "eeg_two_rates.edf").read_bytes(),
-         in_script=('part="256 Hz: ',)),
-    Case("upload capped at the read limit", "long.csv", _sensors(6000, 4), picks=["a"], cap=12_000,
-         in_script=("max_samples=12000",)),
-    Case("above 250,000 rows: classical filters only", "big.csv", _big(260_000), picks=["signal"],
-         in_script=("model='none'",), in_download=(r"classical filters only",)),
+    Case(
+        "upload one column, estimated",
+        "rec.csv",
+        _sensors(3000),
+        picks=["a"],
+        in_script=("model='default'", "columns=('a',)"),
+        in_download=(r"# a: [^\n]*\(estimated from the data\)",),
+    ),
+    Case(
+        "upload three columns, typed sigma on the shown one",
+        "rec.csv",
+        _sensors(3000, 1),
+        picks=["a", "b"],
+        shown="c",
+        noise="given",
+        sigma=0.25,
+        in_script=("columns=('a', 'b', 'c')", "levels=(('c', Level(sigma=0.25)),)"),
+        in_download=(
+            r"# c: [^\n]*\(given: 0\.25\)",
+            r"# a: [^\n]*\(estimated from the data\)",
+            r"# b: [^\n]*\(estimated from the data\)",
+        ),
+    ),
+    Case(
+        "upload two columns, quiet stretch",
+        "rec.csv",
+        _sensors(2500, 2),
+        picks=["b"],
+        shown="a",
+        noise="quiet",
+        quiet=(100, 900),
+        in_script=("levels=(('a', Level(quiet=(100, 900))),)",),
+        in_download=(r"# a: [^\n]*quiet stretch of samples 100-900", r"# b: [^\n]*\(estimated from the data\)"),
+    ),
+    Case(
+        "upload two columns, network only",
+        "rec.csv",
+        _sensors(2000, 3),
+        picks=["a", "c"],
+        method="network",
+        in_script=("method='network'",),
+        in_download=(r"# a: the bundled default model, unchecked", r"# c: "),
+    ),
+    Case(
+        "decimal-comma logger with gaps, both columns",
+        "logger.csv",
+        _logger(2000),
+        picks=["Temperatur °C", "Feuchte %"],
+        shown="Feuchte %",
+        noise="given",
+        sigma=0.1,
+        in_download=(
+            r"\r\n01\.03\.2024 00:00;1\d,\d+;\d\d,\d+;",
+            r"Temperatur °C_filled\r\n",
+            r"\r\n01\.03\.2024 00:40;;",
+        ),
+    ),
+    Case(
+        "EDF rate group (a file of parts)",
+        "eeg_two_rates.edf",
+        (SAMPLES / "eeg_two_rates.edf").read_bytes(),
+        in_script=('part="256 Hz: ',),
+    ),
+    Case(
+        "upload capped at the read limit",
+        "long.csv",
+        _sensors(6000, 4),
+        picks=["a"],
+        cap=12_000,
+        in_script=("max_samples=12000",),
+    ),
+    Case(
+        "above 250,000 rows: classical filters only",
+        "big.csv",
+        _big(260_000),
+        picks=["signal"],
+        in_script=("model='none'",),
+        in_download=(r"classical filters only",),
+    ),
     Case("generated x², estimated", generate={"gen_family": "x2"}, in_script=("model='parabola'",)),
-    Case("generated sines, typed sigma", generate={"gen_family": "sines", "gen_length": 600, "gen_seed": 4},
-         noise="given", sigma=0.05, in_script=("level=Level(sigma=0.05)", "'sines', 600")),
-    Case("generated chirp, network only", generate={"gen_family": "chirp", "gen_length": 512}, method="network",
-         in_script=("method='network'", "model='default'")),
+    Case(
+        "generated sines, typed sigma",
+        generate={"gen_family": "sines", "gen_length": 600, "gen_seed": 4},
+        noise="given",
+        sigma=0.05,
+        in_script=("level=Level(sigma=0.05)", "'sines', 600"),
+    ),
+    Case(
+        "generated chirp, network only",
+        generate={"gen_family": "chirp", "gen_length": 512},
+        method="network",
+        in_script=("method='network'", "model='default'"),
+    ),
 ]
 
 
@@ -130,8 +199,9 @@ def _drive(case: Case, monkeypatch: pytest.MonkeyPatch) -> tuple[bytes, str, lis
     if case.file is None:
         at.switch_page("app_pages/generate.py").run()
         for key, value in case.generate.items():
-            widget = next(w for kind in ("selectbox", "slider", "number_input") for w in getattr(at, kind)
-                          if w.key == key)
+            widget = next(
+                w for kind in ("selectbox", "slider", "number_input") for w in getattr(at, kind) if w.key == key
+            )
             widget.set_value(value).run()
     else:
         at.switch_page("app_pages/upload.py").run()
@@ -206,7 +276,10 @@ def test_every_compare_script_makes_its_download(tmp_path: Path, monkeypatch: py
             tol = step + 2 * np.finfo(np.float32).eps * np.abs(want)
             same_gaps = np.array_equal(np.isnan(got), np.isnan(want))
             assert same_gaps and np.all(np.abs(got - want)[~np.isnan(want)] <= tol[~np.isnan(want)]), (
-                case.name, name, float(np.nanmax(np.abs(got - want))))
+                case.name,
+                name,
+                float(np.nanmax(np.abs(got - want))),
+            )
         # The page's caption says what the download holds, in the download's own words.
         held = next(c for c in captions if c.startswith("**The download holds:**")).replace("\\", "")
         assert head_d[1][2:].split(". Noise sigma")[0] in held, (case.name, head_d[1], held)
@@ -246,8 +319,9 @@ def test_the_issues_path_header_to_trained_model_to_script_runs_no_payload(tmp_p
     (tmp_path / "denoiser_model.keras").write_bytes(model.to_bytes())  # what "Download this model" gives
     (tmp_path / "reproduce.py").write_text(script, encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    done = subprocess.run([sys.executable, "reproduce.py"], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "reproduce.py"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert not (tmp_path / "PWNED").exists()
     assert (tmp_path / "rec_denoised.csv").stat().st_size > 0

@@ -5,6 +5,7 @@ runtime stand-in whose clock the test moves (no sleeps); the server-level figure
 8 x 50 MB sessions, the largest upload that survives self-supervised training) are measured
 by ``python -m bench --only sessions``.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -16,12 +17,11 @@ import numpy as np
 import pytest
 
 pytest.importorskip("streamlit")
-from streamlit.runtime.state.safe_session_state import SafeSessionState  # noqa: E402
-from streamlit.runtime.state.session_state import SessionState  # noqa: E402
+from streamlit.runtime.state.safe_session_state import SafeSessionState  # noqa: E402 -- after importorskip
+from streamlit.runtime.state.session_state import SessionState  # noqa: E402 -- after importorskip
 
-from app_pages import _sessions  # noqa: E402
-from tests.support import ROOT  # noqa: E402
-
+from app_pages import _sessions  # noqa: E402 -- after importorskip
+from tests.support import ROOT  # noqa: E402 -- after importorskip
 
 
 class _Files:
@@ -75,7 +75,7 @@ def _session(big: np.ndarray) -> SessionState:
     # A widget's format_func is a function of the page script: its globals hold the script's last
     # run (the table, the uploaded file). SessionState.clear() keeps widget metadata.
     page_globals = {"table": big}
-    state._new_widget_state.widget_metadata["$$ID-column"] = eval("lambda c: c", page_globals)  # noqa: S307
+    state._new_widget_state.widget_metadata["$$ID-column"] = eval("lambda c: c", page_globals)
     return state
 
 
@@ -91,24 +91,24 @@ def test_a_session_gone_past_its_reconnection_window_is_released() -> None:
     # Registered as page_setup does: through a run's wrapper, which dies with the run (a weak
     # reference to the wrapper released nothing on a real server: the session state itself is kept).
     keeper.register("s1", _sessions._session_state(SafeSessionState(state, lambda: None)))
-    assert keeper.sweep() == 0                       # connected: kept
-    runtime.active = set()                           # the tab is closed
+    assert keeper.sweep() == 0  # connected: kept
+    runtime.active = set()  # the tab is closed
     assert keeper.sweep() == 0
     clock.now += 100
-    runtime.active = {"s1"}                          # it reconnects within the window...
+    runtime.active = {"s1"}  # it reconnects within the window...
     assert keeper.sweep() == 0
-    runtime.active = set()                           # ...and closes again: the window starts anew
+    runtime.active = set()  # ...and closes again: the window starts anew
     clock.now += 100
     assert keeper.sweep() == 0 and alive() is not None
     clock.now += 120 + _sessions.MARGIN_SECONDS + 1  # longer than the window: it can never come back
     assert keeper.sweep() == 1
     assert keeper.released == ["s1"]
-    assert alive() is None                           # the data it held is gone...
+    assert alive() is None  # the data it held is gone...
     assert dict(state.filtered_state) == {}
-    assert job.stop.is_set()                         # ...its training run stops...
-    assert runtime.uploaded_file_mgr.removed == ["s1"]   # ...and its uploads and media are dropped
+    assert job.stop.is_set()  # ...its training run stops...
+    assert runtime.uploaded_file_mgr.removed == ["s1"]  # ...and its uploads and media are dropped
     assert runtime.media_file_mgr.cleared == ["s1"] and runtime.media_file_mgr.orphans == 1
-    assert keeper.sweep() == 0                       # once
+    assert keeper.sweep() == 0  # once
 
 
 def test_other_sessions_are_left_alone() -> None:
@@ -152,9 +152,16 @@ def test_release_memory_hands_freed_heap_back_to_the_os() -> None:
         "before = p.memory_info().rss\n"
         "trimmed = release_memory()\n"
         "after = p.memory_info().rss\n"
-        "print(trimmed, before - after)\n")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+        "print(trimmed, before - after)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     trimmed, freed = done.stdout.split()
     if trimmed == "False":
@@ -169,16 +176,15 @@ def test_a_read_stops_at_max_samples_and_says_so() -> None:
     from denoiser.io import read_series
 
     data = ("t,v\n" + "".join(f"{i},{i % 10}\n" for i in range(200_000))).encode()
-    peaks = []
+    peaks, tables = [], []
     for limit in (None, 10_000):
         tracemalloc.start()
         try:
-            table = read_series(data, max_samples=limit)
+            tables.append(read_series(data, max_samples=limit))
             peaks.append(tracemalloc.get_traced_memory()[1])
         finally:
             tracemalloc.stop()
-        whole = table if limit is None else whole
-    part = table
+    whole, part = tables
     assert whole.report.rows == 200_000 and whole.report.rows_left == 0
     assert part.report.rows == 5_000 and part.report.rows_left == 195_000  # 2 values per row
     assert part.column("v").tolist() == whole.column("v")[:5_000].tolist()
@@ -218,20 +224,23 @@ def test_the_app_reads_and_trains_on_a_bounded_part_and_says_so(monkeypatch: pyt
 def test_the_heap_is_tuned_unless_the_environment_says_otherwise() -> None:
     """glibc's mmap threshold is fixed at 1 MB (an array of a few MB is unmapped when freed, not left in an
     arena): a 4 MB block freed is back with the OS at once, without any trim."""
-    code = ("import psutil\n"
-            "from app_pages import _sessions\n"
-            "p = psutil.Process()\n"
-            "first = bytearray(8 * 1024**2)\n"
-            "del first  # glibc raises its threshold to 8 MB when an mmapped block is freed\n"
-            "keep = [bytearray(4 * 1024**2) for _ in range(40)]\n"
-            "more = [bytearray(4 * 1024**2) for _ in range(40)]\n"
-            "before = p.memory_info().rss\n"
-            "del keep\n"
-            "print(_sessions.HEAP_TUNED, (before - p.memory_info().rss) // 1024**2)\n")
+    code = (
+        "import psutil\n"
+        "from app_pages import _sessions\n"
+        "p = psutil.Process()\n"
+        "first = bytearray(8 * 1024**2)\n"
+        "del first  # glibc raises its threshold to 8 MB when an mmapped block is freed\n"
+        "keep = [bytearray(4 * 1024**2) for _ in range(40)]\n"
+        "more = [bytearray(4 * 1024**2) for _ in range(40)]\n"
+        "before = p.memory_info().rss\n"
+        "del keep\n"
+        "print(_sessions.HEAP_TUNED, (before - p.memory_info().rss) // 1024**2)\n"
+    )
     base = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
     for env, tuned in (({}, True), ({"MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_ARENA_MAX": "8"}, False)):
-        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                              env={**base, **env})
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, env={**base, **env}
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         flag, freed = done.stdout.split()
         if not tuned:

@@ -5,6 +5,7 @@ One LocalCluster with 2 single-threaded worker processes is shared by the module
 Most batches use ``model="none"`` (the pipeline's classical candidates), so the workers
 need no TensorFlow; one test loads a real model to check it is loaded once per worker.
 """
+
 from __future__ import annotations
 
 import io
@@ -24,11 +25,16 @@ from tests.support import ROOT
 distributed = pytest.importorskip("distributed")
 
 
-
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                       silence_logs=40, env={"OMP_NUM_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"})
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=40,
+        env={"OMP_NUM_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     c = distributed.Client(cluster)
     yield c
     c.close()
@@ -47,7 +53,8 @@ def _folder(root: Path) -> Path:
     (rec / "sub").mkdir(parents=True)
     pd.DataFrame({"t": np.arange(1500) * 0.01, "v": _signal(1500, 1)}).to_csv(rec / "a.csv", index=False)
     pd.DataFrame({"sample": np.arange(1200), "v": _signal(1200, 2), "w": _signal(1200, 3)}).to_csv(
-        rec / "b.csv", index=False)
+        rec / "b.csv", index=False
+    )
     pd.DataFrame({"v": _signal(800, 4)}).to_csv(rec / "sub" / "c.csv", index=False)
     (rec / "bad.csv").write_text("name,comment\nfoo,bar\nbaz,qux\n")
     return rec
@@ -63,8 +70,14 @@ def test_batch_on_two_workers_outputs_summary_and_exit_status(tmp_path: Path, cl
     assert (report.done, report.skipped, report.failed) == (3, 0, 1)
     assert exit_status(report) == 1
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
-        ".a.csv.denoiser.json", ".b.csv.denoiser.json", "a.csv", "b.csv", "sub/.c.csv.denoiser.json", "sub/c.csv",
-        "summary.csv"]  # each output with the record of how it was made (what a rerun checks)
+        ".a.csv.denoiser.json",
+        ".b.csv.denoiser.json",
+        "a.csv",
+        "b.csv",
+        "sub/.c.csv.denoiser.json",
+        "sub/c.csv",
+        "summary.csv",
+    ]  # each output with the record of how it was made (what a rerun checks)
     summary = pd.read_csv(out / "summary.csv")
     assert list(summary.columns) == list(batch.SUMMARY_FIELDS)
     by_name = {Path(f).name: r for f, r in zip(summary["file"], summary.to_dict("records"))}
@@ -88,7 +101,7 @@ def test_integer_index_and_precision_survive_a_batch(tmp_path: Path, client) -> 
     out = tmp_path / "out"
     run_batch([str(rec / "b.csv")], out, NONE, client=client, progress=None)
     text = (out / "b.csv").read_text()
-    assert text.startswith("# Denoised with denoiser ")   # what was applied, in '#' lines on top
+    assert text.startswith("# Denoised with denoiser ")  # what was applied, in '#' lines on top
     lines = [line for line in text.splitlines() if not line.startswith("#")]
     assert lines[0] == "sample,v,w,v_denoised,w_denoised"
     assert [line.split(",")[0] for line in lines[1:4]] == ["0", "1", "2"]
@@ -99,8 +112,13 @@ def test_integer_index_and_precision_survive_a_batch(tmp_path: Path, client) -> 
 def test_parquet_output_keeps_integer_index(tmp_path: Path, client) -> None:
     rec = _folder(tmp_path)
     out = tmp_path / "pq"
-    report = run_batch([str(rec / "b.csv"), str(rec / "a.csv")], out, BatchOptions(model="none", fmt="parquet"),
-                       client=client, progress=None)
+    report = run_batch(
+        [str(rec / "b.csv"), str(rec / "a.csv")],
+        out,
+        BatchOptions(model="none", fmt="parquet"),
+        client=client,
+        progress=None,
+    )
     assert report.failed == 0
     frame = pd.read_parquet(out / "b.parquet")
     assert frame["sample"].dtype == np.int64 and frame["sample"].tolist()[:3] == [0, 1, 2]
@@ -145,8 +163,12 @@ def test_a_failed_write_leaves_no_partial_file(tmp_path: Path, monkeypatch: pyte
     new = tmp_path / "out" / "new.csv"
     (new.parent / f".{new.name}.1.2{batch.TEMP_SUFFIX}").write_text("partial")  # a killed run's leftover
     assert process_file(str(rec / "a.csv"), str(new), NONE)["status"] == "ok"
-    assert sorted(p.name for p in new.parent.iterdir()) == [".a.csv.denoiser.json", ".new.csv.denoiser.json",
-                                                            "a.csv", "new.csv"]
+    assert sorted(p.name for p in new.parent.iterdir()) == [
+        ".a.csv.denoiser.json",
+        ".new.csv.denoiser.json",
+        "a.csv",
+        "new.csv",
+    ]
 
 
 def test_plan_keeps_the_output_folder_and_the_input_tree_apart(tmp_path: Path) -> None:
@@ -176,8 +198,9 @@ def test_model_is_loaded_once_per_worker(tmp_path: Path, client) -> None:
     rec.mkdir()
     for i in range(6):
         pd.DataFrame({"v": _signal(600, i)}).to_csv(rec / f"f{i}.csv", index=False)
-    report = run_batch([str(rec / "*.csv")], tmp_path / "out", BatchOptions(model="parabola"), client=client,
-                       progress=None)
+    report = run_batch(
+        [str(rec / "*.csv")], tmp_path / "out", BatchOptions(model="parabola"), client=client, progress=None
+    )
     assert report.failed == 0, report.rows
     loads = client.run(lambda: __import__("denoiser.batch").batch.LOADS)
     assert sorted(loads.values()) == [1, 1]  # warmed on both, then kept for all six files
@@ -186,8 +209,10 @@ def test_model_is_loaded_once_per_worker(tmp_path: Path, client) -> None:
 def _tf_threads() -> tuple[int, int]:
     import tensorflow as tf
 
-    return (tf.config.threading.get_intra_op_parallelism_threads(),
-            tf.config.threading.get_inter_op_parallelism_threads())
+    return (
+        tf.config.threading.get_intra_op_parallelism_threads(),
+        tf.config.threading.get_inter_op_parallelism_threads(),
+    )
 
 
 def test_a_warmed_worker_keeps_tensorflow_to_its_own_threads(client) -> None:
@@ -207,7 +232,7 @@ def test_progress_line_counts_files_rows_and_eta() -> None:
     assert "2/4 files, 1 failed" in text and "rows/s" in text and "ETA" in text
 
 
-def test_cli_batch_exit_status_is_the_number_of_failed_files(tmp_path: Path, cli) -> None:  # noqa: ANN001
+def test_cli_batch_exit_status_is_the_number_of_failed_files(tmp_path: Path, cli) -> None:
     _folder(tmp_path)
     (tmp_path / "rec" / "sub" / "empty.csv").write_text("")
     res = cli("denoise", "rec/**/*.csv", "-o", "out/", "--workers", "1", "--model", "none")
@@ -220,9 +245,27 @@ def test_cli_batch_exit_status_is_the_number_of_failed_files(tmp_path: Path, cli
     assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "out" / "a.csv").read_bytes()
 
 
-def test_cli_search_writes_a_ranked_table_and_the_best_model(tmp_path: Path, cli) -> None:  # noqa: ANN001
-    res = cli("search", "-o", "best.keras", "--table", "ranked.csv", "--preset", "unet", "--window", "32",
-               "--lr", "1e-3", "3e-3", "--n-signals", "40", "--epochs", "1", "--trials", "2")
+def test_cli_search_writes_a_ranked_table_and_the_best_model(tmp_path: Path, cli) -> None:
+    res = cli(
+        "search",
+        "-o",
+        "best.keras",
+        "--table",
+        "ranked.csv",
+        "--preset",
+        "unet",
+        "--window",
+        "32",
+        "--lr",
+        "1e-3",
+        "3e-3",
+        "--n-signals",
+        "40",
+        "--epochs",
+        "1",
+        "--trials",
+        "2",
+    )
     assert res.returncode == 0, res.stderr
     table = pd.read_csv(tmp_path / "ranked.csv")
     assert table["rank"].tolist() == [1, 2] and sorted(table["learning_rate"]) == [1e-3, 3e-3]
@@ -277,7 +320,7 @@ def _tree(root: Path) -> Path:
 
 
 @pytest.mark.parametrize("out", ["in/a", "in", "in/b/new", "."])
-def test_an_output_folder_inside_the_input_tree_is_refused(tmp_path: Path, cli, out: str) -> None:  # noqa: ANN001
+def test_an_output_folder_inside_the_input_tree_is_refused(tmp_path: Path, cli, out: str) -> None:
     """Issue 21, item 2: `denoise 'in/**/*.csv' -o in/a` wrote in/b/x.csv's output over in/a/x.csv."""
     tree = _tree(tmp_path)
     before = {p: p.read_bytes() for p in tree.rglob("*.csv")}
@@ -290,7 +333,7 @@ def test_an_output_folder_inside_the_input_tree_is_refused(tmp_path: Path, cli, 
     assert not list(tmp_path.rglob("summary.csv"))
 
 
-def test_an_output_that_is_an_input_is_refused_in_one_file_runs_too(tmp_path: Path, cli) -> None:  # noqa: ANN001
+def test_an_output_that_is_an_input_is_refused_in_one_file_runs_too(tmp_path: Path, cli) -> None:
     tree = _tree(tmp_path)
     src = tree / "a" / "x.csv"
     data = src.read_bytes()
@@ -324,22 +367,20 @@ def test_rerun_redoes_truncated_garbage_or_differently_made_outputs(tmp_path: Pa
     first = run_batch([str(rec / "*.csv")], out, NONE, client=client, progress=None)
     assert (first.done, first.failed) == (2, 1)
     good = (out / "a.csv").read_bytes()
-    (out / "a.csv").write_bytes(good[: len(good) // 2])            # truncated (a full disk, a kill)
-    (out / "b.csv").write_bytes(b"garbage\n" * 3)                   # garbage
+    (out / "a.csv").write_bytes(good[: len(good) // 2])  # truncated (a full disk, a kill)
+    (out / "b.csv").write_bytes(b"garbage\n" * 3)  # garbage
     again = run_batch([str(rec / "*.csv")], out, NONE, client=client, progress=None)
     assert (again.done, again.skipped) == (2, 0)
     assert (out / "a.csv").read_bytes() == good
     same = run_batch([str(rec / "*.csv")], out, NONE, client=client, progress=None)
     assert (same.done, same.skipped) == (0, 2)
-    other = run_batch([str(rec / "*.csv")], out, BatchOptions(model="none", sigma=0.05), client=client,
-                      progress=None)
-    assert (other.done, other.skipped) == (2, 0)                    # another --sigma: not up to date
+    other = run_batch([str(rec / "*.csv")], out, BatchOptions(model="none", sigma=0.05), client=client, progress=None)
+    assert (other.done, other.skipped) == (2, 0)  # another --sigma: not up to date
     rec_a = rec / "a.csv"
     stamp = rec_a.stat().st_mtime_ns
     rec_a.write_bytes(rec_a.read_bytes().replace(b"0.0", b"0.1", 1))  # same size, same time stamp
     os.utime(rec_a, ns=(stamp, stamp))
-    changed = run_batch([str(rec / "*.csv")], out, BatchOptions(model="none", sigma=0.05), client=client,
-                        progress=None)
+    changed = run_batch([str(rec / "*.csv")], out, BatchOptions(model="none", sigma=0.05), client=client, progress=None)
     assert (changed.done, changed.skipped) == (1, 1)
 
 
@@ -351,10 +392,15 @@ def test_symlink_loops_do_not_hang_the_listing(tmp_path: Path) -> None:
     rec = _folder(tmp_path)
     (rec / "loop1").symlink_to(rec, target_is_directory=True)
     (rec / "loop2").symlink_to(rec, target_is_directory=True)  # two at one level: 2**40 paths to list
-    code = ("import sys; from denoiser.batch import expand_inputs\n"
-            "print(len(expand_inputs([sys.argv[1]])))\n")
-    done = subprocess.run([sys.executable, "-c", code, str(rec / "**" / "*.csv")], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    code = "import sys; from denoiser.batch import expand_inputs\nprint(len(expand_inputs([sys.argv[1]])))\n"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(rec / "**" / "*.csv")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert done.returncode == 0 and done.stdout.split() == ["4"], done.stderr[-2000:]
 
 
@@ -390,7 +436,8 @@ def test_summary_rows_cannot_be_split_or_forged_by_file_names(tmp_path: Path, cl
 
     rows = list(csv.DictReader(io.StringIO(raw.decode())))
     assert sorted(r["file"].rsplit("/", 1)[-1] for r in rows) == sorted(
-        ["a\\rforged,ok,1.csv", "b\\nforged.csv", "=cmd|' -C calc'!A0.csv", "plain.csv"])  # a full path: no formula
+        ["a\\rforged,ok,1.csv", "b\\nforged.csv", "=cmd|' -C calc'!A0.csv", "plain.csv"]
+    )  # a full path: no formula
     again = run_batch([str(rec / "*.csv")], out, NONE, client=client, progress=None)
     assert again.skipped == 4 and all(r["rows"] for r in again.rows)  # earlier lines found by the escaped name
 
@@ -400,7 +447,7 @@ def test_writing_a_csv_never_removes_another_outputs_temporary_file(tmp_path: Pa
     out.mkdir()
     other = out / f".a.csv.x.csv.123.456{batch.TEMP_SUFFIX}"  # a.csv.x.csv being written by another worker
     other.write_text("partial")
-    mine = out / f".a.csv.99.77{batch.TEMP_SUFFIX}"               # a.csv's own leftover from a killed run
+    mine = out / f".a.csv.99.77{batch.TEMP_SUFFIX}"  # a.csv's own leftover from a killed run
     mine.write_text("partial")
     batch.write_output(out / "a.csv", b"t,v\n", [tmp_path / "in.csv"], record={"input": "x", "settings": {}})
     assert other.exists() and not mine.exists()
@@ -419,9 +466,10 @@ def test_a_full_disk_names_the_output_not_the_input(tmp_path: Path, monkeypatch:
     assert str(tmp_path / "out") in row["error"] and str(rec) not in row["error"], row["error"]
 
 
-@pytest.mark.skipif(os.access("/sys/kernel", os.W_OK) and not os.path.isdir("/sys/kernel"),
-                    reason="needs a folder nobody may write to")
-def test_an_unwritable_output_folder_is_one_clear_line(tmp_path: Path, cli) -> None:  # noqa: ANN001
+@pytest.mark.skipif(
+    os.access("/sys/kernel", os.W_OK) and not os.path.isdir("/sys/kernel"), reason="needs a folder nobody may write to"
+)
+def test_an_unwritable_output_folder_is_one_clear_line(tmp_path: Path, cli) -> None:
     _folder(tmp_path)
     probe = Path("/sys/kernel") / "denoiser-probe"
     try:
@@ -442,7 +490,8 @@ def test_the_local_cluster_serves_no_dashboard(tmp_path: Path) -> None:
 
     client = batch.client_for(None, 1)
     try:
-        def http_ports(server) -> list:  # noqa: ANN001
+
+        def http_ports(server) -> list:
             return [sock.getsockname()[:2] for sock in server.http_server._sockets.values()]
 
         ports = http_ports(client.cluster.scheduler)
@@ -485,8 +534,9 @@ def test_inputs_named_twice_or_through_links_are_one_input(tmp_path: Path) -> No
     data = tmp_path / "rec" / "a.csv"
     data.write_text("t,v\n0,1\n1,2\n")
     (tmp_path / "alias.csv").symlink_to(data)
-    got = expand_inputs([str(data), str(tmp_path / "rec" / "." / "a.csv"), str(tmp_path / "alias.csv"),
-                         str(tmp_path / "rec" / "*.csv")])
+    got = expand_inputs(
+        [str(data), str(tmp_path / "rec" / "." / "a.csv"), str(tmp_path / "alias.csv"), str(tmp_path / "rec" / "*.csv")]
+    )
     assert len(got) == 1
 
 
@@ -496,13 +546,22 @@ def test_workers_die_with_their_client(tmp_path: Path) -> None:
 
     import psutil
 
-    code = ("import os, sys; from denoiser import batch\n"
-            "client = batch.client_for(None, 1)\n"
-            "print(*client.run(os.getpid).values(), flush=True)\n"
-            "sys.stdin.read()\n")
+    code = (
+        "import os, sys; from denoiser import batch\n"
+        "client = batch.client_for(None, 1)\n"
+        "print(*client.run(os.getpid).values(), flush=True)\n"
+        "sys.stdin.read()\n"
+    )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         pids = [int(p) for p in proc.stdout.readline().split()]
         assert pids

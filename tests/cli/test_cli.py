@@ -5,6 +5,7 @@
 CLI's own silencing of TensorFlow's C++ logging are tested too. Hostile input (tests/hostile/craft.py's
 files: the ``hostile`` fixture) ends in one short line on stderr, never a traceback.
 """
+
 import os
 from functools import partial
 from pathlib import Path
@@ -51,7 +52,7 @@ def test_generate_then_denoise_messy_csv(tmp_path, cli):
     text = (tmp_path / "out.csv").read_text(encoding="utf-8")
     assert text.startswith("# Denoised with denoiser ") and "\n# signal: " in text and "(given: 0.1)" in text
     assert "\ntime;signal;signal_denoised\n" in text and "\n-0,5;" in text
-    table = read_series(tmp_path / "out.csv")   # the comment lines are skipped
+    table = read_series(tmp_path / "out.csv")  # the comment lines are skipped
     out = {c: table.column(c) for c in ("signal", "signal_denoised")}
     assert table.report.rows == 150
     clean = gen["clean"].to_numpy()
@@ -65,8 +66,23 @@ def test_generate_then_denoise_messy_csv(tmp_path, cli):
 
 
 def test_train_saves_a_model_that_denoise_uses(cli):
-    res = cli("train", "--family", "sines", "--n-signals", "200", "--window", "64", "--filters", "4",
-              "--epochs", "2", "--sigma", "0.2", "-o", "m.keras")
+    res = cli(
+        "train",
+        "--family",
+        "sines",
+        "--n-signals",
+        "200",
+        "--window",
+        "64",
+        "--filters",
+        "4",
+        "--epochs",
+        "2",
+        "--sigma",
+        "0.2",
+        "-o",
+        "m.keras",
+    )
     assert res.returncode == 0, res.stderr
     assert "epoch   2/2" in res.stderr and "test split: MSE" in res.stderr
     assert cli("generate", "--family", "sines", "--length", "500", "-o", "s.csv").returncode == 0
@@ -91,12 +107,15 @@ def test_denoise_reports_the_estimate_and_raw_skips_it(tmp_path, cli):
     assert not any(x.startswith("v: ") for x in res.stderr.splitlines())
 
 
-@pytest.mark.parametrize("content,args,message", [
-    (None, [], "does not exist"),
-    (b"", [], "empty"),
-    (b"a,b\n1,2\n3,4\n", ["--column", "zzz"], "No column named 'zzz'"),
-    (b"a,b\n1,2\n3,4\n", ["--model", "nope.keras"], "Cannot read the model file"),
-])
+@pytest.mark.parametrize(
+    "content,args,message",
+    [
+        (None, [], "does not exist"),
+        (b"", [], "empty"),
+        (b"a,b\n1,2\n3,4\n", ["--column", "zzz"], "No column named 'zzz'"),
+        (b"a,b\n1,2\n3,4\n", ["--model", "nope.keras"], "Cannot read the model file"),
+    ],
+)
 def test_bad_input_is_one_line_on_stderr(tmp_path, cli, content, args, message):
     if content is not None:
         (tmp_path / "in.csv").write_bytes(content)
@@ -108,19 +127,21 @@ def test_bad_input_is_one_line_on_stderr(tmp_path, cli, content, args, message):
 
 
 # ------------------------------------------------------------------ hostile input: one short line, never a traceback
-def test_cli_refuses_hostile_files_with_one_line_and_status_2(hostile, tmp_path: Path, cli) -> None:  # noqa: ANN001
+def test_cli_refuses_hostile_files_with_one_line_and_status_2(hostile, tmp_path: Path, cli) -> None:
     folder, _ = hostile
     fifo = tmp_path / "pipe.csv"
     os.mkfifo(fifo)
     # a subprocess: were the pipe opened, the read would block, and only the timeout would end it
-    done = cli_subprocess("denoise", str(fifo), "-o", str(tmp_path / "out.csv"), "--model", "none",
-                          cwd=ROOT, timeout=120)
+    done = cli_subprocess(
+        "denoise", str(fifo), "-o", str(tmp_path / "out.csv"), "--model", "none", cwd=ROOT, timeout=120
+    )
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr[-2000:]
     assert "not a regular file" in done.stderr
     good = tmp_path / "good.csv"
     good.write_text("t,v\n" + "\n".join(f"{i},{np.sin(i / 5):.4f}" for i in range(64)) + "\n")
-    done = cli("denoise", str(good), "--model", str(folder / "shape_bomb.keras"), "--raw", "-o",
-               str(tmp_path / "out.csv"))
+    done = cli(
+        "denoise", str(good), "--model", str(folder / "shape_bomb.keras"), "--raw", "-o", str(tmp_path / "out.csv")
+    )
     assert done.returncode == 2, done.stderr[-2000:]
     assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert "do not match" in done.stderr
@@ -129,7 +150,7 @@ def test_cli_refuses_hostile_files_with_one_line_and_status_2(hostile, tmp_path:
 MAX_LINE = 600  # characters: "one line of at most a few hundred characters" (a path and a message)
 
 
-def test_every_crafted_csv_gives_short_lines_in_the_cli(hostile, tmp_path: Path, cli) -> None:  # noqa: ANN001
+def test_every_crafted_csv_gives_short_lines_in_the_cli(hostile, tmp_path: Path, cli) -> None:
     """5 crafted CSVs gave summaries of 2,139 to 2,000,366 characters (a million-digit column name, formula
     headers): now every line the CLI prints is at most a few hundred characters, a refusal is one line,
     and no control character from a file reaches the terminal."""
@@ -147,7 +168,7 @@ def test_every_crafted_csv_gives_short_lines_in_the_cli(hostile, tmp_path: Path,
         assert not any(ch in done.stderr for ch in "\x1b\r\x85\u2028\u202e"), (c.name, done.stderr[:300])
 
 
-def test_every_crafted_csv_gives_a_short_summary_row_in_a_batch(hostile, tmp_path: Path, cli) -> None:  # noqa: ANN001
+def test_every_crafted_csv_gives_a_short_summary_row_in_a_batch(hostile, tmp_path: Path, cli) -> None:
     folder, files = hostile
     batch_in = tmp_path / "in"
     batch_in.mkdir()

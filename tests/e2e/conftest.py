@@ -25,8 +25,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -40,7 +40,7 @@ from tests.e2e.steps import (
 from tests.support import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
-START_TIMEOUT = 60        # s: the server answers /_stcore/health
+START_TIMEOUT = 60  # s: the server answers /_stcore/health
 
 
 # ------------------------------------------------------------------ environment
@@ -53,7 +53,7 @@ def browser_required() -> None:
         problem = f"{CHROMIUM} not found (apt-get install chromium)"
     else:
         try:
-            import playwright.sync_api  # noqa: F401
+            import playwright.sync_api  # noqa: F401 -- only whether it imports
         except ImportError as err:
             problem = f"playwright is not installed ({err})"
     if problem:
@@ -104,7 +104,10 @@ def app_url(browser_required: None) -> Iterator[str]:
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [str(streamlit), "run", "app.py", "--server.port", str(port), "--server.headless", "true"],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,  # own process group: the teardown kills it with all children
         )
     url = f"http://127.0.0.1:{port}"
@@ -114,8 +117,9 @@ def app_url(browser_required: None) -> Iterator[str]:
             if proc.poll() is not None:
                 pytest.fail(f"the app exited with code {proc.returncode}:\n{_tail(log_path)}", pytrace=False)
             if time.monotonic() > deadline:
-                pytest.fail(f"no answer from {url}/_stcore/health within {START_TIMEOUT} s:\n{_tail(log_path)}",
-                            pytrace=False)
+                pytest.fail(
+                    f"no answer from {url}/_stcore/health within {START_TIMEOUT} s:\n{_tail(log_path)}", pytrace=False
+                )
             time.sleep(0.25)
         yield url
     finally:
@@ -127,7 +131,7 @@ def _tail(path: Path, lines: int = 40) -> str:
 
 
 @pytest.fixture(scope="module")
-def browser(browser_required: None):  # noqa: ANN201 -- playwright's Browser
+def browser(browser_required: None):  # playwright's Browser
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -138,7 +142,7 @@ def browser(browser_required: None):  # noqa: ANN201 -- playwright's Browser
             chromium.close()
 
 
-def _new_page(browser, app_url: str):  # noqa: ANN001, ANN202 -- playwright Browser and Page
+def _new_page(browser, app_url: str):  # playwright Browser and Page
     """A page in a fresh browser context (so a fresh Streamlit session); script errors are collected."""
     context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
     context.set_default_timeout(STEP_MS)
@@ -150,7 +154,7 @@ def _new_page(browser, app_url: str):  # noqa: ANN001, ANN202 -- playwright Brow
 
 
 @pytest.fixture()
-def page(browser, app_url: str, request: pytest.FixtureRequest):  # noqa: ANN001, ANN201 -- a playwright Page
+def page(browser, app_url: str, request: pytest.FixtureRequest):  # a playwright Page
     """A fresh browser context (so a fresh Streamlit session); browser-side script errors are collected.
     When the test fails, what the page showed is saved as ``<test>-failed.png`` next to the screenshots."""
     pg = _new_page(browser, app_url)
@@ -161,20 +165,20 @@ def page(browser, app_url: str, request: pytest.FixtureRequest):  # noqa: ANN001
         if request.session.testsfailed > failed_before:
             try:
                 screenshot(pg, f"{request.node.name}-failed.png")
-            except Exception:  # noqa: BLE001 -- the evidence is a bonus; the failure is already reported
+            except Exception:  # the evidence is a bonus; the failure is already reported
                 pass
         pg.context.close()
 
 
 @pytest.fixture()
-def new_page(browser, app_url: str, request: pytest.FixtureRequest):  # noqa: ANN001, ANN201
+def new_page(browser, app_url: str, request: pytest.FixtureRequest):
     """Several users at once: ``new_page("a")`` opens another browser context, i.e. another
     Streamlit session, each call. All are closed at the end; when the test fails, each one's
     screen is saved as ``<test>-<label>-failed.png``."""
     pages: dict[str, object] = {}
     failed_before = request.session.testsfailed
 
-    def make(label: str):  # noqa: ANN202
+    def make(label: str):
         pages[label] = pg = _new_page(browser, app_url)
         return pg
 
@@ -185,6 +189,6 @@ def new_page(browser, app_url: str, request: pytest.FixtureRequest):  # noqa: AN
             if request.session.testsfailed > failed_before:
                 try:
                     screenshot(pg, f"{request.node.name}-{label}-failed.png")
-                except Exception:  # noqa: BLE001 -- the evidence is a bonus
+                except Exception:  # the evidence is a bonus
                     pass
             pg.context.close()

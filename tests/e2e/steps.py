@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pytest
@@ -22,8 +22,8 @@ from tests.support import ROOT
 
 ARTIFACTS = Path(os.environ.get("DENOISER_SCREENSHOT_DIR") or ROOT / "tests" / "_artifacts")
 VIEWPORT = {"width": 1400, "height": 900}
-FIRST_PAINT_MS = 90_000   # the first run imports TensorFlow and loads the bundled model
-STEP_MS = 60_000          # any later step
+FIRST_PAINT_MS = 90_000  # the first run imports TensorFlow and loads the bundled model
+STEP_MS = 60_000  # any later step
 
 SCRIPT_STATE = '[data-testid="stApp"]'
 EXCEPTION = '[data-testid="stException"]'
@@ -34,35 +34,37 @@ UPLOAD_INPUT = '[data-testid="stFileUploaderDropzoneInput"]'
 
 
 # ------------------------------------------------------------------ moving and waiting
-def open_page(page, path: str = "/", *, expect: str, timeout: int = STEP_MS) -> None:  # noqa: ANN001
+def open_page(page, path: str = "/", *, expect: str, timeout: int = STEP_MS) -> None:
     """Open a page by URL (a new session) and wait until ``expect`` text is on it and the run is over."""
     page.goto(f"{page.app_url}{path}")
     wait_for_text(page, expect, timeout)
 
 
-def go(page, title: str, *, expect: str, timeout: int = STEP_MS) -> None:  # noqa: ANN001
+def go(page, title: str, *, expect: str, timeout: int = STEP_MS) -> None:
     """Move to another page with the sidebar link (same session), then wait for ``expect``."""
     page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first.click()
     wait_for_text(page, expect, timeout)
 
 
-def wait_for_text(page, text: str, timeout: int = STEP_MS) -> None:  # noqa: ANN001
+def wait_for_text(page, text: str, timeout: int = STEP_MS) -> None:
     """Until ``text`` is shown and the run is over; fail at once, with the traceback, if the page crashes."""
     page.get_by_text(text).first.or_(page.locator(EXCEPTION).first).first.wait_for(timeout=timeout)
     assert_no_exception(page)
     wait_idle(page, timeout)
 
 
-def wait_idle(page, timeout: int = STEP_MS) -> None:  # noqa: ANN001
+def wait_idle(page, timeout: int = STEP_MS) -> None:
     """Until the script run is over (a fragment rerun counts as a run) and the server is connected."""
     page.wait_for_function(
         """sel => { const app = document.querySelector(sel);
                     return app && app.getAttribute('data-test-script-state') === 'notRunning'
                                && app.getAttribute('data-test-connection-state') === 'CONNECTED'; }""",
-        arg=SCRIPT_STATE, timeout=timeout)
+        arg=SCRIPT_STATE,
+        timeout=timeout,
+    )
 
 
-def poll(what: str, check: Callable[[], object], timeout_ms: int = STEP_MS, every: float = 0.2):  # noqa: ANN201
+def poll(what: str, check: Callable[[], object], timeout_ms: int = STEP_MS, every: float = 0.2):
     """Call ``check`` until it returns something truthy; fail with ``what`` after the timeout."""
     deadline = time.monotonic() + timeout_ms / 1000
     while True:
@@ -75,7 +77,7 @@ def poll(what: str, check: Callable[[], object], timeout_ms: int = STEP_MS, ever
 
 
 # ------------------------------------------------------------------ what the page shows
-def metrics(page, *expected: str) -> dict[str, str]:  # noqa: ANN001
+def metrics(page, *expected: str) -> dict[str, str]:
     """Every st.metric on the page: label -> displayed value; first waits for the ``expected`` labels
     (the browser may paint them a moment after the script run has ended)."""
     for label in expected:
@@ -92,24 +94,24 @@ def number(text: str) -> float:
     return float(text.split()[0].replace(",", ""))
 
 
-def plot_lines(page, index: int = 0) -> list[str]:  # noqa: ANN001
+def plot_lines(page, index: int = 0) -> list[str]:
     """The SVG path data of every line trace of the index-th Plotly chart (what is actually drawn)."""
     chart = page.locator(PLOT).nth(index)
     chart.locator(".main-svg").first.wait_for()
     return [p.get_attribute("d") or "" for p in chart.locator(".scatterlayer path.js-line").all()]
 
 
-def sidebar_text(page) -> str:  # noqa: ANN001
+def sidebar_text(page) -> str:
     return page.locator('[data-testid="stSidebar"]').inner_text()
 
 
-def assert_no_exception(page) -> None:  # noqa: ANN001
+def assert_no_exception(page) -> None:
     exceptions = page.locator(EXCEPTION)
     if exceptions.count():
         pytest.fail(f"exception on the page:\n{exceptions.first.inner_text()}", pytrace=False)
 
 
-def assert_healthy(page) -> None:  # noqa: ANN001
+def assert_healthy(page) -> None:
     """No Python exception box, no error alert, no uncaught JavaScript error."""
     assert_no_exception(page)
     errors = page.locator(ERROR_ALERT)
@@ -117,7 +119,7 @@ def assert_healthy(page) -> None:  # noqa: ANN001
     assert not page.js_errors, f"JavaScript errors: {page.js_errors}"
 
 
-def screenshot(page, name: str) -> Path:  # noqa: ANN001
+def screenshot(page, name: str) -> Path:
     """A screenshot of the whole page. Streamlit scrolls inside its main area, not the document,
     so the viewport is stretched to the content's height for the shot and restored after."""
     height = page.evaluate("""() => Math.max(
@@ -132,14 +134,14 @@ def screenshot(page, name: str) -> Path:  # noqa: ANN001
 
 
 # ------------------------------------------------------------------ files
-def upload(page, path: Path) -> None:  # noqa: ANN001
+def upload(page, path: Path) -> None:
     """Send a file through the page's real <input type=file> and wait for the read report."""
     page.locator(UPLOAD_INPUT).first.set_input_files(str(path))
     wait_for_text(page, f"Read: {path.name}")
     page.locator(METRIC).filter(has_text="Gaps filled").wait_for()
 
 
-def send_file(page, name: str, data: bytes) -> None:  # noqa: ANN001
+def send_file(page, name: str, data: bytes) -> None:
     """Put ``data`` named ``name`` into the page's real <input type=file> (no waiting for a result)."""
     page.locator(UPLOAD_INPUT).first.set_input_files({"name": name, "mimeType": "text/csv", "buffer": data})
 

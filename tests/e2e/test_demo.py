@@ -27,7 +27,7 @@ from tests.e2e.steps import (
 pytestmark = pytest.mark.browser
 
 
-def test_home_demo_shows_metrics(page) -> None:  # noqa: ANN001
+def test_home_demo_shows_metrics(page) -> None:
     """Home: the x² demo paints with the network's MSE/MAE/gain and the automatic result's gain beside
     them, four traces (noisy, clean, network, automatic), no training."""
     open_page(page, "/", expect="MSE (network)", timeout=FIRST_PAINT_MS)
@@ -41,7 +41,7 @@ def test_home_demo_shows_metrics(page) -> None:  # noqa: ANN001
     screenshot(page, "home.png")
 
 
-def test_generate_noise_level_changes_plot_and_metrics(page) -> None:  # noqa: ANN001
+def test_generate_noise_level_changes_plot_and_metrics(page) -> None:
     """Generate: moving the noise sigma slider redraws the plot and changes the metrics."""
     open_page(page, "/generate", expect="MSE (network)", timeout=FIRST_PAINT_MS)
     before, lines_before = metrics(page, "MSE (network)", "MAE (network)", "Gain (network)"), plot_lines(page)
@@ -56,9 +56,13 @@ def test_generate_noise_level_changes_plot_and_metrics(page) -> None:  # noqa: A
     def redrawn() -> bool:
         assert_no_exception(page)
         now, lines = metrics(page), plot_lines(page)
-        return (now.get("MSE (network)") not in (None, before["MSE (network)"])
-                and now.get("MAE (network)") not in (None, before["MAE (network)"])
-                and len(lines) == 4 and lines[0] != lines_before[0] and lines[2] != lines_before[2])
+        return (
+            now.get("MSE (network)") not in (None, before["MSE (network)"])
+            and now.get("MAE (network)") not in (None, before["MAE (network)"])
+            and len(lines) == 4
+            and lines[0] != lines_before[0]
+            and lines[2] != lines_before[2]
+        )
 
     poll("new metrics and a redrawn noisy and denoised trace", redrawn)
     wait_idle(page)
@@ -73,19 +77,19 @@ def test_generate_noise_level_changes_plot_and_metrics(page) -> None:  # noqa: A
 FONT_JS = """sel => [...document.querySelectorAll(sel)].map(e => parseFloat(getComputedStyle(e).fontSize))"""
 
 
-def above_the_fold(page, name: str) -> bool:  # noqa: ANN001
+def above_the_fold(page, name: str) -> bool:
     """Whether the button ``name`` is on the first screen, whole (no scrolling needed)."""
     box = page.get_by_role("button", name=name).bounding_box()
     return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= page.viewport_size["height"]
 
 
-def at_size(page, width: int, height: int) -> None:  # noqa: ANN001
+def at_size(page, width: int, height: int) -> None:
     """Resize the window and wait for the page to lay itself out again."""
     page.set_viewport_size({"width": width, "height": height})
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 
-def test_the_lesson_steps_and_projection(page) -> None:  # noqa: ANN001
+def test_the_lesson_steps_and_projection(page) -> None:
     """Seven steps with Back / Next; at 1280x720 Next is above the fold on every step's first screen; in
     projection mode the charts (ticks, legends, axis titles) and the widgets' labels are enlarged too,
     not only the text; the step and the mode are in the link (issue 19, items 3 and 6)."""
@@ -103,8 +107,8 @@ def test_the_lesson_steps_and_projection(page) -> None:  # noqa: ANN001
             assert metrics(page, "Inputs that reach this output")["Inputs that reach this output"] == "11"
             screenshot(page, "learn_receptive_field.png")
     assert page.get_by_role("button", name="Next").is_disabled()
-    ticks = lambda: page.evaluate(FONT_JS, '[data-testid="stPlotlyChart"] .xtick text')  # noqa: E731
-    labels = lambda: page.evaluate(FONT_JS, '[data-testid="stWidgetLabel"] p')  # noqa: E731
+    ticks = lambda: page.evaluate(FONT_JS, '[data-testid="stPlotlyChart"] .xtick text')  # noqa: E731 -- read again after each change
+    labels = lambda: page.evaluate(FONT_JS, '[data-testid="stWidgetLabel"] p')  # noqa: E731 -- read again after each change
     small_ticks, small_labels = max(ticks()), max(labels())
     page.get_by_text("Projection mode").click()
     poll("the sidebar hidden", lambda: not page.locator('[data-testid="stSidebar"]').is_visible())
@@ -114,7 +118,8 @@ def test_the_lesson_steps_and_projection(page) -> None:  # noqa: ANN001
     legend = page.evaluate(FONT_JS, '[data-testid="stPlotlyChart"] .legendtext')
     assert legend and min(legend) >= 20, legend
     assert "learn_step=7" in page.evaluate("location.href") and "learn_projection=true" in page.evaluate(
-        "location.href")
+        "location.href"
+    )
     assert_healthy(page)
     screenshot(page, "learn_projection.png")
     at_size(page, 1280, 720)
@@ -131,7 +136,7 @@ FIT_JS = """() => [...document.querySelectorAll('[data-testid="stMetric"]')].map
     return cut.map(e => e.innerText); }).flat()"""
 
 
-def test_metric_cards_fit_at_common_screen_sizes(page) -> None:  # noqa: ANN001
+def test_metric_cards_fit_at_common_screen_sizes(page) -> None:
     """No card is cut ("+19.1 … +…" at 1400 px before): Compare's estimate on a recording without a clean
     version, Home's and Generate's four cards, at 1280x720, 1400x900 and 1920x1080 (issue 19, item 6)."""
     open_page(page, "/upload", expect="Or try a sample", timeout=FIRST_PAINT_MS)

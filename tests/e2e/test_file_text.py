@@ -31,7 +31,7 @@ from tests.e2e.steps import (
 pytestmark = pytest.mark.browser
 
 
-def pick_column(page, name: str) -> None:  # noqa: ANN001
+def pick_column(page, name: str) -> None:
     """Add ``name`` to the Upload page's "Column(s) to denoise" (typed into its filter, then Enter)."""
     picker = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Column(s) to denoise")
     picker.locator("input").click()
@@ -42,7 +42,7 @@ def pick_column(page, name: str) -> None:  # noqa: ANN001
     wait_idle(page)
 
 
-def test_hostile_column_names_are_text_and_neutralised_in_the_download(page, tmp_path: Path) -> None:  # noqa: ANN001
+def test_hostile_column_names_are_text_and_neutralised_in_the_download(page, tmp_path: Path) -> None:
     """Column names with HTML/script and a spreadsheet formula: shown literally, never run (no dialog,
     no <script> element), and the denoised CSV from Compare has the formula cells prefixed with ' ."""
     script, formula = "<script>alert(1)</script>", "=cmd|' /C calc'!A0"
@@ -74,8 +74,9 @@ def test_hostile_column_names_are_text_and_neutralised_in_the_download(page, tmp
     download = info.value
     assert download.suggested_filename == "hostile_header_denoised.csv"
     text = Path(download.path()).read_text(encoding="utf-8")
-    rows = list(csv.reader(io.StringIO("".join(line for line in text.splitlines(keepends=True)
-                                               if not line.startswith("#")))))   # what was applied: '#' lines
+    rows = list(
+        csv.reader(io.StringIO("".join(line for line in text.splitlines(keepends=True) if not line.startswith("#"))))
+    )  # what was applied: '#' lines
     assert text.startswith("# Denoised with denoiser ")
     header = rows[0]
     assert header == ["time_s", script, "'" + formula, f"{script}_denoised", f"'{formula}_denoised"], header
@@ -85,7 +86,7 @@ def test_hostile_column_names_are_text_and_neutralised_in_the_download(page, tmp
     assert_healthy(page)
 
 
-def test_markdown_images_in_file_text_make_no_request(page, tmp_path: Path) -> None:  # noqa: ANN001
+def test_markdown_images_in_file_text_make_no_request(page, tmp_path: Path) -> None:
     """Issue 9: a Markdown image in a column name, a file name and a model's description (train_info.data)
     is shown as text; the browser makes no request for it. The image points only at a loopback address
     nothing listens on (127.0.0.2:9) and at a relative x.png; every such request is caught and aborted."""
@@ -120,7 +121,8 @@ def test_markdown_images_in_file_text_make_no_request(page, tmp_path: Path) -> N
     page.get_by_role("tab", name="Upload a model file").click()
     model_name = "![m](x.png).keras"
     page.locator(UPLOAD_INPUT).first.set_input_files(
-        {"name": model_name, "mimeType": "application/octet-stream", "buffer": model})
+        {"name": model_name, "mimeType": "application/octet-stream", "buffer": model}
+    )
     wait_for_text(page, f"Trained on: {image} data")
     assert f"Uploaded: {model_name}" in sidebar_text(page)
     no_image_anywhere("Model")

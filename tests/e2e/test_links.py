@@ -23,7 +23,7 @@ from tests.e2e.steps import (
 pytestmark = pytest.mark.browser
 
 
-def test_a_shared_url_reproduces_the_state_in_a_second_context(new_page) -> None:  # noqa: ANN001
+def test_a_shared_url_reproduces_the_state_in_a_second_context(new_page) -> None:
     a = new_page("a")
     open_page(a, "/generate", expect="Generate a signal", timeout=FIRST_PAINT_MS)
     metrics(a, "MSE (network)")
@@ -44,7 +44,8 @@ def test_a_shared_url_reproduces_the_state_in_a_second_context(new_page) -> None
     wait_idle(a)
     # Issue 19: the headline choice is in the link too, and stays there when the user moves on to Compare.
     a.locator('[data-testid="stRadio"]').filter(has_text="Headline result").get_by_text(
-        "Automatic (no-harm check)").click()
+        "Automatic (no-harm check)"
+    ).click()
     poll("the headline in the link", lambda: "gen_method=auto" in link())
     wait_idle(a)
     shown_a = metrics(a, "MSE (automatic)", "MAE (automatic)", "Gain (automatic)", "Gain (network)")
@@ -67,25 +68,31 @@ def test_a_shared_url_reproduces_the_state_in_a_second_context(new_page) -> None
     assert b.get_by_label("Seed", exact=True).input_value() == "42"
     assert b.get_by_role("radio", name="Automatic (no-harm check)").is_checked()
     b_link = b.locator('[data-testid="stSidebar"] [data-testid="stCode"]').first.inner_text().strip()
-    gen = lambda u: sorted(p for p in u.split("?")[1].split("&") if p.startswith("gen_"))  # noqa: E731
-    assert gen(b_link) == gen(url), (b_link, url)   # the same Generate settings, headline included
+    gen = lambda u: sorted(p for p in u.split("?")[1].split("&") if p.startswith("gen_"))  # noqa: E731 -- a link's gen_ parameters
+    assert gen(b_link) == gen(url), (b_link, url)  # the same Generate settings, headline included
     assert_healthy(b)
     screenshot(b, "shared_link.png")
 
 
-def test_a_link_to_an_upload_the_recipient_lacks(page) -> None:  # noqa: ANN001
+def test_a_link_to_an_upload_the_recipient_lacks(page) -> None:
     """A link made after an upload (data=upload, the sender's sigma 12.77) opened in a fresh browser: one
     line says the file is missing, the generated signal is shown, and the sender's sigma is not applied."""
-    open_page(page, "/compare?data=upload&cmp_noise_mode=given&cmp_sigma=12.77&cmp_method=auto&model=bundled",
-              expect="Downloads", timeout=FIRST_PAINT_MS)
+    open_page(
+        page,
+        "/compare?data=upload&cmp_noise_mode=given&cmp_sigma=12.77&cmp_method=auto&model=bundled",
+        expect="Downloads",
+        timeout=FIRST_PAINT_MS,
+    )
     main = page.locator('[data-testid="stMain"]')
     assert "This link refers to an uploaded file you don't have" in main.inner_text()
     assert "σ 12.77" in sidebar_text(page)
-    assert page.get_by_role("radio", name="Generated signal").count() == 0 or page.get_by_role(
-        "radio", name="Generated signal").is_checked()
+    assert (
+        page.get_by_role("radio", name="Generated signal").count() == 0
+        or page.get_by_role("radio", name="Generated signal").is_checked()
+    )
     assert page.get_by_role("radio", name="Estimate it from the data").is_checked()
     sigma = metrics(page, "Noise level σ")["Noise level σ"]
-    assert number(sigma) < 1, sigma                      # the x² demo's own level, not the sender's 12.77
+    assert number(sigma) < 1, sigma  # the x² demo's own level, not the sender's 12.77
     assert "cmp_sigma" not in page.evaluate("location.href")
     assert_healthy(page)
     screenshot(page, "link_without_upload.png")

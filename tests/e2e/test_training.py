@@ -28,11 +28,11 @@ from tests.e2e.steps import (
 pytestmark = pytest.mark.browser
 
 
-TRAIN_MS = 180_000        # a 2-epoch training run on 2 slow cores, from click to result
+TRAIN_MS = 180_000  # a 2-epoch training run on 2 slow cores, from click to result
 STOP_LABEL = "Stop (keep the best weights so far)"
 
 
-def start_training(page, *, epochs: int, signals: int) -> None:  # noqa: ANN001
+def start_training(page, *, epochs: int, signals: int) -> None:
     """On the Model page: the narrowest U-Net, ``epochs`` at most on ``signals`` synthetic signals; start."""
     page.get_by_role("tab", name="Train a new model").click()
     form = page.locator('[data-testid="stForm"]').filter(has=page.get_by_role("button", name="Start training"))
@@ -48,11 +48,11 @@ def start_training(page, *, epochs: int, signals: int) -> None:  # noqa: ANN001
     form.get_by_role("button", name="Start training").click()
 
 
-def training_ended(page):  # noqa: ANN001, ANN201 -- a Locator
+def training_ended(page):  # a Locator
     return page.get_by_text("Finished:").or_(page.get_by_text("Stopped after"))
 
 
-def run_curves(page) -> int:  # noqa: ANN001
+def run_curves(page) -> int:
     """Loss curves drawn in the Model page's "Training run" section (between its heading and the
     "Model in use" heading, which shows the history of the model in use: not what we look for)."""
     return page.evaluate("""() => {
@@ -66,7 +66,7 @@ def run_curves(page) -> int:  # noqa: ANN001
             return y > start && y < end && c.textContent.includes('Loss per epoch'); }).length; }""")
 
 
-def model_options(page) -> list[str]:  # noqa: ANN001
+def model_options(page) -> list[str]:
     """The Model page's "Model in use" list: opened, read, closed (the options exist only while open)."""
     wait_idle(page)
     box, options = page.get_by_role("combobox", name="Model in use"), page.get_by_role("option")
@@ -84,7 +84,7 @@ def model_options(page) -> list[str]:  # noqa: ANN001
     return names
 
 
-def test_train_two_epochs_live_then_stop(page) -> None:  # noqa: ANN001
+def test_train_two_epochs_live_then_stop(page) -> None:
     """Model: a 2-epoch run shows progress and a live loss curve; Stop gives a model to download.
 
     3000 signals (the form's default), so that epoch 2 lasts seconds on 2 cores and Stop lands
@@ -99,8 +99,14 @@ def test_train_two_epochs_live_then_stop(page) -> None:  # noqa: ANN001
     stop = page.get_by_role("button", name=STOP_LABEL)
     done = training_ended(page)
     # The first epoch alone takes seconds (graph tracing), so the bar is seen before any epoch ends.
-    poll("the progress bar", lambda: progress.count() or done.count() or page.locator(ERROR_ALERT).count()
-         or page.locator(EXCEPTION).count(), TRAIN_MS)
+    poll(
+        "the progress bar",
+        lambda: progress.count()
+        or done.count()
+        or page.locator(ERROR_ALERT).count()
+        or page.locator(EXCEPTION).count(),
+        TRAIN_MS,
+    )
     assert_healthy(page)
     assert progress.count(), "training ended without showing a progress bar"
     saw_progress = progress.first.inner_text()
@@ -133,8 +139,10 @@ def test_train_two_epochs_live_then_stop(page) -> None:  # noqa: ANN001
     use_it = page.get_by_role("button", name="Use it", exact=True)
     # Offered, not imposed: unless it is clearly better on the same test signals, the new model
     # waits beside the one in use (with both gains) until the user takes it.
-    poll("the new model offered or put in use", lambda: use_it.count() or anyway.count()
-         or "clearly better" in page.locator("body").inner_text())
+    poll(
+        "the new model offered or put in use",
+        lambda: use_it.count() or anyway.count() or "clearly better" in page.locator("body").inner_text(),
+    )
     if use_it.count():
         assert "Model in use: bundled (automatic)" in sidebar.inner_text()
         assert "is ready, not in use" in page.locator("body").inner_text()
@@ -163,14 +171,14 @@ def test_train_two_epochs_live_then_stop(page) -> None:  # noqa: ANN001
 
 
 # ------------------------------------------------------------------ two sessions at once
-def assert_nothing_of(page, secrets: tuple[str, ...], where: str) -> None:  # noqa: ANN001
+def assert_nothing_of(page, secrets: tuple[str, ...], where: str) -> None:
     """None of ``secrets`` anywhere in the page's DOM (text, attributes, sidebar, hidden tabs)."""
     html = page.content()
     leaked = [s for s in secrets if s in html]
     assert not leaked, f"{where}: this session shows another session's {leaked}"
 
 
-def test_two_sessions_at_once_see_only_their_own_data_and_model(new_page, tmp_path: Path) -> None:  # noqa: ANN001
+def test_two_sessions_at_once_see_only_their_own_data_and_model(new_page, tmp_path: Path) -> None:
     """Many users on one server: session A uploads a file and trains; session B, open at the same time,
     never sees A's file, columns, model or run (Upload, sidebar, Compare, Model), during A's run or
     after it. 20 epochs at most on 3000 signals, so the run is still going while B looks; A then stops it."""
@@ -191,10 +199,16 @@ def test_two_sessions_at_once_see_only_their_own_data_and_model(new_page, tmp_pa
 
     go(a, "Model", expect="Model in use", timeout=FIRST_PAINT_MS)
     start_training(a, epochs=20, signals=3000)
-    a_progress, a_stop, a_done = (a.locator('[data-testid="stProgress"]'), a.get_by_role("button", name=STOP_LABEL),
-                                  training_ended(a))
-    poll("A's run to start", lambda: a_progress.count() or a_done.count() or a.locator(ERROR_ALERT).count()
-         or a.locator(EXCEPTION).count(), TRAIN_MS)
+    a_progress, a_stop, a_done = (
+        a.locator('[data-testid="stProgress"]'),
+        a.get_by_role("button", name=STOP_LABEL),
+        training_ended(a),
+    )
+    poll(
+        "A's run to start",
+        lambda: a_progress.count() or a_done.count() or a.locator(ERROR_ALERT).count() or a.locator(EXCEPTION).count(),
+        TRAIN_MS,
+    )
     assert_healthy(a)
     assert a_progress.count(), "A's run ended before B could look"
 

@@ -51,8 +51,12 @@ def sensor_csv(path: Path, rows: int = 400) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(7)
     t = np.arange(rows) * 0.5
     clean = np.sin(2 * np.pi * t / 40)
-    cols = {"time_s": t, "sensor_a": clean + rng.normal(0, 0.2, rows),
-            "sensor_b": 0.5 * clean + rng.normal(0, 0.2, rows), "clean_a": clean}
+    cols = {
+        "time_s": t,
+        "sensor_a": clean + rng.normal(0, 0.2, rows),
+        "sensor_b": 0.5 * clean + rng.normal(0, 0.2, rows),
+        "clean_a": clean,
+    }
     lines = [";".join(cols)]
     for i in range(rows):
         cells = [f"{cols['time_s'][i]:.1f}"] + [f"{cols[c][i]:.5f}" for c in ("sensor_a", "sensor_b", "clean_a")]
@@ -63,7 +67,7 @@ def sensor_csv(path: Path, rows: int = 400) -> dict[str, np.ndarray]:
     return cols
 
 
-def test_upload_csv_shows_read_report(page, tmp_path: Path) -> None:  # noqa: ANN001
+def test_upload_csv_shows_read_report(page, tmp_path: Path) -> None:
     """Upload: a semicolon/decimal-comma CSV through the real file input gives the read report."""
     csv_path = tmp_path / "sensor_log.csv"
     sensor_csv(csv_path)
@@ -82,7 +86,7 @@ def test_upload_csv_shows_read_report(page, tmp_path: Path) -> None:  # noqa: AN
     screenshot(page, "upload.png")
 
 
-def test_upload_then_compare_downloads_denoised_csv(page, tmp_path: Path) -> None:  # noqa: ANN001
+def test_upload_then_compare_downloads_denoised_csv(page, tmp_path: Path) -> None:
     """Upload a semicolon/decimal-comma file → pick two columns → Compare (same session) with a typed sigma
     → the denoised CSV comes back in the file's own form (';', decimal commas, what was applied in '#'
     lines, the filled gap empty and flagged), the network really removed noise, and the page's Python
@@ -125,14 +129,23 @@ def test_upload_then_compare_downloads_denoised_csv(page, tmp_path: Path) -> Non
     assert comments[0].startswith("# Denoised with denoiser ") and len(comments) == 4, comments
     assert "(given: 0.2)" in comments[1] and comments[1].startswith("# sensor_a: ")
     assert "(estimated from the data)" in comments[2] and comments[2].startswith("# sensor_b: ")
-    rows = list(csv.reader(io.StringIO("\n".join(lines[len(comments):])), delimiter=";"))  # the file's own ';'
+    rows = list(csv.reader(io.StringIO("\n".join(lines[len(comments) :])), delimiter=";"))  # the file's own ';'
     header, body = rows[0], rows[1:]
-    assert header == ["time_s", "sensor_a", "sensor_b", "clean_a", "sensor_a_denoised", "sensor_b_denoised",
-                      "sensor_a_filled"], header
-    assert len(body) == 400 and body[1][0] == "0,5" and "." not in "".join(body[1])   # decimal commas
-    assert body[10][1] == "" and body[10][-1] == "1" and body[11][-1] == "0"   # the gap: as it came, flagged
-    table = {name: np.array([float(r[i].replace(",", ".")) if r[i] else np.nan for r in body])
-             for i, name in enumerate(header)}
+    assert header == [
+        "time_s",
+        "sensor_a",
+        "sensor_b",
+        "clean_a",
+        "sensor_a_denoised",
+        "sensor_b_denoised",
+        "sensor_a_filled",
+    ], header
+    assert len(body) == 400 and body[1][0] == "0,5" and "." not in "".join(body[1])  # decimal commas
+    assert body[10][1] == "" and body[10][-1] == "1" and body[11][-1] == "0"  # the gap: as it came, flagged
+    table = {
+        name: np.array([float(r[i].replace(",", ".")) if r[i] else np.nan for r in body])
+        for i, name in enumerate(header)
+    }
     assert np.allclose(table["time_s"], written["time_s"])
     assert all(math.isfinite(v) for v in table["sensor_a_denoised"])
     err_noisy = np.nanmean((table["sensor_a"] - written["clean_a"]) ** 2)
@@ -146,20 +159,21 @@ def test_upload_then_compare_downloads_denoised_csv(page, tmp_path: Path) -> Non
     (work / "sensor_log.csv").write_bytes(csv_path.read_bytes())
     (work / "reproduce.py").write_bytes(Path(info.value.path()).read_bytes())
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    done = subprocess.run([sys.executable, "reproduce.py"], cwd=work, env=env, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [sys.executable, "reproduce.py"], cwd=work, env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     made = (work / "sensor_log_denoised.csv").read_bytes()
     from denoiser.io import read_series
 
     mine, theirs = read_series(made), read_series(data)
     assert made.splitlines()[:2] == data.splitlines()[:2] and list(mine.values.columns) == list(theirs.values.columns)
-    for name in theirs.values.columns:   # to the file's last digit (the network is float32)
+    for name in theirs.values.columns:  # to the file's last digit (the network is float32)
         np.testing.assert_allclose(mine.column(name), theirs.column(name), rtol=0, atol=1.01e-6)
     assert_healthy(page)
 
 
-def test_bad_file_keeps_the_data_already_loaded(page, tmp_path: Path) -> None:  # noqa: ANN001
+def test_bad_file_keeps_the_data_already_loaded(page, tmp_path: Path) -> None:
     """A good CSV, then a PNG named bad.csv and an empty file through the same file input: each gives
     a specific error message, no traceback, and the good data stays loaded (report, sidebar, Compare)."""
     good = tmp_path / "sensor_log.csv"
@@ -167,8 +181,10 @@ def test_bad_file_keeps_the_data_already_loaded(page, tmp_path: Path) -> None:  
     open_page(page, "/upload", expect="No data yet")
     upload(page, good)
 
-    bad = [("bad.csv", page.screenshot(), "The file 'bad.csv' looks like a PNG image, not a CSV text file."),
-           ("empty.csv", b"", "The file 'empty.csv' is empty.")]  # phrases of denoiser/io/guards.py's _check_magic
+    bad = [
+        ("bad.csv", page.screenshot(), "The file 'bad.csv' looks like a PNG image, not a CSV text file."),
+        ("empty.csv", b"", "The file 'empty.csv' is empty."),
+    ]  # phrases of denoiser/io/guards.py's _check_magic
     for name, data, phrase in bad:
         send_file(page, name, data)
         alert = page.locator('[data-testid="stAlert"]').filter(has_text=phrase)
@@ -195,7 +211,7 @@ def test_bad_file_keeps_the_data_already_loaded(page, tmp_path: Path) -> None:  
 
 
 # ------------------------------------------------------------------ columns
-def column_chips(page) -> list[str]:  # noqa: ANN001
+def column_chips(page) -> list[str]:
     """The chips of the Upload page's "Column(s) to denoise" (what the user sees is picked)."""
     picker = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Column(s) to denoise")
     picker.wait_for()
@@ -210,7 +226,7 @@ def headerless_csv(path: Path, rows: int = 300) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def test_switching_files_the_column_chips_follow(page, tmp_path: Path) -> None:  # noqa: ANN001
+def test_switching_files_the_column_chips_follow(page, tmp_path: Path) -> None:
     open_page(page, "/upload", expect="Or try a sample", timeout=FIRST_PAINT_MS)
     sensors = tmp_path / "sensors.csv"
     sensor_csv(sensors)
@@ -240,12 +256,12 @@ POINTS_JS = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"
     el => (el._fullData || el.data || []).reduce((n, t) => n + (t._length || (t.x && t.x.length) || 0), 0))"""
 
 
-def chart_points(page) -> list[int]:  # noqa: ANN001
+def chart_points(page) -> list[int]:
     """Points held by each Plotly chart in the tab (every trace's x values, counted in the browser)."""
     return page.evaluate(POINTS_JS)
 
 
-def test_a_million_row_file_stays_interactive(page, tmp_path: Path) -> None:  # noqa: ANN001
+def test_a_million_row_file_stays_interactive(page, tmp_path: Path) -> None:
     """Upload preview and Compare on 1,000,448 rows: each chart holds a few thousand points (a min/max-
     preserving downsample), zoom redraws a range at full resolution, the download comes. Timings: bench."""
     big = tmp_path / "big.csv"
@@ -276,9 +292,12 @@ def test_a_million_row_file_stays_interactive(page, tmp_path: Path) -> None:  # 
     assert points and min(points) > 0 and max(points) <= 50_000, points
     with page.expect_download() as info:
         page.get_by_role("button", name="Denoised CSV").click()
-    head = [line for line in Path(info.value.path()).read_text(encoding="utf-8").splitlines()[:8]
-            if not line.startswith("#")]
+    head = [
+        line
+        for line in Path(info.value.path()).read_text(encoding="utf-8").splitlines()[:8]
+        if not line.startswith("#")
+    ]
     assert head[0].startswith("time_s,signal,signal_denoised"), head
-    assert "short recording" not in main.inner_text()   # issue 19: said of a million samples before
+    assert "short recording" not in main.inner_text()  # issue 19: said of a million samples before
     assert_healthy(page)
     screenshot(page, "compare_big.png")

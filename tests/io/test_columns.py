@@ -3,6 +3,7 @@
 An index column (``n``, ``Nr``, ``frame``, ``Messpunkt``), a year column or a clean reference is never
 denoised by default (it was: ``n_denoised``); an explicit ``--column`` still wins.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,13 +22,15 @@ def _csv(path: Path, rows: int = 400) -> Path:
     rng = np.random.default_rng(0)
     t = np.arange(rows)
     clean = np.sin(2 * np.pi * t / 80)
-    pd.DataFrame({
-        "n": t,                                   # 0, 1, 2, ...: an index the time detector does not take
-        "Jahr": 1900 + t // 12,                   # whole years, non-decreasing
-        "sensor": np.round(clean + 0.2 * rng.standard_normal(rows), 4),
-        "Clean_sensor": np.round(clean, 4),
-        "other": np.round(np.cos(t / 9) + 0.2 * rng.standard_normal(rows), 4),
-    }).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "n": t,  # 0, 1, 2, ...: an index the time detector does not take
+            "Jahr": 1900 + t // 12,  # whole years, non-decreasing
+            "sensor": np.round(clean + 0.2 * rng.standard_normal(rows), 4),
+            "Clean_sensor": np.round(clean, 4),
+            "other": np.round(np.cos(t / 9) + 0.2 * rng.standard_normal(rows), 4),
+        }
+    ).to_csv(path, index=False)
     return path
 
 
@@ -64,7 +67,7 @@ def test_ui_helpers_are_the_package_ones() -> None:
     assert data.is_reference is is_reference  # the Upload page's clean-reference guess (data.clean_guess)
 
 
-def test_cli_denoises_only_signal_columns_unless_told(tmp_path: Path, cli) -> None:  # noqa: ANN001
+def test_cli_denoises_only_signal_columns_unless_told(tmp_path: Path, cli) -> None:
     _csv(tmp_path / "r.csv")
     res = cli("denoise", "r.csv", "-o", "out.csv", "--model", "none", "-q")
     assert res.returncode == 0, res.stderr
@@ -72,7 +75,9 @@ def test_cli_denoises_only_signal_columns_unless_told(tmp_path: Path, cli) -> No
     assert [c for c in out.columns if c.endswith("_denoised")] == ["sensor_denoised", "other_denoised"]
     res = cli("denoise", "r.csv", "-o", "n.csv", "--model", "none", "-q", "--column", "n")
     assert res.returncode == 0, res.stderr
-    assert [c for c in pd.read_csv(tmp_path / "n.csv", comment="#").columns if c.endswith("_denoised")] == ["n_denoised"]
+    assert [c for c in pd.read_csv(tmp_path / "n.csv", comment="#").columns if c.endswith("_denoised")] == [
+        "n_denoised"
+    ]
 
 
 def test_batch_file_denoises_only_signal_columns(tmp_path: Path) -> None:

@@ -73,7 +73,7 @@ def test_a_decimal_comma_column_with_text_keeps_its_numbers():
     table = read_series(b"a;b\n1,5;2,5\n2,5;x\n3,5;4,5\n")
     assert table.report.decimal == ","
     assert table.column("a").tolist() == [1.5, 2.5, 3.5]
-    assert table.column("b").tolist() == [2.5, 3.5, 4.5]          # the text cell: missing, then filled
+    assert table.column("b").tolist() == [2.5, 3.5, 4.5]  # the text cell: missing, then filled
     assert table.report.notes[0] == "1 cell in 'b' did not contain a number and was treated as missing."
 
 
@@ -104,8 +104,34 @@ def test_number_patterns_accept_what_they_accepted_before() -> None:
 
     old_dot = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:inf|infinity)", re.I)
     old_comma = re.compile(r"[+-]?(?:\d+,?\d*|,\d+)(?:[eE][+-]?\d+)?|[+-]?(?:inf|infinity)", re.I)
-    cells = ["1", "12", "1.", "1.5", ".5", "-.5", "+3", "1e5", "1.5e-3", "1E+07", "inf", "-Infinity", "1.2.3",
-             "e5", "1e", ".", "-", "1,5", ",5", "1,", "12a", "a12", "1 2", "0x1f", "１２", "1_000"]
+    cells = [
+        "1",
+        "12",
+        "1.",
+        "1.5",
+        ".5",
+        "-.5",
+        "+3",
+        "1e5",
+        "1.5e-3",
+        "1E+07",
+        "inf",
+        "-Infinity",
+        "1.2.3",
+        "e5",
+        "1e",
+        ".",
+        "-",
+        "1,5",
+        ",5",
+        "1,",
+        "12a",
+        "a12",
+        "1 2",
+        "0x1f",
+        "１２",
+        "1_000",
+    ]
     for cell in cells:
         assert bool(dio.NUM_DOT.fullmatch(cell)) == bool(old_dot.fullmatch(cell)), cell
         assert bool(dio.NUM_COMMA.fullmatch(cell)) == bool(old_comma.fullmatch(cell)), cell
@@ -115,6 +141,7 @@ def test_number_patterns_accept_what_they_accepted_before() -> None:
 
 def test_number_cells_are_bounded_at_100_characters():
     from denoiser.io.dialect import NUM_DOT, cell_kind
+
     assert cell_kind("1" * 100, NUM_DOT) == "num"
     assert cell_kind("1" * 101, NUM_DOT) == "text"
     assert cell_kind("NA", NUM_DOT) == "missing" and cell_kind("abc", NUM_DOT) == "text"
@@ -156,11 +183,14 @@ def test_unclosed_quote_is_an_input_error() -> None:
 def test_an_unclosed_quote_is_named():
     assert refusal(b'a,b\n1,2\n"3,4\n5,6\n') == (
         "The file has a quoted field that is never closed (a '\"' is missing). "
-        "Fix the quotes or remove them, then try again.")
+        "Fix the quotes or remove them, then try again."
+    )
 
 
 def test_parser_errors_name_the_file():
-    assert refusal(named(b'a,b\n1,2\n"3,4\n5,6\n')).startswith("The file 'f.csv' has a quoted field that is never closed")
+    assert refusal(named(b'a,b\n1,2\n"3,4\n5,6\n')).startswith(
+        "The file 'f.csv' has a quoted field that is never closed"
+    )
 
 
 def test_old_mac_line_endings() -> None:
@@ -169,7 +199,7 @@ def test_old_mac_line_endings() -> None:
 
 
 def test_a_cr_only_file_longer_than_the_sniffed_sample_is_read():
-    table = read_series(b"a\r" + b"1\r" * 40_000)               # 80 KB: the sample ends inside the file
+    table = read_series(b"a\r" + b"1\r" * 40_000)  # 80 KB: the sample ends inside the file
     assert table.report.rows == 40_000 and table.report.columns == ["a"]
 
 
@@ -240,7 +270,7 @@ def test_a_text_row_at_the_end_is_not_a_header():
 def test_data_rows_above_a_stray_text_row_stay_data():
     table = read_series(b"1,2\n3,4\nx,y\n5,6\n7,8\n")
     assert table.report.rows == 5 and table.report.skipped_lines == 0 and table.report.header is False
-    assert table.column("col1").tolist() == [1.0, 3.0, 4.0, 5.0, 7.0]   # the text cell: filled
+    assert table.column("col1").tolist() == [1.0, 3.0, 4.0, 5.0, 7.0]  # the text cell: filled
 
 
 def test_a_stray_text_row_right_below_the_first_data_row():
@@ -254,7 +284,8 @@ def test_rows_with_extra_fields_are_named_by_line():
     assert refusal(b"a,b\n1,2\n3,4,x\n5,6\n") == f"Line 3 of the file has 3 fields, but the table has 2 columns. {fix}"
     assert refusal(b"1,2,3\na,b\n1,2\n3,4\n") == f"Line 1 of the file has 3 fields, but the table has 2 columns. {fix}"
     assert refusal(named(b"a\n1\n2,3\n4\n")) == (
-        f"Line 3 of the file 'f.csv' has 2 fields, but the table has 1 column. {fix}")
+        f"Line 3 of the file 'f.csv' has 2 fields, but the table has 1 column. {fix}"
+    )
     # a metadata line with text above the table may be wider: skipped, not refused
     assert read_series(b"Instrument,XYZ,v2\na,b\n1,2\n3,4\n").report.skipped_lines == 1
 
@@ -266,10 +297,11 @@ def test_extra_field_beyond_the_sniffed_sample_names_its_line() -> None:
 
 
 def test_an_extra_field_past_the_sniffed_sample_is_refused_by_line():
-    data = b"a,b\n" + b"1,2\n" * 20_000 + b"3,4,5\n6,7\n"     # 80 KB: past the 64 KB sample
+    data = b"a,b\n" + b"1,2\n" * 20_000 + b"3,4,5\n6,7\n"  # 80 KB: past the 64 KB sample
     assert refusal(named(data)) == (
         "Line 20,002 of the file 'f.csv' has 3 fields, but the table has 2 columns. Fix or remove that line "
-        "(look for an extra delimiter or a stray quote) and try again.")
+        "(look for an extra delimiter or a stray quote) and try again."
+    )
 
 
 # ------------------------------------------------------------------ metadata preambles
@@ -317,8 +349,11 @@ def test_utf16_without_bom_is_recognised() -> None:
 
 def test_utf32_and_utf8_bom_files_are_decoded_after_their_bom():
     text = "a,b\n1.5,2\n3,4.25\n"
-    for data in (b"\xff\xfe\x00\x00" + text.encode("utf-32-le"), b"\x00\x00\xfe\xff" + text.encode("utf-32-be"),
-                 b"\xef\xbb\xbf" + text.encode("utf-8")):
+    for data in (
+        b"\xff\xfe\x00\x00" + text.encode("utf-32-le"),
+        b"\x00\x00\xfe\xff" + text.encode("utf-32-be"),
+        b"\xef\xbb\xbf" + text.encode("utf-8"),
+    ):
         table = read_series(data)
         assert table.report.columns == ["a", "b"] and table.column("b").tolist() == [2.0, 4.25]
     assert read_series(b"\xff\xfe\x00\x00" + text.encode("utf-32-le")).report.encoding == "utf-32"

@@ -4,6 +4,7 @@ Real files come from the pinned wheels' own test data (scipy's WAV and MAT files
 TDMS files, pyarrow's Parquet files), read where pip installed them; the rest are written at
 test time by the format's own library (edfio, XlsxWriter, soundfile, h5py), never committed.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -138,8 +139,13 @@ def test_excel_header_detection_sheets_and_types(tmp_path: Path) -> None:
     path = tmp_path / "book.xlsx"
     with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
         pd.DataFrame({"note": ["rig 4"]}).to_excel(writer, sheet_name="About", index=False)
-        frame = pd.DataFrame({"Zeit": pd.date_range("2024-03-01", periods=200, freq="min"), "Druck [bar]": _sine(200),
-                              "n": np.arange(200)})
+        frame = pd.DataFrame(
+            {
+                "Zeit": pd.date_range("2024-03-01", periods=200, freq="min"),
+                "Druck [bar]": _sine(200),
+                "n": np.arange(200),
+            }
+        )
         frame.to_excel(writer, sheet_name="Messung", index=False, startrow=2)  # two rows of preamble above
         writer.sheets["Messung"].write(0, 0, "Instrument: P-300")
     raises_input_error(path, "sheet 'About'", "only 1 data row", part="About")
@@ -170,15 +176,24 @@ def test_hdf5_groups_and_matrices(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- write back: read -> write -> read equal
-def _round_trip(table, suffix: str):  # noqa: ANN001, ANN202
+def _round_trip(table, suffix: str):
     data = output_bytes(table, {}, suffix)
     return read_series(data if suffix != ".mat" else io.BytesIO(data), part=None)
 
 
-@pytest.mark.parametrize("maker, suffix", [
-    ("wav", ".wav"), ("flac", ".flac"), ("edf", ".edf"), ("tdms", ".tdms"), ("xlsx", ".xlsx"), ("h5", ".h5"),
-    ("mat", ".mat"), ("parquet", ".parquet"),
-])
+@pytest.mark.parametrize(
+    "maker, suffix",
+    [
+        ("wav", ".wav"),
+        ("flac", ".flac"),
+        ("edf", ".edf"),
+        ("tdms", ".tdms"),
+        ("xlsx", ".xlsx"),
+        ("h5", ".h5"),
+        ("mat", ".mat"),
+        ("parquet", ".parquet"),
+    ],
+)
 def test_round_trip_in_the_inputs_own_format(tmp_path: Path, maker: str, suffix: str) -> None:
     path = tmp_path / f"in{suffix}"
     if maker == "wav":
@@ -186,14 +201,20 @@ def test_round_trip_in_the_inputs_own_format(tmp_path: Path, maker: str, suffix:
     elif maker == "flac":
         import soundfile as sf
 
-        sf.write(path, np.stack([np.rint(3e5 * _sine(2000)), np.rint(1e5 * _sine(2000, seed=3))], 1).astype(np.int32)
-                 << 8, 22050, subtype="PCM_24")
+        sf.write(
+            path,
+            np.stack([np.rint(3e5 * _sine(2000)), np.rint(1e5 * _sine(2000, seed=3))], 1).astype(np.int32) << 8,
+            22050,
+            subtype="PCM_24",
+        )
     elif maker == "edf":
         path.write_bytes(craft.edf_file())
     elif maker == "tdms":
         path.write_bytes(craft.tdms_file())
     else:
-        source = pd.DataFrame({"t": np.arange(500) * 0.01, "a": np.round(_sine(500), 4), "b": np.round(_sine(500, seed=4), 3)})
+        source = pd.DataFrame(
+            {"t": np.arange(500) * 0.01, "a": np.round(_sine(500), 4), "b": np.round(_sine(500, seed=4), 3)}
+        )
         csv = read_series(source.to_csv(index=False).encode())
         path.write_bytes(output_bytes(csv, {}, suffix))
     table = read_series(path)
@@ -218,7 +239,7 @@ def test_wav_denoised_keeps_rate_and_integer_type(tmp_path: Path) -> None:
     src.write_bytes(craft.wav_file())
     table = read_series(src)
     den = table.column("ch1") * 0.5 + 0.3  # not integers: rounded on the way out
-    den[:3] = [1e9, -1e9, np.nan]           # clipped to int16; a gap is silence
+    den[:3] = [1e9, -1e9, np.nan]  # clipped to int16; a gap is silence
     assert write_like(tmp_path / "out.wav", table, {"ch1": den}) == "wav"
     info = sf.info(tmp_path / "out.wav")
     assert (info.samplerate, info.subtype, info.channels) == (8000, "PCM_16", 1)
@@ -233,11 +254,13 @@ def test_edf_denoised_replaces_the_signal_with_the_same_header(edf_path: Path, t
     out = tmp_path / "out.edf"
     write_like(out, table, {"EEG Fpz": den})
     src, new = edf_path.read_bytes(), out.read_bytes()
-    assert new[:256] == src[:256] and new[256:256 * 4] == src[256:256 * 4]  # header and signal headers as they were
+    assert new[:256] == src[:256] and new[256 : 256 * 4] == src[256 : 256 * 4]  # header and signal headers as they were
     back = read_series(out)
     assert np.abs(back.column("EEG Fpz") - den).max() < 0.01  # within the 16-bit quantisation
-    assert read_series(out, part="1 Hz: 'Temp'").column("Temp").tolist() == \
-        read_series(edf_path, part="1 Hz: 'Temp'").column("Temp").tolist()
+    assert (
+        read_series(out, part="1 Hz: 'Temp'").column("Temp").tolist()
+        == read_series(edf_path, part="1 Hz: 'Temp'").column("Temp").tolist()
+    )
     assert any("annotation" in n for n in back.report.notes)
 
 
@@ -250,7 +273,7 @@ def test_bdf_is_read_and_written_back_as_bdf(tmp_path: Path) -> None:
     edfio.Bdf([edfio.BdfSignal(wave, 256, label="EEG", physical_range=(-200, 200))]).write(buffer)
     table = read_series(buffer.getvalue())
     assert table.report.format == "edf" and table.report.details.startswith("BDF recording")
-    assert np.abs(table.column("EEG") - wave).max() < 1e-4   # 24-bit samples
+    assert np.abs(table.column("EEG") - wave).max() < 1e-4  # 24-bit samples
     out = tmp_path / "out.bdf"
     assert write_like(out, table, {"EEG": table.column("EEG") * 0.5}) == "edf"
     assert out.read_bytes()[:8] == b"\xffBIOSEMI"
@@ -275,7 +298,7 @@ def test_formula_like_names_stay_inert_in_csv_and_excel(tmp_path: Path) -> None:
         h5["+sig"] = _sine(100, seed=1)
     table = read_series(path)
     head = to_csv_bytes(table, {}).split(b"\n", 1)[0].decode()
-    assert all(cell.startswith(("'", '"\'')) for cell in head.split(",") if cell)
+    assert all(cell.startswith(("'", "\"'")) for cell in head.split(",") if cell)
     write_like(tmp_path / "f.xlsx", table, {})
     from python_calamine import CalamineWorkbook
 
@@ -290,7 +313,7 @@ def test_formats_without_a_writer_say_so() -> None:
 
 
 # --------------------------------------------------------------------------- CLI and batch
-def test_cli_picks_the_output_format_by_extension(tmp_path: Path, cli) -> None:  # noqa: ANN001
+def test_cli_picks_the_output_format_by_extension(tmp_path: Path, cli) -> None:
     (tmp_path / "rec.edf").write_bytes(craft.edf_file(60))
     res = cli("denoise", "rec.edf", "-o", "out.edf", "--model", "none")
     assert res.returncode == 0, res.stderr
@@ -324,7 +347,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, c
     return folder, {c.name: c for c in craft.craft_formats(folder)}
 
 
-def test_every_hostile_instrument_file_is_refused_in_one_line(hostile) -> None:  # noqa: ANN001
+def test_every_hostile_instrument_file_is_refused_in_one_line(hostile) -> None:
     folder, files = hostile
     assert len(files) >= 15
     for name, c in files.items():
@@ -334,21 +357,24 @@ def test_every_hostile_instrument_file_is_refused_in_one_line(hostile) -> None: 
             read_series(folder / name)
 
 
-@pytest.mark.parametrize("name, words", [
-    ("sparse.xlsx", ["17,179,869,184 cells", "limit"]),
-    ("repeat_bomb.ods", ["99,614,720 cells"]),
-    ("declared_huge.xlsx", ["4,096 MB", "limit"]),
-    ("zip_bomb.xlsx", ["Excel workbook", "larger than its declared"]),
-    ("records_1e9.edf", ["1,000,000,000 data records", "limit"]),
-    ("records_50k.edf", ["50,000 data records", "holds only 10"]),
-    ("shape_bomb.h5", ["10,000,000,000 values"]),
-    ("links.h5", ["no dataset or group"]),
-    ("claims_4gb.wav", ["4,294,967,040 bytes", "cut short"]),
-    ("huge_segment.tdms", ["Segment 1", "1,125,899,906,842,624 bytes"]),
-    ("zlib_bomb.mat", ["compressed variable", "limit"]),
-    ("rows_30m.parquet", ["30,000,000 rows"]),
-])
-def test_hostile_files_are_refused_before_memory_is_spent(hostile, name: str, words: list[str]) -> None:  # noqa: ANN001
+@pytest.mark.parametrize(
+    "name, words",
+    [
+        ("sparse.xlsx", ["17,179,869,184 cells", "limit"]),
+        ("repeat_bomb.ods", ["99,614,720 cells"]),
+        ("declared_huge.xlsx", ["4,096 MB", "limit"]),
+        ("zip_bomb.xlsx", ["Excel workbook", "larger than its declared"]),
+        ("records_1e9.edf", ["1,000,000,000 data records", "limit"]),
+        ("records_50k.edf", ["50,000 data records", "holds only 10"]),
+        ("shape_bomb.h5", ["10,000,000,000 values"]),
+        ("links.h5", ["no dataset or group"]),
+        ("claims_4gb.wav", ["4,294,967,040 bytes", "cut short"]),
+        ("huge_segment.tdms", ["Segment 1", "1,125,899,906,842,624 bytes"]),
+        ("zlib_bomb.mat", ["compressed variable", "limit"]),
+        ("rows_30m.parquet", ["30,000,000 rows"]),
+    ],
+)
+def test_hostile_files_are_refused_before_memory_is_spent(hostile, name: str, words: list[str]) -> None:
     folder, _ = hostile
     tracemalloc.start()
     try:
@@ -360,7 +386,7 @@ def test_hostile_files_are_refused_before_memory_is_spent(hostile, name: str, wo
     assert peak < 40 * 1024**2, f"{peak:,} bytes for {name}"
 
 
-def test_ods_trailing_empty_rows_are_not_counted(hostile) -> None:  # noqa: ANN001
+def test_ods_trailing_empty_rows_are_not_counted(hostile) -> None:
     folder, _ = hostile
     table = read_series(folder / "valid.ods")
     assert table.report.format == "ods" and len(table.values) == 60
@@ -377,7 +403,7 @@ def test_hdf5_links_out_of_the_file_are_never_followed(tmp_path: Path, monkeypat
     opened: list[str] = []
     real = h5py.File
 
-    def spy(name, *args, **kwargs):  # noqa: ANN001, ANN202
+    def spy(name, *args, **kwargs):
         opened.append(str(name))
         return real(name, *args, **kwargs)
 
@@ -391,7 +417,7 @@ def test_missing_optional_obspy_is_one_clear_line(tmp_path: Path, monkeypatch: p
 
     real_import = builtins.__import__
 
-    def no_obspy(name, *args, **kwargs):  # noqa: ANN001, ANN202
+    def no_obspy(name, *args, **kwargs):
         if name == "obspy":
             raise ImportError("No module named 'obspy'")
         return real_import(name, *args, **kwargs)

@@ -118,15 +118,18 @@ def test_missing_path_and_folder(tmp_path: Path) -> None:
 
 def test_paths_that_are_not_files_are_named(tmp_path):
     assert refusal(tmp_path / "none.csv") == (
-        f"The file {str(tmp_path / 'none.csv')!r} does not exist. Check the path and try again.")
+        f"The file {str(tmp_path / 'none.csv')!r} does not exist. Check the path and try again."
+    )
     folder = tmp_path / "data"
     folder.mkdir()
     assert refusal(folder) == "'data' is a folder, not a file. Choose a CSV file."
     fifo = tmp_path / "pipe.csv"
     os.mkfifo(fifo)
     assert refusal(fifo) == "'pipe.csv' is not a regular file (a pipe or a device?). Choose a CSV file."
-    assert refusal("a,b\n1,2") == ("read_series was given CSV text instead of a file path. "
-                                    "Pass the content as bytes (text.encode()) or save it to a file first.")
+    assert refusal("a,b\n1,2") == (
+        "read_series was given CSV text instead of a file path. "
+        "Pass the content as bytes (text.encode()) or save it to a file first."
+    )
     assert refusal(12, TypeError) == "read_series expects a path, bytes or a binary file object, not int."
 
 
@@ -145,8 +148,12 @@ def test_system_files_are_refused_without_their_content(tmp_path: Path) -> None:
         with open(big, "wb") as fh:
             fh.truncate(3 * 1024**2)  # sparse: 3 MB of NULs, refused by size below before a byte is read
         (tmp_path / "link.csv").symlink_to(big)
-        for path, kwargs in (("/etc/passwd", {}), ("/proc/self/environ", {}), ("/dev/zero", {}),
-                             (str(tmp_path / "link.csv"), {"max_bytes": 1024**2})):
+        for path, kwargs in (
+            ("/etc/passwd", {}),
+            ("/proc/self/environ", {}),
+            ("/dev/zero", {}),
+            (str(tmp_path / "link.csv"), {"max_bytes": 1024**2}),
+        ):
             if not os.path.exists(path):
                 continue
             with pytest.raises(InputError) as info:
@@ -161,27 +168,30 @@ def test_system_files_are_refused_without_their_content(tmp_path: Path) -> None:
 def test_an_upload_is_sized_before_it_is_read_and_read_from_its_start():
     big = _Upload(b"a\n1\n", size=3 * MB)
     assert refusal(big, max_bytes=2 * MB) == (
-        "The file 'data.csv' is 3.0 MB, more than the limit of 2.0 MB. Split it into smaller files or keep fewer columns.")
+        "The file 'data.csv' is 3.0 MB, more than the limit of 2.0 MB. Split it into smaller files or keep fewer columns."
+    )
     assert big.reads == 0
     up = _Upload(b"a\n1\n2\n3\n")
-    up.read(3)                                    # a preview read part of it
+    up.read(3)  # a preview read part of it
     table = read_series(up)
     assert table.column("a").tolist() == [1.0, 2.0, 3.0]
-    assert _Upload(b"a\n1\n2\n", size=True).size is True and read_series(_Upload(b"a\n1\n2\n", size=True)).report.rows == 2
+    assert (
+        _Upload(b"a\n1\n2\n", size=True).size is True and read_series(_Upload(b"a\n1\n2\n", size=True)).report.rows == 2
+    )
 
 
 def test_a_buffer_without_size_is_sized_by_seeking_or_by_reading():
-    buf = io.BytesIO(b"a\n" + b"1\n" * 600)       # 1,202 bytes
+    buf = io.BytesIO(b"a\n" + b"1\n" * 600)  # 1,202 bytes
     assert guards._buffer_size(buf) == 1202
     buf.seek(5)
-    assert guards._buffer_size(buf) == 1202 and buf.tell() == 5   # the position is put back
+    assert guards._buffer_size(buf) == 1202 and buf.tell() == 5  # the position is put back
     assert guards._buffer_size(_Stream(b"abc")) is None
     assert guards._buffer_size(_Upload(b"abc", size=7)) == 7
     assert refusal(io.BytesIO(b"a\n" + b"1\n" * 600), max_bytes=1000).startswith("The file is 0.0 MB")
     # no size, no seek: read max_bytes + 1 and refuse what is still too long
     assert refusal(_Stream(b"a\n" + b"1\n" * 600), max_bytes=1000).startswith("The file is 0.0 MB")
     assert read_series(_Stream(b"a\n" + b"1\n" * 600), max_bytes=1202).report.rows == 600
-    assert read_series(io.StringIO("a\n1\n2\n")).report.rows == 2            # text buffers are encoded
+    assert read_series(io.StringIO("a\n1\n2\n")).report.rows == 2  # text buffers are encoded
 
 
 def test_broken_file_objects_get_a_message():
@@ -203,10 +213,13 @@ def test_broken_file_objects_get_a_message():
 # ------------------------------------------------------------------ size, checked before reading
 def test_size_refusals_give_both_sizes_in_mb():
     assert refusal(b"1\n" * (MB // 2 + 100_000), max_bytes=MB // 2) == (
-        "The file is 1.2 MB, more than the limit of 0.5 MB. Split it into smaller files or keep fewer columns.")
+        "The file is 1.2 MB, more than the limit of 0.5 MB. Split it into smaller files or keep fewer columns."
+    )
     err = guards._too_big(1536 * MB, 1024 * MB, "big.csv")
-    assert str(err) == ("The file 'big.csv' is 1,536.0 MB, more than the limit of 1,024.0 MB. "
-                        "Split it into smaller files or keep fewer columns.")
+    assert str(err) == (
+        "The file 'big.csv' is 1,536.0 MB, more than the limit of 1,024.0 MB. "
+        "Split it into smaller files or keep fewer columns."
+    )
     # exactly at the limit is read
     assert read_series(b"a\n1\n2\n", max_bytes=6).report.rows == 2
     assert "is 0.0 MB" in refusal(b"a\n1\n2\n", max_bytes=5)
@@ -214,11 +227,12 @@ def test_size_refusals_give_both_sizes_in_mb():
 
 def test_a_path_over_the_limit_is_refused_by_its_size(tmp_path):
     path = tmp_path / "big.csv"
-    path.write_bytes(b"a\n" + b"1.5\n" * 400_000)               # 1.5 MB
+    path.write_bytes(b"a\n" + b"1.5\n" * 400_000)  # 1.5 MB
     assert refusal(path, max_bytes=MB) == (
-        "The file 'big.csv' is 1.5 MB, more than the limit of 1.0 MB. Split it into smaller files or keep fewer columns.")
+        "The file 'big.csv' is 1.5 MB, more than the limit of 1.0 MB. Split it into smaller files or keep fewer columns."
+    )
     small = tmp_path / "small.csv"
-    small.write_bytes(b"a\n" + b"1\n" * 100_000)                 # read in steps of at least 64 KB
+    small.write_bytes(b"a\n" + b"1\n" * 100_000)  # read in steps of at least 64 KB
     assert read_series(small).report.rows == 100_000
     assert read_series(str(small), max_bytes=small.stat().st_size).report.rows == 100_000
 
@@ -281,7 +295,12 @@ def test_million_rows_read_fast_and_correctly(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ binary and compressed files
 @pytest.mark.parametrize("magic, what, todo", guards._MAGIC)
 def test_every_known_binary_format_is_named(magic, what, todo):
-    assert refusal(magic + b"\x00rest of the file", ) == f"The file looks like {what}, not a CSV text file. {todo}"
+    assert (
+        refusal(
+            magic + b"\x00rest of the file",
+        )
+        == f"The file looks like {what}, not a CSV text file. {todo}"
+    )
 
 
 def test_empty_bzip2_and_html_files_are_named():
@@ -289,9 +308,11 @@ def test_empty_bzip2_and_html_files_are_named():
         assert refusal(empty) == "The file is empty. Choose a CSV file with at least one column of numbers."
     assert refusal(b"BZh91AY&SY\x00\x01") == (
         "The file looks like a bzip2-compressed file. It is a compressed file: unzip it first and choose the CSV "
-        "file inside.")
+        "file inside."
+    )
     assert refusal(b"\n  <!DOCTYPE HTML><html>") == (
-        "The file looks like a web page (HTML), not a CSV file. Download the data itself as CSV and choose that file.")
+        "The file looks like a web page (HTML), not a CSV file. Download the data itself as CSV and choose that file."
+    )
     assert refusal(b"<HTML><body>1,2</body>").startswith("The file looks like a web page")
 
 
@@ -329,21 +350,23 @@ def test_gzip_is_refused_not_decompressed(tmp_path: Path) -> None:
 
 
 def test_text_likeness_counts_control_characters_against_the_length():
-    ok, bad = "a\n" + "1\n" * 49, "a\n" + "1\n" * 549        # 100 and 1,100 characters
-    assert guards.looks_like_text(ok[:-2] + "\x01\x02")            # 2 controls: allowed in a short text
+    ok, bad = "a\n" + "1\n" * 49, "a\n" + "1\n" * 549  # 100 and 1,100 characters
+    assert guards.looks_like_text(ok[:-2] + "\x01\x02")  # 2 controls: allowed in a short text
     assert not guards.looks_like_text(ok[:-3] + "\x01\x02\x03")
-    assert guards.looks_like_text(bad[:-11] + "\x01" * 11)         # 11 of 1,100: 1 %, allowed
+    assert guards.looks_like_text(bad[:-11] + "\x01" * 11)  # 11 of 1,100: 1 %, allowed
     assert not guards.looks_like_text(bad[:-12] + "\x01" * 12)
-    assert guards.looks_like_text("\t\f\v\r\n" * 20)              # whitespace controls do not count
-    assert not guards.looks_like_text("a\n1\n2\n\x7f\x7f\x7f")      # DEL counts
-    assert not guards.looks_like_text("a,b\n1,2\n\x00")               # one NUL is enough
-    assert guards.looks_like_text("x" * 97 + "\ufffd" * 7)          # 104 // 20 + 2 = 7 replacement chars
+    assert guards.looks_like_text("\t\f\v\r\n" * 20)  # whitespace controls do not count
+    assert not guards.looks_like_text("a\n1\n2\n\x7f\x7f\x7f")  # DEL counts
+    assert not guards.looks_like_text("a,b\n1,2\n\x00")  # one NUL is enough
+    assert guards.looks_like_text("x" * 97 + "\ufffd" * 7)  # 104 // 20 + 2 = 7 replacement chars
     assert not guards.looks_like_text("x" * 96 + "\ufffd" * 8)
     # the refusal names the formats that are read (the reader words it: it knows the registry)
-    assert refusal(named(b"a\n1\n2\n\x01\x02\x03", "f.csv")) == ("The file 'f.csv' does not look like a text file (it contains binary data), nor like "
-                              "a format read here (.xlsx, .xlsm, .xls, .ods, .parquet, .pq, .h5, .hdf5, .hdf, .he5, "
-                              ".mat, .wav, .wave, .flac, .tdms, .edf, .bdf, .mseed, .miniseed, .ms, .sac). Choose a "
-                              "CSV file, or export your data as CSV from the program that made it.")
+    assert refusal(named(b"a\n1\n2\n\x01\x02\x03", "f.csv")) == (
+        "The file 'f.csv' does not look like a text file (it contains binary data), nor like "
+        "a format read here (.xlsx, .xlsm, .xls, .ods, .parquet, .pq, .h5, .hdf5, .hdf, .he5, "
+        ".mat, .wav, .wave, .flac, .tdms, .edf, .bdf, .mseed, .miniseed, .ms, .sac). Choose a "
+        "CSV file, or export your data as CSV from the program that made it."
+    )
 
 
 # ------------------------------------------------------------------ long lines: which line, and the limit
@@ -364,7 +387,8 @@ def test_the_overlong_line_is_named_by_its_number(newline):
     data = newline.join(rows) + newline
     assert refusal(data, max_line_chars=20) == (
         "Line 4 of the file is longer than 20 characters, so it is not a table with one row per line. "
-        "Check that you chose the right file, or put each measurement on its own line.")
+        "Check that you chose the right file, or put each measurement on its own line."
+    )
     # the last line, without a line break after it
     assert refusal(newline.join(rows[:3] + [b"9" * 21]), max_line_chars=20).startswith("Line 4 of the file is")
     # exactly at the limit is fine
@@ -387,7 +411,7 @@ def test_line_lengths_count_code_units_after_the_bom():
 
 
 def test_a_long_line_is_found_across_scan_chunks(monkeypatch):
-    monkeypatch.setattr(guards, "SCAN_CHUNK", 16)        # many chunks from a small file
+    monkeypatch.setattr(guards, "SCAN_CHUNK", 16)  # many chunks from a small file
     lines = [b"a"] + [b"1"] * 40 + [b"2" * 25] + [b"3"] * 5
     data = b"\n".join(lines) + b"\n"
     assert refusal(data, max_line_chars=24).startswith("Line 42 of the file is longer than 24 characters")
@@ -397,9 +421,9 @@ def test_a_long_line_is_found_across_scan_chunks(monkeypatch):
     assert refusal(data, max_line_chars=39).startswith("Line 3 of the file")
     assert read_series(data, max_line_chars=40).report.rows == 3
     enc = Encoding("utf-8", "utf-8", 0, 1)
-    guards.check_line_lengths(b"ab\n" * 20, enc, 2, None)                       # many chunks, none too long
+    guards.check_line_lengths(b"ab\n" * 20, enc, 2, None)  # many chunks, none too long
     with pytest.raises(InputError, match="Line 21 of"):
-        guards.check_line_lengths(b"ab\n" * 20 + b"abc", enc, 2, None)          # the tail after the last break
+        guards.check_line_lengths(b"ab\n" * 20 + b"abc", enc, 2, None)  # the tail after the last break
 
 
 # ------------------------------------------------------------------ columns
@@ -416,16 +440,19 @@ def test_too_many_columns_names_both_counts():
     row = ",".join(["1"] * 1200).encode()
     assert refusal(row + b"\n" + row + b"\n") == (
         "The file has 1,200 columns; at most 1,000 are supported. Remove unused columns or split the file, "
-        "then try again.")
+        "then try again."
+    )
     assert read_series(b"1,2,3\n4,5,6\n", max_columns=3).values.shape == (2, 3)
 
 
 def test_refusals_of_a_named_file_carry_its_name():
     assert refusal(named(b"a\n1\n" + b"2" * 30 + b"\n"), max_line_chars=20).startswith(
-        "Line 3 of the file 'f.csv' is longer than 20 characters")
+        "Line 3 of the file 'f.csv' is longer than 20 characters"
+    )
     row = ",".join(["1"] * 12).encode()
     assert refusal(named(row + b"\n" + row + b"\n"), max_columns=10).startswith(
-        "The file 'f.csv' has 12 columns; at most 10 are supported.")
+        "The file 'f.csv' has 12 columns; at most 10 are supported."
+    )
 
 
 # ------------------------------------------------------------------ the time budget
@@ -438,9 +465,10 @@ def test_a_spent_time_budget_stops_the_read_saying_where():
             guards.tick("sniffing the format")
         assert str(err.value) == (
             "Reading the file 'slow.csv' took longer than 2.5 s (while sniffing the format), so it was stopped. "
-            "A table of numbers reads much faster: check that this is the right file, or split it into smaller files.")
+            "A table of numbers reads much faster: check that this is the right file, or split it into smaller files."
+        )
         budget.deadline = time.monotonic() + 3600.0
-        guards.tick("anything")                      # time left: no error
+        guards.tick("anything")  # time left: no error
         budget.deadline = None
         guards.tick("anything")
     finally:
@@ -455,11 +483,13 @@ def test_a_read_over_its_time_budget_stops_with_a_clear_message() -> None:
 
 def test_digit_runs_read_in_bounded_time() -> None:
     """A 200 KB run of digits and a letter: ~40 minutes with the old patterns; a 120 s hang guard here."""
-    code = ("from denoiser.io import read_series; import sys\n"
-            "rows = '\\n'.join(f'{i},{i}' for i in range(5))\n"
-            "for sep in (',', ';'):\n"
-            "    data = f't{sep}v\\n{rows.replace(\",\", sep)}\\n5{sep}' + '1' * 200_000 + 'a\\n'\n"
-            "    print(read_series(data.encode()).report.columns)\n")
+    code = (
+        "from denoiser.io import read_series; import sys\n"
+        "rows = '\\n'.join(f'{i},{i}' for i in range(5))\n"
+        "for sep in (',', ';'):\n"
+        "    data = f't{sep}v\\n{rows.replace(\",\", sep)}\\n5{sep}' + '1' * 200_000 + 'a\\n'\n"
+        "    print(read_series(data.encode()).report.columns)\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split("\n")[:2] == ["['v']", "['v']"]

@@ -44,10 +44,12 @@ def test_several_channels_and_text_column_dropped() -> None:
 def test_left_out_columns_are_noted_in_singular_and_plural():
     assert read_notes(b"a,b,c\n1,x,\n2,y,\n3,z,\n") == [
         "Left out the text column 'b', because only numbers can be denoised.",
-        "Left out the empty column 'c', because no cell holds a finite number."]
+        "Left out the empty column 'c', because no cell holds a finite number.",
+    ]
     assert read_notes(b"a,b,c,d,e\n1,x,p,,\n2,y,q,,\n3,z,r,,\n") == [
         "Left out the text columns 'b', 'c', because only numbers can be denoised.",
-        "Left out the empty columns 'd', 'e', because no cell holds a finite number."]
+        "Left out the empty columns 'd', 'e', because no cell holds a finite number.",
+    ]
 
 
 def test_column_lookup_names_available_columns() -> None:
@@ -58,13 +60,16 @@ def test_column_lookup_names_available_columns() -> None:
 
 
 def test_a_missing_column_lists_the_ones_there():
-    table = SeriesTable(pd.DataFrame({"a": [1, 2], "b b": [3.5, 4.0]}), None,
-                        ReadReport(2, ["a", "b b"], ",", ".", "utf-8", True, 0, None, None))
+    table = SeriesTable(
+        pd.DataFrame({"a": [1, 2], "b b": [3.5, 4.0]}),
+        None,
+        ReadReport(2, ["a", "b b"], ",", ".", "utf-8", True, 0, None, None),
+    )
     col = table.column("a")
     assert col.dtype == np.float64 and col.tolist() == [1.0, 2.0]
     col = table.column("b b")
     col[0] = 9.0
-    assert table.values["b b"].iloc[0] == 3.5             # a copy, not a view of the table
+    assert table.values["b b"].iloc[0] == 3.5  # a copy, not a view of the table
     with pytest.raises(InputError) as err:
         table.column("c")
     assert str(err.value) == "There is no value column named 'c'. Choose one of: 'a', 'b b'."
@@ -92,10 +97,7 @@ def test_long_gaps_stay_missing_and_are_reported() -> None:
     assert pressure[[2, 4]].tolist() == [102.0, 104.0]  # single gaps are still filled
     assert table.report.missing["pressure"] == 12
     assert table.report.filled["pressure"] == 2
-    assert any(
-        "'pressure' has 1 gap longer than 3 values (10 values in all)" in note
-        for note in table.report.notes
-    )
+    assert any("'pressure' has 1 gap longer than 3 values (10 values in all)" in note for note in table.report.notes)
 
 
 def test_gap_of_exactly_max_gap_is_filled() -> None:
@@ -109,12 +111,13 @@ def test_max_gap_zero_fills_nothing() -> None:
 
 
 def test_edge_gaps_are_noted_with_counts_and_the_column():
-    tail = ("left as missing (NaN), because values before the first or after the last measurement are not "
-            "extrapolated.")
+    tail = "left as missing (NaN), because values before the first or after the last measurement are not extrapolated."
     assert read_notes(b"a,b\n,1\n,2\n3,3\n4,4\n5,5\n,6\n") == [
-        f"'a' has 2 missing values at the start and 1 at the end; they were {tail}"]
+        f"'a' has 2 missing values at the start and 1 at the end; they were {tail}"
+    ]
     assert read_notes(b"a,b\n,1\n3,3\n4,4\n5,5\n,6\n,7\n") == [
-        f"'a' has 1 missing value at the start and 2 at the end; they were {tail}"]
+        f"'a' has 1 missing value at the start and 2 at the end; they were {tail}"
+    ]
     assert read_notes(b"a,b\n3,3\n4,4\n5,5\n,6\n") == [f"'a' has 1 missing value at the end; it was {tail}"]
     assert read_notes(b"a,b\n3,3\n4,4\n5,5\n,6\n,7\n") == [f"'a' has 2 missing values at the end; they were {tail}"]
 
@@ -140,8 +143,7 @@ def test_absurd_and_infinite_values_become_gaps_with_a_note() -> None:
     cells = [repr(float(v)) for v in y]
     cells[10], cells[50], cells[90], cells[120] = "1e308", "-1e308", "inf", "-1.29e293"
     cells[150] = "1e6"  # a big spike (1e7 robust scales) is data, not a glitch: kept
-    table = read_series(("t,y\n" + "\n".join(f"{i},{c}" for i, c in enumerate(cells)) + "\n").encode(),
-                        max_gap=0)
+    table = read_series(("t,y\n" + "\n".join(f"{i},{c}" for i, c in enumerate(cells)) + "\n").encode(), max_gap=0)
     out = table.column("y")
     assert np.isnan(out[[10, 50, 90, 120]]).all()
     assert out[150] == 1e6 and np.isfinite(np.delete(out, [10, 50, 90, 120])).all()
@@ -158,16 +160,26 @@ def test_unparseable_cells_count_as_missing() -> None:
 
 
 def test_cells_set_to_missing_are_counted_in_singular_and_plural():
-    gap1, gaps2 = "Filled 1 short gap (1 value) in 'a' by linear interpolation.", \
-        "Filled 2 short gaps (2 values) in 'a' by linear interpolation."
-    assert read_notes(b"a\n1\nx\n3\n4\n5\n") == ["1 cell in 'a' did not contain a number and was treated as missing.", gap1]
+    gap1, gaps2 = (
+        "Filled 1 short gap (1 value) in 'a' by linear interpolation.",
+        "Filled 2 short gaps (2 values) in 'a' by linear interpolation.",
+    )
+    assert read_notes(b"a\n1\nx\n3\n4\n5\n") == [
+        "1 cell in 'a' did not contain a number and was treated as missing.",
+        gap1,
+    ]
     assert read_notes(b"a\n1\n2\nx\n3\ny\n5\n6\n7\n") == [
-        "2 cells in 'a' did not contain a number and were treated as missing.", gaps2]
+        "2 cells in 'a' did not contain a number and were treated as missing.",
+        gaps2,
+    ]
     assert read_notes(b"a\n1\ninf\n3\n4\n5\n") == ["1 infinite value (inf/-inf) in 'a' was treated as missing.", gap1]
     assert read_notes(b"a\n1\ninf\n3\n-inf\n5\n") == [
-        "2 infinite values (inf/-inf) in 'a' were treated as missing.", gaps2]
-    absurd = ("in 'a' (more than 1e+15 times the column's typical spread from its median, e.g. 1e308) "
-              "{} treated as missing.")
+        "2 infinite values (inf/-inf) in 'a' were treated as missing.",
+        gaps2,
+    ]
+    absurd = (
+        "in 'a' (more than 1e+15 times the column's typical spread from its median, e.g. 1e308) {} treated as missing."
+    )
     # 1e20 is absurd only against the column's robust spread (1.4826 * MAD), not by its size alone
     assert read_notes(b"a\n1\n2\n1e20\n3\n4\n5\n6\n") == ["1 absurd value " + absurd.format("was"), gap1]
     assert read_notes(b"a\n1\n1e300\n3\n1e301\n5\n6\n7\n") == ["2 absurd values " + absurd.format("were"), gaps2]
@@ -188,9 +200,20 @@ def test_summary_is_plain_text() -> None:
 
 
 def test_report_summary_word_for_word():
-    r = ReadReport(rows=1234, columns=["a"], delimiter=";", decimal=",", encoding="utf-8", header=True,
-                   skipped_lines=1, time_column="t", time_kind="datetime", missing={"a": 1200, "b": 0},
-                   filled={"a": 1100}, notes=["A note."])
+    r = ReadReport(
+        rows=1234,
+        columns=["a"],
+        delimiter=";",
+        decimal=",",
+        encoding="utf-8",
+        header=True,
+        skipped_lines=1,
+        time_column="t",
+        time_kind="datetime",
+        missing={"a": 1200, "b": 0},
+        filled={"a": 1100},
+        notes=["A note."],
+    )
     assert r.summary().split("\n") == [
         "Read 1,234 rows and 1 value column: 'a'.",
         "Format: semicolon-separated, decimal comma, utf-8 encoding, with a header row; skipped 1 metadata line.",
@@ -198,21 +221,53 @@ def test_report_summary_word_for_word():
         "Missing values: 'a': 1,200 (1,100 filled).",
         "A note.",
     ]
-    r = ReadReport(rows=20, columns=["a", "b"], delimiter="|", decimal=".", encoding="cp1252", header=False,
-                   skipped_lines=2, time_column="t", time_kind="seconds", missing={"a": 3, "b": 2}, filled={"b": 2})
+    r = ReadReport(
+        rows=20,
+        columns=["a", "b"],
+        delimiter="|",
+        decimal=".",
+        encoding="cp1252",
+        header=False,
+        skipped_lines=2,
+        time_column="t",
+        time_kind="seconds",
+        missing={"a": 3, "b": 2},
+        filled={"b": 2},
+    )
     assert r.summary().split("\n") == [
         "Read 20 rows and 2 value columns: 'a', 'b'.",
         "Format: '|'-separated, decimal point, cp1252 encoding, without a header row; skipped 2 metadata lines.",
         "Time column: 't' (numeric, increasing).",
         "Missing values: 'a': 3 (0 filled); 'b': 2 (2 filled).",
     ]
-    r = ReadReport(rows=5, columns=[], delimiter="\t", decimal=".", encoding="utf-16", header=False,
-                   skipped_lines=0, time_column=None, time_kind=None, missing={"a": 0})
-    assert r.summary() == ("Read 5 rows and 0 value columns: .\n"
-                           "Format: tab-separated, decimal point, utf-16 encoding, without a header row.")
-    r = ReadReport(rows=1, columns=["a"], delimiter=",", decimal=".", encoding="utf-8", header=True,
-                   skipped_lines=0, time_column=None, time_kind=None)
-    assert r.summary().split("\n")[0] == "Read 1 row and 1 value column: 'a'."   # not "1 rows"
+    r = ReadReport(
+        rows=5,
+        columns=[],
+        delimiter="\t",
+        decimal=".",
+        encoding="utf-16",
+        header=False,
+        skipped_lines=0,
+        time_column=None,
+        time_kind=None,
+        missing={"a": 0},
+    )
+    assert r.summary() == (
+        "Read 5 rows and 0 value columns: .\n"
+        "Format: tab-separated, decimal point, utf-16 encoding, without a header row."
+    )
+    r = ReadReport(
+        rows=1,
+        columns=["a"],
+        delimiter=",",
+        decimal=".",
+        encoding="utf-8",
+        header=True,
+        skipped_lines=0,
+        time_column=None,
+        time_kind=None,
+    )
+    assert r.summary().split("\n")[0] == "Read 1 row and 1 value column: 'a'."  # not "1 rows"
 
 
 def test_counts_and_file_names_read_as_sentences():
@@ -261,21 +316,27 @@ def test_comments_only() -> None:
 def test_no_value_column_refusals_name_the_columns_and_the_file():
     assert refusal(named(b"t,a,b\n1,x,p\n2,y,q\n3,z,r\n")) == (
         "The file 'f.csv' has no numeric value column: 'a', 'b' contain text, not numbers. "
-        "Choose a CSV file with at least one column of numbers.")
+        "Choose a CSV file with at least one column of numbers."
+    )
     assert refusal(named(b"t,a\n1,x\n2,y\n3,z\n")) == (
         "The file 'f.csv' has no numeric value column: 'a' contains text, not numbers. "
-        "Choose a CSV file with at least one column of numbers.")
+        "Choose a CSV file with at least one column of numbers."
+    )
     assert refusal(named(b"t,a,b\n1,,\n2,,\n3,,\n")) == (
         "Every cell in columns 'a', 'b' of the file 'f.csv' is empty or NaN, so there is nothing to denoise. "
-        "Choose a file whose columns contain measurements.")
+        "Choose a file whose columns contain measurements."
+    )
     assert refusal(named(b"t,a\n1,\n2,\n3,\n")).startswith("Every cell in column 'a' of the file 'f.csv' is empty")
     assert refusal(named(b"time\n0\n1\n2\n")) == (
         "The file 'f.csv' has a time column ('time') but no column of measurements. "
-        "Choose a file with at least one column of numbers next to the time.")
+        "Choose a file with at least one column of numbers next to the time."
+    )
     assert refusal(named(b"a\n1\n")) == (
-        "The file 'f.csv' has only 1 data row, but denoising needs at least 2 rows. Choose a file with more measurements.")
+        "The file 'f.csv' has only 1 data row, but denoising needs at least 2 rows. Choose a file with more measurements."
+    )
     assert refusal(named(b"a\n")) == (
-        "The file 'f.csv' has a header ('a') but no data rows. Add at least 2 rows of numbers below the header.")
+        "The file 'f.csv' has a header ('a') but no data rows. Add at least 2 rows of numbers below the header."
+    )
 
 
 def test_files_without_a_table_say_what_they_hold():
@@ -284,27 +345,42 @@ def test_files_without_a_table_say_what_they_hold():
     assert refusal(b"a,b\nx,p\ny,q\nz,r\n") == f"The file contains only text and no numbers. {choose}"
     assert refusal(named(b"text line\n" * 8000)) == (
         "The file 'f.csv' has no rows of numbers in its first 64 KB. "
-        "Remove the long text at the top or choose the file with the measured values.")
+        "Remove the long text at the top or choose the file with the measured values."
+    )
     assert refusal(b"a,b\n,\nNA,nan\n") == (
         "Every value in the file is empty or NaN, so there is nothing to denoise. "
-        "Choose a file whose columns contain measurements.")
+        "Choose a file whose columns contain measurements."
+    )
 
 
 def test_input_error_is_a_value_error() -> None:
     assert issubclass(InputError, ValueError)
 
 
-@pytest.mark.parametrize("error, expected", [
-    (RecursionError(), "The file 'f.csv' is structured too deeply to be read as a table. "
-                       "Check that it is a plain-text CSV file."),
-    (pd.errors.ParserError("Expected 2 fields in line 5, saw 3"),
-     "Line 5 of the file 'f.csv' has 3 fields, but the table has 2 columns. Fix or remove that line "
-     "(look for an extra delimiter or a stray quote) and try again."),
-    (ValueError("  short reason  "), "The file 'f.csv' could not be read as a table of numbers (short reason). "
-                                     "Check that it is a plain-text CSV file with one row per line."),
-    (ValueError("x" * 200), "The file 'f.csv' could not be read as a table of numbers (" + "x" * 119 + "…). "
-                            "Check that it is a plain-text CSV file with one row per line."),
-])
+@pytest.mark.parametrize(
+    "error, expected",
+    [
+        (
+            RecursionError(),
+            "The file 'f.csv' is structured too deeply to be read as a table. Check that it is a plain-text CSV file.",
+        ),
+        (
+            pd.errors.ParserError("Expected 2 fields in line 5, saw 3"),
+            "Line 5 of the file 'f.csv' has 3 fields, but the table has 2 columns. Fix or remove that line "
+            "(look for an extra delimiter or a stray quote) and try again.",
+        ),
+        (
+            ValueError("  short reason  "),
+            "The file 'f.csv' could not be read as a table of numbers (short reason). "
+            "Check that it is a plain-text CSV file with one row per line.",
+        ),
+        (
+            ValueError("x" * 200),
+            "The file 'f.csv' could not be read as a table of numbers (" + "x" * 119 + "…). "
+            "Check that it is a plain-text CSV file with one row per line.",
+        ),
+    ],
+)
 def test_a_failure_inside_the_reader_is_an_input_error_with_a_short_reason(monkeypatch, error, expected):
     from denoiser.io import reader
 
@@ -313,7 +389,7 @@ def test_a_failure_inside_the_reader_is_an_input_error_with_a_short_reason(monke
 
     monkeypatch.setattr(reader, "read_text_table", fail)
     assert refusal(named(b"a\n1\n2\n")) == expected
-    assert guards.BUDGET.deadline is None                   # the budget is cleared however the read ends
+    assert guards.BUDGET.deadline is None  # the budget is cleared however the read ends
 
 
 # ------------------------------------------------------------------ random input never crashes

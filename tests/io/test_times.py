@@ -61,8 +61,8 @@ def test_a_nameless_first_column_is_a_time_axis_when_it_counts_up_evenly_for_16_
     assert (table.report.time_column, table.report.time_kind, table.report.columns) == ("col1", "seconds", ["col2"])
     assert table.time.tolist()[:3] == [0.0, 0.5, 1.0]
     short = "".join(f"{i * 0.5},{i % 3}\n" for i in range(15)).encode()
-    assert read_series(short).report.time_column is None          # 15 rows: maybe a signal
-    assert read_series(b"1,5\n2,3\n3,4\n").report.time_column == "col1"   # 1..n counts, however short
+    assert read_series(short).report.time_column is None  # 15 rows: maybe a signal
+    assert read_series(b"1,5\n2,3\n3,4\n").report.time_column == "col1"  # 1..n counts, however short
 
 
 def _noisy_rows(n: int, seed: int = 0) -> np.ndarray:
@@ -82,8 +82,10 @@ def test_headerless_sample_index_first_column_is_the_axis() -> None:
 def test_point_time_column_next_to_decimal_comma_values() -> None:
     y = _noisy_rows(300)
     # the time keeps its point, the values get the locale's comma
-    lines = [f"{i * 0.001:.3f};" + f"{v:.4f}".replace(".", ",") + ";" + f"{2 * v:.4f}".replace(".", ",")
-             for i, v in enumerate(y)]
+    lines = [
+        f"{i * 0.001:.3f};" + f"{v:.4f}".replace(".", ",") + ";" + f"{2 * v:.4f}".replace(".", ",")
+        for i, v in enumerate(y)
+    ]
     table = read_series(("Zeit [s];Spannung [V];Strom [A]\n" + "\n".join(lines) + "\n").encode())
     assert table.report.decimal == ","
     assert table.report.time_column == "Zeit [s]"
@@ -141,14 +143,17 @@ def test_dates_are_read_day_first_unless_a_second_field_exceeds_12():
     assert [(t.day, t.month) for t in table.time] == [(1, 2), (2, 2), (3, 2)]
     assert table.report.notes == ["Dates such as 01/02/2024 are ambiguous; they were read day-first (day/month/year)."]
     # 12 itself is a month: still ambiguous
-    assert read_series(b"date,a\n12/01/2020,1\n11/01/2020,2\n10/01/2020,3\n").report.notes[0].startswith(
-        "Dates such as 01/02/2024 are ambiguous")
+    assert (
+        read_series(b"date,a\n12/01/2020,1\n11/01/2020,2\n10/01/2020,3\n")
+        .report.notes[0]
+        .startswith("Dates such as 01/02/2024 are ambiguous")
+    )
 
 
 def test_13_as_the_largest_first_field_is_a_day():
     table = read_series(b"date,a\n13/01/2020,1\n13/02/2020,2\n13/03/2020,3\n")
     assert [(t.day, t.month) for t in table.time] == [(13, 1), (13, 2), (13, 3)]
-    assert table.report.notes == []                         # not ambiguous
+    assert table.report.notes == []  # not ambiguous
 
 
 def test_day_first_dates_keep_fractional_seconds():
@@ -171,24 +176,34 @@ def test_a_date_column_is_combined_only_with_a_time_of_day_column():
 
 def test_mixed_and_slashed_dates_are_parsed_cell_by_cell(monkeypatch):
     from denoiser.io import times
+
     table = read_series(b"date,a\n2020/01/02,1\n2020/01/03,2\n2020/01/04,3\n")
     assert [str(t) for t in table.time] == ["2020-01-02 00:00:00", "2020-01-03 00:00:00", "2020-01-04 00:00:00"]
     # day-first dates, some with a time of day: one format does not fit 90 %, so cell by cell
     table = read_series(b"date,a\n13/01/2020,1\n14/01/2020 10:00,2\n15/01/2020 11:30,3\n16/01/2020,4\n")
-    assert [str(t) for t in table.time] == ["2020-01-13 00:00:00", "2020-01-14 10:00:00", "2020-01-15 11:30:00",
-                                            "2020-01-16 00:00:00"]
+    assert [str(t) for t in table.time] == [
+        "2020-01-13 00:00:00",
+        "2020-01-14 10:00:00",
+        "2020-01-15 11:30:00",
+        "2020-01-16 00:00:00",
+    ]
     # ISO stamps with different offsets: all in UTC
-    table = read_series(b"date,a\n2020-01-01T00:00:00+01:00,1\n2020-01-01T00:00:01+02:00,2\n2020-01-01T00:00:02+01:00,3\n")
+    table = read_series(
+        b"date,a\n2020-01-01T00:00:00+01:00,1\n2020-01-01T00:00:01+02:00,2\n2020-01-01T00:00:02+01:00,3\n"
+    )
     assert str(table.time.dtype) == "datetime64[us, UTC]"
-    assert [str(t) for t in table.time] == ["2019-12-31 23:00:00+00:00", "2019-12-31 22:00:01+00:00",
-                                            "2019-12-31 23:00:02+00:00"]
+    assert [str(t) for t in table.time] == [
+        "2019-12-31 23:00:00+00:00",
+        "2019-12-31 22:00:01+00:00",
+        "2019-12-31 23:00:02+00:00",
+    ]
     # in chunks (between time-budget checks), joined in order
     monkeypatch.setattr(times, "_DATE_CHUNK", 2)
     table = read_series(b"date,a\n2020/01/02,1\n2020/01/03,2\n2020/01/04,3\n2020/01/05,4\n2020/01/06,5\n")
     assert [t.day for t in table.time] == [2, 3, 4, 5, 6] and table.time.index.tolist() == [0, 1, 2, 3, 4]
 
 
-def test_dates_parsed_in_chunks_equal_one_pass(monkeypatch) -> None:  # noqa: ANN001
+def test_dates_parsed_in_chunks_equal_one_pass(monkeypatch) -> None:
     from denoiser.io import times as dio  # the module that reads the chunk size and calls tick
 
     data = ("t,v\n" + "\n".join(f"2024/01/{1 + i % 28:02d} 12:{i % 60:02d}:00,{i}" for i in range(250))).encode()

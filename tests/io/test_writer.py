@@ -84,13 +84,16 @@ def test_write_rejects_mismatched_denoised_length() -> None:
 
 
 def test_zone_aware_times_are_written_in_utc_with_z():
-    table = read_series(b"time,a\n2020-01-01T00:00:00+01:00,1.5\n2020-01-01T00:00:01+01:00,2.5\n"
-                        b"2020-01-01T00:00:02.5+01:00,3.5\n")
+    table = read_series(
+        b"time,a\n2020-01-01T00:00:00+01:00,1.5\n2020-01-01T00:00:01+01:00,2.5\n2020-01-01T00:00:02.5+01:00,3.5\n"
+    )
     assert to_csv_bytes(table, {}).decode() == (
-        "time,a\n2019-12-31T23:00:00.000Z,1.5\n2019-12-31T23:00:01.000Z,2.5\n2019-12-31T23:00:02.500Z,3.5\n")
+        "time,a\n2019-12-31T23:00:00.000Z,1.5\n2019-12-31T23:00:01.000Z,2.5\n2019-12-31T23:00:02.500Z,3.5\n"
+    )
     naive = read_series(b"time,a\n2020-01-01 00:00:00,1\n2020-01-01 00:00:01,2\n2020-01-01 00:00:02,3\n")
     assert to_csv_bytes(naive, {}).decode() == (
-        "time,a\n2020-01-01T00:00:00,1\n2020-01-01T00:00:01,2\n2020-01-01T00:00:02,3\n")
+        "time,a\n2020-01-01T00:00:00,1\n2020-01-01T00:00:01,2\n2020-01-01T00:00:02,3\n"
+    )
 
 
 # ------------------------------------------------------------------ precision
@@ -133,14 +136,18 @@ def test_written_precision_of_a_percent_g_writer_is_significant_digits() -> None
     out = to_csv_bytes(table, {"v": table.column("v") * (1 + 3.3e-6)}).decode()
     back = read_series(out.encode())
     np.testing.assert_array_equal(back.column("v"), table.column("v"))
-    digits = [len(c.lstrip("-").split("e")[0].replace(".", "").lstrip("0")) for c in
-              (line.split(",")[1] for line in out.splitlines()[1:])]
+    digits = [
+        len(c.lstrip("-").split("e")[0].replace(".", "").lstrip("0"))
+        for c in (line.split(",")[1] for line in out.splitlines()[1:])
+    ]
     assert max(digits) == 7  # denoised: one significant digit more than the input's 6
 
 
 def test_written_csv_keeps_each_columns_precision():
-    rows = "".join(f"{i * 0.5},{i * 0.001 - 0.002:.3f},{i * 7},{0.000123457 * (i + 1):.6g},{(i - 3) * 1e-5:.5f},"
-                   f"{1e12 + i:.0f}\n" for i in range(6))
+    rows = "".join(
+        f"{i * 0.5},{i * 0.001 - 0.002:.3f},{i * 7},{0.000123457 * (i + 1):.6g},{(i - 3) * 1e-5:.5f},{1e12 + i:.0f}\n"
+        for i in range(6)
+    )
     table = read_series(("t,a,b,c,d,e\n" + rows).encode())
     out = to_csv_bytes(table, {"a": np.linspace(0, 1, 6), "b": np.arange(6) * 7.01}).decode()
     assert out == (
@@ -150,7 +157,8 @@ def test_written_csv_keeps_each_columns_precision():
         "1.0,0.0,14,0.000370371,-1e-05,1000000000002,0.4,14.0\n"
         "1.5,0.001,21,0.000493828,0.0,1000000000003,0.6,21.0\n"
         "2.0,0.002,28,0.000617285,1e-05,1000000000004,0.8,28.0\n"
-        "2.5,0.003,35,0.000740742,2e-05,1000000000005,1.0,35.0\n")
+        "2.5,0.003,35,0.000740742,2e-05,1000000000005,1.0,35.0\n"
+    )
 
 
 def test_denoised_columns_get_one_place_more_and_gaps_stay_empty():
@@ -162,8 +170,10 @@ def test_denoised_columns_get_one_place_more_and_gaps_stay_empty():
     assert out == "a,a_denoised\n1.5,1.23\n2.5,2.35\n3.5,3.46\n"
 
 
-@pytest.mark.parametrize("cells, places", [(["1", "2"], 0), (["0.1", "0.25"], 2), (["1e-5", "2"], 5),
-                                           (["-3.125", "nan"], 3), (["123456789012", "1"], 0)])
+@pytest.mark.parametrize(
+    "cells, places",
+    [(["1", "2"], 0), (["0.1", "0.25"], 2), (["1e-5", "2"], 5), (["-3.125", "nan"], 3), (["123456789012", "1"], 0)],
+)
 def test_decimals_finds_the_input_grid(cells: list[str], places: int) -> None:
     from denoiser.io import decimals
 
@@ -206,8 +216,9 @@ def _pandas_csv(table: SeriesTable, denoised: dict[str, np.ndarray]) -> bytes:
 
 def test_written_cells_are_pinned_on_tricky_values() -> None:
     # v has 4 places (and 5 significant digits, so it is not a %g column); denoised: 5 places.
-    table = read_series(b"sample,v\n0,0.1250\n1,-2.5000\n2,3.0000\n3,0.0001\n4,7.7500\n5,1.0000\n"
-                        b"6,100.0000\n7,1.2345\n")
+    table = read_series(
+        b"sample,v\n0,0.1250\n1,-2.5000\n2,3.0000\n3,0.0001\n4,7.7500\n5,1.0000\n6,100.0000\n7,1.2345\n"
+    )
     denoised = np.array([-1e-6, 12.0, 5e-5, np.inf, -1234.567891, np.nan, 1e20, -np.inf])
     out = to_csv_bytes(table, {"v": denoised})
     assert out.decode().splitlines() == [
@@ -228,13 +239,18 @@ def test_a_lone_column_writes_empty_rows_as_quotes() -> None:
     # 12 missing cells: a gap too long to fill, so those rows are empty; csv writes them as "".
     table = read_series(b"v\n1.5\n" + b"nan\n" * 12 + b"2.5\n3.5\n")
     out = to_csv_bytes(table, {})
-    assert out == b'v\n1.5\n' + b'""\n' * 12 + b"2.5\n3.5\n"
+    assert out == b"v\n1.5\n" + b'""\n' * 12 + b"2.5\n3.5\n"
     assert out == _pandas_csv(table, {})
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**32 - 1), places=st.integers(0, 9), digits=st.integers(1, 9),
-       scale=st.integers(-6, 14), comma=st.booleans())
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    places=st.integers(0, 9),
+    digits=st.integers(1, 9),
+    scale=st.integers(-6, 14),
+    comma=st.booleans(),
+)
 def test_written_csv_is_byte_identical_to_pandas(seed: int, places: int, digits: int, scale: int, comma: bool) -> None:
     rng = np.random.default_rng(seed)
     n = 300
@@ -243,8 +259,9 @@ def test_written_csv_is_byte_identical_to_pandas(seed: int, places: int, digits:
     x[rng.integers(0, n, 20)] = np.nan  # short gaps (filled) and maybe a long one
     x[n // 2 : n // 2 + 12] = np.nan
     sep, point = (";", ",") if comma else (",", ".")
-    rows = [f"{i}{sep}{'' if np.isnan(v) else f'{v:.{places}f}'}{sep}{w:.{digits}g}" for i, (v, w) in
-            enumerate(zip(x, g))]
+    rows = [
+        f"{i}{sep}{'' if np.isnan(v) else f'{v:.{places}f}'}{sep}{w:.{digits}g}" for i, (v, w) in enumerate(zip(x, g))
+    ]
     text = f"idx{sep}x{sep}g\n" + "\n".join(r.replace(".", point) if comma else r for r in rows) + "\n"
     table = read_series(text.encode())
     noisy = {c: table.column(c) * (1 + rng.normal(0, 1e-4, n)) for c in table.values.columns}
@@ -280,7 +297,7 @@ def test_written_header_neutralises_formulas() -> None:
     assert not any(str(cell).startswith(("=", "+", "-", "@")) for cell in cells)
 
 
-def test_full_width_formula_look_alikes_are_neutralised(hostile) -> None:  # noqa: ANN001
+def test_full_width_formula_look_alikes_are_neutralised(hostile) -> None:
     folder, _ = hostile
     table = read_series(folder / "formula_fullwidth.csv")
     header = to_csv_bytes(table, {}).decode().split("\n")[0]

@@ -1,4 +1,5 @@
 """The automatic pipeline: never worse than the input, honest about what it knows."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -42,7 +43,7 @@ def test_broadband_recording_is_flagged_as_upper_bound():
     assert res.sigma_is_upper_bound
     assert any("upper bound" in note for note in res.notes)
     est = estimate_noise(noisy)
-    assert est.high >= sigma            # an upper bound indeed
+    assert est.high >= sigma  # an upper bound indeed
     assert res.sigma <= 0.35 * est.high  # and only a cautious part of it is used
 
 
@@ -166,7 +167,7 @@ def test_tutorial_x2_is_denoised_blind_close_to_the_least_squares_limit():
         gains.append(denoiser.gain_db(clean, noisy, res.denoised))
         assert res.identifiable and not res.sigma_is_upper_bound
         assert res.sigma == pytest.approx(0.05, rel=0.15)
-    assert np.mean(gains) >= 14.0 and min(gains) >= 10.0   # the least-squares limit is about +16.9
+    assert np.mean(gains) >= 14.0 and min(gains) >= 10.0  # the least-squares limit is about +16.9
 
 
 @pytest.mark.parametrize("rate", [0.02, 0.05, 0.1])
@@ -211,8 +212,11 @@ def test_white_looking_recording_is_not_smoothed_away():
     res = denoise(noisy, model=False)
     assert denoiser.gain_db(clean, noisy, res.denoised) >= -0.5
     assert res.sigma_is_upper_bound and not res.identifiable and not res.trusted
-    assert res.direction == "too little" and "looks like noise" in res.notes[-1] or any(
-        "looks like noise" in n for n in res.notes)
+    assert (
+        res.direction == "too little"
+        and "looks like noise" in res.notes[-1]
+        or any("looks like noise" in n for n in res.notes)
+    )
 
 
 def test_trusted_never_means_nothing_was_done_and_is_right_when_given():
@@ -253,7 +257,7 @@ def test_one_description_of_what_was_done():
     clean, noisy = x2_demo(0)
     res = denoise(noisy, model=False)
     shares = {p.name: p.weight for p in res.parts}
-    assert sum(shares.values()) == pytest.approx(1.0, abs=0.01)   # the blend and the input's share
+    assert sum(shares.values()) == pytest.approx(1.0, abs=0.01)  # the blend and the input's share
     whole = next(p for p in res.parts if p.kind == "savgol" and p.params["width"] >= 149)
     assert "quadratic fitted to the whole series" in whole.label
     assert res.describe().startswith("A quadratic fitted to the whole series (149 samples): ")
@@ -281,7 +285,7 @@ def test_blend_never_takes_more_than_the_whole_step_away_from_the_input():
     rng = np.random.default_rng(16)
     noise = rng.standard_normal((4000, 1))
     r = -0.5 * noise
-    c = np.array([1.0 - 0.0])          # no divergence: a fixed shift of the input
+    c = np.array([1.0 - 0.0])  # no divergence: a fixed shift of the input
     w = risk.blend_weights(r, c, 1.0)
     assert w.sum() == pytest.approx(1.0) and (w >= 0).all()
     two = np.hstack([r, -0.4 * noise + 0.01 * rng.standard_normal((4000, 1))])
@@ -296,9 +300,9 @@ def test_single_choice_takes_the_lowest_risk_candidate():
     x = np.sin(np.linspace(0, 30, 5000))
     noise = 0.3 * rng.standard_normal(x.size)
     y = x + noise
-    good, bad = x - y, 0.2 * rng.standard_normal(x.size) - 0.5 * noise   # removes all / half the noise
+    good, bad = x - y, 0.2 * rng.standard_normal(x.size) - 0.5 * noise  # removes all / half the noise
     r = np.stack([bad, good], axis=1)
-    w = risk.best_single(r, np.array([0.5, 1.0]), 0.09)   # c = 1 - divergence of each output
+    w = risk.best_single(r, np.array([0.5, 1.0]), 0.09)  # c = 1 - divergence of each output
     assert w[1] > 0.9 and w[0] == 0
 
 

@@ -33,7 +33,7 @@ def test_filters_on_gaps_lists_and_bad_shapes(name):
     gone = fn(np.full(50, np.nan))
     assert gone.shape == (50,) and gone.dtype == np.float64 and np.isnan(gone).all()
     values = list(np.sin(np.arange(64) / 5.0))
-    values[10] = None                                             # a JSON null: a gap, kept as NaN
+    values[10] = None  # a JSON null: a gap, kept as NaN
     out = fn(values)
     assert np.isnan(out[10]) and np.isfinite(np.delete(out, 10)).all()
     with pytest.raises(InputError) as err:
@@ -77,10 +77,12 @@ def test_savgol_is_scipys_quadratic_fit_with_interpolated_edges():
     # Defaults: 21 points, order 2, edges fitted ("interp"): order 3 differs at the edges only.
     np.testing.assert_allclose(classical.savgol(x), savgol_filter(x, 21, 2, mode="interp"), rtol=0, atol=1e-12)
     # An odd series shorter than the window uses all of it; an even one all but one sample.
-    np.testing.assert_allclose(classical.savgol(x[:11], 21), savgol_filter(x[:11], 11, 2, mode="interp"),
-                               rtol=0, atol=1e-12)
-    np.testing.assert_allclose(classical.savgol(x[:12], 21), savgol_filter(x[:12], 11, 2, mode="interp"),
-                               rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        classical.savgol(x[:11], 21), savgol_filter(x[:11], 11, 2, mode="interp"), rtol=0, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        classical.savgol(x[:12], 21), savgol_filter(x[:12], 11, 2, mode="interp"), rtol=0, atol=1e-12
+    )
 
 
 def test_savgol_window_is_made_odd_and_fits_the_series():
@@ -98,6 +100,7 @@ def test_savgol_window_is_cut_to_an_odd_series_length():
     from scipy.signal import savgol_filter
 
     from denoiser import classical
+
     v = np.arange(7.0) ** 3
     # a 7-sample series and window 21: one quadratic over all 7 samples, not over 5
     np.testing.assert_allclose(classical.savgol(v, 21, 2), savgol_filter(v, 7, 2, mode="interp"), rtol=1e-12)
@@ -109,12 +112,12 @@ def test_savgol_window_is_cut_to_an_odd_series_length():
 def test_moving_average_window_and_edges():
     impulse = np.zeros(41)
     impulse[20] = 1.0
-    out = classical.moving_average(impulse)                       # default: 9 samples
+    out = classical.moving_average(impulse)  # default: 9 samples
     np.testing.assert_allclose(out[16:25], 1 / 9)
     np.testing.assert_allclose(out[:16], 0.0)
     np.testing.assert_allclose(out[25:], 0.0)
     ramp = np.arange(10.0)
-    assert classical.moving_average(ramp, 5)[0] == pytest.approx(0.6)   # edge repeats: (0+0+0+1+2)/5
+    assert classical.moving_average(ramp, 5)[0] == pytest.approx(0.6)  # edge repeats: (0+0+0+1+2)/5
     np.testing.assert_array_equal(classical.moving_average(ramp, 1), ramp)
     np.testing.assert_array_equal(classical.moving_average(ramp, 0), ramp)
     np.testing.assert_allclose(classical.moving_average(np.array([0, 0, 1, 0, 0]), 3), [0, 1 / 3, 1 / 3, 1 / 3, 0])
@@ -136,16 +139,16 @@ def test_wavelet_noise_level_comes_from_the_finest_details():
 
 def test_wavelet_levels():
     rng = np.random.default_rng(5)
-    long = np.sin(np.arange(4000) / 50) + rng.normal(0, 0.3, 4000)     # sym8 could go to level 8
+    long = np.sin(np.arange(4000) / 50) + rng.normal(0, 0.3, 4000)  # sym8 could go to level 8
     default = classical.wavelet(long)
-    np.testing.assert_array_equal(default, classical.wavelet(long, level=6))   # capped at 6
+    np.testing.assert_array_equal(default, classical.wavelet(long, level=6))  # capped at 6
     np.testing.assert_array_equal(default, classical.wavelet(long, level=9))
     assert not np.allclose(default, classical.wavelet(long, level=2))
-    short = long[:100]                                                   # 2 levels of sym8 only
+    short = long[:100]  # 2 levels of sym8 only
     np.testing.assert_array_equal(classical.wavelet(short, level=5), classical.wavelet(short))
-    tiny = long[:40]                                                     # one level: still denoised
+    tiny = long[:40]  # one level: still denoised
     assert not np.allclose(classical.wavelet(tiny), tiny)
-    np.testing.assert_array_equal(classical.wavelet(long[:20]), long[:20])   # no level at all: unchanged
+    np.testing.assert_array_equal(classical.wavelet(long[:20]), long[:20])  # no level at all: unchanged
 
 
 def test_wavelet_keeps_a_constant_and_shrinks_sparse_spikes():
@@ -162,11 +165,12 @@ def test_wavelet_of_flat_or_white_input_is_quiet_and_finite():
     import warnings
 
     from denoiser import classical
+
     with warnings.catch_warnings():
-        warnings.simplefilter("error")          # no division by a zero spread
+        warnings.simplefilter("error")  # no division by a zero spread
         np.testing.assert_allclose(classical.wavelet(np.full(64, 3.0)), 3.0, rtol=1e-9)
         out = classical.wavelet(np.random.default_rng(0).standard_normal(256))
-    assert np.isfinite(out).all() and out.std() < 0.5    # white noise: details shrunk away
+    assert np.isfinite(out).all() and out.std() < 0.5  # white noise: details shrunk away
 
 
 def test_wavelet_golden_figures():

@@ -1,4 +1,5 @@
 """The Denoiser with real TensorFlow: training, denoising, saving, loading, refusing foreign files."""
+
 import io
 import json
 import threading
@@ -9,10 +10,10 @@ import numpy as np
 import pytest
 
 from denoiser import InputError, metrics, modelfile, signals
+from denoiser.bundled import pretrained
 from denoiser.config import ModelConfig, TrainConfig
 from denoiser.core import Denoiser, seed_weights
 from denoiser.model import build_model
-from denoiser.bundled import pretrained
 from tests.support import DATA
 
 TINY = ModelConfig(window=64, filters=4, depth=2)
@@ -23,8 +24,12 @@ def trained():
     """A tiny U-Net trained for a few epochs on sines (a few seconds on 2 cores)."""
     noisy, clean = signals.training_pairs("sines", 600, 64, "gaussian", (0.1, 0.3), rng=0)
     logs = []
-    den = Denoiser(TINY).fit(noisy, clean, TrainConfig(epochs=6, batch_size=32, learning_rate=3e-3, seed=1),
-                             on_epoch=lambda e, l: logs.append(l))
+    den = Denoiser(TINY).fit(
+        noisy,
+        clean,
+        TrainConfig(epochs=6, batch_size=32, learning_rate=3e-3, seed=1),
+        on_epoch=lambda epoch, log: logs.append(log),
+    )
     return den, logs
 
 
@@ -53,8 +58,10 @@ def test_training_lowers_the_loss_and_reports_test_metrics(trained):
 
 def test_training_is_reproducible():
     noisy, clean = signals.training_pairs("sines", 200, 64, "gaussian", 0.2, rng=0)
-    runs = [Denoiser(TINY).fit(noisy, clean, TrainConfig(epochs=2, batch_size=32, seed=5)).history_["loss"]
-            for _ in range(2)]
+    runs = [
+        Denoiser(TINY).fit(noisy, clean, TrainConfig(epochs=2, batch_size=32, seed=5)).history_["loss"]
+        for _ in range(2)
+    ]
     np.testing.assert_allclose(runs[0], runs[1], rtol=1e-5)
 
 
@@ -155,10 +162,16 @@ def test_crafted_model_files_are_refused(trained, tmp_path, monkeypatch):
     good = den.to_bytes()
     meta = json.loads(zipfile.ZipFile(io.BytesIO(good)).read("denoiser.json"))
     cases = {
-        "unknown fields": _rewrite(good, denoiser_json=json.dumps({**meta, "config": {**meta["config"], "module": "os"}}).encode()),
-        "preset must be": _rewrite(good, denoiser_json=json.dumps({**meta, "config": {**meta["config"], "preset": "Lambda"}}).encode()),
+        "unknown fields": _rewrite(
+            good, denoiser_json=json.dumps({**meta, "config": {**meta["config"], "module": "os"}}).encode()
+        ),
+        "preset must be": _rewrite(
+            good, denoiser_json=json.dumps({**meta, "config": {**meta["config"], "preset": "Lambda"}}).encode()
+        ),
         "not a Denoiser model": _rewrite(good, denoiser_json=b'{"format": "other"}'),
-        "do not match": _rewrite(good, denoiser_json=json.dumps({**meta, "config": {**meta["config"], "filters": 8}}).encode()),
+        "do not match": _rewrite(
+            good, denoiser_json=json.dumps({**meta, "config": {**meta["config"], "filters": 8}}).encode()
+        ),
         "damaged": good[: len(good) // 2],
         "empty": b"",
     }
@@ -280,7 +293,7 @@ def test_a_version_1_file_loads_and_denoises_identically():
 
 def test_inverse_scaling_puts_the_output_back_in_data_units():
     den = Denoiser.load(DATA / "model_v1_global.keras")
-    x = np.load(DATA / "model_v1_global_input.npy")   # offset ~3, amplitude ~2
+    x = np.load(DATA / "model_v1_global_input.npy")  # offset ~3, amplitude ~2
     out = den.denoise(x)
     assert abs(out.mean() - x.mean()) < 0.5 and 0.5 < out.std() / x.std() < 1.5  # scaled units: mean ~0.8
 
@@ -288,8 +301,12 @@ def test_inverse_scaling_puts_the_output_back_in_data_units():
 def test_learned_scaling_in_a_file_is_checked():
     good = Denoiser.load(DATA / "model_v1_global.keras").to_bytes()
     meta = json.loads(zipfile.ZipFile(io.BytesIO(good)).read("denoiser.json"))
-    for fitted, words in [({"global_scale": 0.0}, "not finite"), ({"global_offset": float("nan")}, "not finite"),
-                          ({"shift": 1.0}, "learned scaling"), ([1.0], "learned scaling")]:
+    for fitted, words in [
+        ({"global_scale": 0.0}, "not finite"),
+        ({"global_offset": float("nan")}, "not finite"),
+        ({"shift": 1.0}, "learned scaling"),
+        ([1.0], "learned scaling"),
+    ]:
         bad = _rewrite(good, denoiser_json=json.dumps({**meta, "fitted": fitted}).encode())
         with pytest.raises(InputError, match=words):
             Denoiser.load(bad)
@@ -298,12 +315,17 @@ def test_learned_scaling_in_a_file_is_checked():
         Denoiser.load(v1_with_fitted)
 
 
-def _fit_recording_weights(train: TrainConfig, should_stop=None):  # noqa: ANN001, ANN202
+def _fit_recording_weights(train: TrainConfig, should_stop=None):
     noisy, clean = signals.training_pairs("sines", 200, 64, "gaussian", 0.2, rng=0)
     den = Denoiser(TINY)
     epochs: list[tuple[float, list[np.ndarray]]] = []
-    den.fit(noisy, clean, train, should_stop=should_stop,
-            on_epoch=lambda e, logs: epochs.append((logs["val_loss"], [w.copy() for w in den.model_.get_weights()])))
+    den.fit(
+        noisy,
+        clean,
+        train,
+        should_stop=should_stop,
+        on_epoch=lambda e, logs: epochs.append((logs["val_loss"], [w.copy() for w in den.model_.get_weights()])),
+    )
     return den, epochs
 
 
@@ -332,8 +354,13 @@ def test_a_stopped_run_ends_with_its_best_epochs_weights():
         if len(epochs) == 3:
             done.set()  # the stop flag is polled after the next batch
 
-    den.fit(noisy, clean, TrainConfig(epochs=50, batch_size=32, learning_rate=0.3, patience=50, seed=2),
-            on_epoch=on_epoch, should_stop=after_three)
+    den.fit(
+        noisy,
+        clean,
+        TrainConfig(epochs=50, batch_size=32, learning_rate=0.3, patience=50, seed=2),
+        on_epoch=on_epoch,
+        should_stop=after_three,
+    )
     assert den.train_info_["stopped_by_user"] is True and len(epochs) < 50
     best = int(np.argmin([v for v, _ in epochs]))
     for got, want in zip(den.model_.get_weights(), epochs[best][1]):
@@ -361,7 +388,7 @@ def test_two_fits_in_parallel_threads_do_not_reseed_each_other(monkeypatch):
     barrier, first = threading.Barrier(2, timeout=60), threading.local()
     real_build = core.build_model
 
-    def build_together(config):  # noqa: ANN001, ANN202
+    def build_together(config):
         if not getattr(first, "done", False):
             first.done = True
             barrier.wait()
@@ -369,9 +396,12 @@ def test_two_fits_in_parallel_threads_do_not_reseed_each_other(monkeypatch):
 
     monkeypatch.setattr(core, "build_model", build_together)
     together: dict[int, list[np.ndarray]] = {}
-    threads = [threading.Thread(target=lambda s=s, t=t: together.__setitem__(s, Denoiser(TINY).fit(noisy, clean, t)
-                                                                          .model_.get_weights()))
-               for s, t in configs.items()]
+    threads = [
+        threading.Thread(
+            target=lambda s=s, t=t: together.__setitem__(s, Denoiser(TINY).fit(noisy, clean, t).model_.get_weights())
+        )
+        for s, t in configs.items()
+    ]
     for th in threads:
         th.start()
     for th in threads:

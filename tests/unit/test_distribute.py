@@ -4,6 +4,7 @@ Two logical devices must be configured before TensorFlow initialises, so the run
 fresh process (started once for this file: one TensorFlow start-up, four trainings); each test
 checks one of its results.
 """
+
 import json
 import os
 import subprocess
@@ -52,8 +53,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     folder = tmp_path_factory.mktemp("archive")
     archive(folder, n=4, rows=2000, bad=False)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    res = subprocess.run([sys.executable, "-c", RUNS, str(folder / "*.csv")], env=env, capture_output=True,
-                         text=True, timeout=900)
+    res = subprocess.run(
+        [sys.executable, "-c", RUNS, str(folder / "*.csv")], env=env, capture_output=True, text=True, timeout=900
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     return json.loads(res.stdout.strip().splitlines()[-1])
 
@@ -88,6 +90,13 @@ def test_a_second_mirrored_fit_of_another_architecture_runs_in_the_same_process(
     # The streamed runs (depth 2) follow the in-memory ones (depth 4) in one process: with a fresh
     # MirroredStrategy per fit, the second met the first's collectives ("Shape mismatch in the
     # collective instance 100"); one strategy per device set (train._mirrored) numbers them on.
-    assert list(runs) == ["replicas", "memory/None", "memory/mirrored", "memory/uneven",
-                          "stream/None", "stream/mirrored", "stream/uneven"]
+    assert list(runs) == [
+        "replicas",
+        "memory/None",
+        "memory/mirrored",
+        "memory/uneven",
+        "stream/None",
+        "stream/mirrored",
+        "stream/uneven",
+    ]
     assert all(np.isfinite(runs[k]["val_loss"]).all() for k in runs if k != "replicas")

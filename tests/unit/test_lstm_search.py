@@ -3,6 +3,7 @@
 Every network here is tiny (window 32, a few units or filters, one or two epochs)
 so the file runs in well under a minute on 2 cores.
 """
+
 import io
 import json
 import zipfile
@@ -55,8 +56,7 @@ def test_lstm_is_a_preset_and_maps_window_to_window():
     assert TrainConfig.for_preset("lstm").learning_rate > TrainConfig.for_preset("unet").learning_rate
 
 
-@pytest.mark.parametrize("bad", [{"units": 0}, {"lstm_layers": 9}, {"bidirectional": "yes"},
-                                 {"scaling": "zscore"}])
+@pytest.mark.parametrize("bad", [{"units": 0}, {"lstm_layers": 9}, {"bidirectional": "yes"}, {"scaling": "zscore"}])
 def test_bad_new_fields_are_refused(bad):
     with pytest.raises(InputError, match=next(iter(bad))):
         ModelConfig(**bad)
@@ -167,9 +167,14 @@ def searched():
     clean = signals.make_signals("sines", 40, 96, rng=0)
     noisy = signals.add_noise(clean, sigma=0.2, rng=1)
     calls = []
-    result = search(noisy, clean, {"preset": ["unet", "lstm"], "learning_rate": [1e-3, 1e-2]},
-                    base_config=ModelConfig(window=32, filters=4, depth=1, units=4, bidirectional=False),
-                    train=QUICK, on_trial=lambda i, n, row: calls.append((i, n, row)))
+    result = search(
+        noisy,
+        clean,
+        {"preset": ["unet", "lstm"], "learning_rate": [1e-3, 1e-2]},
+        base_config=ModelConfig(window=32, filters=4, depth=1, units=4, bidirectional=False),
+        train=QUICK,
+        on_trial=lambda i, n, row: calls.append((i, n, row)),
+    )
     return result, calls, noisy, clean
 
 
@@ -181,7 +186,11 @@ def test_search_ranks_every_trial_on_validation(searched):
     assert val == sorted(val)
     assert {"trial", "preset", "learning_rate", "val_mse", "val_mae", "epochs", "seconds"} <= set(result.table[0])
     assert {(r["preset"], r["learning_rate"]) for r in result.table} == {
-        ("unet", 1e-3), ("unet", 1e-2), ("lstm", 1e-3), ("lstm", 1e-2)}
+        ("unet", 1e-3),
+        ("unet", 1e-2),
+        ("lstm", 1e-3),
+        ("lstm", 1e-2),
+    }
     assert result.best_params == {k: result.table[0][k] for k in ("preset", "learning_rate")}
     assert list(result.to_frame()["val_mse"]) == val
 
@@ -200,8 +209,15 @@ def test_search_stops_on_the_flag_and_the_budget():
     noisy = signals.add_noise(clean, sigma=0.2, rng=1)
     space = {"filters": [2, 4], "learning_rate": [1e-3, 1e-2]}
     done = []
-    result = search(noisy, clean, space, base_config=UNET, train=QUICK,
-                    on_trial=lambda i, n, row: done.append(i), should_stop=lambda: len(done) >= 1)
+    result = search(
+        noisy,
+        clean,
+        space,
+        base_config=UNET,
+        train=QUICK,
+        on_trial=lambda i, n, row: done.append(i),
+        should_stop=lambda: len(done) >= 1,
+    )
     assert result.stopped and len(result.table) == 1 and result.best_ is not None and result.test_metrics
     result = search(noisy, clean, space, base_config=UNET, train=QUICK, budget_seconds=1e-9)
     assert result.stopped and result.table == [] and result.best_ is None and result.n_planned == 4

@@ -31,8 +31,13 @@ def test_report_is_the_one_set_of_figures():
     noisy = clean + np.array([1.0, -1.0, 1.0, -1.0])
     out = clean + np.array([0.5, 0.0, -0.5, 0.0])
     r = metrics.report(clean, noisy, out)
-    assert r == {"noisy_mse": 1.0, "noisy_mae": 1.0, "mse": 0.125, "mae": 0.25,
-                 "gain_db": pytest.approx(10 * math.log10(8))}
+    assert r == {
+        "noisy_mse": 1.0,
+        "noisy_mae": 1.0,
+        "mse": 0.125,
+        "mae": 0.25,
+        "gain_db": pytest.approx(10 * math.log10(8)),
+    }
     assert metrics.mae(clean, out) == 0.25 and metrics.mae(clean, np.array([np.nan, 1, 2, 4.0])) == pytest.approx(1 / 3)
     assert math.isnan(metrics.mae(np.array([np.nan]), np.array([1.0])))
 
@@ -62,7 +67,7 @@ def test_none_in_plain_lists_is_a_missing_pair():
 def test_no_finite_pair_is_nan_without_warnings():
     nothing = np.array([np.nan, np.nan])
     with warnings.catch_warnings():
-        warnings.simplefilter("error")                     # no "Mean of empty slice" from an empty channel
+        warnings.simplefilter("error")  # no "Mean of empty slice" from an empty channel
         for fn in (metrics.mse, metrics.mae, metrics.rmse, metrics.snr_db):
             assert np.isnan(fn(nothing, np.ones(2))), fn.__name__
         assert np.isnan(metrics.gain_db(nothing, np.ones(2), np.ones(2)))
@@ -70,16 +75,16 @@ def test_no_finite_pair_is_nan_without_warnings():
 
 # ------------------------------------------------------------------ edge values
 def test_snr_edge_values():
-    assert metrics.snr_db(np.array([1.0, 0.0]), np.array([1.0, 0.1])) == pytest.approx(20.0)   # power exactly 1
-    assert metrics.snr_db(np.zeros(3), np.ones(3)) == -np.inf                                  # no signal power
+    assert metrics.snr_db(np.array([1.0, 0.0]), np.array([1.0, 0.1])) == pytest.approx(20.0)  # power exactly 1
+    assert metrics.snr_db(np.zeros(3), np.ones(3)) == -np.inf  # no signal power
     assert metrics.snr_db(np.ones(3), np.ones(3)) == np.inf
 
 
 def test_gain_edge_values():
     zero = np.zeros(4)
-    assert metrics.gain_db(zero, zero + 2, zero + 1) == pytest.approx(10 * np.log10(4))       # output mse exactly 1
-    assert metrics.gain_db(zero, zero + 1, zero) == np.inf                                     # perfect output
-    assert metrics.gain_db(zero, zero, zero + 1) == -np.inf                                    # perfect input
+    assert metrics.gain_db(zero, zero + 2, zero + 1) == pytest.approx(10 * np.log10(4))  # output mse exactly 1
+    assert metrics.gain_db(zero, zero + 1, zero) == np.inf  # perfect output
+    assert metrics.gain_db(zero, zero, zero + 1) == -np.inf  # perfect input
     # the input matches the reference where it is finite, but nothing of the output is: NaN, not -inf
     assert np.isnan(metrics.gain_db(zero, zero, np.full(4, np.nan)))
     assert np.isnan(metrics.gain_db(zero, np.full(4, np.nan), zero + 1))

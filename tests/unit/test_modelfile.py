@@ -39,7 +39,7 @@ def _refusal(path: Path) -> str:
     return str(info.value)
 
 
-def test_every_crafted_file_is_refused_with_a_short_message_or_read(hostile) -> None:  # noqa: ANN001
+def test_every_crafted_file_is_refused_with_a_short_message_or_read(hostile) -> None:
     folder, files = hostile
     assert len(files) >= 30
     for name, c in files.items():
@@ -51,22 +51,36 @@ def test_every_crafted_file_is_refused_with_a_short_message_or_read(hostile) -> 
             _load(folder / name)  # must not raise
 
 
-@pytest.mark.parametrize("name, words", [
-    ("bad_crc.keras", "Bad CRC"), ("corrupt_deflate.keras", "damaged"), ("method_99.keras", "method 99"),
-    ("lzma.keras", "method 14"), ("encrypted.keras", "encrypted"), ("name_mismatch.keras", "differ"),
-    ("truncated.keras", "not a model file"), ("nested_meta.keras", "nested too deeply"),
-    ("nested_config.keras", "nested too deeply"), ("module_list.keras", "not text"),
-    ("class_list.keras", "not text"), ("builtins.keras", "outside Keras"), ("registered.keras", "registered"),
-    ("lambda_lower.keras", "lambda layer"), ("bool_int.keras", "hop must be an integer"),
-    ("info_control.keras", "train_info field 'data'"), ("info_long.keras", "train_info field 'data'"),
-    ("info_type.keras", "train_info field 'epochs_run'"), ("external_link.keras", "ExternalLink"),
-])
-def test_damaged_and_code_carrying_model_files_say_why(hostile, name: str, words: str) -> None:  # noqa: ANN001
+@pytest.mark.parametrize(
+    "name, words",
+    [
+        ("bad_crc.keras", "Bad CRC"),
+        ("corrupt_deflate.keras", "damaged"),
+        ("method_99.keras", "method 99"),
+        ("lzma.keras", "method 14"),
+        ("encrypted.keras", "encrypted"),
+        ("name_mismatch.keras", "differ"),
+        ("truncated.keras", "not a model file"),
+        ("nested_meta.keras", "nested too deeply"),
+        ("nested_config.keras", "nested too deeply"),
+        ("module_list.keras", "not text"),
+        ("class_list.keras", "not text"),
+        ("builtins.keras", "outside Keras"),
+        ("registered.keras", "registered"),
+        ("lambda_lower.keras", "lambda layer"),
+        ("bool_int.keras", "hop must be an integer"),
+        ("info_control.keras", "train_info field 'data'"),
+        ("info_long.keras", "train_info field 'data'"),
+        ("info_type.keras", "train_info field 'epochs_run'"),
+        ("external_link.keras", "ExternalLink"),
+    ],
+)
+def test_damaged_and_code_carrying_model_files_say_why(hostile, name: str, words: str) -> None:
     folder, _ = hostile
     assert words in _refusal(folder / name)
 
 
-def test_messages_quoting_hostile_text_are_capped(hostile) -> None:  # noqa: ANN001
+def test_messages_quoting_hostile_text_are_capped(hostile) -> None:
     folder, _ = hostile
     assert len(_refusal(folder / "long_name.keras")) < 300
     long = InputError("x" * 549_000 + " Choose another file.")
@@ -77,7 +91,7 @@ def test_messages_quoting_hostile_text_are_capped(hostile) -> None:  # noqa: ANN
     assert len(str(info.value)) <= MAX_MESSAGE
 
 
-def test_weights_of_another_architecture_are_refused(hostile) -> None:  # noqa: ANN001
+def test_weights_of_another_architecture_are_refused(hostile) -> None:
     folder, _ = hostile
     parts = craft.members((folder / "valid.keras").read_bytes())
     meta = json.loads(parts["denoiser.json"])
@@ -93,8 +107,12 @@ def test_pipes_and_devices_are_refused_without_reading(tmp_path: Path) -> None:
     errors: list[str] = []
 
     def read_all() -> None:
-        for target, fn in ((fifo, read_series), (fifo, Denoiser.load), (Path("/dev/zero"), read_series),
-                           (Path("/dev/zero"), Denoiser.load)):
+        for target, fn in (
+            (fifo, read_series),
+            (fifo, Denoiser.load),
+            (Path("/dev/zero"), read_series),
+            (Path("/dev/zero"), Denoiser.load),
+        ):
             try:
                 fn(target)
             except InputError as err:
@@ -111,7 +129,7 @@ def test_pipes_and_devices_are_refused_without_reading(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------ bounded before it is spent
-def test_shape_bomb_is_refused_from_metadata_before_keras_reads_a_value(hostile, monkeypatch) -> None:  # noqa: ANN001
+def test_shape_bomb_is_refused_from_metadata_before_keras_reads_a_value(hostile, monkeypatch) -> None:
     folder, _ = hostile
     import keras
 
@@ -132,7 +150,7 @@ def test_shape_bomb_is_refused_from_metadata_before_keras_reads_a_value(hostile,
 
 
 @pytest.mark.parametrize("name", ["bzip2_bomb.keras", "bzip2_bomb_lie.keras", "deflate_bomb.keras"])
-def test_compression_bombs_never_expand(hostile, name: str) -> None:  # noqa: ANN001
+def test_compression_bombs_never_expand(hostile, name: str) -> None:
     folder, _ = hostile
     tracemalloc.start()
     try:
@@ -148,7 +166,7 @@ def test_compression_bombs_never_expand(hostile, name: str) -> None:  # noqa: AN
         assert "damaged" in msg
 
 
-def test_a_million_directory_entries_are_refused_before_zipfile_parses_them(hostile) -> None:  # noqa: ANN001
+def test_a_million_directory_entries_are_refused_before_zipfile_parses_them(hostile) -> None:
     folder, _ = hostile
     size = (folder / "million_entries.keras").stat().st_size
     tracemalloc.start()
@@ -163,13 +181,17 @@ def test_a_million_directory_entries_are_refused_before_zipfile_parses_them(host
 
 
 # ------------------------------------------------------------------ what a model saves, it loads
-@pytest.mark.parametrize("config", [
-    ModelConfig(window=16, filters=2, depth=1, kernel_size=3),
-    ModelConfig(window=20, filters=2, depth=2, kernel_size=3, scaling="global"),
-    ModelConfig(preset="seed", window=16, scaling="minmax", kernel_size=3),
-    ModelConfig.lstm(window=16, units=2, lstm_layers=1),
-    ModelConfig.lstm(window=16, units=2, lstm_layers=2, bidirectional=False),
-], ids=["unet", "unet-global", "seed", "lstm", "lstm-one-way"])
+@pytest.mark.parametrize(
+    "config",
+    [
+        ModelConfig(window=16, filters=2, depth=1, kernel_size=3),
+        ModelConfig(window=20, filters=2, depth=2, kernel_size=3, scaling="global"),
+        ModelConfig(preset="seed", window=16, scaling="minmax", kernel_size=3),
+        ModelConfig.lstm(window=16, units=2, lstm_layers=1),
+        ModelConfig.lstm(window=16, units=2, lstm_layers=2, bidirectional=False),
+    ],
+    ids=["unet", "unet-global", "seed", "lstm", "lstm-one-way"],
+)
 def test_every_architecture_round_trips_through_the_layout_check(config: ModelConfig) -> None:
     den = Denoiser(config)
     den.model_ = build_model(config)
@@ -182,15 +204,25 @@ def test_every_architecture_round_trips_through_the_layout_check(config: ModelCo
 def test_train_info_from_a_search_still_loads() -> None:
     den = Denoiser(ModelConfig(window=16, filters=2, depth=1, kernel_size=3))
     den.model_ = build_model(den.config)
-    den.train_info_ = {"best_epoch": 3, "epochs_run": 5, "stopped_by_user": False, "seconds": 1.5,
-                       "train_config": {"epochs": 5, "loss": "mse", "learning_rate": 0.001},
-                       "windows": {"train": 10, "val": 2, "test": 2}, "data": "sines, σ 0.1 (x²)",
-                       "search": {"params": {"filters": 8, "preset": "unet"}, "trials": 4, "val_mse": 0.01,
-                                  "test": "12 held-out signals"}}
+    den.train_info_ = {
+        "best_epoch": 3,
+        "epochs_run": 5,
+        "stopped_by_user": False,
+        "seconds": 1.5,
+        "train_config": {"epochs": 5, "loss": "mse", "learning_rate": 0.001},
+        "windows": {"train": 10, "val": 2, "test": 2},
+        "data": "sines, σ 0.1 (x²)",
+        "search": {
+            "params": {"filters": 8, "preset": "unet"},
+            "trials": 4,
+            "val_mse": 0.01,
+            "test": "12 held-out signals",
+        },
+    }
     assert Denoiser.load(den.to_bytes()).train_info_ == den.train_info_
 
 
-def test_markdown_in_train_info_loads_as_plain_data(hostile) -> None:  # noqa: ANN001
+def test_markdown_in_train_info_loads_as_plain_data(hostile) -> None:
     folder, _ = hostile
     den = Denoiser.load(folder / "markdown_info.keras")
     assert den.train_info_["data"] == f"{craft.MARKDOWN_IMAGE} data"
@@ -200,14 +232,19 @@ def test_markdown_in_train_info_loads_as_plain_data(hostile) -> None:  # noqa: A
     assert "![" not in shown and "](" not in shown and r"\!\[x\]\(" in shown
 
 
-@pytest.mark.parametrize("name", ["a\xa0b", "a\tb", "a\nb", "x" * 600, "\x1b[2Jc\u202e"],
-                         ids=["nbsp", "tab", "newline", "long", "control"])
+@pytest.mark.parametrize(
+    "name", ["a\xa0b", "a\tb", "a\nb", "x" * 600, "\x1b[2Jc\u202e"], ids=["nbsp", "tab", "newline", "long", "control"]
+)
 def test_a_model_trained_on_any_column_name_loads_after_it_is_saved(name: str) -> None:
     """The self-supervised note names the column (CLI and app); the saved file must pass its own loader."""
     den = Denoiser(ModelConfig(window=16, filters=2, depth=1, kernel_size=3))
     noisy = np.sin(np.arange(400) / 5) + 0.1 * np.random.default_rng(0).standard_normal(400)
-    den.fit(noisy, None, TrainConfig.selfsup(epochs=1, batch_size=8, init="", seed=0),
-            data_note=f"uploaded column '{name}' (400 samples), self-supervised")
+    den.fit(
+        noisy,
+        None,
+        TrainConfig.selfsup(epochs=1, batch_size=8, init="", seed=0),
+        data_note=f"uploaded column '{name}' (400 samples), self-supervised",
+    )
     back = Denoiser.load(den.to_bytes())
     note = back.train_info_["data"]
     assert note.isprintable() and len(note) <= 500 and note.startswith("uploaded column '")
@@ -260,14 +297,13 @@ def _nan_model() -> bytes:
     buf = io.BytesIO(parts["model.weights.h5"])
     with h5py.File(buf, "r+") as h5:
         first = []
-        h5.visititems(lambda name, obj: first.append(name) if isinstance(obj, h5py.Dataset) and obj.ndim == 3
-                      else None)
+        h5.visititems(lambda name, obj: first.append(name) if isinstance(obj, h5py.Dataset) and obj.ndim == 3 else None)
         h5[first[0]][...] = np.nan
     parts["model.weights.h5"] = buf.getvalue()
     return craft.rezip(parts)
 
 
-def test_a_model_file_with_nan_weights_is_refused_at_load_and_by_the_cli(tmp_path: Path, cli) -> None:  # noqa: ANN001
+def test_a_model_file_with_nan_weights_is_refused_at_load_and_by_the_cli(tmp_path: Path, cli) -> None:
     path = tmp_path / "nan.keras"
     path.write_bytes(_nan_model())
     msg = _refusal(path)
@@ -279,7 +315,7 @@ def test_a_model_file_with_nan_weights_is_refused_at_load_and_by_the_cli(tmp_pat
     assert not (tmp_path / "out.csv").exists()
 
 
-def test_fit_and_train_data_refuse_bad_data_cleanly(tmp_path: Path, cli) -> None:  # noqa: ANN001
+def test_fit_and_train_data_refuse_bad_data_cleanly(tmp_path: Path, cli) -> None:
     den = Denoiser(ModelConfig(window=16, filters=2, depth=1, kernel_size=3))
     x = np.sin(np.arange(400) / 5)
     x[17] = np.nan
@@ -288,8 +324,19 @@ def test_fit_and_train_data_refuse_bad_data_cleanly(tmp_path: Path, cli) -> None
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "text.csv").write_text("a,b\nx,y\nz,w\n")
     (tmp_path / "data" / "empty.csv").write_text("")
-    done = cli("train", "--data", str(tmp_path / "data" / "*.csv"), "--self-supervised", "--from-scratch",
-               "--window", "16", "--epochs", "1", "-o", str(tmp_path / "m.keras"))
+    done = cli(
+        "train",
+        "--data",
+        str(tmp_path / "data" / "*.csv"),
+        "--self-supervised",
+        "--from-scratch",
+        "--window",
+        "16",
+        "--epochs",
+        "1",
+        "-o",
+        str(tmp_path / "m.keras"),
+    )
     assert done.returncode == 2, done.stderr[-2000:]
     assert "Traceback" not in done.stderr and done.stderr.splitlines()[-1].startswith("error: ")
     assert not (tmp_path / "m.keras").exists()

@@ -1,4 +1,5 @@
 """Realistic signal families and the bias-free U-Net (issue 10, item 3)."""
+
 import numpy as np
 import pytest
 
@@ -56,8 +57,8 @@ def test_powerlaw_spectra_have_random_exponents_in_range():
     f = np.fft.rfftfreq(4096)[1:]
     power = np.abs(np.fft.rfft(batch, axis=1))[:, 1:] ** 2
     slopes = -np.polyfit(np.log(f), np.log(power).T, 1)[0]
-    assert 0.3 < slopes.min() and slopes.max() < 2.7   # beta drawn in [0.5, 2.5]
-    assert slopes.max() - slopes.min() > 1.2            # and really varied
+    assert 0.3 < slopes.min() and slopes.max() < 2.7  # beta drawn in [0.5, 2.5]
+    assert slopes.max() - slopes.min() > 1.2  # and really varied
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -86,8 +87,9 @@ def test_training_pairs_impulse_rate_range():
     noisy, clean = signals.training_pairs("smooth", 200, 500, "impulse", 0.1, rng=0, rate=(0.005, 0.2))
     density = np.mean(noisy != clean, axis=1)
     assert density.min() < 0.02 and density.max() > 0.1
-    np.testing.assert_array_equal(noisy, signals.training_pairs("smooth", 200, 500, "impulse", 0.1, rng=0,
-                                                                rate=(0.005, 0.2))[0])
+    np.testing.assert_array_equal(
+        noisy, signals.training_pairs("smooth", 200, 500, "impulse", 0.1, rng=0, rate=(0.005, 0.2))[0]
+    )
     with pytest.raises(InputError, match="rate range"):
         signals.training_pairs("smooth", 5, 50, "impulse", 0.1, rng=0, rate=(0.2, 0.1))
 

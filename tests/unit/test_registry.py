@@ -6,6 +6,7 @@ CONTRIBUTING.md says to -- a record in ``denoiser/presets.py`` / ``denoiser/sign
 ``@builder`` in ``denoiser/model.py`` -- and then find them in ModelConfig validation, the
 CLI, training, saving, the search and the app without touching any other file.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,7 +25,6 @@ from denoiser.signals import NOISES, NoiseKind, NoiseParam
 from tests.support import start
 
 
-
 # ------------------------------------------------------------------ helpers
 def choices(command: str, flag: str) -> list[str]:
     """The ``choices`` of one option of one CLI subcommand, as argparse holds them."""
@@ -40,7 +40,7 @@ def cli_help(command: str) -> str:
     return " ".join(out.getvalue().split())  # argparse wraps lines
 
 
-def _tiny(config: ModelConfig):  # noqa: ANN202 -- a keras.Model
+def _tiny(config: ModelConfig):  # a keras.Model
     """A fake preset's network: one convolution added to the input."""
     import keras
     from keras import layers
@@ -50,21 +50,29 @@ def _tiny(config: ModelConfig):  # noqa: ANN202 -- a keras.Model
     return keras.Model(inputs, layers.Add(name="denoised")([inputs, correction]), name="tiny")
 
 
-TINY = Preset("tiny", label="Tiny: one convolution (a test preset)", short="Tiny",
-              defaults={"window": 96, "kernel_size": 7, "scaling": "minmax"}, tunable=("window",),
-              learning_rate=5e-3, layer_notes="**correction**: one convolution.", scalings=("minmax",),
-              scaling_rule="is a test preset, so it needs a min-max scaling", bias_note="it is a test preset")
+TINY = Preset(
+    "tiny",
+    label="Tiny: one convolution (a test preset)",
+    short="Tiny",
+    defaults={"window": 96, "kernel_size": 7, "scaling": "minmax"},
+    tunable=("window",),
+    learning_rate=5e-3,
+    layer_notes="**correction**: one convolution.",
+    scalings=("minmax",),
+    scaling_rule="is a test preset, so it needs a min-max scaling",
+    bias_note="it is a test preset",
+)
 
 
 @pytest.fixture
-def tiny_preset(monkeypatch):  # noqa: ANN001, ANN201
+def tiny_preset(monkeypatch):
     """The fake preset registered as a contributor would: its record, and (when Keras loads) its builder."""
     monkeypatch.setitem(PRESETS, "tiny", TINY)
     yield TINY
 
 
 @pytest.fixture
-def tiny_builder(tiny_preset, monkeypatch):  # noqa: ANN001, ANN201
+def tiny_builder(tiny_preset, monkeypatch):
     from denoiser import model
 
     monkeypatch.setitem(model.BUILDERS, "tiny", _tiny)
@@ -77,12 +85,16 @@ def _hum(shape: tuple[int, ...], rng: np.random.Generator, period: float | np.nd
     return np.sqrt(2) * np.sin(2 * np.pi * np.arange(shape[-1]) / period + phase)
 
 
-HUM = NoiseKind("hum", "Mains hum", _hum, params=(
-    NoiseParam("period", "Hum period", 20.0, 2.0, 1000.0, ui=(4.0, 200.0, 1.0), help="Samples per cycle."),))
+HUM = NoiseKind(
+    "hum",
+    "Mains hum",
+    _hum,
+    params=(NoiseParam("period", "Hum period", 20.0, 2.0, 1000.0, ui=(4.0, 200.0, 1.0), help="Samples per cycle."),),
+)
 
 
 @pytest.fixture
-def hum_kind(monkeypatch):  # noqa: ANN001, ANN201
+def hum_kind(monkeypatch):
     monkeypatch.setitem(NOISES, "hum", HUM)
     yield HUM
 
@@ -156,7 +168,7 @@ def test_a_new_preset_is_offered_by_the_cli_and_trains_saves_and_loads(tiny_buil
     fitted = {}
     original = Denoiser.fit
 
-    def fit(self, *args, **kwargs):  # noqa: ANN001, ANN202
+    def fit(self, *args, **kwargs):
         fitted["config"] = self.config
         return original(self, *args, **kwargs)
 
@@ -249,7 +261,10 @@ def test_the_app_offers_every_preset_and_kind_and_a_new_one(tiny_builder, hum_ki
     assert at.radio(key="tr_preset").options == [p.label for p in PRESETS.values()]
     assert PRESETS["tiny"].label == at.radio(key="tr_preset").options[-1]
     assert at.multiselect(key="se_preset").options == [PRESETS[n].short for n in presets.searchable()]
-    assert "Tiny" in at.multiselect(key="se_preset").options and "Tutorial net" not in at.multiselect(key="se_preset").options
+    assert (
+        "Tiny" in at.multiselect(key="se_preset").options
+        and "Tutorial net" not in at.multiselect(key="se_preset").options
+    )
     auto = next(o for o in at.select_slider(key="tr_window").options if o.startswith("auto"))
     assert all(f"{p.short} {p.window}" in auto for p in PRESETS.values())
     for key in ("tr_noise", "se_noise"):
@@ -265,14 +280,23 @@ def test_the_app_offers_every_preset_and_kind_and_a_new_one(tiny_builder, hum_ki
     assert g.recipe["kind"] == "hum" and g.recipe["noise_params"] == {"period": 50.0}
     rng = np.random.default_rng(g.recipe["seed"])
     clean = signals.make_signal(g.recipe["family"], g.recipe["length"], rng)
-    np.testing.assert_array_equal(g.noisy, signals.add_noise(clean, "hum", sigma=g.recipe["sigma"], rng=rng, period=50.0))
+    np.testing.assert_array_equal(
+        g.noisy, signals.add_noise(clean, "hum", sigma=g.recipe["sigma"], rng=rng, period=50.0)
+    )
     assert at.query_params["gen_period"] == "50"
     assert not [s for s in at.slider if s.key == "gen_rate"]  # impulse's slider only for impulse noise
 
 
 def test_old_shared_links_still_work_and_choices_are_keys():
-    at = start(query={"gen_level_by": "SNR (dB)", "gen_snr": "5", "gen_noise": "impulse", "gen_rate": "0.2",
-               "gen_method": "network"})
+    at = start(
+        query={
+            "gen_level_by": "SNR (dB)",
+            "gen_snr": "5",
+            "gen_noise": "impulse",
+            "gen_rate": "0.2",
+            "gen_method": "network",
+        }
+    )
     at.switch_page("app_pages/generate.py").run()
     assert not at.exception and not at.error
     assert at.radio(key="gen_level_by").value == "snr" and at.slider(key="gen_snr").value == 5

@@ -72,8 +72,20 @@ def test_no_header_file_or_model_name_can_put_code_into_the_script(tmp_path: Pat
             script = _script_case(folder, payload, field, model)
             tree = ast.parse(script)  # it parses, and holds only the statements a plain name gives:
             kinds = [type(node).__name__ for node in tree.body]
-            assert kinds == ["Expr", "Import", "ImportFrom", "Assign", "Assign", "Assign", "With", "Expr",
-                             "Assign", "Assign", "Assign", "Expr"], (field, payload, script)
+            assert kinds == [
+                "Expr",
+                "Import",
+                "ImportFrom",
+                "Assign",
+                "Assign",
+                "Assign",
+                "With",
+                "Expr",
+                "Assign",
+                "Assign",
+                "Assign",
+                "Expr",
+            ], (field, payload, script)
             (folder / "reproduce.py").write_text(script, encoding="utf-8")
             cases.append(folder)
     done = run_scripts(cases, cwd=tmp_path, timeout=600)
@@ -82,8 +94,11 @@ def test_no_header_file_or_model_name_can_put_code_into_the_script(tmp_path: Pat
     from denoiser.script import out_name
 
     for folder in cases:
-        data = next(p for p in folder.iterdir() if p.suffix == ".csv" and "_clean" not in p.name and
-                    not p.name.endswith("_denoised.csv"))
+        data = next(
+            p
+            for p in folder.iterdir()
+            if p.suffix == ".csv" and "_clean" not in p.name and not p.name.endswith("_denoised.csv")
+        )
         assert (folder / out_name(data.name)).stat().st_size > 0, folder
     assert done.stdout.count("MSE noisy") == len(cases)
 
@@ -97,8 +112,7 @@ def test_script_literals_and_comments_are_inert() -> None:
         assert len(comment) <= 202
         literal = py_literal(payload)
         assert ast_literal(literal) == payload and len(literal.splitlines()) == 1
-    assert ast_literal(py_literal({"a": [1, 2.5, None, True], "b": ("x",)})) == {"a": [1, 2.5, None, True],
-                                                                             "b": ("x",)}
+    assert ast_literal(py_literal({"a": [1, 2.5, None, True], "b": ("x",)})) == {"a": [1, 2.5, None, True], "b": ("x",)}
     assert py_literal(float("inf")) == "float('inf')" and py_literal((0, 3)) == "(0, 3)"
     assert np.isnan(ast_literal(py_literal(float("nan"))))
     with pytest.raises(TypeError):

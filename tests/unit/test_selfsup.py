@@ -27,9 +27,9 @@ def test_one_recording_is_split_in_time_with_a_gap_before_framing():
     x = np.arange(5000, dtype=float)  # each sample's value is its index
     cfg = TrainConfig()
     parts = split_series(x, cfg, 256)
-    (_, a, b), = parts["train"]
-    (_, va, vb), = parts["val"]
-    (_, ta, tb), = parts["test"]
+    ((_, a, b),) = parts["train"]
+    ((_, va, vb),) = parts["val"]
+    ((_, ta, tb),) = parts["test"]
     assert 0 == a < b and b + 128 <= va < vb and vb + 128 <= ta < tb <= 5000
     frames = {k: frame_parts(x, parts[k], 256, 16) for k in parts}
     # No window of one part holds a sample of another: windows come from inside their own range.
@@ -126,10 +126,10 @@ def test_the_automatic_pipeline_weighs_the_plain_output_of_a_self_supervised_net
     net = next(c for c in offered(Context(x, 0.3, den)) if c.kind == "network")
     plain = den.denoise(x, hop=net.params["window"] * 3 // 4, invariant=False)
     np.testing.assert_allclose(net.apply(x), plain)
-    assert np.abs(plain - den.denoise(x)).max() > 1e-3       # not the J-invariant one
+    assert np.abs(plain - den.denoise(x)).max() > 1e-3  # not the J-invariant one
     spiked = x.copy()
     spiked[1000] += 50.0
-    assert abs(den.denoise(spiked, invariant=False)[1000] - plain[1000]) > 1e-3   # it uses the sample
+    assert abs(den.denoise(spiked, invariant=False)[1000] - plain[1000]) > 1e-3  # it uses the sample
     res = __import__("denoiser").denoise(noisy, model=den)
     assert metrics.gain_db(clean, noisy, res.denoised) > 7
 
@@ -169,8 +169,21 @@ def test_cli_trains_self_supervised_on_a_csv_column(tmp_path, cli):
     csv = tmp_path / "rec.csv"
     csv.write_text("t,volts\n" + "\n".join(f"{i},{v:.6f}" for i, v in enumerate(noisy)) + "\n")
     out = tmp_path / "m.keras"
-    proc = cli("train", "--csv", str(csv), "--self-supervised", "--window", "64", "--filters", "8",
-               "--from-scratch", "--epochs", "1", "-o", str(out))
+    proc = cli(
+        "train",
+        "--csv",
+        str(csv),
+        "--self-supervised",
+        "--window",
+        "64",
+        "--filters",
+        "8",
+        "--from-scratch",
+        "--epochs",
+        "1",
+        "-o",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stderr
     den = Denoiser.load(out)
     assert den.config.blind_spot == 4 and den.train_info_["train_config"]["self_supervised"] is True
@@ -198,7 +211,7 @@ def test_app_learns_from_the_uploaded_recording_with_the_same_job_and_curve():
     job = at.session_state.job
     job.thread.join(timeout=180)
     assert job.status == "finished", job.error
-    assert len(job.logs) == 1 and "val_loss" in job.logs[0]          # the live curve's points
+    assert len(job.logs) == 1 and "val_loss" in job.logs[0]  # the live curve's points
     den = job.result
     assert den.train_info_["train_config"]["self_supervised"] and den.config.blind_spot == 4
     assert den.config.window == 64 and "self-supervised" in den.train_info_["data"]

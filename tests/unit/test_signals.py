@@ -96,14 +96,14 @@ def test_drift_is_slow():
 
 
 def test_spectral_noise_of_one_sample_is_one():
-    for kind in ("pink", "drift"):   # two samples: tests/golden
-        np.testing.assert_array_equal(signals.make_noise(1, kind, 1.0, rng=3), [1.0])   # one sample: RMS 1
+    for kind in ("pink", "drift"):  # two samples: tests/golden
+        np.testing.assert_array_equal(signals.make_noise(1, kind, 1.0, rng=3), [1.0])  # one sample: RMS 1
 
 
 def test_add_noise_scales_unit_noise_exactly_per_signal():
     clean = np.vstack([np.full(50, 1.0), np.full(50, 3.0)])
     unit = np.random.default_rng(0).standard_normal(clean.shape)
-    noisy = signals.add_noise(clean, snr_db=20, rng=0)               # SNR per signal: sigma 0.1 and 0.3
+    noisy = signals.add_noise(clean, snr_db=20, rng=0)  # SNR per signal: sigma 0.1 and 0.3
     np.testing.assert_allclose(noisy - clean, np.array([[0.1], [0.3]]) * unit, rtol=1e-12, atol=1e-15)
     one = signals.add_noise(clean[1], snr_db=20, rng=0)
     np.testing.assert_allclose(one - clean[1], 0.3 * unit[0], rtol=1e-12)
@@ -114,7 +114,7 @@ def test_add_noise_scales_unit_noise_exactly_per_signal():
 
 def test_noise_sigma_values():
     assert signals.noise_sigma(np.ones(3), sigma=0) == 0.0
-    assert signals.noise_sigma(np.full(4, 2.0), snr_db=20) == pytest.approx(0.2, rel=1e-12)   # power 4, /100
+    assert signals.noise_sigma(np.full(4, 2.0), snr_db=20) == pytest.approx(0.2, rel=1e-12)  # power 4, /100
     assert signals.noise_sigma(np.array([]), snr_db=10) == 0.0
 
 
@@ -140,14 +140,14 @@ def test_noise_parameter_messages_and_ranges():
         assert str(err.value) == f"Impulse rate range must satisfy 0 < lo <= hi <= 1; got {bad}."
     draws = rate.draw((0.01, 0.5), 2000, np.random.default_rng(0))
     assert draws.shape == (2000, 1) and 0.01 <= draws.min() and draws.max() <= 0.5
-    assert np.median(draws) == pytest.approx(np.sqrt(0.01 * 0.5), rel=0.1)   # log-uniform: geometric middle
+    assert np.median(draws) == pytest.approx(np.sqrt(0.01 * 0.5), rel=0.1)  # log-uniform: geometric middle
 
 
 def test_a_linear_noise_parameter_draws_uniformly():
     width = signals.NoiseParam("width", "Width", 3.0, 0.0, 10.0, ui=(0.0, 10.0, 1.0), log=False)
     draws = width.draw((2.0, 4.0), 4000, np.random.default_rng(0))
     assert draws.shape == (4000, 1) and 2.0 <= draws.min() and draws.max() <= 4.0
-    assert draws.mean() == pytest.approx(3.0, abs=0.05)        # uniform: the arithmetic middle
+    assert draws.mean() == pytest.approx(3.0, abs=0.05)  # uniform: the arithmetic middle
     np.testing.assert_array_equal(draws[:, 0], np.random.default_rng(0).uniform(2.0, 4.0, 4000))
 
 
@@ -165,7 +165,7 @@ def test_training_pairs_sigma_stays_in_its_range_and_every_kind_is_used():
     noisy, clean = signals.training_pairs("x2", 400, 64, noise=("gaussian", "uniform"), sigma=(0.05, 0.2), rng=0)
     levels = (noisy - clean).std(axis=1, ddof=0)
     assert 0.03 < levels.min() and levels.max() < 0.3
-    assert levels.min() < 0.07 and levels.max() > 0.15          # the range is spanned, not one value
+    assert levels.min() < 0.07 and levels.max() > 0.15  # the range is spanned, not one value
     # uniform noise is bounded by sqrt(3) sigma; gaussian noise is not: both kinds are present
     ratio = np.abs(noisy - clean).max(axis=1) / levels
     assert ratio.min() < 2.0 and ratio.max() > 2.3
@@ -182,15 +182,24 @@ def test_tutorial_dataset():
 
 def test_public_defaults_of_the_generators():
     import inspect
-    params = {name: {k: p.default for k, p in inspect.signature(getattr(signals, name)).parameters.items()}
-              for name in ("make_signal", "make_noise", "add_noise", "tutorial_dataset", "training_pairs")}
+
+    params = {
+        name: {k: p.default for k, p in inspect.signature(getattr(signals, name)).parameters.items()}
+        for name in ("make_signal", "make_noise", "add_noise", "tutorial_dataset", "training_pairs")
+    }
     assert params["make_signal"] == {"family": "x2", "length": 150, "rng": None}
     assert params["make_noise"]["kind"] == "gaussian" and params["make_noise"]["sigma"] == 0.05
     assert params["make_noise"]["rate"] == params["add_noise"]["rate"] == 0.05
     assert params["tutorial_dataset"] == {"n_samples": 100_000, "sigma": 0.05, "rng": None}
     pairs = params["training_pairs"]
     assert (pairs["family"], pairs["n_signals"], pairs["length"], pairs["noise"], pairs["sigma"], pairs["rate"]) == (
-        "mixed", 2000, 256, "gaussian", (0.02, 0.3), 0.05)
+        "mixed",
+        2000,
+        256,
+        "gaussian",
+        (0.02, 0.3),
+        0.05,
+    )
     noisy, clean = signals.tutorial_dataset(3, rng=1)
     np.testing.assert_allclose(noisy - clean, 0.05 * np.random.default_rng(1).standard_normal((3, 150)), rtol=1e-12)
 
@@ -216,8 +225,9 @@ def test_signal_and_noise_refusals_name_the_choices():
     assert str(err.value) == "An empty tuple of signal families was given; name at least one family."
     with pytest.raises(InputError) as err:
         signals.make_signal("cosh", 10)
-    assert str(err.value) == ("Unknown signal family 'cosh'; choose one of "
-                              + ", ".join([*signals.FAMILIES, "mixed", "realistic"]) + ".")
+    assert str(err.value) == (
+        "Unknown signal family 'cosh'; choose one of " + ", ".join([*signals.FAMILIES, "mixed", "realistic"]) + "."
+    )
     with pytest.raises(InputError) as err:
         signals.noise_kind("brown")
     assert str(err.value) == "Unknown noise kind 'brown'; choose one of gaussian, uniform, impulse, pink, drift."

@@ -1,4 +1,5 @@
 """Streamed training (denoiser.stream, Denoiser.fit_stream, ``train --data``): many files, one in memory at a time."""
+
 import gc
 import tracemalloc
 import weakref
@@ -29,7 +30,9 @@ def selfsup(epochs: int = 3, **changes) -> TrainConfig:
 def test_plan_skips_a_bad_file_with_its_reason_and_splits_files_by_seed(tmp_path):
     archive(tmp_path / "a", n=12, rows=400)
     seen = []
-    plan = stream.make_plan(str(tmp_path / "a" / "*.csv"), 64, TrainConfig(seed=1), on_skip=lambda p, r: seen.append((p, r)))
+    plan = stream.make_plan(
+        str(tmp_path / "a" / "*.csv"), 64, TrainConfig(seed=1), on_skip=lambda p, r: seen.append((p, r))
+    )
     assert [Path(p).name for p, _ in seen] == ["bad.csv"] and "no numbers" in seen[0][1]
     assert plan.skipped == seen and plan.split == "files" and plan.files == 12
     files = {k: {s.path for s in v} for k, v in plan.parts.items()}
@@ -50,8 +53,9 @@ def test_few_files_are_split_in_time_like_one_recording_in_memory(tmp_path):
     assert plan.split == "time" and plan.files == 3
     ranges = split_series(np.zeros(3000), cfg, 64)
     for part, sources in plan.parts.items():
-        assert [(Path(s.path).name, s.start, s.stop) for s in sources] == \
-            [(p.name, a, b) for p in paths for _, a, b in ranges[part]]
+        assert [(Path(s.path).name, s.start, s.stop) for s in sources] == [
+            (p.name, a, b) for p in paths for _, a, b in ranges[part]
+        ]
 
 
 def test_plan_errors_say_what_is_wrong(tmp_path):
@@ -62,8 +66,9 @@ def test_plan_errors_say_what_is_wrong(tmp_path):
         stream.make_plan(str(tmp_path / "bad.csv"), 64, TrainConfig(), on_skip=None)
     seen = []
     with pytest.raises(InputError, match="None of the 3 file"):
-        stream.make_plan(str(tmp_path / "*.csv"), 64, TrainConfig(), columns=["pressure"],
-                         on_skip=lambda p, r: seen.append(r))
+        stream.make_plan(
+            str(tmp_path / "*.csv"), 64, TrainConfig(), columns=["pressure"], on_skip=lambda p, r: seen.append(r)
+        )
     assert any("no column 'pressure'; its value columns are 'value'" in r for r in seen)
     with pytest.raises(InputError, match="long enough to split in time"):  # 300 samples < 2 windows + gap
         stream.make_plan(str(tmp_path / "rec*.csv"), 256, TrainConfig(), on_skip=None)
@@ -72,7 +77,7 @@ def test_plan_errors_say_what_is_wrong(tmp_path):
 # ------------------------------------------------------------ the same windows as in memory
 @pytest.mark.parametrize("scaling", ["standard", "global", "global-minmax"])
 def test_streamed_windows_equal_the_in_memory_framing_and_scaling(tmp_path, scaling):
-    path, = archive(tmp_path, n=1, rows=3000, clean=True, bad=False)
+    (path,) = archive(tmp_path, n=1, rows=3000, clean=True, bad=False)
     config = ModelConfig(window=64, filters=8, depth=2, scaling=scaling)
     cfg = TrainConfig(seed=0, batch_size=16, weighting="none")
     plan = stream.make_plan(str(path), 64, cfg, columns=["value"], clean_column="clean")
@@ -90,8 +95,14 @@ def test_streamed_windows_equal_the_in_memory_framing_and_scaling(tmp_path, scal
         o, s = windows.window_stats(frames, scaling, global_offset=offset, global_scale=scale)
         return windows.scale(frames, o, s).astype(np.float32), o, s
 
-    streamed = np.concatenate([x for x, _ in stream.scaled_chunks(plan.parts["train"], config, hops["train"],
-                                                                  global_offset=offset, global_scale=scale)])
+    streamed = np.concatenate(
+        [
+            x
+            for x, _ in stream.scaled_chunks(
+                plan.parts["train"], config, hops["train"], global_offset=offset, global_scale=scale
+            )
+        ]
+    )
     np.testing.assert_array_equal(streamed, in_memory(x_train)[0])
     # The validation batches of tf.data (in order, supervised): inputs and targets as in memory.
     xv, o, s = in_memory(frame_parts(noisy, parts["val"], 64, hops["val"]))
@@ -166,8 +177,11 @@ def test_a_file_that_breaks_during_training_is_left_out_and_reported_once(tmp_pa
     paths[1].write_bytes(b"\x1f\x8b\x08\x00 now gzip")
     seen, reported = [], set()
     for _ in range(2):
-        chunks = list(stream.scaled_chunks(plan.parts["train"], TINY, 32, on_skip=lambda p, r: seen.append((p, r)),
-                                           reported=reported))
+        chunks = list(
+            stream.scaled_chunks(
+                plan.parts["train"], TINY, 32, on_skip=lambda p, r: seen.append((p, r)), reported=reported
+            )
+        )
         assert sum(len(x) for x, _ in chunks) == plan.n_windows("train", 32) * 2 // 3
     assert len(seen) == 1 and seen[0][0] == str(paths[1]) and "while training" in seen[0][1]
 
@@ -197,8 +211,9 @@ def test_fit_stream_learns_self_supervised_from_an_archive_and_denoises(tmp_path
 @pytest.mark.slow
 def test_fit_stream_supervised_on_clean_columns_reports_test_figures_in_data_units(tmp_path):
     archive(tmp_path, n=6, rows=3000, clean=True, bad=False)
-    den = Denoiser(TINY).fit_stream(str(tmp_path / "*.csv"), TrainConfig(epochs=2, batch_size=16),
-                                    columns=["value"], clean_column="clean")
+    den = Denoiser(TINY).fit_stream(
+        str(tmp_path / "*.csv"), TrainConfig(epochs=2, batch_size=16), columns=["value"], clean_column="clean"
+    )
     assert den.config.blind_spot == 0 and len(den.history_["loss"]) == 2
     m = den.test_metrics_
     assert abs(m["noisy_mse"] - SIGMA**2) < 0.25 * SIGMA**2  # the test windows' noise, streamed chunk by chunk
@@ -221,9 +236,25 @@ def test_fit_stream_and_dataset_refuse_supervised_training_without_clean_targets
 def test_cli_train_data_streams_self_supervised_and_saves_a_model_that_loads(tmp_path, capsys):
     archive(tmp_path / "recordings" / "site", n=6, rows=3000)
     out = tmp_path / "model.keras"
-    status = cli.main(["train", "--data", str(tmp_path / "recordings" / "**" / "*.csv"), "--self-supervised",
-                       "--from-scratch", "--window", "64", "--filters", "8", "--epochs", "2", "--seed", "3",
-                       "-o", str(out)])
+    status = cli.main(
+        [
+            "train",
+            "--data",
+            str(tmp_path / "recordings" / "**" / "*.csv"),
+            "--self-supervised",
+            "--from-scratch",
+            "--window",
+            "64",
+            "--filters",
+            "8",
+            "--epochs",
+            "2",
+            "--seed",
+            "3",
+            "-o",
+            str(out),
+        ]
+    )
     err = capsys.readouterr().err
     assert status == 0, err
     lines = err.splitlines()
@@ -249,7 +280,19 @@ def test_cli_train_data_says_what_to_do_without_a_clean_source(tmp_path, capsys)
         assert cli.main(["train", "--data", data, "-o", str(tmp_path / "m.keras"), *argv]) == 2
         err = capsys.readouterr().err
         assert err.startswith("error: ") and message in err and len(err.splitlines()) == 1
-    assert cli.main(["train", "--data", str(tmp_path / "bad.csv"), "--self-supervised", "--from-scratch",
-                     "-o", str(tmp_path / "m.keras")]) == 2
+    assert (
+        cli.main(
+            [
+                "train",
+                "--data",
+                str(tmp_path / "bad.csv"),
+                "--self-supervised",
+                "--from-scratch",
+                "-o",
+                str(tmp_path / "m.keras"),
+            ]
+        )
+        == 2
+    )
     assert "None of the 1 file(s) has a usable series" in capsys.readouterr().err
     assert not (tmp_path / "m.keras").exists()

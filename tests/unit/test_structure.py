@@ -1,4 +1,5 @@
 """The package's shape: no import cycles, no private name taken from another module."""
+
 from __future__ import annotations
 
 import sys

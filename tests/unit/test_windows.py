@@ -14,10 +14,10 @@ from denoiser import InputError, windows
 
 # ------------------------------------------------------------------ framing and overlap-add
 def test_plan_values_and_limits():
-    assert windows.plan(1000, 256, 128) == windows.Framing(1000, 1024, 256, 128)   # 7 windows: 6 hops + 1
+    assert windows.plan(1000, 256, 128) == windows.Framing(1000, 1024, 256, 128)  # 7 windows: 6 hops + 1
     assert windows.plan(1000, 256, 128).n_windows == 7
-    assert windows.plan(100, 256, 128) == windows.Framing(100, 256, 256, 128)      # one window, padded
-    assert windows.plan(2, 2, 1) == windows.Framing(2, 2, 2, 1)                    # the smallest allowed
+    assert windows.plan(100, 256, 128) == windows.Framing(100, 256, 256, 128)  # one window, padded
+    assert windows.plan(2, 2, 1) == windows.Framing(2, 2, 2, 1)  # the smallest allowed
     assert windows.plan(5, 2, 2).padded == 6
     for window, hop in [(1, 1), (8, 0), (8, 9)]:
         with pytest.raises(InputError) as err:
@@ -28,8 +28,9 @@ def test_plan_values_and_limits():
     assert str(err.value) == "The series has 1 sample(s); at least 2 are needed."
 
 
-@pytest.mark.parametrize("n,window,hop", [(1000, 256, 128), (150, 150, 75), (100, 256, 128),
-                                          (3, 16, 8), (1001, 64, 17), (5000, 256, 256)])
+@pytest.mark.parametrize(
+    "n,window,hop", [(1000, 256, 128), (150, 150, 75), (100, 256, 128), (3, 16, 8), (1001, 64, 17), (5000, 256, 256)]
+)
 def test_frame_overlap_add_round_trip_is_exact(n, window, hop):
     x = np.random.default_rng(0).standard_normal(n)
     frames, framing = windows.frame(x, window, hop)
@@ -108,7 +109,7 @@ def test_extend_is_the_padding_of_frame():
     x = np.array([0.0, 2.0, 3.0, 3.0])
     frames, _ = windows.frame(x, 7, 7)
     np.testing.assert_array_equal(windows.extend(x, 7), frames[0])
-    np.testing.assert_array_equal(windows.extend(x, 4), x)   # long enough already: unchanged
+    np.testing.assert_array_equal(windows.extend(x, 4), x)  # long enough already: unchanged
     np.testing.assert_array_equal(windows.extend(x, 2), x)
     with pytest.raises(InputError, match="at least 2"):
         windows.extend(np.array([1.0]), 5)
@@ -162,9 +163,9 @@ def test_global_stats_values():
     frames = np.array([[1.0, 3.0], [5.0, 7.0]])
     assert windows.global_stats(frames, "global") == (4.0, pytest.approx(np.std([1, 3, 5, 7.0])))
     assert windows.global_stats(frames, "global-minmax") == (1.0, 6.0)
-    assert windows.global_stats(np.full((2, 3), 1e6), "global") == (1e6, 1.0)       # constant: scale 1
+    assert windows.global_stats(np.full((2, 3), 1e6), "global") == (1e6, 1.0)  # constant: scale 1
     assert windows.global_stats(np.full((2, 3), -2.0), "global-minmax") == (-2.0, 1.0)
-    tiny = np.array([[0.0, 1e-11]])                                                # above 1e-12 of level 1
+    tiny = np.array([[0.0, 1e-11]])  # above 1e-12 of level 1
     assert windows.global_stats(tiny, "global-minmax") == (0.0, 1e-11)
     assert windows.global_stats(np.array([[0.0, 1e-13]]), "global-minmax") == (0.0, 1.0)
     with pytest.raises(InputError, match="no global statistics"):
@@ -203,5 +204,5 @@ def test_flatness_threshold_is_1e12_of_the_level_at_least_one():
     assert windows.safe_spread(0.0, 1e-12) == 1.0
     assert windows.safe_spread(0.0, 1.5e-12) == 1.5e-12
     assert windows.safe_spread(0.5, 1.5e-12) == 1.5e-12
-    assert windows.safe_spread(1e6, 1e-7) == 1.0          # below 1e-12 of a level of 1e6
+    assert windows.safe_spread(1e6, 1e-7) == 1.0  # below 1e-12 of a level of 1e6
     assert windows.safe_spread(-1e6, 2e-6) == 2e-6
