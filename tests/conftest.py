@@ -54,16 +54,24 @@ def cli(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch, tmp_path
 
 # The longest files first: `make test` hands whole files to parallel workers (pytest-xdist,
 # --dist loadfile) in collection order, so a long file started last would run on alone at the end.
+# (Measured with --durations=0 on 2 cores, issue 20: 45 s for test_app.py down to 11 s for test_modelfile.py.)
 LONGEST_FIRST = (
+    "test_app.py",
+    "test_distribute.py",
+    "test_training.py",
     "test_upload_compare.py",
     "test_batch.py",
-    "test_distribute.py",
-    "test_app.py",
-    "test_stream.py",
-    "test_selfsup.py",
-    "test_lstm_search.py",
     "test_core.py",
+    "test_script_matrix.py",
+    "test_demo.py",
     "test_cli.py",
+    "test_file_text.py",
+    "test_stream.py",
+    "test_lstm_search.py",
+    "test_selfsup.py",
+    "test_links.py",
+    "test_script.py",
+    "test_modelfile.py",
 )
 
 
