@@ -21,7 +21,7 @@ This leans on three things Streamlit exposes: ``Runtime.is_active_session`` (pub
 thread-safe), ``uploaded_file_mgr.remove_session_files`` and ``media_file_mgr.clear_session_refs``
 (public methods of the managers), and one private one, the ``SafeSessionState`` wrapper's
 ``_state``: the session's ``SessionState`` itself (the wrapper is made per script run), cleared whole (widget values such as an uploader's file too). If those move, a warning is logged once and nothing is
-released early; ``tests/test_sessions.py`` fails, like the Keras-state patch's test.
+released early; ``tests/app/test_sessions.py`` fails, like the Keras-state patch's test.
 """
 
 from __future__ import annotations
@@ -270,7 +270,7 @@ def register() -> bool:
 
 
 def _session_state(safe: Any) -> Any:
-    """The ``SessionState`` inside a run's ``SafeSessionState`` (private: checked by tests/test_sessions.py)."""
+    """The ``SessionState`` inside a run's ``SafeSessionState`` (private: checked by tests/app/test_sessions.py)."""
     try:
         inner = object.__getattribute__(safe, "_state")
     except AttributeError:

@@ -5,12 +5,12 @@ twice: :func:`denoiser.apply.denoise_table` and :func:`denoiser.apply.output_byt
 download, and :func:`file_script` / :func:`generated_script` write a script that calls the same
 two functions with the same recipe (same columns, noise level per column, method, model, part
 and row limit). So the script's output is the download, to float precision
-(``tests/test_script_matrix.py`` runs the scripts and compares).
+(``tests/app/test_script_matrix.py`` runs the scripts and compares).
 
 Pure text: nothing here imports Streamlit, TensorFlow or pandas. Every value that came from a
 user or a file (file, column and model names, numbers) enters the script through
 :func:`denoiser.text.py_literal` (a literal) or :func:`denoiser.text.inert_comment` (a comment
-line that no line break can end early); ``tests/test_security.py`` runs such scripts with line
+line that no line break can end early); ``tests/unit/test_script.py`` runs such scripts with line
 breaks, quotes and backslashes in every name.
 
 >>> from denoiser.apply import Level, Recipe

@@ -213,7 +213,7 @@ def _early_stopping(cfg: TrainConfig) -> keras.callbacks.EarlyStopping:
     # Keras' own: stops after ``patience`` epochs without a lower val_loss and, with
     # restore_best_weights, puts the best epoch's weights back in on_train_end however the
     # run ends (patience, the last epoch, or the user's Stop: the pinned Keras 3.15.1 restores on
-    # every train end; tests/test_core.py checks it), so a run is never worse than its best epoch.
+    # every train end; tests/unit/test_core.py checks it), so a run is never worse than its best epoch.
     return keras.callbacks.EarlyStopping(monitor="val_loss", patience=cfg.patience, restore_best_weights=True)
 
 

@@ -1,16 +1,22 @@
-"""Fixtures shared by several test files."""
+"""Fixtures for every test folder (helpers that are not fixtures live in tests/support.py)."""
+
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.hostile import craft
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, craft.Crafted]]:
+    """Every file of tests/hostile/craft.py (crafted model files and CSVs), made once per test module
+    into a folder of its own: (the folder, name -> what each file is and whether it must be refused)."""
+    folder = tmp_path_factory.mktemp("hostile")
+    return folder, {c.name: c for c in craft.craft_all(folder)}
 
 
 @dataclass
@@ -23,13 +29,12 @@ class CliResult:
 
 
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch,
-        tmp_path: Path) -> Callable[..., CliResult]:
+def cli(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., CliResult]:
     """``python -m denoiser ARGS`` run in this process, in ``cwd`` (default: the test's tmp_path).
 
     The same ``denoiser.cli.main`` the entry point calls, with its exit status and what it printed;
     only TensorFlow's start-up (seconds per call) is saved. A few tests still run the real
-    ``python -m denoiser`` in a subprocess (``cli_subprocess``): the entry point itself, TensorFlow's
+    ``python -m denoiser`` in a subprocess (``tests.support.cli_subprocess``): the entry point itself, TensorFlow's
     own C++ logging kept off stderr, and a read that must not hang the test run if it does.
     """
     from denoiser import cli as cli_module
@@ -47,21 +52,27 @@ def cli(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch,
     return run
 
 
-def cli_subprocess(*args: str, cwd: Path, timeout: int = 300, quiet_tf: bool = True) -> subprocess.CompletedProcess:
-    """The real ``python -m denoiser ARGS`` in a fresh process (TensorFlow imported there, seconds)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    if quiet_tf:
-        env["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    else:
-        env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # the CLI must keep TensorFlow quiet by itself
-    return subprocess.run([sys.executable, "-m", "denoiser", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
-
-
 # The longest files first: `make test` hands whole files to parallel workers (pytest-xdist,
 # --dist loadfile) in collection order, so a long file started last would run on alone at the end.
-LONGEST_FIRST = ("test_browser.py", "test_batch.py", "test_distribute.py", "test_app.py", "test_stream.py",
-                 "test_selfsup.py", "test_lstm_search.py", "test_core.py", "test_cli.py")
+# (Measured with --durations=0 on 2 cores, issue 20: 45 s for test_app.py down to 11 s for test_modelfile.py.)
+LONGEST_FIRST = (
+    "test_app.py",
+    "test_distribute.py",
+    "test_training.py",
+    "test_upload_compare.py",
+    "test_batch.py",
+    "test_core.py",
+    "test_script_matrix.py",
+    "test_demo.py",
+    "test_cli.py",
+    "test_file_text.py",
+    "test_stream.py",
+    "test_lstm_search.py",
+    "test_selfsup.py",
+    "test_links.py",
+    "test_script.py",
+    "test_modelfile.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -1,6 +1,6 @@
 """The package's import graph: cycles and private names imported across modules.
 
-``python tools/imports.py`` prints both (exit status 1 if any); ``tests/test_structure.py``
+``python tools/imports.py`` prints both (exit status 1 if any); ``tests/unit/test_structure.py``
 asserts there are none. Every import counts, at module level or inside a function: a lazy
 import hides a cycle from Python, not from a reader.
 """

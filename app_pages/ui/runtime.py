@@ -21,7 +21,7 @@ def keep_keras_state() -> bool:
 
     Installed once per process, from app.py (later calls find it in place). Streamlit's
     hook is private: if it has moved, a warning is logged and nothing is patched, and
-    tests/test_app.py fails (it checks that Keras' state survives a rerun).
+    tests/app/test_app.py fails (it checks that Keras' state survives a rerun).
 
     Streamlit does that to free models that scripts build on each rerun. This app builds
     none in page scripts (models come from the package and live in caches or session

@@ -10,6 +10,7 @@ bombs expand to gigabytes, as in issue 9 (slower to craft: about a minute).
 
 Every URL points at a loopback address that nothing listens on (127.0.0.2:9).
 """
+
 from __future__ import annotations
 
 import bz2
@@ -19,20 +20,20 @@ import struct
 import sys
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-IMAGE = "http://127.0.0.2:9/x.png"       # never a real host: tests must make no outside request
+IMAGE = "http://127.0.0.2:9/x.png"  # never a real host: tests must make no outside request
 MARKDOWN_IMAGE = f"![x]({IMAGE})"
 
 
 @dataclass(frozen=True)
 class Crafted:
-    name: str       # file name
-    kind: str       # "model" or "csv"
-    expect: str     # "refused" or "handled"
-    what: str       # one line for tables
+    name: str  # file name
+    kind: str  # "model" or "csv"
+    expect: str  # "refused" or "handled"
+    what: str  # one line for tables
 
 
 # ------------------------------------------------------------------ a valid base model
@@ -90,18 +91,22 @@ def patch(data: bytes, name: str, **fields: int | bytes) -> bytes:
         info = zf.getinfo(name)
     local = info.header_offset
     end = data.rfind(b"PK\x05\x06")
-    cd_offset = struct.unpack("<I", data[end + 16:end + 20])[0]
-    central = data.find(b"PK\x01\x02" + data[cd_offset + 4:cd_offset + 10], cd_offset)
+    cd_offset = struct.unpack("<I", data[end + 16 : end + 20])[0]
+    central = data.find(b"PK\x01\x02" + data[cd_offset + 4 : cd_offset + 10], cd_offset)
     while central != -1:  # the central entry of this member
-        n = struct.unpack("<H", data[central + 28:central + 30])[0]
-        if data[central + 46:central + 46 + n] == name.encode():
+        n = struct.unpack("<H", data[central + 28 : central + 30])[0]
+        if data[central + 46 : central + 46 + n] == name.encode():
             break
         central = data.find(b"PK\x01\x02", central + 46)
-    offsets = {"flag_bits": (6, 8, "<H"), "compress_type": (8, 10, "<H"), "crc": (14, 16, "<I"),
-               "file_size": (22, 24, "<I")}
+    offsets = {
+        "flag_bits": (6, 8, "<H"),
+        "compress_type": (8, 10, "<H"),
+        "crc": (14, 16, "<I"),
+        "file_size": (22, 24, "<I"),
+    }
     for key, value in fields.items():
         if key == "filename":
-            out[local + 30:local + 30 + len(value)] = value
+            out[local + 30 : local + 30 + len(value)] = value
             continue
         lo, co, fmt = offsets[key]
         struct.pack_into(fmt, out, local + lo, value)
@@ -135,8 +140,14 @@ def bzip2_bomb(model: bytes, spaces: int, *, lie: bool) -> bytes:
     pieces, size, crc = _json_then_spaces(model, spaces)
     comp = bz2.BZ2Compressor(9)
     raw = b"".join(comp.compress(p) for p in pieces) + comp.flush()
-    return raw_member(model, "denoiser.json", raw, method=zipfile.ZIP_BZIP2,
-                      size=len(pieces[0]) if lie else min(size, 2**32 - 1), crc=crc)
+    return raw_member(
+        model,
+        "denoiser.json",
+        raw,
+        method=zipfile.ZIP_BZIP2,
+        size=len(pieces[0]) if lie else min(size, 2**32 - 1),
+        crc=crc,
+    )
 
 
 def deflate_bomb(model: bytes, spaces: int) -> bytes:
@@ -151,8 +162,8 @@ def many_entries(model: bytes, n: int) -> bytes:
     """The model's members plus ``n`` duplicate directory entries of one member (zip64 end record)."""
     data = rezip(members(model), zipfile.ZIP_STORED)
     end = data.rfind(b"PK\x05\x06")
-    count, cd_size, cd_offset = struct.unpack("<HII", data[end + 10:end + 20])
-    central = data[cd_offset:cd_offset + cd_size]
+    count, cd_size, cd_offset = struct.unpack("<HII", data[end + 10 : end + 20])
+    central = data[cd_offset : cd_offset + cd_size]
     first_len = 46 + sum(struct.unpack("<HHH", central[28:34]))
     entry = central[:first_len]
     new_cd = central + entry * n
@@ -188,6 +199,7 @@ def shape_bomb(model: bytes, gigabytes: float) -> bytes:
                 dst.require_group(name)
             for k, v in obj.attrs.items():
                 dst[name].attrs[k] = v
+
         src.visititems(copy)
     parts["model.weights.h5"] = buf.getvalue()
     return rezip(parts)
@@ -223,115 +235,276 @@ def craft_all(dest: Path, *, big: bool = False, model: bytes | None = None) -> l
     put("valid.keras", model, "handled", "a valid tiny model (control)")
     put("shape_bomb.keras", shape_bomb(model, 4.0), "refused", "a kernel declared 4 GB, fill value only")
     put("shape_bomb_1gb.keras", shape_bomb(model, 1.0), "refused", "a kernel declared 1 GB, fill value only")
-    put("bzip2_bomb.keras", bzip2_bomb(model, (1024 if big else 16) * mb, lie=False), "refused",
-        f"bzip2 denoiser.json expanding to {'1 GB' if big else '16 MB'}, size declared")
-    put("bzip2_bomb_lie.keras", bzip2_bomb(model, (1024 if big else 16) * mb, lie=True), "refused",
-        f"bzip2 denoiser.json expanding to {'1 GB' if big else '16 MB'}, small size declared")
-    put("deflate_bomb.keras", deflate_bomb(model, (64 if big else 16) * mb), "refused",
-        f"deflate stream of {'64' if big else '16'} MB declared as 3 KB")
+    put(
+        "bzip2_bomb.keras",
+        bzip2_bomb(model, (1024 if big else 16) * mb, lie=False),
+        "refused",
+        f"bzip2 denoiser.json expanding to {'1 GB' if big else '16 MB'}, size declared",
+    )
+    put(
+        "bzip2_bomb_lie.keras",
+        bzip2_bomb(model, (1024 if big else 16) * mb, lie=True),
+        "refused",
+        f"bzip2 denoiser.json expanding to {'1 GB' if big else '16 MB'}, small size declared",
+    )
+    put(
+        "deflate_bomb.keras",
+        deflate_bomb(model, (64 if big else 16) * mb),
+        "refused",
+        f"deflate stream of {'64' if big else '16'} MB declared as 3 KB",
+    )
     put("million_entries.keras", many_entries(model, 1_000_000), "refused", "a million duplicate directory entries")
     put("nine_entries.keras", many_entries(model, 5), "refused", "nine directory entries (duplicates)")
-    put("bad_crc.keras", patch(rezip(members(model), zipfile.ZIP_STORED), "denoiser.json", crc=0x12345678),
-        "refused", "a member with a wrong CRC")
+    put(
+        "bad_crc.keras",
+        patch(rezip(members(model), zipfile.ZIP_STORED), "denoiser.json", crc=0x12345678),
+        "refused",
+        "a member with a wrong CRC",
+    )
     deflated = rezip(members(model))
     with zipfile.ZipFile(io.BytesIO(deflated)) as zf:
         info = zf.getinfo("denoiser.json")
     body = info.header_offset + 30 + len(info.filename) + len(info.extra)
-    corrupt = deflated[:body] + b"\xff" * 16 + deflated[body + 16:]
+    corrupt = deflated[:body] + b"\xff" * 16 + deflated[body + 16 :]
     put("corrupt_deflate.keras", corrupt, "refused", "a corrupt deflate stream")
-    put("method_99.keras", patch(deflated, "denoiser.json", compress_type=99), "refused",
-        "an unknown compression method")
-    put("lzma.keras", patch(deflated, "config.json", compress_type=zipfile.ZIP_LZMA), "refused",
-        "an LZMA member")
+    put(
+        "method_99.keras",
+        patch(deflated, "denoiser.json", compress_type=99),
+        "refused",
+        "an unknown compression method",
+    )
+    put("lzma.keras", patch(deflated, "config.json", compress_type=zipfile.ZIP_LZMA), "refused", "an LZMA member")
     put("encrypted.keras", patch(deflated, "denoiser.json", flag_bits=1), "refused", "the 'encrypted' flag set")
-    put("name_mismatch.keras", patch(deflated, "denoiser.json", filename=b"denoiser.jsoX"), "refused",
-        "a local header name that differs from the directory")
+    put(
+        "name_mismatch.keras",
+        patch(deflated, "denoiser.json", filename=b"denoiser.jsoX"),
+        "refused",
+        "a local header name that differs from the directory",
+    )
     put("truncated.keras", model[: len(model) // 2], "refused", "the first half of a model file")
-    put("nested_meta.keras", rezip({**members(model), "denoiser.json":
-                                    ('{"format": "denoiser-model", "version": 1, "config": '
-                                     + nested(200_000) + "}").encode()}), "refused",
-        "denoiser.json nested 200,000 deep")
-    put("nested_config.keras", rezip({**members(model), "config.json": nested(200_000).encode()}), "refused",
-        "config.json nested 200,000 deep")
-    put("module_list.keras", with_config_json(model, lambda c: c["config"]["layers"][1].update(module=["keras"])),
-        "refused", "config.json module given as a list")
-    put("class_list.keras", with_config_json(model, lambda c: c["config"]["layers"][1].update(class_name=["x"])),
-        "refused", "config.json class_name given as a list")
-    put("builtins.keras", with_config_json(model, lambda c: c["config"]["layers"][1].update(module="builtins")),
-        "refused", "module 'builtins'")
-    put("registered.keras", with_config_json(
-        model, lambda c: c["config"]["layers"][1].update(registered_name="my_pkg>Evil")), "refused",
-        "a custom registered_name")
-    put("lambda_lower.keras", with_config_json(model, lambda c: c["config"]["layers"][1].update(class_name="lambda")),
-        "refused", "class_name 'lambda' (lower case)")
-    put("bool_int.keras", with_meta(model, lambda m: m["config"].update(hop=True)), "refused",
-        "a boolean where an integer belongs (hop: true)")
-    put("info_control.keras", with_meta(model, lambda m: m["train_info"].update(data="a\x1b[2Jb\u202e")), "refused",
-        "train_info.data with control and bidi characters")
-    put("info_long.keras", with_meta(model, lambda m: m["train_info"].update(data="x" * 600_000)), "refused",
-        "train_info.data of 600,000 characters")
-    put("info_type.keras", with_meta(model, lambda m: m["train_info"].update(epochs_run="many")), "refused",
-        "train_info.epochs_run as text")
-    put("long_name.keras", rezip({**members(model), "x" * 60_000: b""}), "refused",
-        "an unexpected member with a 60,000-character name")
+    put(
+        "nested_meta.keras",
+        rezip(
+            {
+                **members(model),
+                "denoiser.json": (
+                    '{"format": "denoiser-model", "version": 1, "config": ' + nested(200_000) + "}"
+                ).encode(),
+            }
+        ),
+        "refused",
+        "denoiser.json nested 200,000 deep",
+    )
+    put(
+        "nested_config.keras",
+        rezip({**members(model), "config.json": nested(200_000).encode()}),
+        "refused",
+        "config.json nested 200,000 deep",
+    )
+    put(
+        "module_list.keras",
+        with_config_json(model, lambda c: c["config"]["layers"][1].update(module=["keras"])),
+        "refused",
+        "config.json module given as a list",
+    )
+    put(
+        "class_list.keras",
+        with_config_json(model, lambda c: c["config"]["layers"][1].update(class_name=["x"])),
+        "refused",
+        "config.json class_name given as a list",
+    )
+    put(
+        "builtins.keras",
+        with_config_json(model, lambda c: c["config"]["layers"][1].update(module="builtins")),
+        "refused",
+        "module 'builtins'",
+    )
+    put(
+        "registered.keras",
+        with_config_json(model, lambda c: c["config"]["layers"][1].update(registered_name="my_pkg>Evil")),
+        "refused",
+        "a custom registered_name",
+    )
+    put(
+        "lambda_lower.keras",
+        with_config_json(model, lambda c: c["config"]["layers"][1].update(class_name="lambda")),
+        "refused",
+        "class_name 'lambda' (lower case)",
+    )
+    put(
+        "bool_int.keras",
+        with_meta(model, lambda m: m["config"].update(hop=True)),
+        "refused",
+        "a boolean where an integer belongs (hop: true)",
+    )
+    put(
+        "info_control.keras",
+        with_meta(model, lambda m: m["train_info"].update(data="a\x1b[2Jb\u202e")),
+        "refused",
+        "train_info.data with control and bidi characters",
+    )
+    put(
+        "info_long.keras",
+        with_meta(model, lambda m: m["train_info"].update(data="x" * 600_000)),
+        "refused",
+        "train_info.data of 600,000 characters",
+    )
+    put(
+        "info_type.keras",
+        with_meta(model, lambda m: m["train_info"].update(epochs_run="many")),
+        "refused",
+        "train_info.epochs_run as text",
+    )
+    put(
+        "long_name.keras",
+        rezip({**members(model), "x" * 60_000: b""}),
+        "refused",
+        "an unexpected member with a 60,000-character name",
+    )
     put("external_link.keras", external_link(model), "refused", "an HDF5 external link to /etc/passwd")
-    put("markdown_info.keras", with_meta(model, lambda m: m["train_info"].update(data=f"{MARKDOWN_IMAGE} data")),
-        "handled", "a markdown image in train_info.data (shown as text)")
+    put(
+        "markdown_info.keras",
+        with_meta(model, lambda m: m["train_info"].update(data=f"{MARKDOWN_IMAGE} data")),
+        "handled",
+        "a markdown image in train_info.data (shown as text)",
+    )
 
     rows = "\n".join(f"{i},{i % 7}" for i in range(300))
-    put("digit_run.csv", f"t,v\n{rows}\n300,{'1' * 40_000}a\n".encode(), "handled",
-        "a 40 KB cell of digits then a letter (quadratic regex before)")
-    put("digit_run_semicolon.csv", f"t;v\n{rows.replace(',', ';')}\n300;{'1' * 40_000}a\n".encode(), "handled",
-        "the same with semicolons (decimal-comma pattern)")
-    put("digit_rows.csv", ("a,b\n" + "\n".join(f"{'9' * 300}x,{i}" for i in range(300)) + "\n").encode(),
-        "handled", "300 rows of 300 digits and a letter")
-    put("markdown_header.csv", (f"time {MARKDOWN_IMAGE},value {MARKDOWN_IMAGE}\n"
-                                + "\n".join(f"{i},{(i * 37) % 11 - 5}" for i in range(300)) + "\n").encode(),
-        "handled", "markdown images in the time and value column names")
-    put("formula_fullwidth.csv", ("t,＝HYPERLINK(\"x\"),＋1,－1,＠SUM(A1)\n"
-                                  + "\n".join(f"{i},{i},{i},{i},{i}" for i in range(300)) + "\n").encode(),
-        "handled", "full-width formula look-alikes in the header")
-    put("wide.csv", ("1," * 200_000 + "1\n") .encode() * 2, "refused", "200,001 columns")
+    put(
+        "digit_run.csv",
+        f"t,v\n{rows}\n300,{'1' * 40_000}a\n".encode(),
+        "handled",
+        "a 40 KB cell of digits then a letter (quadratic regex before)",
+    )
+    put(
+        "digit_run_semicolon.csv",
+        f"t;v\n{rows.replace(',', ';')}\n300;{'1' * 40_000}a\n".encode(),
+        "handled",
+        "the same with semicolons (decimal-comma pattern)",
+    )
+    put(
+        "digit_rows.csv",
+        ("a,b\n" + "\n".join(f"{'9' * 300}x,{i}" for i in range(300)) + "\n").encode(),
+        "handled",
+        "300 rows of 300 digits and a letter",
+    )
+    put(
+        "markdown_header.csv",
+        (
+            f"time {MARKDOWN_IMAGE},value {MARKDOWN_IMAGE}\n"
+            + "\n".join(f"{i},{(i * 37) % 11 - 5}" for i in range(300))
+            + "\n"
+        ).encode(),
+        "handled",
+        "markdown images in the time and value column names",
+    )
+    put(
+        "formula_fullwidth.csv",
+        (
+            't,＝HYPERLINK("x"),＋1,－1,＠SUM(A1)\n' + "\n".join(f"{i},{i},{i},{i},{i}" for i in range(300)) + "\n"
+        ).encode(),
+        "handled",
+        "full-width formula look-alikes in the header",
+    )
+    put("wide.csv", ("1," * 200_000 + "1\n").encode() * 2, "refused", "200,001 columns")
     put("long_line.csv", b"t,v\n0,1\n1," + b"2" * 1_100_000 + b"\n", "refused", "a line of 1.1 million characters")
     put("nul.csv", b"t,v\n0,1\x00\x00\x00\n", "refused", "NUL bytes")
     # Issue 21: text that a message, a summary or generated code echoes. Each must read (or be refused)
     # with every line of output at most a few hundred characters, and nothing of it run or obeyed.
     rows2 = "\n".join(f"{i},{(i * 37) % 11 - 5}" for i in range(300))
     payload = "import os;os.system('touch pwned')"
-    for tag, head in (("newline", f"a\n{payload}\n#"), ("cr", f"a\r{payload}\r#"), ("u2028", f"a\u2028{payload}"),
-                      ("nel", f"a\x85{payload}"), ("quote", f"a'\"\\{payload}"), ("tab", "a\tb"),
-                      ("nbsp", "a\xa0b"), ("ansi", "\x1b[2J\x1b[31mred"), ("bidi", "abc\u202edcba"),
-                      ("zero_width", "a\u200bb\ufeffc")):
-        put(f"header_{tag}.csv", ('t,"' + head.replace('"', '""') + f'"\n{rows2}\n').encode(), "handled",
-            f"a value column named with {tag} ({head[:12]!r}...)")
-    put("header_million_digits.csv", f"t,{'7' * 999_000}\n{rows2}\n".encode(), "handled",
-        "a column name of 999,000 digits")
-    put("header_formulas_wide.csv", ("t," + ",".join(f'"=HYPERLINK(""http://127.0.0.2:9/{i}"",""x"")"'
-                                                    for i in range(999)) + "\n"
-                                     + "\n".join(f"{i}," + ",".join(str((i * k) % 7) for k in range(999))
-                                                 for i in range(40)) + "\n").encode(), "handled",
-        "999 formula headers (=HYPERLINK) with numbers below")
-    put("text_columns_wide.csv", ("t,v," + ",".join("c" * 60 + str(i) for i in range(900)) + "\n"
-                                  + "\n".join(f"{i},{i % 5}," + ",".join("word" for _ in range(900))
-                                              for i in range(40)) + "\n").encode(), "handled",
-        "900 text columns of long names beside one numeric column")
-    put("gaps_wide.csv", ("t," + ",".join("g" * 70 + str(i) for i in range(500)) + "\n"
-                          + "\n".join(f"{i}," + ",".join("" if (i + k) % 9 == 0 else str(k % 5) for k in range(500))
-                                      for i in range(40)) + "\n").encode(), "handled",
-        "500 long-named columns with gaps (a note per column)")
-    put("header_only_long.csv", (",".join("h" * 5000 for _ in range(150)) + "\n").encode(), "refused",
-        "a header of 150 cells of 5,000 characters and no rows")
-    put("text_only_long.csv", ("a,b\n" + "\n".join(f"{'x' * 20_000},{'y' * 20_000}" for _ in range(20))
-                               + "\n").encode(), "refused", "two columns of 20,000-character words")
-    for tag, name in (("newline", "file\nname.csv"), ("ansi", "file\x1b[2Jname.csv"),
-                      ("long", "n" * 240 + ".csv"), ("formula", "=cmd|' -C calc'!A0.csv")):
+    for tag, head in (
+        ("newline", f"a\n{payload}\n#"),
+        ("cr", f"a\r{payload}\r#"),
+        ("u2028", f"a\u2028{payload}"),
+        ("nel", f"a\x85{payload}"),
+        ("quote", f"a'\"\\{payload}"),
+        ("tab", "a\tb"),
+        ("nbsp", "a\xa0b"),
+        ("ansi", "\x1b[2J\x1b[31mred"),
+        ("bidi", "abc\u202edcba"),
+        ("zero_width", "a\u200bb\ufeffc"),
+    ):
+        put(
+            f"header_{tag}.csv",
+            ('t,"' + head.replace('"', '""') + f'"\n{rows2}\n').encode(),
+            "handled",
+            f"a value column named with {tag} ({head[:12]!r}...)",
+        )
+    put(
+        "header_million_digits.csv",
+        f"t,{'7' * 999_000}\n{rows2}\n".encode(),
+        "handled",
+        "a column name of 999,000 digits",
+    )
+    put(
+        "header_formulas_wide.csv",
+        (
+            "t,"
+            + ",".join(f'"=HYPERLINK(""http://127.0.0.2:9/{i}"",""x"")"' for i in range(999))
+            + "\n"
+            + "\n".join(f"{i}," + ",".join(str((i * k) % 7) for k in range(999)) for i in range(40))
+            + "\n"
+        ).encode(),
+        "handled",
+        "999 formula headers (=HYPERLINK) with numbers below",
+    )
+    put(
+        "text_columns_wide.csv",
+        (
+            "t,v,"
+            + ",".join("c" * 60 + str(i) for i in range(900))
+            + "\n"
+            + "\n".join(f"{i},{i % 5}," + ",".join("word" for _ in range(900)) for i in range(40))
+            + "\n"
+        ).encode(),
+        "handled",
+        "900 text columns of long names beside one numeric column",
+    )
+    put(
+        "gaps_wide.csv",
+        (
+            "t,"
+            + ",".join("g" * 70 + str(i) for i in range(500))
+            + "\n"
+            + "\n".join(
+                f"{i}," + ",".join("" if (i + k) % 9 == 0 else str(k % 5) for k in range(500)) for i in range(40)
+            )
+            + "\n"
+        ).encode(),
+        "handled",
+        "500 long-named columns with gaps (a note per column)",
+    )
+    put(
+        "header_only_long.csv",
+        (",".join("h" * 5000 for _ in range(150)) + "\n").encode(),
+        "refused",
+        "a header of 150 cells of 5,000 characters and no rows",
+    )
+    put(
+        "text_only_long.csv",
+        ("a,b\n" + "\n".join(f"{'x' * 20_000},{'y' * 20_000}" for _ in range(20)) + "\n").encode(),
+        "refused",
+        "two columns of 20,000-character words",
+    )
+    for tag, name in (
+        ("newline", "file\nname.csv"),
+        ("ansi", "file\x1b[2Jname.csv"),
+        ("long", "n" * 240 + ".csv"),
+        ("formula", "=cmd|' -C calc'!A0.csv"),
+    ):
         put(name, f"t,v\n{rows2}\n".encode(), "handled", f"a good table in a file named with {tag}")
     if big:
-        slow = "t,v\n" + "\n".join(f"2024/01/{1 + i % 28:02d} 12:{i % 60:02d}:{i % 60:02d},{i % 9}" for i in range(1_000_000))
+        slow = "t,v\n" + "\n".join(
+            f"2024/01/{1 + i % 28:02d} 12:{i % 60:02d}:{i % 60:02d},{i % 9}" for i in range(1_000_000)
+        )
         put("dates_1m.csv", (slow + "\n").encode(), "handled", "1 million slash-dated rows (per-cell date parser)")
-        put("digit_run_10mb.csv", f"t,v\n{rows}\n".encode() + b"".join(
-            f"{300 + i},{'1' * 9_000}a\n".encode() for i in range(1_100)), "handled",
-            "10 MB of 9,000-digit cells ending in a letter")
+        put(
+            "digit_run_10mb.csv",
+            f"t,v\n{rows}\n".encode() + b"".join(f"{300 + i},{'1' * 9_000}a\n".encode() for i in range(1_100)),
+            "handled",
+            "10 MB of 9,000-digit cells ending in a letter",
+        )
     return out
 
 

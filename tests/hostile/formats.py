@@ -10,6 +10,7 @@ refused with one short `InputError` line, before memory or time is spent on it.
 ``python -m tests.hostile.formats DEST [--big]`` writes them all; ``--big`` makes the
 bombs expand to gigabytes (slower to craft).
 """
+
 from __future__ import annotations
 
 import io
@@ -23,39 +24,55 @@ import numpy as np
 
 from tests.hostile.craft import Crafted, patch
 
-_CT = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-       'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships'
-       '+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" '
-       'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override '
-       'PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-       'spreadsheetml.worksheet+xml"/></Types>')
-_RELS = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
-         'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-         'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
-_BOOK = ('<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
-         'main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet '
-         'name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>')
-_BOOK_RELS = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/'
-              '2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'
-              '2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
+_CT = (
+    '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+    'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships'
+    '+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override '
+    'PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+    'spreadsheetml.worksheet+xml"/></Types>'
+)
+_RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+    'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+)
+_BOOK = (
+    '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+    'main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet '
+    'name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+)
+_BOOK_RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/'
+    '2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'
+    '2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+)
 SHEET = "xl/worksheets/sheet1.xml"
 
 
 def xlsx(rows_xml: str, dimension: str = "A1:B3") -> bytes:
     """A minimal valid workbook with one sheet of the given ``<row>`` elements (what Excel needs, no more)."""
-    sheet = ('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
-             f'spreadsheetml/2006/main"><dimension ref="{dimension}"/><sheetData>{rows_xml}</sheetData></worksheet>')
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+        f'spreadsheetml/2006/main"><dimension ref="{dimension}"/><sheetData>{rows_xml}</sheetData></worksheet>'
+    )
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, text in (("[Content_Types].xml", _CT), ("_rels/.rels", _RELS), ("xl/workbook.xml", _BOOK),
-                           ("xl/_rels/workbook.xml.rels", _BOOK_RELS), (SHEET, sheet)):
+        for name, text in (
+            ("[Content_Types].xml", _CT),
+            ("_rels/.rels", _RELS),
+            ("xl/workbook.xml", _BOOK),
+            ("xl/_rels/workbook.xml.rels", _BOOK_RELS),
+            (SHEET, sheet),
+        ):
             zf.writestr(name, text)
     return buf.getvalue()
 
 
 def _numbers(n: int) -> str:
     return '<row r="1"><c r="A1" t="inlineStr"><is><t>v</t></is></c></row>' + "".join(
-        f'<row r="{i}"><c r="A{i}"><v>{np.sin(i / 5):.6f}</v></c></row>' for i in range(2, n + 2))
+        f'<row r="{i}"><c r="A{i}"><v>{np.sin(i / 5):.6f}</v></c></row>' for i in range(2, n + 2)
+    )
 
 
 def xlsx_bomb(spaces: int) -> bytes:
@@ -82,19 +99,24 @@ def xlsx_declared_huge() -> bytes:
 
 def xlsx_sparse() -> bytes:
     """Two cells, A1 and XFD1048576: 1 KB that calamine would make a 17-billion-cell grid of."""
-    return xlsx('<row r="1"><c r="A1"><v>1</v></c></row>'
-                '<row r="1048576"><c r="XFD1048576"><v>2</v></c></row>', "A1:XFD1048576")
+    return xlsx(
+        '<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>2</v></c></row>', "A1:XFD1048576"
+    )
 
 
 def ods(body: str) -> bytes:
-    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:'
-               'opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
-               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body>'
-               f'<office:spreadsheet><table:table table:name="S1">{body}</table:table></office:spreadsheet>'
-               '</office:body></office:document-content>')
-    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:'
-                'opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" '
-                'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/></manifest:manifest>')
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:'
+        'opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body>'
+        f'<office:spreadsheet><table:table table:name="S1">{body}</table:table></office:spreadsheet>'
+        "</office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:'
+        'opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/></manifest:manifest>'
+    )
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
@@ -108,11 +130,15 @@ ODS_CELL = '<table:table-cell office:value-type="float" office:value="{v}"><text
 
 def ods_ok(n: int = 60) -> bytes:
     """A header row, ``n`` rows of numbers, and LibreOffice's usual trailing million empty rows."""
-    head = '<table:table-row><table:table-cell office:value-type="string"><text:p>v</text:p></table:table-cell>' \
-           '</table:table-row>'
+    head = (
+        '<table:table-row><table:table-cell office:value-type="string"><text:p>v</text:p></table:table-cell>'
+        "</table:table-row>"
+    )
     rows = "".join(f"<table:table-row>{ODS_CELL.format(v=f'{np.sin(i / 5):.6f}')}</table:table-row>" for i in range(n))
-    tail = ('<table:table-row table:number-rows-repeated="1048000"><table:table-cell '
-            'table:number-columns-repeated="1024"/></table:table-row>')
+    tail = (
+        '<table:table-row table:number-rows-repeated="1048000"><table:table-cell '
+        'table:number-columns-repeated="1024"/></table:table-row>'
+    )
     return ods(head + rows + tail)
 
 
@@ -126,9 +152,13 @@ def edf_file(seconds: int = 10) -> bytes:
     import edfio
 
     t = np.arange(seconds * 256) / 256
-    rec = edfio.Edf([edfio.EdfSignal(100 * np.sin(2 * np.pi * 10 * t), 256, label="EEG Fpz", physical_dimension="uV"),
-                     edfio.EdfSignal(np.linspace(36, 37, seconds), 1, label="Temp", physical_dimension="degC")],
-                    annotations=[edfio.EdfAnnotation(1.0, None, "=HYPERLINK(\"x\") ![x](http://127.0.0.2:9/x.png)")])
+    rec = edfio.Edf(
+        [
+            edfio.EdfSignal(100 * np.sin(2 * np.pi * 10 * t), 256, label="EEG Fpz", physical_dimension="uV"),
+            edfio.EdfSignal(np.linspace(36, 37, seconds), 1, label="Temp", physical_dimension="degC"),
+        ],
+        annotations=[edfio.EdfAnnotation(1.0, None, '=HYPERLINK("x") ![x](http://127.0.0.2:9/x.png)')],
+    )
     buf = io.BytesIO()
     rec.write(buf)
     return buf.getvalue()
@@ -173,7 +203,7 @@ def wav_file(frames: int = 4000) -> bytes:
 
 def wav_claiming(size: int = 0xFFFFFF00) -> bytes:
     """The first 100 frames of a WAV whose RIFF and data chunk sizes claim ``size`` bytes (4 GB)."""
-    data = bytearray(wav_file()[:44 + 200])
+    data = bytearray(wav_file()[: 44 + 200])
     at = data.find(b"data")
     struct.pack_into("<I", data, 4, min(size + 36, 0xFFFFFFFF))
     struct.pack_into("<I", data, at + 4, size)
@@ -185,9 +215,15 @@ def tdms_file() -> bytes:
 
     buf = io.BytesIO()
     with TdmsWriter(buf) as writer:
-        writer.write_segment([RootObject({"title": "run"}), GroupObject("Data"),
-                              ChannelObject("Data", "volt", np.sin(np.arange(2000) / 9),
-                                            properties={"wf_increment": 0.001, "unit_string": "V"})])
+        writer.write_segment(
+            [
+                RootObject({"title": "run"}),
+                GroupObject("Data"),
+                ChannelObject(
+                    "Data", "volt", np.sin(np.arange(2000) / 9), properties={"wf_increment": 0.001, "unit_string": "V"}
+                ),
+            ]
+        )
     return buf.getvalue()
 
 
@@ -231,8 +267,12 @@ def craft_formats(dest: Path, *, big: bool = False) -> list[Crafted]:
         out.append(Crafted(name, "format", expect, what))
 
     put("valid.xlsx", xlsx(_numbers(50)), "handled", "a valid one-sheet workbook (control)")
-    put("zip_bomb.xlsx", xlsx_bomb((1024 if big else 64) * mb), "refused",
-        f"sheet XML inflating to {'1 GB' if big else '64 MB'}, declared as 3 KB")
+    put(
+        "zip_bomb.xlsx",
+        xlsx_bomb((1024 if big else 64) * mb),
+        "refused",
+        f"sheet XML inflating to {'1 GB' if big else '64 MB'}, declared as 3 KB",
+    )
     put("declared_huge.xlsx", xlsx_declared_huge(), "refused", "a sheet member declared 4 GB uncompressed")
     put("sparse.xlsx", xlsx_sparse(), "refused", "two cells at A1 and XFD1048576 (a 17-billion-cell box)")
     put("valid.ods", ods_ok(), "handled", "a valid spreadsheet with a million trailing empty rows (control)")
@@ -246,8 +286,12 @@ def craft_formats(dest: Path, *, big: bool = False) -> list[Crafted]:
     put("claims_4gb.wav", wav_claiming(), "refused", "a truncated WAV whose header claims 4 GB")
     put("valid.tdms", tdms_file(), "handled", "a valid TDMS file (control)")
     put("huge_segment.tdms", tdms_huge_segment(), "refused", "a TDMS segment claiming 2^50 bytes")
-    put("zlib_bomb.mat", mat_zlib_bomb((1024 if big else 256) * mb), "refused",
-        f"a MAT variable inflating to {'1 GB' if big else '256 MB'}")
+    put(
+        "zlib_bomb.mat",
+        mat_zlib_bomb((1024 if big else 256) * mb),
+        "refused",
+        f"a MAT variable inflating to {'1 GB' if big else '256 MB'}",
+    )
     put("rows_30m.parquet", parquet_rows(30_000_000), "refused", "a small Parquet file of 30 million rows")
     return out
 

@@ -1,6 +1,8 @@
 # Makes tests/data/model_v1_global.keras with the format-version-1 code (commit 2b526b4).
 import numpy as np
+
 from denoiser import Denoiser, ModelConfig, TrainConfig
+
 rng = np.random.default_rng(0)
 t = np.linspace(0, 8 * np.pi, 4000)
 clean = 3.0 + 2.0 * np.sin(t)
