@@ -17,6 +17,7 @@ Each sample shows a different side of the Upload page:
 * ``vibration.wav``     -- a 16-bit stereo WAV at 8 kHz from a DAQ front-end: a machine's
                            hum and harmonics with broadband noise.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,21 +32,22 @@ OUT = Path(__file__).resolve().parent / "samples"
 
 def x2_tutorial(rng: np.random.Generator) -> pd.DataFrame:
     clean = make_signal("x2", 150)
-    return pd.DataFrame({"x": x_grid(150), "noisy": add_noise(clean, "gaussian", sigma=0.05, rng=rng),
-                         "clean": clean})
+    return pd.DataFrame({"x": x_grid(150), "noisy": add_noise(clean, "gaussian", sigma=0.05, rng=rng), "clean": clean})
 
 
 def two_sensors(rng: np.random.Generator) -> pd.DataFrame:
     n = 2000
     clean_a = make_signal("sines", n, rng)
     clean_b = make_signal("square", n, rng)
-    return pd.DataFrame({
-        "time_s": np.arange(n) / 100.0,  # 100 Hz
-        "sensor_a": add_noise(clean_a, "gaussian", sigma=0.15, rng=rng),
-        "sensor_b": add_noise(clean_b, "impulse", sigma=0.2, rng=rng, rate=0.03),
-        "clean_a": clean_a,
-        "clean_b": clean_b,
-    })
+    return pd.DataFrame(
+        {
+            "time_s": np.arange(n) / 100.0,  # 100 Hz
+            "sensor_a": add_noise(clean_a, "gaussian", sigma=0.15, rng=rng),
+            "sensor_b": add_noise(clean_b, "impulse", sigma=0.2, rng=rng, rate=0.03),
+            "clean_a": clean_a,
+            "clean_b": clean_b,
+        }
+    )
 
 
 def temperature(rng: np.random.Generator) -> pd.DataFrame:
@@ -53,7 +55,7 @@ def temperature(rng: np.random.Generator) -> pd.DataFrame:
     minutes = np.arange(n)
     daily = 18 + 4 * np.sin(2 * np.pi * (minutes - 540) / n)  # warmest mid-afternoon
     reading = add_noise(daily, "pink", sigma=0.3, rng=rng)
-    reading[rng.choice(n, 12, replace=False)] = np.nan       # a flaky sensor drops a few readings
+    reading[rng.choice(n, 12, replace=False)] = np.nan  # a flaky sensor drops a few readings
     times = pd.date_range("2024-03-01 00:00", periods=n, freq="min")
     return pd.DataFrame({"timestamp": times.strftime("%Y-%m-%d %H:%M"), "temperature_C": reading})
 
@@ -68,10 +70,14 @@ def eeg_two_rates(rng: np.random.Generator) -> bytes:
     alpha = 20 * np.sin(2 * np.pi * 10 * t) * (1 + 0.5 * np.sin(2 * np.pi * t / 7))
     channels = [alpha + 5 * np.sin(2 * np.pi * 50 * t) + 8 * rng.standard_normal(t.size) for _ in range(2)]
     temp = 33.5 + 0.2 * np.sin(np.arange(seconds) / 5) + 0.02 * rng.standard_normal(seconds)
-    rec = edfio.Edf([edfio.EdfSignal(channels[0], 256, label="EEG O1", physical_dimension="uV"),
-                     edfio.EdfSignal(channels[1], 256, label="EEG O2", physical_dimension="uV"),
-                     edfio.EdfSignal(temp, 1, label="Temp skin", physical_dimension="degC")],
-                    annotations=[edfio.EdfAnnotation(10.0, None, "eyes closed")])
+    rec = edfio.Edf(
+        [
+            edfio.EdfSignal(channels[0], 256, label="EEG O1", physical_dimension="uV"),
+            edfio.EdfSignal(channels[1], 256, label="EEG O2", physical_dimension="uV"),
+            edfio.EdfSignal(temp, 1, label="Temp skin", physical_dimension="degC"),
+        ],
+        annotations=[edfio.EdfAnnotation(10.0, None, "eyes closed")],
+    )
     buffer = io.BytesIO()
     rec.write(buffer)
     return buffer.getvalue()
@@ -87,8 +93,7 @@ def vibration(rng: np.random.Generator) -> bytes:
     left = hum + 0.08 * rng.standard_normal(t.size)
     right = 0.5 * hum + 0.08 * rng.standard_normal(t.size)
     buffer = io.BytesIO()
-    sf.write(buffer, np.rint(np.stack([left, right], 1) * 20000).astype(np.int16), 8000, subtype="PCM_16",
-             format="WAV")
+    sf.write(buffer, np.rint(np.stack([left, right], 1) * 20000).astype(np.int16), 8000, subtype="PCM_16", format="WAV")
     return buffer.getvalue()
 
 
