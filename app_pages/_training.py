@@ -209,7 +209,7 @@ class TrainingJob:
             self.status = "stopped" if self.stop.is_set() or cut else "finished"
         except (InputError, ValueError) as err:  # bad settings for this data: the message is for the user
             self.error, self.status = str(err), "failed"
-        except Exception as err:  # keep the server alive and tell the user; the log has the traceback
+        except Exception as err:  # noqa: BLE001 -- keep the server alive and tell the user; the log has the traceback
             log.error("training job %s failed:\n%s", self.id, traceback.format_exc())
             self.error, self.status = f"Training failed unexpectedly ({type(err).__name__}: {err}).", "failed"
         finally:

@@ -10,7 +10,7 @@ import traceback
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before anything imports TensorFlow
 
-from bench.common import OUT, Report, log, machine, md_table, text_table  # noqa: E402
+from bench.common import OUT, Report, log, machine, md_table, text_table
 
 SECTIONS = (
     "quality",

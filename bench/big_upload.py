@@ -45,7 +45,7 @@ POINTS_JS = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"
     el => (el._fullData || el.data || []).reduce((n, t) => n + (t._length || (t.x && t.x.length) || 0), 0))"""
 
 
-def drag_across(page, start: float, stop: float) -> None:  # noqa: ANN001
+def drag_across(page, start: float, stop: float) -> None:
     """Drag over the first chart's plot area from ``start`` to ``stop`` (fractions of its width).
 
     The chart is scrolled into view first: after the download the page sits at its bottom,

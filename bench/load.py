@@ -139,7 +139,7 @@ def browser_missing() -> str | None:
     if _chromium() is None:
         return "no Chromium found (/usr/bin/chromium)"
     try:
-        import playwright.async_api  # noqa: F401
+        import playwright.async_api  # noqa: F401 -- only whether it imports
     except ImportError:
         return "playwright (python) is not installed"
     return None

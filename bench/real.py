@@ -53,13 +53,13 @@ from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before anything imports TensorFlow
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from bench.common import OUT, Report, fixed, log  # noqa: E402
-from bench.real_data import Channel, load_channels  # noqa: E402
-from denoiser import classical  # noqa: E402
-from denoiser.errors import InputError  # noqa: E402
-from denoiser.signals import make_noise  # noqa: E402
+from bench.common import OUT, Report, fixed, log
+from bench.real_data import Channel, load_channels
+from denoiser import classical
+from denoiser.errors import InputError
+from denoiser.signals import make_noise
 
 #: (label, kind, SNR dB)
 NOISES: tuple[tuple[str, str, float], ...] = (

@@ -254,7 +254,7 @@ def _build() -> list[Channel]:
     return ch
 
 
-def _add_v3(add, ad: Path, smd: Path, obspy: Path) -> None:  # noqa: ANN001 (the local add of _build)
+def _add_v3(add, ad: Path, smd: Path, obspy: Path) -> None:  # the local add of _build
     """Channels added for issue 18: short series (<= 512 samples), long ones (8k-100k) and one of 10^6.
 
     Short series are where a blind method has least to go on: UCR shape outlines (smooth,

@@ -90,7 +90,7 @@ def _server(root: Path, log_name: str, arenas: str | None = None) -> tuple[subpr
     env.pop("MALLOC_ARENA_MAX", None)
     if arenas:
         env["MALLOC_ARENA_MAX"] = arenas
-    logf = open(OUT / log_name, "w")  # noqa: SIM115 -- closed with the process by the OS; bench only
+    logf = open(OUT / log_name, "w")  # closed with the process by the OS; bench only
     proc = subprocess.Popen(
         [
             PY,

@@ -38,7 +38,7 @@ __all__ = [
     "resolve_model",
 ]
 
-from denoiser.assets import BUNDLED  # noqa: E402 (model specs that name a bundled model: ``pretrained(name)``)
+from denoiser.assets import BUNDLED  # model specs that name a bundled model: ``pretrained(name)``
 
 METHODS = ("auto", "network")  # the automatic no-harm pipeline, or the network alone
 MOST_DESCRIBED = 20  # columns a file's header describes one by one (the reader sniffs 400 lines for the table)

@@ -38,7 +38,7 @@ from typing import IO, Any
 from denoiser.apply import BUNDLED, Level, Recipe, denoise_table, output_bytes
 from denoiser.errors import InputError
 from denoiser.io.listing import MAX_INPUTS, SUMMARY_NAME, Inputs, expand_inputs, plan  # noqa: F401 (public here too)
-from denoiser.io.output import (  # noqa: F401
+from denoiser.io.output import (  # noqa: F401 -- public here too: the batch API callers know
     TEMP_SUFFIX,
     atomic_write,
     check_output,
@@ -354,7 +354,7 @@ def process_file(src: str, dst: str, options: BatchOptions, setup: dict[str, Any
         )
     except OSError as err:
         row.update(error=_one_line(f"{err.strerror or err}: {err.filename or src}"))
-    except Exception as err:  # a bug, not bad input: recorded, the batch goes on
+    except Exception as err:  # noqa: BLE001 -- a bug, not bad input: recorded, the batch goes on
         row.update(error=_one_line(f"internal error ({type(err).__name__}: {err}); please report it"))
     row["seconds"] = round(time.perf_counter() - t0, 3)
     return row
@@ -645,7 +645,7 @@ def _run_tasks(
         src, dst = futures[fut]
         try:
             row = fut.result()
-        except Exception as err:  # the worker died (memory, a kill): the file fails, the rest go on
+        except Exception as err:  # noqa: BLE001 -- the worker died (memory, a kill): the file fails, the rest go on
             row = {k: None for k in SUMMARY_FIELDS}
             row.update(
                 file=str(src),

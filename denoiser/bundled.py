@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from denoiser import windows
-from denoiser.assets import ASSETS, BUNDLED, bundled_path  # noqa: E402,F401 (ASSETS: public here too)
+from denoiser.assets import ASSETS, BUNDLED, bundled_path  # ASSETS: public here too
 from denoiser.config import ModelConfig, TrainConfig
 from denoiser.core import Denoiser
 from denoiser.signals import training_pairs

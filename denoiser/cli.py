@@ -306,7 +306,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     )
 
 
-def _train_self_supervised(args: argparse.Namespace, config) -> None:  # noqa: ANN001 -- a ModelConfig
+def _train_self_supervised(args: argparse.Namespace, config) -> None:  # a ModelConfig
     """``train --csv FILE --self-supervised``: learn from the recording's own noise (no clean version)."""
     from dataclasses import replace
 
@@ -374,7 +374,7 @@ def _train_self_supervised(args: argparse.Namespace, config) -> None:  # noqa: A
     )
 
 
-def _train_stream(args: argparse.Namespace, config) -> None:  # noqa: ANN001 -- a ModelConfig
+def _train_stream(args: argparse.Namespace, config) -> None:  # a ModelConfig
     """``train --data GLOB...``: windows streamed from many files (denoiser.stream), one file in memory at a time."""
     from dataclasses import replace
 
@@ -817,7 +817,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    except Exception as err:  # a bug, not bad input: still one line, never a traceback
+    except Exception as err:  # noqa: BLE001 -- a bug, not bad input: still one line, never a traceback
         print(
             _one_line(
                 f"error: internal error ({type(err).__name__}: {err}); please report it "

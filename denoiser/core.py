@@ -289,9 +289,9 @@ class Denoiser:
             from denoiser import selfsup
 
             k = train.blind_spot
-            figures = lambda x, y: selfsup.blind_spot_metrics(self._plain_frames, x, k)  # noqa: E731
+            figures = lambda x, y: selfsup.blind_spot_metrics(self._plain_frames, x, k)  # noqa: E731 -- one-line figures, chosen by mode
         else:
-            figures = lambda x, y: metrics.report(y, x, self._denoise_frames(x))  # noqa: E731
+            figures = lambda x, y: metrics.report(y, x, self._denoise_frames(x))  # noqa: E731 -- one-line figures, chosen by mode
         self.test_metrics_ = stream.stream_metrics(plan, hops["test"], figures, on_skip=skip)
         return self
 
@@ -604,7 +604,7 @@ class Denoiser:
             den = cls(config)
             try:
                 den.model_ = build_model(config)
-            except Exception as err:  # a config that validates but that Keras cannot build
+            except Exception as err:  # noqa: BLE001 -- a config that validates but that Keras cannot build
                 raise InputError(
                     f"This model file describes a network that cannot be built ({modelfile._why(err)})."
                 ) from None
@@ -614,7 +614,7 @@ class Denoiser:
             raise
         except RecursionError:
             raise InputError("This model file is nested too deeply to be a Denoiser model; it is refused.") from None
-        except Exception as err:  # last line: a bad file is an InputError, never a traceback
+        except Exception as err:  # noqa: BLE001 -- last line: a bad file is an InputError, never a traceback
             raise InputError(
                 f"This model file could not be loaded ({modelfile._why(err)}); choose a .keras file saved by Denoiser."
             ) from None

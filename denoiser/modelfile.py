@@ -588,7 +588,7 @@ def load_weights(model: Any, weights: bytes, key: str) -> None:
                 found = weight_layout(h5)
         except InputError:
             raise
-        except Exception as err:  # h5py raises OSError, KeyError, RuntimeError... for damaged files
+        except Exception as err:  # noqa: BLE001 -- h5py raises OSError, KeyError, RuntimeError... for damaged files
             raise InputError(f"The model's weights are damaged ({_why(err)}); the file is refused.") from None
         if found != expected:
             raise InputError(
@@ -599,7 +599,7 @@ def load_weights(model: Any, weights: bytes, key: str) -> None:
             with warnings.catch_warnings():  # Keras warns per missing group before it raises
                 warnings.simplefilter("ignore")
                 model.load_weights(target)
-        except Exception as err:  # h5py/Keras raise many types for damaged weights
+        except Exception as err:  # noqa: BLE001 -- h5py/Keras raise many types for damaged weights
             raise InputError(
                 f"The model's weights could not be read although their shapes fit ({_why(err)}); the file is damaged."
             ) from None

@@ -14,12 +14,12 @@ import time
 import pytest
 
 pytest.importorskip("streamlit")
-from streamlit.testing.v1 import AppTest  # noqa: E402 -- after importorskip
+from streamlit.testing.v1 import AppTest  # after importorskip
 
-from app_pages import _training  # noqa: E402 -- after importorskip
-from app_pages.ui.text import plain  # noqa: E402 -- after importorskip
-from denoiser.config import ModelConfig, TrainConfig  # noqa: E402 -- after importorskip
-from tests.support import (  # noqa: E402 -- after importorskip
+from app_pages import _training  # after importorskip
+from app_pages.ui.text import plain  # after importorskip
+from denoiser.config import ModelConfig, TrainConfig  # after importorskip
+from tests.support import (  # after importorskip
     APP,
     ROOT,
     SAMPLES,

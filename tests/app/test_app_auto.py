@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 
 pytest.importorskip("streamlit")
-from streamlit.testing.v1 import AppTest  # noqa: E402 -- after importorskip
+from streamlit.testing.v1 import AppTest  # after importorskip
 
-from denoiser.auto import denoise  # noqa: E402 -- after importorskip
-from denoiser.bundled import pretrained  # noqa: E402 -- after importorskip
-from denoiser.io import read_series  # noqa: E402 -- after importorskip
-from tests.support import metric, start, texts  # noqa: E402 -- after importorskip
+from denoiser.auto import denoise  # after importorskip
+from denoiser.bundled import pretrained  # after importorskip
+from denoiser.io import read_series  # after importorskip
+from tests.support import metric, start, texts  # after importorskip
 
 
 def recording(n: int = 3000, sigma: float = 0.2, seed: int = 0) -> tuple[bytes, np.ndarray, np.ndarray]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 pytest.importorskip("streamlit")
-from tests.hostile import formats as craft  # noqa: E402 -- after importorskip
-from tests.support import metric, start  # noqa: E402 -- after importorskip
+from tests.hostile import formats as craft  # after importorskip
+from tests.support import metric, start  # after importorskip
 
 
 def test_an_edf_upload_offers_its_rate_groups_and_reads_the_one_chosen() -> None:

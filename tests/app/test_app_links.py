@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 
 pytest.importorskip("streamlit")
-from streamlit.testing.v1 import AppTest  # noqa: E402 -- after importorskip
+from streamlit.testing.v1 import AppTest  # after importorskip
 
-from tests.support import (  # noqa: E402 -- after importorskip
+from tests.support import (  # after importorskip
     APP,
     SAMPLES,
     TIMEOUT,

@@ -34,8 +34,8 @@ import pytest
 
 pytest.importorskip("streamlit")
 
-from denoiser.io import decimals, read_series  # noqa: E402 -- after importorskip
-from tests.support import ROOT, SAMPLES, run_scripts, start  # noqa: E402 -- after importorskip
+from denoiser.io import decimals, read_series  # after importorskip
+from tests.support import ROOT, SAMPLES, run_scripts, start  # after importorskip
 
 
 @dataclass

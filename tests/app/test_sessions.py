@@ -17,11 +17,11 @@ import numpy as np
 import pytest
 
 pytest.importorskip("streamlit")
-from streamlit.runtime.state.safe_session_state import SafeSessionState  # noqa: E402 -- after importorskip
-from streamlit.runtime.state.session_state import SessionState  # noqa: E402 -- after importorskip
+from streamlit.runtime.state.safe_session_state import SafeSessionState  # after importorskip
+from streamlit.runtime.state.session_state import SessionState  # after importorskip
 
-from app_pages import _sessions  # noqa: E402 -- after importorskip
-from tests.support import ROOT  # noqa: E402 -- after importorskip
+from app_pages import _sessions  # after importorskip
+from tests.support import ROOT  # after importorskip
 
 
 class _Files:

@@ -165,7 +165,7 @@ def page(browser, app_url: str, request: pytest.FixtureRequest):  # a playwright
         if request.session.testsfailed > failed_before:
             try:
                 screenshot(pg, f"{request.node.name}-failed.png")
-            except Exception:  # the evidence is a bonus; the failure is already reported
+            except Exception:  # noqa: BLE001 -- the evidence is a bonus; the failure is already reported
                 pass
         pg.context.close()
 
@@ -189,6 +189,6 @@ def new_page(browser, app_url: str, request: pytest.FixtureRequest):
             if request.session.testsfailed > failed_before:
                 try:
                     screenshot(pg, f"{request.node.name}-{label}-failed.png")
-                except Exception:  # the evidence is a bonus
+                except Exception:  # noqa: BLE001 -- the evidence is a bonus
                     pass
             pg.context.close()

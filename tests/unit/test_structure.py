@@ -7,8 +7,8 @@ import sys
 from tests.support import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
-import docstrings  # noqa: E402  (tools/docstrings.py: public names without a docstring, also runnable alone)
-import imports  # noqa: E402  (tools/imports.py: the import graph, also runnable alone)
+import docstrings  # tools/docstrings.py: public names without a docstring, also runnable alone
+import imports  # tools/imports.py: the import graph, also runnable alone
 
 
 def test_no_import_cycles():
