@@ -1,5 +1,8 @@
 """Denoise many files on a Dask cluster: ``python -m denoiser denoise 'dir/**/*.csv' -o out/``.
 
+(One concept, a batch run, past the ~500-line mark: its options, tasks, records, progress and summary
+change together whenever a run learns something new about a file.)
+
 What is here is the batch itself: options, the per-file task (:mod:`denoiser.apply` does the
 denoising, :mod:`denoiser.io.output` the safe write), the records that let a rerun skip
 finished files, progress, the summary and the Dask client. Listing and planning are in

@@ -1,5 +1,8 @@
 """Streamed training data: windows from many CSV files through ``tf.data``, one file in memory at a time.
 
+(One concept, training from an archive, past the ~500-line mark: the plan, the ``tf.data`` pipeline and
+the streamed test figures share the per-file reading and the seeded split, which must not drift apart.)
+
 An archive of recordings does not fit in memory, and has no clean versions. Here:
 
 1. :func:`make_plan` reads every file once with the safe reader (:func:`denoiser.io.read_series`),

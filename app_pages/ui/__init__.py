@@ -12,6 +12,7 @@ Nothing here does model math: denoising goes through ``Denoiser.denoise`` and
                 :func:`~app_pages.ui.data.current_signal`, the session's limits on data
 ``models``      the bundled models, the session's own, the model in use and how captions name it
 ``offers``      a newly trained model offered next to the one in use, not imposed
+``runs``        the Model page's training and search forms, and the view of a run (live, ended)
 ``estimate``    the automatic pipeline's results (kept per session), the estimate panel, the
                 method choice, the noise-level controls, the demos' figure and scores
 ``charts``      figures, metric cards and tables, big series: downsampling and zoom
