@@ -30,7 +30,7 @@ from denoiser.signals import RngLike, as_rng
 from denoiser.windows import bridge_gaps
 
 MIN_LENGTH = 64  # shorter series: nothing reliable can be said, returned as is
-TRUSTED_WIDTH = 4.0  # dB: a trusted estimate's band (10-90 %) is at most this wide
+TRUSTED_WIDTH = 3.0  # dB: a trusted estimate's band (10-90 %) is at most this wide: "within 1.5 dB" either way
 SHORT_RECORDING = 10_000  # samples: below this SURE's own scatter alone widens the band by decibels
 HIGH_GAIN_DB = 15.0  # above this the error left is small next to the noise: its estimate is loose
 

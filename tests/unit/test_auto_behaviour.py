@@ -864,6 +864,20 @@ def test_the_estimated_gain_of_a_short_series_is_cautious_and_its_band_holds_the
             assert hi < 26
 
 
+def test_a_band_wider_than_3_db_is_not_trusted_within_1_5_db():
+    # "Trusted" promises the figure within 1.5 dB either way, so its band may be 3 dB wide at most:
+    # this two-sine recording's band is 3.9 dB wide (a floor that is not plain white noise).
+    rng = np.random.default_rng(0)
+    n = int(rng.choice([1000, 2000, 4000, 8000]))  # 8000 samples, periods 122.5 and 6.84, sigma 0.028
+    long, short, sigma = rng.uniform(20, 400), rng.uniform(5, 50), rng.uniform(0.02, 0.5)
+    t = np.arange(n)
+    clean = np.sin(2 * np.pi * t / long) + 0.5 * np.sin(2 * np.pi * t / short)
+    res = denoise(clean + sigma * rng.standard_normal(n), model=False)
+    lo, hi = res.gain_band_db
+    assert res.identifiable and res.parts[0].kind != "input" and 3.0 < hi - lo <= 4.0
+    assert not res.trusted
+
+
 def test_with_a_given_level_the_band_is_sures_scatter_only():
     clean, noisy = x2_demo(0)
     res = denoise(noisy, sigma=0.05, model=False)
