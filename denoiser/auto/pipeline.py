@@ -68,7 +68,7 @@ def denoise(
     bad = ~np.isfinite(y)
     if bad.all() or y.size - bad.sum() < MIN_LENGTH:
         return _kept(y, f"The series has fewer than {MIN_LENGTH} valid samples; it was kept as is.")
-    k = _safe_scale(y[~bad])
+    k = _safe_scale(y[~bad] if bad.any() else y)
     if k == 1.0:
         return _denoise(y, bad, sigma, quiet, model, rng)
     # Squares of values beyond 1e150 overflow and of values below 1e-150 vanish: work on the data
@@ -87,7 +87,7 @@ def denoise(
 
 def _safe_scale(finite: np.ndarray) -> float:
     """A power of two that brings the largest magnitude near 1 when it is beyond 1e±100, else 1."""
-    top = float(np.max(np.abs(finite)))
+    top = max(-float(np.min(finite)), float(np.max(finite)))  # no |x| array: a million samples cost 1 ms
     if top == 0.0 or 1e-100 <= top <= 1e100:
         return 1.0
     return math.ldexp(1.0, -math.frexp(top)[1])
