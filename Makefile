@@ -37,8 +37,8 @@ test: $(STAMP)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # ruff (pyflakes, pycodestyle, import order, bugbear, pyupgrade) and its formatter over the whole tree,
-# mypy over the package, its import graph and its docstrings; settings in pyproject.toml. CI runs it
-# before the tests.
+# mypy over the package and the app, the package's import graph and docstrings; settings in
+# pyproject.toml. CI runs it before the tests.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -257,13 +257,14 @@ class TrainingJob:
     @property
     def n_trials(self) -> int:
         """Trials a search plans (its budget in trials, at most the grid's size)."""
-        if self.kind != "search":
+        req = self.request
+        if not isinstance(req, SearchRequest):
             return 0
         planned = getattr(self.result, "n_planned", 0)
         grid = 1
-        for values in self.request.space.values():
+        for values in req.space.values():
             grid *= len(values)
-        return planned or min(self.request.n_trials, grid)
+        return planned or min(req.n_trials, grid)
 
     def position(self) -> int:
         return self.queue.position(self.id) if self.status == "queued" else 0
@@ -287,19 +288,20 @@ class TrainingJob:
     def best_epoch(self) -> int | None:
         """1-based epoch with the lowest validation loss (the weights kept), None before the first."""
         logs = [r for r in self.logs if r.get("val_loss") is not None]
-        return min(logs, key=lambda r: r["val_loss"])["epoch"] if logs else None
+        return int(min(logs, key=lambda r: r["val_loss"])["epoch"]) if logs else None
 
     def model_name(self) -> str:
         """How the finished model is listed on the Model page."""
-        if self.kind == "search":
+        req = self.request
+        if isinstance(req, SearchRequest):
             best = params_text(getattr(self.result, "best_params", {}) or {})
             stamp = time.strftime("%H:%M:%S", time.localtime(self.ended or time.time()))
             return f"Search best: {best} ({stamp})"
-        preset = PRESET_NAMES.get(self.request.model.preset, self.request.model.preset)
+        preset = PRESET_NAMES.get(req.model.preset, req.model.preset)
         data = (
-            FAMILY_LABELS.get(self.request.family, self.request.family).split(" (")[0]
-            if self.request.source == "synthetic"
-            else f"'{cut(self.request.series_name, 40)}' (self-supervised)"
+            FAMILY_LABELS.get(req.family, req.family).split(" (")[0]
+            if req.source == "synthetic"
+            else f"'{cut(req.series_name, 40)}' (self-supervised)"
         )
         stamp = time.strftime("%H:%M:%S", time.localtime(self.ended or time.time()))
         return f"{preset} on {data}, {plural(len(self.logs), 'epoch')} ({stamp})"
@@ -307,24 +309,27 @@ class TrainingJob:
 
 def train_work(job: TrainingJob) -> Denoiser:
     """A job's work for a TrainRequest: make the data, fit one Denoiser with live epochs and Stop."""
-    noisy, clean, note = training_data(job.request)
+    req = job.request
+    assert isinstance(req, TrainRequest)  # TrainingJob picks this work for a TrainRequest only
+    noisy, clean, note = training_data(req)
     from denoiser.core import Denoiser  # TensorFlow; already loaded by the bundled models
 
     job.status = "training"
-    if job.request.source == "selfsup":  # fine-tunes the bundled default, at the request's window
+    if req.source == "selfsup":  # fine-tunes the bundled default, at the request's window
         from dataclasses import replace
 
         from denoiser.bundled import pretrained
 
-        den = Denoiser(replace(pretrained("default").config, window=job.request.model.window))
+        den = Denoiser(replace(pretrained("default").config, window=req.model.window))
     else:
-        den = Denoiser(job.request.model)
-    return den.fit(noisy, clean, job.request.train, on_epoch=job._on_epoch, should_stop=job.should_stop, data_note=note)
+        den = Denoiser(req.model)
+    return den.fit(noisy, clean, req.train, on_epoch=job._on_epoch, should_stop=job.should_stop, data_note=note)
 
 
 def search_work(job: TrainingJob) -> Any:
     """A job's work for a SearchRequest: synthetic pairs, then ``denoiser.search.search``."""
-    req: SearchRequest = job.request
+    req = job.request
+    assert isinstance(req, SearchRequest)  # TrainingJob picks this work for a SearchRequest only
     noisy, clean = training_pairs(
         req.family, req.n_signals, req.length, req.noise, req.sigma, rng=req.train.seed, **req.noise_params
     )

@@ -76,7 +76,7 @@ available, active = data.available_data(), data.current_origin()
 with pick:
     if len(available) > 1:
         active = st.radio(
-            "Data", available, index=available.index(active), format_func=DATA_LABELS.get, horizontal=True
+            "Data", available, index=available.index(active), format_func=DATA_LABELS.__getitem__, horizontal=True
         )
     else:
         st.caption(f"**Data:** {DATA_LABELS[active].lower()}")
@@ -84,7 +84,7 @@ s.active = active
 columns: list[str] = []
 if active == Origin.UPLOAD:
     columns, _ = data.upload_selection()
-    every = list(s.table.values.columns)
+    every = list(s.upload_table.values.columns)
     with column_pick:  # any value column can be shown here; the CSV has the Upload page's columns and this one
         column = st.selectbox(
             "Column",
@@ -191,7 +191,7 @@ zoom_key = "cmp_zoom"
 part = charts.zoom(signal.length, zoom_key, signal.x)
 view = data.sliced(signal, part)
 traces = [("noisy", view.noisy, "noisy")]
-if signal.clean is not None:
+if view.clean is not None:
     traces.append(("clean", view.clean, "clean"))
 kinds = (["auto"] if auto is not None else []) + ["denoised", "denoised2"][: len(outputs)] + ["savgol", "wavelet"]
 traces += [(name, est[part], kind) for (name, est), kind in zip(estimates.items(), kinds)]
@@ -271,7 +271,8 @@ noise = (
 # user's model under the name the Model page downloads it as.
 spec = "none" if auto is not None and not use_net else (models.bundled_recipe(label) or MODEL_FILE)
 if active == Origin.UPLOAD:
-    data_table, report = s.table, s.table.report
+    data_table = s.upload_table
+    report = data_table.report
     # The Upload page's columns plus the one shown; the shown one keeps its noise-level choice, the
     # others are estimated from their own data.
     recipe = Recipe(

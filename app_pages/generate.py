@@ -53,7 +53,7 @@ with controls:
         horizontal=True,
         key="gen_level_by",
         **KEEP,
-        format_func=LEVEL_LABELS.get,
+        format_func=LEVEL_LABELS.__getitem__,
         index=links.index_of(levels, "gen_level_by", "sigma"),
     )
     if level_by == "sigma":

@@ -238,7 +238,7 @@ def step_unet() -> None:
     how = st.radio(
         "Decoder gets",
         list(LEARN_UNET),
-        format_func=LEARN_UNET.get,
+        format_func=LEARN_UNET.__getitem__,
         key="learn_unet",
         horizontal=True,
         index=links.index_of(list(LEARN_UNET), "learn_unet", "bottleneck"),
@@ -315,17 +315,21 @@ def step_own_data() -> None:
     )
     s = session()
     sources = (["upload"] if s.has_upload else []) + sample_names()
+
+    def source_label(v: str, name: str = s.table_name) -> str:  # the name bound now: formatted after the run too
+        return f"your upload: {name}" if v == "upload" else f"sample: {v}"
+
     source = st.selectbox(
         "Data",
         sources,
         key="learn_data",
         index=links.index_of(sources, "learn_data", sources[0]),
-        format_func=lambda v, name=s.table_name: f"your upload: {name}" if v == "upload" else f"sample: {v}",
+        format_func=source_label,
     )
     if source == "upload":
         signal = data.uploaded_column()
     else:
-        table = _sample_table(source)
+        table = _sample_table(source or sources[-1])
         column = data.default_columns(table)[0]
         signal = Signal(
             column,

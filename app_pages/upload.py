@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import streamlit as st
 
@@ -12,6 +12,9 @@ from app_pages.ui.samples import sample_bytes, sample_names
 from app_pages.ui.state import session
 from app_pages.ui.text import NAME, plain, short
 from denoiser.errors import InputError
+
+if TYPE_CHECKING:
+    from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 SAMPLES = {  # file -> (button label, what it shows)
     "x2_tutorial.csv": ("x² of the tutorial", "150 points with Gaussian noise, and the clean curve."),
@@ -78,13 +81,13 @@ def load(source: bytes | IO[bytes], name: str, *, sample: bool = False, part: st
     st.rerun()  # draw the page (and the sidebar) with the new table from the top
 
 
-def load_clean(source: IO[bytes], name: str) -> None:
+def load_clean(source: UploadedFile, name: str) -> None:
     """A separate file with the clean version of the data: same number of rows, read the same way."""
     from denoiser.io import read_series
 
     s = session()
     s.clean_seen = source.file_id
-    table = s.table
+    table = s.upload_table  # the clean file's uploader is only shown with an upload
     try:
         clean = read_series(source, max_samples=data.MAX_UPLOAD_SAMPLES)
     except InputError as err:
@@ -192,7 +195,7 @@ with st.container(key="upload_report"):  # a stable handle for tests and styling
     source = s.upload_source
     if len(report.parts) > 1 and source is not None:
         word = PART_WORDS.get(report.format, "Part")
-        chosen = st.selectbox(
+        part_choice = st.selectbox(
             f"{word} to read ({len(report.parts)} in this file)",
             report.parts,
             index=report.parts.index(report.part) if report.part in report.parts else 0,
@@ -201,8 +204,8 @@ with st.container(key="upload_report"):  # a stable handle for tests and styling
             help="This file holds several tables; signals of different sample rates are "
             "offered one rate at a time, never resampled.",
         )
-        if chosen != report.part:
-            load(source[0], source[1], part=chosen)
+        if part_choice is not None and part_choice != report.part:
+            load(source[0], source[1], part=part_choice)
     for note in report.notes:
         st.caption(f"• {plain(note)}")
 
@@ -225,6 +228,14 @@ if not values:
         icon=":material/warning:",
     )
 refs = st.columns(min(len(chosen), 3))
+
+
+def clean_ref_label(ref: str | None, name: str = s.clean_name) -> str:
+    """A clean-reference choice as the selectboxes list it (the file's name bound now: Streamlit may
+    format an option after this run, outside the session)."""
+    return data.clean_label(ref, name)
+
+
 for i, column in enumerate(chosen):  # each signal may have its own clean version (sensor_a -> clean_a)
     options = data.clean_options(column)
     current = s.clean_refs.get(column)
@@ -233,7 +244,7 @@ for i, column in enumerate(chosen):  # each signal may have its own clean versio
         options,
         key=f"up_clean::{column}",
         index=options.index(current) if current in options else 0,
-        format_func=lambda ref, name=s.clean_name: data.clean_label(ref, name),
+        format_func=clean_ref_label,
         help="A noise-free version of the signal, if you have one: Compare then scores the result.",
     )
 with st.expander(

@@ -24,6 +24,7 @@ GL_POINTS = 5000  # above this many samples, draw with WebGL so the browser keep
 MAX_POINTS = 4000  # points per trace sent to the browser; above this a min/max-preserving downsample
 PROJECTION_FONT = 22  # px: chart text in the lesson's projection mode (Plotly's default is 12)
 
+CARD: dict[str, Any] = {"border": True, "height": "stretch"}  # metric cards of equal heights, with a delta or not
 COLORS = {
     "noisy": "#94a3b8",
     "series2": "#0ea5e9",
@@ -68,7 +69,7 @@ def metric_cards(
     mae_n, mae_d = metrics.mae(clean, noisy), metrics.mae(clean, denoised)
     n = 3 if other is None else 4
     cols = [c for _ in range(0, n, per_row) for c in st.columns(min(per_row, n))][:n]
-    card = {"border": True, "height": "stretch"}  # equal heights, though not every card has a delta
+    card = CARD
     cols[0].metric(
         f"MSE ({name})",
         fmt(mse_d),
@@ -147,7 +148,7 @@ def signal_figure(
     Noisy input is drawn thin and pale, the clean reference dashed, estimates bold.
     Click a legend entry to hide a trace; drag to zoom, double-click to reset.
     """
-    style = {
+    style: dict[str, dict[str, Any]] = {
         "noisy": {"width": 1},
         "clean": {"width": 2, "dash": "dash"},
         "denoised": {"width": 3},
@@ -327,7 +328,7 @@ def zoom(n: int, key: str, x: Any = None) -> slice:
         lo, hi = _to_samples(box, x, n)
         if hi - lo >= 16:
             s.set_widget(key, (lo, hi))
-    lo, hi = st.slider(
+    lo, hi = st.slider(  # type: ignore[misc]  # a range: its value, set above, is a (lo, hi) pair
         "Zoom: samples drawn",
         0,
         n,

@@ -134,7 +134,8 @@ def upload_signal(table: SeriesTable, column: str, clean_column: str | None, fil
     if clean_column and clean_column.startswith(CLEAN_FILE):
         s = session()
         name = clean_column[len(CLEAN_FILE) :]
-        clean = s.clean_table.column(name)
+        clean_table = s.clean_table
+        clean = clean_table.column(name) if clean_table is not None else None
         recipe.update(clean=name, clean_file=s.clean_name)
     elif clean_column:
         clean = table.column(clean_column)
@@ -199,7 +200,7 @@ def uploaded_column(column: str | None = None) -> Signal:
     column = columns[0] if column is None else column
     ref = cleans.get(column, s.clean_refs.get(column))
     ref = ref if ref in clean_options(column) else None
-    return upload_signal(s.table, column, ref, s.table_name)
+    return upload_signal(s.upload_table, column, ref, s.table_name)
 
 
 # ------------------------------------------------------------------ which data is current
@@ -224,7 +225,7 @@ def current_signal(column: str | None = None) -> Signal:
     s = session()
     columns, _ = upload_selection()
     if current_origin() is Origin.UPLOAD and columns:
-        return uploaded_column(column if column in s.table.values.columns else None)
+        return uploaded_column(column if column in s.upload_table.values.columns else None)
     return generated_in_use()
 
 
@@ -251,7 +252,9 @@ def generated_table(signal: Signal) -> SeriesTable:
     return session().cached(
         ("table", data_key(signal)),
         (signal.noisy,),
-        lambda: SeriesTable.from_arrays({"noisy": signal.noisy, "clean": signal.clean}, time=signal.x),
+        lambda: SeriesTable.from_arrays(
+            {"noisy": signal.noisy, **({"clean": signal.clean} if signal.clean is not None else {})}, time=signal.x
+        ),
     )
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages.ui.charts import COLORS, downsample_index, fmt, layout, metric_cards, signal_figure
+from app_pages.ui.charts import CARD, COLORS, downsample_index, fmt, layout, metric_cards, signal_figure
 from app_pages.ui.choices import AUTOMATIC, DEMO_LABELS, DEMO_NAMES, METHOD_LABELS, NETWORK_ONLY, NOISE_MODES
 from app_pages.ui.data import Signal, data_key
 from app_pages.ui.links import index_of, initial
@@ -90,7 +90,7 @@ def estimate_panel(
     unknown = not res.identifiable and res.sigma_source == "estimated" and np.isfinite(res.sigma)
     if unknown:
         cannot_tell(res, fixes)
-    card = {"border": True, "height": "stretch"}
+    card = CARD
     cols = st.columns(3)
     cols[0].metric(
         "Noise level σ",
@@ -229,7 +229,7 @@ def method_choice(key: str, radio: MethodRadio = HEADLINE, *, where: Any = None)
         options,
         key=key,
         horizontal=radio.horizontal,
-        format_func=radio.options.get,
+        format_func=radio.options.__getitem__,
         index=index_of(options, key, radio.default),
         persist_state="session",
         help=radio.help,
@@ -244,7 +244,7 @@ def noise_level_controls(signal: Signal, prefix: str) -> tuple[float | None, tup
     mode = st.radio(
         "Noise level",
         list(NOISE_MODES),
-        format_func=NOISE_MODES.get,
+        format_func=NOISE_MODES.__getitem__,
         horizontal=True,
         key=f"{prefix}_noise_mode",
         index=index_of(list(NOISE_MODES), f"{prefix}_noise_mode", "estimate"),
@@ -300,7 +300,7 @@ def quiet_stretch(signal: Signal, prefix: str) -> tuple[int, int]:
         picked = (max(0, a), min(n, b))
         if picked[1] - picked[0] >= 16 and picked != s.widget(key):
             s.set_widget(key, picked)
-    return st.slider(
+    return st.slider(  # type: ignore[return-value]  # a range: its value, set above, is a pair
         "Quiet stretch (samples)",
         0,
         n,
@@ -322,6 +322,7 @@ def demo_figure(
     clean_name: str = "clean",
 ) -> go.Figure:
     """Noisy, clean, the network's output and the automatic result; the headline drawn bold, the other dotted."""
+    assert signal.clean is not None  # the demos draw generated signals: their clean curve is known
     net = ("network", network, "denoised" if headline == NETWORK_ONLY else "denoised_side")
     automatic = ("automatic (no-harm check)", auto.denoised, "auto" if headline == AUTOMATIC else "auto_side")
     first, second = (net, automatic) if headline == NETWORK_ONLY else (automatic, net)
@@ -337,6 +338,7 @@ def demo_scores(
     signal: Signal, network: np.ndarray, auto: DenoiseResult, label: str, headline: str, *, per_row: int = 4
 ) -> None:
     """The headline's metric cards with the other result's gain beside them, and what each one did."""
+    assert signal.clean is not None  # the demos draw generated signals: their clean curve is known
     main, other = (network, auto.denoised) if headline == NETWORK_ONLY else (auto.denoised, network)
     name, other_name = DEMO_NAMES[headline], DEMO_NAMES[AUTOMATIC if headline == NETWORK_ONLY else NETWORK_ONLY]
     metric_cards(signal.clean, signal.noisy, main, name=name, other=other, other_name=other_name, per_row=per_row)

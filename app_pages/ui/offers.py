@@ -38,7 +38,7 @@ def head_to_head(model: Denoiser, request: Any) -> dict[str, Any]:
     from denoiser.signals import training_pairs
 
     current_choice = session().model_choice
-    out = {
+    out: dict[str, Any] = {
         "new_gain": None,
         "current_gain": None,
         "current": current_choice,
@@ -136,11 +136,12 @@ def adopt_finished_run() -> None:
     """A run of this session that ended since the last rerun: its model joins the session, and is put
     in use only when it is clearly better than the one in use; the offer says so either way."""
     s = session()
-    finished = _training.take_result(s.job)
-    if finished is None:
+    job = s.job
+    finished = _training.take_result(job)
+    if job is None or finished is None:
         return
     name, model = finished
-    offer = head_to_head(model, s.job.request)
+    offer = head_to_head(model, job.request)
     use = offer["clearly_better"]
     add_model(name, model, use=use)
     s.offer = {**offer, "name": name, "used": use}

@@ -6,7 +6,7 @@ views draw a job of this session while it runs and once it has ended.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import streamlit as st
@@ -87,7 +87,7 @@ def training_form() -> _training.TrainRequest | None:
             notes = " ".join(p.form_note for p in PRESETS.values() if p.form_note)
             if notes:
                 st.caption(notes)
-            window = st.select_slider(
+            window: Any = st.select_slider(  # "auto" or a length
                 "Window (samples)",
                 ["auto", 32, 64, 128, 150, 256, 512],
                 "auto",
@@ -100,7 +100,7 @@ def training_form() -> _training.TrainRequest | None:
             scaling = st.selectbox(
                 "Scaling",
                 ALL_SCALINGS,
-                format_func=SCALING_LABELS.get,
+                format_func=SCALING_LABELS.__getitem__,
                 key="tr_scaling",
                 **KEEP,
                 help="How windows are brought to a common range before the network "
@@ -129,19 +129,24 @@ def training_form() -> _training.TrainRequest | None:
                 format_func=lambda v: "auto (per architecture)" if v == "auto" else f"{v:g}",
                 help=f"auto: each architecture's own ({presets.learning_rate_text()}).",
             )
-            loss = st.radio("Loss", list(LOSS_LABELS), format_func=LOSS_LABELS.get, key="tr_loss", **KEEP)
+            loss = st.radio("Loss", list(LOSS_LABELS), format_func=LOSS_LABELS.__getitem__, key="tr_loss", **KEEP)
             st.caption(LOSS_NOTE)
         with source_col:
             # In a form a choice takes effect on submit, so the note is the radio's help, not a conditional caption.
             source = st.radio(
-                "Training data", list(SOURCES), format_func=SOURCES.get, key="tr_source", **KEEP, help=SELFSUP_NOTE
+                "Training data",
+                list(SOURCES),
+                format_func=SOURCES.__getitem__,
+                key="tr_source",
+                **KEEP,
+                help=SELFSUP_NOTE,
             )
             options = [*FAMILIES, "mixed", "realistic"]
             family = st.selectbox(
                 "Signal family",
                 options,
                 options.index(gen_family),
-                format_func=FAMILY_LABELS.get,
+                format_func=FAMILY_LABELS.__getitem__,
                 key="tr_family",
                 **KEEP,
             )
@@ -176,7 +181,7 @@ def training_form() -> _training.TrainRequest | None:
         return None
     try:
         if source == "selfsup":  # the bundled default's network, at the form's window
-            config = ModelConfig(**({} if window == "auto" else {"window": window}))
+            config = ModelConfig() if window == "auto" else ModelConfig(window=int(window))
             train = TrainConfig.selfsup(
                 epochs=epochs, batch_size=batch, loss=loss, seed=seed, **({} if lr == "auto" else {"learning_rate": lr})
             )
@@ -204,7 +209,7 @@ def training_form() -> _training.TrainRequest | None:
     if not columns:
         st.error("There is no uploaded data yet: load a CSV on the Upload page, or train on synthetic signals.")
         return None
-    values = s.table.column(columns[0])
+    values = s.upload_table.column(columns[0])  # upload_selection has columns only with an upload
     if values.size > data.MAX_TRAIN_SAMPLES:  # a copy of the part: the request never holds the whole column
         st.info(
             f"Training on the first {data.MAX_TRAIN_SAMPLES:,} of the column's {values.size:,} samples (the "
@@ -275,7 +280,7 @@ def search_form() -> _training.SearchRequest | None:
                 "Signal family",
                 options,
                 options.index(picked if picked in options else "mixed"),
-                format_func=FAMILY_LABELS.get,
+                format_func=FAMILY_LABELS.__getitem__,
                 key="se_family",
                 **KEEP,
             )
@@ -432,8 +437,8 @@ def ended(job: _training.TrainingJob) -> None:
     """What a run that ended with a model says: how it ended, which weights were kept, whether it is in use."""
     if job.kind == "search":
         return search_ended(job)
-    done, best = len(job.logs), job.best_epoch()
-    worse = job.model() is not None and models.makes_worse(job.model())
+    done, best, model = len(job.logs), job.best_epoch(), job.model()
+    worse = model is not None and models.makes_worse(model)
     in_use = bool(job.name) and session().model_choice == job.name
     kept = f"best weights from epoch {best} kept" if best else "the best weights so far were kept"
     now = " The new model is now in use." if in_use else ""
@@ -451,9 +456,10 @@ def ended(job: _training.TrainingJob) -> None:
 
 def worse_warning(job: _training.TrainingJob, in_use: bool) -> None:
     """A new model that makes its test signals worse is not put in use; say so and offer it anyway."""
-    if job.name not in session().models:
+    model = job.model()
+    if job.name not in session().models or model is None:
         return
-    gain = job.model().test_metrics_["gain_db"]
+    gain = model.test_metrics_["gain_db"]
     st.warning(
         f"This model makes the test signals **worse** than the noisy input (gain {gain:.2f} dB on the "
         "test split), so the previous model stays in use. Try more epochs, more data, another "

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, MutableMapping
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 import streamlit as st
 
@@ -184,6 +184,14 @@ class Session:
         """Whether a file has been read on the Upload page."""
         return self.table is not None
 
+    @property
+    def upload_table(self) -> SeriesTable:
+        """The table read on the Upload page, where the caller has checked :attr:`has_upload`."""
+        table = self.table
+        if table is None:
+            raise RuntimeError("No uploaded table: check has_upload first.")
+        return table
+
     def use_generated(self, signal: Signal) -> None:
         """The Generate page's signal becomes the data in use."""
         self.generated, self.active = signal, Origin.GENERATED
@@ -253,4 +261,4 @@ class Session:
 
 def session() -> Session:
     """This tab's session (a view over ``st.session_state``)."""
-    return Session(st.session_state)
+    return Session(cast("MutableMapping[str, Any]", st.session_state))  # keys are str here

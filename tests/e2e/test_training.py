@@ -148,12 +148,16 @@ def test_train_two_epochs_live_then_stop(page) -> None:
         assert "is ready, not in use" in page.locator("body").inner_text()
         screenshot(page, "model_offer.png")
 
+    clicked: list[str] = []
+
     def in_use() -> bool:
         # A model stopped after one epoch can be worse than its input: the app then keeps the
-        # previous model and offers this one explicitly. Take it, as a user would to inspect it.
+        # previous model and offers this one explicitly. Take it, as a user would to inspect it:
+        # once (while the app reruns, the clicked button may still be on the page, stale).
         for button in (anyway, use_it):
-            if button.count():
+            if not clicked and button.count():
                 button.first.click()
+                clicked.append("yes")
                 wait_idle(page)
                 break
         return "epoch" in sidebar.inner_text() and "bundled" not in sidebar.inner_text()
