@@ -178,6 +178,7 @@ class Janitor:
         self.released.append(session_id)
 
     def start(self) -> Janitor:
+        """Start the janitor's thread (once); returns the janitor."""
         if self._thread is None:
             self._thread = threading.Thread(target=self._loop, name="denoiser-session-janitor", daemon=True)
             self._thread.start()

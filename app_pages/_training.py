@@ -112,6 +112,7 @@ class TrainingQueue:
                 self._waiting.remove(job_id)
 
     def release(self) -> None:
+        """Give the slot back: the next queued job may start."""
         self._slots.release()
 
     def position(self, job_id: str) -> int:
@@ -182,6 +183,7 @@ class TrainingJob:
 
     # -------------------------------------------------- the thread
     def start(self) -> TrainingJob:
+        """Start the job's thread (it waits in the queue for a slot); returns the job."""
         self.thread.start()
         return self
 
@@ -244,14 +246,17 @@ class TrainingJob:
 
     # -------------------------------------------------- read by the page
     def seen(self) -> None:
+        """The page showed the job just now: it is not abandoned."""
         self.last_seen = time.time()
 
     @property
     def running(self) -> bool:
+        """Whether the job is queued or at work (not ended)."""
         return self.status in ("queued", "preparing", "training")
 
     @property
     def epochs(self) -> int:
+        """Epochs the run may take at most (early stopping may end it sooner)."""
         return self.request.train.epochs
 
     @property
@@ -267,9 +272,11 @@ class TrainingJob:
         return planned or min(req.n_trials, grid)
 
     def position(self) -> int:
+        """Place in the queue (1: next), 0 once started."""
         return self.queue.position(self.id) if self.status == "queued" else 0
 
     def elapsed(self) -> float:
+        """Seconds since the job started (to its end once ended); 0 before."""
         if self.started is None:
             return 0.0
         return (self.ended or time.time()) - self.started

@@ -1,4 +1,4 @@
-"""Every public name of the package documented: modules, classes, functions and methods.
+"""Every public name of the package and the app documented: modules, classes, functions and methods.
 
 ``python tools/docstrings.py`` prints each public name without a docstring (exit status 1 if
 any); ``make lint`` runs it and ``tests/unit/test_structure.py`` asserts there are none. Public:
@@ -12,14 +12,14 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGE = "denoiser"
+PACKAGES = ("denoiser", "app_pages")  # the package and the app's shared code and pages
 DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def undocumented(root: Path = ROOT) -> list[str]:
     """'path:line name' for every public module, class, function or method without a docstring."""
     out = []
-    for path in sorted((root / PACKAGE).rglob("*.py")):
+    for path in sorted(p for package in PACKAGES for p in (root / package).rglob("*.py")):
         rel = path.relative_to(root)
         tree = ast.parse(path.read_text(encoding="utf-8"))
         if not ast.get_docstring(tree):
