@@ -46,7 +46,8 @@ EXCEPTIONS_JS = (
 )
 
 
-def _chromium() -> str | None:
+def find_chromium() -> str | None:
+    """Path of the Chromium to drive (BENCH_CHROMIUM, Debian's /usr/bin/chromium, or on PATH), else None."""
     for path in (
         os.environ.get("BENCH_CHROMIUM"),
         "/usr/bin/chromium",
@@ -58,13 +59,14 @@ def _chromium() -> str | None:
     return None
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _wait_health(url: str, proc: subprocess.Popen, timeout: float) -> float | None:
+def wait_health(url: str, proc: subprocess.Popen, timeout: float) -> float | None:
     """Seconds of polling until /_stcore/health answers 200 (None on timeout or exit)."""
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < timeout:
@@ -124,7 +126,7 @@ def run(quick: bool, report: Report) -> None:
     reason = None
     if not app.exists():
         reason = "app.py is not there yet"
-    chromium = _chromium()
+    chromium = find_chromium()
     if chromium is None:
         reason = "no Chromium found (/usr/bin/chromium)"
     try:
@@ -137,7 +139,7 @@ def run(quick: bool, report: Report) -> None:
         return
 
     steps = 3 if quick else 7
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     OUT.mkdir(parents=True, exist_ok=True)
     server_log = OUT / "streamlit.log"
@@ -226,7 +228,7 @@ def _drive(page: Any, proc: subprocess.Popen, url: str, t0: float, steps: int, n
 
     res: dict[str, Any] = {}
     log("app: waiting for the server")
-    health = _wait_health(url, proc, timeout=120)
+    health = wait_health(url, proc, timeout=120)
     if health is None:
         res["title_error"] = res["slider_error"] = "the server did not become healthy (see the server log)"
         return res

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.app_timing import CHROMIUM_ARGS, _chromium
+from bench.app_timing import CHROMIUM_ARGS, find_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = 1_000_448
@@ -105,7 +105,7 @@ def main() -> dict[str, object]:
             except OSError:
                 time.sleep(0.25)
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=_chromium() or "/usr/bin/chromium", args=CHROMIUM_ARGS)
+            browser = pw.chromium.launch(executable_path=find_chromium() or "/usr/bin/chromium", args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 900}, accept_downloads=True)
             page.set_default_timeout(180_000)
             page.goto(url)  # warm: TensorFlow and the bundled model

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.app_timing import CHROMIUM_ARGS, EXCEPTIONS_JS, _chromium, _free_port, _wait_health
+from bench.app_timing import CHROMIUM_ARGS, EXCEPTIONS_JS, find_chromium, free_port, wait_health
 from bench.common import OUT, PY, ROOT, Report, fixed, log
 
 LAG_S = 1.5  # Model page redraws the run every 1 s (+ our 0.25 s polling)
@@ -80,7 +80,7 @@ def proc_status_mb(pid: int, key: str = "VmRSS") -> float:
 def streamlit_server(log_name: str, health_timeout: float = 120.0) -> Iterator[Server]:
     """``streamlit run app.py`` on a free loopback port; always stopped (its whole process group) on exit."""
     OUT.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = OUT / log_name
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -111,7 +111,7 @@ def streamlit_server(log_name: str, health_timeout: float = 120.0) -> Iterator[S
         )
         log(f"streamlit pid {proc.pid} on {url}")
         try:
-            yield Server(proc, url, _wait_health(url, proc, timeout=health_timeout), log_path)
+            yield Server(proc, url, wait_health(url, proc, timeout=health_timeout), log_path)
         finally:
             stop_process(proc)
 
@@ -136,7 +136,7 @@ def browser_missing() -> str | None:
     """Why the browser part cannot run, or None."""
     if not (ROOT / "app.py").exists():
         return "app.py is not there"
-    if _chromium() is None:
+    if find_chromium() is None:
         return "no Chromium found (/usr/bin/chromium)"
     try:
         import playwright.async_api  # noqa: F401 -- only whether it imports
@@ -350,7 +350,7 @@ async def _drive(server: Server, quick: bool, n_home: int, n_train: int, deadlin
     out: dict[str, Any] = {"cold": None, "solo": None, "train": None, "warm": None}
     home_timeout = 75 if quick else 150
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        browser = await p.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS)
         try:
             for rnd in ("cold", "warm"):
                 left = deadline - time.perf_counter()

@@ -25,7 +25,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.app_timing import CHROMIUM_ARGS, _chromium, _free_port, _wait_health
+from bench.app_timing import CHROMIUM_ARGS, find_chromium, free_port, wait_health
 from bench.common import OUT, PY, ROOT, Report, fixed, log
 from denoiser.text import printable
 
@@ -178,7 +178,7 @@ class HealthProbe:
 
 
 def app_health(uploads: list[tuple[str, Path]], report: Report) -> None:
-    chromium = _chromium()
+    chromium = find_chromium()
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -188,7 +188,7 @@ def app_health(uploads: list[tuple[str, Path]], report: Report) -> None:
             "security: health endpoint during a hostile upload", "n/a", "< 1 s", None, "no Chromium or Playwright"
         )
         return
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = OUT / "security_streamlit.log"
     with open(log_path, "wb") as server_log:
@@ -202,7 +202,7 @@ def app_health(uploads: list[tuple[str, Path]], report: Report) -> None:
         )
     rows = []
     try:
-        if _wait_health(url, proc, timeout=120) is None:
+        if wait_health(url, proc, timeout=120) is None:
             report.target(
                 "security: health endpoint during a hostile upload",
                 "n/a",

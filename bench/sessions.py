@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.app_timing import CHROMIUM_ARGS, _chromium, _free_port, _wait_health
+from bench.app_timing import CHROMIUM_ARGS, find_chromium, free_port, wait_health
 from bench.common import OUT, PY, ROOT, Report, log
 from bench.load import proc_status_mb, stop_process
 
@@ -84,7 +84,7 @@ class Sampler:
 def _server(root: Path, log_name: str, arenas: str | None = None) -> tuple[subprocess.Popen, str]:
     """The app as `make run` starts it; ``arenas``: a MALLOC_ARENA_MAX to try (None: glibc and the app decide)."""
     OUT.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONPATH": str(root), "TF_CPP_MIN_LOG_LEVEL": "3", "DENOISER_SESSION_SWEEP_S": str(SWEEP_S)}
     env.pop("MALLOC_ARENA_MAX", None)
@@ -117,7 +117,7 @@ def _server(root: Path, log_name: str, arenas: str | None = None) -> tuple[subpr
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    if _wait_health(url, proc, timeout=180) is None:
+    if wait_health(url, proc, timeout=180) is None:
         stop_process(proc)
         raise RuntimeError(f"the server did not start (see {OUT / log_name})")
     return proc, url
@@ -144,7 +144,7 @@ def sessions_run(root: Path, csv: Path, waves: int, label: str, arenas: str | No
     out: dict[str, Any] = {"label": label, "waves": []}
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+            browser = pw.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS)
             try:
                 ctx = browser.new_context()
                 page = ctx.new_page()

@@ -31,7 +31,7 @@ import sys
 import time
 from typing import Any
 
-from bench.app_timing import CHROMIUM_ARGS, EXCEPTIONS_JS, _chromium
+from bench.app_timing import CHROMIUM_ARGS, EXCEPTIONS_JS, find_chromium
 from bench.common import PY, ROOT, Report, fixed, log
 from bench.load import (
     CAPTION_JS,
@@ -128,7 +128,7 @@ async def _ui_cycles(server: Server, cycles: int, budget_s: float, probe_release
     out: dict[str, Any] = {"rows": [], "aborted": None, "release": []}
     t_start = time.perf_counter()
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        browser = await p.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS)
         try:
             for k in range(1, cycles + 1):
                 res = await _cycle(browser, server.url, timeout_s=150)

@@ -19,18 +19,15 @@ into a failure.
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bench.app_timing import CHROMIUM_ARGS  # one list of flags for the tests and the benchmarks
+from bench.app_timing import CHROMIUM_ARGS, free_port, wait_health  # one server start for tests and benchmarks
+from bench.load import stop_process
 from tests.e2e.steps import (
     ARTIFACTS,
     STEP_MS,
@@ -63,41 +60,11 @@ def browser_required() -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            return resp.status == 200 and resp.read().decode().strip() == "ok"
-    except OSError:
-        return False
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """Terminate the server and everything it started (its own process group)."""
-    if proc.poll() is not None:
-        return
-    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
 @pytest.fixture(scope="session")
 def app_url(browser_required: None) -> Iterator[str]:
     """The app, started like the README's `make run`, on a free port; stopped (whole group) at the end.
     One server per test process: pytest-xdist's workers each start their own (streamlit-gw0.log, ...)."""
-    port = _free_port()
+    port = free_port()
     streamlit = Path(sys.executable).parent / "streamlit"
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     log_path = ARTIFACTS / (f"streamlit-{worker}.log" if worker else "streamlit.log")
@@ -112,18 +79,16 @@ def app_url(browser_required: None) -> Iterator[str]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not _healthy(f"{url}/_stcore/health"):
-            if proc.poll() is not None:
-                pytest.fail(f"the app exited with code {proc.returncode}:\n{_tail(log_path)}", pytrace=False)
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"no answer from {url}/_stcore/health within {START_TIMEOUT} s:\n{_tail(log_path)}", pytrace=False
-                )
-            time.sleep(0.25)
+        if wait_health(url, proc, timeout=START_TIMEOUT) is None:
+            why = (
+                f"the app exited with code {proc.returncode}"
+                if proc.poll() is not None
+                else f"no answer from {url}/_stcore/health within {START_TIMEOUT} s"
+            )
+            pytest.fail(f"{why}:\n{_tail(log_path)}", pytrace=False)
         yield url
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
 def _tail(path: Path, lines: int = 40) -> str:
