@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.app_timing import CHROMIUM_ARGS, find_chromium
+from bench.app_timing import CHROMIUM_ARGS, find_chromium, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = 1_000_448
@@ -72,12 +71,6 @@ def write_csv(path: Path, rows: int = ROWS) -> None:
         np.savetxt(fh, np.column_stack([t, y]), fmt=("%.3f", "%.5f"), delimiter=",")
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> dict[str, object]:
     from playwright.sync_api import sync_playwright
 
@@ -86,7 +79,7 @@ def main() -> dict[str, object]:
     if not big.exists():
         big.parent.mkdir(parents=True, exist_ok=True)
         write_csv(big)
-    port = _port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true"],
