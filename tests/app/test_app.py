@@ -486,6 +486,23 @@ def test_column_choice_follows_the_data_and_a_sample_resets_the_uploader() -> No
     assert "No column picked" in texts(at.warning) and "Spannung" in texts(at.warning)
 
 
+def test_a_clean_file_of_another_length_is_refused_and_the_upload_kept() -> None:
+    y = _rows(300)
+    at = start("upload")
+    upload(at, "signal.csv", ("t,signal\n" + "\n".join(f"{i},{v:.6f}" for i, v in enumerate(y)) + "\n").encode())
+    at.file_uploader(key=f"clean_uploader_{at.session_state.data_gen}").set_value(
+        ("short.csv", ("t,truth\n" + "\n".join(f"{i},0.5" for i in range(200)) + "\n").encode(), "text/csv")
+    ).run()
+    assert not at.exception
+    assert [e.value.replace("\\", "") for e in at.error] == [  # shown as text: Markdown escaped
+        "The clean file has 200 rows and the data 300: a clean reference needs one value per sample. "
+        "Choose the clean file that belongs to this recording."
+    ]
+    assert at.session_state.table_name == "signal.csv" and at.session_state.clean_table is None
+    at.switch_page("app_pages/compare.py").run()
+    assert not at.exception and not at.error
+
+
 def test_absurd_cells_are_gaps_and_a_separate_clean_file_scores_compare() -> None:
     import numpy as np
 
