@@ -32,6 +32,8 @@ PSD_REL = 1.0  # same for the median periodogram power of n bins (Hann window: n
 LIFT_Z = 2.0  # a view counts only when it is this many of its own spreads below level 1
 LOOKS_LIKE_NOISE_DB = 4.0  # apparent SNR below this: the recording looks like noise throughout ...
 STANDS_OUT = 10.0  # ... unless a wavelet level holds this many times the floor's power
+NOISE_LIKE_PART = 0.3  # part of the bound used at the threshold, falling to 0.1 at 1 dB apparent SNR
+HEAVY_TAILS_PART = 0.5  # part of the bound used when a short series' finest detail is bursty
 HEAVY_TAILS_PCT = 1.0  # % of finest-scale values beyond 3 robust spreads (Gaussian: 0.27 %)
 SHORT = 512  # at most this many samples: a short series
 NOT_FLAT_RATIO = 1.15  # top octave: lower half / upper half spread above this ...
@@ -121,12 +123,20 @@ def _levels(details: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return np.array([np.median(np.abs(u)) / MAD for u in used]), np.array([u.size for u in used])
 
 
-def _bands(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Robust std (median periodogram power) and bin count of frequency bands, top band first."""
+def _periodogram(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Frequencies (cycles per sample) and Hann-windowed periodogram, scaled so white noise of std sigma has mean sigma^2.
+
+    Computed once per estimate: on a million samples the window and the FFT cost ~25 ms.
+    """
     n = x.size
     w = np.hanning(n)
-    p = np.abs(np.fft.rfft((x - np.mean(x)) * w)) ** 2 / np.sum(w**2)
-    f = np.fft.rfftfreq(n)
+    p = np.abs(np.fft.rfft((x - np.mean(x)) * w)) ** 2 / float(w @ w)
+    return np.fft.rfftfreq(n), p
+
+
+def _bands(spectrum: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Robust std (median periodogram power) and bin count of frequency bands, top band first."""
+    f, p = spectrum
     edges = (0.5, 0.375, 0.25, 0.125, 0.0625, 0.03125)
     out, counts = [], []
     for hi, lo in zip(edges[:-1], edges[1:]):
@@ -214,7 +224,11 @@ def noise_floor(x: np.ndarray) -> float:
     return floor_and_spread(x)[0]
 
 
-def floor_and_spread(x: np.ndarray, details: list[np.ndarray] | None = None) -> tuple[float, float]:
+def floor_and_spread(
+    x: np.ndarray,
+    details: list[np.ndarray] | None = None,
+    spectrum: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[float, float]:
     """The tightest upper bound of the white-noise std the recording gives.
 
     The finest wavelet level's MAD is the standard estimate (Donoho & Johnstone). A coarser
@@ -234,7 +248,7 @@ def floor_and_spread(x: np.ndarray, details: list[np.ndarray] | None = None) -> 
     """
     details = _details(x) if details is None else details
     levels, lc = _levels(details)
-    bands, bc = _bands(x)
+    bands, bc = _bands(_periodogram(x) if spectrum is None else spectrum)
     quiet, qs = _quiet_stretches(details[0])
     views = np.r_[levels, bands, quiet]
     spread = np.r_[MAD_REL / np.sqrt(lc), PSD_REL / np.sqrt(np.maximum(bc, 1)), qs]
@@ -262,7 +276,9 @@ class _Evidence:
     clean_floor: bool  # the top octave is flat and Gaussian: the floor is white noise alone
 
 
-def _checks(x: np.ndarray, bound: float, details: list[np.ndarray]) -> _Evidence:
+def _checks(
+    x: np.ndarray, bound: float, details: list[np.ndarray], spectrum: tuple[np.ndarray, np.ndarray]
+) -> _Evidence:
     """How far the data confirm that ``bound`` is the noise level.
 
     * looks like noise: the bound explains nearly all of the recording's variance (apparent SNR
@@ -285,7 +301,7 @@ def _checks(x: np.ndarray, bound: float, details: list[np.ndarray]) -> _Evidence
     level_spread = _levels(details)[0]
     stands_out = bound > 0 and float(np.max(level_spread)) ** 2 > STANDS_OUT * bound**2
     if asnr < LOOKS_LIKE_NOISE_DB and not stands_out:
-        factor = min(factor, max(0.1, 0.3 * (asnr - 1.0) / 3.0))
+        factor = min(factor, max(0.1, NOISE_LIKE_PART * (asnr - 1.0) / (LOOKS_LIKE_NOISE_DB - 1.0)))
         why.append("looks like noise")
     # The finest detail at every sample (both phases of the decimated level, no end effects): a tail
     # count on the decimated level alone swings with which samples land in it.
@@ -294,7 +310,7 @@ def _checks(x: np.ndarray, bound: float, details: list[np.ndarray]) -> _Evidence
     beyond = int(np.sum(np.abs(d1) > 3 * mad1))
     heavy = mad1 > 0 and beyond >= 4 and 100 * beyond / d1.size > HEAVY_TAILS_PCT
     if x.size <= SHORT and heavy:
-        factor = min(factor, 0.5)
+        factor = min(factor, HEAVY_TAILS_PART)
         why.append("heavy tails")
     flat = False
     if mad1 > 0 and x.size >= 4 * MIN_COEFFS:
@@ -312,7 +328,7 @@ def _checks(x: np.ndarray, bound: float, details: list[np.ndarray]) -> _Evidence
             if bound < 0.9 * mad1:
                 # The floor was found above part of the top octave (an anti-aliasing roll-off, a
                 # pattern at fs/4): ask whether the spectrum is flat where the floor was found.
-                falling = _psd_falls_at_top(x)
+                falling = _psd_falls_at_top(spectrum)
             if falling:
                 factor = min(factor, 0.2)
                 why.append("not flat")
@@ -320,12 +336,9 @@ def _checks(x: np.ndarray, bound: float, details: list[np.ndarray]) -> _Evidence
     return _Evidence(factor, tuple(why), clean)
 
 
-def _psd_falls_at_top(x: np.ndarray) -> bool:
+def _psd_falls_at_top(spectrum: tuple[np.ndarray, np.ndarray]) -> bool:
     """Whether the median power still falls from [3fs/8, 7fs/16) to [7fs/16, fs/2) (as a floor does not)."""
-    n = x.size
-    w = np.hanning(n)
-    p = np.abs(np.fft.rfft((x - np.mean(x)) * w)) ** 2
-    f = np.fft.rfftfreq(n)
+    f, p = spectrum
     a, b = p[(f >= 0.375) & (f < 0.4375)], p[(f >= 0.4375) & (f < 0.5)]
     if min(a.size, b.size) < MIN_COEFFS:
         return False
@@ -411,11 +424,11 @@ def estimate_noise(x: np.ndarray, *, sigma: float | None = None, quiet: tuple[in
         if n_dead
         else ()
     )
-    details = _details(x)
-    bound, rel = floor_and_spread(x, details)
+    details, spectrum = _details(x), _periodogram(x)
+    bound, rel = floor_and_spread(x, details, spectrum)
     if bound <= 0:
         return NoiseEstimate(0.0, 0.0, 0.0, "estimated", notes=("The recording has no measurable noise.",), bound=0.0)
-    ev = _checks(x, bound, details)
+    ev = _checks(x, bound, details, spectrum)
     factor, why = ev.factor, ev.why
     if factor >= 1.0:
         # identified. Even a clean floor may hold a little signal (up to 20 % above the noise on real

@@ -834,7 +834,10 @@ def test_a_smooth_blind_result_says_how_its_noise_level_was_found():
     assert res.notes[-1] == (
         "The noise level was read off the recording's noise floor, assuming white noise. Coloured noise (a slow "
         "drift, 1/f) looks like signal and is left in place; the low end of the range "
-        f"({lo:+.1f} dB) is the gain if as much of it hides under the floor."
+        f"({lo:+.1f} dB) is the gain if as much of it hides under the floor. The other way round, a signal whose "
+        "own detail reaches the highest frequency as evenly as noise (a rough 1/f or random-walk-like process, a "
+        "series sampled with no anti-aliasing filter) has no floor to find: its detail is taken for noise and "
+        "removed. Give sigma if it is known."
     )
     assert 0.0 <= res.whiteness <= 1.0 and isinstance(res.whiteness, float)
     assert res.weights and all(w == round(w, 3) for w in res.weights.values())  # shares to 0.1 %
@@ -1021,3 +1024,19 @@ def test_a_floor_that_is_not_plain_white_noise_is_said_to_be_so():
         "than noise): part of it may be signal, or coloured noise may lie below it, so the gain could be "
         f"anywhere from {lo:+.1f} to {hi:+.1f} dB."
     ) in res.notes
+
+
+def test_a_rough_signal_blind_is_not_trusted_says_why_and_a_given_sigma_does_no_harm():
+    # AR(1) with tiny noise (30 dB): the signal's own detail reaches the Nyquist frequency as evenly as
+    # white noise, so the floor found is the signal's. Blind cannot know; it must not claim to be sure,
+    # must say so, and the fix it names (give sigma) must work.
+    rng = np.random.default_rng(0)
+    clean = ar1(1000, 0.7, rng)
+    sigma = float(np.std(clean)) / 10 ** (30 / 20)
+    noisy = clean + sigma * rng.standard_normal(clean.size)
+    blind = denoise(noisy, model=False)
+    assert blind.identifiable and not blind.trusted
+    assert blind.sigma > 5 * sigma  # the floor found is the signal's (what the note warns about)
+    assert any("has no floor to find" in n and "Give sigma" in n for n in blind.notes)
+    informed = denoise(noisy, sigma=sigma, model=False)
+    assert denoiser.gain_db(clean, noisy, informed.denoised) > -0.2
