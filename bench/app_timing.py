@@ -66,6 +66,61 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_streamlit(
+    port: int,
+    log: Any,
+    *,
+    root: Any = ROOT,
+    env: dict[str, str | None] | None = None,
+    options: tuple[str, ...] = (),
+) -> subprocess.Popen:
+    """``streamlit run app.py`` as ``make run`` starts it, headless on 127.0.0.1:``port``: the one command line.
+
+    Parameters
+    ----------
+    port : from :func:`free_port`
+    log : an open file the server's output goes to
+    root : the checkout to run (its ``app.py``; it is also put on ``PYTHONPATH``)
+    env : environment variables to set, or to leave out where the value is None (TensorFlow's log
+        level is quiet unless given)
+    options : further ``--name value`` Streamlit options, e.g. a session TTL
+
+    Returns
+    -------
+    the server process, in a session of its own (``bench.load.stop_process`` stops its group)
+    """
+    return subprocess.Popen(
+        [
+            PY,
+            "-m",
+            "streamlit",
+            "run",
+            str(root / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+            *options,
+        ],
+        cwd=root,
+        env={
+            k: v
+            for k, v in {**os.environ, "PYTHONPATH": str(root), "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}.items()
+            if v is not None
+        },
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
 def wait_health(url: str, proc: subprocess.Popen, timeout: float) -> float | None:
     """Seconds of polling until /_stcore/health answers 200 (None on timeout or exit)."""
     t0 = time.perf_counter()
@@ -149,30 +204,9 @@ def run(quick: bool, report: Report) -> None:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto("about:blank")  # the browser is warm before the clock starts
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
         with open(server_log, "w") as logf:
             t0 = time.perf_counter()
-            proc = subprocess.Popen(
-                [
-                    PY,
-                    "-m",
-                    "streamlit",
-                    "run",
-                    str(app),
-                    "--server.port",
-                    str(port),
-                    "--server.headless",
-                    "true",
-                    "--browser.gatherUsageStats",
-                    "false",
-                    "--server.fileWatcherType",
-                    "none",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=logf,
-                stderr=subprocess.STDOUT,
-            )
+            proc = start_streamlit(port, logf)
             try:
                 res = _drive(page, proc, url, t0, steps, notes)
             finally:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.app_timing import CHROMIUM_ARGS, find_chromium, free_port
+from bench.app_timing import CHROMIUM_ARGS, find_chromium, free_port, start_streamlit
 
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = 1_000_448
@@ -81,14 +80,7 @@ def main() -> dict[str, object]:
         write_csv(big)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true"],
-        cwd=ROOT,
-        stdout=open(tmp / "server.log", "wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
+    proc = start_streamlit(port, open(tmp / "server.log", "wb"))
     out: dict[str, object] = {"rows": ROWS, "file_MB": round(big.stat().st_size / 1e6, 1)}
     try:
         for _ in range(240):

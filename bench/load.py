@@ -37,8 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from bench.app_timing import CHROMIUM_ARGS, EXCEPTIONS_JS, find_chromium, free_port, wait_health
-from bench.common import OUT, PY, ROOT, Report, fixed, log
+from bench.app_timing import CHROMIUM_ARGS, EXCEPTIONS_JS, find_chromium, free_port, start_streamlit, wait_health
+from bench.common import OUT, ROOT, Report, fixed, log
 
 LAG_S = 1.5  # Model page redraws the run every 1 s (+ our 0.25 s polling)
 POLL_S = 0.25
@@ -83,32 +83,8 @@ def streamlit_server(log_name: str, health_timeout: float = 120.0) -> Iterator[S
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = OUT / log_name
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
     with open(log_path, "w") as logf:
-        proc = subprocess.Popen(
-            [
-                PY,
-                "-m",
-                "streamlit",
-                "run",
-                str(ROOT / "app.py"),
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-                "--server.fileWatcherType",
-                "none",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=logf,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        proc = start_streamlit(port, logf)
         log(f"streamlit pid {proc.pid} on {url}")
         try:
             yield Server(proc, url, wait_health(url, proc, timeout=health_timeout), log_path)

@@ -25,7 +25,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.app_timing import CHROMIUM_ARGS, find_chromium, free_port, wait_health
+from bench.app_timing import CHROMIUM_ARGS, find_chromium, free_port, start_streamlit, wait_health
 from bench.common import OUT, PY, ROOT, Report, fixed, log
 from denoiser.text import printable
 
@@ -192,14 +192,7 @@ def app_health(uploads: list[tuple[str, Path]], report: Report) -> None:
     url = f"http://127.0.0.1:{port}"
     log_path = OUT / "security_streamlit.log"
     with open(log_path, "wb") as server_log:
-        proc = subprocess.Popen(
-            [PY, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true"],
-            cwd=ROOT,
-            stdout=server_log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        proc = start_streamlit(port, server_log)
     rows = []
     try:
         if wait_health(url, proc, timeout=120) is None:

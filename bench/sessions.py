@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.app_timing import CHROMIUM_ARGS, find_chromium, free_port, wait_health
+from bench.app_timing import CHROMIUM_ARGS, find_chromium, free_port, start_streamlit, wait_health
 from bench.common import OUT, PY, ROOT, Report, log
 from bench.load import proc_status_mb, stop_process
 
@@ -86,36 +86,14 @@ def _server(root: Path, log_name: str, arenas: str | None = None) -> tuple[subpr
     OUT.mkdir(parents=True, exist_ok=True)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONPATH": str(root), "TF_CPP_MIN_LOG_LEVEL": "3", "DENOISER_SESSION_SWEEP_S": str(SWEEP_S)}
-    env.pop("MALLOC_ARENA_MAX", None)
-    if arenas:
-        env["MALLOC_ARENA_MAX"] = arenas
     logf = open(OUT / log_name, "w")  # closed with the process by the OS; bench only
-    proc = subprocess.Popen(
-        [
-            PY,
-            "-m",
-            "streamlit",
-            "run",
-            str(root / "app.py"),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--server.disconnectedSessionTTL",
-            str(TTL_S),
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ],
-        cwd=root,
-        env=env,
-        stdout=logf,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    proc = start_streamlit(
+        port,
+        logf,
+        root=root,
+        # an inherited MALLOC_ARENA_MAX would skew the comparison: only the one asked for is set
+        env={"DENOISER_SESSION_SWEEP_S": str(SWEEP_S), "MALLOC_ARENA_MAX": arenas or None},
+        options=("--server.disconnectedSessionTTL", str(TTL_S)),
     )
     if wait_health(url, proc, timeout=180) is None:
         stop_process(proc)

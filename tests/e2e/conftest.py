@@ -19,14 +19,17 @@ into a failure.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bench.app_timing import CHROMIUM_ARGS, free_port, wait_health  # one server start for tests and benchmarks
+from bench.app_timing import (  # one server start for tests and benchmarks
+    CHROMIUM_ARGS,
+    free_port,
+    start_streamlit,
+    wait_health,
+)
 from bench.load import stop_process
 from tests.e2e.steps import (
     ARTIFACTS,
@@ -34,7 +37,6 @@ from tests.e2e.steps import (
     VIEWPORT,
     screenshot,
 )
-from tests.support import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 START_TIMEOUT = 60  # s: the server answers /_stcore/health
@@ -65,18 +67,10 @@ def app_url(browser_required: None) -> Iterator[str]:
     """The app, started like the README's `make run`, on a free port; stopped (whole group) at the end.
     One server per test process: pytest-xdist's workers each start their own (streamlit-gw0.log, ...)."""
     port = free_port()
-    streamlit = Path(sys.executable).parent / "streamlit"
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     log_path = ARTIFACTS / (f"streamlit-{worker}.log" if worker else "streamlit.log")
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [str(streamlit), "run", "app.py", "--server.port", str(port), "--server.headless", "true"],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # own process group: the teardown kills it with all children
-        )
+        proc = start_streamlit(port, log)  # own process group: the teardown stops it with all children
     url = f"http://127.0.0.1:{port}"
     try:
         if wait_health(url, proc, timeout=START_TIMEOUT) is None:
