@@ -535,7 +535,7 @@ class Denoiser:
         offset, scale = self._stats(x[None])
         kinds = (keras.layers.Conv1D, keras.layers.Conv1DTranspose, keras.layers.LSTM, keras.layers.Bidirectional)
         conv = [layer for layer in model.layers if isinstance(layer, kinds)]
-        probe = keras.Model(model.inputs, [layer.output for layer in conv])
+        probe = keras.Model(model.input, [layer.output for layer in conv])  # one input: called with one tensor
         outs = probe(windows.scale(x[None], offset, scale)[..., None].astype(np.float32), training=False)
         return {layer.name: np.asarray(o)[0] for layer, o in zip(conv, outs)}
 

@@ -35,8 +35,6 @@ def head_to_head(model: Denoiser, request: Any) -> dict[str, Any]:
     so the difference is the models'). Returns ``{"new_gain", "current_gain", "current", "signals",
     "clearly_better", "estimated"}``.
     """
-    from denoiser.signals import training_pairs
-
     current_choice = session().model_choice
     out: dict[str, Any] = {
         "new_gain": None,
@@ -46,48 +44,52 @@ def head_to_head(model: Denoiser, request: Any) -> dict[str, Any]:
         "clearly_better": False,
         "estimated": False,
     }
-    family = getattr(request, "family", None)
+    try:
+        scored = _scores(model, request, current_choice)
+    except Exception:  # noqa: BLE001 -- a failed comparison must never impose the model: offer it only
+        return out
+    if scored is None:
+        return out
+    new_gain, cur_gain, label, signals = scored
+    out.update(
+        new_gain=float(new_gain),
+        current_gain=float(cur_gain),
+        current=label,
+        signals=signals,
+        estimated=signals == 0,
+        clearly_better=bool(np.isfinite(new_gain) and new_gain >= cur_gain + CLEARLY_BETTER_DB),
+    )
+    return out
+
+
+def _scores(model: Denoiser, request: Any, current_choice: str) -> tuple[float, float, str, int] | None:
+    """(new gain, current gain, the current model's label, test signals; 0 = the pipeline's estimate), or None.
+
+    None when the run has nothing to be scored on (a recipe without a family, another source).
+    """
     series = getattr(request, "series", None)
-    if getattr(request, "source", "synthetic") == "selfsup" and series is not None:
+    source = getattr(request, "source", "synthetic")
+    if source == "selfsup" and series is not None:
         from denoiser.auto import denoise
 
         current, label = resolve_model(
             current_choice, Signal("upload", series, None, np.arange(series.size), origin=Origin.UPLOAD)
         )
-        try:
-            new_res, cur_res = denoise(series, model=model), denoise(series, model=current)
-        except Exception:  # noqa: BLE001 -- a failed comparison must never impose the model: offer it only
-            return out
-        new_gain, cur_gain = new_res.estimated_gain_db, cur_res.estimated_gain_db
-        out.update(
-            new_gain=float(new_gain),
-            current_gain=float(cur_gain),
-            current=label,
-            estimated=True,
-            clearly_better=bool(np.isfinite(new_gain) and new_gain >= cur_gain + CLEARLY_BETTER_DB),
-        )
-        return out
-    if getattr(request, "source", "synthetic") != "synthetic" or family is None:
-        return out
+        new_res, cur_res = denoise(series, model=model), denoise(series, model=current)
+        return new_res.estimated_gain_db, cur_res.estimated_gain_db, label, 0
+    family = getattr(request, "family", None)
+    if source != "synthetic" or family is None:
+        return None
+    from denoiser.signals import training_pairs
+
     length = int(model.config.window)
-    probe = Signal("test", np.zeros(length), None, np.arange(length), family=family)
-    current, label = resolve_model(current_choice, probe)
-    try:
-        noisy, clean = training_pairs(
-            family, TEST_SIGNALS, length, noise=request.noise, sigma=request.sigma, rng=TEST_SEED
-        )
-        new_gain = metrics.gain_db(clean.ravel(), noisy.ravel(), np.asarray(model.denoise(noisy)).ravel())
-        cur_gain = metrics.gain_db(clean.ravel(), noisy.ravel(), np.asarray(current.denoise(noisy)).ravel())
-    except Exception:  # noqa: BLE001 -- a failed comparison must never impose the model: offer it only
-        return out
-    out.update(
-        new_gain=float(new_gain),
-        current_gain=float(cur_gain),
-        current=label,
-        signals=TEST_SIGNALS,
-        clearly_better=bool(np.isfinite(new_gain) and new_gain >= cur_gain + CLEARLY_BETTER_DB),
+    current, label = resolve_model(
+        current_choice, Signal("test", np.zeros(length), None, np.arange(length), family=family)
     )
-    return out
+    noisy, clean = training_pairs(family, TEST_SIGNALS, length, noise=request.noise, sigma=request.sigma, rng=TEST_SEED)
+    new_gain = metrics.gain_db(clean.ravel(), noisy.ravel(), np.asarray(model.denoise(noisy)).ravel())
+    cur_gain = metrics.gain_db(clean.ravel(), noisy.ravel(), np.asarray(current.denoise(noisy)).ravel())
+    return new_gain, cur_gain, label, TEST_SIGNALS
 
 
 def model_offer(*, compact: bool = False) -> None:

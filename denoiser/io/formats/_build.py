@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from denoiser import text
 from denoiser.errors import InputError
 from denoiser.io._common import counted, the_file
 from denoiser.io.dialect import Layout, column_names
@@ -44,9 +45,8 @@ class Limits:
 
 
 def listed(names: Sequence[str], limit: int = 8) -> str:
-    """'a', 'b' and 3 more: names for a message or a note (a message is capped anyway)."""
-    shown = ", ".join(repr(cut(n, 60)) for n in names[:limit])
-    return shown + (f" and {len(names) - limit:,} more" if len(names) > limit else "")
+    """'a', 'b' and 3 more: at most ``limit`` names (60 characters each) for a message or a note."""
+    return text.listed(names, 60, most=limit)
 
 
 def check_values(count: int, limits: Limits, name: str | None, what: str) -> None:
