@@ -137,9 +137,7 @@ def _denoise(
                 out_j, d[:, j] = c.apply_div(despiked)
             else:
                 out_j = c.apply(despiked)
-                # (a linear smoother's divergence is one number: written straight into its column, as a
-                # fresh 8 MB array per candidate costs a million samples ~10 ms in page faults alone)
-                d[:, j] = c.divergence if c.divergence is not None else risk.divergence(c, despiked, out_j, s, rng)
+                d[:, j] = risk.divergence(c, despiked, out_j, s, rng)
             np.subtract(out_j, despiked, out=r[:, j])
         parts_ = risk.regions(v.size)
         d = risk.fill_unprobed(d, parts_)
