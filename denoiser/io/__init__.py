@@ -19,7 +19,8 @@ Modules, in the order a read runs through them:
 * `encoding`: the text encoding and the decoded sample;
 * `dialect`: delimiter, decimal comma, header and preamble;
 * `times`: the time column and filling short gaps;
-* `reader`: `read_series`: the guards, then another format's reader or the CSV path and its parse;
+* `reader`: `read_series`: the guards, then another format's reader or the CSV path;
+* `delimited`: the CSV path: CSV-like text to a table with pandas' C parser (also a spreadsheet's sheet);
 * `values`: the parsed frame made a table: the value columns, their gaps and notes;
 * `table`: `SeriesTable` and `ReadReport`;
 * `columns`: which value columns are signals (`SeriesTable.signal_columns`), axes or clean references;

@@ -382,12 +382,12 @@ def test_input_error_is_a_value_error() -> None:
     ],
 )
 def test_a_failure_inside_the_reader_is_an_input_error_with_a_short_reason(monkeypatch, error, expected):
-    from denoiser.io import reader
+    from denoiser.io import delimited
 
     def fail(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr(reader, "read_text_table", fail)
+    monkeypatch.setattr(delimited, "read_text_table", fail)
     assert refusal(named(b"a\n1\n2\n")) == expected
     assert guards.BUDGET.deadline is None  # the budget is cleared however the read ends
 

@@ -28,6 +28,7 @@ import numpy as np
 
 from denoiser.errors import InputError
 from denoiser.io._common import the_file
+from denoiser.io.delimited import read_text_table
 from denoiser.io.formats._build import (
     MAX_NAME_CHARS,
     MAX_PARTS,
@@ -308,10 +309,6 @@ def _read_book(
 
 def _read_sheet(book: object, sheet_name: str, name: str | None, limits: Limits) -> SeriesTable:
     """One sheet through the CSV reader, its box checked again on calamine's own size."""
-    # Imported here, the one import of the package inside a function: the reader imports the format
-    # registry, which imports this module, and a sheet is read as the reader reads CSV text.
-    from denoiser.io.reader import read_text_table
-
     sheet = book.get_sheet_by_name(sheet_name)  # type: ignore[attr-defined]
     _check_box(sheet.height * sheet.width, name, sheet_name)
     text = _as_tsv(sheet.to_python(skip_empty_area=False))
