@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -87,7 +88,7 @@ def start_streamlit(
 
     Returns
     -------
-    the server process, in a session of its own (``bench.load.stop_process`` stops its group)
+    the server process, in a session of its own (:func:`stop_process` stops its group)
     """
     return subprocess.Popen(
         [
@@ -119,6 +120,22 @@ def start_streamlit(
         stdin=subprocess.DEVNULL,
         start_new_session=True,
     )
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    """SIGTERM the process group we started, SIGKILL after 15 s."""
+    if proc.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 15)):
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            proc.send_signal(sig)
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def wait_health(url: str, proc: subprocess.Popen, timeout: float) -> float | None:
@@ -210,12 +227,7 @@ def run(quick: bool, report: Report) -> None:
             try:
                 res = _drive(page, proc, url, t0, steps, notes)
             finally:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=15)
+                stop_process(proc)
         browser.close()
 
     rows = [

@@ -23,8 +23,6 @@ so the numbers are the upload's own, not the first import's.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import sys
 import tempfile
 import time
@@ -33,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.app_timing import CHROMIUM_ARGS, find_chromium, free_port, start_streamlit
+from bench.app_timing import CHROMIUM_ARGS, find_chromium, free_port, start_streamlit, stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = 1_000_448
@@ -141,7 +139,7 @@ def main() -> dict[str, object]:
                 out["zoom_error"] = str(err)[:120]
             browser.close()
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        stop_process(proc)
     out["targets"] = {
         "preview <= 3 s after the read report": out.get("preview_s", 99) <= 3,
         "Compare + download <= 10 s": out.get("compare_s", 99) + out.get("download_s", 99) <= 10,

@@ -24,9 +24,7 @@ nothing asserts on time.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -37,7 +35,15 @@ from typing import Any
 
 import numpy as np
 
-from bench.app_timing import CHROMIUM_ARGS, EXCEPTIONS_JS, find_chromium, free_port, start_streamlit, wait_health
+from bench.app_timing import (
+    CHROMIUM_ARGS,
+    EXCEPTIONS_JS,
+    find_chromium,
+    free_port,
+    start_streamlit,
+    stop_process,
+    wait_health,
+)
 from bench.common import OUT, ROOT, Report, fixed, log
 
 LAG_S = 1.5  # Model page redraws the run every 1 s (+ our 0.25 s polling)
@@ -90,22 +96,6 @@ def streamlit_server(log_name: str, health_timeout: float = 120.0) -> Iterator[S
             yield Server(proc, url, wait_health(url, proc, timeout=health_timeout), log_path)
         finally:
             stop_process(proc)
-
-
-def stop_process(proc: subprocess.Popen) -> None:
-    """SIGTERM the process group we started, SIGKILL after 15 s."""
-    if proc.poll() is not None:
-        return
-    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 15)):
-        try:
-            os.killpg(proc.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            proc.send_signal(sig)
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def browser_missing() -> str | None:

@@ -25,7 +25,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.app_timing import CHROMIUM_ARGS, find_chromium, free_port, start_streamlit, wait_health
+from bench.app_timing import CHROMIUM_ARGS, find_chromium, free_port, start_streamlit, stop_process, wait_health
 from bench.common import OUT, PY, ROOT, Report, fixed, log
 from denoiser.text import printable
 
@@ -216,11 +216,7 @@ def app_health(uploads: list[tuple[str, Path]], report: Report) -> None:
             finally:
                 browser.close()
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_process(proc)
     report.table(
         "Health endpoint of the running app while a hostile upload is read",
         ["upload", "page", "bytes", "read s", "health probes", "median ms", "worst ms", "shown"],

@@ -34,9 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from bench.app_timing import CHROMIUM_ARGS, find_chromium, free_port, start_streamlit, wait_health
+from bench.app_timing import CHROMIUM_ARGS, find_chromium, free_port, start_streamlit, stop_process, wait_health
 from bench.common import OUT, PY, ROOT, Report, log
-from bench.load import proc_status_mb, stop_process
+from bench.load import proc_status_mb
 
 GOAL_MB = 300.0
 TTL_S = 10  # --server.disconnectedSessionTTL for the run

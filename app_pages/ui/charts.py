@@ -69,14 +69,13 @@ def metric_cards(
     mae_n, mae_d = metrics.mae(clean, noisy), metrics.mae(clean, denoised)
     n = 3 if other is None else 4
     cols = [c for _ in range(0, n, per_row) for c in st.columns(min(per_row, n))][:n]
-    card = CARD
     cols[0].metric(
         f"MSE ({name})",
         fmt(mse_d),
         _change(mse_n, mse_d),
         delta_color="inverse",
         help=f"Mean squared error against the clean signal. Noisy input: {fmt(mse_n)}.",
-        **card,
+        **CARD,
     )
     cols[1].metric(
         f"MAE ({name})",
@@ -84,13 +83,13 @@ def metric_cards(
         _change(mae_n, mae_d),
         delta_color="inverse",
         help=f"Mean absolute error against the clean signal. Noisy input: {fmt(mae_n)}.",
-        **card,
+        **CARD,
     )
     gain = metrics.gain_db(clean, noisy, denoised)
     about = "10·log10(MSE noisy / MSE denoised): how much of the noise power was removed." + (
         "" if mse_n > 0 else " With no noise there is nothing to remove, so no gain is defined."
     )
-    cols[2].metric(f"Gain ({name})", f"{fmt(gain)} dB" if mse_n > 0 else "— (no noise)", help=about, **card)
+    cols[2].metric(f"Gain ({name})", f"{fmt(gain)} dB" if mse_n > 0 else "— (no noise)", help=about, **CARD)
     if other is not None:
         gain2 = metrics.gain_db(clean, noisy, other)
         delta = f"{gain2 - gain:+.1f} dB vs the {name}" if mse_n > 0 and np.isfinite(gain2 - gain) else None
@@ -99,7 +98,7 @@ def metric_cards(
             f"{fmt(gain2)} dB" if mse_n > 0 else "— (no noise)",
             delta,
             help=f"The {other_name} result, scored against the same clean signal. " + about,
-            **card,
+            **CARD,
         )
     st.caption(f"Noisy input: MSE {fmt(mse_n)}, MAE {fmt(mae_n)}.")
 

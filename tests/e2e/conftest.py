@@ -28,9 +28,9 @@ from bench.app_timing import (  # one server start for tests and benchmarks
     CHROMIUM_ARGS,
     free_port,
     start_streamlit,
+    stop_process,
     wait_health,
 )
-from bench.load import stop_process
 from tests.e2e.steps import (
     ARTIFACTS,
     STEP_MS,
